@@ -1,0 +1,136 @@
+// Package config turns `.env` files and the process environment into a typed,
+// validated Config. Every variable is described once, in Variables; Load reads
+// them through a getenv function so that it stays pure and easy to test, and
+// Markdown renders the same list as the README table.
+package config
+
+import (
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of one falproxy process. It is
+// read-only once Load has returned it.
+type Config struct {
+	// Core.
+
+	AccessKeys        []string      // CUSTOM_ACCESS_KEY: keys clients send as Bearer tokens; at least one, no repeats
+	FalKeys           []string      // AI_KEYS: fal keys; at least one, no repeats
+	ImageModels       []ImageModel  // SUPPORTED_MODELS, in the order given; aliases are unique
+	DefaultImageModel string        // DEFAULT_IMAGE_MODEL: an alias from ImageModels
+	AllowAnyEndpoint  bool          // ALLOW_ANY_ENDPOINT: a raw fal endpoint id is also a valid image model
+	Host              string        // HOST: listen host (IPv6 without brackets)
+	Port              int           // PORT: 1..65535
+	Debug             bool          // DEBUG_MODE
+	QueueURL          string        // FAL_QUEUE_URL, without trailing slash
+	RunURL            string        // FAL_RUN_URL, without trailing slash
+	OpenAPIURL        string        // FAL_OPENAPI_URL, without trailing slash
+	StorageURL        string        // FAL_STORAGE_URL, without trailing slash
+	SchemaTTL         time.Duration // SCHEMA_TTL: positive
+	RequestTimeout    time.Duration // REQUEST_TIMEOUT: positive
+	CORSOrigins       []string      // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
+	SafetyChecker     bool          // SAFETY_CHECKER: value of enable_safety_checker
+
+	// Chat.
+
+	ChatModels        []ChatModel // CHAT_MODELS, in the order given; aliases are unique
+	ChatEndpoint      string      // CHAT_ENDPOINT: one of ChatEndpointRouter, ChatEndpointAnyLLM, ChatEndpointOpenAI
+	PromptLimit       int         // PROMPT_LIMIT: characters, at least 1
+	SystemPromptLimit int         // SYSTEM_PROMPT_LIMIT: characters, at least 0
+	PromptSeparator   string      // PROMPT_SEPARATOR with escapes expanded
+
+	// Limits.
+
+	MaxInflight    int           // MAX_INFLIGHT: 0 means no limit
+	KeyConcurrency int           // KEY_CONCURRENCY: per fal key; 0 means no limit
+	AdmissionWait  time.Duration // ADMISSION_WAIT: 0 or more
+	MaxBodyBytes   int64         // MAX_BODY_BYTES: positive
+	ShutdownGrace  time.Duration // SHUTDOWN_GRACE: 0 or more
+
+	// Operations.
+
+	MetricsEnabled    bool   // METRICS_ENABLED
+	LogFormat         string // LOG_FORMAT: LogText or LogJSON
+	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
+
+	// redactor hides the keys above; built by Load (see Redact).
+	redactor *strings.Replacer
+}
+
+// Load builds a Config from the variables getenv returns, applying the
+// defaults in Variables. It reports every problem at once as an *Error, one
+// line per problem sorted by variable name; secret values never appear in it.
+// Load reads nothing but getenv, so callers (and tests, and demo mode) decide
+// where values come from; see Lookup and LoadDotEnv.
+func Load(getenv func(string) string) (*Config, error) {
+	l := newLoader(getenv)
+	c := &Config{
+		AccessKeys:       l.keys(envAccessKeys, false),
+		FalKeys:          l.keys(envFalKeys, true),
+		ImageModels:      l.imageModels(envImageModels),
+		AllowAnyEndpoint: l.boolean(envAllowAnyEndpoint),
+		Host:             l.host(envHost),
+		Port:             l.integer(envPort, 1, 65535),
+		Debug:            l.boolean(envDebug),
+		QueueURL:         l.baseURL(envQueueURL),
+		RunURL:           l.baseURL(envRunURL),
+		OpenAPIURL:       l.baseURL(envOpenAPIURL),
+		StorageURL:       l.baseURL(envStorageURL),
+		SchemaTTL:        l.duration(envSchemaTTL, time.Nanosecond),
+		RequestTimeout:   l.duration(envRequestTimeout, time.Nanosecond),
+		CORSOrigins:      l.origins(envCORSOrigins),
+		SafetyChecker:    l.boolean(envSafetyChecker),
+
+		ChatModels:        l.chatModels(envChatModels),
+		ChatEndpoint:      l.oneOf(envChatEndpoint, chatEndpoints...),
+		PromptLimit:       l.integer(envPromptLimit, 1, math.MaxInt32),
+		SystemPromptLimit: l.integer(envSystemPromptLimit, 0, math.MaxInt32),
+
+		MaxInflight:    l.integer(envMaxInflight, 0, math.MaxInt32),
+		KeyConcurrency: l.integer(envKeyConcurrency, 0, math.MaxInt32),
+		AdmissionWait:  l.duration(envAdmissionWait, 0),
+		MaxBodyBytes:   l.size(envMaxBodyBytes),
+		ShutdownGrace:  l.duration(envShutdownGrace, 0),
+
+		MetricsEnabled:    l.boolean(envMetricsEnabled),
+		LogFormat:         l.oneOf(envLogFormat, LogText, LogJSON),
+		PlaygroundEnabled: l.boolean(envPlaygroundEnabled),
+	}
+	c.DefaultImageModel = l.defaultImageModel(envDefaultImageModel, c.ImageModels)
+	separator, _ := l.raw(envPromptSeparator)
+	c.PromptSeparator = unescape(separator)
+
+	if len(l.problems) > 0 {
+		return nil, newError(l.problems)
+	}
+	c.redactor = newRedactor(c.AccessKeys, c.FalKeys)
+	return c, nil
+}
+
+// Addr is the listen address for net.Listen, e.g. "0.0.0.0:8000" or "[::1]:8000".
+func (c *Config) Addr() string {
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// ImageModel returns the configured image model with the given alias.
+func (c *Config) ImageModel(alias string) (ImageModel, bool) {
+	for _, m := range c.ImageModels {
+		if m.Alias == alias {
+			return m, true
+		}
+	}
+	return ImageModel{}, false
+}
+
+// ChatModel returns the configured chat model with the given alias.
+func (c *Config) ChatModel(alias string) (ChatModel, bool) {
+	for _, m := range c.ChatModels {
+		if m.Alias == alias {
+			return m, true
+		}
+	}
+	return ChatModel{}, false
+}

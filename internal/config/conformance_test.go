@@ -1,0 +1,68 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// schemaDir finds the shared fal OpenAPI documents next to the module root
+// (../shared/fal-schemas from the directory holding go.mod), or skips.
+func schemaDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			schemas := filepath.Join(dir, "..", "shared", "fal-schemas")
+			if info, err := os.Stat(schemas); err == nil && info.IsDir() {
+				return schemas
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	t.Skip("fal reference schemas not found next to the module root")
+	return ""
+}
+
+// TestDefaultEndpointsAreRealFalEndpoints checks that the default image
+// models and the prompt-folding chat endpoints are endpoints fal documents,
+// each with a POST operation at /<endpoint id>.
+func TestDefaultEndpointsAreRealFalEndpoints(t *testing.T) {
+	dir := schemaDir(t)
+	c := mustLoad(t, nil)
+	ids := []string{ChatEndpointRouter, ChatEndpointAnyLLM}
+	for _, m := range c.ImageModels {
+		ids = append(ids, m.Endpoint)
+	}
+	for _, id := range ids {
+		t.Run(id, func(t *testing.T) {
+			base := filepath.Join(dir, strings.ReplaceAll(id, "/", "__"))
+			data, err := os.ReadFile(base + ".json")
+			if os.IsNotExist(err) {
+				data, err = os.ReadFile(base + ".reconstructed.json")
+			}
+			if err != nil {
+				t.Fatalf("no OpenAPI document for %s: %v", id, err)
+			}
+			var doc struct {
+				Paths map[string]map[string]json.RawMessage `json:"paths"`
+			}
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatalf("decoding the document of %s: %v", id, err)
+			}
+			if _, ok := doc.Paths["/"+id]["post"]; !ok {
+				t.Errorf("the document of %s has no POST /%s", id, id)
+			}
+		})
+	}
+}

@@ -1,0 +1,287 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// loader reads variables through getenv and collects every problem instead
+// of stopping at the first, so that Load can report them all. Each getter
+// returns a zero value after recording a problem.
+type loader struct {
+	getenv   func(string) string
+	vars     map[string]Variable
+	problems []Problem
+}
+
+func newLoader(getenv func(string) string) *loader {
+	vars := make(map[string]Variable, len(Variables))
+	for _, v := range Variables {
+		vars[v.Name] = v
+	}
+	return &loader{getenv: getenv, vars: vars}
+}
+
+// variable returns the documentation entry for name. Asking for a name that
+// is not in Variables is a programming error, caught by every test run.
+func (l *loader) variable(name string) Variable {
+	v, ok := l.vars[name]
+	if !ok {
+		panic("config: variable " + name + " is not listed in Variables")
+	}
+	return v
+}
+
+// raw returns the value given for name, under its own name or else under its
+// first alias that is set, or the default. A value made only of white space
+// counts as not given. The value is returned untrimmed; missing reports that
+// a required variable has no value (a problem has been recorded).
+func (l *loader) raw(name string) (value string, missing bool) {
+	v := l.variable(name)
+	for _, n := range append([]string{v.Name}, v.Aliases...) {
+		if s := l.getenv(n); strings.TrimSpace(s) != "" {
+			return s, false
+		}
+	}
+	if v.Required {
+		l.problem(name, "is required (%s)", v.Format)
+		return "", true
+	}
+	return v.Default, false
+}
+
+// str returns the trimmed value of name; see raw.
+func (l *loader) str(name string) (string, bool) {
+	s, missing := l.raw(name)
+	return strings.TrimSpace(s), !missing
+}
+
+func (l *loader) problem(name, format string, args ...any) {
+	l.problems = append(l.problems, Problem{Variable: name, Message: fmt.Sprintf(format, args...)})
+}
+
+// invalid records that value does not fit the variable's format. The value is
+// quoted in the message unless the variable is secret.
+func (l *loader) invalid(name, value string) {
+	v := l.variable(name)
+	if v.Secret {
+		l.problem(name, "must be %s", v.Format)
+		return
+	}
+	l.problem(name, "must be %s, got %q", v.Format, value)
+}
+
+func (l *loader) boolean(name string) bool {
+	s, ok := l.str(name)
+	if !ok {
+		return false
+	}
+	b, ok := parseBool(s)
+	if !ok {
+		l.invalid(name, s)
+	}
+	return b
+}
+
+// integer reads a whole number in [lo, hi].
+func (l *loader) integer(name string, lo, hi int) int {
+	s, ok := l.str(name)
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		l.invalid(name, s)
+		return 0
+	}
+	return n
+}
+
+// duration reads a duration of at least lo; see parseDuration.
+func (l *loader) duration(name string, lo time.Duration) time.Duration {
+	s, ok := l.str(name)
+	if !ok {
+		return 0
+	}
+	d, ok := parseDuration(s)
+	if !ok || d < lo {
+		l.invalid(name, s)
+		return 0
+	}
+	return d
+}
+
+// size reads a positive byte count; see parseSize.
+func (l *loader) size(name string) int64 {
+	s, ok := l.str(name)
+	if !ok {
+		return 0
+	}
+	n, ok := parseSize(s)
+	if !ok || n <= 0 {
+		l.invalid(name, s)
+		return 0
+	}
+	return n
+}
+
+// baseURL reads an upstream base URL; see parseBaseURL.
+func (l *loader) baseURL(name string) string {
+	s, ok := l.str(name)
+	if !ok {
+		return ""
+	}
+	u, ok := parseBaseURL(s)
+	if !ok {
+		l.invalid(name, s)
+	}
+	return u
+}
+
+// oneOf reads one of allowed, ignoring letter case, and returns it as
+// spelled in allowed.
+func (l *loader) oneOf(name string, allowed ...string) string {
+	s, ok := l.str(name)
+	if !ok {
+		return ""
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return a
+		}
+	}
+	l.invalid(name, s)
+	return ""
+}
+
+// host reads a listen host. Brackets around an IPv6 address are removed so
+// that net.JoinHostPort can add them back.
+func (l *loader) host(name string) string {
+	s, ok := l.str(name)
+	if !ok {
+		return ""
+	}
+	if hasSpace(s) {
+		l.invalid(name, s)
+		return ""
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	return s
+}
+
+// keys reads a secret comma-separated key list. Keys are named by position,
+// never by value, in messages. With unique set, a repeated key is a problem;
+// otherwise repeats are dropped.
+func (l *loader) keys(name string, unique bool) []string {
+	s, ok := l.str(name)
+	if !ok {
+		return nil
+	}
+	entries := splitList(s)
+	if len(entries) == 0 {
+		l.problem(name, "must list at least one key")
+		return nil
+	}
+	first := make(map[string]int, len(entries))
+	keys := make([]string, 0, len(entries))
+	bad := false
+	for i, k := range entries {
+		switch j, dup := first[k]; {
+		case hasSpace(k):
+			l.problem(name, "entry %d contains spaces", i+1)
+			bad = true
+		case dup && unique:
+			l.problem(name, "lists the same key twice (entries %d and %d)", j+1, i+1)
+			bad = true
+		case !dup:
+			first[k] = i
+			keys = append(keys, k)
+		}
+	}
+	if bad {
+		return nil
+	}
+	return keys
+}
+
+// origins reads CORS origins: "*" alone, or a list of origins.
+func (l *loader) origins(name string) []string {
+	s, ok := l.str(name)
+	if !ok {
+		return nil
+	}
+	entries := splitList(s)
+	if len(entries) == 0 {
+		l.invalid(name, s)
+		return nil
+	}
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e == "*" {
+			if len(entries) > 1 {
+				l.problem(name, "cannot combine * with other origins")
+				return nil
+			}
+			return []string{"*"}
+		}
+		o, ok := parseOrigin(e)
+		if !ok {
+			l.problem(name, "entry %q must be an origin such as https://app.example.com (scheme and host, no path)", e)
+			return nil
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// imageModels reads SUPPORTED_MODELS.
+func (l *loader) imageModels(name string) []ImageModel {
+	s, ok := l.str(name)
+	if !ok {
+		return nil
+	}
+	models, err := parseImageModels(s)
+	if err != nil {
+		l.problem(name, "%v", err)
+	}
+	return models
+}
+
+// chatModels reads CHAT_MODELS.
+func (l *loader) chatModels(name string) []ChatModel {
+	s, ok := l.str(name)
+	if !ok {
+		return nil
+	}
+	models, err := parseChatModels(s)
+	if err != nil {
+		l.problem(name, "%v", err)
+	}
+	return models
+}
+
+// defaultImageModel reads DEFAULT_IMAGE_MODEL, which must be an alias of
+// models; empty means the first alias. Nothing is checked when models could
+// not be read, since that problem is already reported.
+func (l *loader) defaultImageModel(name string, models []ImageModel) string {
+	s, ok := l.str(name)
+	if !ok || len(models) == 0 {
+		return ""
+	}
+	if s == "" {
+		return models[0].Alias
+	}
+	aliases := make([]string, len(models))
+	for i, m := range models {
+		if m.Alias == s {
+			return s
+		}
+		aliases[i] = m.Alias
+	}
+	l.problem(name, "must be an alias from %s (%s), got %q", envImageModels, strings.Join(aliases, ", "), s)
+	return ""
+}

@@ -1,0 +1,98 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ImageModel maps the name clients send as `model` to a fal endpoint id.
+type ImageModel struct {
+	Alias    string // e.g. "flux-dev"
+	Endpoint string // e.g. "fal-ai/flux/dev"
+}
+
+// ChatModel maps the name clients send as `model` to the model id fal's LLM
+// apps expect.
+type ChatModel struct {
+	Alias string // e.g. "sonnet", or the model id itself
+	Model string // e.g. "anthropic/claude-3.7-sonnet"
+}
+
+// pair is one alias→target entry of a model list.
+type pair struct{ alias, target string }
+
+// splitImageEntry splits "alias:endpoint" at its first colon; an entry
+// without a colon is an endpoint id that is its own alias.
+func splitImageEntry(entry string) pair {
+	alias, target, found := strings.Cut(entry, ":")
+	if !found {
+		return pair{entry, entry}
+	}
+	return pair{strings.TrimSpace(alias), strings.TrimSpace(target)}
+}
+
+// splitChatEntry splits "alias:model" at its first colon, unless the text
+// before that colon contains a slash: then the colon belongs to the model id
+// (as in "deepseek/deepseek-r1:free") and the whole entry is a bare model id
+// that is its own alias.
+func splitChatEntry(entry string) pair {
+	alias, target, found := strings.Cut(entry, ":")
+	if !found || strings.Contains(alias, "/") {
+		return pair{entry, entry}
+	}
+	return pair{strings.TrimSpace(alias), strings.TrimSpace(target)}
+}
+
+// parsePairs reads a comma-separated model list with split, checking that
+// every alias and target is present, free of spaces, and that no alias
+// repeats. what names the target in messages ("endpoint id", "model id").
+func parsePairs(s, what string, split func(string) pair) ([]pair, error) {
+	entries := splitList(s)
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("must list at least one model")
+	}
+	pairs := make([]pair, 0, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for _, entry := range entries {
+		p := split(entry)
+		switch {
+		case p.alias == "":
+			return nil, fmt.Errorf("entry %q has an empty alias", entry)
+		case p.target == "":
+			return nil, fmt.Errorf("entry %q has an empty %s", entry, what)
+		case hasSpace(p.alias) || hasSpace(p.target):
+			return nil, fmt.Errorf("entry %q contains spaces", entry)
+		case seen[p.alias]:
+			return nil, fmt.Errorf("alias %q is listed twice", p.alias)
+		}
+		seen[p.alias] = true
+		pairs = append(pairs, p)
+	}
+	return pairs, nil
+}
+
+// parseImageModels reads SUPPORTED_MODELS.
+func parseImageModels(s string) ([]ImageModel, error) {
+	pairs, err := parsePairs(s, "endpoint id", splitImageEntry)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]ImageModel, len(pairs))
+	for i, p := range pairs {
+		models[i] = ImageModel{Alias: p.alias, Endpoint: p.target}
+	}
+	return models, nil
+}
+
+// parseChatModels reads CHAT_MODELS.
+func parseChatModels(s string) ([]ChatModel, error) {
+	pairs, err := parsePairs(s, "model id", splitChatEntry)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]ChatModel, len(pairs))
+	for i, p := range pairs {
+		models[i] = ChatModel{Alias: p.alias, Model: p.target}
+	}
+	return models, nil
+}

@@ -1,0 +1,223 @@
+package config
+
+// Variable documents one configuration variable. Variables is the single
+// source of truth: Load reads exactly these names (and their aliases) and
+// takes its defaults from here, and Markdown renders the README table from it.
+type Variable struct {
+	Name        string   // the preferred name
+	Aliases     []string // older names that keep working; Name wins when both are set
+	Default     string   // used when the variable and its aliases are unset or empty
+	Required    bool     // Load fails when no value is given
+	Secret      bool     // the value never appears in errors or logs
+	Group       string   // one of GroupCore, GroupChat, GroupLimits, GroupOps
+	Format      string   // the accepted syntax, used in error messages: "must be <Format>"
+	Description string   // what the variable does, for the README
+}
+
+// Groups that order and label the variables in the README.
+const (
+	GroupCore   = "core"
+	GroupChat   = "chat"
+	GroupLimits = "limits"
+	GroupOps    = "ops"
+)
+
+// Variable names, used by Load.
+const (
+	envAccessKeys        = "CUSTOM_ACCESS_KEY"
+	envFalKeys           = "AI_KEYS"
+	envImageModels       = "SUPPORTED_MODELS"
+	envDefaultImageModel = "DEFAULT_IMAGE_MODEL"
+	envAllowAnyEndpoint  = "ALLOW_ANY_ENDPOINT"
+	envHost              = "HOST"
+	envPort              = "PORT"
+	envDebug             = "DEBUG_MODE"
+	envQueueURL          = "FAL_QUEUE_URL"
+	envRunURL            = "FAL_RUN_URL"
+	envOpenAPIURL        = "FAL_OPENAPI_URL"
+	envStorageURL        = "FAL_STORAGE_URL"
+	envSchemaTTL         = "SCHEMA_TTL"
+	envRequestTimeout    = "REQUEST_TIMEOUT"
+	envCORSOrigins       = "CORS_ORIGINS"
+	envSafetyChecker     = "SAFETY_CHECKER"
+	envChatModels        = "CHAT_MODELS"
+	envChatEndpoint      = "CHAT_ENDPOINT"
+	envPromptLimit       = "PROMPT_LIMIT"
+	envSystemPromptLimit = "SYSTEM_PROMPT_LIMIT"
+	envPromptSeparator   = "PROMPT_SEPARATOR"
+	envMaxInflight       = "MAX_INFLIGHT"
+	envKeyConcurrency    = "KEY_CONCURRENCY"
+	envAdmissionWait     = "ADMISSION_WAIT"
+	envMaxBodyBytes      = "MAX_BODY_BYTES"
+	envShutdownGrace     = "SHUTDOWN_GRACE"
+	envMetricsEnabled    = "METRICS_ENABLED"
+	envLogFormat         = "LOG_FORMAT"
+	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
+)
+
+// The chat upstream shapes CHAT_ENDPOINT accepts.
+const (
+	ChatEndpointRouter = "openrouter/router"           // fal's OpenRouter app, {prompt, system_prompt, model} input
+	ChatEndpointAnyLLM = "fal-ai/any-llm"              // the older app with the same flat input
+	ChatEndpointOpenAI = "openrouter/router/openai/v1" // fal's OpenAI-compatible passthrough
+)
+
+// chatEndpoints lists the accepted CHAT_ENDPOINT values in documentation order.
+var chatEndpoints = []string{ChatEndpointRouter, ChatEndpointAnyLLM, ChatEndpointOpenAI}
+
+// Log formats LOG_FORMAT accepts.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
+
+// Formats shared by several variables.
+const (
+	formatBool     = "a boolean (true/false, 1/0, yes/no, on/off)"
+	formatURL      = "an absolute http(s) URL without query or fragment"
+	formatDuration = "a duration of 0 or more such as 90s, 5m or 24h, or a whole number of seconds"
+	formatPositive = "a positive duration such as 90s, 5m or 24h, or a whole number of seconds"
+	formatCount    = "an integer of at least 0, where 0 means no limit"
+)
+
+// defaultChatModels is the model list of the original chat proxy.
+const defaultChatModels = "anthropic/claude-3.7-sonnet,anthropic/claude-3.5-sonnet,anthropic/claude-3-haiku," +
+	"google/gemini-pro-1.5,google/gemini-flash-1.5,google/gemini-flash-1.5-8b,google/gemini-2.5-flash," +
+	"meta-llama/llama-3.2-1b-instruct,meta-llama/llama-3.2-3b-instruct,meta-llama/llama-3.1-8b-instruct," +
+	"meta-llama/llama-3.1-70b-instruct,meta-llama/llama-4-maverick," +
+	"openai/gpt-4o-mini,openai/gpt-4o,deepseek/deepseek-r1"
+
+// Variables lists every configuration variable, grouped and in README order.
+var Variables = []Variable{
+	{
+		Name: envAccessKeys, Aliases: []string{"API_KEY"}, Required: true, Secret: true, Group: GroupCore,
+		Format:      "comma-separated access keys",
+		Description: "Keys clients must send as `Authorization: Bearer <key>`. Several keys may be listed; spaces around them are ignored.",
+	},
+	{
+		Name: envFalKeys, Aliases: []string{"FAL_KEY"}, Required: true, Secret: true, Group: GroupCore,
+		Format:      "comma-separated fal keys",
+		Description: "fal API keys the proxy spreads requests over. Spaces are trimmed and empty entries dropped; the same key listed twice is an error.",
+	},
+	{
+		Name: envImageModels, Default: "flux-dev:fal-ai/flux/dev,flux-schnell:fal-ai/flux/schnell", Group: GroupCore,
+		Format:      "comma-separated alias:endpoint_id pairs or bare endpoint ids",
+		Description: "Image models offered as `model`. Each pair is split at its first `:`; a bare endpoint id is its own alias. Aliases must be unique.",
+	},
+	{
+		Name: envDefaultImageModel, Group: GroupCore,
+		Format:      "an alias from " + envImageModels,
+		Description: "Model used when an image request names none. Empty means the first alias of `SUPPORTED_MODELS`.",
+	},
+	{
+		Name: envAllowAnyEndpoint, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Also accept a raw fal endpoint id (such as `fal-ai/recraft/v3/text-to-image`) as an image `model`.",
+	},
+	{
+		Name: envHost, Default: "0.0.0.0", Group: GroupCore,
+		Format:      "a host name or IP address without spaces",
+		Description: "Address the server listens on.",
+	},
+	{
+		Name: envPort, Default: "8000", Group: GroupCore,
+		Format:      "an integer between 1 and 65535",
+		Description: "TCP port the server listens on.",
+	},
+	{
+		Name: envDebug, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Log request and upstream details at debug level. Keys are always redacted.",
+	},
+	{
+		Name: envQueueURL, Default: "https://queue.fal.run", Group: GroupCore, Format: formatURL,
+		Description: "Base of fal's queue API. A trailing slash is removed.",
+	},
+	{
+		Name: envRunURL, Default: "https://fal.run", Group: GroupCore, Format: formatURL,
+		Description: "Base of fal's synchronous API, also used for chat. A trailing slash is removed.",
+	},
+	{
+		Name: envOpenAPIURL, Default: "https://fal.ai/api/openapi/queue/openapi.json", Group: GroupCore, Format: formatURL,
+		Description: "Where the per-endpoint OpenAPI document is fetched (`?endpoint_id=<id>` is appended).",
+	},
+	{
+		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,
+		Description: "Base of fal's REST API, used to upload input images to fal storage.",
+	},
+	{
+		Name: envSchemaTTL, Default: "24h", Group: GroupCore, Format: formatPositive,
+		Description: "How long a fetched endpoint schema is reused before it is fetched again. A bare integer counts seconds.",
+	},
+	{
+		Name: envRequestTimeout, Default: "300s", Group: GroupCore, Format: formatPositive,
+		Description: "Longest time one request may take, from arrival to the last byte of the answer. A bare integer counts seconds.",
+	},
+	{
+		Name: envCORSOrigins, Default: "*", Group: GroupCore,
+		Format:      "* or comma-separated origins such as https://app.example.com",
+		Description: "Origins allowed by CORS. `*` allows every origin and cannot be combined with others.",
+	},
+	{
+		Name: envSafetyChecker, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Value sent as `enable_safety_checker` to image models that have the field.",
+	},
+	{
+		Name: envChatModels, Default: defaultChatModels, Group: GroupChat,
+		Format: "comma-separated alias:model pairs or bare model ids",
+		Description: "Chat models offered as `model`. An entry is a bare model id when it has no `:` or when the part before its first `:` " +
+			"contains a `/` (so `deepseek/deepseek-r1:free` is a model id); otherwise it is `alias:model`.",
+	},
+	{
+		Name: envChatEndpoint, Default: ChatEndpointRouter, Group: GroupChat,
+		Format:      "one of " + ChatEndpointRouter + ", " + ChatEndpointAnyLLM + ", " + ChatEndpointOpenAI,
+		Description: "fal app that serves chat: `openrouter/router` and `fal-ai/any-llm` take a folded prompt; `openrouter/router/openai/v1` is an OpenAI-compatible passthrough.",
+	},
+	{
+		Name: envPromptLimit, Default: "4800", Group: GroupChat,
+		Format:      "an integer of at least 1",
+		Description: "Most characters of recent conversation sent as `prompt` when messages are folded into one prompt.",
+	},
+	{
+		Name: envSystemPromptLimit, Default: "4800", Group: GroupChat,
+		Format:      "an integer of at least 0",
+		Description: "Most characters sent as `system_prompt` (system messages plus older conversation) when messages are folded.",
+	},
+	{
+		Name: envPromptSeparator, Default: `\n\n-------下面是比较早之前的对话内容-----\n\n`, Group: GroupChat,
+		Format:      `text, where \n, \r, \t and \\ are expanded`,
+		Description: "Text placed between the system messages and the older conversation in a folded `system_prompt`. Not trimmed.",
+	},
+	{
+		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,
+		Description: "Most requests handled at once; further requests wait up to `ADMISSION_WAIT` for a slot.",
+	},
+	{
+		Name: envKeyConcurrency, Default: "0", Group: GroupLimits, Format: formatCount,
+		Description: "Most requests running on one fal key at once (fal limits concurrency per account).",
+	},
+	{
+		Name: envAdmissionWait, Default: "10s", Group: GroupLimits, Format: formatDuration,
+		Description: "How long a request may wait for a free slot before it is refused. A bare integer counts seconds.",
+	},
+	{
+		Name: envMaxBodyBytes, Default: "50MiB", Group: GroupLimits,
+		Format:      "a positive size in bytes, optionally followed by B, KB, MB, GB, KiB, MiB or GiB",
+		Description: "Largest request body accepted; image edits upload whole images, so keep it generous.",
+	},
+	{
+		Name: envShutdownGrace, Default: "30s", Group: GroupLimits, Format: formatDuration,
+		Description: "How long running requests may finish after a shutdown signal. A bare integer counts seconds.",
+	},
+	{
+		Name: envMetricsEnabled, Default: "true", Group: GroupOps, Format: formatBool,
+		Description: "Serve Prometheus metrics at `/metrics`.",
+	},
+	{
+		Name: envLogFormat, Default: LogText, Group: GroupOps,
+		Format:      "text or json",
+		Description: "Log line format.",
+	},
+	{
+		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,
+		Description: "Serve a small web page for trying requests. `falproxy demo` turns it on.",
+	},
+}

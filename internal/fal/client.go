@@ -1,0 +1,292 @@
+package fal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Options configures a Client.
+type Options struct {
+	QueueURL string // e.g. https://queue.fal.run
+	RunURL   string // e.g. https://fal.run
+	Pool     *Pool
+	// HTTP is the client for API calls; nil builds one tuned for many
+	// concurrent long-lived calls to one host.
+	HTTP   *http.Client
+	Logger *slog.Logger
+	// MaxResultBytes caps result and sync-run bodies (default 256 MiB:
+	// sync_mode results carry whole images as base64).
+	MaxResultBytes int64
+	// PollInterval is the first interval of the polling fallback used when
+	// the status stream is unavailable (default 100ms, doubling to 1s).
+	PollInterval time.Duration
+	// StreamIdle ends a status stream that has been silent this long (fal
+	// sends a comment every 15s), falling back to polling (default 45s).
+	StreamIdle time.Duration
+	// CancelTimeout bounds the cancel call made after a client has gone.
+	CancelTimeout time.Duration
+	// KeyWait bounds how long a call waits for a key slot when every key is
+	// at its concurrency cap (default 30s).
+	KeyWait time.Duration
+}
+
+// Client calls fal.
+type Client struct {
+	opt Options
+	hc  *http.Client
+	log *slog.Logger
+}
+
+// New builds a Client.
+func New(opt Options) *Client {
+	opt.QueueURL = strings.TrimRight(opt.QueueURL, "/")
+	opt.RunURL = strings.TrimRight(opt.RunURL, "/")
+	if opt.MaxResultBytes <= 0 {
+		opt.MaxResultBytes = 256 << 20
+	}
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = 100 * time.Millisecond
+	}
+	if opt.StreamIdle <= 0 {
+		opt.StreamIdle = 45 * time.Second
+	}
+	if opt.CancelTimeout <= 0 {
+		opt.CancelTimeout = 10 * time.Second
+	}
+	if opt.KeyWait <= 0 {
+		opt.KeyWait = 30 * time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	hc := opt.HTTP
+	if hc == nil {
+		hc = NewHTTPClient()
+	}
+	return &Client{opt: opt, hc: hc, log: opt.Logger}
+}
+
+// NewHTTPClient returns an http.Client suited to fal: keep-alive with many
+// idle connections per host, HTTP/2 when offered, no overall timeout (every
+// call carries a context) and no redirects (a redirect from fal's API is
+// unexpected and must not carry the key elsewhere).
+func NewHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 512
+	tr.IdleConnTimeout = 90 * time.Second
+	tr.ResponseHeaderTimeout = 0
+	tr.ForceAttemptHTTP2 = true
+	return &http.Client{
+		Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Pool returns the client's key pool.
+func (c *Client) Pool() *Pool { return c.opt.Pool }
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context whose fal calls carry x-request-id, so a
+// request can be followed from the client through falproxy to fal.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "falproxy")
+	if k != nil {
+		req.Header.Set("Authorization", "Key "+k.secret)
+	}
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
+		req.Header.Set("X-Request-Id", id)
+	}
+	return req, nil
+}
+
+// postFailover POSTs body to url with one key after another until fal
+// answers with something other than a key or capacity problem. It is used
+// only where no job can exist yet after a failure: a refused connection, or
+// an answer of 401/403/429/5xx, which fal gives before accepting any work.
+// On success the caller owns resp.Body and must call release(k).
+func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string) (*http.Response, *Key, error) {
+	tried := make(map[*Key]bool)
+	var last *Error
+	rounds := 0
+	for attempt := 0; ; attempt++ {
+		k, err := c.waitKey(ctx, op, tried)
+		if err != nil && last != nil && transient(last) && rounds < maxRounds-1 {
+			// Every key met a passing fault (5xx, refused connection):
+			// go round again after a pause.
+			rounds++
+			clear(tried)
+			if !c.backoff(ctx, attempt) {
+				return nil, nil, ctx.Err()
+			}
+			continue
+		}
+		if err != nil {
+			if last != nil {
+				return nil, nil, last
+			}
+			return nil, nil, err
+		}
+		tried[k] = true
+		req, err := c.newRequest(ctx, http.MethodPost, url, k, body)
+		if err != nil {
+			c.opt.Pool.release(k)
+			return nil, nil, &Error{Op: op, Err: err}
+		}
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := c.hc.Do(req)
+		if err != nil {
+			c.opt.Pool.release(k)
+			c.opt.Pool.report(k, 0, 0)
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
+			if !neverSent(err) {
+				// The body may have reached fal: a job may exist, so it
+				// must not be sent again.
+				return nil, nil, &Error{Op: op, Err: err}
+			}
+			last = &Error{Op: op, Err: err}
+			c.log.Warn("fal unreachable, trying next key", "op", op, "key", k.ID(), "err", err)
+			continue
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			c.opt.Pool.report(k, resp.StatusCode, 0)
+			return resp, k, nil
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		c.opt.Pool.release(k)
+		fe := errorFromResponse(op, resp, b)
+		c.opt.Pool.report(k, resp.StatusCode, fe.RetryAfter)
+		if !keyOrCapacityProblem(resp.StatusCode) {
+			return nil, nil, fe
+		}
+		c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", resp.StatusCode)
+		last = fe
+	}
+}
+
+// maxRounds bounds how many times postFailover goes through the keys when
+// fal fails in passing ways.
+const maxRounds = 3
+
+// transient reports whether a failure may pass by itself.
+func transient(e *Error) bool { return e.Status == 0 || e.Status >= 500 }
+
+// keyOrCapacityProblem tells whether another key (or a later try) may
+// succeed where this answer failed.
+func keyOrCapacityProblem(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusTooManyRequests || status >= 500
+}
+
+// neverSent reports whether err proves the request never reached fal.
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// waitKey takes a key not yet tried. When every untried key is merely busy
+// (at its concurrency cap) it waits, up to KeyWait, for one to free up.
+func (c *Client) waitKey(ctx context.Context, op string, tried map[*Key]bool) (*Key, error) {
+	deadline := time.Now().Add(c.opt.KeyWait)
+	for {
+		k, wait := c.opt.Pool.acquire(tried)
+		if k != nil {
+			return k, nil
+		}
+		busy := wait == 0 && len(tried) < len(c.opt.Pool.keys) && c.untriedBusy(tried)
+		if !busy {
+			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: wait, Status: http.StatusServiceUnavailable}
+		}
+		if time.Now().After(deadline) {
+			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: time.Second, Status: http.StatusServiceUnavailable,
+				Detail: "every fal key is at its concurrency limit"}
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// untriedBusy reports whether some untried key is healthy but full.
+func (c *Client) untriedBusy(tried map[*Key]bool) bool {
+	now := c.opt.Pool.opt.Now()
+	for _, k := range c.opt.Pool.keys {
+		if tried[k] || k.slots == nil {
+			continue
+		}
+		k.mu.Lock()
+		healthy := !now.Before(k.until)
+		k.mu.Unlock()
+		if healthy {
+			return true
+		}
+	}
+	return false
+}
+
+// backoff sleeps a capped exponential delay with jitter; false if ctx ended.
+func (c *Client) backoff(ctx context.Context, attempt int) bool {
+	d := min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)
+	d = d/2 + rand.N(d/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// readAll reads at most max bytes of body, failing with ErrTooLarge beyond.
+func readAll(op string, body io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, max+1))
+	if err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	if int64(len(b)) > max {
+		return nil, &Error{Op: op, Err: fmt.Errorf("%w (over %d bytes)", ErrTooLarge, max)}
+	}
+	return b, nil
+}

@@ -1,0 +1,186 @@
+package fal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Key is one fal key with its passive health, in the manner of a reverse
+// proxy's upstream: failures are counted, a 429 cools the key down for a
+// while, a 401/403 (bad key, locked account) quarantines it for longer.
+type Key struct {
+	secret string
+	id     string // short hash, safe to log and export
+
+	inflight atomic.Int64
+	slots    chan struct{} // per-key concurrency cap; nil = unlimited
+
+	mu        sync.Mutex
+	until     time.Time // not used before this instant
+	reason    string    // why it is out, for /health and logs
+	failures  int64     // consecutive failures
+	totalFail int64
+}
+
+// ID is a short, stable, non-secret name for the key (a hash prefix).
+func (k *Key) ID() string { return k.id }
+
+// String never reveals the secret, so a key can be logged by accident.
+func (k *Key) String() string { return "fal-key:" + k.id }
+
+// Inflight is the number of fal jobs currently using this key.
+func (k *Key) Inflight() int64 { return k.inflight.Load() }
+
+// KeyID hashes a secret into the short id used in logs and metrics.
+func KeyID(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:4])
+}
+
+// PoolOptions tunes key health.
+type PoolOptions struct {
+	// Concurrency caps in-flight jobs per key (fal limits concurrency per
+	// account); 0 means no cap.
+	Concurrency int
+	// Cooldown is how long a key rests after a 429 without Retry-After.
+	Cooldown time.Duration
+	// Quarantine is how long a key rests after 401/403.
+	Quarantine time.Duration
+	Now        func() time.Time
+}
+
+// Pool hands out fal keys round-robin, skipping unhealthy ones.
+type Pool struct {
+	keys []*Key
+	next atomic.Uint64
+	opt  PoolOptions
+}
+
+// NewPool builds a pool over the given secrets.
+func NewPool(secrets []string, opt PoolOptions) *Pool {
+	if opt.Cooldown <= 0 {
+		opt.Cooldown = 10 * time.Second
+	}
+	if opt.Quarantine <= 0 {
+		opt.Quarantine = 5 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	p := &Pool{opt: opt}
+	for _, s := range secrets {
+		k := &Key{secret: s, id: KeyID(s)}
+		if opt.Concurrency > 0 {
+			k.slots = make(chan struct{}, opt.Concurrency)
+		}
+		p.keys = append(p.keys, k)
+	}
+	return p
+}
+
+// Keys returns the pool's keys (for health reporting).
+func (p *Pool) Keys() []*Key { return p.keys }
+
+// KeyState is a snapshot of one key's health, safe to expose.
+type KeyState struct {
+	ID       string        `json:"id"`
+	Healthy  bool          `json:"healthy"`
+	Reason   string        `json:"reason,omitempty"`
+	Retry    time.Duration `json:"-"`
+	Inflight int64         `json:"inflight"`
+	Failures int64         `json:"failures"`
+}
+
+// States snapshots every key.
+func (p *Pool) States() []KeyState {
+	now := p.opt.Now()
+	out := make([]KeyState, 0, len(p.keys))
+	for _, k := range p.keys {
+		k.mu.Lock()
+		s := KeyState{ID: k.id, Healthy: !now.Before(k.until), Inflight: k.inflight.Load(), Failures: k.totalFail}
+		if !s.Healthy {
+			s.Reason, s.Retry = k.reason, k.until.Sub(now)
+		}
+		k.mu.Unlock()
+		out = append(out, s)
+	}
+	return out
+}
+
+// acquire picks the next healthy key not in tried and takes one of its
+// concurrency slots. It returns (nil, wait) when no key can be used now;
+// wait is how long until the earliest one returns (0 when all are tried).
+func (p *Pool) acquire(tried map[*Key]bool) (*Key, time.Duration) {
+	n := len(p.keys)
+	now := p.opt.Now()
+	var soonest time.Duration
+	start := p.next.Add(1) - 1
+	for i := range n {
+		k := p.keys[(start+uint64(i))%uint64(n)]
+		if tried[k] {
+			continue
+		}
+		k.mu.Lock()
+		until := k.until
+		k.mu.Unlock()
+		if now.Before(until) {
+			if d := until.Sub(now); soonest == 0 || d < soonest {
+				soonest = d
+			}
+			continue
+		}
+		if k.slots != nil {
+			select {
+			case k.slots <- struct{}{}:
+			default:
+				continue // busy: try another key
+			}
+		}
+		k.inflight.Add(1)
+		return k, 0
+	}
+	return nil, soonest
+}
+
+// release returns a slot taken by acquire.
+func (p *Pool) release(k *Key) {
+	k.inflight.Add(-1)
+	if k.slots != nil {
+		<-k.slots
+	}
+}
+
+// report records the outcome of a call made with k. Only answers that say
+// something about the key itself change its health.
+func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case status >= 200 && status < 300:
+		k.failures = 0
+		return
+	case status == http.StatusTooManyRequests:
+		d := retryAfter
+		if d <= 0 {
+			d = p.opt.Cooldown
+		}
+		k.rest(p.opt.Now(), d, "rate limited (429)")
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		k.rest(p.opt.Now(), p.opt.Quarantine, "rejected by fal ("+http.StatusText(status)+")")
+	case status >= 500 || status == 0:
+		k.failures++
+		k.totalFail++
+	}
+}
+
+func (k *Key) rest(now time.Time, d time.Duration, reason string) {
+	k.failures++
+	k.totalFail++
+	if until := now.Add(d); until.After(k.until) {
+		k.until, k.reason = until, reason
+	}
+}

@@ -1,0 +1,340 @@
+package fal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Job is a request fal accepted on its queue. It keeps the key it was
+// submitted with for its whole life: status, result and cancel must use it,
+// and it must never be submitted again.
+type Job struct {
+	RequestID   string `json:"request_id"`
+	StatusURL   string `json:"status_url"`
+	ResponseURL string `json:"response_url"`
+	CancelURL   string `json:"cancel_url"`
+	Endpoint    string `json:"-"`
+
+	key  *Key
+	pool *Pool
+	done bool
+}
+
+// KeyID names the key the job runs under.
+func (j *Job) KeyID() string { return j.key.ID() }
+
+// Release gives the job's key slot back; call once when done with the job.
+func (j *Job) Release() {
+	if !j.done {
+		j.done = true
+		j.pool.release(j.key)
+	}
+}
+
+// Status is a queue status object.
+type Status struct {
+	Status        string `json:"status"` // IN_QUEUE, IN_PROGRESS, COMPLETED
+	RequestID     string `json:"request_id"`
+	QueuePosition *int   `json:"queue_position,omitempty"`
+	Error         string `json:"error,omitempty"`
+	ErrorType     string `json:"error_type,omitempty"`
+	Metrics       struct {
+		InferenceTime float64 `json:"inference_time"`
+	} `json:"metrics"`
+}
+
+// Completed reports whether the job has ended (successfully or not).
+func (s *Status) Completed() bool { return s.Status == "COMPLETED" }
+
+// Submit puts input on fal's queue for endpoint. Failures before fal
+// accepts the job fail over to the next key; once accepted, the job is
+// never submitted again.
+func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Job, error) {
+	u := c.opt.QueueURL + "/" + endpoint
+	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, "")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
+	b, err := readAll(OpSubmit, resp.Body, 1<<20)
+	if err == nil {
+		err = json.Unmarshal(b, job)
+	}
+	if err == nil && job.RequestID == "" {
+		err = errors.New("no request_id in fal's answer")
+	}
+	if err != nil {
+		// fal answered 2xx, so a job may well exist, but without its ids
+		// it can neither be followed nor cancelled. Report, never resubmit.
+		job.Release()
+		return nil, &Error{Op: OpSubmit, Status: resp.StatusCode, Err: fmt.Errorf("unreadable submit answer: %w", err)}
+	}
+	c.fillURLs(job)
+	return job, nil
+}
+
+// fillURLs builds any URL fal left out, from the app part of the endpoint
+// id, as the official clients do.
+func (c *Client) fillURLs(j *Job) {
+	base := c.opt.QueueURL + "/" + appID(j.Endpoint) + "/requests/" + url.PathEscape(j.RequestID)
+	if j.ResponseURL == "" {
+		j.ResponseURL = base
+	}
+	if j.StatusURL == "" {
+		j.StatusURL = base + "/status"
+	}
+	if j.CancelURL == "" {
+		j.CancelURL = base + "/cancel"
+	}
+}
+
+// appID is "owner/app" of an endpoint id ("namespace/owner/app" for the
+// workflows and comfy namespaces).
+func appID(endpoint string) string {
+	parts := strings.Split(endpoint, "/")
+	n := 2
+	if len(parts) > 0 && (parts[0] == "workflows" || parts[0] == "comfy") {
+		n = 3
+	}
+	if len(parts) < n {
+		return endpoint
+	}
+	return strings.Join(parts[:n], "/")
+}
+
+// Wait blocks until the job completes and returns its final status. It
+// follows fal's status stream, which reports completion the moment it
+// happens at the cost of one request; if the stream cannot be opened or
+// breaks, it polls status with a short, growing interval.
+func (c *Client) Wait(ctx context.Context, j *Job) (*Status, error) {
+	st, err := c.followStream(ctx, j)
+	if err == nil && st.Completed() {
+		return st, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		c.log.Debug("status stream unavailable, polling", "request_id", j.RequestID, "err", err)
+	}
+	return c.poll(ctx, j)
+}
+
+// followStream reads the status stream until COMPLETED. It returns the last
+// status seen and a non-nil error if the stream ended early.
+func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"/stream?logs=0", j.key, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, &Error{Op: OpStatus, Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := readAll(OpStatus, resp.Body, 64<<10)
+		return nil, errorFromResponse(OpStatus, resp, b)
+	}
+	// A stalled stream (no event, not even a keep-alive, for StreamIdle)
+	// is cut so that polling can take over.
+	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
+	defer idle.Stop()
+	rd := NewSSEReader(resp.Body, 1<<20)
+	var last Status
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("status stream ended early: %w", err)}
+		}
+		idle.Reset(c.opt.StreamIdle)
+		if ev.Comment || len(ev.Data) == 0 {
+			continue
+		}
+		var st Status
+		if err := json.Unmarshal(ev.Data, &st); err != nil {
+			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
+		}
+		last = st
+		if st.Completed() {
+			return &last, nil
+		}
+	}
+}
+
+// poll asks for the status until COMPLETED, with capped growing intervals.
+func (c *Client) poll(ctx context.Context, j *Job) (*Status, error) {
+	interval := c.opt.PollInterval
+	failures := 0
+	for {
+		st, err := c.status(ctx, j)
+		switch {
+		case err == nil && st.Completed():
+			return st, nil
+		case err != nil:
+			var fe *Error
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if errors.As(err, &fe) && fe.Status >= 400 && fe.Status < 500 && fe.Status != http.StatusTooManyRequests {
+				return nil, err // 401, 404: asking again will not help
+			}
+			if failures++; failures > 8 {
+				return nil, err
+			}
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		interval = min(interval*2, time.Second)
+	}
+}
+
+func (c *Client) status(ctx context.Context, j *Job) (*Status, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"?logs=0", j.key, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, &Error{Op: OpStatus, Err: err}
+	}
+	defer resp.Body.Close()
+	b, err := readAll(OpStatus, resp.Body, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, errorFromResponse(OpStatus, resp, b)
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, &Error{Op: OpStatus, Status: resp.StatusCode, Err: fmt.Errorf("malformed status: %w", err)}
+	}
+	return &st, nil
+}
+
+// Result fetches a completed job's output. A job that failed at fal gives
+// an *Error with JobFailed set and fal's status and message (422 detail for
+// invalid input, the error type for infrastructure failures).
+func (c *Client) Result(ctx context.Context, j *Job) ([]byte, error) {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		body, err, retry := c.resultOnce(ctx, j)
+		if !retry {
+			return body, err
+		}
+		lastErr = err
+		if !c.backoff(ctx, attempt) {
+			return nil, ctx.Err()
+		}
+	}
+	return nil, lastErr
+}
+
+// resultOnce makes one result call; retry says whether another may help
+// (reading a result is idempotent, so transport errors and 5xx answers
+// that are not the job's own failure are retried).
+func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
+	req, err := c.newRequest(ctx, http.MethodGet, j.ResponseURL, j.key, nil)
+	if err != nil {
+		return nil, err, false
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err(), false
+		}
+		return nil, &Error{Op: OpResult, Err: err}, true
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		b, err := readAll(OpResult, resp.Body, c.opt.MaxResultBytes)
+		return b, err, false
+	}
+	b, _ := readAll(OpResult, resp.Body, 64<<10)
+	fe := errorFromResponse(OpResult, resp, b)
+	jobError := fe.ErrorType != "" || resp.StatusCode == http.StatusUnprocessableEntity
+	fe.JobFailed = jobError
+	return nil, fe, !jobError && resp.StatusCode >= 500
+}
+
+// Cancel asks fal to stop the job. It runs on its own short deadline, as
+// it is typically called after the client's context has ended.
+func (c *Client) Cancel(j *Job) error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opt.CancelTimeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, http.MethodPut, j.CancelURL, j.key, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return &Error{Op: OpCancel, Err: err}
+	}
+	defer resp.Body.Close()
+	b, _ := readAll(OpCancel, resp.Body, 64<<10)
+	// 400 ALREADY_COMPLETED means there is nothing left to stop.
+	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusBadRequest {
+		return nil
+	}
+	return errorFromResponse(OpCancel, resp, b)
+}
+
+// Outcome is a finished queue job.
+type Outcome struct {
+	RequestID string
+	KeyID     string
+	Body      []byte // the model's output JSON
+}
+
+// Run submits input, waits for completion and returns the output. If ctx
+// ends (client gone, deadline passed) after fal accepted the job, the job
+// is cancelled at fal so that it is not left running and billed.
+func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outcome, error) {
+	j, err := c.Submit(ctx, endpoint, input)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Release()
+	out := &Outcome{RequestID: j.RequestID, KeyID: j.key.ID()}
+	st, err := c.Wait(ctx, j)
+	if err != nil {
+		c.abandon(j, err)
+		return out, err
+	}
+	out.Body, err = c.Result(ctx, j)
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
+			fe.ErrorType = st.ErrorType
+		}
+		if ctx.Err() != nil {
+			c.abandon(j, err)
+		}
+	}
+	return out, err
+}
+
+// abandon cancels a job its caller no longer waits for.
+func (c *Client) abandon(j *Job, why error) {
+	if err := c.Cancel(j); err != nil {
+		c.log.Warn("cancelling abandoned fal job failed", "request_id", j.RequestID, "err", err)
+		return
+	}
+	c.log.Info("cancelled abandoned fal job", "request_id", j.RequestID, "reason", why)
+}

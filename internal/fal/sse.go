@@ -1,0 +1,109 @@
+package fal
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// Event is one server-sent event. Comment events (lines starting with ':')
+// are reported so that callers can treat them as keep-alives.
+type Event struct {
+	Name    string
+	Data    []byte // data lines joined with "\n"; only valid until the next Next call
+	Comment bool
+}
+
+// ErrLineTooLong means an SSE line exceeded the reader's cap.
+var ErrLineTooLong = errors.New("sse: line too long")
+
+// SSEReader parses a text/event-stream body incrementally.
+type SSEReader struct {
+	r       *bufio.Reader
+	maxLine int
+	data    []byte
+	line    []byte
+}
+
+// NewSSEReader reads events from r; maxLine caps one line (a data line may
+// hold a whole base64 image, so callers choose).
+func NewSSEReader(r io.Reader, maxLine int) *SSEReader {
+	return &SSEReader{r: bufio.NewReaderSize(r, 32<<10), maxLine: maxLine}
+}
+
+// Next returns the next event. At the end of the stream it returns io.EOF;
+// an event not closed by a blank line before EOF is still returned, as the
+// data it carries was sent in full.
+func (s *SSEReader) Next() (Event, error) {
+	s.data = s.data[:0]
+	var ev Event
+	hasData := false
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			if err == io.EOF && (hasData || ev.Name != "") {
+				ev.Data = s.data
+				return ev, nil
+			}
+			return Event{}, err
+		}
+		if len(line) == 0 {
+			if hasData || ev.Name != "" {
+				ev.Data = s.data
+				return ev, nil
+			}
+			continue
+		}
+		if line[0] == ':' {
+			if !hasData && ev.Name == "" {
+				return Event{Comment: true}, nil
+			}
+			continue
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+		case "event":
+			ev.Name = string(value)
+		}
+	}
+}
+
+// readLine returns one line without its terminator (\n or \r\n).
+func (s *SSEReader) readLine() ([]byte, error) {
+	s.line = s.line[:0]
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		s.line = append(s.line, chunk...)
+		if len(s.line) > s.maxLine {
+			return nil, ErrLineTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(s.line) > 0 {
+				return trimEOL(s.line), nil
+			}
+			return nil, err
+		}
+		return trimEOL(s.line), nil
+	}
+}
+
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
+}
