@@ -1,0 +1,68 @@
+package chat
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// BenchmarkStreamEvent measures one fal event of a long answer: the
+// cumulative output grows by one piece an event up to 500 pieces (15 KB),
+// as in a real stream; each iteration is one event. Every event's text is
+// a separate copy, as decoding fal's events yields, so the comparison with
+// the previous text really reads it. Run with -benchmem: the buffer is
+// reused, so steady-state events allocate nothing.
+func BenchmarkStreamEvent(b *testing.B) {
+	const piece, pieces = "Le renard brun 你好 😀. ", 500
+	text := strings.Repeat(piece, pieces)
+	outs := make([]string, pieces)
+	for i := range outs {
+		outs[i] = strings.Clone(text[:(i+1)*len(piece)])
+	}
+	s := NewStream(testID, testModel, testCreated, true)
+	s.Start()
+	b.SetBytes(int64(len(piece)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if i == pieces {
+			i = 0
+			s = NewStream(testID, testModel, testCreated, true)
+		}
+		if s.Event(FalOutput{Output: outs[i], Partial: true}) == nil {
+			b.Fatal("no event for new text")
+		}
+		i++
+	}
+}
+
+// BenchmarkFold measures folding a 50-message conversation with a system
+// message, tool calls and images, long enough that history moves into the
+// system prompt and the oldest messages are dropped.
+func BenchmarkFold(b *testing.B) {
+	msgs := []openai.Message{msg("system", "You are a helpful assistant. Answer briefly.")}
+	for i := range 49 {
+		n := strconv.Itoa(i)
+		switch i % 4 {
+		case 0:
+			msgs = append(msgs, msg("user", "Question "+n+": "+strings.Repeat("how does this work? ", 25)))
+		case 1:
+			msgs = append(msgs, msg("assistant", "Answer "+n+": "+strings.Repeat("it works like this. ", 30)))
+		case 2:
+			msgs = append(msgs, partsMsg("user", textPart("What is in picture "+n+"?"), imagePart("https://img.example/"+n+".png")))
+		case 3:
+			msgs = append(msgs, assistantCalls(call("call_"+n, "describe", `{"image":`+n+`}`)))
+		}
+	}
+	msgs = append(msgs, msg("user", "And finally, 你好?"))
+	lim := DefaultLimits()
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := Fold(msgs, lim)
+		if err != nil || f.DroppedMessages == 0 {
+			b.Fatalf("Fold: %v, dropped %d", err, f.DroppedMessages)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package chat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// DoneEvent ends every chat stream.
+const DoneEvent = "data: [DONE]\n\n"
+
+// Stream turns the events of one fal LLM stream into OpenAI chat chunks, as
+// complete server-sent events ("data: {...}\n\n"). Every chunk carries the
+// same id, created and model, which the OpenAI SDKs' accumulators require,
+// and none carries an "error" key, which the Go SDK treats as a failure
+// even when null.
+//
+// Call Start once, Event for each fal event, then Finish; on a failure send
+// ErrorEvent instead of Finish. The slice a method returns is only valid
+// until the next method call on the same Stream: the buffer is reused so
+// that a long stream costs no allocation per event. A Stream is not safe
+// for concurrent use.
+type Stream struct {
+	id           string
+	model        string
+	created      int64
+	includeUsage bool
+
+	// head and tail frame a delta object into a whole chunk event; they
+	// are cut from the JSON of an openai.ChatChunk, so the hand-built
+	// chunks have exactly the shape of the type.
+	head, tail []byte
+
+	output, reasoning string // the texts the deltas so far add up to
+	buf               []byte
+}
+
+// NewStream starts a stream of chunks for one completion. includeUsage is
+// the request's stream_options.include_usage.
+func NewStream(id, model string, created int64, includeUsage bool) *Stream {
+	s := &Stream{id: id, model: model, created: created, includeUsage: includeUsage}
+	frame := s.appendChunk(nil, openai.ChatChunk{Choices: []openai.ChunkChoice{{}}})
+	const emptyDelta = `"delta":{}`
+	at := bytes.LastIndex(frame, []byte(emptyDelta))
+	s.head = frame[:at+len(emptyDelta)-2]
+	s.tail = frame[at+len(emptyDelta):]
+	return s
+}
+
+// Start returns the first chunk, whose delta is {"role":"assistant",
+// "content":""}: the Node SDK's stream helper needs the role.
+func (s *Stream) Start() []byte {
+	empty := ""
+	s.buf = s.appendChunk(s.buf[:0], openai.ChatChunk{Choices: []openai.ChunkChoice{{
+		Delta: openai.Delta{Role: "assistant", Content: &empty},
+	}}})
+	return s.buf
+}
+
+// Event returns the chunk for one fal event, or nil when it adds nothing.
+// fal's output and reasoning are cumulative; the chunk carries only the
+// text that is new since the previous event, as delta.content and
+// delta.reasoning_content.
+//
+// When an event's text does not extend the previous one (fal restarted or
+// corrected itself), the chunk carries the event's text after the part the
+// two share. A client cannot take back text it already received, so its
+// concatenation then differs from fal's final text by the replaced part;
+// a text that only got shorter sends nothing and is remembered at its
+// longer length, so that a later extension is not sent twice.
+//
+// Detecting a restart costs one comparison with the previous text (which
+// the decoded fal event carried anyway); the encoding and copying are
+// proportional to the new text only.
+func (s *Stream) Event(out FalOutput) []byte {
+	var content, reasoning string
+	content, s.output = newText(s.output, out.Output)
+	reasoning, s.reasoning = newText(s.reasoning, out.Reasoning)
+	if content == "" && reasoning == "" {
+		return nil
+	}
+	b := append(s.buf[:0], s.head...)
+	b = append(b, '{')
+	if content != "" {
+		b = append(b, `"content":`...)
+		b = appendJSONString(b, content)
+	}
+	if reasoning != "" {
+		if content != "" {
+			b = append(b, ',')
+		}
+		b = append(b, `"reasoning_content":`...)
+		b = appendJSONString(b, reasoning)
+	}
+	b = append(b, '}')
+	s.buf = append(b, s.tail...)
+	return s.buf
+}
+
+// newText compares fal's previous cumulative text with the current one and
+// returns the text to send and the text to compare the next event with.
+func newText(prev, cur string) (delta, next string) {
+	if len(cur) >= len(prev) && cur[:len(prev)] == prev {
+		return cur[len(prev):], cur
+	}
+	if len(cur) < len(prev) && prev[:len(cur)] == cur {
+		return "", prev
+	}
+	n := 0
+	for n < len(prev) && n < len(cur) && prev[n] == cur[n] {
+		n++
+	}
+	for n > 0 && !utf8.RuneStart(cur[n]) {
+		n--
+	}
+	return cur[n:], cur
+}
+
+// Finish returns the end of the stream: a chunk with an empty delta and the
+// finish reason ("stop" when reason is empty); with include_usage, a chunk
+// with no choices carrying usage (zeros when fal reported none, because
+// clients that asked for it wait for it); then "data: [DONE]".
+func (s *Stream) Finish(reason string, usage *openai.Usage) []byte {
+	if reason == "" {
+		reason = "stop"
+	}
+	b := s.appendChunk(s.buf[:0], openai.ChatChunk{Choices: []openai.ChunkChoice{{FinishReason: &reason}}})
+	if s.includeUsage {
+		if usage == nil {
+			usage = &openai.Usage{}
+		}
+		b = s.appendChunk(b, openai.ChatChunk{Choices: []openai.ChunkChoice{}, Usage: usage})
+	}
+	s.buf = append(b, DoneEvent...)
+	return s.buf
+}
+
+// appendChunk stamps c with the stream's id, created and model and appends
+// it as an event.
+func (s *Stream) appendChunk(dst []byte, c openai.ChatChunk) []byte {
+	c.ID, c.Object, c.Created, c.Model = s.id, "chat.completion.chunk", s.created, s.model
+	return appendEvent(dst, c)
+}
+
+// ErrorEvent returns the event that reports a failure in the middle of a
+// stream: data: {"error":{"message","type","param","code"}}. Both OpenAI
+// SDKs end the stream with an error on it. A nil e is reported as a server
+// error.
+func ErrorEvent(e *openai.Error) []byte {
+	if e == nil {
+		e = openai.ServerError("the upstream stream failed")
+	}
+	return appendEvent(nil, e)
+}
+
+// appendEvent appends v as one server-sent event.
+func appendEvent(dst []byte, v any) []byte {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// The values marshalled here hold only strings, integers and
+		// pointers to them, for which encoding/json cannot fail.
+		panic(fmt.Sprintf("chat: encoding a stream event: %v", err))
+	}
+	dst = append(dst, "data: "...)
+	dst = append(dst, body...)
+	return append(dst, "\n\n"...)
+}
