@@ -1,0 +1,117 @@
+package images
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+func edit(prompt string, urls []string, mask string) *EditRequest {
+	return &EditRequest{ImageGenerationRequest: openai.ImageGenerationRequest{Prompt: prompt}, ImageURLs: urls, MaskURL: mask}
+}
+
+func TestPlanEdit(t *testing.T) {
+	three := []string{"https://a/1.png", "data:image/png;base64,AA==", "https://a/3.png"}
+	tests := []struct {
+		name, endpoint string
+		req            *EditRequest
+		want           []in
+	}{
+		{
+			name: "one image", endpoint: "test/edit-one",
+			req:  edit("p", []string{"https://a/1.png"}, ""),
+			want: []in{{"prompt": "p", "image_url": "https://a/1.png", "num_images": 1}},
+		},
+		{
+			name: "image list and mask", endpoint: "test/edit-many",
+			req:  edit("p", three, "https://a/mask.png"),
+			want: []in{{"prompt": "p", "image_urls": three, "mask_url": "https://a/mask.png", "num_images": 1}},
+		},
+		{
+			name: "required mask", endpoint: "test/fill",
+			req:  edit("p", []string{"https://a/1.png"}, "https://a/m.png"),
+			want: []in{{"prompt": "p", "image_url": "https://a/1.png", "mask_url": "https://a/m.png", "num_images": 1}},
+		},
+		{
+			name: "optional reference images", endpoint: "test/reference",
+			req:  edit("p", []string{"https://a/1.png"}, ""),
+			want: []in{{"prompt": "p", "image_urls": []string{"https://a/1.png"}, "num_images": 1}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, e := PlanEdit(tt.req, capsFor(t, tt.endpoint), Options{})
+			if e != nil {
+				t.Fatal(e)
+			}
+			if !reflect.DeepEqual(p.Inputs, tt.want) {
+				t.Errorf("inputs:\n got %v\nwant %v", p.Inputs, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlanEditSplitsWithImages checks that every job of a split edit
+// carries the images, and that client extras cannot replace them.
+func TestPlanEditSplitsWithImages(t *testing.T) {
+	req := edit("p", []string{"https://a/1.png"}, "")
+	req.N = intp(6)
+	req.Extra = extras(map[string]string{"image_url": `"https://evil/x.png"`})
+	p, e := PlanEdit(req, capsFor(t, "test/edit-one"), Options{})
+	if e != nil {
+		t.Fatal(e)
+	}
+	if len(p.Inputs) != 2 {
+		t.Fatalf("%d jobs, want 2", len(p.Inputs))
+	}
+	for i, input := range p.Inputs {
+		if input["image_url"] != "https://a/1.png" {
+			t.Errorf("job %d image_url %v", i, input["image_url"])
+		}
+	}
+}
+
+func TestPlanEditErrors(t *testing.T) {
+	five := []string{"u1", "u2", "u3", "u4", "u5"}
+	tests := []struct {
+		name, endpoint string
+		req            *EditRequest
+		param, code    string
+	}{
+		{"model cannot edit", "test/plain", edit("p", []string{"u"}, ""), "model", "model_not_supported"},
+		{"no image", "test/edit-one", edit("p", nil, ""), "image", "missing_required_parameter"},
+		{"empty image URL", "test/edit-many", edit("p", []string{"u", ""}, ""), "image", "missing_required_parameter"},
+		{"several images for one", "test/edit-one", edit("p", []string{"u1", "u2"}, ""), "image", "invalid_value"},
+		{"over the maximum", "test/edit-many", edit("p", five, ""), "image", "invalid_value"},
+		{"mask not taken", "test/edit-one", edit("p", []string{"u"}, "m"), "mask", "invalid_value"},
+		{"mask required", "test/fill", edit("p", []string{"u"}, ""), "mask", "missing_required_parameter"},
+		{"prompt required", "test/edit-one", edit("", []string{"u"}, ""), "prompt", "missing_required_parameter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, e := PlanEdit(tt.req, capsFor(t, tt.endpoint), Options{})
+			checkError(t, e, tt.param, tt.code)
+		})
+	}
+}
+
+func TestCanGenerate(t *testing.T) {
+	tests := map[string]bool{
+		"test/presets":   true,
+		"test/reference": true, // the image list is optional
+		"test/edit-one":  false,
+		"test/edit-many": false,
+		"test/fill":      false,
+	}
+	for ep, want := range tests {
+		if got := CanGenerate(capsFor(t, ep)); got != want {
+			t.Errorf("CanGenerate(%s) = %v, want %v", ep, got, want)
+		}
+	}
+	control := &falschema.Capabilities{Required: []string{"prompt", "control_image_url"}}
+	if CanGenerate(control) {
+		t.Error("a required control_image_url means the model needs an input image")
+	}
+}
