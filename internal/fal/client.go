@@ -133,7 +133,12 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // only where no job can exist yet after a failure: a refused connection, or
 // an answer of 401/403/429/5xx, which fal gives before accepting any work.
 // On success the caller owns resp.Body and must call release(k).
-func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string) (*http.Response, *Key, error) {
+//
+// With detach, the HTTP exchange itself is not cut when ctx ends: a submit
+// that fal may already have accepted must be allowed to return the job's
+// ids, or the job could be neither followed nor cancelled. The caller then
+// sees ctx is done and cancels the job.
+func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string, detach bool) (*http.Response, *Key, error) {
 	tried := make(map[*Key]bool)
 	var last *Error
 	rounds := 0
@@ -156,8 +161,13 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			return nil, nil, err
 		}
 		tried[k] = true
-		req, err := c.newRequest(ctx, http.MethodPost, url, k, body)
+		reqCtx, cancel := ctx, context.CancelFunc(func() {})
+		if detach {
+			reqCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
+		}
+		req, err := c.newRequest(reqCtx, http.MethodPost, url, k, body)
 		if err != nil {
+			cancel()
 			c.opt.Pool.release(k)
 			return nil, nil, &Error{Op: op, Err: err}
 		}
@@ -165,6 +175,11 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			req.Header.Set("Accept", accept)
 		}
 		resp, err := c.hc.Do(req)
+		if err == nil && resp.StatusCode/100 == 2 {
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		} else {
+			defer cancel()
+		}
 		if err != nil {
 			c.opt.Pool.release(k)
 			c.opt.Pool.report(k, 0, 0)
@@ -196,6 +211,9 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 		last = fe
 	}
 }
+
+// detachedTimeout bounds a submit that no longer has a caller waiting.
+const detachedTimeout = 60 * time.Second
 
 // maxRounds bounds how many times postFailover goes through the keys when
 // fal fails in passing ways.
@@ -289,4 +307,16 @@ func readAll(op string, body io.Reader, max int64) ([]byte, error) {
 		return nil, &Error{Op: op, Err: fmt.Errorf("%w (over %d bytes)", ErrTooLarge, max)}
 	}
 	return b, nil
+}
+
+// cancelOnClose ends a request's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }

@@ -57,7 +57,7 @@ func (s *Status) Completed() bool { return s.Status == "COMPLETED" }
 // never submitted again.
 func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Job, error) {
 	u := c.opt.QueueURL + "/" + endpoint
-	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, "")
+	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, "", true)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 	if accept == "text/event-stream" {
 		op = OpStream
 	}
-	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, accept)
+	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, accept, false)
 	if err != nil {
 		return nil, err
 	}
