@@ -1,0 +1,85 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// mediaSource is one result image on its way to becoming b64_json: either
+// fal's own base64 (from a data: URI) or downloaded bytes.
+type mediaSource struct {
+	url string
+	b64 string // base64 text as fal sent it, when it came as a data URI
+	raw []byte // downloaded bytes otherwise
+}
+
+func (m *mediaSource) download(ctx context.Context, d *fal.Downloader) error {
+	dl, err := d.Open(ctx, m.url)
+	if err != nil {
+		return err
+	}
+	defer dl.Body.Close()
+	var buf bytes.Buffer
+	if dl.ContentLength > 0 {
+		buf.Grow(int(dl.ContentLength))
+	}
+	if _, err := buf.ReadFrom(dl.Body); err != nil {
+		return err
+	}
+	m.raw = buf.Bytes()
+	return nil
+}
+
+// writeB64Response writes an images response whose b64_json strings are
+// encoded straight into the connection, so the encoded copy of an image is
+// never held in memory.
+func writeB64Response(w http.ResponseWriter, resp openai.ImagesResponse, media []*mediaSource) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"created":`)
+	bw.WriteString(strconv.FormatInt(resp.Created, 10))
+	bw.WriteString(`,"data":[`)
+	for i, m := range media {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(`{"b64_json":"`)
+		if m.raw != nil {
+			enc := base64.NewEncoder(base64.StdEncoding, bw)
+			_, _ = enc.Write(m.raw)
+			_ = enc.Close()
+		} else {
+			bw.WriteString(m.b64)
+		}
+		bw.WriteByte('"')
+		if rp := resp.Data[i].RevisedPrompt; rp != "" {
+			bw.WriteString(`,"revised_prompt":`)
+			b, _ := json.Marshal(rp)
+			bw.Write(b)
+		}
+		bw.WriteByte('}')
+	}
+	bw.WriteString("]}")
+	_ = bw.Flush()
+}
+
+// isBase64Text reports whether s holds only base64 alphabet characters, so
+// that fal's data URI payload can be written into a JSON string unescaped.
+func isBase64Text(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}

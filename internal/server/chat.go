@@ -1,0 +1,245 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// Chat backends, as CHAT_ENDPOINT names them.
+const (
+	ChatRouter      = "openrouter/router"
+	ChatAnyLLM      = "fal-ai/any-llm"
+	ChatPassthrough = "openrouter/router/openai/v1"
+)
+
+// passthroughPath is fal's OpenAI-compatible chat route.
+const passthroughPath = "openrouter/router/openai/v1/chat/completions"
+
+// ChatModel maps a client-facing chat model name to the model id fal's
+// LLM endpoints take (an OpenRouter id such as "openai/gpt-4o").
+type ChatModel struct {
+	Alias string
+	Model string
+}
+
+func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
+	body, e := openai.ReadBody(w, r, s.opt.MaxBodyBytes)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	req, e := openai.DecodeChat(body)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	falModel, ok := s.models.chat[req.Model]
+	if !ok {
+		writeError(w, openai.ModelNotFound(req.Model))
+		return
+	}
+	ri := infoFrom(r.Context())
+	ri.set(req.Model, "")
+	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	defer cancel()
+	ctx = fal.WithRequestID(ctx, ri.ID)
+
+	if s.opt.ChatBackend == ChatPassthrough {
+		s.chatPassthrough(ctx, w, req, body, falModel)
+		return
+	}
+	backend, err := chat.ParseBackend(s.opt.ChatBackend)
+	if err != nil {
+		writeError(w, openai.ServerError("misconfigured chat backend"))
+		return
+	}
+	folded, e := chat.Fold(req.Messages, s.opt.ChatLimits)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if folded.DroppedMessages > 0 || folded.TruncatedSystem > 0 {
+		s.log.Debug("conversation shortened to fit fal's prompt limits", "request_id", ri.ID,
+			"dropped_messages", folded.DroppedMessages, "truncated_system_chars", folded.TruncatedSystem)
+	}
+	clientModel := req.Model
+	req.Model = falModel
+	input, err := json.Marshal(chat.FalInput(req, folded, backend))
+	if err != nil {
+		writeError(w, openai.ServerError("encoding the fal input failed"))
+		return
+	}
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", ri.ID, "input", s.opt.Redact(string(input)))
+	}
+	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
+	if req.Stream {
+		s.chatStream(ctx, w, req, clientModel, endpoint, input)
+		return
+	}
+	s.chatOnce(ctx, w, r, clientModel, endpoint, input)
+}
+
+// chatOnce runs a non-streaming completion through fal's queue, so that a
+// client that goes away has its job cancelled.
+func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, r *http.Request, model, endpoint string, input []byte) {
+	res, err := s.opt.Fal.Run(ctx, endpoint, input)
+	if res != nil {
+		infoFrom(ctx).set("", res.RequestID)
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			writeError(w, upstreamError(err))
+		}
+		return
+	}
+	var out chat.FalOutput
+	if err := json.Unmarshal(res.Body, &out); err != nil {
+		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer is not valid JSON.", Type: openai.TypeUpstream, Code: "upstream_malformed"})
+		return
+	}
+	if msg := out.ErrorMessage(); msg != "" {
+		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "The model failed: " + msg, Type: openai.TypeUpstream, Code: "model_error"})
+		return
+	}
+	writeJSON(w, http.StatusOK, chat.Completion(chat.NewID(), model, time.Now().Unix(), out))
+}
+
+// chatStream relays fal's SSE stream as OpenAI chunks. Errors before the
+// first byte are ordinary error responses; later ones are an error event.
+func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, model, endpoint string, input []byte) {
+	resp, err := s.opt.Fal.Post(ctx, endpoint, input, "text/event-stream")
+	if err != nil {
+		if ctx.Err() == nil {
+			writeError(w, upstreamError(err))
+		}
+		return
+	}
+	defer resp.Close()
+	infoFrom(ctx).set("", resp.RequestID)
+
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	st := chat.NewStream(chat.NewID(), model, time.Now().Unix(), includeUsage)
+	out := startSSE(w)
+	if out.send(st.Start()) != nil {
+		return
+	}
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	defer stopPump()
+	var last chat.FalOutput
+	err = relay(ctx, out, pumpEvents(pumpCtx, resp.Events(maxUpstreamLine)), func(data []byte) (bool, error) {
+		var ev chat.FalOutput
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return true, errors.New("fal sent an event that is not JSON")
+		}
+		if msg := ev.ErrorMessage(); msg != "" {
+			return true, errors.New("the model failed: " + msg)
+		}
+		last = ev
+		if b := st.Event(ev); b != nil {
+			if err := out.send(b); err != nil {
+				return true, err
+			}
+		}
+		if !ev.Partial {
+			return true, out.send(st.Finish("stop", ev.Usage.OpenAI()))
+		}
+		return false, nil
+	})
+	switch {
+	case err == nil || ctx.Err() != nil:
+		// Finished, or the client left (closing the body stops fal).
+	case errors.Is(err, io.EOF):
+		// fal closed without a final event: what arrived is the answer.
+		_ = out.send(st.Finish("stop", last.Usage.OpenAI()))
+	default:
+		_ = out.send(chat.ErrorEvent(&openai.Error{Message: err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
+	}
+}
+
+// chatPassthrough forwards the request to fal's OpenAI-compatible endpoint
+// unchanged but for the model id, and relays the answer.
+func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, body []byte, falModel string) {
+	if falModel != req.Model {
+		var err error
+		if body, err = replaceModel(body, falModel); err != nil {
+			writeError(w, openai.ServerError("rewriting the model failed"))
+			return
+		}
+	}
+	accept := ""
+	if req.Stream {
+		accept = "text/event-stream"
+	}
+	resp, err := s.opt.Fal.Post(ctx, passthroughPath, body, accept)
+	if err != nil {
+		if ctx.Err() == nil {
+			writeError(w, passthroughError(err))
+		}
+		return
+	}
+	defer resp.Close()
+	infoFrom(ctx).set("", resp.RequestID)
+	if !req.Stream {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.Copy(w, resp.Body)
+		return
+	}
+	out := startSSE(w)
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	defer stopPump()
+	frame := make([]byte, 0, 4096)
+	done := false
+	err = relay(ctx, out, pumpEvents(pumpCtx, resp.Events(maxUpstreamLine)), func(data []byte) (bool, error) {
+		frame = append(append(append(frame[:0], "data: "...), data...), "\n\n"...)
+		done = string(data) == "[DONE]"
+		return done, out.send(frame)
+	})
+	switch {
+	case done || ctx.Err() != nil:
+	case errors.Is(err, io.EOF):
+		_ = out.send([]byte(chat.DoneEvent))
+	default:
+		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream broke: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
+	}
+}
+
+// replaceModel sets "model" in a JSON object body.
+func replaceModel(body []byte, model string) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, err
+	}
+	m, _ := json.Marshal(model)
+	fields["model"] = m
+	return json.Marshal(fields)
+}
+
+// passthroughError keeps the client's own mistakes (400, 404, 422 from the
+// OpenAI-compatible endpoint) as 4xx; the rest maps as for other calls.
+func passthroughError(err error) *openai.Error {
+	var fe *fal.Error
+	if errors.As(err, &fe) {
+		switch fe.Status {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+			e := openai.InvalidRequest("", "", "%s", fe.Message())
+			if fe.Status == http.StatusNotFound {
+				e.Status, e.Code = http.StatusNotFound, "model_not_found"
+			}
+			if len(fe.Validation) > 0 {
+				e.Param = fe.Validation[0].Field()
+			}
+			return e
+		}
+	}
+	return upstreamError(err)
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// maxImagesPerRequest is OpenAI's own limit on n.
+const maxImagesPerRequest = 10
+
+func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
+	body, e := openai.ReadBody(w, r, s.opt.MaxBodyBytes)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	req, e := openai.DecodeImageGeneration(body)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	alias, endpoint, e := s.models.imageEndpoint(req.Model)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ri := infoFrom(r.Context())
+	ri.set(alias, "")
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	defer cancel()
+	ctx = fal.WithRequestID(ctx, ri.ID)
+
+	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	if err != nil {
+		writeError(w, upstreamError(err))
+		return
+	}
+	if !images.CanGenerate(caps) {
+		writeError(w, openai.InvalidRequest("model", "model_not_supported",
+			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))
+		return
+	}
+	plan, e := images.PlanGeneration(req, caps, images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest})
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
+}
+
+// runImagePlan runs every fal job of a plan concurrently, then answers in
+// the form the client asked for. If one job fails the others are stopped
+// (and cancelled at fal by the fal client).
+func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *http.Request, endpoint, prompt string, plan *images.Plan) {
+	outputs := make([]*images.Output, len(plan.Inputs))
+	g, gctx := errgroup.WithContext(ctx)
+	ri := infoFrom(ctx)
+	for i, input := range plan.Inputs {
+		g.Go(func() error {
+			b, err := json.Marshal(input)
+			if err != nil {
+				return err
+			}
+			if s.opt.Debug {
+				s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.opt.Redact(string(b)))
+			}
+			res, err := s.opt.Fal.Run(gctx, endpoint, b)
+			if res != nil {
+				ri.set("", res.RequestID)
+			}
+			if err != nil {
+				return err
+			}
+			out, err := images.ParseOutput(res.Body)
+			if err != nil {
+				return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image: " + err.Error()}
+			}
+			outputs[i] = out
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if r.Context().Err() != nil {
+			return // the client is gone; fal jobs were cancelled
+		}
+		writeError(w, upstreamError(err))
+		return
+	}
+	var data []openai.Image
+	var media []*mediaSource
+	for _, out := range outputs {
+		revised := images.RevisedPrompt(out, prompt)
+		for _, img := range out.Images {
+			data = append(data, openai.Image{URL: img.URL, RevisedPrompt: revised})
+			media = append(media, &mediaSource{url: img.URL})
+		}
+	}
+	resp := openai.ImagesResponse{Created: time.Now().Unix(), Data: data}
+	if !plan.B64 {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	if err := s.fetchMedia(ctx, media); err != nil {
+		writeError(w, upstreamError(err))
+		return
+	}
+	for i := range resp.Data {
+		resp.Data[i].URL = ""
+	}
+	writeB64Response(w, resp, media)
+}
+
+// fetchMedia makes every image's base64 available: data URIs are used as
+// they are (fal already encoded them), other URLs are downloaded in full
+// before any byte goes to the client, so a failed download is still a clean
+// error response.
+func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, m := range media {
+		if _, b64, ok := images.DataURI(m.url); ok {
+			if !isBase64Text(b64) {
+				return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal returned a data URI that is not base64"}
+			}
+			m.b64 = b64
+			continue
+		}
+		g.Go(func() error { return m.download(gctx, s.opt.Downloader) })
+	}
+	err := g.Wait()
+	if err != nil && errors.Is(err, fal.ErrForbiddenTarget) {
+		s.log.Warn("refused to download a result image", "err", err)
+	}
+	return err
+}

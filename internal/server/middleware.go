@@ -1,0 +1,252 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// middleware wraps a handler.
+type middleware func(http.Handler) http.Handler
+
+func chain(h http.Handler, mws ...middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// requestInfo travels in the request context so that handlers can add what
+// the access log line should say (model, fal request id).
+type requestInfo struct {
+	ID string
+	mu sync.Mutex
+	// Filled by handlers.
+	Model        string
+	FalRequestID string
+}
+
+func (ri *requestInfo) set(model, falID string) {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if model != "" {
+		ri.Model = model
+	}
+	if falID != "" {
+		ri.FalRequestID = falID
+	}
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// withRequestID accepts a sane x-request-id from the client or makes one,
+// echoes it back, and records it for logs and upstream calls.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ri := &requestInfo{ID: id}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("req_%x", b)
+}
+
+// statusRecorder remembers the status written, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush forwards to the underlying writer; streaming handlers need it.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// withAccessLog writes one line per request.
+func withAccessLog(log *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			ri := infoFrom(r.Context())
+			status := rec.status
+			if status == 0 && r.Context().Err() != nil {
+				status = 499 // client went away before any answer
+			}
+			ri.mu.Lock()
+			attrs := []any{
+				"request_id", ri.ID, "method", r.Method, "path", r.URL.Path,
+				"status", status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			}
+			if ri.Model != "" {
+				attrs = append(attrs, "model", ri.Model)
+			}
+			if ri.FalRequestID != "" {
+				attrs = append(attrs, "fal_request_id", ri.FalRequestID)
+			}
+			ri.mu.Unlock()
+			if r.URL.Path == "/health" {
+				log.Debug("request", attrs...)
+				return
+			}
+			log.Info("request", attrs...)
+		})
+	}
+}
+
+// withRecovery turns a panic into a 500 instead of a dropped connection.
+func withRecovery(log *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					log.Error("handler panic", "request_id", infoFrom(r.Context()).ID, "panic", fmt.Sprint(v))
+					writeError(w, openai.ServerError("internal error"))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// withCORS answers preflights and decorates every response. With "*" any
+// origin is allowed; otherwise the request's Origin is echoed when listed.
+func withCORS(origins []string) middleware {
+	anyOrigin := len(origins) == 0 || slices.Contains(origins, "*")
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			origin := r.Header.Get("Origin")
+			switch {
+			case anyOrigin:
+				h.Set("Access-Control-Allow-Origin", "*")
+			case origin != "" && slices.Contains(origins, origin):
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Add("Vary", "Origin")
+			}
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				// Browser SDKs send X-Stainless-* and other headers; allow
+				// what the preflight asks for, or the seed's basic pair.
+				allow := r.Header.Get("Access-Control-Request-Headers")
+				if allow == "" {
+					allow = "Content-Type, Authorization"
+				}
+				h.Set("Access-Control-Allow-Headers", allow)
+				h.Set("Access-Control-Max-Age", "86400")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// accessKeys checks client keys in constant time. Keys are hashed first so
+// that the comparison does not even leak their lengths.
+type accessKeys [][32]byte
+
+func newAccessKeys(keys []string) accessKeys {
+	out := make(accessKeys, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, sha256.Sum256([]byte(k)))
+	}
+	return out
+}
+
+func (a accessKeys) valid(key string) bool {
+	h := sha256.Sum256([]byte(key))
+	ok := 0
+	for i := range a {
+		ok |= subtle.ConstantTimeCompare(h[:], a[i][:])
+	}
+	return ok == 1
+}
+
+// bearer extracts the key from "Bearer k", "Key k" or a bare key.
+func bearer(r *http.Request) string {
+	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	for _, scheme := range []string{"Bearer ", "Key "} {
+		if len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
+			return strings.TrimSpace(v[len(scheme):])
+		}
+	}
+	return v
+}
+
+// requireKey guards a handler with the access keys.
+func requireKey(keys accessKeys, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := bearer(r)
+		if k == "" {
+			writeError(w, openai.InvalidAPIKey(true))
+			return
+		}
+		if !keys.valid(k) {
+			writeError(w, openai.InvalidAPIKey(false))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

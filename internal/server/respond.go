@@ -1,0 +1,39 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// writeJSON sends v with the given status. Every JSON answer carries
+// Content-Type: application/json: the Go SDK refuses other types and the
+// Node SDK hands back a string.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(openai.ServerError("encoding the response failed"))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeError sends an OpenAI-shaped error with the retry hints the SDKs
+// read: x-should-retry and retry-after(-ms).
+func writeError(w http.ResponseWriter, e *openai.Error) {
+	h := w.Header()
+	if e.NoRetry {
+		h.Set("X-Should-Retry", "false")
+	}
+	if e.RetryAfter > 0 {
+		secs := int((e.RetryAfter + 999_999_999) / 1_000_000_000)
+		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
+	}
+	writeJSON(w, e.Status, e)
+}

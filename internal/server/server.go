@@ -1,0 +1,83 @@
+// Package server is falproxy's HTTP front: the OpenAI routes, middleware
+// (request id, access log, recovery, CORS, auth, body limits) and the
+// handlers that join the translation packages to the fal client. It is the
+// only package that touches http.ResponseWriter.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falschema"
+)
+
+// ImageModel maps a client-facing alias to a fal endpoint id.
+type ImageModel struct {
+	Alias    string
+	Endpoint string
+}
+
+// Options is everything the server needs; cmd builds it from the config.
+type Options struct {
+	AccessKeys        []string
+	ImageModels       []ImageModel
+	DefaultImageModel string // alias; "" = first image model
+	AllowAnyEndpoint  bool   // accept raw fal endpoint ids as model
+	CORSOrigins       []string
+	SafetyChecker     bool
+	RequestTimeout    time.Duration
+	MaxBodyBytes      int64
+	ChatModels        []ChatModel
+	ChatBackend       string // ChatRouter (default), ChatAnyLLM or ChatPassthrough
+	ChatLimits        chat.Limits
+	Debug             bool // log payloads (keys are never logged)
+
+	Fal        *fal.Client
+	Downloader *fal.Downloader
+	Schemas    *falschema.Store
+	Logger     *slog.Logger
+	// Redact removes secrets from text before it is logged.
+	Redact func(string) string
+	// Created is the "created" time reported for models.
+	Created time.Time
+}
+
+// Server holds the handlers' shared state.
+type Server struct {
+	opt    Options
+	keys   accessKeys
+	log    *slog.Logger
+	models *modelTable
+}
+
+// New returns the falproxy HTTP handler.
+func New(opt Options) http.Handler {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Redact == nil {
+		opt.Redact = func(s string) string { return s }
+	}
+	if opt.RequestTimeout <= 0 {
+		opt.RequestTimeout = 300 * time.Second
+	}
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 50 << 20
+	}
+	if opt.ChatBackend == "" {
+		opt.ChatBackend = ChatRouter
+	}
+	if opt.Created.IsZero() {
+		opt.Created = time.Now()
+	}
+	s := &Server{
+		opt:    opt,
+		keys:   newAccessKeys(opt.AccessKeys),
+		log:    opt.Logger,
+		models: newModelTable(opt),
+	}
+	return s.routes()
+}
