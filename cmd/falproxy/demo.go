@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// demoModels are the image aliases the demo offers; each is served by the
+// emulator with a schema of the same family as fal's real endpoint.
+const demoModels = "flux-dev:fal-ai/flux/dev,flux-schnell:fal-ai/flux/schnell," +
+	"dall-e-3:fal-ai/flux/dev,gpt-image-1:fal-ai/gpt-image-1/text-to-image," +
+	"flux-ultra:fal-ai/flux-pro/v1.1-ultra,imagen4:fal-ai/imagen4/preview," +
+	"ideogram-v2:fal-ai/ideogram/v2,recraft-v3:fal-ai/recraft/v3/text-to-image," +
+	"seedream-v4:fal-ai/bytedance/seedream/v4/text-to-image,sdxl:fal-ai/fast-sdxl," +
+	"kontext:fal-ai/flux-pro/kontext,seedream-edit:fal-ai/bytedance/seedream/v4/edit"
+
+// demo serves falproxy against the built-in fal emulator on loopback, so
+// that it can be tried with no fal account at all.
+func demo(ctx context.Context, environ func(string) (string, bool), stdout, stderr io.Writer) error {
+	fake, err := falfake.New(falfake.Options{
+		GenerationTime: time.Second,
+		TokenDelay:     20 * time.Millisecond,
+		Logger:         slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return fmt.Errorf("falproxy demo: start the fal emulator: %w", err)
+	}
+	defer fake.Close()
+
+	accessKey := "sk-demo-" + randomHex(8)
+	port := "8000"
+	if v, ok := environ("PORT"); ok && strings.TrimSpace(v) != "" {
+		port = strings.TrimSpace(v)
+	}
+	overrides := map[string]string{
+		"CUSTOM_ACCESS_KEY":  accessKey,
+		"AI_KEYS":            "demo-fal-key:" + randomHex(8),
+		"SUPPORTED_MODELS":   demoModels,
+		"HOST":               "127.0.0.1",
+		"PORT":               port,
+		"FAL_QUEUE_URL":      fake.QueueURL(),
+		"FAL_RUN_URL":        fake.RunURL(),
+		"FAL_OPENAPI_URL":    fake.OpenAPIURL(),
+		"FAL_STORAGE_URL":    fake.StorageURL(),
+		"PLAYGROUND_ENABLED": "true",
+	}
+	hooks := &serveHooks{overrides: overrides, listening: func(base string) {
+		fmt.Fprintf(stdout, `
+falproxy demo: serving the built-in fal emulator (no fal key needed)
+
+  base URL    %[1]s/v1
+  access key  %[2]s
+
+Try it:
+
+  curl -s %[1]s/v1/images/generations \
+    -H "Authorization: Bearer %[2]s" -H "Content-Type: application/json" \
+    -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
+
+Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
+
+`, base, accessKey)
+	}}
+	return serve(ctx, environ, stdout, stderr, hooks)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
