@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, unit, integration and acceptance
+# tests with the race detector, and a short run of every fuzz target.
+# Usage: ./scripts/test.sh            (from the repository root)
+#        FUZZTIME=30s ./scripts/test.sh   (longer fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null)/bin"
+
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+if command -v npm >/dev/null && [ ! -d test/node/node_modules/openai ]; then
+	echo "== npm ci (openai npm package for the acceptance test)"
+	npm ci --prefix test/node --no-audit --no-fund --loglevel=error
+fi
+
+echo "== go test -race"
+go test -race -count=1 -timeout 15m ./...
+
+echo "== fuzz (${FUZZTIME:=5s} each)"
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+		echo "-- $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/dev/null
+	done
+done
+echo "all checks passed"
