@@ -15,6 +15,7 @@ import (
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -122,8 +123,12 @@ type app struct {
 func newApp(cfg *config.Config, log *slog.Logger) *app {
 	hc := fal.NewHTTPClient()
 	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
-	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, Pool: pool, HTTP: hc, Logger: log})
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
+	var m *metrics.Metrics
+	if cfg.MetricsEnabled {
+		m = metrics.New(pool, schemas)
+	}
+	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, Pool: pool, HTTP: hc, Logger: log, Observer: m})
 	models := make([]server.ImageModel, 0, len(cfg.ImageModels))
 	for _, m := range cfg.ImageModels {
 		models = append(models, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint})
@@ -141,6 +146,9 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		SafetyChecker:     cfg.SafetyChecker,
 		RequestTimeout:    cfg.RequestTimeout,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
+		MaxInflight:       cfg.MaxInflight,
+		AdmissionWait:     cfg.AdmissionWait,
+		Metrics:           m,
 		ChatModels:        chatModels,
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},

@@ -18,7 +18,10 @@ import (
 type Options struct {
 	QueueURL string // e.g. https://queue.fal.run
 	RunURL   string // e.g. https://fal.run
-	Pool     *Pool
+	// StorageURL is the base of fal's storage API (e.g. https://rest.fal.ai),
+	// where Upload sends input files; empty disables uploads.
+	StorageURL string
+	Pool       *Pool
 	// HTTP is the client for API calls; nil builds one tuned for many
 	// concurrent long-lived calls to one host.
 	HTTP   *http.Client
@@ -37,7 +40,20 @@ type Options struct {
 	// KeyWait bounds how long a call waits for a key slot when every key is
 	// at its concurrency cap (default 30s).
 	KeyWait time.Duration
+	// Observer, if set, receives the duration of each phase of fal calls.
+	Observer Observer
 }
+
+// Observer receives how long each phase of a fal call took: "submit",
+// "queue" (accepted until a runner took it), "generation", "result",
+// "stream_open" (a synchronous or streaming call until its headers).
+type Observer interface {
+	Phase(endpoint, phase string, d time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Phase(string, string, time.Duration) {}
 
 // Client calls fal.
 type Client struct {
@@ -50,6 +66,7 @@ type Client struct {
 func New(opt Options) *Client {
 	opt.QueueURL = strings.TrimRight(opt.QueueURL, "/")
 	opt.RunURL = strings.TrimRight(opt.RunURL, "/")
+	opt.StorageURL = strings.TrimRight(opt.StorageURL, "/")
 	if opt.MaxResultBytes <= 0 {
 		opt.MaxResultBytes = 256 << 20
 	}
@@ -67,6 +84,9 @@ func New(opt Options) *Client {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Observer == nil {
+		opt.Observer = noObserver{}
 	}
 	hc := opt.HTTP
 	if hc == nil {

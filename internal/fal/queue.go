@@ -24,6 +24,8 @@ type Job struct {
 	key  *Key
 	pool *Pool
 	done bool
+
+	accepted, started time.Time // when fal accepted it; when a runner took it
 }
 
 // KeyID names the key the job runs under.
@@ -57,6 +59,7 @@ func (s *Status) Completed() bool { return s.Status == "COMPLETED" }
 // never submitted again.
 func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Job, error) {
 	u := c.opt.QueueURL + "/" + endpoint
+	t0 := time.Now()
 	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, "", true)
 	if err != nil {
 		return nil, err
@@ -77,6 +80,8 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 		return nil, &Error{Op: OpSubmit, Status: resp.StatusCode, Err: fmt.Errorf("unreadable submit answer: %w", err)}
 	}
 	c.fillURLs(job)
+	job.accepted = time.Now()
+	c.opt.Observer.Phase(endpoint, "submit", job.accepted.Sub(t0))
 	return job, nil
 }
 
@@ -166,6 +171,9 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
 		}
 		last = st
+		if st.Status == "IN_PROGRESS" && j.started.IsZero() {
+			j.started = time.Now()
+		}
 		if st.Completed() {
 			return &last, nil
 		}
@@ -317,7 +325,10 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		c.abandon(j, err)
 		return out, err
 	}
+	c.observeWait(j)
+	t0 := time.Now()
 	out.Body, err = c.Result(ctx, j)
+	c.opt.Observer.Phase(endpoint, "result", time.Since(t0))
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
@@ -328,6 +339,18 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		}
 	}
 	return out, err
+}
+
+// observeWait reports the queue and generation phases of a completed job.
+// When no IN_PROGRESS status was seen, the whole wait counts as generation.
+func (c *Client) observeWait(j *Job) {
+	now := time.Now()
+	if j.started.IsZero() {
+		c.opt.Observer.Phase(j.Endpoint, "generation", now.Sub(j.accepted))
+		return
+	}
+	c.opt.Observer.Phase(j.Endpoint, "queue", j.started.Sub(j.accepted))
+	c.opt.Observer.Phase(j.Endpoint, "generation", now.Sub(j.started))
 }
 
 // abandon cancels a job its caller no longer waits for.

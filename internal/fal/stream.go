@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"time"
 )
 
 // Response is a successful answer from a synchronous fal call whose body
@@ -40,10 +41,12 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 	if accept == "text/event-stream" {
 		op = OpStream
 	}
+	t0 := time.Now()
 	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, accept, false)
 	if err != nil {
 		return nil, err
 	}
+	c.opt.Observer.Phase(path, "stream_open", time.Since(t0))
 	return &Response{Response: resp, RequestID: resp.Header.Get("X-Fal-Request-Id"), key: k, pool: c.opt.Pool}, nil
 }
 

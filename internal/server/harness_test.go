@@ -22,6 +22,7 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -37,6 +38,7 @@ type setup struct {
 	server  server.Options
 	falKeys []string
 	pool    fal.PoolOptions
+	metrics bool
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -87,8 +89,12 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hc := fal.NewHTTPClient()
 	opt := s.server
-	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), Pool: fal.NewPool(s.falKeys, s.pool), HTTP: hc, Logger: log})
+	pool := fal.NewPool(s.falKeys, s.pool)
 	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log})
+	if s.metrics {
+		opt.Metrics = metrics.New(pool, opt.Schemas)
+	}
+	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
 	opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
 	opt.Logger = log
 	if opt.ChatLimits == (chat.Limits{}) {

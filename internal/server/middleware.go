@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -118,8 +119,8 @@ func (s *statusRecorder) Flush() {
 	}
 }
 
-// withAccessLog writes one line per request.
-func withAccessLog(log *slog.Logger) middleware {
+// withAccessLog writes one line per request and records its metrics.
+func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -141,8 +142,14 @@ func withAccessLog(log *slog.Logger) middleware {
 			if ri.FalRequestID != "" {
 				attrs = append(attrs, "fal_request_id", ri.FalRequestID)
 			}
+			model := ri.Model
 			ri.mu.Unlock()
-			if r.URL.Path == "/health" {
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "other"
+			}
+			m.Request(route, model, status, time.Since(start))
+			if r.URL.Path == "/health" || r.URL.Path == "/metrics" {
 				log.Debug("request", attrs...)
 				return
 			}

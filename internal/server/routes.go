@@ -6,17 +6,22 @@ import "net/http"
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, h) }
+	// work marks routes that run fal jobs: authenticated, then admitted.
+	work := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, s.limit(h)) }
 
 	mux.HandleFunc("GET /health", s.handleHealth)
+	if s.opt.Metrics != nil {
+		mux.Handle("GET /metrics", s.opt.Metrics.Handler())
+	}
 	mux.Handle("GET /v1/models", auth(s.handleListModels))
 	mux.Handle("GET /v1/models/{model...}", auth(s.handleGetModel))
-	mux.Handle("POST /v1/images/generations", auth(s.handleImageGeneration))
-	mux.Handle("POST /v1/chat/completions", auth(s.handleChat))
+	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
+	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
 	mux.HandleFunc("/", s.handleNotFound)
 
 	return chain(mux,
 		withRequestID,
-		withAccessLog(s.log),
+		withAccessLog(s.log, s.opt.Metrics),
 		withRecovery(s.log),
 		withCORS(s.opt.CORSOrigins),
 	)

@@ -12,6 +12,7 @@ import (
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/metrics"
 )
 
 // ImageModel maps a client-facing alias to a fal endpoint id.
@@ -35,6 +36,14 @@ type Options struct {
 	ChatLimits        chat.Limits
 	Debug             bool // log payloads (keys are never logged)
 
+	// MaxInflight bounds requests running fal work at once (0: no bound);
+	// AdmissionWait is how long one waits for a slot before a 503.
+	MaxInflight   int
+	AdmissionWait time.Duration
+	// Metrics, when set, records request and fal metrics and is served at
+	// /metrics.
+	Metrics *metrics.Metrics
+
 	Fal        *fal.Client
 	Downloader *fal.Downloader
 	Schemas    *falschema.Store
@@ -47,10 +56,11 @@ type Options struct {
 
 // Server holds the handlers' shared state.
 type Server struct {
-	opt    Options
-	keys   accessKeys
-	log    *slog.Logger
-	models *modelTable
+	opt       Options
+	keys      accessKeys
+	log       *slog.Logger
+	models    *modelTable
+	admission *admission
 }
 
 // New returns the falproxy HTTP handler.
@@ -74,10 +84,11 @@ func New(opt Options) http.Handler {
 		opt.Created = time.Now()
 	}
 	s := &Server{
-		opt:    opt,
-		keys:   newAccessKeys(opt.AccessKeys),
-		log:    opt.Logger,
-		models: newModelTable(opt),
+		opt:       opt,
+		keys:      newAccessKeys(opt.AccessKeys),
+		log:       opt.Logger,
+		models:    newModelTable(opt),
+		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 	}
 	return s.routes()
 }
