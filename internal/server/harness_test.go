@@ -44,12 +44,13 @@ type setup struct {
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
 // with the official OpenAI Go SDK as its client.
 type harness struct {
-	t      *testing.T
-	fake   *falfake.Fake
-	url    string // proxy base, no /v1
-	sdk    oai.Client
-	client *http.Client
-	logs   *bytes.Buffer
+	t       *testing.T
+	fake    *falfake.Fake
+	url     string // proxy base, no /v1
+	sdk     oai.Client
+	client  *http.Client
+	falHTTP *http.Client
+	logs    *bytes.Buffer
 }
 
 func newHarness(t *testing.T, mods ...func(*setup)) *harness {
@@ -94,7 +95,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	if s.metrics {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
-	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
+	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: fake.StorageURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
 	opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
 	opt.Logger = log
 	if opt.ChatLimits == (chat.Limits{}) {
@@ -103,11 +104,12 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	proxy := httptest.NewServer(server.New(opt))
 	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	h := &harness{
-		t:      t,
-		fake:   fake,
-		url:    proxy.URL,
-		client: client,
-		logs:   logs,
+		t:       t,
+		fake:    fake,
+		url:     proxy.URL,
+		client:  client,
+		falHTTP: hc,
+		logs:    logs,
 		sdk: oai.NewClient(
 			option.WithBaseURL(proxy.URL+"/v1"),
 			option.WithAPIKey(accessKey),
@@ -126,6 +128,13 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		}
 	})
 	return h
+}
+
+// closeIdle drops idle keep-alive connections on both hops, so that the
+// goroutines serving them end.
+func (h *harness) closeIdle() {
+	h.client.CloseIdleConnections()
+	h.falHTTP.CloseIdleConnections()
 }
 
 // post sends a raw JSON request with the access key and returns the status,
