@@ -22,6 +22,7 @@ type Key struct {
 	mu        sync.Mutex
 	until     time.Time // not used before this instant
 	reason    string    // why it is out, for /health and logs
+	rejected  bool      // out because fal refused the key (401/403)
 	failures  int64     // consecutive failures
 	totalFail int64
 }
@@ -66,7 +67,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 		opt.Cooldown = 10 * time.Second
 	}
 	if opt.Quarantine <= 0 {
-		opt.Quarantine = 5 * time.Minute
+		opt.Quarantine = 30 * time.Minute
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -171,6 +172,7 @@ func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
 		k.rest(p.opt.Now(), d, "rate limited (429)")
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		k.rest(p.opt.Now(), p.opt.Quarantine, "rejected by fal ("+http.StatusText(status)+")")
+		k.rejected = true
 	case status >= 500 || status == 0:
 		k.failures++
 		k.totalFail++
@@ -183,4 +185,25 @@ func (k *Key) rest(now time.Time, d time.Duration, reason string) {
 	if until := now.Add(d); until.After(k.until) {
 		k.until, k.reason = until, reason
 	}
+}
+
+// quarantined returns the keys resting because fal refused them.
+func (p *Pool) quarantined() []*Key {
+	now := p.opt.Now()
+	var out []*Key
+	for _, k := range p.keys {
+		k.mu.Lock()
+		if k.rejected && now.Before(k.until) {
+			out = append(out, k)
+		}
+		k.mu.Unlock()
+	}
+	return out
+}
+
+// reinstate puts a quarantined key back into rotation.
+func (p *Pool) reinstate(k *Key) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.until, k.reason, k.rejected, k.failures = time.Time{}, "", false, 0
 }
