@@ -125,16 +125,7 @@ func TestStatusStreamFallsBackToPolling(t *testing.T) {
 
 func TestClientDisconnectCancelsJob(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = 30 * time.Second })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/images/generations", stringsReader(genBody))
-		req.Header.Set("Authorization", "Bearer "+accessKey)
-		if resp, err := h.client.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	cancel, done := h.postInBackground("/v1/images/generations", genBody)
 	eventually(t, "fal has the job", func() bool { return len(h.fake.Jobs()) == 1 })
 	cancel()
 	<-done

@@ -47,16 +47,7 @@ func TestAdmissionLimit(t *testing.T) {
 		s.server.MaxInflight = 1
 		s.server.AdmissionWait = 50 * time.Millisecond
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/images/generations", stringsReader(genBody))
-		req.Header.Set("Authorization", "Bearer "+accessKey)
-		if resp, err := h.client.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	cancel, done := h.postInBackground("/v1/images/generations", genBody)
 	eventually(t, "the first job runs", func() bool { return len(h.fake.Jobs()) == 1 })
 
 	code, hdr, body := h.post(context.Background(), "/v1/images/generations", genBody)
