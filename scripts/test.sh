@@ -20,6 +20,10 @@ if command -v npm >/dev/null && [ ! -d test/node/node_modules/openai ]; then
 	echo "== npm ci (openai npm package for the acceptance test)"
 	npm ci --prefix test/node --no-audit --no-fund --loglevel=error
 fi
+if command -v npm >/dev/null && [ ! -d test/browser/node_modules/playwright-core ]; then
+	echo "== npm ci (playwright-core for the playground browser test)"
+	npm ci --prefix test/browser --no-audit --no-fund --loglevel=error
+fi
 
 echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...

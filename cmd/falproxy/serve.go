@@ -23,6 +23,9 @@ import (
 // a slow or unreachable fal never delays start-up.
 const warmDeadline = 10 * time.Second
 
+// keyRecheckEvery is how often quarantined fal keys are probed.
+const keyRecheckEvery = time.Minute
+
 // serveHooks lets demo (and tests) adjust a serve run.
 type serveHooks struct {
 	overrides map[string]string // win over the environment and .env
@@ -86,6 +89,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
 	go app.schemas.Warm(warmCtx, app.imageEndpoints())
+	go app.fal.RecheckKeys(ctx, keyRecheckEvery)
 
 	select {
 	case err := <-served:
@@ -118,6 +122,7 @@ type app struct {
 	cfg     *config.Config
 	handler http.Handler
 	schemas *falschema.Store
+	fal     *fal.Client
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
@@ -128,7 +133,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 	if cfg.MetricsEnabled {
 		m = metrics.New(pool, schemas)
 	}
-	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, Pool: pool, HTTP: hc, Logger: log, Observer: m})
+	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m})
 	models := make([]server.ImageModel, 0, len(cfg.ImageModels))
 	for _, m := range cfg.ImageModels {
 		models = append(models, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint})
@@ -153,13 +158,14 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
 		Debug:             cfg.Debug,
+		Playground:        cfg.PlaygroundEnabled,
 		Fal:               client,
 		Downloader:        fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: onLoopback(cfg.QueueURL)}),
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
 	})
-	return &app{cfg: cfg, handler: h, schemas: schemas}
+	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client}
 }
 
 func (a *app) imageEndpoints() []string {

@@ -16,7 +16,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/models", auth(s.handleListModels))
 	mux.Handle("GET /v1/models/{model...}", auth(s.handleGetModel))
 	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
+	mux.Handle("POST /v1/images/edits", work(s.handleImageEdit))
 	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
+	if s.opt.Playground {
+		mux.HandleFunc("GET /{$}", s.handlePlayground)
+		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)
+	}
 	mux.HandleFunc("/", s.handleNotFound)
 
 	return chain(mux,

@@ -35,6 +35,18 @@ type Options struct {
 	ChatBackend       string // ChatRouter (default), ChatAnyLLM or ChatPassthrough
 	ChatLimits        chat.Limits
 	Debug             bool // log payloads (keys are never logged)
+	// Playground serves a page for trying the API at "/" and its assets
+	// under /playground/; off, "/" is the JSON 404 like any unknown path.
+	Playground bool
+
+	// MaxImageBytes caps each input image (and the mask) of an edit
+	// (default 50 MiB, OpenAI's own limit); MaxBodyBytes still bounds the
+	// whole request.
+	MaxImageBytes int64
+	// InlineLimit is the size up to which an edit's input image goes to fal
+	// inline as a data: URI; larger ones are uploaded to fal storage first
+	// (default 1 MiB; negative uploads every image).
+	InlineLimit int64
 
 	// MaxInflight bounds requests running fal work at once (0: no bound);
 	// AdmissionWait is how long one waits for a slot before a 503.
@@ -76,6 +88,12 @@ func New(opt Options) http.Handler {
 	}
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 50 << 20
+	}
+	if opt.MaxImageBytes <= 0 {
+		opt.MaxImageBytes = 50 << 20
+	}
+	if opt.InlineLimit == 0 {
+		opt.InlineLimit = 1 << 20
 	}
 	if opt.ChatBackend == "" {
 		opt.ChatBackend = ChatRouter

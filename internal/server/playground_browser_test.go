@@ -1,0 +1,91 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// chromiumPath is where Debian's chromium package installs the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// moduleRoot walks up from the package directory to the folder of go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// TestPlaygroundInBrowser drives the playground page in headless Chromium
+// (test/browser/playground.mjs) against falproxy on the fal emulator, then
+// checks that fal received what the page asked for.
+func TestPlaygroundInBrowser(t *testing.T) {
+	root := moduleRoot(t)
+	script := filepath.Join(root, "test", "browser", "playground.mjs")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("skipping the playground browser test: node is not installed")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping the playground browser test: no browser at %s (apt-get install chromium)", chromiumPath)
+	}
+	if _, err := os.Stat(filepath.Join(root, "test", "browser", "node_modules", "playwright-core")); err != nil {
+		t.Skip("skipping the playground browser test: playwright-core is not installed (npm ci --prefix test/browser)")
+	}
+
+	h := newHarness(t, func(s *setup) {
+		s.server.Playground = true
+		// A pause between tokens lets the page show the answer growing.
+		s.fake.TokenDelay = 20 * time.Millisecond
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = filepath.Dir(script)
+	cmd.Env = append(os.Environ(), "FALPROXY_URL="+h.url, "FALPROXY_KEY="+accessKey)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the playground failed in the browser: %v\n%s", err, out)
+	}
+	t.Logf("%s", strings.TrimSpace(string(out)))
+
+	var sawImage, sawSystem bool
+	for _, c := range h.fake.Received() {
+		var in map[string]any
+		if c.Body == nil || json.Unmarshal(c.Body, &in) != nil {
+			continue
+		}
+		switch c.Op {
+		case falfake.OpSubmit:
+			sawImage = sawImage || in["prompt"] == "a lighthouse at dawn" && in["seed"] == float64(42)
+		case falfake.OpLLMStream, falfake.OpChat:
+			sawSystem = sawSystem || strings.Contains(string(c.Body), "You are terse.")
+		}
+	}
+	if !sawImage {
+		t.Error("fal received no image job with the page's prompt and seed")
+	}
+	if !sawSystem {
+		t.Error("fal received no chat call carrying the page's system prompt")
+	}
+}

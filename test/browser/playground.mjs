@@ -1,0 +1,143 @@
+// Drives the falproxy playground in Debian's headless Chromium as a person
+// would: enter the key, generate an image and watch it load, then chat and
+// watch the streamed answer arrive. Run by a Go test, which starts falproxy
+// on the fal emulator with the playground on and passes its address:
+//   FALPROXY_URL=http://127.0.0.1:8000 FALPROXY_KEY=... node playground.mjs
+// SCREENSHOT names the PNG of the chat at the end; two more beside it, with
+// "-images" and "-phone" before the extension, show the image results on a
+// desktop and the page at phone width.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const base = process.env.FALPROXY_URL;
+const key = process.env.FALPROXY_KEY;
+const screenshot = process.env.SCREENSHOT || '/tmp/falproxy-playground.png';
+const variant = (name) => screenshot.replace(/(\.png)?$/, `-${name}.png`);
+assert.ok(base && key, 'FALPROXY_URL and FALPROXY_KEY must be set');
+
+const profile = await mkdtemp(join(tmpdir(), 'falproxy-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  viewport: { width: 1100, height: 1000 },
+  timeout: 60_000,
+});
+context.setDefaultTimeout(30_000);
+
+try {
+  const page = context.pages()[0] ?? await context.newPage();
+  const problems = [];
+  // The browser reports every failed request on the console; the wrong key
+  // (401) and the failing job (502) below are failures on purpose.
+  const expected = /^Failed to load resource: the server responded with a status of (401|502)\b/;
+  page.on('console', (m) => { if (m.type() === 'error' && !expected.test(m.text())) problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(e.message));
+
+  const res = await page.goto(base + '/');
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+
+  // A wrong key is refused readably and not kept.
+  await page.fill('#key', 'sk-wrong');
+  await page.click('#connect');
+  await page.locator('#key-error').waitFor();
+  assert.match(await page.textContent('#key-error'), /401.*invalid_api_key/s);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+  // The right key loads the models and lives in sessionStorage only.
+  await page.fill('#key', key);
+  await page.click('#connect');
+  await page.waitForFunction(() => document.querySelector('#status').classList.contains('ok'));
+  const storage = await page.evaluate(() => ({ session: Object.values(sessionStorage), local: localStorage.length }));
+  assert.deepEqual(storage, { session: [key], local: 0 });
+  assert.ok(!page.url().includes(key), 'the key leaked into the URL');
+  // A reload in the same tab connects again from sessionStorage.
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#status').classList.contains('ok'));
+
+  // Generate an image and wait until the browser has decoded it.
+  await page.selectOption('#image-model', 'flux-dev');
+  await page.fill('#prompt', 'a lighthouse at dawn');
+  await page.fill('#size', '1024x768');
+  await page.fill('#seed', '42');
+  await page.click('#generate');
+  const run = page.locator('#image-results .run').first();
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#image-results .run img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  assert.equal(await run.getAttribute('data-state'), 'done');
+  assert.match(await run.locator('.meta').textContent(), /^flux-dev · 1024x768 · url · \d+\.\d\d s$/);
+  const url = await run.locator('img').getAttribute('src');
+  assert.match(url, /^https?:\/\//);
+
+  // The same as inline base64.
+  await page.selectOption('#format', 'b64_json');
+  await page.click('#generate');
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#image-results .run:first-child img');
+    return img && img.src.startsWith('data:image/') && img.complete && img.naturalWidth > 0;
+  });
+
+  // A failing job shows the API's error, not a blank.
+  await page.fill('#prompt', 'a lighthouse [fail]');
+  await page.click('#generate');
+  await page.waitForSelector('#image-results .run:first-child[data-state=error] .error');
+  assert.match(await page.textContent('#image-results .run:first-child .error'), /50\d · \w+/);
+  await page.screenshot({ path: variant('images'), fullPage: true });
+
+  // Chat: stream an answer with reasoning, token by token.
+  await page.click('#tab-chat');
+  await page.selectOption('#chat-model', 'gpt-4o');
+  await page.check('#reasoning');
+  await page.click('.system summary');
+  await page.fill('#system', 'You are terse.');
+  await page.fill('#message', 'Hello from the browser test');
+  // Record every text the answer shows on its way, to see it grow.
+  await page.evaluate(() => {
+    window.answerSteps = new Set();
+    new MutationObserver(() => {
+      const content = document.querySelector('#transcript .msg.assistant:last-child .content');
+      if (content) window.answerSteps.add(content.textContent);
+    }).observe(document.querySelector('#transcript'), { childList: true, subtree: true, characterData: true });
+  });
+  await page.press('#message', 'Enter');
+  const reply = page.locator('#transcript .msg.assistant').last();
+  await page.waitForSelector('#transcript .msg.assistant[data-state=done]');
+  const answer = (await reply.locator('.content').textContent()).trim();
+  assert.match(answer, /Hello from the browser test/);
+  const steps = await page.evaluate(() => [...window.answerSteps].filter((t) => t.length > 0));
+  assert.ok(steps.length >= 3, `the answer appeared in ${steps.length} steps, not token by token`);
+  assert.ok(steps.every((t) => answer.startsWith(t.trim())), 'the answer did not grow by appending');
+  assert.ok(await reply.locator('details.reasoning').isVisible(), 'reasoning block missing');
+  assert.ok((await reply.locator('.thought').textContent()).length > 0, 'reasoning is empty');
+  assert.equal(await page.textContent('#transcript .msg.user .content'), 'Hello from the browser test');
+
+  // A second turn carries the first in the conversation.
+  await page.fill('#message', 'And again');
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript .msg.assistant[data-state=done]').length === 2);
+  assert.match(await reply.locator('.content').textContent(), /And again/);
+
+  assert.deepEqual(problems, [], 'the page logged errors');
+  await page.screenshot({ path: screenshot, fullPage: true });
+
+  // At phone width nothing runs off the side.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.click('#tab-images');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+  await page.screenshot({ path: variant('phone'), fullPage: true });
+
+  console.log(`playground: image loaded, chat streamed (${answer.length} chars); screenshot ${screenshot}`);
+} finally {
+  await context.close();
+  await rm(profile, { recursive: true, force: true });
+}
