@@ -72,7 +72,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 				return err
 			}
 			if s.opt.Debug {
-				s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.opt.Redact(string(b)))
+				s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
 			}
 			res, err := s.opt.Fal.Run(gctx, endpoint, b)
 			if res != nil {
