@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,7 +98,7 @@ func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	if err != nil {
 		if r.Context().Err() == nil {
-			writeError(w, upstreamError(err))
+			writeError(w, chatUpstreamError(err))
 		}
 		return
 	}
@@ -118,8 +119,8 @@ func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, r *http.Re
 func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, model, endpoint string, input []byte) {
 	resp, err := s.opt.Fal.Post(ctx, endpoint, input, "text/event-stream")
 	if err != nil {
-		if ctx.Err() == nil {
-			writeError(w, upstreamError(err))
+		if !clientLeft(ctx) {
+			writeError(w, chatUpstreamError(err))
 		}
 		return
 	}
@@ -155,8 +156,11 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 		return false, nil
 	})
 	switch {
-	case err == nil || ctx.Err() != nil:
-		// Finished, or the client left (closing the body stops fal).
+	case err == nil:
+	case clientLeft(ctx):
+		// Closing the body stops fal.
+	case ctx.Err() != nil:
+		_ = out.send(timeoutEvent())
 	case errors.Is(err, io.EOF):
 		// fal closed without a final event: what arrived is the answer.
 		_ = out.send(st.Finish("stop", last.Usage.OpenAI()))
@@ -181,7 +185,7 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	}
 	resp, err := s.opt.Fal.Post(ctx, passthroughPath, body, accept)
 	if err != nil {
-		if ctx.Err() == nil {
+		if !clientLeft(ctx) {
 			writeError(w, passthroughError(err))
 		}
 		return
@@ -198,19 +202,69 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	defer stopPump()
 	frame := make([]byte, 0, 4096)
-	done := false
+	done, failed := false, false
 	err = relay(ctx, out, pumpEvents(pumpCtx, resp.Events(maxUpstreamLine)), func(data []byte) (bool, error) {
 		frame = append(append(append(frame[:0], "data: "...), data...), "\n\n"...)
 		done = string(data) == "[DONE]"
-		return done, out.send(frame)
+		failed = isErrorEvent(data)
+		return done || failed, out.send(frame)
 	})
 	switch {
-	case done || ctx.Err() != nil:
+	case done || failed:
+		// Finished, or failed with the error event relayed.
+	case clientLeft(ctx):
+		// Closing the body stops fal.
+	case ctx.Err() != nil:
+		_ = out.send(timeoutEvent())
 	case errors.Is(err, io.EOF):
 		_ = out.send([]byte(chat.DoneEvent))
 	default:
 		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream broke: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
 	}
+}
+
+// clientLeft reports whether ctx, the request's context with the request
+// timeout, ended because the client went away. When the timeout ended it,
+// the client is still waiting and must be told.
+func clientLeft(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
+// timeoutEvent ends a stream whose request timeout passed while the client
+// was still reading: without it the client would take the text so far for
+// the whole answer.
+func timeoutEvent() []byte {
+	return chat.ErrorEvent(&openai.Error{
+		Message: "fal did not finish within the request timeout; the stream was cut.",
+		Type:    openai.TypeTimeout,
+		Code:    "timeout",
+	})
+}
+
+// isErrorEvent reports whether an event of fal's OpenAI-compatible stream
+// reports a failure: a JSON object with a non-null "error". Such an event
+// ends the stream; relaying a [DONE] after it would make the failure look
+// like a normal end to clients that skip error events.
+func isErrorEvent(data []byte) bool {
+	if !bytes.Contains(data, []byte(`"error"`)) {
+		return false
+	}
+	var ev struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(data, &ev) == nil && len(ev.Error) > 0 && string(ev.Error) != "null"
+}
+
+// chatUpstreamError is upstreamError for the chat route. fal's content
+// checker is reported as a flagged chat request (invalid_request_error,
+// content_policy_violation) rather than with the image-generation error type
+// the shared mapping gives it for the images route.
+func chatUpstreamError(err error) *openai.Error {
+	e := upstreamError(err)
+	if e.Code == "moderation_blocked" {
+		e.Type, e.Code, e.Param = openai.TypeInvalidRequest, "content_policy_violation", "messages"
+	}
+	return e
 }
 
 // replaceModel sets "model" in a JSON object body.

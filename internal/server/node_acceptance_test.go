@@ -1,0 +1,82 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nodeTimeout bounds the whole Node acceptance run; it takes a second or
+// two on loopback.
+const nodeTimeout = 2 * time.Minute
+
+// repoRoot walks up from the package directory to the directory holding
+// go.mod.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the package directory")
+		}
+		dir = parent
+	}
+}
+
+// TestNodeAcceptance runs test/node/acceptance.mjs, which drives falproxy
+// with the official openai npm package (chat whole and streamed through its
+// strict stream helper, images as base64, typed errors), against falproxy
+// on the fal emulator.
+func TestNodeAcceptance(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH: the Node acceptance test needs Node.js 18 or later")
+	}
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", "openai")); err != nil {
+		t.Skip("the openai npm package is not installed: run npm ci --prefix test/node")
+	}
+
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", "acceptance.mjs"))
+	cmd.Dir = root
+	// The script checks that b64_json holds a PNG, OpenAI's default format.
+	// gpt-image-1's own default on fal is png; flux-dev's is jpeg, which
+	// falproxy passes on when the client names no output_format.
+	cmd.Env = append(os.Environ(),
+		"FALPROXY_URL="+h.url+"/v1",
+		"FALPROXY_KEY="+accessKey,
+		"CHAT_MODEL=gpt-4o",
+		"IMAGE_MODEL=gpt-image-1",
+	)
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("acceptance.mjs did not finish within %v:\n%s", nodeTimeout, out)
+	}
+	if err != nil {
+		t.Fatalf("acceptance.mjs failed (%v):\n%s", err, out)
+	}
+	t.Logf("acceptance.mjs: %s", strings.TrimSpace(string(out)))
+
+	// The script's calls reached fal: a streamed chat, and queued jobs for
+	// the whole chat and the image.
+	c := h.fake.Counts()
+	if c.Streams != 1 || c.ByEndpoint["openrouter/router"] < 2 || c.ByEndpoint["fal-ai/gpt-image-1/text-to-image"] < 1 {
+		t.Errorf("fal calls %+v do not match the script's requests", c)
+	}
+}
