@@ -40,6 +40,8 @@ const usage = `usage: falproxy [command]
 commands:
   serve        run the proxy (default); configuration from .env and the environment
   demo         run the proxy against the built-in fal emulator; needs no fal key
+  models       show every configured model and how requests map onto it (--json)
+  check        validate the configuration and reach every image model's schema
   healthcheck  exit 0 if the proxy on HOST:PORT answers /health (for containers)
   help         show this text
 `
@@ -55,6 +57,10 @@ func run(ctx context.Context, args []string, environ func(string) (string, bool)
 		return serve(ctx, environ, stdout, stderr, nil)
 	case "demo":
 		return demo(ctx, environ, stdout, stderr)
+	case "models":
+		return models(ctx, args, environ, stdout, stderr)
+	case "check":
+		return check(ctx, args, environ, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, environ)
 	case "help", "-h", "--help":

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -80,15 +82,36 @@ func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, openai.ModelList{Object: "list", Data: s.models.list})
 }
 
+// modelDetail is the body of GET /v1/models/{model}: the OpenAI model and,
+// under "fal", an ImageModelInfo or a ChatModelInfo. Clients ignore the
+// extra field; operators read it to see how the model is driven.
+type modelDetail struct {
+	openai.Model
+	Fal any `json:"fal"`
+}
+
 func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("model")
-	for _, m := range s.models.list {
-		if m.ID == id {
-			writeJSON(w, http.StatusOK, m)
-			return
-		}
+	i := slices.IndexFunc(s.models.list, func(m openai.Model) bool { return m.ID == id })
+	if i < 0 {
+		writeError(w, openai.ModelNotFound(id))
+		return
 	}
-	writeError(w, openai.ModelNotFound(id))
+	writeJSON(w, http.StatusOK, modelDetail{Model: s.models.list[i], Fal: s.falInfo(r.Context(), id)})
+}
+
+// falInfo describes a listed model. An image model's schema is looked up
+// within the request timeout; if that fails the answer still names the
+// endpoint and carries the reason.
+func (s *Server) falInfo(ctx context.Context, id string) any {
+	if ep, ok := s.models.images[id]; ok {
+		ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
+		defer cancel()
+		info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: ep}, s.planOptions())
+		info.Error = s.opt.Redact(info.Error)
+		return info
+	}
+	return InspectChat(ChatModel{Model: s.models.chat[id]}, s.opt.ChatBackend)
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

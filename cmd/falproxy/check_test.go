@@ -1,0 +1,102 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		status  int
+		stdout  []string // lines expected on stdout
+		errText []string // lines expected in the error (what main prints)
+	}{
+		{
+			name: "demo models, edit-only ones warned about",
+			stdout: []string{
+				"warning: kontext (fal-ai/flux-pro/kontext): edit-only model: generations will be refused; edits work",
+				"warning: seedream-edit (fal-ai/bytedance/seedream/v4/edit): edit-only model: generations will be refused; edits work",
+				"ok: 12 image models, 2 chat models",
+			},
+		},
+		{
+			name:   "unknown endpoint",
+			vars:   map[string]string{"SUPPORTED_MODELS": "flux-dev:fal-ai/flux/dev,flux-typo:fal-ai/flux/deev"},
+			status: 1,
+			errText: []string{
+				"flux-typo (fal-ai/flux/deev): schema fetch failed: falschema: fetch fal-ai/flux/deev: unknown fal endpoint (HTTP 404)",
+			},
+		},
+		{
+			name:   "edit-only default model",
+			vars:   map[string]string{"SUPPORTED_MODELS": "kontext:fal-ai/flux-pro/kontext,flux-dev:fal-ai/flux/dev"},
+			status: 1,
+			errText: []string{
+				"kontext (fal-ai/flux-pro/kontext): edit-only model is the default image model: generations without a model will be refused",
+			},
+		},
+		{
+			name:   "schema service unreachable",
+			vars:   map[string]string{"SUPPORTED_MODELS": "a:fal-ai/flux/dev,b:fal-ai/fast-sdxl", "FAL_OPENAPI_URL": "http://127.0.0.1:1/openapi.json"},
+			status: 1,
+			errText: []string{
+				"a (fal-ai/flux/dev): schema fetch failed: ",
+				"b (fal-ai/fast-sdxl): schema fetch failed: ",
+			},
+		},
+		{
+			name:    "invalid configuration",
+			vars:    map[string]string{"PORT": "eighty", "AI_KEYS": "dupid:dupsecret,dupid:dupsecret"},
+			status:  2,
+			errText: []string{"config: AI_KEYS ", "config: PORT must be an integer between 1 and 65535"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := testEnv(t, tt.vars)
+			err, out, errOut := runCmd(t, env, "check")
+			if got := exitStatus(err); got != tt.status {
+				t.Fatalf("exit %d (%v), want %d\n%s", got, err, tt.status, out)
+			}
+			lines := strings.Split(out, "\n")
+			for _, w := range tt.stdout {
+				if !containsLine(lines, w) {
+					t.Errorf("stdout lacks the line %q:\n%s", w, out)
+				}
+			}
+			if err != nil {
+				errLines := strings.Split(err.Error(), "\n")
+				if len(errLines) != len(tt.errText) {
+					t.Errorf("%d problem lines, want %d:\n%v", len(errLines), len(tt.errText), err)
+				}
+				for _, w := range tt.errText {
+					if !hasLinePrefix(errLines, w) {
+						t.Errorf("error lacks a line starting %q:\n%v", w, err)
+					}
+				}
+				assertNoSecrets(t, env, err.Error())
+			}
+			assertNoSecrets(t, env, out+errOut)
+		})
+	}
+}
+
+func containsLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if l == want {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLinePrefix(lines []string, prefix string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testEnv starts the fal emulator and returns an environment pointing
+// falproxy at it (see fakeEnv) with the demo's image models and two chat
+// models; vars add to or replace its entries.
+func testEnv(t *testing.T, vars map[string]string) map[string]string {
+	t.Helper()
+	fake, err := falfake.New(falfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fake.Close() })
+	env := fakeEnv(fake, map[string]string{
+		"SUPPORTED_MODELS": demoModels,
+		"CHAT_MODELS":      "gpt-4o:openai/gpt-4o,google/gemini-2.5-flash",
+	})
+	maps.Copy(env, vars)
+	return env
+}
+
+// lookup serves env as the process environment.
+func lookup(env map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+}
+
+// runCmd runs falproxy with args in env and returns its error and output.
+func runCmd(t *testing.T, env map[string]string, args ...string) (err error, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, lookup(env), &out, &errOut)
+	return err, out.String(), errOut.String()
+}
+
+// exitStatus is the status main would exit with for err.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ec, ok := err.(*exitCode); ok {
+		return ec.code
+	}
+	return 1
+}
+
+// assertNoSecrets fails when text carries an access key, a fal key or a
+// fal key's secret part from env.
+func assertNoSecrets(t *testing.T, env map[string]string, text string) {
+	t.Helper()
+	var secrets []string
+	for _, name := range []string{"CUSTOM_ACCESS_KEY", "AI_KEYS"} {
+		for _, k := range strings.Split(env[name], ",") {
+			secrets = append(secrets, strings.TrimSpace(k))
+			if _, secret, ok := strings.Cut(k, ":"); ok {
+				secrets = append(secrets, secret)
+			}
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(text, s) {
+			t.Errorf("output carries a secret (%q):\n%s", s, text)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"context"
+
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/images"
+)
+
+// ImageModelInfo is what falproxy knows of an image model at fal: its
+// endpoint and a summary of the endpoint's schema, or why the schema could
+// not be had. GET /v1/models/{model} returns it as "fal" (without the
+// alias, which is the model's id there); `falproxy models` and `falproxy
+// check` print it for every alias.
+type ImageModelInfo struct {
+	Alias        string              `json:"alias,omitempty"`
+	Endpoint     string              `json:"endpoint"`
+	Capabilities *images.Description `json:"capabilities,omitempty"`
+	Error        string              `json:"error,omitempty"`
+}
+
+// ChatModelInfo is where falproxy sends a chat model: the model id fal's
+// LLM endpoints take and the backend (CHAT_ENDPOINT) that serves it.
+type ChatModelInfo struct {
+	Alias   string `json:"alias,omitempty"`
+	Model   string `json:"model"`
+	Backend string `json:"backend"`
+}
+
+// InspectImage fetches m's schema through store (from its cache while
+// fresh) and summarises it. A failed fetch is reported in Error, not
+// returned, so that callers can still show the rest.
+func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt images.Options) ImageModelInfo {
+	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint}
+	caps, err := store.Get(ctx, m.Endpoint)
+	if err != nil {
+		info.Error = err.Error()
+		return info
+	}
+	info.Capabilities = images.Describe(caps, opt)
+	return info
+}
+
+// InspectChat describes a chat model served by backend ("" means the
+// default, ChatRouter).
+func InspectChat(m ChatModel, backend string) ChatModelInfo {
+	if backend == "" {
+		backend = ChatRouter
+	}
+	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend}
+}
+
+// planOptions are the operator's settings for image plans.
+func (s *Server) planOptions() images.Options {
+	return images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest}
+}
