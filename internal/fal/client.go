@@ -154,11 +154,14 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // an answer of 401/403/429/5xx, which fal gives before accepting any work.
 // On success the caller owns resp.Body and must call release(k).
 //
-// With detach, the HTTP exchange itself is not cut when ctx ends: a submit
-// that fal may already have accepted must be allowed to return the job's
-// ids, or the job could be neither followed nor cancelled. The caller then
-// sees ctx is done and cancels the job.
-func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string, detach bool) (*http.Response, *Key, error) {
+// queued marks a queue submit, which differs from a synchronous call in two
+// ways. Its HTTP exchange is not cut when ctx ends: a submit fal may have
+// accepted must be allowed to return the job's ids, or the job could be
+// neither followed nor cancelled (the caller then sees ctx is done and
+// cancels it). And a 5xx answer means fal accepted nothing, so it is tried
+// again; a synchronous call answering 5xx may have run the model, so it is
+// reported as it is.
+func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string, queued bool) (*http.Response, *Key, error) {
 	tried := make(map[*Key]bool)
 	var last *Error
 	rounds := 0
@@ -182,7 +185,7 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 		}
 		tried[k] = true
 		reqCtx, cancel := ctx, context.CancelFunc(func() {})
-		if detach {
+		if queued {
 			reqCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
 		}
 		req, err := c.newRequest(reqCtx, http.MethodPost, url, k, body)
@@ -224,7 +227,7 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 		c.opt.Pool.release(k)
 		fe := errorFromResponse(op, resp, b)
 		c.opt.Pool.report(k, resp.StatusCode, fe.RetryAfter)
-		if !keyOrCapacityProblem(resp.StatusCode) {
+		if !keyOrCapacityProblem(resp.StatusCode) || !queued && resp.StatusCode >= 500 {
 			return nil, nil, fe
 		}
 		c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", resp.StatusCode)

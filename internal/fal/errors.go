@@ -40,6 +40,7 @@ type Error struct {
 	Status     int
 	Detail     string             // fal's message (detail, or error.message)
 	ErrorType  string             // error_type / X-Fal-Error-Type, e.g. runner_disconnected
+	Code       string             // error.code of an OpenAI-shaped answer
 	Validation []ValidationDetail // 422 detail entries
 	RetryAfter time.Duration      // from Retry-After, when fal sent one
 	Err        error              // transport error or sentinel
@@ -150,12 +151,15 @@ func errorFromResponse(op string, resp *http.Response, body []byte) *Error {
 	case len(shape.Error) > 0:
 		var oe struct {
 			Message string `json:"message"`
-			Type    string `json:"type"`
+			Code    any    `json:"code"`
 		}
 		if shape.Error[0] == '"' {
 			_ = json.Unmarshal(shape.Error, &e.Detail)
 		} else if json.Unmarshal(shape.Error, &oe) == nil {
 			e.Detail = oe.Message
+			if oe.Code != nil {
+				e.Code = fmt.Sprint(oe.Code)
+			}
 		}
 	case shape.Message != "":
 		e.Detail = shape.Message

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -30,6 +31,15 @@ func applyOutputFormat(b *builder, format string) *openai.Error {
 	}
 	return openai.InvalidRequest("output_format", "invalid_value",
 		"Invalid 'output_format': %q. This model supports: %s.", format, strings.Join(f.Values, ", "))
+}
+
+// defaultB64Format is "png" when the model's format field allows it, and
+// "" (the model's own default) otherwise.
+func defaultB64Format(caps *falschema.Capabilities) string {
+	if f := caps.OutputFormat; f != nil && (f.Open || slices.ContainsFunc(f.Values, func(v string) bool { return normFormat(v) == "png" })) {
+		return "png"
+	}
+	return ""
 }
 
 // normFormat folds case and treats jpg as jpeg.

@@ -86,7 +86,13 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 	if e != nil {
 		return nil, e
 	}
-	if e := applyOutputFormat(b, req.OutputFormat); e != nil {
+	format := req.OutputFormat
+	if format == "" && b64 {
+		// OpenAI answers b64_json with PNG, and clients write the bytes
+		// to .png files: ask for PNG where the model offers it.
+		format = defaultB64Format(caps)
+	}
+	if e := applyOutputFormat(b, format); e != nil {
 		return nil, e
 	}
 	applyEnums(b, map[string]string{"style": req.Style, "quality": req.Quality, "background": req.Background})

@@ -74,9 +74,14 @@ func TestPlanGeneration(t *testing.T) {
 			want: Plan{Size: "1440x736", Inputs: []in{{"prompt": "p", "output_format": "jpg", "width": 1440, "height": 736, "num_images": 1, "enable_safety_checker": false}}},
 		},
 		{
-			name: "b64 without sync_mode", endpoint: "test/width-height",
+			name: "b64 without sync_mode asks for png", endpoint: "test/width-height",
 			req:  openai.ImageGenerationRequest{Prompt: "p", ResponseFormat: "b64_json"},
-			want: Plan{B64: true, Inputs: []in{{"prompt": "p", "num_images": 1, "enable_safety_checker": false}}},
+			want: Plan{B64: true, Inputs: []in{{"prompt": "p", "num_images": 1, "enable_safety_checker": false, "output_format": "png"}}},
+		},
+		{
+			name: "b64 keeps an explicit format", endpoint: "test/width-height",
+			req:  openai.ImageGenerationRequest{Prompt: "p", ResponseFormat: "b64_json", OutputFormat: "jpeg"},
+			want: Plan{B64: true, Inputs: []in{{"prompt": "p", "num_images": 1, "enable_safety_checker": false, "output_format": "jpg"}}}, // the model spells it jpg
 		},
 		{
 			name: "size auto without an auto preset sends nothing", endpoint: "test/presets",

@@ -79,7 +79,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "input", s.opt.Redact(string(input)))
+		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(input))
 	}
 	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
 	if req.Stream {
@@ -285,7 +285,7 @@ func passthroughError(err error) *openai.Error {
 	if errors.As(err, &fe) {
 		switch fe.Status {
 		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
-			e := openai.InvalidRequest("", "", "%s", fe.Message())
+			e := openai.InvalidRequest("", fe.Code, "%s", fe.Message())
 			if fe.Status == http.StatusNotFound {
 				e.Status, e.Code = http.StatusNotFound, "model_not_found"
 			}

@@ -195,3 +195,18 @@ func TestChatTimeoutBeforeAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestChatSyncFailureIsNotRepeated: a synchronous fal call that fails with
+// a 5xx may have run the model, so it is reported, not sent again.
+func TestChatSyncFailureIsNotRepeated(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.server.ChatBackend = "openrouter/router/openai/v1" })
+	code, _, body := h.post(context.Background(), "/v1/chat/completions",
+		`{"model":"gpt-4o","messages":[{"role":"user","content":"[fail] hi"}]}`)
+	if code < 500 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	decodeError(t, body)
+	if n := h.fake.Counts().ChatCompletions; n != 1 {
+		t.Fatalf("%d calls to fal for one failed synchronous request", n)
+	}
+}

@@ -45,7 +45,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opt := images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest}
+	opt := s.planOptions()
 	all := in.all()
 	// Check the whole request before uploading anything. The plan's checks
 	// look only at how many URLs there are, so stand-ins serve.

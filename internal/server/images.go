@@ -50,7 +50,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))
 		return
 	}
-	plan, e := images.PlanGeneration(req, caps, images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest})
+	plan, e := images.PlanGeneration(req, caps, s.planOptions())
 	if e != nil {
 		writeError(w, e)
 		return

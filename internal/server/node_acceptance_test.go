@@ -54,14 +54,14 @@ func TestNodeAcceptance(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", "acceptance.mjs"))
 	cmd.Dir = root
-	// The script checks that b64_json holds a PNG, OpenAI's default format.
-	// gpt-image-1's own default on fal is png; flux-dev's is jpeg, which
-	// falproxy passes on when the client names no output_format.
+	// The script checks that b64_json holds a PNG, OpenAI's default format;
+	// flux-dev's own default on fal is jpeg, so this checks that falproxy
+	// asks for PNG when the client names no output_format.
 	cmd.Env = append(os.Environ(),
 		"FALPROXY_URL="+h.url+"/v1",
 		"FALPROXY_KEY="+accessKey,
 		"CHAT_MODEL=gpt-4o",
-		"IMAGE_MODEL=gpt-image-1",
+		"IMAGE_MODEL=flux-dev",
 	)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
@@ -76,7 +76,7 @@ func TestNodeAcceptance(t *testing.T) {
 	// The script's calls reached fal: a streamed chat, and queued jobs for
 	// the whole chat and the image.
 	c := h.fake.Counts()
-	if c.Streams != 1 || c.ByEndpoint["openrouter/router"] < 2 || c.ByEndpoint["fal-ai/gpt-image-1/text-to-image"] < 1 {
+	if c.Streams != 1 || c.ByEndpoint["openrouter/router"] < 2 || c.ByEndpoint["fal-ai/flux/dev"] < 1 {
 		t.Errorf("fal calls %+v do not match the script's requests", c)
 	}
 }
