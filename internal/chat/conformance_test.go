@@ -8,34 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falproxy/falproxy/internal/falschema/schematest"
 	"github.com/falproxy/falproxy/internal/openai"
 )
-
-// schemaDir finds the reference fal schemas next to the project
-// (../shared/fal-schemas from the module root) or skips the test: they are
-// not part of the project, and its tests pass without them.
-func schemaDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	schemas := filepath.Join(dir, "..", "shared", "fal-schemas")
-	if st, err := os.Stat(schemas); err != nil || !st.IsDir() {
-		t.Skipf("reference schemas not present at %s", schemas)
-	}
-	return schemas
-}
 
 // property is the part of a JSON schema the conformance tests read.
 type property struct {
@@ -114,7 +89,7 @@ func matchesType(v any, typ string) bool {
 // required field is sent. image_urls belongs to the /vision variants, which
 // the documents do not describe, so the request here has no images.
 func TestFalInputConformance(t *testing.T) {
-	dir := schemaDir(t)
+	dir := schematest.FindDir(t, "../shared/fal-schemas")
 	temp, maxTok, yes := 0.7, 512, true
 	for _, backend := range []Backend{AnyLLM, Router} {
 		t.Run(backend.String(), func(t *testing.T) {
@@ -181,7 +156,7 @@ func sample(p property) any {
 // TestFalOutputConformance decodes a document built from each backend's
 // output schema and checks that every field arrives in FalOutput.
 func TestFalOutputConformance(t *testing.T) {
-	dir := schemaDir(t)
+	dir := schematest.FindDir(t, "../shared/fal-schemas")
 	for _, backend := range []Backend{AnyLLM, Router} {
 		t.Run(backend.String(), func(t *testing.T) {
 			ep := loadEndpoint(t, dir, backend.String())

@@ -6,39 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// schemaDir finds the shared fal OpenAPI documents next to the module root
-// (../shared/fal-schemas from the directory holding go.mod), or skips.
-func schemaDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			schemas := filepath.Join(dir, "..", "shared", "fal-schemas")
-			if info, err := os.Stat(schemas); err == nil && info.IsDir() {
-				return schemas
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Skip("fal reference schemas not found next to the module root")
-	return ""
-}
+	"github.com/falproxy/falproxy/internal/falschema/schematest"
+)
 
 // TestDefaultEndpointsAreRealFalEndpoints checks that the default image
 // models and the prompt-folding chat endpoints are endpoints fal documents,
 // each with a POST operation at /<endpoint id>.
 func TestDefaultEndpointsAreRealFalEndpoints(t *testing.T) {
-	dir := schemaDir(t)
+	dir := schematest.FindDir(t, "../shared/fal-schemas")
 	c := mustLoad(t, nil)
 	ids := []string{ChatEndpointRouter, ChatEndpointAnyLLM}
 	for _, m := range c.ImageModels {

@@ -9,31 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
 // nodeTimeout bounds the whole Node acceptance run; it takes a second or
 // two on loopback.
 const nodeTimeout = 2 * time.Minute
-
-// repoRoot walks up from the package directory to the directory holding
-// go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
 
 // TestNodeAcceptance runs test/node/acceptance.mjs, which drives falproxy
 // with the official openai npm package (chat whole and streamed through its
@@ -44,7 +26,7 @@ func TestNodeAcceptance(t *testing.T) {
 	if err != nil {
 		t.Skip("node is not on PATH: the Node acceptance test needs Node.js 18 or later")
 	}
-	root := repoRoot(t)
+	root := schematest.FindDir(t, ".")
 	if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", "openai")); err != nil {
 		t.Skip("the openai npm package is not installed: run npm ci --prefix test/node")
 	}

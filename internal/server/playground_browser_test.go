@@ -11,35 +11,17 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
 const chromiumPath = "/usr/bin/chromium"
 
-// moduleRoot walks up from the package directory to the folder of go.mod.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
-
 // TestPlaygroundInBrowser drives the playground page in headless Chromium
 // (test/browser/playground.mjs) against falproxy on the fal emulator, then
 // checks that fal received what the page asked for.
 func TestPlaygroundInBrowser(t *testing.T) {
-	root := moduleRoot(t)
+	root := schematest.FindDir(t, ".")
 	script := filepath.Join(root, "test", "browser", "playground.mjs")
 	node, err := exec.LookPath("node")
 	if err != nil {
