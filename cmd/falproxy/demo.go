@@ -58,6 +58,7 @@ falproxy demo: serving the built-in fal emulator (no fal key needed)
 
   base URL    %[1]s/v1
   access key  %[2]s
+  playground  %[1]s/
 
 Try it:
 
