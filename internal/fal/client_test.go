@@ -133,3 +133,20 @@ func TestDownloaderGuards(t *testing.T) {
 	strict.hc.CloseIdleConnections()
 	loose.hc.CloseIdleConnections()
 }
+
+func TestStalledStatusStreamFallsBackToPolling(t *testing.T) {
+	f := newFake(t, falfake.Options{GenerationTime: 100 * time.Millisecond})
+	hc := NewHTTPClient()
+	t.Cleanup(hc.CloseIdleConnections)
+	c := New(Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{}), HTTP: hc,
+		StreamIdle: 200 * time.Millisecond})
+	// The status stream never answers: its headers are held back for longer
+	// than the whole test may take.
+	f.Inject(falfake.Fault{Op: falfake.OpStream, Delay: time.Hour})
+	if _, err := c.Run(context.Background(), "fal-ai/flux/dev", []byte(`{"prompt":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if cnt := f.Counts(); cnt.StatusStreams != 1 || cnt.Status < 1 || cnt.Results != 1 {
+		t.Fatalf("counts %+v; want the stalled stream abandoned for polling", cnt)
+	}
+}

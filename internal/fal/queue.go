@@ -142,6 +142,10 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
+	// A stalled stream (no answer, no event, not even a keep-alive, for
+	// StreamIdle) is cut so that polling can take over.
+	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
+	defer idle.Stop()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, &Error{Op: OpStatus, Err: err}
@@ -151,10 +155,6 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 		b, _ := readAll(OpStatus, resp.Body, 64<<10)
 		return nil, errorFromResponse(OpStatus, resp, b)
 	}
-	// A stalled stream (no event, not even a keep-alive, for StreamIdle)
-	// is cut so that polling can take over.
-	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
-	defer idle.Stop()
 	rd := NewSSEReader(resp.Body, 1<<20)
 	var last Status
 	for {

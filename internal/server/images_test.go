@@ -284,3 +284,26 @@ func TestBadRequestBodies(t *testing.T) {
 		t.Fatalf("%d jobs reached fal from bad requests", n)
 	}
 }
+
+func TestAllowAnyEndpoint(t *testing.T) {
+	body := `{"model":"fal-ai/ideogram/v2","prompt":"p","size":"1024x1024"}`
+	closed := newHarness(t)
+	if code, _, b := closed.post(context.Background(), "/v1/images/generations", body); code != http.StatusNotFound {
+		t.Fatalf("raw endpoint accepted without ALLOW_ANY_ENDPOINT: %d %s", code, b)
+	}
+	open := newHarness(t, func(s *setup) { s.server.AllowAnyEndpoint = true })
+	if code, _, b := open.post(context.Background(), "/v1/images/generations", body); code != http.StatusOK {
+		t.Fatalf("raw endpoint refused: %d %s", code, b)
+	}
+	if j := open.fake.Jobs(); len(j) != 1 || j[0].Endpoint != "fal-ai/ideogram/v2" {
+		t.Fatalf("jobs %+v", j)
+	}
+	// An id fal does not know is a clear error, not a 500.
+	code, _, b := open.post(context.Background(), "/v1/images/generations", `{"model":"fal-ai/no-such-app","prompt":"p"}`)
+	if code != http.StatusBadGateway || deref(decodeError(t, b).Code) != "unknown_endpoint" {
+		t.Fatalf("unknown endpoint: %d %s", code, b)
+	}
+	if code, _, _ := open.post(context.Background(), "/v1/images/generations", `{"model":"../../etc","prompt":"p"}`); code != http.StatusNotFound {
+		t.Fatalf("a path-like model was accepted: %d", code)
+	}
+}
