@@ -100,7 +100,7 @@ func (s *Server) editModel(ctx context.Context, model string) (string, string, *
 	}
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
-		return "", "", nil, upstreamError(err)
+		return "", "", nil, s.schemaError(alias, err)
 	}
 	if caps.ImageInput == nil {
 		return "", "", nil, openai.InvalidRequest("model", "model_not_supported",

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -42,7 +43,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
-		writeError(w, upstreamError(err))
+		writeError(w, s.schemaError(alias, err))
 		return
 	}
 	if !images.CanGenerate(caps) {
@@ -56,6 +57,16 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
+}
+
+// schemaError explains a schema that could not be had. A raw endpoint id
+// the client typed (ALLOW_ANY_ENDPOINT) that fal does not know is the
+// client's mistake: 404, as for an unknown model.
+func (s *Server) schemaError(alias string, err error) *openai.Error {
+	if _, configured := s.models.images[alias]; !configured && errors.Is(err, falschema.ErrUnknownEndpoint) {
+		return openai.ModelNotFound(alias)
+	}
+	return upstreamError(err)
 }
 
 // runImagePlan runs every fal job of a plan concurrently, then answers in

@@ -298,9 +298,9 @@ func TestAllowAnyEndpoint(t *testing.T) {
 	if j := open.fake.Jobs(); len(j) != 1 || j[0].Endpoint != "fal-ai/ideogram/v2" {
 		t.Fatalf("jobs %+v", j)
 	}
-	// An id fal does not know is a clear error, not a 500.
+	// An id fal does not know is the client's mistake, like an unknown model.
 	code, _, b := open.post(context.Background(), "/v1/images/generations", `{"model":"fal-ai/no-such-app","prompt":"p"}`)
-	if code != http.StatusBadGateway || deref(decodeError(t, b).Code) != "unknown_endpoint" {
+	if code != http.StatusNotFound || deref(decodeError(t, b).Code) != "model_not_found" {
 		t.Fatalf("unknown endpoint: %d %s", code, b)
 	}
 	if code, _, _ := open.post(context.Background(), "/v1/images/generations", `{"model":"../../etc","prompt":"p"}`); code != http.StatusNotFound {
