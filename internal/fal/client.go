@@ -332,6 +332,21 @@ func readAll(op string, body io.Reader, max int64) ([]byte, error) {
 	return b, nil
 }
 
+// readResponse reads a whole body like readAll, into one buffer of the
+// announced size when fal sent a Content-Length: a result carrying an image
+// as base64 is then held once, not in a chain of growing copies.
+func readResponse(op string, resp *http.Response, max int64) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > max {
+		return readAll(op, resp.Body, max)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, b); err != nil {
+		return nil, &Error{Op: op, Err: err}
+	}
+	return b, nil
+}
+
 // cancelOnClose ends a request's context when its body is closed.
 type cancelOnClose struct {
 	io.ReadCloser

@@ -271,7 +271,7 @@ func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
-		b, err := readAll(OpResult, resp.Body, c.opt.MaxResultBytes)
+		b, err := readResponse(OpResult, resp, c.opt.MaxResultBytes)
 		return b, err, false
 	}
 	b, _ := readAll(OpResult, resp.Body, 64<<10)

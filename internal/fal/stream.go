@@ -57,7 +57,7 @@ func (c *Client) RunSync(ctx context.Context, endpoint string, input []byte) (*O
 		return nil, err
 	}
 	defer r.Close()
-	b, err := readAll(OpRun, r.Body, c.opt.MaxResultBytes)
+	b, err := readResponse(OpRun, r.Response, c.opt.MaxResultBytes)
 	if err != nil {
 		return nil, err
 	}

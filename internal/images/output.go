@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrNoImage is returned by ParseOutput when fal's output holds no image.
@@ -64,27 +66,40 @@ type imageList []Image
 
 func (l *imageList) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	var items []json.RawMessage
 	switch {
 	case len(b) == 0 || bytes.Equal(b, []byte("null")):
 		return nil
 	case b[0] == '[':
+		// Each element is decoded in place (listItem), not first copied
+		// out as raw JSON: with sync_mode an element holds a whole image.
+		var items []listItem
 		if err := json.Unmarshal(b, &items); err != nil {
 			return err
 		}
-	default:
-		items = []json.RawMessage{b}
+		for _, it := range items {
+			if it.URL != "" {
+				*l = append(*l, Image(it))
+			}
+		}
+		return nil
 	}
-	for i, it := range items {
-		img, err := decodeImage(it)
-		if err != nil {
-			return fmt.Errorf("image %d: %w", i, err)
-		}
-		if img.URL != "" {
-			*l = append(*l, img)
-		}
+	img, err := decodeImage(b)
+	if err != nil {
+		return fmt.Errorf("image 0: %w", err)
+	}
+	if img.URL != "" {
+		*l = append(*l, img)
 	}
 	return nil
+}
+
+// listItem is one element of an image array.
+type listItem Image
+
+func (it *listItem) UnmarshalJSON(b []byte) error {
+	img, err := decodeImage(b)
+	*it = listItem(img)
+	return err
 }
 
 // decodeImage reads one image object or a bare URL string. Sizes written
@@ -96,16 +111,37 @@ func decodeImage(b json.RawMessage) (Image, error) {
 		return Image{URL: u}, err
 	}
 	var f struct {
-		URL         string  `json:"url"`
-		Width       float64 `json:"width"`
-		Height      float64 `json:"height"`
-		ContentType string  `json:"content_type"`
-		FileName    string  `json:"file_name"`
+		URL         inputString `json:"url"`
+		Width       float64     `json:"width"`
+		Height      float64     `json:"height"`
+		ContentType string      `json:"content_type"`
+		FileName    string      `json:"file_name"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
 		return Image{}, err
 	}
-	return Image{URL: f.URL, Width: dimension(f.Width), Height: dimension(f.Height), ContentType: f.ContentType, FileName: f.FileName}, nil
+	return Image{URL: string(f.URL), Width: dimension(f.Width), Height: dimension(f.Height), ContentType: f.ContentType, FileName: f.FileName}, nil
+}
+
+// inputString decodes a JSON string without copying it when it holds no
+// escapes: the string then shares the bytes of fal's output. A sync_mode
+// result carries each image as one base64 string of several megabytes;
+// sharing it keeps a single copy of the image in memory between fal's
+// answer and the client's. The output buffer is never written after it is
+// read, which is what makes sharing safe.
+type inputString string
+
+func (s *inputString) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 && len(b) > 1024 {
+		if body := b[1 : len(b)-1]; utf8.Valid(body) {
+			*s = inputString(unsafe.String(&body[0], len(body)))
+			return nil
+		}
+	}
+	var v string
+	err := json.Unmarshal(b, &v)
+	*s = inputString(v)
+	return err
 }
 
 func dimension(x float64) int {

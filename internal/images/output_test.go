@@ -149,3 +149,28 @@ func TestDataURIDoesNotCopy(t *testing.T) {
 		t.Error("payload was copied")
 	}
 }
+
+// TestParseOutputSharesLargeDataURIs: a sync_mode image is not copied out
+// of fal's answer, so the proxy holds one copy of it.
+func TestParseOutputSharesLargeDataURIs(t *testing.T) {
+	payload := strings.Repeat("QUJD", 1<<12)
+	raw := []byte(`{"images":[{"url":"data:image/png;base64,` + payload + `","width":8,"height":8}]}`)
+	out, err := ParseOutput(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := out.Images[0].URL
+	start := uintptr(unsafe.Pointer(&raw[0]))
+	at := uintptr(unsafe.Pointer(unsafe.StringData(u)))
+	if at < start || at >= start+uintptr(len(raw)) {
+		t.Fatal("the data URI was copied out of the answer")
+	}
+	if _, b64, ok := DataURI(u); !ok || b64 != payload {
+		t.Fatal("the shared URL does not hold the payload")
+	}
+	// A string with escapes is decoded, not shared.
+	out, err = ParseOutput([]byte(`{"images":[{"url":"https:\/\/cdn.example\/` + payload + `.png"}]}`))
+	if err != nil || !strings.HasPrefix(out.Images[0].URL, "https://cdn.example/") {
+		t.Fatalf("escaped url: %v %q", err, out.Images[0].URL[:30])
+	}
+}

@@ -13,10 +13,11 @@ import (
 type admission struct {
 	slots chan struct{} // nil: no bound
 	wait  time.Duration
+	idle  *idleRelease
 }
 
 func newAdmission(max int, wait time.Duration) *admission {
-	a := &admission{wait: wait}
+	a := &admission{wait: wait, idle: newIdleRelease()}
 	if max > 0 {
 		a.slots = make(chan struct{}, max)
 	}
@@ -46,6 +47,8 @@ func (s *Server) limit(next http.Handler) http.Handler {
 		}
 		s.opt.Metrics.Admitted()
 		defer s.opt.Metrics.Released()
+		a.idle.begin()
+		defer a.idle.end()
 		next.ServeHTTP(w, r)
 	})
 }

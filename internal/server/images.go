@@ -73,34 +73,8 @@ func (s *Server) schemaError(alias string, err error) *openai.Error {
 // the form the client asked for. If one job fails the others are stopped
 // (and cancelled at fal by the fal client).
 func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *http.Request, endpoint, prompt string, plan *images.Plan) {
-	outputs := make([]*images.Output, len(plan.Inputs))
-	g, gctx := errgroup.WithContext(ctx)
-	ri := infoFrom(ctx)
-	for i, input := range plan.Inputs {
-		g.Go(func() error {
-			b, err := json.Marshal(input)
-			if err != nil {
-				return err
-			}
-			if s.opt.Debug {
-				s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
-			}
-			res, err := s.opt.Fal.Run(gctx, endpoint, b)
-			if res != nil {
-				ri.set("", res.RequestID)
-			}
-			if err != nil {
-				return err
-			}
-			out, err := images.ParseOutput(res.Body)
-			if err != nil {
-				return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image: " + err.Error()}
-			}
-			outputs[i] = out
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
+	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
 		}
@@ -129,6 +103,50 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		resp.Data[i].URL = ""
 	}
 	writeB64Response(w, resp, media)
+}
+
+// runJobs runs one fal job per input, concurrently, and returns their
+// outputs in order. The first failure stops the others (the fal client
+// cancels their jobs). A single job runs on the caller's goroutine.
+func (s *Server) runJobs(ctx context.Context, endpoint string, inputs []map[string]any) ([]*images.Output, error) {
+	outputs := make([]*images.Output, len(inputs))
+	if len(inputs) == 1 {
+		out, err := s.runJob(ctx, endpoint, inputs[0])
+		outputs[0] = out
+		return outputs, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, input := range inputs {
+		g.Go(func() (err error) {
+			outputs[i], err = s.runJob(gctx, endpoint, input)
+			return err
+		})
+	}
+	return outputs, g.Wait()
+}
+
+// runJob runs one fal job and reads the images of its output.
+func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]any) (*images.Output, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	ri := infoFrom(ctx)
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
+	}
+	res, err := s.opt.Fal.Run(ctx, endpoint, b)
+	if res != nil {
+		ri.set("", res.RequestID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, err := images.ParseOutput(res.Body)
+	if err != nil {
+		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image: " + err.Error()}
+	}
+	return out, nil
 }
 
 // fetchMedia makes every image's base64 available: data URIs are used as

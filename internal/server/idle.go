@@ -1,0 +1,50 @@
+package server
+
+import (
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// idleRelease returns memory to the operating system when a burst of work
+// is over. Go collects garbage as it allocates, so a server that goes idle
+// after a thousand concurrent jobs keeps their memory for minutes, until
+// the runtime's periodic forced collection; the host sees the peak as the
+// server's size. When the last request of a burst ends, one collection
+// that also hands freed pages back brings RSS down at once.
+type idleRelease struct {
+	mu       sync.Mutex
+	inflight int
+	peak     int       // most requests in flight since the last release
+	last     time.Time // last release
+}
+
+const (
+	// burstSize is how many concurrent requests make a burst worth a
+	// release; below it the heap they leave is small.
+	burstSize = 64
+	// releaseEvery bounds how often a release may run.
+	releaseEvery = 30 * time.Second
+)
+
+func newIdleRelease() *idleRelease { return &idleRelease{} }
+
+func (r *idleRelease) begin() {
+	r.mu.Lock()
+	r.inflight++
+	r.peak = max(r.peak, r.inflight)
+	r.mu.Unlock()
+}
+
+func (r *idleRelease) end() {
+	r.mu.Lock()
+	r.inflight--
+	release := r.inflight == 0 && r.peak >= burstSize && time.Since(r.last) >= releaseEvery
+	if release {
+		r.peak, r.last = 0, time.Now()
+	}
+	r.mu.Unlock()
+	if release {
+		go debug.FreeOSMemory()
+	}
+}
