@@ -127,6 +127,9 @@ type app struct {
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
 	hc := fal.NewHTTPClient()
+	if onLoopback(cfg.QueueURL) && onLoopback(cfg.RunURL) && onLoopback(cfg.OpenAPIURL) {
+		hc = fal.NewLoopbackHTTPClient() // the emulator: HTTP/2 as with fal
+	}
 	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
 	var m *metrics.Metrics

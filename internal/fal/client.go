@@ -95,15 +95,32 @@ func New(opt Options) *Client {
 	return &Client{opt: opt, hc: hc, log: opt.Logger}
 }
 
-// NewHTTPClient returns an http.Client suited to fal: keep-alive with many
-// idle connections per host, HTTP/2 when offered, no overall timeout (every
+// NewLoopbackHTTPClient is NewHTTPClient for an fal emulator on loopback
+// (plain http): it speaks HTTP/2 with prior knowledge, as falproxy does
+// with fal's real hosts over TLS, so that tests and benchmarks see the
+// same connection use.
+func NewLoopbackHTTPClient() *http.Client {
+	hc := NewHTTPClient()
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	hc.Transport.(*http.Transport).Protocols = p
+	return hc
+}
+
+// NewHTTPClient returns an http.Client suited to fal: keep-alive with a
+// bounded pool of idle connections per host, HTTP/2 when offered, no overall timeout (every
 // call carries a context) and no redirects (a redirect from fal's API is
 // unexpected and must not carry the key elsewhere).
 func NewHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 512
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 128
 	tr.IdleConnTimeout = 90 * time.Second
+	// Every job holds a status stream open for its whole life, so the
+	// per-connection buffers are multiplied by the jobs in flight; fal's
+	// requests and status events are small.
+	tr.WriteBufferSize = 1 << 10
+	tr.ReadBufferSize = 2 << 10
 	tr.ResponseHeaderTimeout = 0
 	tr.ForceAttemptHTTP2 = true
 	return &http.Client{

@@ -69,6 +69,12 @@ func New(opts Options) (*Fake, error) {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
+	// fal's hosts speak HTTP/2; on plain-text loopback the emulator offers
+	// it with prior knowledge beside HTTP/1.1, so that a client can hold
+	// many calls on one connection as it would against fal.
+	f.srv.Protocols = new(http.Protocols)
+	f.srv.Protocols.SetHTTP1(true)
+	f.srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() {
 		defer close(f.served)
 		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

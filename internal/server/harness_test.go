@@ -88,7 +88,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hc := fal.NewHTTPClient()
+	hc := fal.NewLoopbackHTTPClient()
 	opt := s.server
 	pool := fal.NewPool(s.falKeys, s.pool)
 	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log})
