@@ -51,9 +51,17 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))
 		return
 	}
+	if req.Stream {
+		// Streamed images arrive as base64 events, as OpenAI sends them.
+		req.ResponseFormat = "b64_json"
+	}
 	plan, e := images.PlanGeneration(req, caps, s.planOptions())
 	if e != nil {
 		writeError(w, e)
+		return
+	}
+	if req.Stream {
+		s.streamImagePlan(ctx, w, endpoint, req.Prompt, plan)
 		return
 	}
 	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
@@ -73,7 +81,7 @@ func (s *Server) schemaError(alias string, err error) *openai.Error {
 // the form the client asked for. If one job fails the others are stopped
 // (and cancelled at fal by the fal client).
 func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *http.Request, endpoint, prompt string, plan *images.Plan) {
-	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
+	resp, media, err := s.produceImages(ctx, endpoint, prompt, plan)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
@@ -81,28 +89,42 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		writeError(w, upstreamError(err))
 		return
 	}
+	if !plan.B64 {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	writeB64Response(w, resp, media)
+}
+
+// produceImages runs a plan's jobs and gathers the images: as URLs, or,
+// for b64_json, with every image's base64 at hand (fal's own from a data
+// URI, or downloaded in full before any byte goes to the client, so that a
+// failed download is still a clean error).
+func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, plan *images.Plan) (openai.ImagesResponse, []*mediaSource, error) {
+	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
+	if err != nil {
+		return openai.ImagesResponse{}, nil, err
+	}
 	var data []openai.Image
 	var media []*mediaSource
 	for _, out := range outputs {
 		revised := images.RevisedPrompt(out, prompt)
 		for _, img := range out.Images {
 			data = append(data, openai.Image{URL: img.URL, RevisedPrompt: revised})
-			media = append(media, &mediaSource{url: img.URL})
+			media = append(media, &mediaSource{url: img.URL, contentType: img.ContentType})
 		}
 	}
 	resp := openai.ImagesResponse{Created: time.Now().Unix(), Data: data}
 	if !plan.B64 {
-		writeJSON(w, http.StatusOK, resp)
-		return
+		return resp, media, nil
 	}
 	if err := s.fetchMedia(ctx, media); err != nil {
-		writeError(w, upstreamError(err))
-		return
+		return openai.ImagesResponse{}, nil, err
 	}
 	for i := range resp.Data {
 		resp.Data[i].URL = ""
 	}
-	writeB64Response(w, resp, media)
+	return resp, media, nil
 }
 
 // runJobs runs one fal job per input, concurrently, and returns their
@@ -157,7 +179,10 @@ func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for _, m := range media {
-		if _, b64, ok := images.DataURI(m.url); ok {
+		if mediaType, b64, ok := images.DataURI(m.url); ok {
+			if mediaType != "" {
+				m.contentType = mediaType
+			}
 			if !isBase64Text(b64) {
 				return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal returned a data URI that is not base64"}
 			}

@@ -307,3 +307,43 @@ func TestAllowAnyEndpoint(t *testing.T) {
 		t.Fatalf("a path-like model was accepted: %d", code)
 	}
 }
+
+func TestSDKStreamsImages(t *testing.T) {
+	h := newHarness(t)
+	stream := h.sdk.Images.GenerateStreaming(context.Background(), oai.ImageGenerateParams{
+		Model: "flux-dev", Prompt: "a streamed otter", Size: "512x512", N: oai.Int(2),
+	})
+	completed := 0
+	for stream.Next() {
+		ev, ok := stream.Current().AsAny().(oai.ImageGenCompletedEvent)
+		if !ok {
+			t.Fatalf("unexpected event %T", stream.Current().AsAny())
+		}
+		png, err := base64.StdEncoding.DecodeString(ev.B64JSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg := decodeImage(t, png); cfg.Width != 512 || cfg.Height != 512 || ev.OutputFormat != "png" || ev.Size != "512x512" {
+			t.Fatalf("event: %dx%d format %q size %q", cfg.Width, cfg.Height, ev.OutputFormat, ev.Size)
+		}
+		completed++
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if completed != 2 {
+		t.Fatalf("%d completed events, want 2", completed)
+	}
+	if in := h.falInputs()[0]; in["sync_mode"] != true {
+		t.Fatalf("fal input %v: a streamed image should come inline", in)
+	}
+
+	// A failure after the stream started arrives as an error event.
+	code, hdr, body := h.post(context.Background(), "/v1/images/generations", `{"model":"flux-dev","prompt":"[fail] x","stream":true}`)
+	if code != http.StatusOK || hdr.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d, type %q", code, hdr.Get("Content-Type"))
+	}
+	if !bytes.HasPrefix(body, []byte("event: error\ndata: {\"error\":{")) || !bytes.HasSuffix(body, []byte("\n\n")) {
+		t.Fatalf("stream body: %s", body)
+	}
+}

@@ -40,6 +40,9 @@ func (s *sseWriter) send(b []byte) error {
 	return s.rc.Flush()
 }
 
+// newKeepAliveTicker ticks when a silent stream is due a keep-alive.
+func newKeepAliveTicker() *time.Ticker { return time.NewTicker(keepAliveEvery) }
+
 // upstreamEvent is one event read from fal, with its data copied.
 type upstreamEvent struct {
 	data []byte
@@ -81,7 +84,7 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 // while fal is silent. It returns when handle says stop, the stream ends
 // (with the read error, io.EOF at a normal end), or ctx ends.
 func relay(ctx context.Context, out *sseWriter, events <-chan upstreamEvent, handle func(data []byte) (stop bool, err error)) error {
-	tick := time.NewTicker(keepAliveEvery)
+	tick := newKeepAliveTicker()
 	defer tick.Stop()
 	for {
 		select {

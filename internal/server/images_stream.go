@@ -1,0 +1,104 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// streamImagePlan answers an image request made with stream: true the way
+// OpenAI does: server-sent events, one image_generation.completed event
+// per image carrying its base64. fal's image models send no partial
+// images, so there are no partial events. The stream starts at once and
+// carries keep-alive comments while fal works, which also keeps long
+// generations alive through proxies that cut silent connections.
+func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, endpoint, prompt string, plan *images.Plan) {
+	out := startSSE(w)
+	type result struct {
+		resp  openai.ImagesResponse
+		media []*mediaSource
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, media, err := s.produceImages(ctx, endpoint, prompt, plan)
+		done <- result{resp, media, err}
+	}()
+	var res result
+	if waitWithKeepAlive(ctx, out, done, &res) != nil {
+		return // the client left; produceImages cancels the fal jobs
+	}
+	if res.err != nil {
+		b, _ := json.Marshal(upstreamError(res.err))
+		_ = out.send([]byte("event: error\ndata: " + string(b) + "\n\n"))
+		return
+	}
+	size := plan.Size
+	if size == "" {
+		size = "auto"
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, m := range res.media {
+		writeCompletedEvent(bw, m, res.resp.Created, size)
+		if bw.Flush() != nil || out.rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+// waitWithKeepAlive waits for one value on ch, sending SSE comments every
+// keepAliveEvery meanwhile. It returns an error if ctx ends or a write fails.
+func waitWithKeepAlive[T any](ctx context.Context, out *sseWriter, ch <-chan T, v *T) error {
+	tick := newKeepAliveTicker()
+	defer tick.Stop()
+	for {
+		select {
+		case *v = <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if err := out.send([]byte(": keep-alive\n\n")); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// writeCompletedEvent writes one image_generation.completed event, with the
+// fields the SDKs' event type requires.
+func writeCompletedEvent(bw *bufio.Writer, m *mediaSource, created int64, size string) {
+	bw.WriteString("event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\"")
+	m.writeBase64(bw)
+	bw.WriteString(`","created_at":`)
+	bw.WriteString(strconv.FormatInt(created, 10))
+	bw.WriteString(`,"size":`)
+	writeJSONString(bw, size)
+	bw.WriteString(`,"quality":"auto","background":"auto","output_format":`)
+	writeJSONString(bw, outputFormat(m.contentType))
+	bw.WriteString(`,"usage":{"total_tokens":0,"input_tokens":0,"output_tokens":0,"input_tokens_details":{"text_tokens":0,"image_tokens":0}}}` + "\n\n")
+}
+
+func writeJSONString(bw *bufio.Writer, s string) {
+	b, _ := json.Marshal(s)
+	bw.Write(b)
+}
+
+// outputFormat names an image's format from its media type (png when
+// unknown, OpenAI's default).
+func outputFormat(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	switch strings.TrimSpace(strings.ToLower(mt)) {
+	case "image/jpeg", "image/jpg":
+		return "jpeg"
+	case "image/webp":
+		return "webp"
+	}
+	return "png"
+}
