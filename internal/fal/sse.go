@@ -29,8 +29,14 @@ type SSEReader struct {
 // NewSSEReader reads events from r; maxLine caps one line (a data line may
 // hold a whole base64 image, so callers choose).
 func NewSSEReader(r io.Reader, maxLine int) *SSEReader {
-	return &SSEReader{r: bufio.NewReaderSize(r, 32<<10), maxLine: maxLine}
+	return &SSEReader{r: bufio.NewReaderSize(r, sseBufferSize), maxLine: maxLine}
 }
+
+// sseBufferSize is the read buffer of one stream. It is kept small because
+// every image job in flight holds a status stream open for its whole
+// generation time (thousands at once under load), and longer lines are
+// read in pieces by readLine anyway.
+const sseBufferSize = 4 << 10
 
 // Next returns the next event. At the end of the stream it returns io.EOF;
 // an event not closed by a blank line before EOF is still returned, as the

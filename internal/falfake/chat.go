@@ -195,8 +195,9 @@ func (ch chatRun) stream(w http.ResponseWriter, c *call, delay time.Duration, in
 	if !send(ch.chunk(openai.Delta{Role: "assistant", Content: new("")}, nil)) {
 		return
 	}
+	pace := newPacer(delay)
 	for i, p := range ch.reply.output {
-		if !sleep(c.r.Context(), delay) {
+		if !pace.next(c.r.Context()) {
 			return
 		}
 		if ch.failure != nil && i == 2 {

@@ -67,8 +67,9 @@ func (f *Fake) llmStream(w http.ResponseWriter, c *call) {
 	r := m.replyFor(in)
 	s := startSSE(w, c.rid)
 	sent, last := 0, llmEvent{}
+	pace := newPacer(delay)
 	for ev := range r.events(len(r.reasoning) > 0, m.outProps["usage"]) {
-		if sent > 0 && !sleep(c.r.Context(), delay) {
+		if sent > 0 && !pace.next(c.r.Context()) {
 			return
 		}
 		if failure != "" && (sent == 2 || !ev.Partial) {

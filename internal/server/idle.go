@@ -10,8 +10,9 @@ import (
 // is over. Go collects garbage as it allocates, so a server that goes idle
 // after a thousand concurrent jobs keeps their memory for minutes, until
 // the runtime's periodic forced collection; the host sees the peak as the
-// server's size. When the last request of a burst ends, one collection
-// that also hands freed pages back brings RSS down at once.
+// server's size. Shortly after the last request of a burst ends (once its
+// clients have had time to close their connections), one collection that
+// also hands freed pages back brings RSS down at once.
 type idleRelease struct {
 	mu       sync.Mutex
 	inflight int
@@ -25,6 +26,8 @@ const (
 	burstSize = 64
 	// releaseEvery bounds how often a release may run.
 	releaseEvery = 30 * time.Second
+	// releaseDelay is how long the server must stay idle before a release.
+	releaseDelay = 2 * time.Second
 )
 
 func newIdleRelease() *idleRelease { return &idleRelease{} }
@@ -45,6 +48,15 @@ func (r *idleRelease) end() {
 	}
 	r.mu.Unlock()
 	if release {
-		go debug.FreeOSMemory()
+		time.AfterFunc(releaseDelay, r.releaseIfIdle)
+	}
+}
+
+func (r *idleRelease) releaseIfIdle() {
+	r.mu.Lock()
+	idle := r.inflight == 0
+	r.mu.Unlock()
+	if idle {
+		debug.FreeOSMemory()
 	}
 }
