@@ -52,15 +52,10 @@ func notFoundApp(w http.ResponseWriter, endpoint string) {
 // submit queues a job. Its input is not looked at until the job is
 // processed, as on fal.
 func (f *Fake) submit(w http.ResponseWriter, c *call) {
-	if !f.authorize(w, c) {
+	m, gen, ok := f.accept(w, c)
+	if !ok {
 		return
 	}
-	m := f.models[c.endpoint]
-	if m == nil {
-		notFoundApp(w, c.endpoint)
-		return
-	}
-	gen := stretch(f.opts.GenerationTime, slowPrompt(c.body))
 	now := time.Now()
 	j := &job{
 		id:        c.rid,

@@ -3,20 +3,30 @@ package falfake
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
-// run answers a synchronous POST /run/{endpoint}: invalid input at once,
-// anything else after GenerationTime.
-func (f *Fake) run(w http.ResponseWriter, c *call) {
+// accept checks the key and the endpoint of a call that runs a model, and
+// returns the model and how long the run takes. On false it has answered.
+func (f *Fake) accept(w http.ResponseWriter, c *call) (*model, time.Duration, bool) {
 	if !f.authorize(w, c) {
-		return
+		return nil, 0, false
 	}
 	m := f.models[c.endpoint]
 	if m == nil {
 		notFoundApp(w, c.endpoint)
+		return nil, 0, false
+	}
+	return m, stretch(f.opts.GenerationTime, slowPrompt(c.body)), true
+}
+
+// run answers a synchronous POST /run/{endpoint}: invalid input at once,
+// anything else after GenerationTime.
+func (f *Fake) run(w http.ResponseWriter, c *call) {
+	m, gen, ok := f.accept(w, c)
+	if !ok {
 		return
 	}
-	gen := stretch(f.opts.GenerationTime, slowPrompt(c.body))
 	x := execution{model: m, body: c.body, cdnBase: c.base, inference: gen}
 	if ft, ok := f.faults.takeJob(OpRun, c.key, c.endpoint); ok {
 		x.fault = &ft
