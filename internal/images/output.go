@@ -61,7 +61,7 @@ func ParseOutput(raw []byte) (*Output, error) {
 }
 
 // imageList decodes an array of images, a single image, or null; images
-// without a URL are dropped.
+// without a usable URL are dropped.
 type imageList []Image
 
 func (l *imageList) UnmarshalJSON(b []byte) error {
@@ -77,7 +77,7 @@ func (l *imageList) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		for _, it := range items {
-			if it.URL != "" {
+			if usableURL(it.URL) {
 				*l = append(*l, Image(it))
 			}
 		}
@@ -87,10 +87,24 @@ func (l *imageList) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("image 0: %w", err)
 	}
-	if img.URL != "" {
+	if usableURL(img.URL) {
 		*l = append(*l, img)
 	}
 	return nil
+}
+
+// usableURL accepts what a client can fetch or decode: an http(s) URL or a
+// data: URI. Anything else in fal's answer is not an image.
+func usableURL(u string) bool {
+	scheme, _, ok := strings.Cut(u, ":")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https", "data":
+		return true
+	}
+	return false
 }
 
 // listItem is one element of an image array.

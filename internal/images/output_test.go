@@ -22,9 +22,9 @@ func TestParseOutput(t *testing.T) {
 				Seed: seedp(123), Prompt: "a cat"},
 		},
 		{
-			name: "several images, some without URL",
-			raw:  `{"images":[{"url":"u1","file_name":"one.png"},{"content_type":"image/png"},{"url":"u2"}]}`,
-			want: Output{Images: []Image{{URL: "u1", FileName: "one.png"}, {URL: "u2"}}},
+			name: "several images, some without a usable URL",
+			raw:  `{"images":[{"url":"https://cdn.example/u1","file_name":"one.png"},{"content_type":"image/png"},{"url":"nope"},{"url":"file:///etc/passwd"},{"url":"https://cdn.example/u2"}]}`,
+			want: Output{Images: []Image{{URL: "https://cdn.example/u1", FileName: "one.png"}, {URL: "https://cdn.example/u2"}}},
 		},
 		{
 			name: "single image object",
@@ -33,23 +33,23 @@ func TestParseOutput(t *testing.T) {
 		},
 		{
 			name: "bare URL strings",
-			raw:  `{"images":["u1","u2"],"image":"u3"}`,
-			want: Output{Images: []Image{{URL: "u1"}, {URL: "u2"}, {URL: "u3"}}},
+			raw:  `{"images":["https://cdn.example/u1","https://cdn.example/u2"],"image":"https://cdn.example/u3"}`,
+			want: Output{Images: []Image{{URL: "https://cdn.example/u1"}, {URL: "https://cdn.example/u2"}, {URL: "https://cdn.example/u3"}}},
 		},
 		{
 			name: "odd numbers and types are ignored",
-			raw:  `{"images":[{"url":"u","width":1024.5,"height":-3}],"seed":"42","prompt":{"text":"x"}}`,
-			want: Output{Images: []Image{{URL: "u"}}, Seed: seedp(42)},
+			raw:  `{"images":[{"url":"https://cdn.example/u","width":1024.5,"height":-3}],"seed":"42","prompt":{"text":"x"}}`,
+			want: Output{Images: []Image{{URL: "https://cdn.example/u"}}, Seed: seedp(42)},
 		},
 		{
 			name: "seed as a float",
-			raw:  `{"images":[{"url":"u"}],"seed":1e3}`,
-			want: Output{Images: []Image{{URL: "u"}}, Seed: seedp(1000)},
+			raw:  `{"images":[{"url":"https://cdn.example/u"}],"seed":1e3}`,
+			want: Output{Images: []Image{{URL: "https://cdn.example/u"}}, Seed: seedp(1000)},
 		},
 		{
 			name: "seed that is not an integer",
-			raw:  `{"images":[{"url":"u"}],"seed":1.5}`,
-			want: Output{Images: []Image{{URL: "u"}}},
+			raw:  `{"images":[{"url":"https://cdn.example/u"}],"seed":1.5}`,
+			want: Output{Images: []Image{{URL: "https://cdn.example/u"}}},
 		},
 	}
 	for _, tt := range tests {

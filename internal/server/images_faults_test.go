@@ -167,3 +167,32 @@ func TestFailedSplitJobCancelsSiblings(t *testing.T) {
 		return len(jobs) == 1 && jobs[0].Cancelled
 	})
 }
+
+func TestUntrustedResults(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct{ name, body string }{
+		{"not json", `<html>oops</html>`},
+		{"no image", `{"images":[],"seed":1}`},
+		{"image without url", `{"images":[{"width":8}]}`},
+		{"wrong shape", `{"images":"nope"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.fake.Reset()
+			h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Body: tt.body})
+			code, _, body := h.post(context.Background(), "/v1/images/generations", genBody)
+			if code != http.StatusBadGateway {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			decodeError(t, body)
+		})
+	}
+	// A data URI whose payload is not base64 must not reach a JSON string.
+	h.fake.Reset()
+	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK,
+		Body: `{"images":[{"url":"data:image/png;base64,AAAA\"}],\"x\":\"","width":8,"height":8}]}`})
+	code, _, body := h.post(context.Background(), "/v1/images/generations", `{"model":"flux-dev","prompt":"p","response_format":"b64_json"}`)
+	if code != http.StatusBadGateway {
+		t.Fatalf("status %d: %s", code, body)
+	}
+}
