@@ -14,15 +14,37 @@ import (
 // "Human: cccc\n\n" = 13 characters.
 var small = Limits{Prompt: 30, System: 100, Separator: " | "}
 
+// foldCase is one table row: messages and limits in, the exact folding out.
+type foldCase struct {
+	name string
+	msgs []openai.Message
+	lim  Limits
+	want Folded
+}
+
+// runFoldCases checks every row, and that no output is invalid UTF-8.
+func runFoldCases(t *testing.T, tests []foldCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Fold(tt.msgs, tt.lim)
+			if err != nil {
+				t.Fatalf("Fold: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Fold:\n got %#v\nwant %#v", got, tt.want)
+			}
+			if !utf8.ValidString(got.Prompt) || !utf8.ValidString(got.SystemPrompt) {
+				t.Errorf("output is not valid UTF-8")
+			}
+		})
+	}
+}
+
 func TestFold(t *testing.T) {
 	a, b, c := msg("user", "aaaa"), msg("assistant", "bbbb"), msg("user", "cccc")
 	long := strings.Repeat("x", 4780) // "Human: " + 4780 + "\n\n" = 4789
-	tests := []struct {
-		name string
-		msgs []openai.Message
-		lim  Limits
-		want Folded
-	}{
+	tests := []foldCase{
 		{
 			name: "system only becomes the prompt",
 			msgs: []openai.Message{msg("system", "Be brief.")},
@@ -135,17 +157,7 @@ func TestFold(t *testing.T) {
 			want: Folded{Prompt: "Human: aaaa\n\nAssistant: bbbb", SystemPrompt: "Human: cccc"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Fold(tt.msgs, tt.lim)
-			if err != nil {
-				t.Fatalf("Fold: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Fold:\n got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	runFoldCases(t, tests)
 }
 
 func TestFoldDefaultsEqualZeroLimits(t *testing.T) {
@@ -166,12 +178,7 @@ func TestFoldDefaultsEqualZeroLimits(t *testing.T) {
 // TestFoldMultiByte checks that limits count characters, not bytes or
 // UTF-16 units, and that the system cut keeps whole characters.
 func TestFoldMultiByte(t *testing.T) {
-	tests := []struct {
-		name string
-		msgs []openai.Message
-		lim  Limits
-		want Folded
-	}{
+	tests := []foldCase{
 		{
 			name: "CJK prompt exactly at the limit",
 			// "Human: 你好世界\n\n" = 7 + 4 + 2 = 13 characters, 21 bytes
@@ -207,29 +214,11 @@ func TestFoldMultiByte(t *testing.T) {
 			want: Folded{Prompt: "Human: 问", SystemPrompt: "System: 规则——Human: 一二三四五六七"},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Fold(tt.msgs, tt.lim)
-			if err != nil {
-				t.Fatalf("Fold: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Fold:\n got %#v\nwant %#v", got, tt.want)
-			}
-			if !utf8.ValidString(got.Prompt) || !utf8.ValidString(got.SystemPrompt) {
-				t.Errorf("output is not valid UTF-8")
-			}
-		})
-	}
+	runFoldCases(t, tests)
 }
 
 func TestFoldContent(t *testing.T) {
-	tests := []struct {
-		name string
-		msgs []openai.Message
-		lim  Limits
-		want Folded
-	}{
+	tests := []foldCase{
 		{
 			name: "text and image parts",
 			msgs: []openai.Message{partsMsg("user",
@@ -293,17 +282,7 @@ func TestFoldContent(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Fold(tt.msgs, tt.lim)
-			if err != nil {
-				t.Fatalf("Fold: %v", err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Fold:\n got %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	runFoldCases(t, tests)
 }
 
 func TestFoldTools(t *testing.T) {
