@@ -15,15 +15,10 @@ import (
 // prints carries a key: errors pass through the configuration's redactor.
 func check(ctx context.Context, args []string, environ func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("falproxy check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if help, err := parseFlags(fs, args); help || err != nil {
+	r, err := inspectCommand(ctx, fs, args, environ, stderr)
+	if r == nil || err != nil {
 		return err
 	}
-	cfg, err := loadConfig(environ, nil)
-	if err != nil {
-		return err
-	}
-	r := inspect(ctx, cfg)
 	problems, warnings := judge(r)
 	for _, w := range warnings {
 		fmt.Fprintln(stdout, "warning: "+w)

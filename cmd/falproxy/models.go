@@ -23,16 +23,11 @@ import (
 // 1) when a schema could not be fetched, after printing what is known.
 func models(ctx context.Context, args []string, environ func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("falproxy models", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	r, err := inspectCommand(ctx, fs, args, environ, stderr)
+	if r == nil || err != nil {
 		return err
 	}
-	cfg, err := loadConfig(environ, nil)
-	if err != nil {
-		return err
-	}
-	r := inspect(ctx, cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -46,6 +41,22 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 		return &exitCode{1, fmt.Errorf("falproxy models: the schema of %d of %d image models could not be fetched", n, len(r.ImageModels))}
 	}
 	return nil
+}
+
+// inspectCommand is the common start of models and check: parse the
+// subcommand's flags, load the configuration as serve does, and inspect
+// every configured model. A nil report with a nil error means help was
+// printed and there is nothing more to do.
+func inspectCommand(ctx context.Context, fs *flag.FlagSet, args []string, environ func(string) (string, bool), stderr io.Writer) (*report, error) {
+	fs.SetOutput(stderr)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(environ, nil)
+	if err != nil {
+		return nil, err
+	}
+	return inspect(ctx, cfg), nil
 }
 
 // parseFlags parses a subcommand's flags and refuses stray arguments;
