@@ -56,7 +56,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := testEnv(t, tt.vars)
-			err, out, errOut := runCmd(t, env, "check")
+			out, errOut, err := runCmd(t, env, "check")
 			if got := exitStatus(err); got != tt.status {
 				t.Fatalf("exit %d (%v), want %d\n%s", got, err, tt.status, out)
 			}

@@ -43,11 +43,11 @@ func lookup(env map[string]string) func(string) (string, bool) {
 }
 
 // runCmd runs falproxy with args in env and returns its error and output.
-func runCmd(t *testing.T, env map[string]string, args ...string) (err error, stdout, stderr string) {
+func runCmd(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err = run(context.Background(), args, lookup(env), &out, &errOut)
-	return err, out.String(), errOut.String()
+	return out.String(), errOut.String(), err
 }
 
 // exitStatus is the status main would exit with for err.

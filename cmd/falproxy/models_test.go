@@ -24,7 +24,7 @@ func blocks(out string) map[string]string {
 
 func TestModelsText(t *testing.T) {
 	env := testEnv(t, map[string]string{"SUPPORTED_MODELS": inspectedModels})
-	err, out, _ := runCmd(t, env, "models")
+	out, _, err := runCmd(t, env, "models")
 	if err != nil {
 		t.Fatalf("models: %v\n%s", err, out)
 	}
@@ -77,7 +77,7 @@ func TestModelsText(t *testing.T) {
 func TestModelsJSON(t *testing.T) {
 	env := testEnv(t, map[string]string{"SUPPORTED_MODELS": inspectedModels, "CHAT_ENDPOINT": "fal-ai/any-llm"})
 	for _, flag := range []string{"--json", "-json"} {
-		err, out, _ := runCmd(t, env, "models", flag)
+		out, _, err := runCmd(t, env, "models", flag)
 		if err != nil {
 			t.Fatalf("models %s: %v", flag, err)
 		}
@@ -120,7 +120,7 @@ func TestModelsJSON(t *testing.T) {
 func TestModelsFetchFailure(t *testing.T) {
 	env := testEnv(t, map[string]string{"SUPPORTED_MODELS": "ghost:fal-ai/no-such-model,flux-dev:fal-ai/flux/dev"})
 	for _, args := range [][]string{{"models"}, {"models", "--json"}} {
-		err, out, _ := runCmd(t, env, args...)
+		out, _, err := runCmd(t, env, args...)
 		if exitStatus(err) != 1 || !strings.Contains(err.Error(), "1 of 2 image models") {
 			t.Fatalf("%v: err %v, want exit 1 naming 1 of 2 models", args, err)
 		}
@@ -146,7 +146,7 @@ func TestModelsUsage(t *testing.T) {
 		{[]string{"check", "-h"}, 0, "Usage of falproxy check"},
 	}
 	for _, tt := range tests {
-		err, out, errOut := runCmd(t, env, tt.args...)
+		out, errOut, err := runCmd(t, env, tt.args...)
 		if exitStatus(err) != tt.status || !strings.Contains(errOut, tt.stderr) {
 			t.Errorf("%v: err %v, stderr %q; want exit %d and %q", tt.args, err, errOut, tt.status, tt.stderr)
 		}

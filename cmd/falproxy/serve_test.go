@@ -79,8 +79,7 @@ func startRun(t *testing.T, args []string, env map[string]string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{base: "http://127.0.0.1:" + env["PORT"], stop: cancel, done: make(chan error, 1),
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	environ := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	go func() { r.done <- run(ctx, args, environ, r.stdout, r.stderr) }()
+	go func() { r.done <- run(ctx, args, lookup(env), r.stdout, r.stderr) }()
 	for range 500 {
 		select {
 		case err := <-r.done:

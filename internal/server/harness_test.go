@@ -250,5 +250,3 @@ func (h *harness) postInBackground(path, body string) (cancel context.CancelFunc
 	}()
 	return cancel, finished
 }
-
-func stringsReader(s string) io.Reader { return strings.NewReader(s) }
