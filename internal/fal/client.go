@@ -279,54 +279,35 @@ func neverSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// waitKey takes a key not yet tried. When every untried key is merely busy
-// (at its concurrency cap) it waits, up to KeyWait, for one to free up.
+// waitKey takes a key not yet tried. When a healthy untried key is merely
+// busy (at its concurrency cap) it waits, up to KeyWait, for a slot.
 func (c *Client) waitKey(ctx context.Context, op string, tried map[*Key]bool) (*Key, error) {
 	deadline := time.Now().Add(c.opt.KeyWait)
 	for {
-		k, wait := c.opt.Pool.acquire(tried)
-		if k != nil {
+		k, busy, wait := c.opt.Pool.acquire(tried)
+		switch {
+		case k != nil:
 			return k, nil
-		}
-		busy := wait == 0 && len(tried) < len(c.opt.Pool.keys) && c.untriedBusy(tried)
-		if !busy {
+		case !busy:
 			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: wait, Status: http.StatusServiceUnavailable}
-		}
-		if time.Now().After(deadline) {
+		case time.Now().After(deadline):
 			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: time.Second, Status: http.StatusServiceUnavailable,
 				Detail: "every fal key is at its concurrency limit"}
 		}
-		t := time.NewTimer(20 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, 20*time.Millisecond) {
 			return nil, ctx.Err()
-		case <-t.C:
 		}
 	}
-}
-
-// untriedBusy reports whether some untried key is healthy but full.
-func (c *Client) untriedBusy(tried map[*Key]bool) bool {
-	now := c.opt.Pool.opt.Now()
-	for _, k := range c.opt.Pool.keys {
-		if tried[k] || k.slots == nil {
-			continue
-		}
-		k.mu.Lock()
-		healthy := !now.Before(k.until)
-		k.mu.Unlock()
-		if healthy {
-			return true
-		}
-	}
-	return false
 }
 
 // backoff sleeps a capped exponential delay with jitter; false if ctx ended.
 func (c *Client) backoff(ctx context.Context, attempt int) bool {
 	d := min(50*time.Millisecond<<min(attempt, 6), 2*time.Second)
-	d = d/2 + rand.N(d/2+1)
+	return sleep(ctx, d/2+rand.N(d/2+1))
+}
+
+// sleep waits d; false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -23,7 +23,6 @@ type Key struct {
 	until     time.Time // not used before this instant
 	reason    string    // why it is out, for /health and logs
 	rejected  bool      // out because fal refused the key (401/403)
-	failures  int64     // consecutive failures
 	totalFail int64
 }
 
@@ -83,17 +82,13 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 	return p
 }
 
-// Keys returns the pool's keys (for health reporting).
-func (p *Pool) Keys() []*Key { return p.keys }
-
 // KeyState is a snapshot of one key's health, safe to expose.
 type KeyState struct {
-	ID       string        `json:"id"`
-	Healthy  bool          `json:"healthy"`
-	Reason   string        `json:"reason,omitempty"`
-	Retry    time.Duration `json:"-"`
-	Inflight int64         `json:"inflight"`
-	Failures int64         `json:"failures"`
+	ID       string `json:"id"`
+	Healthy  bool   `json:"healthy"`
+	Reason   string `json:"reason,omitempty"`
+	Inflight int64  `json:"inflight"`
+	Failures int64  `json:"failures"`
 }
 
 // States snapshots every key.
@@ -104,7 +99,7 @@ func (p *Pool) States() []KeyState {
 		k.mu.Lock()
 		s := KeyState{ID: k.id, Healthy: !now.Before(k.until), Inflight: k.inflight.Load(), Failures: k.totalFail}
 		if !s.Healthy {
-			s.Reason, s.Retry = k.reason, k.until.Sub(now)
+			s.Reason = k.reason
 		}
 		k.mu.Unlock()
 		out = append(out, s)
@@ -113,12 +108,12 @@ func (p *Pool) States() []KeyState {
 }
 
 // acquire picks the next healthy key not in tried and takes one of its
-// concurrency slots. It returns (nil, wait) when no key can be used now;
-// wait is how long until the earliest one returns (0 when all are tried).
-func (p *Pool) acquire(tried map[*Key]bool) (*Key, time.Duration) {
+// concurrency slots. When no key can be used now it returns nil, with busy
+// set if some healthy untried key is only at its concurrency cap (worth
+// waiting for), and wait, how long until the earliest resting key returns.
+func (p *Pool) acquire(tried map[*Key]bool) (k *Key, busy bool, wait time.Duration) {
 	n := len(p.keys)
 	now := p.opt.Now()
-	var soonest time.Duration
 	start := p.next.Add(1) - 1
 	for i := range n {
 		k := p.keys[(start+uint64(i))%uint64(n)]
@@ -129,8 +124,8 @@ func (p *Pool) acquire(tried map[*Key]bool) (*Key, time.Duration) {
 		until := k.until
 		k.mu.Unlock()
 		if now.Before(until) {
-			if d := until.Sub(now); soonest == 0 || d < soonest {
-				soonest = d
+			if d := until.Sub(now); wait == 0 || d < wait {
+				wait = d
 			}
 			continue
 		}
@@ -138,13 +133,14 @@ func (p *Pool) acquire(tried map[*Key]bool) (*Key, time.Duration) {
 			select {
 			case k.slots <- struct{}{}:
 			default:
-				continue // busy: try another key
+				busy = true
+				continue
 			}
 		}
 		k.inflight.Add(1)
-		return k, 0
+		return k, false, 0
 	}
-	return nil, soonest
+	return nil, busy, wait
 }
 
 // release returns a slot taken by acquire.
@@ -162,7 +158,6 @@ func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
 	defer k.mu.Unlock()
 	switch {
 	case status >= 200 && status < 300:
-		k.failures = 0
 		return
 	case status == http.StatusTooManyRequests:
 		d := retryAfter
@@ -174,13 +169,11 @@ func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
 		k.rest(p.opt.Now(), p.opt.Quarantine, "rejected by fal ("+http.StatusText(status)+")")
 		k.rejected = true
 	case status >= 500 || status == 0:
-		k.failures++
 		k.totalFail++
 	}
 }
 
 func (k *Key) rest(now time.Time, d time.Duration, reason string) {
-	k.failures++
 	k.totalFail++
 	if until := now.Add(d); until.After(k.until) {
 		k.until, k.reason = until, reason
@@ -205,5 +198,5 @@ func (p *Pool) quarantined() []*Key {
 func (p *Pool) reinstate(k *Key) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.until, k.reason, k.rejected, k.failures = time.Time{}, "", false, 0
+	k.until, k.reason, k.rejected = time.Time{}, "", false
 }

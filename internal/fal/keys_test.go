@@ -1,6 +1,7 @@
 package fal
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestPoolRoundRobinSkipsUnhealthy(t *testing.T) {
 
 	seen := map[*Key]int{}
 	for range 6 {
-		k, _ := p.acquire(nil)
+		k, _, _ := p.acquire(nil)
 		seen[k]++
 		p.release(k)
 	}
@@ -29,18 +30,18 @@ func TestPoolRoundRobinSkipsUnhealthy(t *testing.T) {
 	p.report(b, http.StatusTooManyRequests, 3*time.Second)
 	p.report(c, http.StatusUnauthorized, 0)
 	for range 4 {
-		k, _ := p.acquire(nil)
+		k, _, _ := p.acquire(nil)
 		if k != a {
 			t.Fatalf("got %v, want only the healthy key", k)
 		}
 		p.release(k)
 	}
-	if k, wait := p.acquire(map[*Key]bool{a: true}); k != nil || wait != 3*time.Second {
+	if k, busy, wait := p.acquire(map[*Key]bool{a: true}); k != nil || busy || wait != 3*time.Second {
 		t.Fatalf("acquire without a = (%v, %v), want (nil, 3s)", k, wait)
 	}
 
 	clk.t = clk.t.Add(4 * time.Second) // b's Retry-After has passed, c still quarantined
-	if k, _ := p.acquire(map[*Key]bool{a: true}); k != b {
+	if k, _, _ := p.acquire(map[*Key]bool{a: true}); k != b {
 		t.Fatalf("got %v, want b back after its cool-down", k)
 	}
 	states := p.States()
@@ -51,19 +52,19 @@ func TestPoolRoundRobinSkipsUnhealthy(t *testing.T) {
 
 func TestPoolConcurrencyCap(t *testing.T) {
 	p := NewPool([]string{"a"}, PoolOptions{Concurrency: 2})
-	k1, _ := p.acquire(nil)
-	k2, _ := p.acquire(nil)
+	k1, _, _ := p.acquire(nil)
+	k2, _, _ := p.acquire(nil)
 	if k1 == nil || k2 == nil {
 		t.Fatal("two slots expected")
 	}
-	if k3, wait := p.acquire(nil); k3 != nil || wait != 0 {
+	if k3, busy, wait := p.acquire(nil); k3 != nil || !busy || wait != 0 {
 		t.Fatalf("third acquire = (%v, %v), want busy", k3, wait)
 	}
 	if got := k1.Inflight(); got != 2 {
 		t.Fatalf("inflight = %d", got)
 	}
 	p.release(k1)
-	if k3, _ := p.acquire(nil); k3 == nil {
+	if k3, _, _ := p.acquire(nil); k3 == nil {
 		t.Fatal("slot not returned")
 	}
 }
@@ -92,5 +93,26 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+// TestWaitKeyWaitsForBusyKeyBesideCoolingOne: one key rests after a 429,
+// the other is at its concurrency cap; a call waits for the busy key's
+// slot instead of failing at once.
+func TestWaitKeyWaitsForBusyKeyBesideCoolingOne(t *testing.T) {
+	p := NewPool([]string{"a", "b"}, PoolOptions{Concurrency: 1})
+	c := New(Options{Pool: p, KeyWait: 10 * time.Second})
+	p.report(p.keys[0], http.StatusTooManyRequests, time.Minute)
+	held, _, _ := p.acquire(nil)
+	if held != p.keys[1] {
+		t.Fatalf("took %v, want the healthy key", held)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		p.release(held)
+	}()
+	k, err := c.waitKey(context.Background(), OpSubmit, map[*Key]bool{})
+	if err != nil || k != p.keys[1] {
+		t.Fatalf("waitKey = %v, %v; want the busy key once freed", k, err)
 	}
 }

@@ -189,6 +189,8 @@ func (c *Client) poll(ctx context.Context, j *Job) (*Status, error) {
 		switch {
 		case err == nil && st.Completed():
 			return st, nil
+		case err == nil:
+			failures = 0 // only failures in a row end the wait
 		case err != nil:
 			var fe *Error
 			if ctx.Err() != nil {
@@ -201,12 +203,8 @@ func (c *Client) poll(ctx context.Context, j *Job) (*Status, error) {
 				return nil, err
 			}
 		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, interval) {
 			return nil, ctx.Err()
-		case <-t.C:
 		}
 		interval = min(interval*2, time.Second)
 	}
@@ -329,14 +327,11 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 	t0 := time.Now()
 	out.Body, err = c.Result(ctx, j)
 	c.opt.Observer.Phase(endpoint, "result", time.Since(t0))
-	if err != nil {
-		var fe *Error
-		if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
-			fe.ErrorType = st.ErrorType
-		}
-		if ctx.Err() != nil {
-			c.abandon(j, err)
-		}
+	// The job has completed: there is nothing left to cancel, whatever
+	// happens to the result read.
+	var fe *Error
+	if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
+		fe.ErrorType = st.ErrorType
 	}
 	return out, err
 }

@@ -50,20 +50,6 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 	return &Response{Response: resp, RequestID: resp.Header.Get("X-Fal-Request-Id"), key: k, pool: c.opt.Pool}, nil
 }
 
-// RunSync calls a synchronous endpoint and returns the whole output.
-func (c *Client) RunSync(ctx context.Context, endpoint string, input []byte) (*Outcome, error) {
-	r, err := c.Post(ctx, endpoint, input, "")
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	b, err := readResponse(OpRun, r.Response, c.opt.MaxResultBytes)
-	if err != nil {
-		return nil, err
-	}
-	return &Outcome{RequestID: r.RequestID, KeyID: r.KeyID(), Body: b}, nil
-}
-
 // Events returns an SSE reader over a streaming response.
 func (r *Response) Events(maxLine int) *SSEReader {
 	return NewSSEReader(r.Body, maxLine)

@@ -16,7 +16,7 @@ var (
 		"Failed fal calls made with the key (429, 401/403, 5xx, transport).", []string{"key"}, nil)
 
 	schemaEvents = prometheus.NewDesc("falproxy_schema_cache_total",
-		"Schema cache events: hit, miss, stale (served after a failed refresh), fetch, fetch_failure, refresh, refresh_failure.",
+		"Schema cache events: hit, miss, stale (an expired entry was found), fetch, fetch_failure, refresh, refresh_failure (the stale entry was kept).",
 		[]string{"event"}, nil)
 )
 

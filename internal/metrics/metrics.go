@@ -43,7 +43,7 @@ func New(pool *fal.Pool, schemas *falschema.Store) *Metrics {
 		}, []string{"route"}),
 		upstream: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "falproxy_fal_phase_seconds",
-			Help:    "Time spent in each phase of fal calls (submit, queue, generation, result, stream_open, download), by endpoint.",
+			Help:    "Time spent in each phase of fal calls (submit, queue, generation, result, stream_open), by endpoint.",
 			Buckets: []float64{.001, .005, .025, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300},
 		}, []string{"endpoint", "phase"}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
