@@ -43,18 +43,21 @@ func (r *idleRelease) end() {
 	r.mu.Lock()
 	r.inflight--
 	release := r.inflight == 0 && r.peak >= burstSize && time.Since(r.last) >= releaseEvery
-	if release {
-		r.peak, r.last = 0, time.Now()
-	}
 	r.mu.Unlock()
 	if release {
 		time.AfterFunc(releaseDelay, r.releaseIfIdle)
 	}
 }
 
+// releaseIfIdle releases if the server is still idle. If a request came
+// in meanwhile, the burst's mark is kept, so the end of that request tries
+// again.
 func (r *idleRelease) releaseIfIdle() {
 	r.mu.Lock()
-	idle := r.inflight == 0
+	idle := r.inflight == 0 && r.peak > 0
+	if idle {
+		r.peak, r.last = 0, time.Now()
+	}
 	r.mu.Unlock()
 	if idle {
 		debug.FreeOSMemory()

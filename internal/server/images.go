@@ -121,9 +121,6 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 	if err := s.fetchMedia(ctx, media); err != nil {
 		return openai.ImagesResponse{}, nil, err
 	}
-	for i := range resp.Data {
-		resp.Data[i].URL = ""
-	}
 	return resp, media, nil
 }
 
@@ -176,23 +173,30 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 // before any byte goes to the client, so a failed download is still a clean
 // error response.
 func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
+	// Inline images first: a bad one fails the request before any
+	// download has started.
+	var toFetch []*mediaSource
 	for _, m := range media {
-		if mediaType, b64, ok := images.DataURI(m.url); ok {
-			if mediaType != "" {
-				m.contentType = mediaType
-			}
-			if !isBase64Text(b64) {
-				return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal returned a data URI that is not base64"}
-			}
-			m.b64 = b64
+		mediaType, b64, ok := images.DataURI(m.url)
+		if !ok {
+			toFetch = append(toFetch, m)
 			continue
 		}
+		if !isBase64Text(b64) {
+			return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal returned a data URI that is not base64"}
+		}
+		if mediaType != "" {
+			m.contentType = mediaType
+		}
+		m.b64 = b64
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, m := range toFetch {
 		g.Go(func() error { return m.download(gctx, s.opt.Downloader) })
 	}
 	err := g.Wait()
-	if err != nil && errors.Is(err, fal.ErrForbiddenTarget) {
+	if errors.Is(err, fal.ErrForbiddenTarget) {
 		s.log.Warn("refused to download a result image", "err", err)
 	}
 	return err

@@ -80,13 +80,18 @@ func TestGetModelCarriesFal(t *testing.T) {
 			if tt.example == "" {
 				return
 			}
+			found := false
 			for _, ex := range c.Examples {
 				if ex.Size != "1536x1024" {
 					continue
 				}
+				found = true
 				if got, _ := json.Marshal(ex.Sent); string(got) != tt.example {
 					t.Errorf("1536x1024 sends %s, want %s", got, tt.example)
 				}
+			}
+			if !found {
+				t.Errorf("no 1536x1024 example in %+v", c.Examples)
 			}
 		})
 	}

@@ -109,15 +109,11 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach Flush and deadlines.
+// Unwrap lets http.ResponseController reach the connection's Flush (with
+// its error) and deadlines; statusRecorder has no Flush of its own, which
+// would hide a failed flush from streaming handlers.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// Flush forwards to the underlying writer; streaming handlers need it.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
 
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
