@@ -14,7 +14,6 @@ import (
 const (
 	TypeInvalidRequest = "invalid_request_error"
 	TypeServer         = "server_error"
-	TypeRateLimit      = "rate_limit_error"
 	TypeUpstream       = "upstream_error"
 	TypeTimeout        = "timeout_error"
 )

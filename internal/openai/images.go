@@ -30,12 +30,8 @@ type ImageGenerationRequest struct {
 
 // ImagesResponse is the answer to generations and edits.
 type ImagesResponse struct {
-	Created      int64   `json:"created"`
-	Data         []Image `json:"data"`
-	OutputFormat string  `json:"output_format,omitempty"`
-	Size         string  `json:"size,omitempty"`
-	Quality      string  `json:"quality,omitempty"`
-	Background   string  `json:"background,omitempty"`
+	Created int64   `json:"created"`
+	Data    []Image `json:"data"`
 }
 
 // Image is one generated image: either URL or B64JSON is set.

@@ -49,19 +49,14 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := infoFrom(r.Context())
 	ri.set(req.Model, "")
-	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	ctx = fal.WithRequestID(ctx, ri.ID)
 
 	if s.opt.ChatBackend == ChatPassthrough {
 		s.chatPassthrough(ctx, w, req, body, falModel)
 		return
 	}
-	backend, err := chat.ParseBackend(s.opt.ChatBackend)
-	if err != nil {
-		writeError(w, openai.ServerError("misconfigured chat backend"))
-		return
-	}
+	backend := s.chatBackend
 	folded, e := chat.Fold(req.Messages, s.opt.ChatLimits)
 	if e != nil {
 		writeError(w, e)

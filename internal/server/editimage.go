@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -62,9 +63,9 @@ func fileImage(param, name string, data []byte) (editImage, *openai.Error) {
 // URL is passed on untouched; a data: URI must be base64 and is decoded,
 // so that it is checked and sent on like an uploaded file.
 func urlImage(param, name, raw string, maxBytes int64) (editImage, *openai.Error) {
-	if rest, ok := strings.CutPrefix(raw, "data:"); ok {
-		meta, payload, found := strings.Cut(rest, ",")
-		if !found || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+	if len(raw) >= 5 && strings.EqualFold(raw[:5], "data:") {
+		_, payload, ok := images.DataURI(raw)
+		if !ok {
 			return editImage{}, openai.InvalidRequest(param, "invalid_value",
 				"Invalid '%s': a data URL must be base64-encoded (data:image/png;base64,...).", param)
 		}

@@ -29,9 +29,8 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri := infoFrom(r.Context())
-	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	ctx = fal.WithRequestID(ctx, ri.ID)
 
 	alias, endpoint, caps, e := s.editModel(ctx, in.req.Model)
 	if e != nil {

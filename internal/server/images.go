@@ -34,18 +34,17 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ri := infoFrom(r.Context())
-	ri.set(alias, "")
-
-	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	ctx = fal.WithRequestID(ctx, ri.ID)
 
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
 		writeError(w, s.schemaError(alias, err))
 		return
 	}
+	// Named only once fal knows the endpoint, so that raw ids a client
+	// makes up (ALLOW_ANY_ENDPOINT) cannot grow the metrics' model labels.
+	infoFrom(r.Context()).set(alias, "")
 	if !images.CanGenerate(caps) {
 		writeError(w, openai.InvalidRequest("model", "model_not_supported",
 			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))

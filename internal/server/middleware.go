@@ -114,7 +114,6 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // would hide a failed flush from streaming handlers.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -68,11 +69,12 @@ type Options struct {
 
 // Server holds the handlers' shared state.
 type Server struct {
-	opt       Options
-	keys      accessKeys
-	log       *slog.Logger
-	models    *modelTable
-	admission *admission
+	opt         Options
+	keys        accessKeys
+	log         *slog.Logger
+	models      *modelTable
+	admission   *admission
+	chatBackend chat.Backend // the folding backend, unless passthrough
 }
 
 // New returns the falproxy HTTP handler.
@@ -108,5 +110,19 @@ func New(opt Options) http.Handler {
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 	}
+	if opt.ChatBackend != ChatPassthrough {
+		backend, err := chat.ParseBackend(opt.ChatBackend)
+		if err != nil {
+			s.log.Warn("unknown chat backend, using openrouter/router", "backend", opt.ChatBackend)
+		}
+		s.chatBackend = backend
+	}
 	return s.routes()
+}
+
+// jobContext is the context of a request that runs fal work: bounded by
+// REQUEST_TIMEOUT and carrying the request id to fal.
+func (s *Server) jobContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
+	return fal.WithRequestID(ctx, infoFrom(r.Context()).ID), cancel
 }
