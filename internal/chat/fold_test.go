@@ -425,3 +425,16 @@ func TestFoldErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFoldSystemLimitZero: SYSTEM_PROMPT_LIMIT=0 is honoured, not taken
+// for "unset": nothing goes into system_prompt.
+func TestFoldSystemLimitZero(t *testing.T) {
+	msgs := []openai.Message{msg("system", "rules"), msg("user", "old"), msg("user", strings.Repeat("n", 20))}
+	got, err := Fold(msgs, Limits{Prompt: 30, System: 0, Separator: "|"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SystemPrompt != "" || got.Prompt != "Human: "+strings.Repeat("n", 20) || got.DroppedMessages != 1 {
+		t.Fatalf("got %#v", got)
+	}
+}

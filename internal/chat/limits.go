@@ -11,8 +11,10 @@ const (
 )
 
 // Limits bounds what Fold puts into fal's prompt and system_prompt. Lengths
-// are counted in Unicode characters (runes). A zero or negative limit and an
-// empty Separator mean the default.
+// are counted in Unicode characters (runes). The zero Limits means the
+// defaults; otherwise a Prompt below 1, a negative System and an empty
+// Separator mean the default, and a System of 0 sends no system prompt at
+// all (SYSTEM_PROMPT_LIMIT=0).
 type Limits struct {
 	Prompt    int    // most characters of the prompt part
 	System    int    // most characters of the system part (see Fold)
@@ -26,10 +28,13 @@ func DefaultLimits() Limits {
 
 // withDefaults fills unset fields with the defaults.
 func (l Limits) withDefaults() Limits {
+	if l == (Limits{}) {
+		return DefaultLimits()
+	}
 	if l.Prompt <= 0 {
 		l.Prompt = DefaultPromptLimit
 	}
-	if l.System <= 0 {
+	if l.System < 0 {
 		l.System = DefaultSystemLimit
 	}
 	if l.Separator == "" {
