@@ -91,7 +91,7 @@ func (b *bench) runAll(ctx context.Context) *report {
 	}}
 	for i, sc := range scenarios {
 		num := i + 1
-		if sc.run == nil || b.cfg.only != nil && !b.cfg.only[num] && !(num == 4 && b.cfg.only[1]) {
+		if sc.run == nil || b.cfg.only != nil && !b.cfg.only[num] && !(num == 1 && b.cfg.only[4]) {
 			continue
 		}
 		if ctx.Err() != nil {

@@ -1,54 +1,31 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
+
+	"github.com/falproxy/falproxy/internal/fal"
 )
 
 // readEvents calls fn with the data of every server-sent event in r, in
-// order, until fn says stop or the stream ends. Comments are skipped and
-// multi-line data is joined with "\n", as the SSE rules say. The data
-// slice is reused: it is valid only during the call.
+// order, until fn says stop. It reads with the proxy's own SSE reader, so
+// both sides of a comparison parse streams alike. A stream that ends
+// before fn said stop is io.ErrUnexpectedEOF. The data slice is valid only
+// during the call.
 func readEvents(r io.Reader, fn func(data []byte) (stop bool, err error)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var data []byte
-	have := false
+	rd := fal.NewSSEReader(r, 64<<10)
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return fmt.Errorf("event line longer than %d bytes", br.Size())
-		}
-		if err != nil && len(line) == 0 {
-			if errors.Is(err, io.EOF) {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		switch {
-		case len(line) == 0:
-			if have {
-				stop, ferr := fn(data)
-				if ferr != nil || stop {
-					return ferr
-				}
-			}
-			data, have = data[:0], false
-		case line[0] == ':':
-		case bytes.HasPrefix(line, []byte("data:")):
-			v := bytes.TrimPrefix(line[5:], []byte(" "))
-			if have {
-				data = append(data, '\n')
-			}
-			data, have = append(data, v...), true
+		ev, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return io.ErrUnexpectedEOF
-			}
+			return err
+		}
+		if ev.Comment || len(ev.Data) == 0 {
+			continue
+		}
+		if stop, err := fn(ev.Data); stop || err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ func TestReadEvents(t *testing.T) {
 		{"events and comments", ": ping\n\ndata: {\"a\":1}\n\ndata: [DONE]\n\n", "[DONE]", []string{`{"a":1}`, "[DONE]"}, nil},
 		{"CRLF and no space", "data:x\r\n\r\ndata: y\r\n\r\n", "y", []string{"x", "y"}, nil},
 		{"multi-line data", "data: a\ndata: b\n\n", "a\nb", []string{"a\nb"}, nil},
-		{"stream cut before the end", "data: a\n\ndata: b", "never", []string{"a"}, io.ErrUnexpectedEOF},
+		{"stream ends before stop", "data: a\n\ndata: b", "never", []string{"a", "b"}, io.ErrUnexpectedEOF},
 		{"other fields ignored", "event: status\nid: 3\ndata: z\n\n", "z", []string{"z"}, nil},
 	}
 	for _, tt := range tests {
