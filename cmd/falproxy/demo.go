@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/falfake"
@@ -36,16 +35,11 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 	defer fake.Close()
 
 	accessKey := "sk-demo-" + randomHex(8)
-	port := "8000"
-	if v, ok := environ("PORT"); ok && strings.TrimSpace(v) != "" {
-		port = strings.TrimSpace(v)
-	}
 	overrides := map[string]string{
 		"CUSTOM_ACCESS_KEY":  accessKey,
 		"AI_KEYS":            "demo-fal-key:" + randomHex(8),
 		"SUPPORTED_MODELS":   demoModels,
 		"HOST":               "127.0.0.1",
-		"PORT":               port,
 		"FAL_QUEUE_URL":      fake.QueueURL(),
 		"FAL_RUN_URL":        fake.RunURL(),
 		"FAL_OPENAPI_URL":    fake.OpenAPIURL(),

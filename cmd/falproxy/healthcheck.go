@@ -7,14 +7,19 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/config"
 )
 
 // healthcheck asks the local proxy for /health; containers use it as their
 // HEALTHCHECK so that the image needs no curl.
 func healthcheck(ctx context.Context, environ func(string) (string, bool)) error {
+	// PORT as serve reads it: the environment, then .env, then 8000.
 	port := "8000"
-	if v, ok := environ("PORT"); ok && strings.TrimSpace(v) != "" {
-		port = strings.TrimSpace(v)
+	if dotenv, err := config.LoadDotEnv(".env"); err == nil {
+		if v := strings.TrimSpace(config.Lookup(dotenv, environ)("PORT")); v != "" {
+			port = v
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

@@ -24,6 +24,12 @@ func (e *exitCode) Unwrap() error { return e.err }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal starts a graceful shutdown, a second one
+	// ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -42,7 +48,7 @@ commands:
   demo         run the proxy against the built-in fal emulator; needs no fal key
   models       show every configured model and how requests map onto it (--json)
   check        validate the configuration and reach every image model's schema
-  healthcheck  exit 0 if the proxy on HOST:PORT answers /health (for containers)
+  healthcheck  exit 0 if the proxy on 127.0.0.1:PORT answers /health (for containers)
   help         show this text
 `
 

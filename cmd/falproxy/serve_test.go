@@ -267,3 +267,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting until %s", what)
 }
+
+// TestDemo runs the README's first command: a proxy on the built-in
+// emulator that answers with the key it printed, and serves the playground.
+func TestDemo(t *testing.T) {
+	r := startRun(t, []string{"demo"}, map[string]string{})
+	waitFor(t, "the demo banner", func() bool { return strings.Contains(r.stdout.String(), "Ctrl-C stops") })
+	var key string
+	for _, line := range strings.Split(r.stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "access" && f[1] == "key" {
+			key = f[2]
+		}
+	}
+	if !strings.HasPrefix(key, "sk-demo-") || !strings.Contains(r.stdout.String(), r.base+"/v1") {
+		t.Fatalf("demo banner lacks the key or base URL:\n%s", r.stdout)
+	}
+	code, body, err := r.generate(context.Background(), key, `{"model":"flux-schnell","prompt":"a lighthouse","size":"512x512"}`)
+	if err != nil || code != http.StatusOK || !strings.Contains(body, `"url":"http://127.0.0.1:`) {
+		t.Fatalf("image: %d %s %v", code, body, err)
+	}
+	resp, err := http.Get(r.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("playground: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
