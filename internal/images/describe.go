@@ -12,6 +12,10 @@ import (
 // three sizes gpt-image-1 offers, and auto.
 var exampleSizes = []string{"1024x1024", "1536x1024", "1024x1536", "auto"}
 
+// planControlled are the declared fields a plan always sets itself; a
+// client's model-native value for them is not passed through.
+var planControlled = []string{"num_images", "sync_mode", "enable_safety_checker"}
+
 // openAIEnums are the request fields applyEnums maps by enumeration.
 var openAIEnums = []string{"style", "quality", "background"}
 
@@ -93,9 +97,9 @@ func Describe(caps *falschema.Capabilities, opt Options) *Description {
 // mappedFields are the declared fields a plan fills from OpenAI fields or
 // controls itself.
 func mappedFields(caps *falschema.Capabilities) map[string]bool {
-	m := map[string]bool{
-		"prompt": true, "seed": true, "num_images": true,
-		"sync_mode": true, "enable_safety_checker": true,
+	m := map[string]bool{"prompt": true, "seed": true}
+	for _, name := range planControlled {
+		m[name] = true
 	}
 	if f := caps.OutputFormat; f != nil {
 		m[f.Field] = true

@@ -102,7 +102,7 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 	if b64 && caps.SyncMode {
 		b.set("sync_mode", true)
 	}
-	protected := []string{"num_images", "sync_mode", "enable_safety_checker"}
+	protected := slices.Clone(planControlled)
 	if attach != nil {
 		protected = append(protected, attach(b)...)
 	}
