@@ -114,23 +114,3 @@ func Load(getenv func(string) string) (*Config, error) {
 func (c *Config) Addr() string {
 	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 }
-
-// ImageModel returns the configured image model with the given alias.
-func (c *Config) ImageModel(alias string) (ImageModel, bool) {
-	for _, m := range c.ImageModels {
-		if m.Alias == alias {
-			return m, true
-		}
-	}
-	return ImageModel{}, false
-}
-
-// ChatModel returns the configured chat model with the given alias.
-func (c *Config) ChatModel(alias string) (ChatModel, bool) {
-	for _, m := range c.ChatModels {
-		if m.Alias == alias {
-			return m, true
-		}
-	}
-	return ChatModel{}, false
-}

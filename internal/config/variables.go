@@ -188,7 +188,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,
-		Description: "Most requests handled at once; further requests wait up to `ADMISSION_WAIT` for a slot.",
+		Description: "Most requests running fal work (image generations and edits, chat) at once; further such requests wait up to `ADMISSION_WAIT` for a slot, then get 503.",
 	},
 	{
 		Name: envKeyConcurrency, Default: "0", Group: GroupLimits, Format: formatCount,
