@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
 )
 
 // DecodeObject parses a JSON object body into its top-level fields. It
@@ -83,24 +81,4 @@ func DecodeImageGeneration(body []byte) (*ImageGenerationRequest, *Error) {
 		req.Extra = fields
 	}
 	return req, nil
-}
-
-// ReadBody reads a request body up to limit bytes. Beyond it the answer is
-// a 413 in OpenAI's shape.
-func ReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *Error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &Error{
-				Status:  http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", limit),
-				Type:    TypeInvalidRequest,
-				Code:    "request_too_large",
-				NoRetry: true,
-			}
-		}
-		return nil, InvalidRequest("", "", "Reading the request body failed: %v.", err)
-	}
-	return b, nil
 }

@@ -32,7 +32,7 @@ type ChatModel struct {
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
-	body, e := openai.ReadBody(w, r, s.opt.MaxBodyBytes)
+	body, e := s.readBody(w, r)
 	if e != nil {
 		writeError(w, e)
 		return

@@ -55,7 +55,7 @@ func (s *Server) readEdit(w http.ResponseWriter, r *http.Request) (*editInput, *
 // readEditJSON reads the JSON variant: images and mask as image_url
 // references.
 func (s *Server) readEditJSON(w http.ResponseWriter, r *http.Request) (*editInput, *openai.Error) {
-	body, e := openai.ReadBody(w, r, s.opt.MaxBodyBytes)
+	body, e := s.readBody(w, r)
 	if e != nil {
 		return nil, e
 	}
@@ -191,14 +191,7 @@ func (s *Server) readFile(part io.Reader, param string) ([]byte, *openai.Error) 
 // limit (413), or malformed (400).
 func (s *Server) bodyError(err error) *openai.Error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &openai.Error{
-			Status:  http.StatusRequestEntityTooLarge,
-			Message: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", s.opt.MaxBodyBytes),
-			Type:    openai.TypeInvalidRequest,
-			Param:   "image",
-			Code:    "request_too_large",
-			NoRetry: true,
-		}
+		return s.bodyTooLarge()
 	}
 	return openai.InvalidRequest("", "invalid_multipart", "The multipart body is malformed: %v.", err)
 }

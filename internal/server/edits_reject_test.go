@@ -52,7 +52,7 @@ func TestEditRejects(t *testing.T) {
 		{"mask over the per-file cap", form(text("model", "fill"), text("prompt", "p"), file("image", small), file("mask", big)),
 			413, "mask", "file_too_large", ""},
 		{"body over the limit", with(kontext, file("image[]", medium), file("image[]", medium), file("image[]", medium), file("image[]", medium), file("image[]", medium)),
-			413, "image", "request_too_large", ""},
+			413, "", "request_too_large", ""},
 		{"model that cannot edit", form(text("model", "flux-dev"), text("prompt", "p"), file("image", small)),
 			400, "model", "model_not_supported", "does not edit images"},
 		{"unknown model", form(text("model", "no-such-model"), text("prompt", "p"), file("image", small)),

@@ -19,7 +19,7 @@ import (
 const maxImagesPerRequest = 10
 
 func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
-	body, e := openai.ReadBody(w, r, s.opt.MaxBodyBytes)
+	body, e := s.readBody(w, r)
 	if e != nil {
 		writeError(w, e)
 		return

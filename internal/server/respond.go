@@ -2,6 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -36,4 +39,28 @@ func writeError(w http.ResponseWriter, e *openai.Error) {
 		h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
 	}
 	writeJSON(w, e.Status, e)
+}
+
+// readBody reads a JSON request body up to MaxBodyBytes; beyond it the
+// answer is a 413 in OpenAI's shape.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, s.bodyTooLarge()
+		}
+		return nil, openai.InvalidRequest("", "", "Reading the request body failed: %v.", err)
+	}
+	return b, nil
+}
+
+// bodyTooLarge is the 413 for a body over MaxBodyBytes.
+func (s *Server) bodyTooLarge() *openai.Error {
+	return &openai.Error{
+		Status:  http.StatusRequestEntityTooLarge,
+		Message: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", s.opt.MaxBodyBytes),
+		Type:    openai.TypeInvalidRequest,
+		Code:    "request_too_large",
+		NoRetry: true,
+	}
 }
