@@ -21,6 +21,10 @@ type ChatRequest struct {
 	// OpenAI's. Either one turns fal's reasoning on.
 	Reasoning       *bool  `json:"reasoning,omitempty"`
 	ReasoningEffort string `json:"reasoning_effort,omitempty"`
+
+	// Fields are the body's top-level fields, raw, as DecodeChat read
+	// them: the passthrough backend forwards them.
+	Fields map[string]json.RawMessage `json:"-"`
 }
 
 // StreamOptions is chat's stream_options.

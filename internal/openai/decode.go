@@ -49,6 +49,12 @@ func DecodeImageGeneration(body []byte) (*ImageGenerationRequest, *Error) {
 	if e != nil {
 		return nil, e
 	}
+	return decodeGeneration(fields)
+}
+
+// decodeGeneration reads the generation fields out of a decoded body; the
+// fields it does not know are left in Extra.
+func decodeGeneration(fields map[string]json.RawMessage) (*ImageGenerationRequest, *Error) {
 	req := &ImageGenerationRequest{}
 	type spec struct {
 		name string

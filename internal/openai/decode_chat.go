@@ -24,7 +24,8 @@ func DecodeChat(body []byte) (*ChatRequest, *Error) {
 		}
 		return nil, InvalidRequest("", "invalid_json", "The request body does not match the chat completion schema: %v.", err)
 	}
-	if _, ok := fields["model"]; !ok || req.Model == "" {
+	req.Fields = fields
+	if req.Model == "" {
 		return nil, InvalidRequest("model", "missing_required_parameter", "Missing required parameter: 'model'.")
 	}
 	if _, ok := fields["messages"]; !ok {

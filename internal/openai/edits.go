@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"encoding/json"
 	"fmt"
 )
 
@@ -60,11 +59,7 @@ func DecodeImageEdit(body []byte) (*ImageEditRequest, *Error) {
 			return nil, e
 		}
 	}
-	rest, err := json.Marshal(fields)
-	if err != nil {
-		return nil, InvalidRequest("", "invalid_json", "The request body could not be read: %v.", err)
-	}
-	gen, e := DecodeImageGeneration(rest)
+	gen, e := decodeGeneration(fields)
 	if e != nil {
 		return nil, e
 	}

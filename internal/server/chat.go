@@ -169,7 +169,7 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, body []byte, falModel string) {
 	if falModel != req.Model {
 		var err error
-		if body, err = replaceModel(body, falModel); err != nil {
+		if body, err = withModel(req.Fields, falModel); err != nil {
 			writeError(w, openai.ServerError("rewriting the model failed"))
 			return
 		}
@@ -262,13 +262,13 @@ func chatUpstreamError(err error) *openai.Error {
 	return e
 }
 
-// replaceModel sets "model" in a JSON object body.
-func replaceModel(body []byte, model string) ([]byte, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
+// withModel is the request body, from its decoded fields, with "model"
+// set to model.
+func withModel(fields map[string]json.RawMessage, model string) ([]byte, error) {
+	m, err := json.Marshal(model)
+	if err != nil {
 		return nil, err
 	}
-	m, _ := json.Marshal(model)
 	fields["model"] = m
 	return json.Marshal(fields)
 }
