@@ -71,6 +71,7 @@ func (f *Fake) record(c *call) {
 	rec := Call{
 		Op: c.op, Endpoint: c.endpoint, Key: c.key, Method: c.r.Method,
 		Path: c.r.URL.Path, Query: c.r.URL.RawQuery, BodySize: len(c.body), Time: time.Now(),
+		RequestID: c.r.Header.Get("X-Request-Id"),
 	}
 	if c.body != nil {
 		rec.Body = c.body[:min(len(c.body), maxRecordedBody):min(len(c.body), maxRecordedBody)]

@@ -41,6 +41,8 @@ type Call struct {
 	Body     []byte // POST and PUT only; at most 1 MiB of it
 	BodySize int    // full body length
 	Time     time.Time
+	// RequestID is the X-Request-Id the caller sent, if any.
+	RequestID string
 }
 
 // Counts is a snapshot of the request counters. Every request is counted

@@ -196,3 +196,22 @@ func TestUntrustedResults(t *testing.T) {
 		t.Fatalf("status %d: %s", code, body)
 	}
 }
+
+// TestClientLeavesDuringSubmit: the client goes away while fal is still
+// answering the submit. The submit is let through to learn the job's id,
+// and the job is then cancelled rather than left running.
+func TestClientLeavesDuringSubmit(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = 30 * time.Second })
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Delay: 400 * time.Millisecond})
+	cancel, done := h.postInBackground("/v1/images/generations", genBody)
+	eventually(t, "the submit reached fal", func() bool { return h.fake.Counts().Submits == 1 })
+	cancel()
+	<-done
+	eventually(t, "the job is cancelled at fal", func() bool {
+		jobs := h.fake.Jobs()
+		return len(jobs) == 1 && jobs[0].Cancelled
+	})
+	if n := h.fake.Counts().Submits; n != 1 {
+		t.Fatalf("%d submits", n)
+	}
+}

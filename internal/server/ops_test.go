@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falfake"
 )
 
 func TestMetrics(t *testing.T) {
@@ -142,5 +143,31 @@ func TestModelsWithSDK(t *testing.T) {
 	}
 	if _, err := h.sdk.Models.Get(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("unknown model: %v", err)
+	}
+}
+
+// TestRequestIDReachesFal: the id a client sends is echoed and travels on
+// every fal call the request makes.
+func TestRequestIDReachesFal(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/images/generations", strings.NewReader(genBody))
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("X-Request-Id", "trace-42")
+	code, hdr, body := h.do(req)
+	if code != http.StatusOK || hdr.Get("X-Request-Id") != "trace-42" {
+		t.Fatalf("status %d, id %q: %s", code, hdr.Get("X-Request-Id"), body)
+	}
+	ops := 0
+	for _, c := range h.fake.Received() {
+		if c.Op == falfake.OpSchema {
+			continue // fetched for the model, not for this request
+		}
+		ops++
+		if c.RequestID != "trace-42" {
+			t.Errorf("%s call carried request id %q", c.Op, c.RequestID)
+		}
+	}
+	if ops != 3 {
+		t.Fatalf("%d fal calls, want submit, status stream and result", ops)
 	}
 }
