@@ -32,6 +32,9 @@ func TestMetrics(t *testing.T) {
 		`falproxy_fal_key_healthy{key="` + fal.KeyID("fal-key-1:secret1") + `"} 1`,
 		`falproxy_schema_cache_total{event="miss"} 1`,
 		`falproxy_inflight_requests 0`,
+		`falproxy_request_duration_seconds_count{route="POST /v1/images/generations"} 2`,
+		`falproxy_fal_key_inflight{key="` + fal.KeyID("fal-key-2:secret2") + `"} 0`,
+		`falproxy_fal_key_failures_total{key="` + fal.KeyID("fal-key-1:secret1") + `"} 0`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
@@ -47,6 +50,7 @@ func TestAdmissionLimit(t *testing.T) {
 		s.fake.GenerationTime = 30 * time.Second
 		s.server.MaxInflight = 1
 		s.server.AdmissionWait = 50 * time.Millisecond
+		s.metrics = true
 	})
 	cancel, done := h.postInBackground("/v1/images/generations", genBody)
 	eventually(t, "the first job runs", func() bool { return len(h.fake.Jobs()) == 1 })
@@ -57,6 +61,11 @@ func TestAdmissionLimit(t *testing.T) {
 	}
 	if e := decodeError(t, body); deref(e.Code) != "server_busy" {
 		t.Fatalf("code %q", deref(e.Code))
+	}
+	mreq, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
+	if _, _, m := h.do(mreq); !strings.Contains(string(m), `falproxy_admission_rejected_total{route="POST /v1/images/generations"} 1`) ||
+		!strings.Contains(string(m), "falproxy_inflight_requests 1") {
+		t.Fatalf("metrics do not show the refusal and the running request:\n%s", m)
 	}
 	// Routes that start no fal work are not limited.
 	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/models", nil)
