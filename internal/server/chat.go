@@ -128,10 +128,8 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 	if out.send(st.Start()) != nil {
 		return
 	}
-	pumpCtx, stopPump := context.WithCancel(ctx)
-	defer stopPump()
 	var last chat.FalOutput
-	err = relay(ctx, out, pumpEvents(pumpCtx, resp.Events(maxUpstreamLine)), func(data []byte) (bool, error) {
+	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		var ev chat.FalOutput
 		if err := json.Unmarshal(data, &ev); err != nil {
 			return true, errors.New("fal sent an event that is not JSON")
@@ -150,18 +148,8 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 		}
 		return false, nil
 	})
-	switch {
-	case err == nil:
-	case clientLeft(ctx):
-		// Closing the body stops fal.
-	case ctx.Err() != nil:
-		_ = out.send(timeoutEvent())
-	case errors.Is(err, io.EOF):
-		// fal closed without a final event: what arrived is the answer.
-		_ = out.send(st.Finish("stop", last.Usage.OpenAI()))
-	default:
-		_ = out.send(chat.ErrorEvent(&openai.Error{Message: err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
-	}
+	// If fal closes without a final event, what arrived is the answer.
+	endStream(ctx, out, err, func() []byte { return st.Finish("stop", last.Usage.OpenAI()) })
 }
 
 // chatPassthrough forwards the request to fal's OpenAI-compatible endpoint
@@ -194,27 +182,31 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 		return
 	}
 	out := startSSE(w)
-	pumpCtx, stopPump := context.WithCancel(ctx)
-	defer stopPump()
 	frame := make([]byte, 0, 4096)
-	done, failed := false, false
-	err = relay(ctx, out, pumpEvents(pumpCtx, resp.Events(maxUpstreamLine)), func(data []byte) (bool, error) {
+	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		frame = append(append(append(frame[:0], "data: "...), data...), "\n\n"...)
-		done = string(data) == "[DONE]"
-		failed = isErrorEvent(data)
-		return done || failed, out.send(frame)
+		// [DONE] ends the stream, and so does an error event, relayed
+		// as it is: a [DONE] after it would pass the failure off as a
+		// normal end.
+		return string(data) == "[DONE]" || isErrorEvent(data), out.send(frame)
 	})
+	endStream(ctx, out, err, func() []byte { return []byte(chat.DoneEvent) })
+}
+
+// endStream closes a relayed chat stream according to how relaying ended:
+// normally (nothing more to send), the client gone (closing fal's body
+// stops fal), the request timeout (an error event, or the client would
+// take the text so far for the whole answer), fal closing without an end
+// (atEOF's events), or a failure (an error event).
+func endStream(ctx context.Context, out *sseWriter, err error, atEOF func() []byte) {
 	switch {
-	case done || failed:
-		// Finished, or failed with the error event relayed.
-	case clientLeft(ctx):
-		// Closing the body stops fal.
+	case err == nil || clientLeft(ctx):
 	case ctx.Err() != nil:
 		_ = out.send(timeoutEvent())
 	case errors.Is(err, io.EOF):
-		_ = out.send([]byte(chat.DoneEvent))
+		_ = out.send(atEOF())
 	default:
-		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream broke: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
+		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream failed: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
 	}
 }
 

@@ -80,10 +80,14 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 	return ch
 }
 
-// relay feeds every upstream event to handle, sending keep-alive comments
-// while fal is silent. It returns when handle says stop, the stream ends
-// (with the read error, io.EOF at a normal end), or ctx ends.
-func relay(ctx context.Context, out *sseWriter, events <-chan upstreamEvent, handle func(data []byte) (stop bool, err error)) error {
+// relay feeds every event of fal's stream to handle, sending keep-alive
+// comments while fal is silent. It returns when handle says stop, the
+// stream ends (with the read error, io.EOF at a normal end), or ctx ends.
+// Events are read on a goroutine that ends with the call.
+func relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
+	pumpCtx, stopPump := context.WithCancel(ctx)
+	defer stopPump()
+	events := pumpEvents(pumpCtx, rd)
 	tick := newKeepAliveTicker()
 	defer tick.Stop()
 	for {
