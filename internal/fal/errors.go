@@ -1,8 +1,9 @@
 // Package fal is falproxy's client of the fal.ai HTTP API: a pool of fal
 // keys with failover and cool-down, the queue (submit, status stream with a
 // polling fallback, result, cancel), synchronous and streaming runs, and
-// size-capped downloads of results. It is the only package that talks to fal
-// and knows nothing about the OpenAI API.
+// size-capped downloads of results. It is the only package that calls fal's
+// API (falschema fetches fal's public schema documents) and it knows nothing
+// about the OpenAI API.
 package fal
 
 import (

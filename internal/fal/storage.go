@@ -109,5 +109,5 @@ func (c *Client) putUpload(ctx context.Context, uploadURL string, data []byte, c
 // webURL reports whether s is an absolute http or https URL.
 func webURL(s string) bool {
 	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	return err == nil && checkScheme(u) == nil && u.Host != ""
 }

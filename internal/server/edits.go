@@ -114,10 +114,7 @@ func (s *Server) editModel(ctx context.Context, model string) (string, string, *
 // text-to-image model, which cannot edit. A schema that cannot be fetched
 // is passed over, and reported only if no model qualifies.
 func (s *Server) defaultEditModel(ctx context.Context) (string, string, *falschema.Capabilities, *openai.Error) {
-	var candidates []string
-	if s.opt.DefaultImageModel != "" {
-		candidates = append(candidates, s.opt.DefaultImageModel)
-	}
+	candidates := []string{s.models.defaultImage}
 	for _, m := range s.opt.ImageModels {
 		if !slices.Contains(candidates, m.Alias) {
 			candidates = append(candidates, m.Alias)
