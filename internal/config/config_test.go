@@ -371,3 +371,12 @@ func TestAddr(t *testing.T) {
 		t.Errorf("Addr = %q, want [::1]:9000", got)
 	}
 }
+
+// TestSeparatorKeepsSpace: a separator of white space only is a value
+// (Load documents it as not trimmed), not "unset".
+func TestSeparatorKeepsSpace(t *testing.T) {
+	c := mustLoad(t, map[string]string{"PROMPT_SEPARATOR": "\n\n"})
+	if c.PromptSeparator != "\n\n" {
+		t.Fatalf("PromptSeparator = %q", c.PromptSeparator)
+	}
+}

@@ -36,12 +36,12 @@ func (l *loader) variable(name string) Variable {
 
 // raw returns the value given for name, under its own name or else under its
 // first alias that is set, or the default. A value made only of white space
-// counts as not given. The value is returned untrimmed; missing reports that
+// counts as not given, unless the variable keeps space. The value is returned untrimmed; missing reports that
 // a required variable has no value (a problem has been recorded).
 func (l *loader) raw(name string) (value string, missing bool) {
 	v := l.variable(name)
 	for _, n := range append([]string{v.Name}, v.Aliases...) {
-		if s := l.getenv(n); strings.TrimSpace(s) != "" {
+		if s := l.getenv(n); strings.TrimSpace(s) != "" || v.KeepSpace && s != "" {
 			return s, false
 		}
 	}

@@ -1,5 +1,12 @@
 package config
 
+import (
+	"strconv"
+	"strings"
+
+	"github.com/falproxy/falproxy/internal/chat"
+)
+
 // Variable documents one configuration variable. Variables is the single
 // source of truth: Load reads exactly these names (and their aliases) and
 // takes its defaults from here, and Markdown renders the README table from it.
@@ -12,6 +19,8 @@ type Variable struct {
 	Group       string   // one of GroupCore, GroupChat, GroupLimits, GroupOps
 	Format      string   // the accepted syntax, used in error messages: "must be <Format>"
 	Description string   // what the variable does, for the README
+	// KeepSpace makes a value of only white space a value, not "unset".
+	KeepSpace bool
 }
 
 // Groups that order and label the variables in the README.
@@ -172,17 +181,17 @@ var Variables = []Variable{
 		Description: "fal app that serves chat: `openrouter/router` and `fal-ai/any-llm` take a folded prompt; `openrouter/router/openai/v1` is an OpenAI-compatible passthrough.",
 	},
 	{
-		Name: envPromptLimit, Default: "4800", Group: GroupChat,
+		Name: envPromptLimit, Default: strconv.Itoa(chat.DefaultPromptLimit), Group: GroupChat,
 		Format:      "an integer of at least 1",
 		Description: "Most characters of recent conversation sent as `prompt` when messages are folded into one prompt.",
 	},
 	{
-		Name: envSystemPromptLimit, Default: "4800", Group: GroupChat,
+		Name: envSystemPromptLimit, Default: strconv.Itoa(chat.DefaultSystemLimit), Group: GroupChat,
 		Format:      "an integer of at least 0",
 		Description: "Most characters sent as `system_prompt` (system messages plus older conversation) when messages are folded.",
 	},
 	{
-		Name: envPromptSeparator, Default: `\n\n-------下面是比较早之前的对话内容-----\n\n`, Group: GroupChat,
+		Name: envPromptSeparator, Default: strings.ReplaceAll(chat.DefaultSeparator, "\n", `\n`), Group: GroupChat, KeepSpace: true,
 		Format:      `text, where \n, \r, \t and \\ are expanded`,
 		Description: "Text placed between the system messages and the older conversation in a folded `system_prompt`. Not trimmed.",
 	},
