@@ -63,6 +63,8 @@ type Counts struct {
 	Rejected        int // answered 401 for the key, by check or injected fault
 	Faults          int // HTTP faults that fired
 	ByEndpoint      map[string]int
+	// Total is every request received, of any operation.
+	Total int
 }
 
 // recorder keeps calls and counters under one small lock that is never held
@@ -114,7 +116,12 @@ func (r *recorder) reset() {
 func (r *recorder) snapshot() Counts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	total := 0
+	for _, n := range r.byOp {
+		total += n
+	}
 	return Counts{
+		Total:           total,
 		Submits:         r.byOp[OpSubmit],
 		Status:          r.byOp[OpStatus],
 		StatusStreams:   r.byOp[OpStream],
