@@ -281,7 +281,9 @@ func TestStoreSingleFlight(t *testing.T) {
 	if c := srv.count(ep); c != 1 {
 		t.Errorf("%d concurrent Gets made %d fetches, want 1", n, c)
 	}
-	if st := s.Stats(); st.Fetches != 1 || st.Misses != n {
+	// A Get that starts after the fetch has landed is a hit, not a miss:
+	// how many of each depends on scheduling, their sum does not.
+	if st := s.Stats(); st.Fetches != 1 || st.Misses < 1 || st.Misses+st.Hits != n {
 		t.Errorf("stats %+v", st)
 	}
 }
