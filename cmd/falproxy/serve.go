@@ -63,6 +63,13 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	log := newLogger(stderr, cfg)
 	app := newApp(cfg, log)
 
+	if app.metrics != nil && cfg.MetricsAddr != "" {
+		closeMetrics, err := serveMetrics(cfg.MetricsAddr, server.MetricsHandler(app.metrics, cfg.MetricsKey), log)
+		if err != nil {
+			return err
+		}
+		defer closeMetrics()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("falproxy: listen on %s: %w", cfg.Addr(), err)
@@ -123,6 +130,7 @@ type app struct {
 	handler http.Handler
 	schemas *falschema.Store
 	fal     *fal.Client
+	metrics *metrics.Metrics // nil when METRICS_ENABLED=false
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
@@ -157,6 +165,8 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		MaxInflight:       cfg.MaxInflight,
 		AdmissionWait:     cfg.AdmissionWait,
 		Metrics:           m,
+		MetricsKey:        cfg.MetricsKey,
+		MetricsElsewhere:  cfg.MetricsAddr != "",
 		ChatModels:        chatModels,
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
@@ -168,7 +178,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Logger:            log,
 		Redact:            cfg.Redact,
 	})
-	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client}
+	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }
 
 func (a *app) imageEndpoints() []string {
