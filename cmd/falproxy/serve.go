@@ -28,18 +28,27 @@ const keyRecheckEvery = time.Minute
 
 // serveHooks lets demo (and tests) adjust a serve run.
 type serveHooks struct {
-	overrides map[string]string // win over the environment and .env
-	listening func(base string) // called once the listener is open
+	overrides map[string]string                     // win over the environment and .env
+	listening func(base string, cfg *config.Config) // called once the listener is open
+}
+
+// configEnv reads variables from .env in the working directory, then from
+// the environment, which wins.
+func configEnv(environ func(string) (string, bool)) (func(string) string, error) {
+	dotenv, err := config.LoadDotEnv(".env")
+	if err != nil {
+		return nil, &exitCode{2, err}
+	}
+	return config.Lookup(dotenv, environ), nil
 }
 
 // loadConfig reads .env from the working directory, then the environment
 // (which wins), then any overrides.
 func loadConfig(environ func(string) (string, bool), overrides map[string]string) (*config.Config, error) {
-	dotenv, err := config.LoadDotEnv(".env")
+	getenv, err := configEnv(environ)
 	if err != nil {
-		return nil, &exitCode{2, err}
+		return nil, err
 	}
-	getenv := config.Lookup(dotenv, environ)
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := overrides[name]; ok {
 			return v
@@ -91,7 +100,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	baseURL := "http://" + ln.Addr().String()
 	log.Info("falproxy listening", "addr", ln.Addr().String(), "image_models", len(cfg.ImageModels), "fal_keys", len(cfg.FalKeys))
 	if hooks.listening != nil {
-		hooks.listening(baseURL)
+		hooks.listening(baseURL, cfg)
 	}
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
