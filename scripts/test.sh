@@ -16,6 +16,11 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== go mod tidy"
+if ! go mod tidy -diff; then
+	echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1
+fi
+
 if command -v npm >/dev/null && [ ! -d test/node/node_modules/openai ]; then
 	echo "== npm ci (openai npm package for the acceptance test)"
 	npm ci --prefix test/node --no-audit --no-fund --loglevel=error

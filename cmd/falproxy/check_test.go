@@ -18,7 +18,8 @@ func TestCheck(t *testing.T) {
 			stdout: []string{
 				"warning: kontext (fal-ai/flux-pro/kontext): edit-only model: generations will be refused; edits work",
 				"warning: seedream-edit (fal-ai/bytedance/seedream/v4/edit): edit-only model: generations will be refused; edits work",
-				"ok: 12 image models, 2 chat models",
+				"warning: flux-fill (fal-ai/flux-pro/v1/fill): edit-only model: generations will be refused; edits work",
+				"ok: 13 image models, 2 chat models",
 			},
 		},
 		{

@@ -9,8 +9,9 @@ import (
 )
 
 // newLogger builds the process logger: text or JSON, debug when DEBUG_MODE,
-// and every string that passes through it scrubbed of configured keys, so
-// a key can never reach the log even by mistake.
+// and every attribute value (where error texts, headers, URLs and payloads
+// go) scrubbed of configured keys, so a key can never reach the log even by
+// mistake. Messages are the program's own fixed words and stay as written.
 func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	level := slog.LevelInfo
 	if cfg.Debug {
@@ -26,7 +27,7 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	return slog.New(&redactingHandler{next: h, redact: cfg.Redact})
 }
 
-// redactingHandler rewrites the message and every string-valued attribute.
+// redactingHandler rewrites every string-valued attribute and error.
 type redactingHandler struct {
 	next   slog.Handler
 	redact func(string) string
@@ -37,7 +38,7 @@ func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.redact(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true

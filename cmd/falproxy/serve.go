@@ -28,18 +28,27 @@ const keyRecheckEvery = time.Minute
 
 // serveHooks lets demo (and tests) adjust a serve run.
 type serveHooks struct {
-	overrides map[string]string // win over the environment and .env
-	listening func(base string) // called once the listener is open
+	overrides map[string]string                     // win over the environment and .env
+	listening func(base string, cfg *config.Config) // called once the listener is open
+}
+
+// configEnv reads variables from .env in the working directory, then from
+// the environment, which wins.
+func configEnv(environ func(string) (string, bool)) (func(string) string, error) {
+	dotenv, err := config.LoadDotEnv(".env")
+	if err != nil {
+		return nil, &exitCode{2, err}
+	}
+	return config.Lookup(dotenv, environ), nil
 }
 
 // loadConfig reads .env from the working directory, then the environment
 // (which wins), then any overrides.
 func loadConfig(environ func(string) (string, bool), overrides map[string]string) (*config.Config, error) {
-	dotenv, err := config.LoadDotEnv(".env")
+	getenv, err := configEnv(environ)
 	if err != nil {
-		return nil, &exitCode{2, err}
+		return nil, err
 	}
-	getenv := config.Lookup(dotenv, environ)
 	cfg, err := config.Load(func(name string) string {
 		if v, ok := overrides[name]; ok {
 			return v
@@ -63,6 +72,13 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	log := newLogger(stderr, cfg)
 	app := newApp(cfg, log)
 
+	if app.metrics != nil && cfg.MetricsAddr != "" {
+		closeMetrics, err := serveMetrics(cfg.MetricsAddr, server.MetricsHandler(app.metrics, cfg.MetricsKey), log)
+		if err != nil {
+			return err
+		}
+		defer closeMetrics()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("falproxy: listen on %s: %w", cfg.Addr(), err)
@@ -84,7 +100,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	baseURL := "http://" + ln.Addr().String()
 	log.Info("falproxy listening", "addr", ln.Addr().String(), "image_models", len(cfg.ImageModels), "fal_keys", len(cfg.FalKeys))
 	if hooks.listening != nil {
-		hooks.listening(baseURL)
+		hooks.listening(baseURL, cfg)
 	}
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
@@ -123,6 +139,7 @@ type app struct {
 	handler http.Handler
 	schemas *falschema.Store
 	fal     *fal.Client
+	metrics *metrics.Metrics // nil when METRICS_ENABLED=false
 }
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
@@ -157,6 +174,8 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		MaxInflight:       cfg.MaxInflight,
 		AdmissionWait:     cfg.AdmissionWait,
 		Metrics:           m,
+		MetricsKey:        cfg.MetricsKey,
+		MetricsElsewhere:  cfg.MetricsAddr != "",
 		ChatModels:        chatModels,
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
@@ -168,7 +187,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Logger:            log,
 		Redact:            cfg.Redact,
 	})
-	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client}
+	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }
 
 func (a *app) imageEndpoints() []string {

@@ -56,7 +56,7 @@ func freePort(t *testing.T) string {
 // fakeEnv is the environment that points falproxy at an emulator.
 func fakeEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 	env := map[string]string{
-		"CUSTOM_ACCESS_KEY": "sk-access-one,sk-access-two",
+		"CUSTOM_ACCESS_KEY": "sk-access-key-one,sk-access-key-two",
 		"AI_KEYS":           "falkeyid1:falsecretvalue1,falkeyid2:falsecretvalue2",
 		"SUPPORTED_MODELS":  "flux-dev:fal-ai/flux/dev",
 		"HOST":              "127.0.0.1",
@@ -139,7 +139,7 @@ func TestShutdownCancelsJobsPastGrace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _, _ = r.generate(context.Background(), "sk-access-one", `{"prompt":"a slow cat"}`)
+			_, _, _ = r.generate(context.Background(), "sk-access-key-one", `{"prompt":"a slow cat"}`)
 		}()
 	}
 	waitFor(t, "every job reached fal", func() bool { return len(fake.Jobs()) == n })
@@ -172,7 +172,7 @@ func TestShutdownLetsJobsFinishWithinGrace(t *testing.T) {
 	codes := make(chan int, n)
 	for range n {
 		go func() {
-			code, _, _ := r.generate(context.Background(), "sk-access-two", `{"prompt":"a quick cat"}`)
+			code, _, _ := r.generate(context.Background(), "sk-access-key-two", `{"prompt":"a quick cat"}`)
 			codes <- code
 		}()
 	}
@@ -208,14 +208,14 @@ func TestSecretsNeverLogged(t *testing.T) {
 		fmt.Fprintf(&answers, "%d %s %v\n", code, body, err)
 	}
 	ctx := context.Background()
-	record(r.generate(ctx, "sk-access-one", `{"prompt":"ok"}`))
-	record(r.generate(ctx, "sk-access-one", `{"prompt":"[fail] broken"}`))
-	record(r.generate(ctx, "sk-access-one", `{"prompt":"p","n":99}`))
+	record(r.generate(ctx, "sk-access-key-one", `{"prompt":"ok"}`))
+	record(r.generate(ctx, "sk-access-key-one", `{"prompt":"[fail] broken"}`))
+	record(r.generate(ctx, "sk-access-key-one", `{"prompt":"p","n":99}`))
 	record(r.generate(ctx, "sk-wrong", `{"prompt":"p"}`))
-	record(r.generate(ctx, "sk-access-two", `{"prompt":"p","num_inference_steps":999}`))
+	record(r.generate(ctx, "sk-access-key-two", `{"prompt":"p","num_inference_steps":999}`))
 	req, _ := http.NewRequest(http.MethodPost, r.base+"/v1/chat/completions",
 		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer sk-access-one")
+	req.Header.Set("Authorization", "Bearer sk-access-key-one")
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -228,7 +228,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if !strings.Contains(r.stderr.String(), `"level":"DEBUG"`) {
 		t.Fatalf("no debug output captured:\n%s", r.stderr)
 	}
-	for _, secret := range []string{"falsecretvalue1", "falsecretvalue2", "falkeyid1:", "sk-access-one", "sk-access-two"} {
+	for _, secret := range []string{"falsecretvalue1", "falsecretvalue2", "falkeyid1:", "sk-access-key-one", "sk-access-key-two"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("output contains %q:\n%s", secret, all)
 		}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -53,11 +52,13 @@ type Config struct {
 	// Operations.
 
 	MetricsEnabled    bool   // METRICS_ENABLED
+	MetricsKey        string // METRICS_KEY: Bearer token /metrics requires; "" = none
+	MetricsAddr       string // METRICS_ADDR: host:port serving /metrics instead of Addr; "" = Addr
 	LogFormat         string // LOG_FORMAT: LogText or LogJSON
 	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
 
 	// redactor hides the keys above; built by Load (see Redact).
-	redactor *strings.Replacer
+	redactor *redactor
 }
 
 // Load builds a Config from the variables getenv returns, applying the
@@ -68,8 +69,8 @@ type Config struct {
 func Load(getenv func(string) string) (*Config, error) {
 	l := newLoader(getenv)
 	c := &Config{
-		AccessKeys:       l.keys(envAccessKeys, false),
-		FalKeys:          l.keys(envFalKeys, true),
+		AccessKeys:       l.keys(envAccessKeys, false, true),
+		FalKeys:          l.keys(envFalKeys, true, false),
 		ImageModels:      l.imageModels(envImageModels),
 		AllowAnyEndpoint: l.boolean(envAllowAnyEndpoint),
 		Host:             l.host(envHost),
@@ -96,6 +97,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownGrace:  l.duration(envShutdownGrace, 0),
 
 		MetricsEnabled:    l.boolean(envMetricsEnabled),
+		MetricsKey:        l.key(envMetricsKey),
+		MetricsAddr:       l.listenAddr(envMetricsAddr),
 		LogFormat:         l.oneOf(envLogFormat, LogText, LogJSON),
 		PlaygroundEnabled: l.boolean(envPlaygroundEnabled),
 	}
@@ -106,7 +109,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if len(l.problems) > 0 {
 		return nil, newError(l.problems)
 	}
-	c.redactor = newRedactor(c.AccessKeys, c.FalKeys)
+	c.redactor = newRedactor(c.secrets())
 	return c, nil
 }
 

@@ -12,7 +12,7 @@ import (
 
 // required holds values for the two required variables.
 var required = map[string]string{
-	"CUSTOM_ACCESS_KEY": "client-key",
+	"CUSTOM_ACCESS_KEY": "client-key-0123456789",
 	"AI_KEYS":           "fal-id:fal-secret-0001",
 }
 
@@ -36,7 +36,7 @@ func mustLoad(t *testing.T, overrides map[string]string) *Config {
 func TestLoadDefaults(t *testing.T) {
 	c := mustLoad(t, nil)
 	want := &Config{
-		AccessKeys: []string{"client-key"},
+		AccessKeys: []string{"client-key-0123456789"},
 		FalKeys:    []string{"fal-id:fal-secret-0001"},
 		ImageModels: []ImageModel{
 			{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"},
@@ -85,11 +85,11 @@ func TestLoadValues(t *testing.T) {
 		got  func(*Config) any
 		want any
 	}{
-		{"access keys list", map[string]string{"CUSTOM_ACCESS_KEY": " a , b ,,c "}, accessKeys, []string{"a", "b", "c"}},
-		{"access keys repeat dropped", map[string]string{"CUSTOM_ACCESS_KEY": "a,b,a"}, accessKeys, []string{"a", "b"}},
-		{"access key alias", map[string]string{"CUSTOM_ACCESS_KEY": "", "API_KEY": "old"}, accessKeys, []string{"old"}},
-		{"access key name beats alias", map[string]string{"CUSTOM_ACCESS_KEY": "new", "API_KEY": "old"}, accessKeys, []string{"new"}},
-		{"blank name falls back to alias", map[string]string{"CUSTOM_ACCESS_KEY": "  ", "API_KEY": "old"}, accessKeys, []string{"old"}},
+		{"access keys list", map[string]string{"CUSTOM_ACCESS_KEY": " " + keyA + " , " + keyB + " ,," + keyC + " "}, accessKeys, []string{keyA, keyB, keyC}},
+		{"access keys repeat dropped", map[string]string{"CUSTOM_ACCESS_KEY": keyA + "," + keyB + "," + keyA}, accessKeys, []string{keyA, keyB}},
+		{"access key alias", map[string]string{"CUSTOM_ACCESS_KEY": "", "API_KEY": keyOld}, accessKeys, []string{keyOld}},
+		{"access key name beats alias", map[string]string{"CUSTOM_ACCESS_KEY": keyNew, "API_KEY": keyOld}, accessKeys, []string{keyNew}},
+		{"blank name falls back to alias", map[string]string{"CUSTOM_ACCESS_KEY": "  ", "API_KEY": keyOld}, accessKeys, []string{keyOld}},
 		{"fal keys list", map[string]string{"AI_KEYS": "k1, k2,"}, falKeys, []string{"k1", "k2"}},
 		{"fal key alias", map[string]string{"AI_KEYS": "", "FAL_KEY": "id:secret"}, falKeys, []string{"id:secret"}},
 
@@ -146,6 +146,10 @@ func TestLoadValues(t *testing.T) {
 		{"shutdown grace", map[string]string{"SHUTDOWN_GRACE": "5"}, func(c *Config) any { return c.ShutdownGrace }, 5 * time.Second},
 
 		{"metrics off", map[string]string{"METRICS_ENABLED": "0"}, func(c *Config) any { return c.MetricsEnabled }, false},
+		{"metrics key", map[string]string{"METRICS_KEY": " metrics-key-0123456789 "}, func(c *Config) any { return c.MetricsKey }, "metrics-key-0123456789"},
+		{"metrics addr", map[string]string{"METRICS_ADDR": "127.0.0.1:9090"}, func(c *Config) any { return c.MetricsAddr }, "127.0.0.1:9090"},
+		{"metrics addr every interface", map[string]string{"METRICS_ADDR": ":9090"}, func(c *Config) any { return c.MetricsAddr }, ":9090"},
+		{"metrics addr ipv6", map[string]string{"METRICS_ADDR": "[::1]:9090"}, func(c *Config) any { return c.MetricsAddr }, "[::1]:9090"},
 		{"log json", map[string]string{"LOG_FORMAT": "JSON"}, func(c *Config) any { return c.LogFormat }, LogJSON},
 		{"playground", map[string]string{"PLAYGROUND_ENABLED": "On"}, func(c *Config) any { return c.PlaygroundEnabled }, true},
 	}
@@ -159,6 +163,15 @@ func TestLoadValues(t *testing.T) {
 	}
 }
 
+// Access keys of MinKeyLength characters or more, for TestLoadValues.
+const (
+	keyA   = "access-key-a-0123456789"
+	keyB   = "access-key-b-0123456789"
+	keyC   = "access-key-c-0123456789"
+	keyOld = "access-key-old-0123456789"
+	keyNew = "access-key-new-0123456789"
+)
+
 func accessKeys(c *Config) any   { return c.AccessKeys }
 func falKeys(c *Config) any      { return c.FalKeys }
 func imageModels(c *Config) any  { return c.ImageModels }
@@ -171,7 +184,7 @@ func TestLoadProblems(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"access key missing", map[string]string{"CUSTOM_ACCESS_KEY": ""}, "config: CUSTOM_ACCESS_KEY is required (comma-separated access keys)"},
+		{"access key missing", map[string]string{"CUSTOM_ACCESS_KEY": ""}, "config: CUSTOM_ACCESS_KEY is required (comma-separated access keys of at least 16 characters each)"},
 		{"fal keys missing", map[string]string{"AI_KEYS": " "}, "config: AI_KEYS is required (comma-separated fal keys)"},
 		{"fal keys only commas", map[string]string{"AI_KEYS": ", ,"}, "config: AI_KEYS must list at least one key"},
 		{"fal key repeated", map[string]string{"AI_KEYS": "k1,k2,k1"}, "config: AI_KEYS lists the same key twice (entries 1 and 3)"},
@@ -235,6 +248,13 @@ func TestLoadProblems(t *testing.T) {
 			`config: SHUTDOWN_GRACE must be a duration of 0 or more such as 90s, 5m or 24h, or a whole number of seconds, got "soon"`},
 
 		{"metrics", map[string]string{"METRICS_ENABLED": "y"}, `config: METRICS_ENABLED must be a boolean (true/false, 1/0, yes/no, on/off), got "y"`},
+		{"metrics key short", map[string]string{"METRICS_KEY": "scrape"},
+			"config: METRICS_KEY is shorter than 16 characters; use a long random key, such as the output of openssl rand -hex 32"},
+		{"metrics key spaces", map[string]string{"METRICS_KEY": "metrics key 0123456789"}, "config: METRICS_KEY contains spaces"},
+		{"metrics addr no port", map[string]string{"METRICS_ADDR": "127.0.0.1"},
+			`config: METRICS_ADDR must be empty, or host:port such as 127.0.0.1:9090, got "127.0.0.1"`},
+		{"metrics addr port zero", map[string]string{"METRICS_ADDR": "127.0.0.1:0"},
+			`config: METRICS_ADDR must be empty, or host:port such as 127.0.0.1:9090, got "127.0.0.1:0"`},
 		{"log format", map[string]string{"LOG_FORMAT": "logfmt"}, `config: LOG_FORMAT must be text or json, got "logfmt"`},
 		{"playground", map[string]string{"PLAYGROUND_ENABLED": "enable"}, `config: PLAYGROUND_ENABLED must be a boolean (true/false, 1/0, yes/no, on/off), got "enable"`},
 	}

@@ -117,7 +117,7 @@ func TestLookup(t *testing.T) {
 // TestDotEnvThroughLoad runs the whole path cmd takes: a .env file, the
 // environment on top, Load.
 func TestDotEnvThroughLoad(t *testing.T) {
-	path := writeFile(t, `API_KEY=from-file
+	path := writeFile(t, `API_KEY=from-file-0123456789
 FAL_KEY=id:from-file
 PORT=9000
 export DEBUG_MODE=yes
@@ -131,7 +131,7 @@ export DEBUG_MODE=yes
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.Port != 9100 || c.FalKeys[0] != "id:from-env" || c.AccessKeys[0] != "from-file" || !c.Debug {
+	if c.Port != 9100 || c.FalKeys[0] != "id:from-env" || c.AccessKeys[0] != "from-file-0123456789" || !c.Debug {
 		t.Errorf("got port %d, fal keys %v, access keys %v, debug %v", c.Port, c.FalKeys, c.AccessKeys, c.Debug)
 	}
 }

@@ -2,9 +2,11 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // loader reads variables through getenv and collects every problem instead
@@ -173,10 +175,22 @@ func (l *loader) host(name string) string {
 	return s
 }
 
+// MinKeyLength is the fewest characters an access key or METRICS_KEY may
+// have: a shorter key is easy to guess, and Redact, which hides whole tokens
+// only, could not tell it from an ordinary word.
+const MinKeyLength = 16
+
+// shortKey is the problem of a key under MinKeyLength characters.
+var shortKey = fmt.Sprintf("shorter than %d characters; use a long random key, such as the output of openssl rand -hex 32", MinKeyLength)
+
+// tooShort reports whether key has fewer than MinKeyLength characters.
+func tooShort(key string) bool { return utf8.RuneCountInString(key) < MinKeyLength }
+
 // keys reads a secret comma-separated key list. Keys are named by position,
 // never by value, in messages. With unique set, a repeated key is a problem;
-// otherwise repeats are dropped.
-func (l *loader) keys(name string, unique bool) []string {
+// otherwise repeats are dropped. With long set, a key shorter than
+// MinKeyLength is a problem.
+func (l *loader) keys(name string, unique, long bool) []string {
 	s, ok := l.str(name)
 	if !ok {
 		return nil
@@ -194,6 +208,9 @@ func (l *loader) keys(name string, unique bool) []string {
 		case hasSpace(k):
 			l.problem(name, "entry %d contains spaces", i+1)
 			bad = true
+		case long && !dup && tooShort(k):
+			l.problem(name, "entry %d is %s", i+1, shortKey)
+			bad = true
 		case dup && unique:
 			l.problem(name, "lists the same key twice (entries %d and %d)", j+1, i+1)
 			bad = true
@@ -206,6 +223,38 @@ func (l *loader) keys(name string, unique bool) []string {
 		return nil
 	}
 	return keys
+}
+
+// key reads one optional secret key: empty, or a key of at least
+// MinKeyLength characters without spaces. Messages never quote it.
+func (l *loader) key(name string) string {
+	s, ok := l.str(name)
+	switch {
+	case !ok || s == "":
+		return ""
+	case hasSpace(s):
+		l.problem(name, "contains spaces")
+	case tooShort(s):
+		l.problem(name, "is %s", shortKey)
+	default:
+		return s
+	}
+	return ""
+}
+
+// listenAddr reads an optional listen address, host:port with a port
+// between 1 and 65535; an empty host means every interface.
+func (l *loader) listenAddr(name string) string {
+	s, ok := l.str(name)
+	if !ok || s == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(s)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || hasSpace(host) {
+		l.invalid(name, s)
+		return ""
+	}
+	return s
 }
 
 // origins reads CORS origins: "*" alone, or a list of origins.

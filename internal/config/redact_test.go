@@ -1,21 +1,33 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestRedact(t *testing.T) {
 	c := mustLoad(t, map[string]string{
-		"CUSTOM_ACCESS_KEY": "client-one,client-one-longer",
-		"AI_KEYS":           "4f1c-id:0123456789abcdef, short:abc",
+		"CUSTOM_ACCESS_KEY": "client-one-0123456789,client-one-0123456789-longer",
+		"AI_KEYS":           "4f1c-id:0123456789abcdef, short:abc, tiny",
+		"METRICS_KEY":       "metrics-key-0123456789",
 	})
 	tests := []struct{ in, want string }{
 		{"no secrets here", "no secrets here"},
-		{"Authorization: Bearer client-one", "Authorization: Bearer [redacted]"},
-		{"Bearer client-one-longer!", "Bearer [redacted]!"},
+		{"Authorization: Bearer client-one-0123456789", "Authorization: Bearer [redacted]"},
+		{"Bearer client-one-0123456789-longer!", "Bearer [redacted]!"},
 		{"Authorization: Key 4f1c-id:0123456789abcdef", "Authorization: Key [redacted]"},
 		{"secret half 0123456789abcdef alone", "secret half [redacted] alone"},
+		{`{"key":"0123456789abcdef"}`, `{"key":"[redacted]"}`},
 		{"key short:abc and abc", "key [redacted] and abc"}, // a short secret half is not hidden on its own
 		{"4f1c-id alone", "4f1c-id alone"},                  // the key id is not secret
-		{"client-oneclient-one", "[redacted][redacted]"},
+		{"tiny things stay, tinyness too", "tiny things stay, tinyness too"},
+		{"client-one-0123456789,client-one-0123456789", "[redacted],[redacted]"},
+		{"Bearer metrics-key-0123456789", "Bearer [redacted]"},
+		// Part of a longer token is another token, not the key.
+		{"xclient-one-0123456789 client-one-0123456789x", "xclient-one-0123456789 client-one-0123456789x"},
+		// Escaped separators do not shield a key.
+		{`"a\nclient-one-0123456789"`, `"a\n[redacted]"`},
+		{"?auth=Bearer%20client-one-0123456789&x=1", "?auth=Bearer%20[redacted]&x=1"},
 	}
 	for _, tt := range tests {
 		if got := c.Redact(tt.in); got != tt.want {
@@ -23,11 +35,50 @@ func TestRedact(t *testing.T) {
 		}
 	}
 
-	byHand := &Config{AccessKeys: []string{"client-one"}, FalKeys: []string{"4f1c-id:0123456789abcdef"}}
-	if got, want := byHand.Redact("client-one 0123456789abcdef"), "[redacted] [redacted]"; got != want {
+	byHand := &Config{AccessKeys: []string{"client-one-0123456789"}, FalKeys: []string{"4f1c-id:0123456789abcdef"}}
+	if got, want := byHand.Redact("client-one-0123456789 0123456789abcdef"), "[redacted] [redacted]"; got != want {
 		t.Errorf("Redact on a Config built by hand = %q, want %q", got, want)
 	}
 	if got := (&Config{}).Redact("nothing to hide"); got != "nothing to hide" {
 		t.Errorf("Redact without keys = %q", got)
+	}
+}
+
+// TestRedactKeepsWords: a secret that is also a word, or part of one, only
+// goes where it stands alone; the text around it keeps its letters.
+func TestRedactKeepsWords(t *testing.T) {
+	c := &Config{FalKeys: []string{"falproxy:listening"}}
+	for in, want := range map[string]string{
+		"falproxy listening on 127.0.0.1:8000": "falproxy [redacted] on 127.0.0.1:8000",
+		"relistening falproxy":                 "relistening falproxy",
+		"Key falproxy:listening":               "Key [redacted]",
+	} {
+		if got := c.Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestShortAccessKeyRefused: a key under MinKeyLength characters stops
+// Load, named by its position, never by its value.
+func TestShortAccessKeyRefused(t *testing.T) {
+	for _, keys := range []string{"Z", "good-key-0123456789,sk-short", "sk-fifteen-char"} {
+		_, err := Load(envOf(map[string]string{"CUSTOM_ACCESS_KEY": keys}))
+		if err == nil {
+			t.Errorf("Load accepted CUSTOM_ACCESS_KEY=%q", keys)
+			continue
+		}
+		if !strings.Contains(err.Error(), "config: CUSTOM_ACCESS_KEY entry ") ||
+			!strings.Contains(err.Error(), "shorter than 16 characters") {
+			t.Errorf("error %q does not say which key is too short", err)
+		}
+		for _, k := range strings.Split(keys, ",") {
+			if strings.Contains(err.Error(), k) {
+				t.Errorf("error %q carries the key %q", err, k)
+			}
+		}
+	}
+	if _, err := Load(envOf(map[string]string{"CUSTOM_ACCESS_KEY": "sk-sixteen-chars"})); err != nil {
+		t.Errorf("a 16-character key: %v", err)
 	}
 }

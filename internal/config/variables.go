@@ -60,6 +60,8 @@ const (
 	envMaxBodyBytes      = "MAX_BODY_BYTES"
 	envShutdownGrace     = "SHUTDOWN_GRACE"
 	envMetricsEnabled    = "METRICS_ENABLED"
+	envMetricsKey        = "METRICS_KEY"
+	envMetricsAddr       = "METRICS_ADDR"
 	envLogFormat         = "LOG_FORMAT"
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 )
@@ -100,8 +102,8 @@ const defaultChatModels = "anthropic/claude-3.7-sonnet,anthropic/claude-3.5-sonn
 var Variables = []Variable{
 	{
 		Name: envAccessKeys, Aliases: []string{"API_KEY"}, Required: true, Secret: true, Group: GroupCore,
-		Format:      "comma-separated access keys",
-		Description: "Keys clients must send as `Authorization: Bearer <key>`. Several keys may be listed; spaces around them are ignored.",
+		Format:      "comma-separated access keys of at least " + strconv.Itoa(MinKeyLength) + " characters each",
+		Description: "Keys clients must send as `Authorization: Bearer <key>`. Several keys may be listed; spaces around them are ignored. A shorter key stops start-up.",
 	},
 	{
 		Name: envFalKeys, Aliases: []string{"FAL_KEY"}, Required: true, Secret: true, Group: GroupCore,
@@ -218,7 +220,17 @@ var Variables = []Variable{
 	},
 	{
 		Name: envMetricsEnabled, Default: "true", Group: GroupOps, Format: formatBool,
-		Description: "Serve Prometheus metrics at `/metrics`.",
+		Description: "Serve Prometheus metrics at `/metrics`. Without `METRICS_KEY` or `METRICS_ADDR` they are open to anyone who reaches the port.",
+	},
+	{
+		Name: envMetricsKey, Group: GroupOps, Secret: true,
+		Format:      "empty, or a key of at least " + strconv.Itoa(MinKeyLength) + " characters without spaces",
+		Description: "When set, `/metrics` answers only requests with `Authorization: Bearer <key>` (compared in constant time); others get 401.",
+	},
+	{
+		Name: envMetricsAddr, Group: GroupOps,
+		Format:      "empty, or host:port such as 127.0.0.1:9090",
+		Description: "When set, `/metrics` is served on this separate listen address instead of `HOST`:`PORT`, whose `/metrics` then answers 404.",
 	},
 	{
 		Name: envLogFormat, Default: LogText, Group: GroupOps,

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/falproxy/falproxy/internal/ciskip"
+	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
 func TestSchemaRoute(t *testing.T) {
@@ -106,39 +109,15 @@ func TestExtraSchemas(t *testing.T) {
 	}
 }
 
-// referenceSchemas finds the shared fal reference documents by walking up
-// from the package directory; tests using them skip when they are absent.
-func referenceSchemas(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		candidate := filepath.Join(dir, "..", "shared", "fal-schemas")
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-				return candidate
-			}
-			t.Skip("reference schemas ../shared/fal-schemas not present")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-}
-
 // TestConformsToReferenceSchemas checks the built-in documents against
 // fal's (one real, the rest reconstructed): every field the emulator
 // declares must exist there with the same type, enum values and bounds,
 // and the emulator must be able to serve fal's own documents.
 func TestConformsToReferenceSchemas(t *testing.T) {
-	dir := referenceSchemas(t)
+	dir := schematest.FindDir(t, "../shared/fal-schemas")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("no reference documents in %s", dir)
+		ciskip.Skipf(t, "no reference documents in %s", dir)
 	}
 	ours := builtinModels(t)
 	extra := map[string][]byte{}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/ciskip"
 	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
@@ -24,11 +25,11 @@ const nodeTimeout = 2 * time.Minute
 func TestNodeAcceptance(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not on PATH: the Node acceptance test needs Node.js 18 or later")
+		ciskip.Skipf(t, "node is not on PATH: the Node acceptance test needs Node.js 18 or later")
 	}
 	root := schematest.FindDir(t, ".")
 	if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", "openai")); err != nil {
-		t.Skip("the openai npm package is not installed: run npm ci --prefix test/node")
+		ciskip.Skipf(t, "the openai npm package is not installed: run npm ci --prefix test/node")
 	}
 
 	h := newHarness(t)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/ciskip"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
@@ -25,13 +26,13 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	script := filepath.Join(root, "test", "browser", "playground.mjs")
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("skipping the playground browser test: node is not installed")
+		ciskip.Skipf(t, "skipping the playground browser test: node is not installed")
 	}
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("skipping the playground browser test: no browser at %s (apt-get install chromium)", chromiumPath)
+		ciskip.Skipf(t, "skipping the playground browser test: no browser at %s (apt-get install chromium)", chromiumPath)
 	}
 	if _, err := os.Stat(filepath.Join(root, "test", "browser", "node_modules", "playwright-core")); err != nil {
-		t.Skip("skipping the playground browser test: playwright-core is not installed (npm ci --prefix test/browser)")
+		ciskip.Skipf(t, "skipping the playground browser test: playwright-core is not installed (npm ci --prefix test/browser)")
 	}
 
 	h := newHarness(t, func(s *setup) {

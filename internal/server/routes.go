@@ -10,8 +10,8 @@ func (s *Server) routes() http.Handler {
 	work := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, s.limit(h)) }
 
 	mux.HandleFunc("GET /health", s.handleHealth)
-	if s.opt.Metrics != nil {
-		mux.Handle("GET /metrics", s.opt.Metrics.Handler())
+	if s.opt.Metrics != nil && !s.opt.MetricsElsewhere {
+		mux.Handle("GET /metrics", metricsEndpoint(s.opt.Metrics, s.opt.MetricsKey))
 	}
 	mux.Handle("GET /v1/models", auth(s.handleListModels))
 	mux.Handle("GET /v1/models/{model...}", auth(s.handleGetModel))

@@ -56,6 +56,13 @@ type Options struct {
 	// Metrics, when set, records request and fal metrics and is served at
 	// /metrics.
 	Metrics *metrics.Metrics
+	// MetricsKey, when set, is the Bearer token /metrics requires
+	// (METRICS_KEY); without it the metrics are open.
+	MetricsKey string
+	// MetricsElsewhere leaves /metrics off this handler, where it answers
+	// 404, because MetricsHandler serves it on a listener of its own
+	// (METRICS_ADDR). Metrics are still recorded.
+	MetricsElsewhere bool
 
 	Fal        *fal.Client
 	Downloader *fal.Downloader

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/falproxy/falproxy/internal/ciskip"
 )
 
 // Case is one test document.
@@ -100,12 +102,13 @@ func Get(endpoint string) Case {
 // FindDir locates a folder given relative to the module root (the nearest
 // parent of the working directory holding go.mod) and skips the test when
 // it does not exist, so that tests depending on documents outside the
-// package pass on a fresh clone without them.
+// package pass on a fresh clone without them; in CI it fails instead (see
+// ciskip).
 func FindDir(tb testing.TB, rel string) string {
 	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
-		tb.Skipf("no working directory: %v", err)
+		ciskip.Skipf(tb, "no working directory: %v", err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -113,13 +116,13 @@ func FindDir(tb testing.TB, rel string) string {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Skip("module root not found")
+			ciskip.Skipf(tb, "module root not found")
 		}
 		dir = parent
 	}
 	target := filepath.Join(dir, filepath.FromSlash(rel))
 	if st, err := os.Stat(target); err != nil || !st.IsDir() {
-		tb.Skipf("%s is absent; skipping", target)
+		ciskip.Skipf(tb, "%s is absent; skipping", target)
 	}
 	return target
 }
@@ -144,7 +147,7 @@ func LoadDir(tb testing.TB, dir string) []Case {
 		out = append(out, Case{Name: base, Endpoint: strings.ReplaceAll(base, "__", "/"), Doc: b})
 	}
 	if len(out) == 0 {
-		tb.Skipf("no documents in %s", dir)
+		ciskip.Skipf(tb, "no documents in %s", dir)
 	}
 	return out
 }

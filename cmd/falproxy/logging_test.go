@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/falproxy/falproxy/internal/config"
+)
+
+// TestLogKeepsMessagesAndHidesKeys: a secret that is also a word (here the
+// secret half of a fal key is "listening") leaves the program's messages
+// alone, while a key inside an error text is still hidden.
+func TestLogKeepsMessagesAndHidesKeys(t *testing.T) {
+	const accessKey = "sk-log-test-0123456789"
+	cfg, err := config.Load(func(name string) string {
+		return map[string]string{"CUSTOM_ACCESS_KEY": accessKey, "AI_KEYS": "keyid:listening"}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	log := newLogger(&buf, cfg)
+	log.Info("falproxy listening", "addr", "127.0.0.1:8000")
+	log.Warn("upstream failed", "error", errors.New("401 for Authorization: Bearer "+accessKey), "header", "Key keyid:listening")
+	out := buf.String()
+	if !strings.Contains(out, `msg="falproxy listening"`) {
+		t.Errorf("the start-up message was changed:\n%s", out)
+	}
+	if strings.Contains(out, accessKey) || strings.Contains(out, "keyid:listening") {
+		t.Errorf("a key reached the log:\n%s", out)
+	}
+	if !strings.Contains(out, `error="401 for Authorization: Bearer [redacted]"`) || !strings.Contains(out, `header="Key [redacted]"`) {
+		t.Errorf("the error and header are not redacted where the keys were:\n%s", out)
+	}
+}
+
+// TestServeLogsListening runs falproxy with a fal key whose secret half is
+// a word of its start-up line: the line must come out whole.
+func TestServeLogsListening(t *testing.T) {
+	env := testEnv(t, map[string]string{"AI_KEYS": "keyid:listening,falkeyid2:falsecretvalue2"})
+	r := startRun(t, []string{"serve"}, env)
+	if err := r.shutdown(t); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.stderr.String(), `msg="falproxy listening"`) {
+		t.Fatalf("no intact start-up line:\n%s", r.stderr)
+	}
+}
+
+// TestShortAccessKeyExitsWithStatus2: a key under 16 characters is a
+// configuration problem, reported without the key.
+func TestShortAccessKeyExitsWithStatus2(t *testing.T) {
+	env := testEnv(t, map[string]string{"CUSTOM_ACCESS_KEY": "sk-long-enough-0123456789,sk-short-key"})
+	_, stderr, err := runCmd(t, env, "serve")
+	if exitStatus(err) != 2 {
+		t.Fatalf("exit status %d (%v), want 2", exitStatus(err), err)
+	}
+	want := "config: CUSTOM_ACCESS_KEY entry 2 is shorter than 16 characters"
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start with %q", err, want)
+	}
+	assertNoSecrets(t, env, err.Error()+stderr)
+}
