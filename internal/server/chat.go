@@ -172,6 +172,9 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	if len(dropped) > 0 {
 		s.log.Debug("request fields not forwarded to fal", "request_id", infoFrom(ctx).ID, "fields", dropped)
 	}
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "input", s.loggable(body))
+	}
 	accept := ""
 	if req.Stream {
 		accept = "text/event-stream"
