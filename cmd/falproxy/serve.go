@@ -84,9 +84,11 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 		return fmt.Errorf("falproxy: listen on %s: %w", cfg.Addr(), err)
 	}
 	// Request contexts derive from base; cancelling it after the shutdown
-	// grace period makes every handler still running cancel its fal jobs.
-	base, cancelBase := context.WithCancel(context.Background())
-	defer cancelBase()
+	// grace period makes every handler still running cancel its fal jobs
+	// and, told by the cause, answer its client 503 (or end its stream
+	// with an error event) instead of taking it for gone.
+	base, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(nil)
 	srv := &http.Server{
 		Handler:           app.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -117,9 +119,9 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	defer cancelGrace()
 	if err := srv.Shutdown(graceCtx); err != nil {
 		// Grace is over: cancel what is left, which cancels its fal jobs,
-		// and give those cancel calls a moment to go out.
+		// and give those cancel calls and the answers a moment to go out.
 		log.Warn("grace period over, cancelling in-flight requests")
-		cancelBase()
+		cancelBase(server.ErrShuttingDown)
 		finalCtx, cancelFinal := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancelFinal()
 		if err := srv.Shutdown(finalCtx); err != nil {

@@ -134,19 +134,24 @@ func TestShutdownCancelsJobsPastGrace(t *testing.T) {
 	r := startRun(t, []string{"serve"}, fakeEnv(fake, map[string]string{"SHUTDOWN_GRACE": "300ms"}))
 
 	const n = 100
-	var wg sync.WaitGroup
+	answers := make(chan string, n)
 	for range n {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			_, _, _ = r.generate(context.Background(), "sk-access-key-one", `{"prompt":"a slow cat"}`)
+			code, body, err := r.generate(context.Background(), "sk-access-key-one", `{"prompt":"a slow cat"}`)
+			answers <- fmt.Sprintf("%d %s %v", code, body, err)
 		}()
 	}
 	waitFor(t, "every job reached fal", func() bool { return len(fake.Jobs()) == n })
 	if err := r.shutdown(t); err != nil {
 		t.Fatalf("run returned %v, want nil on a signal", err)
 	}
-	wg.Wait() // every client got an answer or a closed connection
+	for range n {
+		// Every client still waiting is told to retry, not sent an
+		// empty 200.
+		if a := <-answers; !strings.HasPrefix(a, "503 ") || !strings.Contains(a, `"code":"server_shutting_down"`) {
+			t.Fatalf("a client in flight past the grace period got %s", a)
+		}
+	}
 	cancelled := 0
 	for _, j := range fake.Jobs() {
 		if j.Cancelled {

@@ -164,7 +164,5 @@ func appendEvent(dst []byte, v any) []byte {
 		// pointers to them, for which encoding/json cannot fail.
 		panic(fmt.Sprintf("chat: encoding a stream event: %v", err))
 	}
-	dst = append(dst, "data: "...)
-	dst = append(dst, body...)
-	return append(dst, "\n\n"...)
+	return appendData(dst, body)
 }

@@ -13,10 +13,16 @@ import (
 // chatEndpoint is fal's OpenAI-compatible chat route of openrouter/router.
 const chatEndpoint = "openrouter/router/openai/v1/chat/completions"
 
+// triggerNoUsage in the last user message makes the OpenAI-compatible
+// route answer without usage, as some of OpenRouter's providers do.
+const triggerNoUsage = "[no-usage]"
+
 // chat answers the OpenAI-compatible endpoint: a chat.completion, or with
-// "stream": true chat.completion.chunk events ending in [DONE]. Its errors
-// are OpenAI-shaped, except that a body without model or messages fails
-// fal's own validation with a 422 detail list.
+// "stream": true chat.completion.chunk events ending in [DONE]. Asked for
+// reasoning (reasoning_effort other than "none"), it returns the reasoning
+// as OpenRouter does, under "reasoning" in the message or the deltas. Its
+// errors are OpenAI-shaped, except that a body without model or messages
+// fails fal's own validation with a 422 detail list.
 func (f *Fake) chat(w http.ResponseWriter, c *call) {
 	if !f.authorize(w, c) {
 		return
@@ -40,9 +46,11 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 			break
 		}
 	}
-	r := composeReply(req.Model, last, "", false, maxTokens)
+	reasoning := req.ReasoningEffort != "" && req.ReasoningEffort != "none"
+	r := composeReply(req.Model, last, "", reasoning, maxTokens)
 	r.promptTokens = chatPromptTokens(req.Messages)
-	ch := chatRun{id: "chatcmpl-" + randomID(24), created: time.Now().Unix(), model: req.Model, reply: r}
+	ch := chatRun{id: "chatcmpl-" + randomID(24), created: time.Now().Unix(), model: req.Model, reply: r,
+		noUsage: strings.Contains(last, triggerNoUsage)}
 	if ft, ok := f.faults.takeJob(OpChat, c.key, c.endpoint); ok {
 		ch.failure = jobFailure(ft)
 	} else if strings.Contains(last, triggerFail) {
@@ -151,6 +159,39 @@ type chatRun struct {
 	model   string
 	reply   reply
 	failure *openai.Error // the run fails with this, mid-stream if streaming
+	noUsage bool          // answer without usage
+}
+
+// chatCompletion, chatChoice, chatChunk, chunkChoice, chatMessage and
+// chatDelta are OpenAI's types with the "reasoning" field OpenRouter uses.
+type chatCompletion struct {
+	openai.ChatCompletion
+	Choices []chatChoice `json:"choices"`
+}
+
+type chatChoice struct {
+	openai.ChatChoice
+	Message chatMessage `json:"message"`
+}
+
+type chatMessage struct {
+	openai.ResponseMessage
+	Reasoning string `json:"reasoning,omitempty"`
+}
+
+type chatChunk struct {
+	openai.ChatChunk
+	Choices []chunkChoice `json:"choices"`
+}
+
+type chunkChoice struct {
+	openai.ChunkChoice
+	Delta chatDelta `json:"delta"`
+}
+
+type chatDelta struct {
+	openai.Delta
+	Reasoning string `json:"reasoning,omitempty"`
 }
 
 func (ch chatRun) finishReason() string {
@@ -161,41 +202,53 @@ func (ch chatRun) finishReason() string {
 }
 
 func (ch chatRun) usage() *openai.Usage {
+	if ch.noUsage {
+		return nil
+	}
 	u := ch.reply.usage()
 	return &openai.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
 }
 
 // completion is the non-streaming answer.
-func (ch chatRun) completion() openai.ChatCompletion {
-	return openai.ChatCompletion{
-		ID: ch.id, Object: "chat.completion", Created: ch.created, Model: ch.model,
-		Choices: []openai.ChatChoice{{
-			Index:        0,
-			Message:      openai.ResponseMessage{Role: "assistant", Content: new(ch.reply.text())},
-			FinishReason: ch.finishReason(),
+func (ch chatRun) completion() chatCompletion {
+	return chatCompletion{
+		ChatCompletion: openai.ChatCompletion{
+			ID: ch.id, Object: "chat.completion", Created: ch.created, Model: ch.model, Usage: ch.usage(),
+		},
+		Choices: []chatChoice{{
+			ChatChoice: openai.ChatChoice{Index: 0, FinishReason: ch.finishReason()},
+			Message: chatMessage{
+				ResponseMessage: openai.ResponseMessage{Role: "assistant", Content: new(ch.reply.text())},
+				Reasoning:       ch.reply.reasoningText(),
+			},
 		}},
-		Usage: ch.usage(),
 	}
 }
 
 // chunk is a streaming event with one choice.
-func (ch chatRun) chunk(delta openai.Delta, finish *string) openai.ChatChunk {
-	return openai.ChatChunk{
-		ID: ch.id, Object: "chat.completion.chunk", Created: ch.created, Model: ch.model,
-		Choices: []openai.ChunkChoice{{Index: 0, Delta: delta, FinishReason: finish}},
+func (ch chatRun) chunk(delta chatDelta, finish *string) chatChunk {
+	return chatChunk{
+		ChatChunk: openai.ChatChunk{ID: ch.id, Object: "chat.completion.chunk", Created: ch.created, Model: ch.model},
+		Choices:   []chunkChoice{{ChunkChoice: openai.ChunkChoice{Index: 0, FinishReason: finish}, Delta: delta}},
 	}
 }
 
-// stream sends the role chunk, one chunk per piece, the finish chunk, the
-// usage chunk when asked for, and [DONE]. A failing run ends it with an
-// OpenAI error event after two content chunks.
+// stream sends the role chunk, one chunk per piece (reasoning first), the
+// finish chunk, the usage chunk when asked for (unless the run has no
+// usage), and [DONE]. A failing run ends it with an OpenAI error event
+// after two content chunks.
 func (ch chatRun) stream(w http.ResponseWriter, c *call, delay time.Duration, includeUsage bool) {
 	s := startSSE(w, c.rid)
 	send := func(v any) bool { return s.data(mustJSON(v)) == nil }
-	if !send(ch.chunk(openai.Delta{Role: "assistant", Content: new("")}, nil)) {
+	if !send(ch.chunk(chatDelta{Delta: openai.Delta{Role: "assistant", Content: new("")}}, nil)) {
 		return
 	}
 	pace := newPacer(delay)
+	for _, p := range ch.reply.reasoning {
+		if !pace.next(c.r.Context()) || !send(ch.chunk(chatDelta{Reasoning: p}, nil)) {
+			return
+		}
+	}
 	for i, p := range ch.reply.output {
 		if !pace.next(c.r.Context()) {
 			return
@@ -204,16 +257,16 @@ func (ch chatRun) stream(w http.ResponseWriter, c *call, delay time.Duration, in
 			send(ch.failure)
 			return
 		}
-		if !send(ch.chunk(openai.Delta{Content: new(p)}, nil)) {
+		if !send(ch.chunk(chatDelta{Delta: openai.Delta{Content: new(p)}}, nil)) {
 			return
 		}
 	}
-	if !send(ch.chunk(openai.Delta{}, new(ch.finishReason()))) {
+	if !send(ch.chunk(chatDelta{}, new(ch.finishReason()))) {
 		return
 	}
-	if includeUsage {
-		u := ch.chunk(openai.Delta{}, nil)
-		u.Choices, u.Usage = []openai.ChunkChoice{}, ch.usage()
+	if includeUsage && !ch.noUsage {
+		u := ch.chunk(chatDelta{}, nil)
+		u.Choices, u.Usage = []chunkChoice{}, ch.usage()
 		if !send(u) {
 			return
 		}

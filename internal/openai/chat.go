@@ -7,8 +7,8 @@ import (
 )
 
 // ChatRequest is the body of POST /v1/chat/completions, reduced to what the
-// proxy reads. The whole raw body is kept by the server for the
-// OpenAI-compatible passthrough backend, which forwards it unchanged.
+// proxy reads. Its top-level fields are kept raw for the OpenAI-compatible
+// passthrough backend, which forwards the OpenAI ones.
 type ChatRequest struct {
 	Model               string         `json:"model"`
 	Messages            []Message      `json:"messages"`
@@ -17,6 +17,7 @@ type ChatRequest struct {
 	Temperature         *float64       `json:"temperature,omitempty"`
 	MaxTokens           *int           `json:"max_tokens,omitempty"`
 	MaxCompletionTokens *int           `json:"max_completion_tokens,omitempty"`
+	N                   *int           `json:"n,omitempty"`
 	// Reasoning is the seed proxy's boolean switch; ReasoningEffort is
 	// OpenAI's. Either one turns fal's reasoning on.
 	Reasoning       *bool  `json:"reasoning,omitempty"`

@@ -5,6 +5,13 @@ import (
 	"errors"
 )
 
+// maxChoices bounds n: each choice is a whole generation, billed at fal.
+const maxChoices = 8
+
+// maxChatTokens bounds max_tokens and max_completion_tokens, far above what
+// any model produces, so that nonsense values are refused here.
+const maxChatTokens = 1_000_000
+
 // DecodeChat parses the body of POST /v1/chat/completions and checks the
 // two required fields. The raw body stays with the caller for backends
 // that forward it unchanged.
@@ -34,5 +41,26 @@ func DecodeChat(body []byte) (*ChatRequest, *Error) {
 	if len(req.Messages) == 0 {
 		return nil, InvalidRequest("messages", "empty_array", "'messages' must contain at least one message.")
 	}
+	if e := checkChatBounds(req); e != nil {
+		return nil, e
+	}
 	return req, nil
+}
+
+// checkChatBounds refuses counts that could only run up a bill: more than
+// maxChoices choices, or a token limit that is not positive or is above
+// maxChatTokens.
+func checkChatBounds(req *ChatRequest) *Error {
+	if req.N != nil && (*req.N < 1 || *req.N > maxChoices) {
+		return InvalidRequest("n", "invalid_value", "'n' must be between 1 and %d.", maxChoices)
+	}
+	for _, f := range []struct {
+		name  string
+		value *int
+	}{{"max_tokens", req.MaxTokens}, {"max_completion_tokens", req.MaxCompletionTokens}} {
+		if f.value != nil && (*f.value < 1 || *f.value > maxChatTokens) {
+			return InvalidRequest(f.name, "invalid_value", "'%s' must be between 1 and %d.", f.name, maxChatTokens)
+		}
+	}
+	return nil
 }

@@ -53,7 +53,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 
 	if s.opt.ChatBackend == ChatPassthrough {
-		s.chatPassthrough(ctx, w, req, body, falModel)
+		s.chatPassthrough(ctx, w, req, falModel)
 		return
 	}
 	backend := s.chatBackend
@@ -78,43 +78,51 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
 	if req.Stream {
-		s.chatStream(ctx, w, req, clientModel, endpoint, input)
+		s.chatStream(ctx, w, req, clientModel, endpoint, input, folded.PromptChars())
 		return
 	}
-	s.chatOnce(ctx, w, r, clientModel, endpoint, input)
+	s.chatOnce(ctx, w, clientModel, endpoint, input, folded.PromptChars())
 }
 
 // chatOnce runs a non-streaming completion through fal's queue, so that a
-// client that goes away has its job cancelled.
-func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, r *http.Request, model, endpoint string, input []byte) {
+// client that goes away has its job cancelled. promptChars is the length
+// of the prompt sent, for a usage estimate when fal reports none.
+func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, model, endpoint string, input []byte, promptChars int) {
 	res, err := s.opt.Fal.Run(ctx, endpoint, input)
 	if res != nil {
 		infoFrom(ctx).set("", res.RequestID)
 	}
 	if err != nil {
-		if r.Context().Err() == nil {
+		if !cancelled(ctx) {
 			writeError(w, chatUpstreamError(err))
 		}
 		return
 	}
 	var out chat.FalOutput
 	if err := json.Unmarshal(res.Body, &out); err != nil {
-		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer is not valid JSON.", Type: openai.TypeUpstream, Code: "upstream_malformed"})
+		writeError(w, malformedAnswer())
 		return
 	}
 	if msg := out.ErrorMessage(); msg != "" {
 		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "The model failed: " + msg, Type: openai.TypeUpstream, Code: "model_error"})
 		return
 	}
-	writeJSON(w, http.StatusOK, chat.Completion(chat.NewID(), model, time.Now().Unix(), out))
+	c := chat.Completion(chat.NewID(), model, time.Now().Unix(), out)
+	c.Usage = chat.Usage(out.Usage, promptChars, out.Chars())
+	writeJSON(w, http.StatusOK, c)
+}
+
+// malformedAnswer is the error for an answer of fal that cannot be read.
+func malformedAnswer() *openai.Error {
+	return &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer is not valid JSON.", Type: openai.TypeUpstream, Code: "upstream_malformed"}
 }
 
 // chatStream relays fal's SSE stream as OpenAI chunks. Errors before the
 // first byte are ordinary error responses; later ones are an error event.
-func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, model, endpoint string, input []byte) {
+func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, model, endpoint string, input []byte, promptChars int) {
 	resp, err := s.opt.Fal.Post(ctx, endpoint, input, "text/event-stream")
 	if err != nil {
-		if !clientLeft(ctx) {
+		if !cancelled(ctx) {
 			writeError(w, chatUpstreamError(err))
 		}
 		return
@@ -144,23 +152,28 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 			}
 		}
 		if !ev.Partial {
-			return true, out.send(st.Finish("stop", ev.Usage.OpenAI()))
+			return true, out.send(st.Finish("stop", chat.Usage(ev.Usage, promptChars, st.Chars())))
 		}
 		return false, nil
 	})
 	// If fal closes without a final event, what arrived is the answer.
-	endStream(ctx, out, err, func() []byte { return st.Finish("stop", last.Usage.OpenAI()) })
+	endStream(ctx, out, err, func() []byte { return st.Finish("stop", chat.Usage(last.Usage, promptChars, st.Chars())) })
 }
 
-// chatPassthrough forwards the request to fal's OpenAI-compatible endpoint
-// unchanged but for the model id, and relays the answer.
-func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, body []byte, falModel string) {
-	if falModel != req.Model {
-		var err error
-		if body, err = withModel(req.Fields, falModel); err != nil {
-			writeError(w, openai.ServerError("rewriting the model failed"))
-			return
-		}
+// chatPassthrough forwards the request's OpenAI fields (see
+// chat.PassthroughBody) to fal's OpenAI-compatible endpoint with the fal
+// model id, and relays the answer under the name the client asked for.
+func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, falModel string) {
+	body, dropped, err := chat.PassthroughBody(req.Fields, falModel)
+	if err != nil {
+		writeError(w, openai.ServerError("encoding the fal input failed"))
+		return
+	}
+	if len(dropped) > 0 {
+		s.log.Debug("request fields not forwarded to fal", "request_id", infoFrom(ctx).ID, "fields", dropped)
+	}
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "input", s.loggable(body))
 	}
 	accept := ""
 	if req.Stream {
@@ -168,39 +181,74 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	}
 	resp, err := s.opt.Fal.Post(ctx, passthroughPath, body, accept)
 	if err != nil {
-		if !clientLeft(ctx) {
+		if !cancelled(ctx) {
 			writeError(w, passthroughError(err))
 		}
 		return
 	}
 	defer resp.Close()
 	infoFrom(ctx).set("", resp.RequestID)
+	promptChars := chat.MessageChars(req.Messages)
 	if !req.Stream {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.Copy(w, resp.Body)
+		s.passthroughAnswer(ctx, w, resp.Body, req.Model, promptChars)
 		return
 	}
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	ps := chat.NewPassthroughStream(req.Model, includeUsage, promptChars)
 	out := startSSE(w)
-	frame := make([]byte, 0, 4096)
 	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
-		frame = append(append(append(frame[:0], "data: "...), data...), "\n\n"...)
-		// [DONE] ends the stream, and so does an error event, relayed
-		// as it is: a [DONE] after it would pass the failure off as a
-		// normal end.
-		return string(data) == "[DONE]" || isErrorEvent(data), out.send(frame)
+		switch {
+		case string(data) == "[DONE]":
+			return true, out.send(ps.Done())
+		case isErrorEvent(data):
+			// Relayed as it is, and the end: a [DONE] after it
+			// would pass the failure off as a normal end.
+			return true, out.send(chat.DataEvent(data))
+		}
+		return false, out.send(ps.Event(data))
 	})
-	endStream(ctx, out, err, func() []byte { return []byte(chat.DoneEvent) })
+	endStream(ctx, out, err, ps.Done)
+}
+
+// passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten
+// by chat.PassthroughAnswer.
+func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, body io.Reader, model string, promptChars int) {
+	b, err := io.ReadAll(io.LimitReader(body, maxUpstreamLine+1))
+	switch {
+	case cancelled(ctx):
+		return
+	case ctx.Err() != nil:
+		writeError(w, upstreamError(ctx.Err()))
+		return
+	case err != nil:
+		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal broke the connection while answering.", Type: openai.TypeUpstream, Code: "upstream_unreachable"})
+		return
+	case len(b) > maxUpstreamLine:
+		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer exceeded the size limit.", Type: openai.TypeUpstream, Code: "upstream_too_large", NoRetry: true})
+		return
+	}
+	answer, err := chat.PassthroughAnswer(b, model, promptChars)
+	if err != nil {
+		writeError(w, malformedAnswer())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(answer)
 }
 
 // endStream closes a relayed chat stream according to how relaying ended:
-// normally (nothing more to send), the client gone (closing fal's body
-// stops fal), the request timeout (an error event, or the client would
-// take the text so far for the whole answer), fal closing without an end
-// (atEOF's events), or a failure (an error event).
+// normally (nothing more to send), a shutdown (an error event that advises
+// a retry), the client gone (closing fal's body stops fal), the request
+// timeout (an error event, or the client would take the text so far for
+// the whole answer), fal closing without an end (atEOF's events), or a
+// failure (an error event).
 func endStream(ctx context.Context, out *sseWriter, err error, atEOF func() []byte) {
 	switch {
-	case err == nil || clientLeft(ctx):
+	case err == nil:
+	case shuttingDown(ctx):
+		_ = out.send(shutdownEvent())
+	case cancelled(ctx):
 	case ctx.Err() != nil:
 		_ = out.send(timeoutEvent())
 	case errors.Is(err, io.EOF):
@@ -208,13 +256,6 @@ func endStream(ctx context.Context, out *sseWriter, err error, atEOF func() []by
 	default:
 		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream failed: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
 	}
-}
-
-// clientLeft reports whether ctx, the request's context with the request
-// timeout, ended because the client went away. When the timeout ended it,
-// the client is still waiting and must be told.
-func clientLeft(ctx context.Context) bool {
-	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 // timeoutEvent ends a stream whose request timeout passed while the client
@@ -252,17 +293,6 @@ func chatUpstreamError(err error) *openai.Error {
 		e.Type, e.Code, e.Param = openai.TypeInvalidRequest, "content_policy_violation", "messages"
 	}
 	return e
-}
-
-// withModel is the request body, from its decoded fields, with "model"
-// set to model.
-func withModel(fields map[string]json.RawMessage, model string) ([]byte, error) {
-	m, err := json.Marshal(model)
-	if err != nil {
-		return nil, err
-	}
-	fields["model"] = m
-	return json.Marshal(fields)
 }
 
 // passthroughError keeps the client's own mistakes (400, 404, 422 from the

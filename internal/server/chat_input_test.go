@@ -147,6 +147,10 @@ func TestChatRequestErrors(t *testing.T) {
 		{"multipart body", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ngpt-4o\r\n--x--\r\n", http.StatusBadRequest, "invalid_json", "", false},
 		{"giant last message", "", `{"model":"gpt-4o","messages":[{"role":"user","content":"` + giant + `"}]}`, http.StatusBadRequest, "context_length_exceeded", "messages", true},
 		{"unknown role", "", `{"model":"gpt-4o","messages":[{"role":"wizard","content":"hi"}]}`, http.StatusBadRequest, "invalid_value", "messages[0].role", true},
+		{"n too large", "", userChat(false, "hi", `,"n":128`), http.StatusBadRequest, "invalid_value", "n", false},
+		{"n zero", "", userChat(false, "hi", `,"n":0`), http.StatusBadRequest, "invalid_value", "n", false},
+		{"max_tokens huge", "", userChat(false, "hi", `,"max_tokens":100000000`), http.StatusBadRequest, "invalid_value", "max_tokens", false},
+		{"max_completion_tokens zero", "", userChat(false, "hi", `,"max_completion_tokens":0`), http.StatusBadRequest, "invalid_value", "max_completion_tokens", false},
 		{"bad image url", "", `{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x/y.png"}}]}]}`, http.StatusBadRequest, "invalid_image_url", "messages[0].content[0].image_url", true},
 	}
 	for _, b := range chatBackends() {

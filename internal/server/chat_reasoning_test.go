@@ -32,8 +32,8 @@ func extraString(t *testing.T, f respjson.Field) (string, bool) {
 // TestChatReasoning checks both ways a client asks for reasoning (the seed's
 // boolean and OpenAI's reasoning_effort) on the folded backends: fal gets
 // reasoning: true, and the answer carries reasoning_content, whole and
-// streamed. The passthrough forwards these fields untouched, which
-// TestChatSDKRoundTrip covers.
+// streamed. TestPassthroughReasoningFlag and TestPassthroughAnswerRewritten
+// cover the passthrough.
 func TestChatReasoning(t *testing.T) {
 	tests := []struct {
 		name   string

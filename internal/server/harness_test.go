@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,6 +40,9 @@ type setup struct {
 	falKeys []string
 	pool    fal.PoolOptions
 	metrics bool
+	// base, when set, is the context requests derive from, as serve
+	// sets it, so that a test can cancel it as a shutdown does.
+	base context.Context
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -101,7 +105,11 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	if opt.ChatLimits == (chat.Limits{}) {
 		opt.ChatLimits = chat.DefaultLimits()
 	}
-	proxy := httptest.NewServer(server.New(opt))
+	proxy := httptest.NewUnstartedServer(server.New(opt))
+	if s.base != nil {
+		proxy.Config.BaseContext = func(net.Listener) context.Context { return s.base }
+	}
+	proxy.Start()
 	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	h := &harness{
 		t:       t,

@@ -31,12 +31,17 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		done <- result{resp, media, err}
 	}()
 	var res result
-	if waitWithKeepAlive(ctx, out, done, &res) != nil {
+	err := waitWithKeepAlive(ctx, out, done, &res)
+	switch {
+	case shuttingDown(ctx):
+		// produceImages cancels the fal jobs; the client, still
+		// waiting, is told why the stream ends.
+		_ = out.send(imageErrorEvent(shutdownError()))
+		return
+	case err != nil:
 		return // the client left; produceImages cancels the fal jobs
-	}
-	if res.err != nil {
-		b, _ := json.Marshal(upstreamError(res.err))
-		_ = out.send([]byte("event: error\ndata: " + string(b) + "\n\n"))
+	case res.err != nil:
+		_ = out.send(imageErrorEvent(upstreamError(res.err)))
 		return
 	}
 	size := plan.Size
@@ -50,6 +55,12 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 			return
 		}
 	}
+}
+
+// imageErrorEvent is the event that ends an image stream with an error.
+func imageErrorEvent(e *openai.Error) []byte {
+	b, _ := json.Marshal(e)
+	return []byte("event: error\ndata: " + string(b) + "\n\n")
 }
 
 // waitWithKeepAlive waits for one value on ch, sending SSE comments every

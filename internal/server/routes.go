@@ -29,5 +29,6 @@ func (s *Server) routes() http.Handler {
 		withAccessLog(s.log, s.opt.Metrics),
 		withRecovery(s.log),
 		withCORS(s.opt.CORSOrigins),
+		withShutdownAnswer,
 	)
 }

@@ -1,0 +1,215 @@
+package chat
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// passthroughFields are the OpenAI chat-completion fields the passthrough
+// forwards to fal's OpenAI-compatible route. Every other field is dropped:
+// OpenRouter's extensions such as "models" (a fallback list of other
+// models), "route" or "provider" would let a client reach models that
+// CHAT_MODELS does not list, or change how the call is routed and billed.
+var passthroughFields = map[string]bool{
+	"model": true, "messages": true, "stream": true, "stream_options": true,
+	"temperature": true, "top_p": true, "max_tokens": true, "max_completion_tokens": true,
+	"stop": true, "presence_penalty": true, "frequency_penalty": true, "logit_bias": true,
+	"logprobs": true, "top_logprobs": true, "n": true, "seed": true,
+	"response_format": true, "tools": true, "tool_choice": true, "parallel_tool_calls": true,
+	"functions": true, "function_call": true, "reasoning_effort": true, "verbosity": true,
+	"user": true, "safety_identifier": true, "prompt_cache_key": true,
+}
+
+// PassthroughFields lists the forwarded fields, sorted.
+func PassthroughFields() []string {
+	return slices.Sorted(func(yield func(string) bool) {
+		for f := range passthroughFields {
+			if !yield(f) {
+				return
+			}
+		}
+	})
+}
+
+// PassthroughBody is the body sent to fal's OpenAI-compatible route for a
+// request with the given top-level fields: the forwarded fields, with
+// "model" set to falModel. The seed's `"reasoning": true` becomes
+// reasoning_effort "medium" when the request names no effort, so that it
+// turns reasoning on here as on the other backends. dropped lists the
+// fields left out, sorted.
+func PassthroughBody(fields map[string]json.RawMessage, falModel string) (body []byte, dropped []string, err error) {
+	out := make(map[string]json.RawMessage, len(fields))
+	for name, v := range fields {
+		if passthroughFields[name] {
+			out[name] = v
+			continue
+		}
+		dropped = append(dropped, name)
+	}
+	slices.Sort(dropped)
+	if out["model"], err = json.Marshal(falModel); err != nil {
+		return nil, nil, err
+	}
+	if _, set := out["reasoning_effort"]; !set && bytes.Equal(bytes.TrimSpace(fields["reasoning"]), []byte("true")) {
+		out["reasoning_effort"] = json.RawMessage(`"medium"`)
+	}
+	body, err = json.Marshal(out)
+	return body, dropped, err
+}
+
+// PassthroughAnswer rewrites fal's whole OpenAI-compatible answer for the
+// client: "model" is the name the client asked for, reasoning that fal
+// returned as "reasoning" is returned as "reasoning_content", and usage,
+// when fal reported none (or only zeros), is estimated from promptChars
+// and the text returned (see EstimateUsage).
+func PassthroughAnswer(body []byte, model string, promptChars int) ([]byte, error) {
+	var c map[string]json.RawMessage
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, err
+	}
+	chars, err := relabel(c, model, "message")
+	if err != nil {
+		return nil, err
+	}
+	if !reportsUsage(c["usage"]) {
+		if c["usage"], err = json.Marshal(EstimateUsage(promptChars, chars)); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(c)
+}
+
+// PassthroughStream rewrites the events of fal's OpenAI-compatible stream
+// as PassthroughAnswer rewrites a whole answer. Asked for usage
+// (stream_options.include_usage), a stream in which fal reports none gets
+// an estimate: in fal's usage chunk when it holds only zeros, else in a
+// usage chunk of its own before [DONE].
+type PassthroughStream struct {
+	model        string
+	includeUsage bool
+	promptChars  int
+	chars        int  // characters of content and reasoning sent
+	usageSent    bool // a chunk carried real or estimated usage
+	id           string
+	created      int64
+}
+
+// NewPassthroughStream starts rewriting one stream for model, the name the
+// client asked for.
+func NewPassthroughStream(model string, includeUsage bool, promptChars int) *PassthroughStream {
+	return &PassthroughStream{model: model, includeUsage: includeUsage, promptChars: promptChars}
+}
+
+// Event returns the event ("data: ...\n\n") for one data payload of fal's
+// stream other than [DONE]. A payload that is not a JSON object is passed
+// on as it is.
+func (p *PassthroughStream) Event(data []byte) []byte {
+	var c map[string]json.RawMessage
+	if json.Unmarshal(data, &c) != nil {
+		return DataEvent(data)
+	}
+	chars, err := relabel(c, p.model, "delta")
+	if err != nil {
+		return DataEvent(data)
+	}
+	p.chars += chars
+	if p.id == "" {
+		_ = json.Unmarshal(c["id"], &p.id)
+		_ = json.Unmarshal(c["created"], &p.created)
+	}
+	if u, ok := c["usage"]; ok && !isNull(u) {
+		if !reportsUsage(u) && p.includeUsage {
+			c["usage"], _ = json.Marshal(EstimateUsage(p.promptChars, p.chars))
+		}
+		p.usageSent = true
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return DataEvent(data)
+	}
+	return DataEvent(b)
+}
+
+// Done returns the end of the stream: an estimated usage chunk when the
+// client asked for usage and fal sent none, then [DONE].
+func (p *PassthroughStream) Done() []byte {
+	var b []byte
+	if p.includeUsage && !p.usageSent {
+		b = appendEvent(b, openai.ChatChunk{
+			ID: p.id, Object: "chat.completion.chunk", Created: p.created, Model: p.model,
+			Choices: []openai.ChunkChoice{}, Usage: EstimateUsage(p.promptChars, p.chars),
+		})
+	}
+	return append(b, DoneEvent...)
+}
+
+// relabel sets a completion's or chunk's "model" to model and, in each
+// choice's message (or delta), renames "reasoning" to "reasoning_content"
+// when the latter is absent. It returns the characters of content and
+// reasoning the choices carry.
+func relabel(c map[string]json.RawMessage, model, key string) (int, error) {
+	var err error
+	if c["model"], err = json.Marshal(model); err != nil {
+		return 0, err
+	}
+	raw, ok := c["choices"]
+	if !ok || isNull(raw) {
+		return 0, nil
+	}
+	var choices []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &choices); err != nil {
+		return 0, err
+	}
+	chars := 0
+	for _, choice := range choices {
+		var msg map[string]json.RawMessage
+		if json.Unmarshal(choice[key], &msg) != nil || msg == nil {
+			continue
+		}
+		if r, ok := msg["reasoning"]; ok {
+			if _, has := msg["reasoning_content"]; !has && !isNull(r) {
+				msg["reasoning_content"] = r
+				delete(msg, "reasoning")
+			}
+		}
+		chars += stringChars(msg["content"]) + stringChars(msg["reasoning_content"])
+		if choice[key], err = json.Marshal(msg); err != nil {
+			return 0, err
+		}
+	}
+	c["choices"], err = json.Marshal(choices)
+	return chars, err
+}
+
+// reportsUsage reports whether raw is a usage object with a token count.
+func reportsUsage(raw json.RawMessage) bool {
+	var u *FalUsage
+	return len(raw) > 0 && json.Unmarshal(raw, &u) == nil && u != nil && u.TotalTokens > 0
+}
+
+// stringChars counts the characters of a JSON string; 0 for anything else.
+func stringChars(raw json.RawMessage) int {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return 0
+	}
+	return utf8.RuneCountInString(s)
+}
+
+func isNull(raw json.RawMessage) bool {
+	return bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// DataEvent is payload as one server-sent event.
+func DataEvent(payload []byte) []byte { return appendData(nil, payload) }
+
+// appendData appends payload as one server-sent event.
+func appendData(dst, payload []byte) []byte {
+	dst = append(dst, "data: "...)
+	dst = append(dst, payload...)
+	return append(dst, "\n\n"...)
+}
