@@ -40,7 +40,7 @@ func TestRunFollowsStatusStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out.Body), `"images"`) || out.RequestID == "" || out.KeyID != KeyID("k:1") {
+	if !strings.Contains(string(out.Body), `"images"`) || out.RequestID == "" || out.KeyID != "key1" {
 		t.Fatalf("outcome %+v", out)
 	}
 	if cnt := f.Counts(); cnt.Submits != 1 || cnt.StatusStreams != 1 || cnt.Status != 0 || cnt.Results != 1 {

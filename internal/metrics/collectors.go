@@ -21,7 +21,7 @@ var (
 )
 
 // keyCollector reads the key pool at scrape time. Keys are labelled with
-// their short hash (fal.KeyID), never the key.
+// their position in AI_KEYS (fal.KeyID), never the key or a hash of it.
 type keyCollector struct{ pool *fal.Pool }
 
 func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {

@@ -1,6 +1,7 @@
 // Package metrics exposes falproxy's Prometheus metrics: requests by route,
 // model and status; fal latency by endpoint and phase; jobs in flight; key
-// health (keys named by a short hash, never the key); and the schema cache.
+// health (keys named by their position in the list, never the key); and the
+// schema cache.
 package metrics
 
 import (
