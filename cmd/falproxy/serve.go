@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/chat"
@@ -127,8 +126,8 @@ type app struct {
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
 	hc := fal.NewHTTPClient()
-	if onLoopback(cfg.QueueURL) && onLoopback(cfg.RunURL) && onLoopback(cfg.OpenAPIURL) {
-		hc = fal.NewLoopbackHTTPClient() // the emulator: HTTP/2 as with fal
+	if cfg.FalH2C {
+		hc = fal.NewH2CHTTPClient()
 	}
 	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
@@ -163,7 +162,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Debug:             cfg.Debug,
 		Playground:        cfg.PlaygroundEnabled,
 		Fal:               client,
-		Downloader:        fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: onLoopback(cfg.QueueURL)}),
+		Downloader:        fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: cfg.AllowPrivateMedia}),
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
@@ -177,19 +176,4 @@ func (a *app) imageEndpoints() []string {
 		out = append(out, m.Endpoint)
 	}
 	return out
-}
-
-// onLoopback reports whether a base URL points at this machine, as the
-// emulator does; only then may result media come from loopback addresses.
-func onLoopback(base string) bool {
-	u, err := url.Parse(base)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -53,7 +53,8 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// fakeEnv is the environment that points falproxy at an emulator.
+// fakeEnv is the environment that points falproxy at an emulator, which
+// speaks h2c and serves result images from loopback.
 func fakeEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"CUSTOM_ACCESS_KEY": "sk-access-one,sk-access-two",
@@ -64,6 +65,9 @@ func fakeEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 		"FAL_RUN_URL":       fake.RunURL(),
 		"FAL_OPENAPI_URL":   fake.OpenAPIURL(),
 		"FAL_STORAGE_URL":   fake.StorageURL(),
+
+		"FAL_H2C":             "true",
+		"ALLOW_PRIVATE_MEDIA": "true",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -29,6 +29,8 @@ type Config struct {
 	RunURL            string        // FAL_RUN_URL, without trailing slash
 	OpenAPIURL        string        // FAL_OPENAPI_URL, without trailing slash
 	StorageURL        string        // FAL_STORAGE_URL, without trailing slash
+	FalH2C            bool          // FAL_H2C: HTTP/2 with prior knowledge to http:// fal URLs
+	AllowPrivateMedia bool          // ALLOW_PRIVATE_MEDIA: result downloads may reach private addresses
 	SchemaTTL         time.Duration // SCHEMA_TTL: positive
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT: positive
 	CORSOrigins       []string      // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
@@ -100,6 +102,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		PlaygroundEnabled: l.boolean(envPlaygroundEnabled),
 	}
 	c.DefaultImageModel = l.defaultImageModel(envDefaultImageModel, c.ImageModels)
+	c.FalH2C = l.boolean(envFalH2C)
+	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

@@ -113,6 +113,8 @@ func TestLoadValues(t *testing.T) {
 		{"run url with path", map[string]string{"FAL_RUN_URL": "https://gw.example.com/fal/"}, func(c *Config) any { return c.RunURL }, "https://gw.example.com/fal"},
 		{"openapi url", map[string]string{"FAL_OPENAPI_URL": "http://localhost:1/openapi.json"}, func(c *Config) any { return c.OpenAPIURL }, "http://localhost:1/openapi.json"},
 		{"storage url", map[string]string{"FAL_STORAGE_URL": "HTTPS://rest.example.com//"}, func(c *Config) any { return c.StorageURL }, "HTTPS://rest.example.com"},
+		{"h2c", map[string]string{"FAL_H2C": "yes"}, func(c *Config) any { return c.FalH2C }, true},
+		{"private media", map[string]string{"ALLOW_PRIVATE_MEDIA": "1"}, func(c *Config) any { return c.AllowPrivateMedia }, true},
 
 		{"schema ttl duration", map[string]string{"SCHEMA_TTL": "1h30m"}, func(c *Config) any { return c.SchemaTTL }, 90 * time.Minute},
 		{"schema ttl seconds", map[string]string{"SCHEMA_TTL": "60"}, func(c *Config) any { return c.SchemaTTL }, time.Minute},
@@ -203,6 +205,9 @@ func TestLoadProblems(t *testing.T) {
 			`config: FAL_OPENAPI_URL must be an absolute http(s) URL without query or fragment, got "https://fal.ai/openapi.json?endpoint_id=x"`},
 		{"storage url no host", map[string]string{"FAL_STORAGE_URL": "https:///path"},
 			`config: FAL_STORAGE_URL must be an absolute http(s) URL without query or fragment, got "https:///path"`},
+		{"h2c", map[string]string{"FAL_H2C": "h2"}, `config: FAL_H2C must be a boolean (true/false, 1/0, yes/no, on/off), got "h2"`},
+		{"private media", map[string]string{"ALLOW_PRIVATE_MEDIA": "local"},
+			`config: ALLOW_PRIVATE_MEDIA must be a boolean (true/false, 1/0, yes/no, on/off), got "local"`},
 
 		{"schema ttl zero", map[string]string{"SCHEMA_TTL": "0"},
 			`config: SCHEMA_TTL must be a positive duration such as 90s, 5m or 24h, or a whole number of seconds, got "0"`},

@@ -45,6 +45,8 @@ const (
 	envRunURL            = "FAL_RUN_URL"
 	envOpenAPIURL        = "FAL_OPENAPI_URL"
 	envStorageURL        = "FAL_STORAGE_URL"
+	envFalH2C            = "FAL_H2C"
+	envAllowPrivateMedia = "ALLOW_PRIVATE_MEDIA"
 	envSchemaTTL         = "SCHEMA_TTL"
 	envRequestTimeout    = "REQUEST_TIMEOUT"
 	envCORSOrigins       = "CORS_ORIGINS"
@@ -151,6 +153,16 @@ var Variables = []Variable{
 	{
 		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,
 		Description: "Base of fal's REST API, used to upload input images to fal storage.",
+	},
+	{
+		Name: envFalH2C, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Speak HTTP/2 without TLS (h2c, prior knowledge) to `http://` fal URLs, for an upstream known to support it such as the built-in emulator. " +
+			"Off, plain `http://` upstreams get HTTP/1.1; `https://` upstreams negotiate HTTP/2 either way.",
+	},
+	{
+		Name: envAllowPrivateMedia, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Let result images be downloaded from private, loopback and link-local addresses. " +
+			"Off, a result URL pointing into the network falproxy runs in is refused; `falproxy demo` turns it on for its emulator.",
 	},
 	{
 		Name: envSchemaTTL, Default: "24h", Group: GroupCore, Format: formatPositive,

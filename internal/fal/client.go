@@ -95,11 +95,12 @@ func New(opt Options) *Client {
 	return &Client{opt: opt, hc: hc, log: opt.Logger}
 }
 
-// NewLoopbackHTTPClient is NewHTTPClient for an fal emulator on loopback
-// (plain http): it speaks HTTP/2 with prior knowledge, as falproxy does
-// with fal's real hosts over TLS, so that tests and benchmarks see the
-// same connection use.
-func NewLoopbackHTTPClient() *http.Client {
+// NewH2CHTTPClient is NewHTTPClient that also speaks HTTP/2 with prior
+// knowledge (h2c) to plain http:// upstreams, so that many calls share one
+// connection as they do with fal's hosts over TLS. An upstream that speaks
+// only HTTP/1.1 cannot answer it, so it is used only when configured
+// (FAL_H2C), never guessed from where an upstream URL points.
+func NewH2CHTTPClient() *http.Client {
 	hc := NewHTTPClient()
 	p := new(http.Protocols)
 	p.SetUnencryptedHTTP2(true)
@@ -108,7 +109,8 @@ func NewLoopbackHTTPClient() *http.Client {
 }
 
 // NewHTTPClient returns an http.Client suited to fal: keep-alive with a
-// bounded pool of idle connections per host, HTTP/2 when offered, no overall timeout (every
+// bounded pool of idle connections per host, HTTP/2 when TLS negotiates it
+// and HTTP/1.1 otherwise, no overall timeout (every
 // call carries a context) and no redirects (a redirect from fal's API is
 // unexpected and must not carry the key elsewhere).
 func NewHTTPClient() *http.Client {

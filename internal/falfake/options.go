@@ -32,6 +32,10 @@ type Options struct {
 	// extra_forbidden, so that tests catch a client sending fields a model
 	// does not take.
 	AllowUnknownFields bool
+	// HTTP1Only serves HTTP/1.1 alone, as a plain egress proxy or sidecar
+	// in front of fal would; by default HTTP/2 with prior knowledge (h2c)
+	// is offered beside it.
+	HTTP1Only bool
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }

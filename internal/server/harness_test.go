@@ -39,6 +39,10 @@ type setup struct {
 	falKeys []string
 	pool    fal.PoolOptions
 	metrics bool
+	// http1 puts falproxy in front of an emulator that speaks HTTP/1.1
+	// only, with falproxy's default client; otherwise both speak h2c, as
+	// falproxy and fal speak HTTP/2.
+	http1 bool
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -82,13 +86,17 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	for _, m := range mods {
 		m(s)
 	}
+	s.fake.HTTP1Only = s.http1
 	fake, err := falfake.New(s.fake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hc := fal.NewLoopbackHTTPClient()
+	hc := fal.NewH2CHTTPClient()
+	if s.http1 {
+		hc = fal.NewHTTPClient()
+	}
 	opt := s.server
 	pool := fal.NewPool(s.falKeys, s.pool)
 	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log})
