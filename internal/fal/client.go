@@ -60,6 +60,9 @@ type Client struct {
 	opt Options
 	hc  *http.Client
 	log *slog.Logger
+	// origins are the configured upstreams' scheme://host, the only
+	// non-fal hosts a URL in fal's answers may point at (see followable).
+	origins []string
 }
 
 // New builds a Client.
@@ -92,7 +95,7 @@ func New(opt Options) *Client {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
-	return &Client{opt: opt, hc: hc, log: opt.Logger}
+	return &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL)}
 }
 
 // NewH2CHTTPClient is NewHTTPClient that also speaks HTTP/2 with prior

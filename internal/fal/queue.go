@@ -85,9 +85,19 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 	return job, nil
 }
 
-// fillURLs builds any URL fal left out, from the app part of the endpoint
-// id, as the official clients do.
+// fillURLs builds any URL fal left out, or named on a host that is not
+// fal's (the key must not follow it there), from the app part of the
+// endpoint id, as the official clients do.
 func (c *Client) fillURLs(j *Job) {
+	foreign := false
+	for _, u := range []*string{&j.ResponseURL, &j.StatusURL, &j.CancelURL} {
+		if *u != "" && !c.followable(*u) {
+			*u, foreign = "", true
+		}
+	}
+	if foreign {
+		c.log.Warn("fal's submit answer names URLs outside fal's hosts; using the queue URL instead", "request_id", j.RequestID)
+	}
 	base := c.opt.QueueURL + "/" + appID(j.Endpoint) + "/requests/" + url.PathEscape(j.RequestID)
 	if j.ResponseURL == "" {
 		j.ResponseURL = base

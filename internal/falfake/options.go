@@ -36,6 +36,12 @@ type Options struct {
 	// in front of fal would; by default HTTP/2 with prior knowledge (h2c)
 	// is offered beside it.
 	HTTP1Only bool
+	// AnswerURLBase, when set (e.g. "http://elsewhere:1234"), replaces the
+	// emulator's own address in the URLs its answers name for a client to
+	// call next: a job's status_url, response_url and cancel_url, and an
+	// upload's upload_url. It makes the emulator answer as a forged or
+	// misbehaving upstream would.
+	AnswerURLBase string
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }
