@@ -22,6 +22,10 @@ import (
 // a slow or unreachable fal never delays start-up.
 const warmDeadline = 10 * time.Second
 
+// cancelDrain bounds how long shutdown waits for the cancels of abandoned
+// fal jobs to be confirmed.
+const cancelDrain = 30 * time.Second
+
 // keyRecheckEvery is how often quarantined fal keys are probed.
 const keyRecheckEvery = time.Minute
 
@@ -108,6 +112,13 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 		if err := srv.Shutdown(finalCtx); err != nil {
 			_ = srv.Close()
 		}
+	}
+	// Cancels of abandoned jobs are retried in the background; give them
+	// a bounded time to settle, since a job left running is billed.
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cancelDrain)
+	defer cancelDrain()
+	if err := app.fal.Close(drainCtx); err != nil {
+		log.Warn("stopped before every abandoned fal job was cancelled", "err", err)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

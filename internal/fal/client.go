@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,8 +36,12 @@ type Options struct {
 	// StreamIdle ends a status stream that has been silent this long (fal
 	// sends a comment every 15s), falling back to polling (default 45s).
 	StreamIdle time.Duration
-	// CancelTimeout bounds the cancel call made after a client has gone.
+	// CancelTimeout bounds each cancel call made after a client has gone
+	// (default 10s).
 	CancelTimeout time.Duration
+	// CancelRetryFor bounds how long the cancel of an abandoned job is
+	// retried when fal cannot be reached or fails (default 2 minutes).
+	CancelRetryFor time.Duration
 	// KeyWait bounds how long a call waits for a key slot when every key is
 	// at its concurrency cap (default 30s).
 	KeyWait time.Duration
@@ -46,14 +51,18 @@ type Options struct {
 
 // Observer receives how long each phase of a fal call took: "submit",
 // "queue" (accepted until a runner took it), "generation", "result",
-// "stream_open" (a synchronous or streaming call until its headers).
+// "stream_open" (a synchronous or streaming call until its headers); and
+// how the cancel of each abandoned job ended (CancelConfirmed,
+// CancelAlreadyFinished, CancelGaveUp) after how many retries.
 type Observer interface {
 	Phase(endpoint, phase string, d time.Duration)
+	CancelSettled(outcome string, retries int)
 }
 
 type noObserver struct{}
 
 func (noObserver) Phase(string, string, time.Duration) {}
+func (noObserver) CancelSettled(string, int)           {}
 
 // Client calls fal.
 type Client struct {
@@ -63,6 +72,15 @@ type Client struct {
 	// origins are the configured upstreams' scheme://host, the only
 	// non-fal hosts a URL in fal's answers may point at (see followable).
 	origins []string
+
+	// Cancels of abandoned jobs run in the background (see abandon);
+	// Close waits for them, and ends retries (retries) when it stops
+	// waiting.
+	bgMu        sync.Mutex
+	closing     bool
+	background  sync.WaitGroup
+	retries     context.Context
+	stopRetries context.CancelFunc
 }
 
 // New builds a Client.
@@ -82,6 +100,9 @@ func New(opt Options) *Client {
 	if opt.CancelTimeout <= 0 {
 		opt.CancelTimeout = 10 * time.Second
 	}
+	if opt.CancelRetryFor <= 0 {
+		opt.CancelRetryFor = 2 * time.Minute
+	}
 	if opt.KeyWait <= 0 {
 		opt.KeyWait = 30 * time.Second
 	}
@@ -95,7 +116,9 @@ func New(opt Options) *Client {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
-	return &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL)}
+	c := &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL)}
+	c.retries, c.stopRetries = context.WithCancel(context.Background())
+	return c
 }
 
 // NewH2CHTTPClient is NewHTTPClient that also speaks HTTP/2 with prior

@@ -289,28 +289,6 @@ func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
 	return nil, fe, !jobError && resp.StatusCode >= 500
 }
 
-// Cancel asks fal to stop the job. It runs on its own short deadline, as
-// it is typically called after the client's context has ended.
-func (c *Client) Cancel(j *Job) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opt.CancelTimeout)
-	defer cancel()
-	req, err := c.newRequest(ctx, http.MethodPut, j.CancelURL, j.key, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return &Error{Op: OpCancel, Err: err}
-	}
-	defer resp.Body.Close()
-	b, _ := readAll(OpCancel, resp.Body, 64<<10)
-	// 400 ALREADY_COMPLETED means there is nothing left to stop.
-	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusBadRequest {
-		return nil
-	}
-	return errorFromResponse(OpCancel, resp, b)
-}
-
 // Outcome is a finished queue job.
 type Outcome struct {
 	RequestID string
@@ -356,13 +334,4 @@ func (c *Client) observeWait(j *Job) {
 	}
 	c.opt.Observer.Phase(j.Endpoint, "queue", j.started.Sub(j.accepted))
 	c.opt.Observer.Phase(j.Endpoint, "generation", now.Sub(j.started))
-}
-
-// abandon cancels a job its caller no longer waits for.
-func (c *Client) abandon(j *Job, why error) {
-	if err := c.Cancel(j); err != nil {
-		c.log.Warn("cancelling abandoned fal job failed", "request_id", j.RequestID, "err", err)
-		return
-	}
-	c.log.Info("cancelled abandoned fal job", "request_id", j.RequestID, "reason", why)
 }

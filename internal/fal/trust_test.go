@@ -56,9 +56,7 @@ func TestJobURLsOnForeignHostsAreNotFollowed(t *testing.T) {
 func TestUploadToForeignHostIsRefused(t *testing.T) {
 	foreign, hits := foreignHost(t)
 	f := newFake(t, falfake.Options{AnswerURLBase: foreign.URL})
-	hc := NewHTTPClient()
-	t.Cleanup(hc.CloseIdleConnections)
-	c := New(Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), StorageURL: f.StorageURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{}), HTTP: hc})
+	c := newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), StorageURL: f.StorageURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{})})
 	_, err := c.Upload(context.Background(), []byte("png"), "image/png", "in.png")
 	if !errors.Is(err, ErrUntrustedURL) {
 		t.Fatalf("err = %v, want ErrUntrustedURL", err)

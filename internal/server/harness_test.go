@@ -129,6 +129,13 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		proxy.CloseClientConnections()
 		proxy.Close()
 		client.CloseIdleConnections()
+		// Cancels of abandoned jobs run in the background until fal
+		// confirms them; let them finish while fal is still there.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := opt.Fal.Close(ctx); err != nil {
+			t.Errorf("fal client: %v", err)
+		}
 		hc.CloseIdleConnections()
 		fake.Close()
 		if t.Failed() && os.Getenv("FALPROXY_TEST_LOGS") != "" {
