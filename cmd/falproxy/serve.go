@@ -146,7 +146,8 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 	if cfg.MetricsEnabled {
 		m = metrics.New(pool, schemas)
 	}
-	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m})
+	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m,
+		MediaTTL: cfg.MediaTTL})
 	models := make([]server.ImageModel, 0, len(cfg.ImageModels))
 	for _, m := range cfg.ImageModels {
 		models = append(models, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint})
@@ -168,6 +169,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		AdmissionWait:     cfg.AdmissionWait,
 		Metrics:           m,
 		ChatModels:        chatModels,
+		QueuePriority:     cfg.QueuePriority,
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
 		Debug:             cfg.Debug,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,5 +111,47 @@ func TestServePrivateMedia(t *testing.T) {
 				t.Fatalf("fal saw %+v, want one submit and %d downloads", c, wantCDN)
 			}
 		})
+	}
+}
+
+// TestServeSendsFalHeaders checks the wiring of MEDIA_TTL, QUEUE_PRIORITY
+// and REQUEST_TIMEOUT to the headers fal receives: the priority only on
+// the listed alias's jobs.
+func TestServeSendsFalHeaders(t *testing.T) {
+	fake, err := falfake.New(falfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	r := startRun(t, []string{"serve"}, fakeEnv(fake, map[string]string{
+		"MEDIA_TTL": "1h", "QUEUE_PRIORITY": "flux-dev:low", "REQUEST_TIMEOUT": "120s", "CHAT_ENDPOINT": "fal-ai/any-llm",
+	}))
+	ctx := context.Background()
+	if code, body, err := r.generate(ctx, "sk-access-one", `{"model":"flux-dev","prompt":"a cat"}`); err != nil || code != http.StatusOK {
+		t.Fatalf("image generation: %d %s %v", code, body, err)
+	}
+	if code, body, err := r.chat(ctx, "sk-access-one"); err != nil || code != http.StatusOK {
+		t.Fatalf("chat: %d %s %v", code, body, err)
+	}
+	var submits []falfake.Call
+	for _, c := range fake.Received() {
+		if c.Op == falfake.OpSubmit {
+			submits = append(submits, c)
+		}
+	}
+	if len(submits) != 2 {
+		t.Fatalf("fal received %d submits", len(submits))
+	}
+	for i, c := range submits {
+		wantPriority := map[string]string{"fal-ai/flux/dev": "low", "fal-ai/any-llm": ""}[c.Endpoint]
+		if got := c.Header.Get("X-Fal-Queue-Priority"); got != wantPriority {
+			t.Errorf("submit %d (%s): priority %q, want %q", i, c.Endpoint, got, wantPriority)
+		}
+		if got := c.Header.Get("X-Fal-Object-Lifecycle-Preference"); got != `{"expiration_duration_seconds": 3600}` {
+			t.Errorf("submit %d: lifecycle %q", i, got)
+		}
+		if secs, err := strconv.Atoi(c.Header.Get("X-Fal-Request-Timeout")); err != nil || secs < 1 || secs > 120 {
+			t.Errorf("submit %d: request timeout %q", i, c.Header.Get("X-Fal-Request-Timeout"))
+		}
 	}
 }

@@ -35,6 +35,10 @@ type Config struct {
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT: positive
 	CORSOrigins       []string      // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
 	SafetyChecker     bool          // SAFETY_CHECKER: value of enable_safety_checker
+	MediaTTL          time.Duration // MEDIA_TTL: how long fal keeps generated media; 0 = fal's default
+	// QueuePriority is QUEUE_PRIORITY: alias (image or chat) to fal queue
+	// priority, fal.PriorityLow or fal.PriorityNormal; nil when unset.
+	QueuePriority map[string]string
 
 	// Chat.
 
@@ -104,6 +108,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DefaultImageModel = l.defaultImageModel(envDefaultImageModel, c.ImageModels)
 	c.FalH2C = l.boolean(envFalH2C)
 	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
+	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
+	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

@@ -47,6 +47,8 @@ const (
 	envStorageURL        = "FAL_STORAGE_URL"
 	envFalH2C            = "FAL_H2C"
 	envAllowPrivateMedia = "ALLOW_PRIVATE_MEDIA"
+	envMediaTTL          = "MEDIA_TTL"
+	envQueuePriority     = "QUEUE_PRIORITY"
 	envSchemaTTL         = "SCHEMA_TTL"
 	envRequestTimeout    = "REQUEST_TIMEOUT"
 	envCORSOrigins       = "CORS_ORIGINS"
@@ -180,6 +182,18 @@ var Variables = []Variable{
 	{
 		Name: envSafetyChecker, Default: "false", Group: GroupCore, Format: formatBool,
 		Description: "Value sent as `enable_safety_checker` to image models that have the field.",
+	},
+	{
+		Name: envMediaTTL, Group: GroupCore,
+		Format: "empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds",
+		Description: "How long fal keeps the images it generates, sent as `X-Fal-Object-Lifecycle-Preference` with every job. " +
+			"Empty leaves fal's default. Result URLs stop working after it, so keep it longer than clients need them.",
+	},
+	{
+		Name: envQueuePriority, Group: GroupCore,
+		Format: "comma-separated alias:low or alias:normal pairs",
+		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given image or chat aliases, e.g. `sdxl:low` for background work. " +
+			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
 	},
 	{
 		Name: envChatModels, Default: defaultChatModels, Group: GroupChat,

@@ -42,6 +42,10 @@ type Options struct {
 	// CancelRetryFor bounds how long the cancel of an abandoned job is
 	// retried when fal cannot be reached or fails (default 2 minutes).
 	CancelRetryFor time.Duration
+	// MediaTTL, when positive, asks fal to keep the media of submitted
+	// jobs and synchronous runs this long (rounded up to whole seconds);
+	// zero leaves fal's default.
+	MediaTTL time.Duration
 	// KeyWait bounds how long a call waits for a key slot when every key is
 	// at its concurrency cap (default 30s).
 	KeyWait time.Duration
@@ -197,7 +201,8 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // answers with something other than a key or capacity problem. It is used
 // only where no job can exist yet after a failure: a refused connection, or
 // an answer of 401/403/429/5xx, which fal gives before accepting any work.
-// On success the caller owns resp.Body and must call release(k).
+// header is added to every try. On success the caller owns resp.Body and
+// must call release(k).
 //
 // queued marks a queue submit, which differs from a synchronous call in two
 // ways. Its HTTP exchange is not cut when ctx ends: a submit fal may have
@@ -206,7 +211,7 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // cancels it). And a 5xx answer means fal accepted nothing, so it is tried
 // again; a synchronous call answering 5xx may have run the model, so it is
 // reported as it is.
-func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string, queued bool) (*http.Response, *Key, error) {
+func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, header http.Header, queued bool) (*http.Response, *Key, error) {
 	tried := make(map[*Key]bool)
 	var last *Error
 	rounds := 0
@@ -239,8 +244,8 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			c.opt.Pool.release(k)
 			return nil, nil, &Error{Op: op, Err: err}
 		}
-		if accept != "" {
-			req.Header.Set("Accept", accept)
+		for name, values := range header {
+			req.Header[name] = values
 		}
 		resp, err := c.hc.Do(req)
 		if err == nil && resp.StatusCode/100 == 2 {

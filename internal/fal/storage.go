@@ -61,7 +61,7 @@ func (c *Client) initiateUpload(ctx context.Context, contentType, fileName strin
 		return nil, &Error{Op: OpUpload, Err: err}
 	}
 	u := c.opt.StorageURL + "/storage/upload/initiate?storage_type=fal-cdn-v3"
-	resp, k, err := c.postFailover(ctx, OpUpload, u, body, "", false)
+	resp, k, err := c.postFailover(ctx, OpUpload, u, body, nil, false)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri.set(alias, "")
+	ctx = s.withPriority(ctx, alias)
 	if in.text != nil {
 		if in.req.Extra, e = typedExtras(in.text, caps); e != nil {
 			writeError(w, e)

@@ -45,6 +45,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 	// Named only once fal knows the endpoint, so that raw ids a client
 	// makes up (ALLOW_ANY_ENDPOINT) cannot grow the metrics' model labels.
 	infoFrom(r.Context()).set(alias, "")
+	ctx = s.withPriority(ctx, alias)
 	if !images.CanGenerate(caps) {
 		writeError(w, openai.InvalidRequest("model", "model_not_supported",
 			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))
