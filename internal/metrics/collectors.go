@@ -16,7 +16,8 @@ var (
 		"Failed fal calls made with the key (429, 401/403, 5xx, transport).", []string{"key"}, nil)
 
 	schemaEvents = prometheus.NewDesc("falproxy_schema_cache_total",
-		"Schema cache events: hit, miss, stale (an expired entry was found), fetch, fetch_failure, refresh, refresh_failure (the stale entry was kept).",
+		"Schema cache events: hit, miss, stale (an expired entry was found), fetch, fetch_failure, refresh, refresh_failure (the stale entry was kept), "+
+			"failure_hit (a remembered failed fetch answered), throttled (a lookup of an uncached endpoint refused by the per-minute bound).",
 		[]string{"event"}, nil)
 )
 
@@ -53,6 +54,7 @@ func (c *schemaCollector) Collect(ch chan<- prometheus.Metric) {
 		"hit": st.Hits, "miss": st.Misses, "stale": st.Stale,
 		"fetch": st.Fetches, "fetch_failure": st.FetchFailures,
 		"refresh": st.Refreshes, "refresh_failure": st.RefreshFailures,
+		"failure_hit": st.FailureHits, "throttled": st.Throttled,
 	} {
 		ch <- prometheus.MustNewConstMetric(schemaEvents, prometheus.CounterValue, float64(v), event)
 	}

@@ -98,7 +98,7 @@ func (s *Server) editModel(ctx context.Context, model string) (string, string, *
 	if e != nil {
 		return "", "", nil, e
 	}
-	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	caps, err := s.schema(ctx, alias, endpoint)
 	if err != nil {
 		return "", "", nil, s.schemaError(alias, err)
 	}

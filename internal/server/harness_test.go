@@ -39,6 +39,8 @@ type setup struct {
 	falKeys []string
 	pool    fal.PoolOptions
 	metrics bool
+	// schemaLookups is the schema store's LookupsPerMinute (0: default).
+	schemaLookups int
 	// http1 puts falproxy in front of an emulator that speaks HTTP/1.1
 	// only, with falproxy's default client; otherwise both speak h2c, as
 	// falproxy and fal speak HTTP/2.
@@ -99,7 +101,8 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	}
 	opt := s.server
 	pool := fal.NewPool(s.falKeys, s.pool)
-	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log})
+	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log,
+		LookupsPerMinute: s.schemaLookups})
 	if s.metrics {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
