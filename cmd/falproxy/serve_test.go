@@ -117,7 +117,12 @@ func (r *running) shutdown(t *testing.T) error {
 }
 
 func (r *running) generate(ctx context.Context, key, body string) (int, string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/v1/images/generations", strings.NewReader(body))
+	return r.post(ctx, "/v1/images/generations", key, body)
+}
+
+// post sends a JSON body with an access key and returns the answer.
+func (r *running) post(ctx context.Context, path, key, body string) (int, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,17 +13,7 @@ import (
 
 // chat sends a one-message chat completion.
 func (r *running) chat(ctx context.Context, key string) (int, string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/v1/chat/completions",
-		strings.NewReader(`{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), nil
+	return r.post(ctx, "/v1/chat/completions", key, `{"model":"openai/gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
 }
 
 // TestServeUpstreamProtocol checks that the protocol falproxy speaks to a
