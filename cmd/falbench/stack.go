@@ -84,6 +84,10 @@ func proxyEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 		"FAL_STORAGE_URL":   fake.StorageURL(),
 		"REQUEST_TIMEOUT":   "120s",
 		"LOG_FORMAT":        "text",
+		// The emulator speaks h2c and serves its media on loopback, as
+		// falproxy meets fal over TLS HTTP/2 with media on fal's CDN.
+		"FAL_H2C":             "true",
+		"ALLOW_PRIVATE_MEDIA": "true",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -53,6 +53,11 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		"FAL_OPENAPI_URL":    fake.OpenAPIURL(),
 		"FAL_STORAGE_URL":    fake.StorageURL(),
 		"PLAYGROUND_ENABLED": "true",
+
+		// The emulator speaks h2c (fal's hosts speak HTTP/2) and serves
+		// result images from this machine.
+		"FAL_H2C":             "true",
+		"ALLOW_PRIVATE_MEDIA": "true",
 	}
 	if getenv("CUSTOM_ACCESS_KEY") == "" && getenv("API_KEY") == "" {
 		overrides["CUSTOM_ACCESS_KEY"] = "sk-demo-" + randomHex(16)

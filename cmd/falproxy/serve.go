@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/chat"
@@ -22,6 +21,10 @@ import (
 // warmDeadline bounds the schema warm-up, which runs beside serving so that
 // a slow or unreachable fal never delays start-up.
 const warmDeadline = 10 * time.Second
+
+// cancelDrain bounds how long shutdown waits for the cancels of abandoned
+// fal jobs to be confirmed.
+const cancelDrain = 30 * time.Second
 
 // keyRecheckEvery is how often quarantined fal keys are probed.
 const keyRecheckEvery = time.Minute
@@ -128,6 +131,13 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 			_ = srv.Close()
 		}
 	}
+	// Cancels of abandoned jobs are retried in the background; give them
+	// a bounded time to settle, since a job left running is billed.
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cancelDrain)
+	defer cancelDrain()
+	if err := app.fal.Close(drainCtx); err != nil {
+		log.Warn("stopped before every abandoned fal job was cancelled", "err", err)
+	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -146,8 +156,8 @@ type app struct {
 
 func newApp(cfg *config.Config, log *slog.Logger) *app {
 	hc := fal.NewHTTPClient()
-	if onLoopback(cfg.QueueURL) && onLoopback(cfg.RunURL) && onLoopback(cfg.OpenAPIURL) {
-		hc = fal.NewLoopbackHTTPClient() // the emulator: HTTP/2 as with fal
+	if cfg.FalH2C {
+		hc = fal.NewH2CHTTPClient()
 	}
 	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
@@ -155,7 +165,8 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 	if cfg.MetricsEnabled {
 		m = metrics.New(pool, schemas)
 	}
-	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m})
+	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m,
+		MediaTTL: cfg.MediaTTL})
 	models := make([]server.ImageModel, 0, len(cfg.ImageModels))
 	for _, m := range cfg.ImageModels {
 		models = append(models, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint})
@@ -179,12 +190,13 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		MetricsKey:        cfg.MetricsKey,
 		MetricsElsewhere:  cfg.MetricsAddr != "",
 		ChatModels:        chatModels,
+		QueuePriority:     cfg.QueuePriority,
 		ChatBackend:       cfg.ChatEndpoint,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
 		Debug:             cfg.Debug,
 		Playground:        cfg.PlaygroundEnabled,
 		Fal:               client,
-		Downloader:        fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: onLoopback(cfg.QueueURL)}),
+		Downloader:        fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: cfg.AllowPrivateMedia}),
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
@@ -198,19 +210,4 @@ func (a *app) imageEndpoints() []string {
 		out = append(out, m.Endpoint)
 	}
 	return out
-}
-
-// onLoopback reports whether a base URL points at this machine, as the
-// emulator does; only then may result media come from loopback addresses.
-func onLoopback(base string) bool {
-	u, err := url.Parse(base)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -53,7 +53,8 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// fakeEnv is the environment that points falproxy at an emulator.
+// fakeEnv is the environment that points falproxy at an emulator, which
+// speaks h2c and serves result images from loopback.
 func fakeEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 	env := map[string]string{
 		"CUSTOM_ACCESS_KEY": "sk-access-key-one,sk-access-key-two",
@@ -64,6 +65,9 @@ func fakeEnv(fake *falfake.Fake, extra map[string]string) map[string]string {
 		"FAL_RUN_URL":       fake.RunURL(),
 		"FAL_OPENAPI_URL":   fake.OpenAPIURL(),
 		"FAL_STORAGE_URL":   fake.StorageURL(),
+
+		"FAL_H2C":             "true",
+		"ALLOW_PRIVATE_MEDIA": "true",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -113,7 +117,12 @@ func (r *running) shutdown(t *testing.T) error {
 }
 
 func (r *running) generate(ctx context.Context, key, body string) (int, string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/v1/images/generations", strings.NewReader(body))
+	return r.post(ctx, "/v1/images/generations", key, body)
+}
+
+// post sends a JSON body with an access key and returns the answer.
+func (r *running) post(ctx context.Context, path, key, body string) (int, string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

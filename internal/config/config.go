@@ -28,10 +28,16 @@ type Config struct {
 	RunURL            string        // FAL_RUN_URL, without trailing slash
 	OpenAPIURL        string        // FAL_OPENAPI_URL, without trailing slash
 	StorageURL        string        // FAL_STORAGE_URL, without trailing slash
+	FalH2C            bool          // FAL_H2C: HTTP/2 with prior knowledge to http:// fal URLs
+	AllowPrivateMedia bool          // ALLOW_PRIVATE_MEDIA: result downloads may reach private addresses
 	SchemaTTL         time.Duration // SCHEMA_TTL: positive
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT: positive
 	CORSOrigins       []string      // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
 	SafetyChecker     bool          // SAFETY_CHECKER: value of enable_safety_checker
+	MediaTTL          time.Duration // MEDIA_TTL: how long fal keeps generated media; 0 = fal's default
+	// QueuePriority is QUEUE_PRIORITY: alias (image or chat) to fal queue
+	// priority, fal.PriorityLow or fal.PriorityNormal; nil when unset.
+	QueuePriority map[string]string
 
 	// Chat.
 
@@ -103,6 +109,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		PlaygroundEnabled: l.boolean(envPlaygroundEnabled),
 	}
 	c.DefaultImageModel = l.defaultImageModel(envDefaultImageModel, c.ImageModels)
+	c.FalH2C = l.boolean(envFalH2C)
+	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
+	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
+	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

@@ -113,6 +113,8 @@ func TestLoadValues(t *testing.T) {
 		{"run url with path", map[string]string{"FAL_RUN_URL": "https://gw.example.com/fal/"}, func(c *Config) any { return c.RunURL }, "https://gw.example.com/fal"},
 		{"openapi url", map[string]string{"FAL_OPENAPI_URL": "http://localhost:1/openapi.json"}, func(c *Config) any { return c.OpenAPIURL }, "http://localhost:1/openapi.json"},
 		{"storage url", map[string]string{"FAL_STORAGE_URL": "HTTPS://rest.example.com//"}, func(c *Config) any { return c.StorageURL }, "HTTPS://rest.example.com"},
+		{"h2c", map[string]string{"FAL_H2C": "yes"}, func(c *Config) any { return c.FalH2C }, true},
+		{"private media", map[string]string{"ALLOW_PRIVATE_MEDIA": "1"}, func(c *Config) any { return c.AllowPrivateMedia }, true},
 
 		{"schema ttl duration", map[string]string{"SCHEMA_TTL": "1h30m"}, func(c *Config) any { return c.SchemaTTL }, 90 * time.Minute},
 		{"schema ttl seconds", map[string]string{"SCHEMA_TTL": "60"}, func(c *Config) any { return c.SchemaTTL }, time.Minute},
@@ -120,6 +122,11 @@ func TestLoadValues(t *testing.T) {
 		{"cors list", map[string]string{"CORS_ORIGINS": "https://a.example.com/, http://localhost:5173"}, func(c *Config) any { return c.CORSOrigins },
 			[]string{"https://a.example.com", "http://localhost:5173"}},
 		{"safety checker", map[string]string{"SAFETY_CHECKER": "on"}, func(c *Config) any { return c.SafetyChecker }, true},
+		{"media ttl", map[string]string{"MEDIA_TTL": "24h"}, func(c *Config) any { return c.MediaTTL }, 24 * time.Hour},
+		{"media ttl seconds", map[string]string{"MEDIA_TTL": "600"}, func(c *Config) any { return c.MediaTTL }, 10 * time.Minute},
+		{"queue priority", map[string]string{"QUEUE_PRIORITY": " flux-schnell:LOW, deepseek/deepseek-r1:free:normal",
+			"CHAT_MODELS": "deepseek/deepseek-r1:free"}, func(c *Config) any { return c.QueuePriority },
+			map[string]string{"flux-schnell": "low", "deepseek/deepseek-r1:free": "normal"}},
 
 		{"chat alias and bare ids", map[string]string{"CHAT_MODELS": "sonnet:anthropic/claude-3.7-sonnet, openai/gpt-4o, deepseek/deepseek-r1:free, free:deepseek/deepseek-r1:free, gpt4"},
 			chatModels, []ChatModel{
@@ -216,6 +223,9 @@ func TestLoadProblems(t *testing.T) {
 			`config: FAL_OPENAPI_URL must be an absolute http(s) URL without query or fragment, got "https://fal.ai/openapi.json?endpoint_id=x"`},
 		{"storage url no host", map[string]string{"FAL_STORAGE_URL": "https:///path"},
 			`config: FAL_STORAGE_URL must be an absolute http(s) URL without query or fragment, got "https:///path"`},
+		{"h2c", map[string]string{"FAL_H2C": "h2"}, `config: FAL_H2C must be a boolean (true/false, 1/0, yes/no, on/off), got "h2"`},
+		{"private media", map[string]string{"ALLOW_PRIVATE_MEDIA": "local"},
+			`config: ALLOW_PRIVATE_MEDIA must be a boolean (true/false, 1/0, yes/no, on/off), got "local"`},
 
 		{"schema ttl zero", map[string]string{"SCHEMA_TTL": "0"},
 			`config: SCHEMA_TTL must be a positive duration such as 90s, 5m or 24h, or a whole number of seconds, got "0"`},
@@ -227,6 +237,16 @@ func TestLoadProblems(t *testing.T) {
 		{"cors only commas", map[string]string{"CORS_ORIGINS": ","},
 			`config: CORS_ORIGINS must be * or comma-separated origins such as https://app.example.com, got ","`},
 		{"safety checker", map[string]string{"SAFETY_CHECKER": "2"}, `config: SAFETY_CHECKER must be a boolean (true/false, 1/0, yes/no, on/off), got "2"`},
+		{"media ttl under a second", map[string]string{"MEDIA_TTL": "500ms"},
+			`config: MEDIA_TTL must be empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds, got "500ms"`},
+		{"queue priority unknown alias", map[string]string{"QUEUE_PRIORITY": "sdxl:low"},
+			`config: QUEUE_PRIORITY entry "sdxl:low" names no alias of SUPPORTED_MODELS or CHAT_MODELS`},
+		{"queue priority unknown value", map[string]string{"QUEUE_PRIORITY": "flux-dev:high"},
+			`config: QUEUE_PRIORITY entry "flux-dev:high" must end in :low or :normal`},
+		{"queue priority no value", map[string]string{"QUEUE_PRIORITY": "flux-dev"},
+			`config: QUEUE_PRIORITY entry "flux-dev" must be alias:low or alias:normal`},
+		{"queue priority twice", map[string]string{"QUEUE_PRIORITY": "flux-dev:low,flux-dev:normal"},
+			`config: QUEUE_PRIORITY alias "flux-dev" is listed twice`},
 
 		{"chat repeated alias", map[string]string{"CHAT_MODELS": "openai/gpt-4o,x:y,openai/gpt-4o"}, `config: CHAT_MODELS alias "openai/gpt-4o" is listed twice`},
 		{"chat empty model", map[string]string{"CHAT_MODELS": "fast:"}, `config: CHAT_MODELS entry "fast:" has an empty model id`},

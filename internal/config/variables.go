@@ -45,6 +45,10 @@ const (
 	envRunURL            = "FAL_RUN_URL"
 	envOpenAPIURL        = "FAL_OPENAPI_URL"
 	envStorageURL        = "FAL_STORAGE_URL"
+	envFalH2C            = "FAL_H2C"
+	envAllowPrivateMedia = "ALLOW_PRIVATE_MEDIA"
+	envMediaTTL          = "MEDIA_TTL"
+	envQueuePriority     = "QUEUE_PRIORITY"
 	envSchemaTTL         = "SCHEMA_TTL"
 	envRequestTimeout    = "REQUEST_TIMEOUT"
 	envCORSOrigins       = "CORS_ORIGINS"
@@ -155,6 +159,16 @@ var Variables = []Variable{
 		Description: "Base of fal's REST API, used to upload input images to fal storage.",
 	},
 	{
+		Name: envFalH2C, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Speak HTTP/2 without TLS (h2c, prior knowledge) to `http://` fal URLs, for an upstream known to support it such as the built-in emulator. " +
+			"Off, plain `http://` upstreams get HTTP/1.1; `https://` upstreams negotiate HTTP/2 either way.",
+	},
+	{
+		Name: envAllowPrivateMedia, Default: "false", Group: GroupCore, Format: formatBool,
+		Description: "Let result images be downloaded from private, loopback and link-local addresses. " +
+			"Off, a result URL pointing into the network falproxy runs in is refused; `falproxy demo` turns it on for its emulator.",
+	},
+	{
 		Name: envSchemaTTL, Default: "24h", Group: GroupCore, Format: formatPositive,
 		Description: "How long a fetched endpoint schema is reused before it is fetched again. A bare integer counts seconds.",
 	},
@@ -170,6 +184,18 @@ var Variables = []Variable{
 	{
 		Name: envSafetyChecker, Default: "false", Group: GroupCore, Format: formatBool,
 		Description: "Value sent as `enable_safety_checker` to image models that have the field.",
+	},
+	{
+		Name: envMediaTTL, Group: GroupCore,
+		Format: "empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds",
+		Description: "How long fal keeps the images it generates, sent as `X-Fal-Object-Lifecycle-Preference` with every job. " +
+			"Empty leaves fal's default. Result URLs stop working after it, so keep it longer than clients need them.",
+	},
+	{
+		Name: envQueuePriority, Group: GroupCore,
+		Format: "comma-separated alias:low or alias:normal pairs",
+		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given image or chat aliases, e.g. `sdxl:low` for background work. " +
+			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
 	},
 	{
 		Name: envChatModels, Default: defaultChatModels, Group: GroupChat,

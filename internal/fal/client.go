@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,8 +36,16 @@ type Options struct {
 	// StreamIdle ends a status stream that has been silent this long (fal
 	// sends a comment every 15s), falling back to polling (default 45s).
 	StreamIdle time.Duration
-	// CancelTimeout bounds the cancel call made after a client has gone.
+	// CancelTimeout bounds each cancel call made after a client has gone
+	// (default 10s).
 	CancelTimeout time.Duration
+	// CancelRetryFor bounds how long the cancel of an abandoned job is
+	// retried when fal cannot be reached or fails (default 2 minutes).
+	CancelRetryFor time.Duration
+	// MediaTTL, when positive, asks fal to keep the media of submitted
+	// jobs and synchronous runs this long (rounded up to whole seconds);
+	// zero leaves fal's default.
+	MediaTTL time.Duration
 	// KeyWait bounds how long a call waits for a key slot when every key is
 	// at its concurrency cap (default 30s).
 	KeyWait time.Duration
@@ -46,20 +55,36 @@ type Options struct {
 
 // Observer receives how long each phase of a fal call took: "submit",
 // "queue" (accepted until a runner took it), "generation", "result",
-// "stream_open" (a synchronous or streaming call until its headers).
+// "stream_open" (a synchronous or streaming call until its headers); and
+// how the cancel of each abandoned job ended (CancelConfirmed,
+// CancelAlreadyFinished, CancelGaveUp) after how many retries.
 type Observer interface {
 	Phase(endpoint, phase string, d time.Duration)
+	CancelSettled(outcome string, retries int)
 }
 
 type noObserver struct{}
 
 func (noObserver) Phase(string, string, time.Duration) {}
+func (noObserver) CancelSettled(string, int)           {}
 
 // Client calls fal.
 type Client struct {
 	opt Options
 	hc  *http.Client
 	log *slog.Logger
+	// origins are the configured upstreams' scheme://host, the only
+	// non-fal hosts a URL in fal's answers may point at (see followable).
+	origins []string
+
+	// Cancels of abandoned jobs run in the background (see abandon);
+	// Close waits for them, and ends retries (retries) when it stops
+	// waiting.
+	bgMu        sync.Mutex
+	closing     bool
+	background  sync.WaitGroup
+	retries     context.Context
+	stopRetries context.CancelFunc
 }
 
 // New builds a Client.
@@ -79,6 +104,9 @@ func New(opt Options) *Client {
 	if opt.CancelTimeout <= 0 {
 		opt.CancelTimeout = 10 * time.Second
 	}
+	if opt.CancelRetryFor <= 0 {
+		opt.CancelRetryFor = 2 * time.Minute
+	}
 	if opt.KeyWait <= 0 {
 		opt.KeyWait = 30 * time.Second
 	}
@@ -92,14 +120,17 @@ func New(opt Options) *Client {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
-	return &Client{opt: opt, hc: hc, log: opt.Logger}
+	c := &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL)}
+	c.retries, c.stopRetries = context.WithCancel(context.Background())
+	return c
 }
 
-// NewLoopbackHTTPClient is NewHTTPClient for an fal emulator on loopback
-// (plain http): it speaks HTTP/2 with prior knowledge, as falproxy does
-// with fal's real hosts over TLS, so that tests and benchmarks see the
-// same connection use.
-func NewLoopbackHTTPClient() *http.Client {
+// NewH2CHTTPClient is NewHTTPClient that also speaks HTTP/2 with prior
+// knowledge (h2c) to plain http:// upstreams, so that many calls share one
+// connection as they do with fal's hosts over TLS. An upstream that speaks
+// only HTTP/1.1 cannot answer it, so it is used only when configured
+// (FAL_H2C), never guessed from where an upstream URL points.
+func NewH2CHTTPClient() *http.Client {
 	hc := NewHTTPClient()
 	p := new(http.Protocols)
 	p.SetUnencryptedHTTP2(true)
@@ -108,7 +139,8 @@ func NewLoopbackHTTPClient() *http.Client {
 }
 
 // NewHTTPClient returns an http.Client suited to fal: keep-alive with a
-// bounded pool of idle connections per host, HTTP/2 when offered, no overall timeout (every
+// bounded pool of idle connections per host, HTTP/2 when TLS negotiates it
+// and HTTP/1.1 otherwise, no overall timeout (every
 // call carries a context) and no redirects (a redirect from fal's API is
 // unexpected and must not carry the key elsewhere).
 func NewHTTPClient() *http.Client {
@@ -169,7 +201,8 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // answers with something other than a key or capacity problem. It is used
 // only where no job can exist yet after a failure: a refused connection, or
 // an answer of 401/403/429/5xx, which fal gives before accepting any work.
-// On success the caller owns resp.Body and must call release(k).
+// header is added to every try. On success the caller owns resp.Body and
+// must call release(k).
 //
 // queued marks a queue submit, which differs from a synchronous call in two
 // ways. Its HTTP exchange is not cut when ctx ends: a submit fal may have
@@ -178,7 +211,7 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // cancels it). And a 5xx answer means fal accepted nothing, so it is tried
 // again; a synchronous call answering 5xx may have run the model, so it is
 // reported as it is.
-func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, accept string, queued bool) (*http.Response, *Key, error) {
+func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, header http.Header, queued bool) (*http.Response, *Key, error) {
 	tried := make(map[*Key]bool)
 	var last *Error
 	rounds := 0
@@ -211,8 +244,8 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			c.opt.Pool.release(k)
 			return nil, nil, &Error{Op: op, Err: err}
 		}
-		if accept != "" {
-			req.Header.Set("Accept", accept)
+		for name, values := range header {
+			req.Header[name] = values
 		}
 		resp, err := c.hc.Do(req)
 		if err == nil && resp.StatusCode/100 == 2 {

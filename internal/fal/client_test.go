@@ -28,9 +28,25 @@ func newFake(t *testing.T, opt falfake.Options) *falfake.Fake {
 
 func newClient(t *testing.T, f *falfake.Fake, keys ...string) *Client {
 	t.Helper()
+	return newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool(keys, PoolOptions{})})
+}
+
+// newClientWith builds a Client whose background cancels are waited for
+// (while the emulator still runs) when the test ends.
+func newClientWith(t *testing.T, opt Options) *Client {
+	t.Helper()
 	hc := NewHTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
-	return New(Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool(keys, PoolOptions{}), HTTP: hc})
+	opt.HTTP = hc
+	c := New(opt)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return c
 }
 
 func TestRunFollowsStatusStream(t *testing.T) {
@@ -40,7 +56,7 @@ func TestRunFollowsStatusStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out.Body), `"images"`) || out.RequestID == "" || out.KeyID != KeyID("k:1") {
+	if !strings.Contains(string(out.Body), `"images"`) || out.RequestID == "" || out.KeyID != "key1" {
 		t.Fatalf("outcome %+v", out)
 	}
 	if cnt := f.Counts(); cnt.Submits != 1 || cnt.StatusStreams != 1 || cnt.Status != 0 || cnt.Results != 1 {
@@ -136,9 +152,7 @@ func TestDownloaderGuards(t *testing.T) {
 
 func TestStalledStatusStreamFallsBackToPolling(t *testing.T) {
 	f := newFake(t, falfake.Options{GenerationTime: 100 * time.Millisecond})
-	hc := NewHTTPClient()
-	t.Cleanup(hc.CloseIdleConnections)
-	c := New(Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{}), HTTP: hc,
+	c := newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{}),
 		StreamIdle: 200 * time.Millisecond})
 	// The status stream never answers: its headers are held back for longer
 	// than the whole test may take.

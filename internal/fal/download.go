@@ -20,9 +20,9 @@ var ErrForbiddenTarget = errors.New("download target not allowed")
 
 // Downloader fetches result media (images fal produced) from URLs found in
 // fal's output. Those URLs are untrusted input: only http(s) is followed,
-// private and loopback addresses are refused unless AllowPrivate (set when
-// fal itself is on loopback, as the emulator is), and size and time are
-// capped.
+// private, loopback and link-local addresses are refused unless
+// AllowPrivate (ALLOW_PRIVATE_MEDIA, for an emulator on this machine), and
+// size and time are capped.
 type Downloader struct {
 	hc       *http.Client
 	maxBytes int64
@@ -30,6 +30,9 @@ type Downloader struct {
 
 // DownloaderOptions configures a Downloader.
 type DownloaderOptions struct {
+	// AllowPrivate lets downloads reach private, loopback and link-local
+	// addresses (off by default: a result URL must not reach the network
+	// falproxy runs in).
 	AllowPrivate bool
 	MaxBytes     int64         // default 64 MiB
 	Timeout      time.Duration // whole download, default 60s

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Operation names carried by Error.Op.
@@ -97,10 +98,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Message is the most useful human text fal gave for the failure.
+// maxMessage bounds the text taken from an error answer (Message, and
+// each of Detail, ErrorType and Code): the answer comes from the network
+// and ends up in logs and client errors.
+const maxMessage = 1000
+
+// Message is the most useful human text fal gave for the failure: valid
+// UTF-8, at most maxMessage bytes plus an ellipsis.
 func (e *Error) Message() string {
 	if e.Detail != "" {
-		return e.Detail
+		return cleanText(e.Detail, maxMessage)
 	}
 	if len(e.Validation) > 0 {
 		msgs := make([]string, 0, len(e.Validation))
@@ -111,7 +118,7 @@ func (e *Error) Message() string {
 				msgs = append(msgs, v.Msg)
 			}
 		}
-		return strings.Join(msgs, "; ")
+		return cleanText(strings.Join(msgs, "; "), maxMessage)
 	}
 	return ""
 }
@@ -121,6 +128,16 @@ func (e *Error) Message() string {
 // {"detail": ..., "error_type": ...}, OpenAI's {"error": {"message"}} on the
 // OpenAI-compatible endpoints, and {"status": "NOT_FOUND"} on the queue.
 func errorFromResponse(op string, resp *http.Response, body []byte) *Error {
+	e := parseErrorAnswer(op, resp, body)
+	e.Detail = cleanText(e.Detail, maxMessage)
+	e.ErrorType = cleanText(e.ErrorType, maxName)
+	e.Code = cleanText(e.Code, maxName)
+	return e
+}
+
+// parseErrorAnswer reads the answer's shape; errorFromResponse cleans the
+// text it finds.
+func parseErrorAnswer(op string, resp *http.Response, body []byte) *Error {
 	e := &Error{
 		Op:         op,
 		Status:     resp.StatusCode,
@@ -171,6 +188,18 @@ func errorFromResponse(op string, resp *http.Response, body []byte) *Error {
 		e.Detail = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// maxName bounds an error type or code, which fal keeps short.
+const maxName = 100
+
+// cleanText makes text from an answer safe to carry: invalid UTF-8 is
+// replaced and the length capped at n bytes (plus an ellipsis).
+func cleanText(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return truncate(s, n)
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date.

@@ -1,9 +1,8 @@
 package fal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,7 @@ import (
 // while, a 401/403 (bad key, locked account) quarantines it for longer.
 type Key struct {
 	secret string
-	id     string // short hash, safe to log and export
+	id     string // "key<n>", its position in the list; safe to log and export
 
 	inflight atomic.Int64
 	slots    chan struct{} // per-key concurrency cap; nil = unlimited
@@ -26,7 +25,10 @@ type Key struct {
 	totalFail int64
 }
 
-// ID is a short, stable, non-secret name for the key (a hash prefix).
+// ID is a short, stable name for the key that reveals nothing about it:
+// "key1" for the first key of the list, "key2" for the second, and so on.
+// (A hash of the key would let anyone who can read the label confirm a
+// guessed key.)
 func (k *Key) ID() string { return k.id }
 
 // String never reveals the secret, so a key can be logged by accident.
@@ -35,11 +37,9 @@ func (k *Key) String() string { return "fal-key:" + k.id }
 // Inflight is the number of fal jobs currently using this key.
 func (k *Key) Inflight() int64 { return k.inflight.Load() }
 
-// KeyID hashes a secret into the short id used in logs and metrics.
-func KeyID(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:4])
-}
+// KeyID is the id of the key at position i (from 0) of the list given to
+// NewPool, as used in logs and metrics.
+func KeyID(i int) string { return "key" + strconv.Itoa(i+1) }
 
 // PoolOptions tunes key health.
 type PoolOptions struct {
@@ -72,8 +72,8 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 		opt.Now = time.Now
 	}
 	p := &Pool{opt: opt}
-	for _, s := range secrets {
-		k := &Key{secret: s, id: KeyID(s)}
+	for i, s := range secrets {
+		k := &Key{secret: s, id: KeyID(i)}
 		if opt.Concurrency > 0 {
 			k.slots = make(chan struct{}, opt.Concurrency)
 		}

@@ -116,3 +116,18 @@ func TestWaitKeyWaitsForBusyKeyBesideCoolingOne(t *testing.T) {
 		t.Fatalf("waitKey = %v, %v; want the busy key once freed", k, err)
 	}
 }
+
+// Key ids are exported as metric labels and logged, so they must say
+// nothing about the key: they are the key's position in the list.
+func TestKeyIDsAreListPositions(t *testing.T) {
+	p := NewPool([]string{"fal-key-a:secret", "fal-key-b:other"}, PoolOptions{})
+	states := p.States()
+	if len(states) != 2 || states[0].ID != "key1" || states[1].ID != "key2" {
+		t.Fatalf("key ids %+v, want key1 and key2", states)
+	}
+	for _, k := range p.keys {
+		if strings.Contains(k.String(), "secret") || strings.Contains(k.String(), "key-a") {
+			t.Fatalf("%s reveals the key", k)
+		}
+	}
+}

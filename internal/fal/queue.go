@@ -60,7 +60,7 @@ func (s *Status) Completed() bool { return s.Status == "COMPLETED" }
 func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Job, error) {
 	u := c.opt.QueueURL + "/" + endpoint
 	t0 := time.Now()
-	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, "", true)
+	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, c.submitHeaders(ctx), true)
 	if err != nil {
 		return nil, err
 	}
@@ -85,9 +85,19 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 	return job, nil
 }
 
-// fillURLs builds any URL fal left out, from the app part of the endpoint
-// id, as the official clients do.
+// fillURLs builds any URL fal left out, or named on a host that is not
+// fal's (the key must not follow it there), from the app part of the
+// endpoint id, as the official clients do.
 func (c *Client) fillURLs(j *Job) {
+	foreign := false
+	for _, u := range []*string{&j.ResponseURL, &j.StatusURL, &j.CancelURL} {
+		if *u != "" && !c.followable(*u) {
+			*u, foreign = "", true
+		}
+	}
+	if foreign {
+		c.log.Warn("fal's submit answer names URLs outside fal's hosts; using the queue URL instead", "request_id", j.RequestID)
+	}
 	base := c.opt.QueueURL + "/" + appID(j.Endpoint) + "/requests/" + url.PathEscape(j.RequestID)
 	if j.ResponseURL == "" {
 		j.ResponseURL = base
@@ -279,28 +289,6 @@ func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
 	return nil, fe, !jobError && resp.StatusCode >= 500
 }
 
-// Cancel asks fal to stop the job. It runs on its own short deadline, as
-// it is typically called after the client's context has ended.
-func (c *Client) Cancel(j *Job) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opt.CancelTimeout)
-	defer cancel()
-	req, err := c.newRequest(ctx, http.MethodPut, j.CancelURL, j.key, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return &Error{Op: OpCancel, Err: err}
-	}
-	defer resp.Body.Close()
-	b, _ := readAll(OpCancel, resp.Body, 64<<10)
-	// 400 ALREADY_COMPLETED means there is nothing left to stop.
-	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusBadRequest {
-		return nil
-	}
-	return errorFromResponse(OpCancel, resp, b)
-}
-
 // Outcome is a finished queue job.
 type Outcome struct {
 	RequestID string
@@ -346,13 +334,4 @@ func (c *Client) observeWait(j *Job) {
 	}
 	c.opt.Observer.Phase(j.Endpoint, "queue", j.started.Sub(j.accepted))
 	c.opt.Observer.Phase(j.Endpoint, "generation", now.Sub(j.started))
-}
-
-// abandon cancels a job its caller no longer waits for.
-func (c *Client) abandon(j *Job, why error) {
-	if err := c.Cancel(j); err != nil {
-		c.log.Warn("cancelling abandoned fal job failed", "request_id", j.RequestID, "err", err)
-		return
-	}
-	c.log.Info("cancelled abandoned fal job", "request_id", j.RequestID, "reason", why)
 }

@@ -33,8 +33,9 @@ type uploadTarget struct {
 // (POST <StorageURL>/storage/upload/initiate) that names the file and
 // returns a pre-signed upload URL, then a PUT of the bytes to that URL. No
 // job exists before the upload finishes, so the initiation fails over
-// between keys like a submit. The PUT carries no key: the URL is signed and
-// may belong to another host, which must not see the secret.
+// between keys like a submit. The PUT carries no key (the URL is signed),
+// and it is made only to a configured upstream or one of fal's hosts: the
+// bytes are the client's.
 func (c *Client) Upload(ctx context.Context, data []byte, contentType, fileName string) (string, error) {
 	if c.opt.StorageURL == "" {
 		return "", &Error{Op: OpUpload, Err: ErrNoStorage}
@@ -60,7 +61,7 @@ func (c *Client) initiateUpload(ctx context.Context, contentType, fileName strin
 		return nil, &Error{Op: OpUpload, Err: err}
 	}
 	u := c.opt.StorageURL + "/storage/upload/initiate?storage_type=fal-cdn-v3"
-	resp, k, err := c.postFailover(ctx, OpUpload, u, body, "", false)
+	resp, k, err := c.postFailover(ctx, OpUpload, u, body, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +78,9 @@ func (c *Client) initiateUpload(ctx context.Context, contentType, fileName strin
 	if !webURL(t.UploadURL) || !webURL(t.FileURL) {
 		return nil, &Error{Op: OpUpload, Status: resp.StatusCode,
 			Err: fmt.Errorf("upload initiation answer lacks an http(s) upload_url or file_url: %s", truncate(string(b), 300))}
+	}
+	if !c.uploadable(t.UploadURL) {
+		return nil, &Error{Op: OpUpload, Status: resp.StatusCode, Err: fmt.Errorf("%w: upload_url", ErrUntrustedURL)}
 	}
 	return &t, nil
 }

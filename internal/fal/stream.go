@@ -41,8 +41,12 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 	if accept == "text/event-stream" {
 		op = OpStream
 	}
+	header := c.runHeaders()
+	if accept != "" {
+		header.Set("Accept", accept)
+	}
 	t0 := time.Now()
-	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, accept, false)
+	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, header, false)
 	if err != nil {
 		return nil, err
 	}

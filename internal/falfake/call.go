@@ -71,8 +71,9 @@ func (f *Fake) record(c *call) {
 	rec := Call{
 		Op: c.op, Endpoint: c.endpoint, Key: c.key, Method: c.r.Method,
 		Path: c.r.URL.Path, Query: c.r.URL.RawQuery, BodySize: len(c.body), Time: time.Now(),
-		RequestID: c.r.Header.Get("X-Request-Id"),
+		RequestID: c.r.Header.Get("X-Request-Id"), Proto: c.r.Proto, Header: c.r.Header.Clone(),
 	}
+	rec.Header.Del("Authorization")
 	if c.body != nil {
 		rec.Body = c.body[:min(len(c.body), maxRecordedBody):min(len(c.body), maxRecordedBody)]
 	}

@@ -74,7 +74,7 @@ func New(opts Options) (*Fake, error) {
 	// many calls on one connection as it would against fal.
 	f.srv.Protocols = new(http.Protocols)
 	f.srv.Protocols.SetHTTP1(true)
-	f.srv.Protocols.SetUnencryptedHTTP2(true)
+	f.srv.Protocols.SetUnencryptedHTTP2(!opts.HTTP1Only)
 	go func() {
 		defer close(f.served)
 		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -32,6 +32,16 @@ type Options struct {
 	// extra_forbidden, so that tests catch a client sending fields a model
 	// does not take.
 	AllowUnknownFields bool
+	// HTTP1Only serves HTTP/1.1 alone, as a plain egress proxy or sidecar
+	// in front of fal would; by default HTTP/2 with prior knowledge (h2c)
+	// is offered beside it.
+	HTTP1Only bool
+	// AnswerURLBase, when set (e.g. "http://elsewhere:1234"), replaces the
+	// emulator's own address in the URLs its answers name for a client to
+	// call next: a job's status_url, response_url and cancel_url, and an
+	// upload's upload_url. It makes the emulator answer as a forged or
+	// misbehaving upstream would.
+	AnswerURLBase string
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }

@@ -61,7 +61,7 @@ func (f *Fake) submit(w http.ResponseWriter, c *call) {
 		id:        c.rid,
 		endpoint:  c.endpoint,
 		key:       c.key,
-		queueBase: c.base + "/queue",
+		queueBase: f.answerBase(c) + "/queue",
 		exec:      execution{model: m, body: c.body, cdnBase: c.base, inference: gen},
 		submitted: now,
 		started:   now.Add(f.opts.QueueDelay),
@@ -78,6 +78,15 @@ func (f *Fake) submit(w http.ResponseWriter, c *call) {
 		RequestID: j.id, ResponseURL: resp, StatusURL: status, CancelURL: cancel,
 		QueuePosition: 0, Status: StateInQueue,
 	})
+}
+
+// answerBase is the base of the URLs an answer names for the client to
+// call next: the address the client used, unless Options.AnswerURLBase.
+func (f *Fake) answerBase(c *call) string {
+	if f.opts.AnswerURLBase != "" {
+		return strings.TrimRight(f.opts.AnswerURLBase, "/")
+	}
+	return c.base
 }
 
 // urls are the job's app-only result, status and cancel URLs.

@@ -2,6 +2,7 @@ package falfake
 
 import (
 	"maps"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -43,6 +44,10 @@ type Call struct {
 	Time     time.Time
 	// RequestID is the X-Request-Id the caller sent, if any.
 	RequestID string
+	// Proto is the protocol the request came in, e.g. "HTTP/1.1" or "HTTP/2.0".
+	Proto string
+	// Header holds the request's headers, without Authorization (see Key).
+	Header http.Header
 }
 
 // Counts is a snapshot of the request counters. Every request is counted

@@ -38,7 +38,7 @@ func (f *Fake) initiateUpload(w http.ResponseWriter, c *call) {
 	filePath := "/files/" + animal(binary.LittleEndian.Uint64(n[:])) + "/" + token + "_" + safeFileName(req.FileName)
 	f.files.reserve(token, filePath, req.ContentType)
 	writeJSON(w, http.StatusOK, map[string]string{
-		"upload_url": c.base + "/rest/storage/upload/put/" + token,
+		"upload_url": f.answerBase(c) + "/rest/storage/upload/put/" + token,
 		"file_url":   c.base + filePath,
 	})
 }

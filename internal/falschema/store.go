@@ -22,12 +22,39 @@ var ErrUnknownEndpoint = errors.New("unknown fal endpoint")
 // ErrTooLarge is matched when a document exceeds StoreOptions.MaxBytes.
 var ErrTooLarge = errors.New("schema document too large")
 
+// ErrTooManyLookups is matched (errors.Is) by Store.Lookup's error when the
+// endpoint's schema is not cached and LookupsPerMinute endpoints have
+// already been fetched for the first time this minute. The error is a
+// *LookupLimitError, which says when to try again.
+var ErrTooManyLookups = errors.New("too many schema lookups of endpoints not yet known")
+
+// LookupLimitError is Store.Lookup's error when the lookup bound is reached.
+type LookupLimitError struct {
+	RetryAfter time.Duration // until the bound frees up
+}
+
+func (e *LookupLimitError) Error() string {
+	return fmt.Sprintf("falschema: %v; retry in %s", ErrTooManyLookups, e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrTooManyLookups) true.
+func (e *LookupLimitError) Is(target error) bool { return target == ErrTooManyLookups }
+
+// statusError is a schema service answer other than 200 or 404.
+type statusError int
+
+func (e statusError) Error() string { return fmt.Sprintf("HTTP %d", int(e)) }
+
 // Defaults of StoreOptions.
 const (
 	DefaultTTL          = 24 * time.Hour
 	DefaultMaxBytes     = 4 << 20
 	DefaultFetchTimeout = 30 * time.Second
 	DefaultRetryDelay   = time.Minute
+
+	DefaultFailureTTL          = 30 * time.Second
+	DefaultTransientFailureTTL = 5 * time.Second
+	DefaultLookupsPerMinute    = 30
 )
 
 // StoreOptions configure a Store. Zero fields take the defaults.
@@ -52,6 +79,18 @@ type StoreOptions struct {
 	// that an outage of the schema service does not put a fetch in front
 	// of every request.
 	RetryDelay time.Duration
+	// FailureTTL is how long a failed first fetch is remembered and
+	// answered from the cache when the failure is the endpoint's (fal does
+	// not know it, or refused the request: 4xx); default 30s.
+	// TransientFailureTTL is the same for other failures (5xx, network),
+	// default 5s. Without them every request for an unknown endpoint
+	// (ALLOW_ANY_ENDPOINT) would cost a fetch at fal.
+	FailureTTL, TransientFailureTTL time.Duration
+	// LookupsPerMinute bounds how many endpoints with nothing cached are
+	// fetched per minute by Lookup (default 30; negative means no bound).
+	// Beyond it Lookup fails at once with a *LookupLimitError. Get and
+	// Warm, for configured endpoints, are not bounded.
+	LookupsPerMinute int
 }
 
 // StoreStats are counters since the Store was created.
@@ -63,6 +102,8 @@ type StoreStats struct {
 	FetchFailures   int64 `json:"fetch_failures"`   // fetches that failed
 	Refreshes       int64 `json:"refreshes"`        // expired entries replaced by a new fetch
 	RefreshFailures int64 `json:"refresh_failures"` // failed refreshes (the stale entry was kept)
+	FailureHits     int64 `json:"failure_hits"`     // Gets answered by a remembered failure
+	Throttled       int64 `json:"throttled"`        // Lookups refused by LookupsPerMinute
 }
 
 // Store fetches endpoint documents, reduces them and caches the result per
@@ -71,10 +112,21 @@ type Store struct {
 	opt   StoreOptions
 	group singleflight.Group
 
-	mu      sync.Mutex
-	entries map[string]*entry
+	mu       sync.Mutex
+	entries  map[string]*entry
+	failures map[string]*failure
+	// The current minute of LookupsPerMinute: when it began, lookups made.
+	windowStart time.Time
+	lookups     int
 
 	hits, misses, stale, fetches, fetchFailures, refreshes, refreshFailures atomic.Int64
+	failureHits, throttled                                                  atomic.Int64
+}
+
+// failure is a remembered failed first fetch.
+type failure struct {
+	err     error
+	expires time.Time
 }
 
 // entry is one cached reduction; it is replaced, never modified. After a
@@ -108,16 +160,39 @@ func NewStore(o StoreOptions) *Store {
 		o.RetryDelay = DefaultRetryDelay
 	}
 	o.RetryDelay = min(o.RetryDelay, o.TTL)
-	return &Store{opt: o, entries: map[string]*entry{}}
+	if o.FailureTTL <= 0 {
+		o.FailureTTL = DefaultFailureTTL
+	}
+	if o.TransientFailureTTL <= 0 {
+		o.TransientFailureTTL = DefaultTransientFailureTTL
+	}
+	if o.LookupsPerMinute == 0 {
+		o.LookupsPerMinute = DefaultLookupsPerMinute
+	}
+	return &Store{opt: o, entries: map[string]*entry{}, failures: map[string]*failure{}}
 }
 
 // Get returns the capabilities of endpoint, from the cache while fresh.
 // Concurrent Gets of one endpoint share a single fetch. When a refresh
 // fails, or ctx ends while waiting for one, the stale entry is returned;
-// with no entry the error wraps the cause (ErrUnknownEndpoint for a 404).
+// with no entry the error wraps the cause (ErrUnknownEndpoint for a 404)
+// and is remembered for a while (FailureTTL).
 func (s *Store) Get(ctx context.Context, endpoint string) (*Capabilities, error) {
+	return s.get(ctx, endpoint, false)
+}
+
+// Lookup is Get for an endpoint id that a client named and that is not
+// configured (ALLOW_ANY_ENDPOINT): a first fetch counts against
+// LookupsPerMinute, and beyond it the error is a *LookupLimitError.
+func (s *Store) Lookup(ctx context.Context, endpoint string) (*Capabilities, error) {
+	return s.get(ctx, endpoint, true)
+}
+
+// get is Get; bounded says whether a first fetch counts against
+// LookupsPerMinute.
+func (s *Store) get(ctx context.Context, endpoint string, bounded bool) (*Capabilities, error) {
 	s.mu.Lock()
-	e := s.entries[endpoint]
+	e, f := s.entries[endpoint], s.failures[endpoint]
 	s.mu.Unlock()
 	now := s.opt.Now()
 	switch {
@@ -126,11 +201,14 @@ func (s *Store) Get(ctx context.Context, endpoint string) (*Capabilities, error)
 		return e.caps, nil
 	case e != nil:
 		s.stale.Add(1)
+	case f != nil && now.Before(f.expires):
+		s.failureHits.Add(1)
+		return nil, f.err
 	default:
 		s.misses.Add(1)
 	}
 	ch := s.group.DoChan(endpoint, func() (any, error) {
-		return s.refresh(context.WithoutCancel(ctx), endpoint)
+		return s.refresh(context.WithoutCancel(ctx), endpoint, bounded)
 	})
 	select {
 	case r := <-ch:
@@ -147,13 +225,20 @@ func (s *Store) Get(ctx context.Context, endpoint string) (*Capabilities, error)
 }
 
 // refresh fetches endpoint and updates the cache. On failure an existing
-// entry is kept, served until the next retry, and returned.
-func (s *Store) refresh(ctx context.Context, endpoint string) (*Capabilities, error) {
+// entry is kept, served until the next retry, and returned; with none, the
+// failure is remembered.
+func (s *Store) refresh(ctx context.Context, endpoint string, bounded bool) (*Capabilities, error) {
 	s.mu.Lock()
 	e := s.entries[endpoint]
 	s.mu.Unlock()
 	if e != nil && s.opt.Now().Before(e.expires) {
 		return e.caps, nil // refreshed by a flight that ended after our caller looked
+	}
+	if e == nil && bounded {
+		if err := s.takeLookup(); err != nil {
+			s.throttled.Add(1)
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.FetchTimeout)
 	defer cancel()
@@ -166,6 +251,7 @@ func (s *Store) refresh(ctx context.Context, endpoint string) (*Capabilities, er
 	if err != nil {
 		s.fetchFailures.Add(1)
 		if old == nil {
+			s.rememberFailure(endpoint, err, now)
 			return nil, err
 		}
 		s.refreshFailures.Add(1)
@@ -177,8 +263,45 @@ func (s *Store) refresh(ctx context.Context, endpoint string) (*Capabilities, er
 	if old != nil {
 		s.refreshes.Add(1)
 	}
+	delete(s.failures, endpoint)
 	s.entries[endpoint] = &entry{caps: caps, expires: now.Add(s.opt.TTL)}
 	return caps, nil
+}
+
+// takeLookup counts one first fetch against LookupsPerMinute, or refuses
+// it.
+func (s *Store) takeLookup() error {
+	if s.opt.LookupsPerMinute < 0 {
+		return nil
+	}
+	now := s.opt.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if end := s.windowStart.Add(time.Minute); !now.Before(end) {
+		s.windowStart, s.lookups = now, 0
+	}
+	if s.lookups >= s.opt.LookupsPerMinute {
+		return &LookupLimitError{RetryAfter: s.windowStart.Add(time.Minute).Sub(now)}
+	}
+	s.lookups++
+	return nil
+}
+
+// rememberFailure keeps a failed first fetch for FailureTTL when the
+// failure is the endpoint's (404 or another 4xx), TransientFailureTTL
+// otherwise, and drops expired ones. The caller holds s.mu.
+func (s *Store) rememberFailure(endpoint string, err error, now time.Time) {
+	ttl := s.opt.TransientFailureTTL
+	var status statusError
+	if errors.Is(err, ErrUnknownEndpoint) || errors.As(err, &status) && status >= 400 && status < 500 {
+		ttl = s.opt.FailureTTL
+	}
+	for ep, f := range s.failures {
+		if !now.Before(f.expires) {
+			delete(s.failures, ep)
+		}
+	}
+	s.failures[endpoint] = &failure{err: err, expires: now.Add(ttl)}
 }
 
 // fetch downloads and reduces one document.
@@ -204,7 +327,7 @@ func (s *Store) fetch(ctx context.Context, endpoint string) (*Capabilities, erro
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("falschema: fetch %s: %w (HTTP 404)", endpoint, ErrUnknownEndpoint)
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("falschema: fetch %s: HTTP %d", endpoint, resp.StatusCode)
+		return nil, fmt.Errorf("falschema: fetch %s: %w", endpoint, statusError(resp.StatusCode))
 	}
 	doc, err := io.ReadAll(io.LimitReader(resp.Body, s.opt.MaxBytes+1))
 	if err != nil {
@@ -246,5 +369,7 @@ func (s *Store) Stats() StoreStats {
 		FetchFailures:   s.fetchFailures.Load(),
 		Refreshes:       s.refreshes.Load(),
 		RefreshFailures: s.refreshFailures.Load(),
+		FailureHits:     s.failureHits.Load(),
+		Throttled:       s.throttled.Load(),
 	}
 }

@@ -16,12 +16,13 @@ var (
 		"Failed fal calls made with the key (429, 401/403, 5xx, transport).", []string{"key"}, nil)
 
 	schemaEvents = prometheus.NewDesc("falproxy_schema_cache_total",
-		"Schema cache events: hit, miss, stale (an expired entry was found), fetch, fetch_failure, refresh, refresh_failure (the stale entry was kept).",
+		"Schema cache events: hit, miss, stale (an expired entry was found), fetch, fetch_failure, refresh, refresh_failure (the stale entry was kept), "+
+			"failure_hit (a remembered failed fetch answered), throttled (a lookup of an uncached endpoint refused by the per-minute bound).",
 		[]string{"event"}, nil)
 )
 
 // keyCollector reads the key pool at scrape time. Keys are labelled with
-// their short hash (fal.KeyID), never the key.
+// their position in AI_KEYS (fal.KeyID), never the key or a hash of it.
 type keyCollector struct{ pool *fal.Pool }
 
 func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -53,6 +54,7 @@ func (c *schemaCollector) Collect(ch chan<- prometheus.Metric) {
 		"hit": st.Hits, "miss": st.Misses, "stale": st.Stale,
 		"fetch": st.Fetches, "fetch_failure": st.FetchFailures,
 		"refresh": st.Refreshes, "refresh_failure": st.RefreshFailures,
+		"failure_hit": st.FailureHits, "throttled": st.Throttled,
 	} {
 		ch <- prometheus.MustNewConstMetric(schemaEvents, prometheus.CounterValue, float64(v), event)
 	}

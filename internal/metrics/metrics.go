@@ -1,6 +1,7 @@
 // Package metrics exposes falproxy's Prometheus metrics: requests by route,
 // model and status; fal latency by endpoint and phase; jobs in flight; key
-// health (keys named by a short hash, never the key); and the schema cache.
+// health (keys named by their position in the list, never the key); and the
+// schema cache.
 package metrics
 
 import (
@@ -25,6 +26,8 @@ type Metrics struct {
 	upstream *prometheus.HistogramVec
 	inflight prometheus.Gauge
 	rejected *prometheus.CounterVec
+	cancels  *prometheus.CounterVec
+	retries  prometheus.Counter
 }
 
 // New registers every falproxy metric, plus the Go runtime and process
@@ -54,8 +57,19 @@ func New(pool *fal.Pool, schemas *falschema.Store) *Metrics {
 			Name: "falproxy_admission_rejected_total",
 			Help: "Requests refused because MAX_INFLIGHT slots stayed full for ADMISSION_WAIT.",
 		}, []string{"route"}),
+		cancels: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "falproxy_fal_cancels_total",
+			Help: "Cancels of abandoned fal jobs by outcome: confirmed, already_finished (nothing left to stop), gave_up (the job may have run and been billed).",
+		}, []string{"outcome"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "falproxy_fal_cancel_retries_total",
+			Help: "Cancel calls made again after a failed try.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rejected,
+	for _, o := range []string{fal.CancelConfirmed, fal.CancelAlreadyFinished, fal.CancelGaveUp} {
+		m.cancels.WithLabelValues(o) // exported as 0 from the start
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rejected, m.cancels, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.reg.MustRegister(&keyCollector{pool: pool})
@@ -86,6 +100,15 @@ func (m *Metrics) Phase(endpoint, phase string, d time.Duration) {
 		return
 	}
 	m.upstream.WithLabelValues(endpoint, phase).Observe(d.Seconds())
+}
+
+// CancelSettled implements fal.Observer.
+func (m *Metrics) CancelSettled(outcome string, retries int) {
+	if m == nil {
+		return
+	}
+	m.cancels.WithLabelValues(outcome).Inc()
+	m.retries.Add(float64(retries))
 }
 
 // Admitted and Released track admission slots; Rejected counts refusals.

@@ -51,6 +51,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	ri.set(req.Model, "")
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
+	ctx = s.withPriority(ctx, req.Model)
 
 	if s.opt.ChatBackend == ChatPassthrough {
 		s.chatPassthrough(ctx, w, req, falModel)

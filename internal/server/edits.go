@@ -38,6 +38,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri.set(alias, "")
+	ctx = s.withPriority(ctx, alias)
 	if in.text != nil {
 		if in.req.Extra, e = typedExtras(in.text, caps); e != nil {
 			writeError(w, e)
@@ -97,7 +98,7 @@ func (s *Server) editModel(ctx context.Context, model string) (string, string, *
 	if e != nil {
 		return "", "", nil, e
 	}
-	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	caps, err := s.schema(ctx, alias, endpoint)
 	if err != nil {
 		return "", "", nil, s.schemaError(alias, err)
 	}

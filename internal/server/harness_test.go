@@ -43,6 +43,12 @@ type setup struct {
 	// base, when set, is the context requests derive from, as serve
 	// sets it, so that a test can cancel it as a shutdown does.
 	base context.Context
+	// schemaLookups is the schema store's LookupsPerMinute (0: default).
+	schemaLookups int
+	// http1 puts falproxy in front of an emulator that speaks HTTP/1.1
+	// only, with falproxy's default client; otherwise both speak h2c, as
+	// falproxy and fal speak HTTP/2.
+	http1 bool
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -86,16 +92,21 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	for _, m := range mods {
 		m(s)
 	}
+	s.fake.HTTP1Only = s.http1
 	fake, err := falfake.New(s.fake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hc := fal.NewLoopbackHTTPClient()
+	hc := fal.NewH2CHTTPClient()
+	if s.http1 {
+		hc = fal.NewHTTPClient()
+	}
 	opt := s.server
 	pool := fal.NewPool(s.falKeys, s.pool)
-	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log})
+	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log,
+		LookupsPerMinute: s.schemaLookups})
 	if s.metrics {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
@@ -129,6 +140,13 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		proxy.CloseClientConnections()
 		proxy.Close()
 		client.CloseIdleConnections()
+		// Cancels of abandoned jobs run in the background until fal
+		// confirms them; let them finish while fal is still there.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := opt.Fal.Close(ctx); err != nil {
+			t.Errorf("fal client: %v", err)
+		}
 		hc.CloseIdleConnections()
 		fake.Close()
 		if t.Failed() && os.Getenv("FALPROXY_TEST_LOGS") != "" {

@@ -37,7 +37,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
 
-	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	caps, err := s.schema(ctx, alias, endpoint)
 	if err != nil {
 		writeError(w, s.schemaError(alias, err))
 		return
@@ -45,6 +45,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 	// Named only once fal knows the endpoint, so that raw ids a client
 	// makes up (ALLOW_ANY_ENDPOINT) cannot grow the metrics' model labels.
 	infoFrom(r.Context()).set(alias, "")
+	ctx = s.withPriority(ctx, alias)
 	if !images.CanGenerate(caps) {
 		writeError(w, openai.InvalidRequest("model", "model_not_supported",
 			"The model `%s` edits images and needs an input image; use /v1/images/edits.", alias))
@@ -64,6 +65,17 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
+}
+
+// schema returns an image model's capabilities. A raw endpoint id the
+// client typed (ALLOW_ANY_ENDPOINT) is looked up under the store's bound on
+// new ids, so that made-up ids cannot put a fetch at fal behind every
+// request.
+func (s *Server) schema(ctx context.Context, alias, endpoint string) (*falschema.Capabilities, error) {
+	if _, configured := s.models.images[alias]; !configured {
+		return s.opt.Schemas.Lookup(ctx, endpoint)
+	}
+	return s.opt.Schemas.Get(ctx, endpoint)
 }
 
 // schemaError explains a schema that could not be had. A raw endpoint id

@@ -64,6 +64,10 @@ type Options struct {
 	// (METRICS_ADDR). Metrics are still recorded.
 	MetricsElsewhere bool
 
+	// QueuePriority maps image and chat aliases to the fal queue priority
+	// of their jobs (fal.PriorityLow or fal.PriorityNormal).
+	QueuePriority map[string]string
+
 	Fal        *fal.Client
 	Downloader *fal.Downloader
 	Schemas    *falschema.Store
@@ -132,4 +136,9 @@ func New(opt Options) http.Handler {
 func (s *Server) jobContext(r *http.Request) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
 	return fal.WithRequestID(ctx, infoFrom(r.Context()).ID), cancel
+}
+
+// withPriority makes the fal jobs of an alias carry its queue priority.
+func (s *Server) withPriority(ctx context.Context, alias string) context.Context {
+	return fal.WithQueuePriority(ctx, s.opt.QueuePriority[alias])
 }

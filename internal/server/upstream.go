@@ -49,6 +49,15 @@ func upstreamError(err error) *openai.Error {
 			NoRetry: true,
 		}
 	}
+	if limit, ok := errors.AsType[*falschema.LookupLimitError](err); ok {
+		return &openai.Error{
+			Status:     http.StatusServiceUnavailable,
+			Message:    "Too many models falproxy has not seen before were asked for in the last minute; try again shortly.",
+			Type:       openai.TypeUpstream,
+			Code:       "model_lookups_throttled",
+			RetryAfter: limit.RetryAfter,
+		}
+	}
 	var fe *fal.Error
 	if !errors.As(err, &fe) {
 		return &openai.Error{Status: http.StatusBadGateway, Message: "fal call failed: " + err.Error(), Type: openai.TypeUpstream}

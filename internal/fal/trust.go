@@ -1,0 +1,71 @@
+package fal
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// ErrUntrustedURL means fal's answer named a URL on a host that is neither
+// a configured upstream nor one of fal's own, so it was not followed.
+var ErrUntrustedURL = errors.New("fal's answer named a URL outside fal's hosts")
+
+// falDomains are the domains fal documents for its APIs and media; a URL
+// on one of them (or a subdomain) is fal's when it uses https.
+var falDomains = []string{"fal.run", "fal.ai", "fal.media"}
+
+// trustedOrigins are the scheme://host of the configured upstreams, in
+// lower case.
+func trustedOrigins(bases ...string) []string {
+	var out []string
+	for _, b := range bases {
+		if u, err := url.Parse(b); err == nil && u.Host != "" {
+			out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+		}
+	}
+	return out
+}
+
+// followable reports whether a URL found in one of fal's answers may be
+// called with a fal key: it must be on the scheme and host of a configured
+// upstream (FAL_QUEUE_URL, FAL_RUN_URL, FAL_STORAGE_URL), or https on one
+// of fal's documented domains. Any other URL could hand the key to a host
+// that an answer (forged, or from a misbehaving upstream) chose.
+func (c *Client) followable(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, o := range c.origins {
+		if origin == o {
+			return true
+		}
+	}
+	if !strings.EqualFold(u.Scheme, "https") || u.Port() != "" && u.Port() != "443" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, d := range falDomains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// signedUploadHost is where fal's storage API has signed upload URLs for
+// its CDN bucket; the PUT to such a URL carries no key.
+const signedUploadHost = "storage.googleapis.com"
+
+// uploadable reports whether an upload_url from the storage API may receive
+// the client's file: a followable URL, or https on the host of fal's signed
+// bucket URLs. Any other host would receive bytes meant for fal.
+func (c *Client) uploadable(raw string) bool {
+	if c.followable(raw) {
+		return true
+	}
+	u, err := url.Parse(raw)
+	return err == nil && u.User == nil && strings.EqualFold(u.Scheme, "https") &&
+		strings.EqualFold(u.Host, signedUploadHost)
+}

@@ -1,0 +1,105 @@
+package fal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// foreignHost is a server that counts what reaches it.
+func foreignHost(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// A submit answer naming status, result and cancel URLs on another host
+// is not followed: the job is followed, read and cancelled on the queue
+// URL, and the other host never sees the key.
+func TestJobURLsOnForeignHostsAreNotFollowed(t *testing.T) {
+	foreign, hits := foreignHost(t)
+	f := newFake(t, falfake.Options{AnswerURLBase: foreign.URL, GenerationTime: 50 * time.Millisecond})
+	c := newClient(t, f, "k:1")
+	out, err := c.Run(context.Background(), "fal-ai/flux/dev", []byte(`{"prompt":"x"}`))
+	if err != nil || len(out.Body) == 0 {
+		t.Fatalf("run: %v", err)
+	}
+	j, err := c.Submit(context.Background(), "fal-ai/flux/dev", []byte(`{"prompt":"y"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(j); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	j.Release()
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the foreign host received %d requests", n)
+	}
+	if cnt := f.Counts(); cnt.StatusStreams != 1 || cnt.Results != 1 || cnt.Cancels != 1 {
+		t.Fatalf("fal saw %+v", cnt)
+	}
+}
+
+// An upload initiation naming an upload URL on another host is refused
+// before any byte goes there.
+func TestUploadToForeignHostIsRefused(t *testing.T) {
+	foreign, hits := foreignHost(t)
+	f := newFake(t, falfake.Options{AnswerURLBase: foreign.URL})
+	c := newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), StorageURL: f.StorageURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{})})
+	_, err := c.Upload(context.Background(), []byte("png"), "image/png", "in.png")
+	if !errors.Is(err, ErrUntrustedURL) {
+		t.Fatalf("err = %v, want ErrUntrustedURL", err)
+	}
+	if n := hits.Load(); n != 0 || f.Counts().UploadPuts != 0 {
+		t.Fatalf("the bytes went somewhere: %d foreign requests, %d puts", n, f.Counts().UploadPuts)
+	}
+}
+
+func TestFollowable(t *testing.T) {
+	c := New(Options{QueueURL: "http://127.0.0.1:9000/queue", RunURL: "https://gw.example.com/fal", StorageURL: "https://rest.fal.ai"})
+	for raw, want := range map[string]bool{
+		"http://127.0.0.1:9000/queue/fal-ai/flux/requests/1":  true,
+		"http://127.0.0.1:9001/queue/fal-ai/flux/requests/1":  false,
+		"https://127.0.0.1:9000/queue/fal-ai/flux/requests/1": false,
+		"https://GW.example.com/other":                        true,
+		"https://queue.fal.run/fal-ai/flux/requests/1":        true,
+		"https://fal.run/x":                                   true,
+		"https://v3.fal.media/files/x":                        true,
+		"http://queue.fal.run/fal-ai/flux/requests/1":         false,
+		"https://queue.fal.run:8443/x":                        false,
+		"https://queue.fal.run.evil.example/x":                false,
+		"https://evilfal.run/x":                               false,
+		"https://user:pw@queue.fal.run/x":                     false,
+		"/relative/path":                                      false,
+	} {
+		if got := c.followable(raw); got != want {
+			t.Errorf("followable(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+func TestUploadable(t *testing.T) {
+	c := New(Options{QueueURL: "https://queue.fal.run", StorageURL: "https://rest.fal.ai"})
+	for raw, want := range map[string]bool{
+		"https://v3.fal.media/files/upload/x":                         true,
+		"https://storage.googleapis.com/falserverless/x?X-Goog-Sig=1": true,
+		"http://storage.googleapis.com/falserverless/x":               false,
+		"https://storage.googleapis.com.evil.example/x":               false,
+		"https://uploads.example.com/x":                               false,
+	} {
+		if got := c.uploadable(raw); got != want {
+			t.Errorf("uploadable(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
