@@ -34,7 +34,7 @@ echo "== go test -race"
 go test -race -count=1 -timeout 15m ./...
 
 echo "== reliability under load and faults (no -race: it caps goroutines)"
-go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAIL|PASS)|load:|fault mix:'
+go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAIL|PASS)|load:|fault mix'
 
 echo "== benchmark smoke run (functional checks only, no timing)"
 go run ./cmd/falbench -quick >/dev/null

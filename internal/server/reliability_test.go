@@ -140,21 +140,34 @@ type outcome struct {
 	err    error
 }
 
+// TestReliabilityFaultMix runs the fault mix over HTTP/2 (h2c), as
+// falproxy speaks to fal, and over plain HTTP/1.1, as through a local
+// egress proxy, where a dropped call is a closed connection.
 func TestReliabilityFaultMix(t *testing.T) {
 	skipUnlessLoad(t)
+	for _, proto := range []string{"h2c", "http1"} {
+		t.Run(proto, func(t *testing.T) { faultMix(t, proto) })
+	}
+}
+
+func faultMix(t *testing.T, proto string) {
 	keys := []string{"k1:s1", "k2:s2", "k3:s3", "k4:s4"}
 	h := newHarness(t, func(s *setup) {
 		s.falKeys = keys
+		s.http1 = proto == "http1"
 		s.fake.GenerationTime = 800 * time.Millisecond
 		s.server.RequestTimeout = time.Minute
 	})
 	// 429 on half the keys, dropped and slow status streams, dropped
-	// result connections (idempotent reads: retried).
+	// result connections (idempotent reads: retried), and cancels that
+	// are dropped or refused before one gets through (retried).
 	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Key: keys[0], Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Key: keys[1], Status: http.StatusTooManyRequests})
 	h.fake.Inject(falfake.Fault{Op: falfake.OpStream, Drop: true, Times: 40})
 	h.fake.Inject(falfake.Fault{Op: falfake.OpStream, Delay: 1500 * time.Millisecond, Times: 40})
 	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Drop: true, Times: 20})
+	h.fake.Inject(falfake.Fault{Op: falfake.OpCancel, Drop: true, Times: 15})
+	h.fake.Inject(falfake.Fault{Op: falfake.OpCancel, Status: http.StatusServiceUnavailable, Times: 10})
 
 	const n = 300
 	results := make([]outcome, n)
@@ -227,18 +240,27 @@ func TestReliabilityFaultMix(t *testing.T) {
 			t.Errorf("input submitted %d times: %s", c, in)
 		}
 	}
-	// Every abandoned job was cancelled at fal.
-	eventually(t, "every abandoned job is cancelled", func() bool {
+	// Every abandoned job was cancelled at fal, failed cancels included:
+	// none is left running (and billed) without a client.
+	abandoned, running := 0, func() int {
+		n := 0
 		for _, j := range h.fake.Jobs() {
-			if strings.Contains(string(j.Input), "mix ") && abandonedPrompt(j.Input) && !j.Cancelled {
-				return false
+			if abandonedPrompt(j.Input) && !j.Cancelled {
+				n++
 			}
 		}
-		return true
-	})
+		return n
+	}
+	for _, j := range h.fake.Jobs() {
+		if abandonedPrompt(j.Input) {
+			abandoned++
+		}
+	}
+	eventually(t, "every abandoned job is cancelled", func() bool { return running() == 0 })
 	c := h.fake.Counts()
-	t.Logf("fault mix: %d requests; outcomes %v; fal saw %d submits (%d refused by 429), %d jobs, %d cancels, %d stream opens, %d polls, %d result reads, %d faults fired",
-		n, tally, c.Submits, c.Submits-len(h.fake.Jobs()), len(h.fake.Jobs()), c.Cancels, c.StatusStreams, c.Status, c.Results, c.Faults)
+	t.Logf("fault mix (%s): %d requests; outcomes %v; fal saw %d submits (%d refused by 429), %d jobs, %d cancel calls (25 failed on purpose), %d stream opens, %d polls, %d result reads, %d faults fired; abandoned jobs left running at fal: %d of %d",
+		proto, n, tally, c.Submits, c.Submits-len(h.fake.Jobs()), len(h.fake.Jobs()),
+		c.Cancels, c.StatusStreams, c.Status, c.Results, c.Faults, running(), abandoned)
 }
 
 // abandonedPrompt tells whether a job input belongs to an abandoned request
