@@ -57,7 +57,7 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	r := &report{
 		ImageModels:       make([]server.ImageModelInfo, len(cfg.ImageModels)),
 		ChatModels:        make([]server.ChatModelInfo, len(cfg.ChatModels)),
-		ChatBackend:       cfg.ChatEndpoint,
+		ChatBackend:       cfg.ChatBackend.String(),
 		DefaultImageModel: cfg.DefaultImageModel,
 	}
 	var wg sync.WaitGroup
@@ -69,7 +69,7 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 		})
 	}
 	for i, m := range cfg.ChatModels {
-		r.ChatModels[i] = server.InspectChat(server.ChatModel{Alias: m.Alias, Model: m.Model}, cfg.ChatEndpoint)
+		r.ChatModels[i] = server.InspectChat(server.ChatModel{Alias: m.Alias, Model: m.Model}, cfg.ChatBackend)
 	}
 	wg.Wait()
 	return r

@@ -191,7 +191,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		MetricsElsewhere:  cfg.MetricsAddr != "",
 		ChatModels:        chatModels,
 		QueuePriority:     cfg.QueuePriority,
-		ChatBackend:       cfg.ChatEndpoint,
+		ChatBackend:       cfg.ChatBackend,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
 		Debug:             cfg.Debug,
 		Playground:        cfg.PlaygroundEnabled,

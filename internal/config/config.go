@@ -9,6 +9,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
 )
 
 // Config is the validated configuration of one falproxy process. It is
@@ -41,11 +43,11 @@ type Config struct {
 
 	// Chat.
 
-	ChatModels        []ChatModel // CHAT_MODELS, in the order given; aliases are unique
-	ChatEndpoint      string      // CHAT_ENDPOINT: one of ChatEndpointRouter, ChatEndpointAnyLLM, ChatEndpointOpenAI
-	PromptLimit       int         // PROMPT_LIMIT: characters, at least 1
-	SystemPromptLimit int         // SYSTEM_PROMPT_LIMIT: characters, at least 0
-	PromptSeparator   string      // PROMPT_SEPARATOR with escapes expanded
+	ChatModels        []ChatModel  // CHAT_MODELS, in the order given; aliases are unique
+	ChatBackend       chat.Backend // CHAT_ENDPOINT: the fal app that serves chat
+	PromptLimit       int          // PROMPT_LIMIT: characters, at least 1
+	SystemPromptLimit int          // SYSTEM_PROMPT_LIMIT: characters, at least 0
+	PromptSeparator   string       // PROMPT_SEPARATOR with escapes expanded
 
 	// Limits.
 
@@ -92,7 +94,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SafetyChecker:    l.boolean(envSafetyChecker),
 
 		ChatModels:        l.chatModels(envChatModels),
-		ChatEndpoint:      l.oneOf(envChatEndpoint, chatEndpoints...),
+		ChatBackend:       l.chatBackend(envChatEndpoint),
 		PromptLimit:       l.integer(envPromptLimit, 1, math.MaxInt32),
 		SystemPromptLimit: l.integer(envSystemPromptLimit, 0, math.MaxInt32),
 

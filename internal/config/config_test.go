@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
 )
 
 // required holds values for the two required variables.
@@ -52,7 +54,7 @@ func TestLoadDefaults(t *testing.T) {
 		SchemaTTL:         24 * time.Hour,
 		RequestTimeout:    300 * time.Second,
 		CORSOrigins:       []string{"*"},
-		ChatEndpoint:      ChatEndpointRouter,
+		ChatBackend:       chat.Router,
 		PromptLimit:       4800,
 		SystemPromptLimit: 4800,
 		PromptSeparator:   "\n\n-------下面是比较早之前的对话内容-----\n\n",
@@ -136,8 +138,8 @@ func TestLoadValues(t *testing.T) {
 				{"free", "deepseek/deepseek-r1:free"},
 				{"gpt4", "gpt4"},
 			}},
-		{"chat endpoint any-llm", map[string]string{"CHAT_ENDPOINT": "fal-ai/any-llm"}, func(c *Config) any { return c.ChatEndpoint }, ChatEndpointAnyLLM},
-		{"chat endpoint openai", map[string]string{"CHAT_ENDPOINT": "OpenRouter/Router/OpenAI/v1"}, func(c *Config) any { return c.ChatEndpoint }, ChatEndpointOpenAI},
+		{"chat endpoint any-llm", map[string]string{"CHAT_ENDPOINT": "fal-ai/any-llm"}, func(c *Config) any { return c.ChatBackend }, chat.AnyLLM},
+		{"chat endpoint openai", map[string]string{"CHAT_ENDPOINT": "OpenRouter/Router/OpenAI/v1"}, func(c *Config) any { return c.ChatBackend }, chat.Passthrough},
 		{"prompt limit", map[string]string{"PROMPT_LIMIT": "100"}, func(c *Config) any { return c.PromptLimit }, 100},
 		{"system prompt limit zero", map[string]string{"SYSTEM_PROMPT_LIMIT": "0"}, func(c *Config) any { return c.SystemPromptLimit }, 0},
 		{"separator escapes", map[string]string{"PROMPT_SEPARATOR": `\n---\t\\n`}, func(c *Config) any { return c.PromptSeparator }, "\n---\t\\n"},

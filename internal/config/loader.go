@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/chat"
 )
 
 // loader reads variables through getenv and collects every problem instead
@@ -156,6 +158,13 @@ func (l *loader) oneOf(name string, allowed ...string) string {
 	}
 	l.invalid(name, s)
 	return ""
+}
+
+// chatBackend reads a chat backend by its fal endpoint id, ignoring letter
+// case. Only the ids are accepted, as the variable's format documents.
+func (l *loader) chatBackend(name string) chat.Backend {
+	b, _ := chat.ParseBackend(l.oneOf(name, chat.BackendIDs()...))
+	return b
 }
 
 // host reads a listen host. Brackets around an IPv6 address are removed so

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
 )
@@ -41,13 +42,9 @@ func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt
 	return info
 }
 
-// InspectChat describes a chat model served by backend ("" means the
-// default, ChatRouter).
-func InspectChat(m ChatModel, backend string) ChatModelInfo {
-	if backend == "" {
-		backend = ChatRouter
-	}
-	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend}
+// InspectChat describes a chat model served by backend.
+func InspectChat(m ChatModel, backend chat.Backend) ChatModelInfo {
+	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend.String()}
 }
 
 // planOptions are the operator's settings for image plans.
