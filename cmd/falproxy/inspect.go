@@ -63,13 +63,13 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	var wg sync.WaitGroup
 	for i, m := range cfg.ImageModels {
 		wg.Go(func() {
-			info := server.InspectImage(ctx, store, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint}, opt)
+			info := server.InspectImage(ctx, store, m, opt)
 			info.Error = cfg.Redact(info.Error)
 			r.ImageModels[i] = info
 		})
 	}
 	for i, m := range cfg.ChatModels {
-		r.ChatModels[i] = server.InspectChat(server.ChatModel{Alias: m.Alias, Model: m.Model}, cfg.ChatBackend)
+		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
 	}
 	wg.Wait()
 	return r

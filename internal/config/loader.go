@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // loader reads variables through getenv and collects every problem instead
@@ -297,7 +298,7 @@ func (l *loader) origins(name string) []string {
 }
 
 // imageModels reads SUPPORTED_MODELS.
-func (l *loader) imageModels(name string) []ImageModel {
+func (l *loader) imageModels(name string) []registry.ImageModel {
 	s, ok := l.str(name)
 	if !ok {
 		return nil
@@ -310,7 +311,7 @@ func (l *loader) imageModels(name string) []ImageModel {
 }
 
 // chatModels reads CHAT_MODELS.
-func (l *loader) chatModels(name string) []ChatModel {
+func (l *loader) chatModels(name string) []registry.ChatModel {
 	s, ok := l.str(name)
 	if !ok {
 		return nil
@@ -325,7 +326,7 @@ func (l *loader) chatModels(name string) []ChatModel {
 // defaultImageModel reads DEFAULT_IMAGE_MODEL, which must be an alias of
 // models; empty means the first alias. Nothing is checked when models could
 // not be read, since that problem is already reported.
-func (l *loader) defaultImageModel(name string, models []ImageModel) string {
+func (l *loader) defaultImageModel(name string, models []registry.ImageModel) string {
 	s, ok := l.str(name)
 	if !ok || len(models) == 0 {
 		return ""

@@ -17,13 +17,6 @@ import (
 // passthroughPath is fal's OpenAI-compatible chat route.
 var passthroughPath = chat.Passthrough.String() + "/chat/completions"
 
-// ChatModel maps a client-facing chat model name to the model id fal's
-// LLM endpoints take (an OpenRouter id such as "openai/gpt-4o").
-type ChatModel struct {
-	Alias string
-	Model string
-}
-
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	body, e := s.readBody(w, r)
 	if e != nil {

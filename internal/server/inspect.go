@@ -6,6 +6,7 @@ import (
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // ImageModelInfo is what falproxy knows of an image model at fal: its
@@ -14,8 +15,11 @@ import (
 // alias, which is the model's id there); `falproxy models` and `falproxy
 // check` print it for every alias.
 type ImageModelInfo struct {
-	Alias        string              `json:"alias,omitempty"`
-	Endpoint     string              `json:"endpoint"`
+	Alias    string `json:"alias,omitempty"`
+	Endpoint string `json:"endpoint"`
+	// Kind is registry.Edit for a model whose schema requires an input
+	// image, else registry.Image (also when the schema could not be had).
+	Kind         registry.Kind       `json:"kind"`
 	Capabilities *images.Description `json:"capabilities,omitempty"`
 	Error        string              `json:"error,omitempty"`
 }
@@ -32,13 +36,16 @@ type ChatModelInfo struct {
 // fresh) and summarises it. A failed fetch is reported in Error, not
 // returned, so that callers can still show the rest.
 func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt images.Options) ImageModelInfo {
-	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint}
+	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint, Kind: registry.Image}
 	caps, err := store.Get(ctx, m.Endpoint)
 	if err != nil {
 		info.Error = err.Error()
 		return info
 	}
 	info.Capabilities = images.Describe(caps, opt)
+	if !info.Capabilities.Generates {
+		info.Kind = registry.Edit
+	}
 	return info
 }
 
@@ -49,5 +56,5 @@ func InspectChat(m ChatModel, backend chat.Backend) ChatModelInfo {
 
 // planOptions are the operator's settings for image plans.
 func (s *Server) planOptions() images.Options {
-	return images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest}
+	return images.Options{SafetyChecker: s.opt.SafetyChecker}
 }

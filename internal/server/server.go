@@ -14,13 +14,15 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
-// ImageModel maps a client-facing alias to a fal endpoint id.
-type ImageModel struct {
-	Alias    string
-	Endpoint string
-}
+// ImageModel and ChatModel are the registry's model types, under the names
+// the server's callers have always used.
+type (
+	ImageModel = registry.ImageModel
+	ChatModel  = registry.ChatModel
+)
 
 // Options is everything the server needs; cmd builds it from the config.
 type Options struct {
