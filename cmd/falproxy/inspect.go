@@ -57,19 +57,19 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	r := &report{
 		ImageModels:       make([]server.ImageModelInfo, len(cfg.ImageModels)),
 		ChatModels:        make([]server.ChatModelInfo, len(cfg.ChatModels)),
-		ChatBackend:       cfg.ChatEndpoint,
+		ChatBackend:       cfg.ChatBackend.String(),
 		DefaultImageModel: cfg.DefaultImageModel,
 	}
 	var wg sync.WaitGroup
 	for i, m := range cfg.ImageModels {
 		wg.Go(func() {
-			info := server.InspectImage(ctx, store, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint}, opt)
+			info := server.InspectImage(ctx, store, m, opt)
 			info.Error = cfg.Redact(info.Error)
 			r.ImageModels[i] = info
 		})
 	}
 	for i, m := range cfg.ChatModels {
-		r.ChatModels[i] = server.InspectChat(server.ChatModel{Alias: m.Alias, Model: m.Model}, cfg.ChatEndpoint)
+		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
 	}
 	wg.Wait()
 	return r

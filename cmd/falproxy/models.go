@@ -15,11 +15,13 @@ import (
 
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // models prints every configured model and how falproxy drives it: for an
-// image alias, what its fal schema offers and what sample OpenAI sizes
-// become; for a chat alias, the fal model id and backend. It fails (exit
+// image alias, its kind (image, or edit when it requires an input image),
+// what its fal schema offers and what sample OpenAI sizes become; for a
+// chat alias, the fal model id, its kind and the backend. It fails (exit
 // 1) when a schema could not be fetched, after printing what is known.
 func models(ctx context.Context, args []string, environ func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("falproxy models", flag.ContinueOnError)
@@ -86,6 +88,7 @@ func writeReport(w io.Writer, r *report) error {
 			fmt.Fprint(tw, "  (default)")
 		}
 		fmt.Fprintln(tw)
+		fmt.Fprintf(tw, "  kind\t%s\n", m.Kind)
 		if m.Error != "" {
 			fmt.Fprintf(tw, "  error\tschema fetch failed: %s\n", m.Error)
 			continue
@@ -94,7 +97,7 @@ func writeReport(w io.Writer, r *report) error {
 	}
 	fmt.Fprintf(tw, "\nChat models (%d), served by %s\n\n", len(r.ChatModels), r.ChatBackend)
 	for _, m := range r.ChatModels {
-		fmt.Fprintf(tw, "  %s\t→ %s\n", m.Alias, m.Model)
+		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, registry.Chat)
 	}
 	return tw.Flush()
 }

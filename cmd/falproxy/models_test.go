@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // inspectedModels are the demo's image models plus one of each remaining
@@ -152,6 +155,43 @@ func TestModelsUsage(t *testing.T) {
 		}
 		if tt.status == 0 && out != "" {
 			t.Errorf("%v: help ran the command too:\n%s", tt.args, out)
+		}
+	}
+}
+
+// TestModelsKinds checks that `falproxy models` says what each alias is
+// for: image or edit (the schema requires an input image) and chat.
+func TestModelsKinds(t *testing.T) {
+	env := testEnv(t, map[string]string{"SUPPORTED_MODELS": inspectedModels})
+	out, _, err := runCmd(t, env, "models")
+	if err != nil {
+		t.Fatalf("models: %v\n%s", err, out)
+	}
+	got := blocks(out)
+	for alias, kind := range map[string]string{"flux-dev": "image", "gpt-image-1": "image", "kontext": "edit", "seedream-edit": "edit", "fill": "edit"} {
+		if !regexp.MustCompile(`(?m)^  kind +` + kind + `$`).MatchString(got[alias]) {
+			t.Errorf("%s: no kind %s in:\n%s", alias, kind, got[alias])
+		}
+	}
+	if !regexp.MustCompile(`(?m)^  gpt-4o +→ openai/gpt-4o +chat$`).MatchString(got["gpt-4o"]) {
+		t.Errorf("chat models without their kind:\n%s", got["gpt-4o"])
+	}
+
+	out, _, err = runCmd(t, env, "models", "--json")
+	if err != nil {
+		t.Fatalf("models --json: %v", err)
+	}
+	var r report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range r.ImageModels {
+		want := registry.Image
+		if !m.Capabilities.Generates {
+			want = registry.Edit
+		}
+		if m.Kind != want {
+			t.Errorf("%s: kind %q, want %q", m.Alias, m.Kind, want)
 		}
 	}
 }

@@ -167,17 +167,9 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 	}
 	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m,
 		MediaTTL: cfg.MediaTTL})
-	models := make([]server.ImageModel, 0, len(cfg.ImageModels))
-	for _, m := range cfg.ImageModels {
-		models = append(models, server.ImageModel{Alias: m.Alias, Endpoint: m.Endpoint})
-	}
-	chatModels := make([]server.ChatModel, 0, len(cfg.ChatModels))
-	for _, m := range cfg.ChatModels {
-		chatModels = append(chatModels, server.ChatModel{Alias: m.Alias, Model: m.Model})
-	}
 	h := server.New(server.Options{
 		AccessKeys:        cfg.AccessKeys,
-		ImageModels:       models,
+		ImageModels:       cfg.ImageModels,
 		DefaultImageModel: cfg.DefaultImageModel,
 		AllowAnyEndpoint:  cfg.AllowAnyEndpoint,
 		CORSOrigins:       cfg.CORSOrigins,
@@ -189,9 +181,9 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Metrics:           m,
 		MetricsKey:        cfg.MetricsKey,
 		MetricsElsewhere:  cfg.MetricsAddr != "",
-		ChatModels:        chatModels,
+		ChatModels:        cfg.ChatModels,
 		QueuePriority:     cfg.QueuePriority,
-		ChatBackend:       cfg.ChatEndpoint,
+		ChatBackend:       cfg.ChatBackend,
 		ChatLimits:        chat.Limits{Prompt: cfg.PromptLimit, System: cfg.SystemPromptLimit, Separator: cfg.PromptSeparator},
 		Debug:             cfg.Debug,
 		Playground:        cfg.PlaygroundEnabled,

@@ -2,12 +2,14 @@ package chat
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// Backend is the fal LLM endpoint family a chat request goes to. Both take
-// the same input and return the same output (openrouter/router adds usage).
+// Backend is the fal LLM app that serves chat, as CHAT_ENDPOINT names it.
+// Router and AnyLLM take the same folded input and return the same output
+// (openrouter/router adds usage); Passthrough forwards the OpenAI request.
 type Backend int
 
 const (
@@ -17,26 +19,50 @@ const (
 	// AnyLLM is fal-ai/any-llm, the deprecated endpoint the seed proxy
 	// used, with a fixed list of models.
 	AnyLLM
+	// Passthrough is openrouter/router/openai/v1, fal's OpenAI-compatible
+	// chat route: the request is forwarded, not folded.
+	Passthrough
 )
+
+// Backends lists every backend in documentation order.
+var Backends = []Backend{Router, AnyLLM, Passthrough}
 
 // String returns the fal endpoint id of b.
 func (b Backend) String() string {
-	if b == AnyLLM {
+	switch b {
+	case AnyLLM:
 		return "fal-ai/any-llm"
+	case Passthrough:
+		return "openrouter/router/openai/v1"
 	}
 	return "openrouter/router"
 }
 
-// ParseBackend reads a backend from its endpoint id ("openrouter/router",
-// "fal-ai/any-llm") or short name ("router", "any-llm").
+// ParseBackend reads a backend from its endpoint id, ignoring letter case
+// ("openrouter/router", "fal-ai/any-llm", "openrouter/router/openai/v1"),
+// or from the short name of a folding backend ("router", "any-llm").
 func ParseBackend(s string) (Backend, error) {
-	switch s {
-	case "openrouter/router", "router":
+	switch strings.ToLower(s) {
+	case "router":
 		return Router, nil
-	case "fal-ai/any-llm", "any-llm":
+	case "any-llm":
 		return AnyLLM, nil
 	}
-	return Router, fmt.Errorf("unknown chat backend %q: want openrouter/router or fal-ai/any-llm", s)
+	for _, b := range Backends {
+		if strings.EqualFold(s, b.String()) {
+			return b, nil
+		}
+	}
+	return Router, fmt.Errorf("unknown chat backend %q: want one of %s", s, strings.Join(BackendIDs(), ", "))
+}
+
+// BackendIDs lists the endpoint ids of Backends.
+func BackendIDs() []string {
+	ids := make([]string, len(Backends))
+	for i, b := range Backends {
+		ids[i] = b.String()
+	}
+	return ids
 }
 
 // Endpoint returns the fal endpoint path for a request: the backend's id,

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -119,5 +120,24 @@ func TestParseBackend(t *testing.T) {
 		if back, _ := ParseBackend(got.String()); err == nil && back != got {
 			t.Errorf("%v does not round-trip through its String", got)
 		}
+	}
+}
+
+// TestBackendIDsParse checks that every backend is read back from its
+// endpoint id in any letter case, as CHAT_ENDPOINT is read.
+func TestBackendIDsParse(t *testing.T) {
+	ids := BackendIDs()
+	if len(ids) != len(Backends) {
+		t.Fatalf("%d ids for %d backends", len(ids), len(Backends))
+	}
+	for i, b := range Backends {
+		for _, s := range []string{ids[i], strings.ToUpper(ids[i])} {
+			if got, err := ParseBackend(s); err != nil || got != b {
+				t.Errorf("ParseBackend(%q) = %v, %v; want %v", s, got, err, b)
+			}
+		}
+	}
+	if ids[2] != "openrouter/router/openai/v1" {
+		t.Errorf("passthrough id %q", ids[2])
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // Config is the validated configuration of one falproxy process. It is
@@ -16,36 +19,36 @@ import (
 type Config struct {
 	// Core.
 
-	AccessKeys        []string      // CUSTOM_ACCESS_KEY: keys clients send as Bearer tokens; at least one, no repeats
-	FalKeys           []string      // AI_KEYS: fal keys; at least one, no repeats
-	ImageModels       []ImageModel  // SUPPORTED_MODELS, in the order given; aliases are unique
-	DefaultImageModel string        // DEFAULT_IMAGE_MODEL: an alias from ImageModels
-	AllowAnyEndpoint  bool          // ALLOW_ANY_ENDPOINT: a raw fal endpoint id is also a valid image model
-	Host              string        // HOST: listen host (IPv6 without brackets)
-	Port              int           // PORT: 1..65535
-	Debug             bool          // DEBUG_MODE
-	QueueURL          string        // FAL_QUEUE_URL, without trailing slash
-	RunURL            string        // FAL_RUN_URL, without trailing slash
-	OpenAPIURL        string        // FAL_OPENAPI_URL, without trailing slash
-	StorageURL        string        // FAL_STORAGE_URL, without trailing slash
-	FalH2C            bool          // FAL_H2C: HTTP/2 with prior knowledge to http:// fal URLs
-	AllowPrivateMedia bool          // ALLOW_PRIVATE_MEDIA: result downloads may reach private addresses
-	SchemaTTL         time.Duration // SCHEMA_TTL: positive
-	RequestTimeout    time.Duration // REQUEST_TIMEOUT: positive
-	CORSOrigins       []string      // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
-	SafetyChecker     bool          // SAFETY_CHECKER: value of enable_safety_checker
-	MediaTTL          time.Duration // MEDIA_TTL: how long fal keeps generated media; 0 = fal's default
+	AccessKeys        []string              // CUSTOM_ACCESS_KEY: keys clients send as Bearer tokens; at least one, no repeats
+	FalKeys           []string              // AI_KEYS: fal keys; at least one, no repeats
+	ImageModels       []registry.ImageModel // SUPPORTED_MODELS, in the order given; aliases are unique
+	DefaultImageModel string                // DEFAULT_IMAGE_MODEL: an alias from ImageModels
+	AllowAnyEndpoint  bool                  // ALLOW_ANY_ENDPOINT: a raw fal endpoint id is also a valid image model
+	Host              string                // HOST: listen host (IPv6 without brackets)
+	Port              int                   // PORT: 1..65535
+	Debug             bool                  // DEBUG_MODE
+	QueueURL          string                // FAL_QUEUE_URL, without trailing slash
+	RunURL            string                // FAL_RUN_URL, without trailing slash
+	OpenAPIURL        string                // FAL_OPENAPI_URL, without trailing slash
+	StorageURL        string                // FAL_STORAGE_URL, without trailing slash
+	FalH2C            bool                  // FAL_H2C: HTTP/2 with prior knowledge to http:// fal URLs
+	AllowPrivateMedia bool                  // ALLOW_PRIVATE_MEDIA: result downloads may reach private addresses
+	SchemaTTL         time.Duration         // SCHEMA_TTL: positive
+	RequestTimeout    time.Duration         // REQUEST_TIMEOUT: positive
+	CORSOrigins       []string              // CORS_ORIGINS: either exactly ["*"] or origins like "https://app.example.com"
+	SafetyChecker     bool                  // SAFETY_CHECKER: value of enable_safety_checker
+	MediaTTL          time.Duration         // MEDIA_TTL: how long fal keeps generated media; 0 = fal's default
 	// QueuePriority is QUEUE_PRIORITY: alias (image or chat) to fal queue
 	// priority, fal.PriorityLow or fal.PriorityNormal; nil when unset.
 	QueuePriority map[string]string
 
 	// Chat.
 
-	ChatModels        []ChatModel // CHAT_MODELS, in the order given; aliases are unique
-	ChatEndpoint      string      // CHAT_ENDPOINT: one of ChatEndpointRouter, ChatEndpointAnyLLM, ChatEndpointOpenAI
-	PromptLimit       int         // PROMPT_LIMIT: characters, at least 1
-	SystemPromptLimit int         // SYSTEM_PROMPT_LIMIT: characters, at least 0
-	PromptSeparator   string      // PROMPT_SEPARATOR with escapes expanded
+	ChatModels        []registry.ChatModel // CHAT_MODELS, in the order given; aliases are unique
+	ChatBackend       chat.Backend         // CHAT_ENDPOINT: the fal app that serves chat
+	PromptLimit       int                  // PROMPT_LIMIT: characters, at least 1
+	SystemPromptLimit int                  // SYSTEM_PROMPT_LIMIT: characters, at least 0
+	PromptSeparator   string               // PROMPT_SEPARATOR with escapes expanded
 
 	// Limits.
 
@@ -92,7 +95,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SafetyChecker:    l.boolean(envSafetyChecker),
 
 		ChatModels:        l.chatModels(envChatModels),
-		ChatEndpoint:      l.oneOf(envChatEndpoint, chatEndpoints...),
+		ChatBackend:       l.chatBackend(envChatEndpoint),
 		PromptLimit:       l.integer(envPromptLimit, 1, math.MaxInt32),
 		SystemPromptLimit: l.integer(envSystemPromptLimit, 0, math.MaxInt32),
 

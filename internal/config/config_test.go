@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // required holds values for the two required variables.
@@ -38,7 +41,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := &Config{
 		AccessKeys: []string{"client-key-0123456789"},
 		FalKeys:    []string{"fal-id:fal-secret-0001"},
-		ImageModels: []ImageModel{
+		ImageModels: []registry.ImageModel{
 			{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"},
 			{Alias: "flux-schnell", Endpoint: "fal-ai/flux/schnell"},
 		},
@@ -52,7 +55,7 @@ func TestLoadDefaults(t *testing.T) {
 		SchemaTTL:         24 * time.Hour,
 		RequestTimeout:    300 * time.Second,
 		CORSOrigins:       []string{"*"},
-		ChatEndpoint:      ChatEndpointRouter,
+		ChatBackend:       chat.Router,
 		PromptLimit:       4800,
 		SystemPromptLimit: 4800,
 		PromptSeparator:   "\n\n-------下面是比较早之前的对话内容-----\n\n",
@@ -70,7 +73,7 @@ func TestLoadDefaults(t *testing.T) {
 		"meta-llama/llama-3.1-70b-instruct", "meta-llama/llama-4-maverick",
 		"openai/gpt-4o-mini", "openai/gpt-4o", "deepseek/deepseek-r1",
 	} {
-		want.ChatModels = append(want.ChatModels, ChatModel{Alias: id, Model: id})
+		want.ChatModels = append(want.ChatModels, registry.ChatModel{Alias: id, Model: id})
 	}
 	c.redactor = nil // compared separately in the Redact tests
 	if !reflect.DeepEqual(c, want) {
@@ -94,11 +97,11 @@ func TestLoadValues(t *testing.T) {
 		{"fal key alias", map[string]string{"AI_KEYS": "", "FAL_KEY": "id:secret"}, falKeys, []string{"id:secret"}},
 
 		{"image pairs", map[string]string{"SUPPORTED_MODELS": "a:fal-ai/x, b : fal-ai/y/z"}, imageModels,
-			[]ImageModel{{"a", "fal-ai/x"}, {"b", "fal-ai/y/z"}}},
+			[]registry.ImageModel{{Alias: "a", Endpoint: "fal-ai/x"}, {Alias: "b", Endpoint: "fal-ai/y/z"}}},
 		{"bare endpoint", map[string]string{"SUPPORTED_MODELS": "fal-ai/recraft/v3"}, imageModels,
-			[]ImageModel{{"fal-ai/recraft/v3", "fal-ai/recraft/v3"}}},
+			[]registry.ImageModel{{Alias: "fal-ai/recraft/v3", Endpoint: "fal-ai/recraft/v3"}}},
 		{"split at first colon", map[string]string{"SUPPORTED_MODELS": "x:fal-ai/y:z"}, imageModels,
-			[]ImageModel{{"x", "fal-ai/y:z"}}},
+			[]registry.ImageModel{{Alias: "x", Endpoint: "fal-ai/y:z"}}},
 		{"default image model is first", map[string]string{"SUPPORTED_MODELS": "b:e/b,a:e/a"}, defaultImage, "b"},
 		{"default image model chosen", map[string]string{"SUPPORTED_MODELS": "b:e/b,a:e/a", "DEFAULT_IMAGE_MODEL": " a "}, defaultImage, "a"},
 		{"allow any endpoint", map[string]string{"ALLOW_ANY_ENDPOINT": "yes"}, func(c *Config) any { return c.AllowAnyEndpoint }, true},
@@ -129,15 +132,15 @@ func TestLoadValues(t *testing.T) {
 			map[string]string{"flux-schnell": "low", "deepseek/deepseek-r1:free": "normal"}},
 
 		{"chat alias and bare ids", map[string]string{"CHAT_MODELS": "sonnet:anthropic/claude-3.7-sonnet, openai/gpt-4o, deepseek/deepseek-r1:free, free:deepseek/deepseek-r1:free, gpt4"},
-			chatModels, []ChatModel{
-				{"sonnet", "anthropic/claude-3.7-sonnet"},
-				{"openai/gpt-4o", "openai/gpt-4o"},
-				{"deepseek/deepseek-r1:free", "deepseek/deepseek-r1:free"},
-				{"free", "deepseek/deepseek-r1:free"},
-				{"gpt4", "gpt4"},
+			chatModels, []registry.ChatModel{
+				{Alias: "sonnet", Model: "anthropic/claude-3.7-sonnet"},
+				{Alias: "openai/gpt-4o", Model: "openai/gpt-4o"},
+				{Alias: "deepseek/deepseek-r1:free", Model: "deepseek/deepseek-r1:free"},
+				{Alias: "free", Model: "deepseek/deepseek-r1:free"},
+				{Alias: "gpt4", Model: "gpt4"},
 			}},
-		{"chat endpoint any-llm", map[string]string{"CHAT_ENDPOINT": "fal-ai/any-llm"}, func(c *Config) any { return c.ChatEndpoint }, ChatEndpointAnyLLM},
-		{"chat endpoint openai", map[string]string{"CHAT_ENDPOINT": "OpenRouter/Router/OpenAI/v1"}, func(c *Config) any { return c.ChatEndpoint }, ChatEndpointOpenAI},
+		{"chat endpoint any-llm", map[string]string{"CHAT_ENDPOINT": "fal-ai/any-llm"}, func(c *Config) any { return c.ChatBackend }, chat.AnyLLM},
+		{"chat endpoint openai", map[string]string{"CHAT_ENDPOINT": "OpenRouter/Router/OpenAI/v1"}, func(c *Config) any { return c.ChatBackend }, chat.Passthrough},
 		{"prompt limit", map[string]string{"PROMPT_LIMIT": "100"}, func(c *Config) any { return c.PromptLimit }, 100},
 		{"system prompt limit zero", map[string]string{"SYSTEM_PROMPT_LIMIT": "0"}, func(c *Config) any { return c.SystemPromptLimit }, 0},
 		{"separator escapes", map[string]string{"PROMPT_SEPARATOR": `\n---\t\\n`}, func(c *Config) any { return c.PromptSeparator }, "\n---\t\\n"},

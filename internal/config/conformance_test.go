@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestDefaultEndpointsAreRealFalEndpoints(t *testing.T) {
 	dir := schematest.FindDir(t, "../shared/fal-schemas")
 	c := mustLoad(t, nil)
-	ids := []string{ChatEndpointRouter, ChatEndpointAnyLLM}
+	ids := []string{chat.Router.String(), chat.AnyLLM.String()}
 	for _, m := range c.ImageModels {
 		ids = append(ids, m.Endpoint)
 	}

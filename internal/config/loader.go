@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // loader reads variables through getenv and collects every problem instead
@@ -158,6 +161,13 @@ func (l *loader) oneOf(name string, allowed ...string) string {
 	return ""
 }
 
+// chatBackend reads a chat backend by its fal endpoint id, ignoring letter
+// case. Only the ids are accepted, as the variable's format documents.
+func (l *loader) chatBackend(name string) chat.Backend {
+	b, _ := chat.ParseBackend(l.oneOf(name, chat.BackendIDs()...))
+	return b
+}
+
 // host reads a listen host. Brackets around an IPv6 address are removed so
 // that net.JoinHostPort can add them back.
 func (l *loader) host(name string) string {
@@ -288,7 +298,7 @@ func (l *loader) origins(name string) []string {
 }
 
 // imageModels reads SUPPORTED_MODELS.
-func (l *loader) imageModels(name string) []ImageModel {
+func (l *loader) imageModels(name string) []registry.ImageModel {
 	s, ok := l.str(name)
 	if !ok {
 		return nil
@@ -301,7 +311,7 @@ func (l *loader) imageModels(name string) []ImageModel {
 }
 
 // chatModels reads CHAT_MODELS.
-func (l *loader) chatModels(name string) []ChatModel {
+func (l *loader) chatModels(name string) []registry.ChatModel {
 	s, ok := l.str(name)
 	if !ok {
 		return nil
@@ -316,7 +326,7 @@ func (l *loader) chatModels(name string) []ChatModel {
 // defaultImageModel reads DEFAULT_IMAGE_MODEL, which must be an alias of
 // models; empty means the first alias. Nothing is checked when models could
 // not be read, since that problem is already reported.
-func (l *loader) defaultImageModel(name string, models []ImageModel) string {
+func (l *loader) defaultImageModel(name string, models []registry.ImageModel) string {
 	s, ok := l.str(name)
 	if !ok || len(models) == 0 {
 		return ""

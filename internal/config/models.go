@@ -3,20 +3,9 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/falproxy/falproxy/internal/registry"
 )
-
-// ImageModel maps the name clients send as `model` to a fal endpoint id.
-type ImageModel struct {
-	Alias    string // e.g. "flux-dev"
-	Endpoint string // e.g. "fal-ai/flux/dev"
-}
-
-// ChatModel maps the name clients send as `model` to the model id fal's LLM
-// apps expect.
-type ChatModel struct {
-	Alias string // e.g. "sonnet", or the model id itself
-	Model string // e.g. "anthropic/claude-3.7-sonnet"
-}
 
 // pair is one alias→target entry of a model list.
 type pair struct{ alias, target string }
@@ -72,27 +61,27 @@ func parsePairs(s, what string, split func(string) pair) ([]pair, error) {
 }
 
 // parseImageModels reads SUPPORTED_MODELS.
-func parseImageModels(s string) ([]ImageModel, error) {
+func parseImageModels(s string) ([]registry.ImageModel, error) {
 	pairs, err := parsePairs(s, "endpoint id", splitImageEntry)
 	if err != nil {
 		return nil, err
 	}
-	models := make([]ImageModel, len(pairs))
+	models := make([]registry.ImageModel, len(pairs))
 	for i, p := range pairs {
-		models[i] = ImageModel{Alias: p.alias, Endpoint: p.target}
+		models[i] = registry.ImageModel{Alias: p.alias, Endpoint: p.target}
 	}
 	return models, nil
 }
 
 // parseChatModels reads CHAT_MODELS.
-func parseChatModels(s string) ([]ChatModel, error) {
+func parseChatModels(s string) ([]registry.ChatModel, error) {
 	pairs, err := parsePairs(s, "model id", splitChatEntry)
 	if err != nil {
 		return nil, err
 	}
-	models := make([]ChatModel, len(pairs))
+	models := make([]registry.ChatModel, len(pairs))
 	for i, p := range pairs {
-		models[i] = ChatModel{Alias: p.alias, Model: p.target}
+		models[i] = registry.ChatModel{Alias: p.alias, Model: p.target}
 	}
 	return models, nil
 }

@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // queuePriority reads alias:priority pairs. Each alias must be one of the
 // configured image or chat aliases, given once; the pair is split at its
 // last ":", since a chat alias may itself contain one.
-func (l *loader) queuePriority(name string, images []ImageModel, chats []ChatModel) map[string]string {
+func (l *loader) queuePriority(name string, images []registry.ImageModel, chats []registry.ChatModel) map[string]string {
 	s, ok := l.str(name)
 	if !ok || s == "" {
 		return nil

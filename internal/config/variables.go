@@ -70,16 +70,6 @@ const (
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 )
 
-// The chat upstream shapes CHAT_ENDPOINT accepts.
-const (
-	ChatEndpointRouter = "openrouter/router"           // fal's OpenRouter app, {prompt, system_prompt, model} input
-	ChatEndpointAnyLLM = "fal-ai/any-llm"              // the older app with the same flat input
-	ChatEndpointOpenAI = "openrouter/router/openai/v1" // fal's OpenAI-compatible passthrough
-)
-
-// chatEndpoints lists the accepted CHAT_ENDPOINT values in documentation order.
-var chatEndpoints = []string{ChatEndpointRouter, ChatEndpointAnyLLM, ChatEndpointOpenAI}
-
 // Log formats LOG_FORMAT accepts.
 const (
 	LogText = "text"
@@ -204,8 +194,8 @@ var Variables = []Variable{
 			"contains a `/` (so `deepseek/deepseek-r1:free` is a model id); otherwise it is `alias:model`.",
 	},
 	{
-		Name: envChatEndpoint, Default: ChatEndpointRouter, Group: GroupChat,
-		Format:      "one of " + ChatEndpointRouter + ", " + ChatEndpointAnyLLM + ", " + ChatEndpointOpenAI,
+		Name: envChatEndpoint, Default: chat.Router.String(), Group: GroupChat,
+		Format:      "one of " + strings.Join(chat.BackendIDs(), ", "),
 		Description: "fal app that serves chat: `openrouter/router` and `fal-ai/any-llm` take a folded prompt; `openrouter/router/openai/v1` is an OpenAI-compatible passthrough.",
 	},
 	{

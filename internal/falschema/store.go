@@ -339,6 +339,18 @@ func (s *Store) fetch(ctx context.Context, endpoint string) (*Capabilities, erro
 	return Reduce(doc, endpoint)
 }
 
+// Cached returns the capabilities of endpoint when a fetch has brought
+// them, fresh or expired, without fetching and without counting a Get:
+// for answers that must not wait on fal, such as a list of models.
+func (s *Store) Cached(endpoint string) (*Capabilities, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[endpoint]; e != nil {
+		return e.caps, true
+	}
+	return nil, false
+}
+
 // Warm fetches every endpoint concurrently and returns when all are done
 // or ctx ends, whichever is first; fetches still running then finish in
 // the background and fill the cache. Failures are logged, not returned:

@@ -360,3 +360,30 @@ func TestStoreWarmLogsFailures(t *testing.T) {
 		t.Errorf("log %q", log.String())
 	}
 }
+
+// TestStoreCached checks that Cached answers from the cache only: nothing
+// before the first fetch, the entry after it, also once expired, and never
+// a fetch or a counted Get.
+func TestStoreCached(t *testing.T) {
+	srv := newSchemaServer(t)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	s := newTestStore(srv, clock, nil)
+	const ep = "test/presets"
+	if caps, ok := s.Cached(ep); ok || caps != nil {
+		t.Fatalf("Cached before any fetch = %v, %v", caps, ok)
+	}
+	first, err := s.Get(context.Background(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	if caps, ok := s.Cached(ep); !ok || caps != first {
+		t.Fatalf("Cached of an expired entry = %p, %v; want %p", caps, ok, first)
+	}
+	if n := srv.count(ep); n != 1 {
+		t.Errorf("%d fetches, want 1", n)
+	}
+	if got, want := s.Stats(), (StoreStats{Misses: 1, Fetches: 1}); got != want {
+		t.Errorf("stats %+v, want %+v", got, want)
+	}
+}

@@ -7,9 +7,3 @@ type Model struct {
 	Created int64  `json:"created"`
 	OwnedBy string `json:"owned_by"`
 }
-
-// ModelList is the body of GET /v1/models.
-type ModelList struct {
-	Object string  `json:"object"` // always "list"
-	Data   []Model `json:"data"`
-}

@@ -14,22 +14,8 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// Chat backends, as CHAT_ENDPOINT names them.
-const (
-	ChatRouter      = "openrouter/router"
-	ChatAnyLLM      = "fal-ai/any-llm"
-	ChatPassthrough = "openrouter/router/openai/v1"
-)
-
 // passthroughPath is fal's OpenAI-compatible chat route.
-const passthroughPath = "openrouter/router/openai/v1/chat/completions"
-
-// ChatModel maps a client-facing chat model name to the model id fal's
-// LLM endpoints take (an OpenRouter id such as "openai/gpt-4o").
-type ChatModel struct {
-	Alias string
-	Model string
-}
+var passthroughPath = chat.Passthrough.String() + "/chat/completions"
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	body, e := s.readBody(w, r)
@@ -53,11 +39,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ctx = s.withPriority(ctx, req.Model)
 
-	if s.opt.ChatBackend == ChatPassthrough {
+	backend := s.opt.ChatBackend
+	if backend == chat.Passthrough {
 		s.chatPassthrough(ctx, w, req, falModel)
 		return
 	}
-	backend := s.chatBackend
 	folded, e := chat.Fold(req.Messages, s.opt.ChatLimits)
 	if e != nil {
 		writeError(w, e)

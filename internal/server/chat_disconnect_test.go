@@ -10,7 +10,7 @@ import (
 
 	oai "github.com/openai/openai-go/v3"
 
-	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/chat"
 )
 
 // goroutinesIn counts the goroutines that are running fn, a function name
@@ -53,9 +53,9 @@ func TestChatClientDisconnectClosesStream(t *testing.T) {
 		backend  string
 		upstream string // the emulator's stream handler
 	}{
-		{server.ChatRouter, "falfake.(*Fake).llmStream"},
-		{server.ChatAnyLLM, "falfake.(*Fake).llmStream"},
-		{server.ChatPassthrough, "falfake.chatRun.stream"},
+		{chat.Router.String(), "falfake.(*Fake).llmStream"},
+		{chat.AnyLLM.String(), "falfake.(*Fake).llmStream"},
+		{chat.Passthrough.String(), "falfake.chatRun.stream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.backend, func(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
-	"github.com/falproxy/falproxy/internal/server"
 )
 
 // userChat is a chat request body with one user message.
@@ -84,18 +84,18 @@ func TestChatFailureBeforeStream(t *testing.T) {
 		code, param   string
 		noRetry       bool
 	}{
-		{"keys rejected", server.ChatRouter, &falfake.Fault{Status: http.StatusUnauthorized}, userChat(true, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
-		{"keys rejected", server.ChatAnyLLM, &falfake.Fault{Status: http.StatusForbidden}, userChat(false, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
-		{"keys rejected", server.ChatPassthrough, &falfake.Fault{Status: http.StatusUnauthorized}, userChat(true, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
-		{"keys rate limited", server.ChatRouter, &falfake.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3"}, userChat(true, "hi", ""), http.StatusServiceUnavailable, "fal_rate_limited", "", false},
-		{"invalid temperature", server.ChatRouter, nil, userChat(true, "hi", `,"temperature":5`), http.StatusBadRequest, "invalid_value", "temperature", true},
-		{"invalid temperature", server.ChatAnyLLM, nil, userChat(false, "hi", `,"temperature":5`), http.StatusBadRequest, "invalid_value", "temperature", true},
-		{"invalid temperature", server.ChatPassthrough, &falfake.Fault{Op: falfake.OpChat, Status: http.StatusUnprocessableEntity, Body: tooHot}, userChat(true, "hi", `,"temperature":5`), http.StatusBadRequest, anything, "temperature", true},
-		{"flagged prompt", server.ChatRouter, nil, userChat(true, "hi [nsfw]", ""), http.StatusBadRequest, "content_policy_violation", "messages", true},
-		{"flagged prompt", server.ChatAnyLLM, nil, userChat(false, "hi [nsfw]", ""), http.StatusBadRequest, "content_policy_violation", "messages", true},
-		{"flagged prompt", server.ChatPassthrough, nil, userChat(true, "hi [nsfw]", ""), http.StatusBadRequest, anything, anything, true},
-		{"job failed", server.ChatRouter, nil, userChat(false, "hi [fail]", ""), http.StatusBadGateway, "runner_disconnected", "", false},
-		{"job failed", server.ChatPassthrough, nil, userChat(false, "hi [fail]", ""), http.StatusBadGateway, anything, "", false},
+		{"keys rejected", chat.Router.String(), &falfake.Fault{Status: http.StatusUnauthorized}, userChat(true, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
+		{"keys rejected", chat.AnyLLM.String(), &falfake.Fault{Status: http.StatusForbidden}, userChat(false, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
+		{"keys rejected", chat.Passthrough.String(), &falfake.Fault{Status: http.StatusUnauthorized}, userChat(true, "hi", ""), http.StatusBadGateway, "fal_auth_failed", "", true},
+		{"keys rate limited", chat.Router.String(), &falfake.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3"}, userChat(true, "hi", ""), http.StatusServiceUnavailable, "fal_rate_limited", "", false},
+		{"invalid temperature", chat.Router.String(), nil, userChat(true, "hi", `,"temperature":5`), http.StatusBadRequest, "invalid_value", "temperature", true},
+		{"invalid temperature", chat.AnyLLM.String(), nil, userChat(false, "hi", `,"temperature":5`), http.StatusBadRequest, "invalid_value", "temperature", true},
+		{"invalid temperature", chat.Passthrough.String(), &falfake.Fault{Op: falfake.OpChat, Status: http.StatusUnprocessableEntity, Body: tooHot}, userChat(true, "hi", `,"temperature":5`), http.StatusBadRequest, anything, "temperature", true},
+		{"flagged prompt", chat.Router.String(), nil, userChat(true, "hi [nsfw]", ""), http.StatusBadRequest, "content_policy_violation", "messages", true},
+		{"flagged prompt", chat.AnyLLM.String(), nil, userChat(false, "hi [nsfw]", ""), http.StatusBadRequest, "content_policy_violation", "messages", true},
+		{"flagged prompt", chat.Passthrough.String(), nil, userChat(true, "hi [nsfw]", ""), http.StatusBadRequest, anything, anything, true},
+		{"job failed", chat.Router.String(), nil, userChat(false, "hi [fail]", ""), http.StatusBadGateway, "runner_disconnected", "", false},
+		{"job failed", chat.Passthrough.String(), nil, userChat(false, "hi [fail]", ""), http.StatusBadGateway, anything, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.backend, func(t *testing.T) {
@@ -199,7 +199,7 @@ func TestChatTimeoutBeforeAnswer(t *testing.T) {
 // TestChatSyncFailureIsNotRepeated: a synchronous fal call that fails with
 // a 5xx may have run the model, so it is reported, not sent again.
 func TestChatSyncFailureIsNotRepeated(t *testing.T) {
-	h := newHarness(t, func(s *setup) { s.server.ChatBackend = "openrouter/router/openai/v1" })
+	h := newHarness(t, func(s *setup) { s.server.ChatBackend = chat.Passthrough })
 	code, _, body := h.post(context.Background(), "/v1/chat/completions",
 		`{"model":"gpt-4o","messages":[{"role":"user","content":"[fail] hi"}]}`)
 	if code < 500 {

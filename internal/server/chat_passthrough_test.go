@@ -12,7 +12,6 @@ import (
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
-	"github.com/falproxy/falproxy/internal/server"
 )
 
 // TestPassthroughForwardsOnlyOpenAIFields sends OpenRouter's routing
@@ -20,7 +19,7 @@ import (
 // OpenAI fields: fal must get the OpenAI fields with the configured model
 // id and nothing else, so no model outside CHAT_MODELS can be reached.
 func TestPassthroughForwardsOnlyOpenAIFields(t *testing.T) {
-	h := newHarness(t, withBackend(server.ChatPassthrough))
+	h := newHarness(t, withBackend(chat.Passthrough.String()))
 	code, _, out := h.post(context.Background(), "/v1/chat/completions", `{"model":"gpt-4o",`+
 		`"messages":[{"role":"user","content":"hi"}],"temperature":0.5,"n":2,"seed":7,"max_tokens":50,`+
 		`"models":["other/model","anthropic/claude-opus-4"],"provider":{"order":["Together"],"allow_fallbacks":true},`+
@@ -47,7 +46,7 @@ func TestPassthroughForwardsOnlyOpenAIFields(t *testing.T) {
 // reaches the OpenAI-compatible route as an effort it understands, and
 // that an effort the client named wins.
 func TestPassthroughReasoningFlag(t *testing.T) {
-	h := newHarness(t, withBackend(server.ChatPassthrough))
+	h := newHarness(t, withBackend(chat.Passthrough.String()))
 	for _, tt := range []struct{ extra, want string }{
 		{`,"reasoning":true`, "medium"},
 		{`,"reasoning":true,"reasoning_effort":"low"`, "low"},
@@ -77,7 +76,7 @@ func TestPassthroughAnswerRewritten(t *testing.T) {
 		{"fal reports none", question + " [no-usage]", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, withBackend(server.ChatPassthrough))
+			h := newHarness(t, withBackend(chat.Passthrough.String()))
 			ctx := context.Background()
 			extra := `,"reasoning_effort":"high"`
 			code, _, out := h.post(ctx, "/v1/chat/completions", userChat(false, tt.prompt, extra))

@@ -15,13 +15,13 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
-	"github.com/falproxy/falproxy/internal/server"
 )
 
 // chatBackend is one way falproxy can serve chat, with what fal does for it.
 type chatBackend struct {
-	name string // server.Options.ChatBackend
+	name string // the endpoint id of server.Options.ChatBackend
 	// endpoint is the fal endpoint id the folded backends call; "" for the
 	// passthrough, which calls fal's OpenAI-compatible route.
 	endpoint string
@@ -33,9 +33,9 @@ func (b chatBackend) passthrough() bool { return b.endpoint == "" }
 // chatBackends lists the three chat backends.
 func chatBackends() []chatBackend {
 	return []chatBackend{
-		{name: server.ChatRouter, endpoint: "openrouter/router", usage: true},
-		{name: server.ChatAnyLLM, endpoint: "fal-ai/any-llm"},
-		{name: server.ChatPassthrough, usage: true},
+		{name: chat.Router.String(), endpoint: "openrouter/router", usage: true},
+		{name: chat.AnyLLM.String(), endpoint: "fal-ai/any-llm"},
+		{name: chat.Passthrough.String(), usage: true},
 	}
 }
 
@@ -50,8 +50,13 @@ func foldedBackends() []chatBackend {
 	return out
 }
 
+// withBackend serves chat with the backend of that endpoint id.
 func withBackend(name string) func(*setup) {
-	return func(s *setup) { s.server.ChatBackend = name }
+	backend, err := chat.ParseBackend(name)
+	if err != nil {
+		panic(err)
+	}
+	return func(s *setup) { s.server.ChatBackend = backend }
 }
 
 // falCalls returns the calls fal received for one operation.

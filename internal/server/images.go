@@ -15,9 +15,6 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// maxImagesPerRequest is OpenAI's own limit on n.
-const maxImagesPerRequest = 10
-
 func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 	body, e := s.readBody(w, r)
 	if e != nil {

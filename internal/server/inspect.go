@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // ImageModelInfo is what falproxy knows of an image model at fal: its
@@ -13,8 +15,11 @@ import (
 // alias, which is the model's id there); `falproxy models` and `falproxy
 // check` print it for every alias.
 type ImageModelInfo struct {
-	Alias        string              `json:"alias,omitempty"`
-	Endpoint     string              `json:"endpoint"`
+	Alias    string `json:"alias,omitempty"`
+	Endpoint string `json:"endpoint"`
+	// Kind is registry.Edit for a model whose schema requires an input
+	// image, else registry.Image (also when the schema could not be had).
+	Kind         registry.Kind       `json:"kind"`
 	Capabilities *images.Description `json:"capabilities,omitempty"`
 	Error        string              `json:"error,omitempty"`
 }
@@ -31,26 +36,25 @@ type ChatModelInfo struct {
 // fresh) and summarises it. A failed fetch is reported in Error, not
 // returned, so that callers can still show the rest.
 func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt images.Options) ImageModelInfo {
-	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint}
+	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint, Kind: registry.Image}
 	caps, err := store.Get(ctx, m.Endpoint)
 	if err != nil {
 		info.Error = err.Error()
 		return info
 	}
 	info.Capabilities = images.Describe(caps, opt)
+	if !info.Capabilities.Generates {
+		info.Kind = registry.Edit
+	}
 	return info
 }
 
-// InspectChat describes a chat model served by backend ("" means the
-// default, ChatRouter).
-func InspectChat(m ChatModel, backend string) ChatModelInfo {
-	if backend == "" {
-		backend = ChatRouter
-	}
-	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend}
+// InspectChat describes a chat model served by backend.
+func InspectChat(m ChatModel, backend chat.Backend) ChatModelInfo {
+	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend.String()}
 }
 
 // planOptions are the operator's settings for image plans.
 func (s *Server) planOptions() images.Options {
-	return images.Options{SafetyChecker: s.opt.SafetyChecker, MaxN: maxImagesPerRequest}
+	return images.Options{SafetyChecker: s.opt.SafetyChecker}
 }

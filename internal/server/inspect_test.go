@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -111,7 +112,7 @@ func TestGetModelEditOnly(t *testing.T) {
 }
 
 func TestGetChatModelCarriesFal(t *testing.T) {
-	h := newHarness(t, func(s *setup) { s.server.ChatBackend = server.ChatAnyLLM })
+	h := newHarness(t, func(s *setup) { s.server.ChatBackend = chat.AnyLLM })
 	code, m := h.getModel("gpt-4o")
 	if code != http.StatusOK {
 		t.Fatalf("status %d", code)
@@ -120,8 +121,8 @@ func TestGetChatModelCarriesFal(t *testing.T) {
 	if err := json.Unmarshal(m.Fal, &info); err != nil {
 		t.Fatalf("fal: %v: %s", err, m.Fal)
 	}
-	if info != (server.ChatModelInfo{Model: "openai/gpt-4o", Backend: server.ChatAnyLLM}) {
-		t.Errorf("fal = %s, want model openai/gpt-4o on %s", m.Fal, server.ChatAnyLLM)
+	if info != (server.ChatModelInfo{Model: "openai/gpt-4o", Backend: chat.AnyLLM.String()}) {
+		t.Errorf("fal = %s, want model openai/gpt-4o on %s", m.Fal, chat.AnyLLM.String())
 	}
 	if code, _ := h.getModel("nope"); code != http.StatusNotFound {
 		t.Errorf("unknown model: status %d, want 404", code)

@@ -6,28 +6,34 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
-// modelTable resolves client model names to fal endpoints.
+// modelTable is the server's registry of models: it resolves client model
+// names to fal endpoints and model ids, and lists every alias with its kind.
 type modelTable struct {
 	images       map[string]string // alias → endpoint
 	chat         map[string]string // alias → fal model id
 	defaultImage string            // alias
 	anyEndpoint  bool
-	list         []openai.Model
+	entries      []registry.Entry
+	list         []openai.Model // entries as OpenAI lists them, in the same order
 }
 
 func newModelTable(opt Options) *modelTable {
 	t := &modelTable{images: make(map[string]string), chat: make(map[string]string), anyEndpoint: opt.AllowAnyEndpoint}
-	created := opt.Created.Unix()
 	for _, m := range opt.ImageModels {
 		t.images[m.Alias] = m.Endpoint
-		t.list = append(t.list, openai.Model{ID: m.Alias, Object: "model", Created: created, OwnedBy: owner(m.Endpoint)})
 	}
 	for _, m := range opt.ChatModels {
 		t.chat[m.Alias] = m.Model
-		t.list = append(t.list, openai.Model{ID: m.Alias, Object: "model", Created: created, OwnedBy: owner(m.Model)})
+	}
+	t.entries = registry.Entries(opt.ImageModels, opt.ChatModels)
+	created := opt.Created.Unix()
+	for _, e := range t.entries {
+		t.list = append(t.list, openai.Model{ID: e.Alias, Object: "model", Created: created, OwnedBy: owner(e.Target)})
 	}
 	t.defaultImage = opt.DefaultImageModel
 	if t.defaultImage == "" && len(opt.ImageModels) > 0 {
@@ -78,16 +84,57 @@ func looksLikeEndpoint(id string) bool {
 	return true
 }
 
+// listedModel is one entry of GET /v1/models: the OpenAI model and, under
+// "fal", what it is for. The official SDKs ignore the extra field.
+type listedModel struct {
+	openai.Model
+	Fal modelKind `json:"fal"`
+}
+
+// modelList is the body of GET /v1/models.
+type modelList struct {
+	Object string        `json:"object"` // always "list"
+	Data   []listedModel `json:"data"`
+}
+
+// modelKind is the part of "fal" that every model has.
+type modelKind struct {
+	Kind registry.Kind `json:"kind"`
+}
+
 func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, openai.ModelList{Object: "list", Data: s.models.list})
+	data := make([]listedModel, len(s.models.entries))
+	for i, e := range s.models.entries {
+		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}}
+	}
+	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: data})
+}
+
+// kindOf is an entry's kind as far as it is known without asking fal: an
+// image model is Edit once its schema, fetched for a request, at start-up
+// or for GET /v1/models/{model}, shows that it requires an input image.
+func (s *Server) kindOf(e registry.Entry) registry.Kind {
+	if e.Kind != registry.Image || s.opt.Schemas == nil {
+		return e.Kind
+	}
+	if caps, ok := s.opt.Schemas.Cached(e.Target); ok && !images.CanGenerate(caps) {
+		return registry.Edit
+	}
+	return registry.Image
 }
 
 // modelDetail is the body of GET /v1/models/{model}: the OpenAI model and,
-// under "fal", an ImageModelInfo or a ChatModelInfo. Clients ignore the
-// extra field; operators read it to see how the model is driven.
+// under "fal", its kind with an ImageModelInfo or a ChatModelInfo. Clients
+// ignore the extra field; operators read it to see how the model is driven.
 type modelDetail struct {
 	openai.Model
 	Fal any `json:"fal"`
+}
+
+// chatDetail is a ChatModelInfo with its kind.
+type chatDetail struct {
+	modelKind
+	ChatModelInfo
 }
 
 func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
@@ -97,21 +144,21 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.ModelNotFound(id))
 		return
 	}
-	writeJSON(w, http.StatusOK, modelDetail{Model: s.models.list[i], Fal: s.falInfo(r.Context(), id)})
+	writeJSON(w, http.StatusOK, modelDetail{Model: s.models.list[i], Fal: s.falInfo(r.Context(), s.models.entries[i])})
 }
 
 // falInfo describes a listed model. An image model's schema is looked up
 // within the request timeout; if that fails the answer still names the
 // endpoint and carries the reason.
-func (s *Server) falInfo(ctx context.Context, id string) any {
-	if ep, ok := s.models.images[id]; ok {
-		ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
-		defer cancel()
-		info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: ep}, s.planOptions())
-		info.Error = s.opt.Redact(info.Error)
-		return info
+func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
+	if e.Kind == registry.Chat {
+		return chatDetail{modelKind{registry.Chat}, InspectChat(ChatModel{Model: e.Target}, s.opt.ChatBackend)}
 	}
-	return InspectChat(ChatModel{Model: s.models.chat[id]}, s.opt.ChatBackend)
+	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
+	defer cancel()
+	info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: e.Target}, s.planOptions())
+	info.Error = s.opt.Redact(info.Error)
+	return info
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

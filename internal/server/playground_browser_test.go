@@ -13,6 +13,7 @@ import (
 	"github.com/falproxy/falproxy/internal/ciskip"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema/schematest"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -37,6 +38,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 
 	h := newHarness(t, func(s *setup) {
 		s.server.Playground = true
+		// An image endpoint whose owner is not fal: the page must tell its
+		// kind from the model list, not from the owner.
+		s.server.ImageModels = append(s.server.ImageModels, server.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
 	})

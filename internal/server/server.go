@@ -14,13 +14,15 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
-// ImageModel maps a client-facing alias to a fal endpoint id.
-type ImageModel struct {
-	Alias    string
-	Endpoint string
-}
+// ImageModel and ChatModel are the registry's model types, under the names
+// the server's callers have always used.
+type (
+	ImageModel = registry.ImageModel
+	ChatModel  = registry.ChatModel
+)
 
 // Options is everything the server needs; cmd builds it from the config.
 type Options struct {
@@ -33,7 +35,7 @@ type Options struct {
 	RequestTimeout    time.Duration
 	MaxBodyBytes      int64
 	ChatModels        []ChatModel
-	ChatBackend       string // ChatRouter (default), ChatAnyLLM or ChatPassthrough
+	ChatBackend       chat.Backend // the fal app that serves chat; the zero value is chat.Router
 	ChatLimits        chat.Limits
 	Debug             bool // log payloads (keys are never logged)
 	// Playground serves a page for trying the API at "/" and its assets
@@ -80,12 +82,11 @@ type Options struct {
 
 // Server holds the handlers' shared state.
 type Server struct {
-	opt         Options
-	keys        accessKeys
-	log         *slog.Logger
-	models      *modelTable
-	admission   *admission
-	chatBackend chat.Backend // the folding backend, unless passthrough
+	opt       Options
+	keys      accessKeys
+	log       *slog.Logger
+	models    *modelTable
+	admission *admission
 }
 
 // New returns the falproxy HTTP handler.
@@ -108,9 +109,6 @@ func New(opt Options) http.Handler {
 	if opt.InlineLimit == 0 {
 		opt.InlineLimit = 1 << 20
 	}
-	if opt.ChatBackend == "" {
-		opt.ChatBackend = ChatRouter
-	}
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
 	}
@@ -120,13 +118,6 @@ func New(opt Options) http.Handler {
 		log:       opt.Logger,
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
-	}
-	if opt.ChatBackend != ChatPassthrough {
-		backend, err := chat.ParseBackend(opt.ChatBackend)
-		if err != nil {
-			s.log.Warn("unknown chat backend, using openrouter/router", "backend", opt.ChatBackend)
-		}
-		s.chatBackend = backend
 	}
 	return s.routes()
 }

@@ -62,6 +62,18 @@ try {
   await page.reload();
   await page.waitForFunction(() => document.querySelector('#status').classList.contains('ok'));
 
+  // Models are offered by kind, not by owner: an image endpoint of another
+  // owner is an image model, and no chat model is one.
+  const groups = (select) => page.$$eval(`${select} optgroup`, (gs) =>
+    Object.fromEntries(gs.map((g) => [g.label, [...g.children].map((o) => o.value)])));
+  const imageGroups = await groups('#image-model');
+  assert.ok(imageGroups['Image models'].includes('flux-dev'), 'flux-dev is not an image model');
+  assert.ok(imageGroups['Image models'].includes('partner-image'), 'an image endpoint of another owner is not an image model');
+  assert.ok(!imageGroups['Image models'].includes('gpt-4o'), 'a chat model is offered as an image model');
+  const chatGroups = await groups('#chat-model');
+  assert.ok(chatGroups['Chat models'].includes('gpt-4o'), 'gpt-4o is not a chat model');
+  assert.ok(!chatGroups['Chat models'].includes('partner-image'), 'an image model is offered as a chat model');
+
   // Generate an image and wait until the browser has decoded it.
   await page.selectOption('#image-model', 'flux-dev');
   await page.fill('#prompt', 'a lighthouse at dawn');

@@ -4,7 +4,6 @@
 // page with textContent, never parsed as HTML.
 
 const KEY_STORE = 'falproxy.key';
-const FAL_OWNERS = new Set(['fal-ai', 'fal']);
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
 const $ = (id) => document.getElementById(id);
 
@@ -82,12 +81,12 @@ function fillSelect(select, groups) {
   }
 }
 
-/** showModels offers fal apps first for images and everything else first for chat. */
+/** showModels offers each model where its kind (fal.kind) belongs first, the others after it. */
 function showModels(models) {
-  const images = models.filter((m) => FAL_OWNERS.has(m.owned_by));
-  const others = models.filter((m) => !FAL_OWNERS.has(m.owned_by));
-  fillSelect($('image-model'), [['Image models', images], ['Other models', others]]);
-  fillSelect($('chat-model'), [['Chat models', others], ['Other models', images]]);
+  const ofKind = (kind) => models.filter((m) => m.fal?.kind === kind);
+  const notOfKind = (kind) => models.filter((m) => m.fal?.kind !== kind);
+  fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
+  fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
 }
 
 async function connect(key) {

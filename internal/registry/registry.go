@@ -1,0 +1,61 @@
+// Package registry defines falproxy's models once: the aliases clients send
+// as `model`, what fal serves each with, and what each is for. Config parses
+// the model lists into these types; the server lists and resolves them, and
+// /v1/models, the playground and `falproxy models` tell the kinds from it
+// instead of guessing.
+package registry
+
+// Kind is what a model is for: the route that serves it.
+type Kind string
+
+// The kinds served today. An image model that can generate is Image; one
+// whose schema requires an input image can only edit, and is Edit once its
+// schema is known.
+const (
+	Image Kind = "image" // POST /v1/images/generations (and edits, when it takes an input image)
+	Edit  Kind = "edit"  // POST /v1/images/edits only
+	Chat  Kind = "chat"  // POST /v1/chat/completions
+)
+
+// The kinds of the media routes to come; no alias has them yet.
+const (
+	Video         Kind = "video"
+	Speech        Kind = "speech"
+	Transcription Kind = "transcription"
+	Embedding     Kind = "embedding"
+)
+
+// ImageModel maps the name clients send as `model` to a fal endpoint id.
+type ImageModel struct {
+	Alias    string // e.g. "flux-dev"
+	Endpoint string // e.g. "fal-ai/flux/dev"
+}
+
+// ChatModel maps the name clients send as `model` to the model id fal's LLM
+// apps expect.
+type ChatModel struct {
+	Alias string // e.g. "sonnet", or the model id itself
+	Model string // e.g. "anthropic/claude-3.7-sonnet"
+}
+
+// Entry is one alias: its fal target (an endpoint id for image kinds, a
+// model id for chat) and its kind as configured (Image or Chat; whether an
+// image model only edits is known from its schema).
+type Entry struct {
+	Alias  string
+	Target string
+	Kind   Kind
+}
+
+// Entries lists every configured alias, image models first, each list in
+// the order configured.
+func Entries(images []ImageModel, chats []ChatModel) []Entry {
+	entries := make([]Entry, 0, len(images)+len(chats))
+	for _, m := range images {
+		entries = append(entries, Entry{Alias: m.Alias, Target: m.Endpoint, Kind: Image})
+	}
+	for _, m := range chats {
+		entries = append(entries, Entry{Alias: m.Alias, Target: m.Model, Kind: Chat})
+	}
+	return entries
+}
