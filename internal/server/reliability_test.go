@@ -184,8 +184,8 @@ func faultMix(t *testing.T, proto string) {
 				kind, body = "job_failure", fmt.Sprintf(`{"model":"flux-dev","prompt":"[fail] mix %d"}`, i)
 			case 2: // fal rejects the input (422)
 				kind, body = "invalid_input", fmt.Sprintf(`{"model":"flux-dev","prompt":"mix %d","num_inference_steps":99}`, i)
-			case 3: // the client gives up while the job runs
-				kind = "abandoned"
+			case 3: // the client gives up while the (slow) job runs
+				kind, body = "abandoned", fmt.Sprintf(`{"model":"flux-dev","prompt":"mix %d [slow]"}`, i)
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
 				defer cancel()
