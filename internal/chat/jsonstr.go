@@ -9,6 +9,16 @@ const hexDigits = "0123456789abcdef"
 // \u0026; U+2028 and U+2029 escaped; invalid UTF-8 as \ufffd). Matching
 // encoding/json lets the stream's hand-built chunks be checked against
 // json.Marshal of the openai types while costing no allocation.
+//
+// It pays: measured with
+//
+//	go test -run '^$' -bench 'StreamEvent|ChatStream' -benchmem -count 5 ./internal/chat ./internal/server
+//
+// json.Marshal in its place made BenchmarkStreamEvent 65% slower (143 ns
+// to 236 ns an event, medians) and took it from 0 to 2 allocations an
+// event; a whole streamed chat through the server (BenchmarkChatStream,
+// about thirty events) went from 675 to 733 allocations and from 293 µs
+// to 317 µs (+8%, on a shared 2-core machine).
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	done := 0 // s[:done] is already in dst

@@ -104,17 +104,17 @@ func NewPassthroughStream(model string, includeUsage bool, promptChars int) *Pas
 	return &PassthroughStream{model: model, includeUsage: includeUsage, promptChars: promptChars}
 }
 
-// Event returns the event ("data: ...\n\n") for one data payload of fal's
-// stream other than [DONE]. A payload that is not a JSON object is passed
-// on as it is.
+// Event returns the data to send for one data payload of fal's stream
+// other than [DONE]. A payload that is not a JSON object is passed on as
+// it is.
 func (p *PassthroughStream) Event(data []byte) []byte {
 	var c map[string]json.RawMessage
 	if json.Unmarshal(data, &c) != nil {
-		return DataEvent(data)
+		return data
 	}
 	chars, err := relabel(c, p.model, "delta")
 	if err != nil {
-		return DataEvent(data)
+		return data
 	}
 	p.chars += chars
 	if p.id == "" {
@@ -129,22 +129,22 @@ func (p *PassthroughStream) Event(data []byte) []byte {
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
-		return DataEvent(data)
+		return data
 	}
-	return DataEvent(b)
+	return b
 }
 
-// Done returns the end of the stream: an estimated usage chunk when the
-// client asked for usage and fal sent none, then [DONE].
-func (p *PassthroughStream) Done() []byte {
-	var b []byte
-	if p.includeUsage && !p.usageSent {
-		b = appendEvent(b, openai.ChatChunk{
-			ID: p.id, Object: "chat.completion.chunk", Created: p.created, Model: p.model,
-			Choices: []openai.ChunkChoice{}, Usage: EstimateUsage(p.promptChars, p.chars),
-		})
+// End returns the last chunk of the stream, sent before [DONE]: an
+// estimated usage chunk when the client asked for usage and fal sent none;
+// nil otherwise.
+func (p *PassthroughStream) End() []byte {
+	if !p.includeUsage || p.usageSent {
+		return nil
 	}
-	return append(b, DoneEvent...)
+	return appendJSON(nil, openai.ChatChunk{
+		ID: p.id, Object: "chat.completion.chunk", Created: p.created, Model: p.model,
+		Choices: []openai.ChunkChoice{}, Usage: EstimateUsage(p.promptChars, p.chars),
+	})
 }
 
 // relabel sets a completion's or chunk's "model" to model and, in each
@@ -202,14 +202,4 @@ func stringChars(raw json.RawMessage) int {
 
 func isNull(raw json.RawMessage) bool {
 	return bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
-}
-
-// DataEvent is payload as one server-sent event.
-func DataEvent(payload []byte) []byte { return appendData(nil, payload) }
-
-// appendData appends payload as one server-sent event.
-func appendData(dst, payload []byte) []byte {
-	dst = append(dst, "data: "...)
-	dst = append(dst, payload...)
-	return append(dst, "\n\n"...)
 }

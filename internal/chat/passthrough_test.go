@@ -26,7 +26,7 @@ func TestPassthroughStreamEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewPassthroughStream("gpt-4o", true, 10)
-			if got := string(p.Event([]byte(tt.in))); got != "data: "+tt.want+"\n\n" {
+			if got := string(event(p.Event([]byte(tt.in)))); got != "data: "+tt.want+"\n\n" {
 				t.Errorf("got  %s\nwant data: %s", got, tt.want)
 			}
 		})
@@ -38,12 +38,12 @@ func TestPassthroughStreamAddsUsageChunk(t *testing.T) {
 	p.Event([]byte(`{"id":"c1","created":5,"model":"x","choices":[{"delta":{"content":"héllo"}}]}`))
 	want := `data: {"id":"c1","object":"chat.completion.chunk","created":5,"model":"gpt-4o","choices":[],` +
 		`"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}` + "\n\n" + DoneEvent
-	if got := string(p.Done()); got != want {
+	if got := string(ended(p.End())); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	p = NewPassthroughStream("gpt-4o", true, 9)
 	p.Event([]byte(`{"model":"x","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":1}}`))
-	if got := string(p.Done()); got != DoneEvent {
+	if got := string(ended(p.End())); got != DoneEvent {
 		t.Errorf("a second usage chunk after fal's: %s", got)
 	}
 }

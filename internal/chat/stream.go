@@ -9,27 +9,24 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// DoneEvent ends every chat stream.
-const DoneEvent = "data: [DONE]\n\n"
-
-// Stream turns the events of one fal LLM stream into OpenAI chat chunks, as
-// complete server-sent events ("data: {...}\n\n"). Every chunk carries the
-// same id, created and model, which the OpenAI SDKs' accumulators require,
-// and none carries an "error" key, which the Go SDK treats as a failure
-// even when null.
+// Stream turns the events of one fal LLM stream into OpenAI chat chunks,
+// each returned as its JSON, the data of one server-sent event: the server
+// frames the events, and ends the stream with [DONE] or an error event.
+// Every chunk carries the same id, created and model, which the OpenAI
+// SDKs' accumulators require, and none carries an "error" key, which the
+// Go SDK treats as a failure even when null.
 //
-// Call Start once, Event for each fal event, then Finish; on a failure send
-// ErrorEvent instead of Finish. The slice a method returns is only valid
-// until the next method call on the same Stream: the buffer is reused so
-// that a long stream costs no allocation per event. A Stream is not safe
-// for concurrent use.
+// Call Start once, Event for each fal event, then Finish unless the stream
+// fails. The slices a method returns are only valid until the next method
+// call on the same Stream: the buffer is reused so that a long stream
+// costs no allocation per event. A Stream is not safe for concurrent use.
 type Stream struct {
 	id           string
 	model        string
 	created      int64
 	includeUsage bool
 
-	// head and tail frame a delta object into a whole chunk event; they
+	// head and tail frame a delta object into a whole chunk; they
 	// are cut from the JSON of an openai.ChatChunk, so the hand-built
 	// chunks have exactly the shape of the type.
 	head, tail []byte
@@ -119,50 +116,44 @@ func newText(prev, cur string) (delta, next string) {
 	return cur[n:], cur
 }
 
-// Finish returns the end of the stream: a chunk with an empty delta and the
-// finish reason ("stop" when reason is empty); with include_usage, a chunk
-// with no choices carrying usage (zeros when fal reported none, because
-// clients that asked for it wait for it); then "data: [DONE]".
-func (s *Stream) Finish(reason string, usage *openai.Usage) []byte {
+// Finish returns the last chunks of the stream (the server sends [DONE]
+// after them): a chunk with an empty delta and the finish reason ("stop"
+// when reason is empty) and, with include_usage, a chunk with no choices
+// carrying usage (zeros when fal reported none, because clients that asked
+// for it wait for it); usageChunk is nil without include_usage.
+func (s *Stream) Finish(reason string, usage *openai.Usage) (finish, usageChunk []byte) {
 	if reason == "" {
 		reason = "stop"
 	}
 	b := s.appendChunk(s.buf[:0], openai.ChatChunk{Choices: []openai.ChunkChoice{{FinishReason: &reason}}})
+	n := len(b)
 	if s.includeUsage {
 		if usage == nil {
 			usage = &openai.Usage{}
 		}
 		b = s.appendChunk(b, openai.ChatChunk{Choices: []openai.ChunkChoice{}, Usage: usage})
 	}
-	s.buf = append(b, DoneEvent...)
-	return s.buf
+	s.buf = b
+	if !s.includeUsage {
+		return b, nil
+	}
+	return b[:n:n], b[n:]
 }
 
 // appendChunk stamps c with the stream's id, created and model and appends
-// it as an event.
+// its JSON.
 func (s *Stream) appendChunk(dst []byte, c openai.ChatChunk) []byte {
 	c.ID, c.Object, c.Created, c.Model = s.id, "chat.completion.chunk", s.created, s.model
-	return appendEvent(dst, c)
+	return appendJSON(dst, c)
 }
 
-// ErrorEvent returns the event that reports a failure in the middle of a
-// stream: data: {"error":{"message","type","param","code"}}. Both OpenAI
-// SDKs end the stream with an error on it. A nil e is reported as a server
-// error.
-func ErrorEvent(e *openai.Error) []byte {
-	if e == nil {
-		e = openai.ServerError("the upstream stream failed")
-	}
-	return appendEvent(nil, e)
-}
-
-// appendEvent appends v as one server-sent event.
-func appendEvent(dst []byte, v any) []byte {
+// appendJSON appends the JSON of v.
+func appendJSON(dst []byte, v any) []byte {
 	body, err := json.Marshal(v)
 	if err != nil {
 		// The values marshalled here hold only strings, integers and
 		// pointers to them, for which encoding/json cannot fail.
-		panic(fmt.Sprintf("chat: encoding a stream event: %v", err))
+		panic(fmt.Sprintf("chat: encoding a stream chunk: %v", err))
 	}
-	return appendData(dst, body)
+	return append(dst, body...)
 }

@@ -40,7 +40,7 @@ func FuzzStreamEvent(f *testing.F) {
 				_, size := utf8.DecodeRuneInString(text[end:])
 				end += size
 			}
-			ev := s.Event(FalOutput{Output: text[:end]})
+			ev := event(s.Event(FalOutput{Output: text[:end]}))
 			if want := wantChunk(t, openai.Delta{Content: ptr(text[prev:end])}); !bytes.Equal(ev, want) {
 				t.Fatalf("event for %q:\n got %q\nwant %q", text[prev:end], ev, want)
 			}
@@ -51,7 +51,7 @@ func FuzzStreamEvent(f *testing.F) {
 			t.Fatalf("deltas add up to %q, want %q", got.String(), text)
 		}
 
-		ev := s.Event(FalOutput{Output: restart})
+		ev := event(s.Event(FalOutput{Output: restart}))
 		shared := 0
 		for shared < len(text) && shared < len(restart) && text[shared] == restart[shared] {
 			shared++

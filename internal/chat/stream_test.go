@@ -66,12 +66,12 @@ func TestStreamStartAndFinishWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewStream(testID, testModel, testCreated, tt.includeUsage)
-			start := string(s.Start())
+			start := string(event(s.Start()))
 			wantStart := head + `"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}` + "\n\n"
 			if start != wantStart {
 				t.Errorf("Start:\n got %q\nwant %q", start, wantStart)
 			}
-			if got := string(s.Finish(tt.reason, tt.usage)); got != tt.want {
+			if got := string(ended(s.Finish(tt.reason, tt.usage))); got != tt.want {
 				t.Errorf("Finish:\n got %q\nwant %q", got, tt.want)
 			}
 		})
@@ -142,7 +142,7 @@ func TestStreamEvent(t *testing.T) {
 			s := NewStream(testID, testModel, testCreated, false)
 			s.Start()
 			for i, st := range tt.steps {
-				got := s.Event(FalOutput{Output: st.output, Reasoning: st.reasoning, Partial: true})
+				got := event(s.Event(FalOutput{Output: st.output, Reasoning: st.reasoning, Partial: true}))
 				switch {
 				case st.want == nil && got != nil:
 					t.Errorf("step %d: got %q, want no event", i, got)
@@ -158,11 +158,11 @@ func TestStreamEvent(t *testing.T) {
 // because the Stream reuses its buffer.
 func collect(s *Stream, outs []FalOutput, usage *openai.Usage) []byte {
 	var all []byte
-	all = append(all, s.Start()...)
+	all = append(all, event(s.Start())...)
 	for _, o := range outs {
-		all = append(all, s.Event(o)...)
+		all = append(all, event(s.Event(o))...)
 	}
-	return append(all, s.Finish("stop", usage)...)
+	return append(all, ended(s.Finish("stop", usage))...)
 }
 
 // decodeSSE parses a stream the way the official Go SDK does.
@@ -279,44 +279,14 @@ func TestStreamEventFraming(t *testing.T) {
 	}
 }
 
-func TestErrorEvent(t *testing.T) {
-	tests := []struct {
-		name string
-		err  *openai.Error
-		want string
-	}{
-		{
-			name: "server error",
-			err:  openai.ServerError("fal failed: %s", "overloaded"),
-			want: `data: {"error":{"message":"fal failed: overloaded","type":"server_error","param":null,"code":null}}` + "\n\n",
-		},
-		{
-			name: "with param and code",
-			err:  openai.InvalidRequest("messages", "context_length_exceeded", "too long"),
-			want: `data: {"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}` + "\n\n",
-		},
-		{
-			name: "nil",
-			want: `data: {"error":{"message":"the upstream stream failed","type":"server_error","param":null,"code":null}}` + "\n\n",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := string(ErrorEvent(tt.err)); got != tt.want {
-				t.Errorf("ErrorEvent:\n got %q\nwant %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // TestErrorEventSDK checks that the Go SDK delivers the chunks before a
 // mid-stream error and then reports it.
 func TestErrorEventSDK(t *testing.T) {
 	s := NewStream(testID, testModel, testCreated, false)
 	var sse []byte
-	sse = append(sse, s.Start()...)
-	sse = append(sse, s.Event(FalOutput{Output: "partial"})...)
-	sse = append(sse, ErrorEvent(openai.ServerError("fal: model crashed"))...)
+	sse = append(sse, event(s.Start())...)
+	sse = append(sse, event(s.Event(FalOutput{Output: "partial"}))...)
+	sse = append(sse, errorEvent(openai.ServerError("fal: model crashed"))...)
 	chunks, err := decodeSSE(sse)
 	if len(chunks) != 2 {
 		t.Errorf("got %d chunks before the error, want 2", len(chunks))

@@ -3,12 +3,10 @@ package fal
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -217,18 +215,16 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 	rounds := 0
 	for attempt := 0; ; attempt++ {
 		k, err := c.waitKey(ctx, op, tried)
-		if err != nil && last != nil && transient(last) && rounds < maxRounds-1 {
-			// Every key met a passing fault (5xx, refused connection):
-			// go round again after a pause.
-			rounds++
-			clear(tried)
-			if !c.backoff(ctx, attempt) {
-				return nil, nil, ctx.Err()
-			}
-			continue
-		}
 		if err != nil {
-			if last != nil {
+			switch decideWithoutKey(last, rounds) {
+			case nextRound:
+				rounds++
+				clear(tried)
+				if !c.backoff(ctx, attempt) {
+					return nil, nil, ctx.Err()
+				}
+				continue
+			case reportLast:
 				return nil, nil, last
 			}
 			return nil, nil, err
@@ -248,18 +244,14 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			req.Header[name] = values
 		}
 		resp, err := c.hc.Do(req)
-		if err == nil && resp.StatusCode/100 == 2 {
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-		} else {
-			defer cancel()
-		}
 		if err != nil {
+			cancel()
 			c.opt.Pool.release(k)
 			c.opt.Pool.report(k, 0, 0)
-			if ctx.Err() != nil {
+			switch decideAfterTransportError(err, ctx.Err() != nil) {
+			case giveUpCancelled:
 				return nil, nil, ctx.Err()
-			}
-			if !neverSent(err) {
+			case giveUp:
 				// The body may have reached fal: a job may exist, so it
 				// must not be sent again.
 				return nil, nil, &Error{Op: op, Err: err}
@@ -268,16 +260,19 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			c.log.Warn("fal unreachable, trying next key", "op", op, "key", k.ID(), "err", err)
 			continue
 		}
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		action := decideAfterAnswer(resp.StatusCode, queued)
+		if action == accept {
+			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 			c.opt.Pool.report(k, resp.StatusCode, 0)
 			return resp, k, nil
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		cancel()
 		c.opt.Pool.release(k)
 		fe := errorFromResponse(op, resp, b)
 		c.opt.Pool.report(k, resp.StatusCode, fe.RetryAfter)
-		if !keyOrCapacityProblem(resp.StatusCode) || !queued && resp.StatusCode >= 500 {
+		if action == giveUp {
 			return nil, nil, fe
 		}
 		c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", resp.StatusCode)
@@ -287,30 +282,6 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 
 // detachedTimeout bounds a submit that no longer has a caller waiting.
 const detachedTimeout = 60 * time.Second
-
-// maxRounds bounds how many times postFailover goes through the keys when
-// fal fails in passing ways.
-const maxRounds = 3
-
-// transient reports whether a failure may pass by itself.
-func transient(e *Error) bool { return e.Status == 0 || e.Status >= 500 }
-
-// keyOrCapacityProblem tells whether another key (or a later try) may
-// succeed where this answer failed.
-func keyOrCapacityProblem(status int) bool {
-	return status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		status == http.StatusTooManyRequests || status >= 500
-}
-
-// neverSent reports whether err proves the request never reached fal.
-func neverSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
-}
 
 // waitKey takes a key not yet tried. When a healthy untried key is merely
 // busy (at its concurrency cap) it waits, up to KeyWait, for a slot.

@@ -119,8 +119,8 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	st := chat.NewStream(chat.NewID(), model, time.Now().Unix(), includeUsage)
-	out := startSSE(w)
-	if out.send(st.Start()) != nil {
+	out := startSSE(w, chatEnd)
+	if out.data(st.Start()) != nil {
 		return
 	}
 	var last chat.FalOutput
@@ -133,18 +133,18 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 			return true, errors.New("the model failed: " + msg)
 		}
 		last = ev
-		if b := st.Event(ev); b != nil {
-			if err := out.send(b); err != nil {
-				return true, err
-			}
+		if err := out.data(st.Event(ev)); err != nil {
+			return true, err
 		}
 		if !ev.Partial {
-			return true, out.send(st.Finish("stop", chat.Usage(ev.Usage, promptChars, st.Chars())))
+			return true, out.data(st.Finish("stop", chat.Usage(ev.Usage, promptChars, st.Chars())))
 		}
 		return false, nil
 	})
 	// If fal closes without a final event, what arrived is the answer.
-	endStream(ctx, out, err, func() []byte { return st.Finish("stop", chat.Usage(last.Usage, promptChars, st.Chars())) })
+	out.close(ctx, err, func() error {
+		return out.data(st.Finish("stop", chat.Usage(last.Usage, promptChars, st.Chars())))
+	})
 }
 
 // chatPassthrough forwards the request's OpenAI fields (see
@@ -182,19 +182,19 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	ps := chat.NewPassthroughStream(req.Model, includeUsage, promptChars)
-	out := startSSE(w)
+	out := startSSE(w, chatEnd)
 	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		switch {
 		case string(data) == "[DONE]":
-			return true, out.send(ps.Done())
+			return true, out.data(ps.End())
 		case isErrorEvent(data):
 			// Relayed as it is, and the end: a [DONE] after it
 			// would pass the failure off as a normal end.
-			return true, out.send(chat.DataEvent(data))
+			return true, out.failWith(data)
 		}
-		return false, out.send(ps.Event(data))
+		return false, out.data(ps.Event(data))
 	})
-	endStream(ctx, out, err, ps.Done)
+	out.close(ctx, err, func() error { return out.data(ps.End()) })
 }
 
 // passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten
@@ -222,38 +222,6 @@ func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, b
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(answer)
-}
-
-// endStream closes a relayed chat stream according to how relaying ended:
-// normally (nothing more to send), a shutdown (an error event that advises
-// a retry), the client gone (closing fal's body stops fal), the request
-// timeout (an error event, or the client would take the text so far for
-// the whole answer), fal closing without an end (atEOF's events), or a
-// failure (an error event).
-func endStream(ctx context.Context, out *sseWriter, err error, atEOF func() []byte) {
-	switch {
-	case err == nil:
-	case shuttingDown(ctx):
-		_ = out.send(shutdownEvent())
-	case cancelled(ctx):
-	case ctx.Err() != nil:
-		_ = out.send(timeoutEvent())
-	case errors.Is(err, io.EOF):
-		_ = out.send(atEOF())
-	default:
-		_ = out.send(chat.ErrorEvent(&openai.Error{Message: "fal's stream failed: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"}))
-	}
-}
-
-// timeoutEvent ends a stream whose request timeout passed while the client
-// was still reading: without it the client would take the text so far for
-// the whole answer.
-func timeoutEvent() []byte {
-	return chat.ErrorEvent(&openai.Error{
-		Message: "fal did not finish within the request timeout; the stream was cut.",
-		Type:    openai.TypeTimeout,
-		Code:    "timeout",
-	})
 }
 
 // isErrorEvent reports whether an event of fal's OpenAI-compatible stream

@@ -19,7 +19,7 @@ import (
 // carries keep-alive comments while fal works, which also keeps long
 // generations alive through proxies that cut silent connections.
 func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, endpoint, prompt string, plan *images.Plan) {
-	out := startSSE(w)
+	out := startSSE(w, imageEnd)
 	type result struct {
 		resp  openai.ImagesResponse
 		media []*mediaSource
@@ -31,61 +31,43 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		done <- result{resp, media, err}
 	}()
 	var res result
-	err := waitWithKeepAlive(ctx, out, done, &res)
+	err := keepAliveUntil(ctx, out, done, func(r result) (bool, error) {
+		res = r
+		return true, nil
+	})
+	if err == nil && shuttingDown(ctx) {
+		err = context.Cause(ctx) // the images came too late to be sent
+	}
 	switch {
-	case shuttingDown(ctx):
-		// produceImages cancels the fal jobs; the client, still
-		// waiting, is told why the stream ends.
-		_ = out.send(imageErrorEvent(shutdownError()))
-		return
 	case err != nil:
-		return // the client left; produceImages cancels the fal jobs
+		// The client left, the server is shutting down or the request
+		// timed out: produceImages cancels the fal jobs, and close
+		// tells a client still waiting why the stream ends.
+		out.close(ctx, err, nil)
+		return
 	case res.err != nil:
-		_ = out.send(imageErrorEvent(upstreamError(res.err)))
+		_ = out.fail(upstreamError(res.err))
 		return
 	}
 	size := plan.Size
 	if size == "" {
 		size = "auto"
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
 	for _, m := range res.media {
-		writeCompletedEvent(bw, m, res.resp.Created, size)
-		if bw.Flush() != nil || out.rc.Flush() != nil {
+		err := out.sendWith("image_generation.completed", func(bw *bufio.Writer) {
+			writeCompletedEvent(bw, m, res.resp.Created, size)
+		})
+		if err != nil {
 			return
 		}
 	}
+	out.close(ctx, nil, nil)
 }
 
-// imageErrorEvent is the event that ends an image stream with an error.
-func imageErrorEvent(e *openai.Error) []byte {
-	b, _ := json.Marshal(e)
-	return []byte("event: error\ndata: " + string(b) + "\n\n")
-}
-
-// waitWithKeepAlive waits for one value on ch, sending SSE comments every
-// keepAliveEvery meanwhile. It returns an error if ctx ends or a write fails.
-func waitWithKeepAlive[T any](ctx context.Context, out *sseWriter, ch <-chan T, v *T) error {
-	tick := newKeepAliveTicker()
-	defer tick.Stop()
-	for {
-		select {
-		case *v = <-ch:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-			if err := out.send([]byte(": keep-alive\n\n")); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// writeCompletedEvent writes one image_generation.completed event, with the
-// fields the SDKs' event type requires.
+// writeCompletedEvent writes the data of one image_generation.completed
+// event, with the fields the SDKs' event type requires.
 func writeCompletedEvent(bw *bufio.Writer, m *mediaSource, created int64, size string) {
-	bw.WriteString("event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\"")
+	bw.WriteString(`{"type":"image_generation.completed","b64_json":"`)
 	m.writeBase64(bw)
 	bw.WriteString(`","created_at":`)
 	bw.WriteString(strconv.FormatInt(created, 10))
@@ -93,7 +75,7 @@ func writeCompletedEvent(bw *bufio.Writer, m *mediaSource, created int64, size s
 	writeJSONString(bw, size)
 	bw.WriteString(`,"quality":"auto","background":"auto","output_format":`)
 	writeJSONString(bw, outputFormat(m.contentType))
-	bw.WriteString(`,"usage":{"total_tokens":0,"input_tokens":0,"output_tokens":0,"input_tokens_details":{"text_tokens":0,"image_tokens":0}}}` + "\n\n")
+	bw.WriteString(`,"usage":{"total_tokens":0,"input_tokens":0,"output_tokens":0,"input_tokens_details":{"text_tokens":0,"image_tokens":0}}}`)
 }
 
 func writeJSONString(bw *bufio.Writer, s string) {

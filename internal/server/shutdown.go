@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -57,9 +56,4 @@ func withShutdownAnswer(next http.Handler) http.Handler {
 			writeError(w, shutdownError())
 		}
 	})
-}
-
-// shutdownEvent ends a chat stream cut short by a shutdown.
-func shutdownEvent() []byte {
-	return chat.ErrorEvent(shutdownError())
 }

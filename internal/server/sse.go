@@ -1,11 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
 )
 
 // keepAliveEvery is how often a silent stream gets an SSE comment, so that
@@ -15,33 +20,197 @@ const keepAliveEvery = 15 * time.Second
 // maxUpstreamLine caps one SSE line read from fal.
 const maxUpstreamLine = 16 << 20
 
-// sseWriter sends server-sent events, flushing each one at once.
-type sseWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+// streamEnd is how one kind of stream reports a failure and ends when it
+// is complete. Translators (chat.Stream, the image events) return only
+// the JSON of each event; the framing, the keep-alives, the error event
+// and the end are the sseWriter's, the same for every stream.
+type streamEnd struct {
+	errorName string // the error event's name; "" sends it as a plain data event
+	done      []byte // the data of the event that ends a complete stream; nil for none
 }
 
-func startSSE(w http.ResponseWriter) *sseWriter {
+var (
+	// chatEnd is OpenAI's chat stream: unnamed events, the error as
+	// data: {"error":...}, and data: [DONE] at the end of a complete answer.
+	chatEnd = streamEnd{done: []byte("[DONE]")}
+	// imageEnd is OpenAI's image stream: named events, an "error" event,
+	// and nothing after the last image.
+	imageEnd = streamEnd{errorName: "error"}
+)
+
+// sseWriter sends server-sent events, flushing each batch at once. It
+// reuses one buffer to frame events, so that a long stream costs no
+// allocation per event.
+type sseWriter struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	end   streamEnd
+	buf   []byte
+	bw    *bufio.Writer // for events too large to hold (see sendWith)
+	ended bool          // the end or an error event was sent
+}
+
+// startSSE sends the headers of an event stream that ends as end says.
+func startSSE(w http.ResponseWriter, end streamEnd) *sseWriter {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end}
 	_ = s.rc.Flush()
 	return s
 }
 
-// send writes b (one or more complete events) and flushes.
-func (s *sseWriter) send(b []byte) error {
+// send writes one event named name ("" for none) for each payload that is
+// not nil, and flushes them together. A payload is one line of JSON.
+func (s *sseWriter) send(name string, payloads ...[]byte) error {
+	b := s.buf[:0]
+	for _, p := range payloads {
+		if p != nil {
+			b = appendEventHead(b, name)
+			b = append(b, p...)
+			b = append(b, "\n\n"...)
+		}
+	}
+	s.buf = b
+	if len(b) == 0 {
+		return nil
+	}
+	return s.write(b)
+}
+
+// data sends an unnamed event for each payload that is not nil, as send.
+func (s *sseWriter) data(payloads ...[]byte) error { return s.send("", payloads...) }
+
+// sendWith sends one event named name whose data writePayload writes
+// straight to the answer: an image as base64 is never held whole.
+func (s *sseWriter) sendWith(name string, writePayload func(*bufio.Writer)) error {
+	if s.bw == nil {
+		s.bw = bufio.NewWriterSize(s.w, 64<<10)
+	}
+	s.buf = appendEventHead(s.buf[:0], name)
+	s.bw.Write(s.buf)
+	writePayload(s.bw)
+	s.bw.WriteString("\n\n")
+	if err := s.bw.Flush(); err != nil {
+		return err
+	}
+	return s.rc.Flush()
+}
+
+// appendEventHead appends the start of an event: its name, if any, and
+// the data field's name.
+func appendEventHead(dst []byte, name string) []byte {
+	if name != "" {
+		dst = append(dst, "event: "...)
+		dst = append(dst, name...)
+		dst = append(dst, '\n')
+	}
+	return append(dst, "data: "...)
+}
+
+func (s *sseWriter) write(b []byte) error {
 	if _, err := s.w.Write(b); err != nil {
 		return err
 	}
 	return s.rc.Flush()
 }
 
-// newKeepAliveTicker ticks when a silent stream is due a keep-alive.
-func newKeepAliveTicker() *time.Ticker { return time.NewTicker(keepAliveEvery) }
+// keepAlive sends a comment, which clients ignore.
+func (s *sseWriter) keepAlive() error { return s.write([]byte(": keep-alive\n\n")) }
+
+// finish ends a complete stream.
+func (s *sseWriter) finish() error {
+	s.ended = true
+	if s.end.done == nil {
+		return nil
+	}
+	return s.data(s.end.done)
+}
+
+// fail ends the stream with an error event carrying e (a server error
+// when nil). Both OpenAI SDKs end the stream with an error on it.
+func (s *sseWriter) fail(e *openai.Error) error {
+	if e == nil {
+		e = openai.ServerError("the upstream stream failed")
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return s.failWith(b)
+}
+
+// failWith ends the stream with an error event carrying data as it is
+// (fal's own error event, relayed).
+func (s *sseWriter) failWith(data []byte) error {
+	s.ended = true
+	return s.send(s.end.errorName, data)
+}
+
+// close ends the stream according to how relaying it ended, unless an end
+// or an error event was already sent: normally (err nil: the end), a
+// shutdown (an error event that advises a retry), the client gone
+// (nothing: no one reads), the request timeout (an error event, or the
+// client would take what arrived so far for the whole answer), fal
+// closing without an end (the events atEOF sends, if any, then the end),
+// or a failure (an error event).
+func (s *sseWriter) close(ctx context.Context, err error, atEOF func() error) {
+	switch {
+	case s.ended:
+	case err == nil:
+		_ = s.finish()
+	case shuttingDown(ctx):
+		_ = s.fail(shutdownError())
+	case cancelled(ctx):
+	case ctx.Err() != nil:
+		_ = s.fail(timeoutError())
+	case errors.Is(err, io.EOF) && atEOF != nil:
+		if atEOF() == nil {
+			_ = s.finish()
+		}
+	default:
+		_ = s.fail(&openai.Error{Message: "fal's stream failed: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"})
+	}
+}
+
+// timeoutError ends a stream whose request timeout passed while the client
+// was still reading: without it the client would take the text so far for
+// the whole answer.
+func timeoutError() *openai.Error {
+	return &openai.Error{
+		Message: "fal did not finish within the request timeout; the stream was cut.",
+		Type:    openai.TypeTimeout,
+		Code:    "timeout",
+	}
+}
+
+// keepAliveUntil calls handle with each value received on ch until handle
+// says stop or fails, sending keep-alive comments while ch is silent. It
+// returns handle's error, the error of a keep-alive that could not be
+// written, or ctx's error when ctx ends or ch closes first.
+func keepAliveUntil[T any](ctx context.Context, out *sseWriter, ch <-chan T, handle func(T) (stop bool, err error)) error {
+	tick := time.NewTicker(keepAliveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if err := out.keepAlive(); err != nil {
+				return err
+			}
+		case v, ok := <-ch:
+			if !ok {
+				return ctx.Err()
+			}
+			if stop, err := handle(v); stop || err != nil {
+				return err
+			}
+		}
+	}
+}
 
 // upstreamEvent is one event read from fal, with its data copied.
 type upstreamEvent struct {
@@ -87,28 +256,10 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 func relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	defer stopPump()
-	events := pumpEvents(pumpCtx, rd)
-	tick := newKeepAliveTicker()
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-			if err := out.send([]byte(": keep-alive\n\n")); err != nil {
-				return err
-			}
-		case ev, ok := <-events:
-			if !ok {
-				return ctx.Err()
-			}
-			if ev.err != nil {
-				return ev.err
-			}
-			stop, err := handle(ev.data)
-			if stop || err != nil {
-				return err
-			}
+	return keepAliveUntil(ctx, out, pumpEvents(pumpCtx, rd), func(ev upstreamEvent) (bool, error) {
+		if ev.err != nil {
+			return true, ev.err
 		}
-	}
+		return handle(ev.data)
+	})
 }
