@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,10 +45,7 @@ func writeError(w http.ResponseWriter, e *openai.Error) {
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, s.bodyTooLarge()
-		}
-		return nil, openai.InvalidRequest("", "", "Reading the request body failed: %v.", err)
+		return nil, s.bodyReadError(err)
 	}
 	return b, nil
 }
