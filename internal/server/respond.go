@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -25,17 +26,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// maxRetryAfter caps the Retry-After sent to clients. The SDKs sleep for
+// whatever the server says before each retry, so a fal key resting for half
+// an hour would hang a client for as long; past a minute, a client is
+// better told to come back than kept waiting.
+const maxRetryAfter = 60 * time.Second
+
 // writeError sends an OpenAI-shaped error with the retry hints the SDKs
-// read: x-should-retry and retry-after(-ms).
+// read: x-should-retry and retry-after(-ms), the latter at most
+// maxRetryAfter.
 func writeError(w http.ResponseWriter, e *openai.Error) {
 	h := w.Header()
 	if e.NoRetry {
 		h.Set("X-Should-Retry", "false")
 	}
 	if e.RetryAfter > 0 {
-		secs := int((e.RetryAfter + 999_999_999) / 1_000_000_000)
+		wait := min(e.RetryAfter, maxRetryAfter)
+		secs := int((wait + time.Second - 1) / time.Second)
 		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
+		h.Set("Retry-After-Ms", strconv.FormatInt(wait.Milliseconds(), 10))
 	}
 	writeJSON(w, e.Status, e)
 }

@@ -54,8 +54,12 @@ func upstreamError(err error) *openai.Error {
 		return &openai.Error{Status: http.StatusBadGateway, Message: "fal call failed: " + err.Error(), Type: openai.TypeUpstream}
 	}
 	switch {
+	case errors.Is(fe.Err, fal.ErrKeysRejected):
+		return &openai.Error{Status: http.StatusBadGateway,
+			Message: "fal rejected every configured key, and they are set aside. Check AI_KEYS and the fal account's balance.",
+			Type:    openai.TypeUpstream, Code: "fal_auth_failed", NoRetry: true}
 	case errors.Is(fe.Err, fal.ErrNoKey):
-		msg := "Every fal key is cooling down after rate limiting or rejection; try again later."
+		msg := "Every fal key is busy or resting after rate limiting; try again later."
 		if fe.Detail != "" {
 			msg = fe.Detail + "; try again later."
 		}
