@@ -32,6 +32,9 @@ type Options struct {
 	// extra_forbidden, so that tests catch a client sending fields a model
 	// does not take.
 	AllowUnknownFields bool
+	// ExtraImages makes image models answer this many images more than
+	// num_images asks for, as a misbehaving model or upstream might.
+	ExtraImages int
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }

@@ -3,14 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/falproxy/falproxy/internal/fal"
-	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -39,7 +37,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
-		writeError(w, s.schemaError(alias, err))
+		writeError(w, s.schemaError(ctx, alias, err))
 		return
 	}
 	// Named only once fal knows the endpoint, so that raw ids a client
@@ -66,16 +64,6 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
 }
 
-// schemaError explains a schema that could not be had. A raw endpoint id
-// the client typed (ALLOW_ANY_ENDPOINT) that fal does not know is the
-// client's mistake: 404, as for an unknown model.
-func (s *Server) schemaError(alias string, err error) *openai.Error {
-	if _, configured := s.models.images[alias]; !configured && errors.Is(err, falschema.ErrUnknownEndpoint) {
-		return openai.ModelNotFound(alias)
-	}
-	return upstreamError(err)
-}
-
 // runImagePlan runs every fal job of a plan concurrently, then answers in
 // the form the client asked for. If one job fails the others are stopped
 // (and cancelled at fal by the fal client).
@@ -85,7 +73,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
 		}
-		writeError(w, upstreamError(err))
+		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	if !plan.B64 {
@@ -103,6 +91,10 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
 	if err != nil {
 		return openai.ImagesResponse{}, nil, err
+	}
+	if dropped := plan.Keep(outputs); dropped > 0 {
+		s.log.Warn("fal answered more images than asked; the extra ones are dropped",
+			"request_id", infoFrom(ctx).ID, "endpoint", endpoint, "asked", plan.N, "dropped", dropped)
 	}
 	var data []openai.Image
 	var media []*mediaSource
@@ -162,7 +154,8 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 	}
 	out, err := images.ParseOutput(res.Body)
 	if err != nil {
-		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image: " + err.Error()}
+		s.log.Warn("fal's output has no image", "request_id", ri.ID, "endpoint", endpoint, "err", err)
+		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image"}
 	}
 	return out, nil
 }
@@ -188,15 +181,14 @@ func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
 			m.contentType = mediaType
 		}
 		m.b64 = b64
+		if err := m.checkImage(); err != nil {
+			return err
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for _, m := range toFetch {
 		g.Go(func() error { return m.download(gctx, s.opt.Downloader) })
 	}
-	err := g.Wait()
-	if errors.Is(err, fal.ErrForbiddenTarget) {
-		s.log.Warn("refused to download a result image", "err", err)
-	}
-	return err
+	return g.Wait()
 }

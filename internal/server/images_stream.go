@@ -35,7 +35,7 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		return // the client left; produceImages cancels the fal jobs
 	}
 	if res.err != nil {
-		b, _ := json.Marshal(upstreamError(res.err))
+		b, _ := json.Marshal(s.failUpstream(ctx, res.err))
 		_ = out.send([]byte("event: error\ndata: " + string(b) + "\n\n"))
 		return
 	}

@@ -108,7 +108,9 @@ func (s *Server) falInfo(ctx context.Context, id string) any {
 		ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 		defer cancel()
 		info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: ep}, s.planOptions())
-		info.Error = s.opt.Redact(info.Error)
+		if info.cause != nil {
+			info.Error = s.schemaFailure(ctx, info.cause).Message
+		}
 		return info
 	}
 	return InspectChat(ChatModel{Model: s.models.chat[id]}, s.opt.ChatBackend)
@@ -121,7 +123,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, &openai.Error{
 		Status:  http.StatusNotFound,
-		Message: "Unknown route: " + r.Method + " " + r.URL.Path,
+		Message: "Unknown route: " + openai.Echo(r.Method+" "+r.URL.Path),
 		Type:    openai.TypeInvalidRequest,
 		Code:    "unknown_url",
 		NoRetry: true,
