@@ -38,6 +38,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri.set(alias, "")
+	in.req.ResponseFormat = defaultResponseFormat(alias, in.req.ResponseFormat)
 	if in.text != nil {
 		if in.req.Extra, e = typedExtras(in.text, caps); e != nil {
 			writeError(w, e)

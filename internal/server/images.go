@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -52,6 +53,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		// Streamed images arrive as base64 events, as OpenAI sends them.
 		req.ResponseFormat = "b64_json"
 	}
+	req.ResponseFormat = defaultResponseFormat(alias, req.ResponseFormat)
 	plan, e := images.PlanGeneration(req, caps, s.planOptions())
 	if e != nil {
 		writeError(w, e)
@@ -62,6 +64,19 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.runImagePlan(ctx, w, r, endpoint, req.Prompt, plan)
+}
+
+// defaultResponseFormat is the response_format of a request that gives
+// none: b64_json for an alias named like OpenAI's GPT image models
+// (gpt-image-*, chatgpt-image-*), which always answer base64 and whose
+// clients (the Vercel AI SDK among them) read only b64_json; url, fal's
+// own answer, otherwise.
+func defaultResponseFormat(alias, format string) string {
+	name := strings.ToLower(alias)
+	if format == "" && (strings.HasPrefix(name, "gpt-image") || strings.HasPrefix(name, "chatgpt-image")) {
+		return "b64_json"
+	}
+	return format
 }
 
 // runImagePlan runs every fal job of a plan concurrently, then answers in
