@@ -176,6 +176,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		SafetyChecker:     cfg.SafetyChecker,
 		RequestTimeout:    cfg.RequestTimeout,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
+		BodyReadTimeout:   cfg.BodyReadTimeout,
 		MaxInflight:       cfg.MaxInflight,
 		AdmissionWait:     cfg.AdmissionWait,
 		Metrics:           m,

@@ -58,6 +58,8 @@ type Config struct {
 	MaxBodyBytes   int64         // MAX_BODY_BYTES: positive
 	ShutdownGrace  time.Duration // SHUTDOWN_GRACE: 0 or more
 
+	BodyReadTimeout time.Duration // BODY_READ_TIMEOUT: positive
+
 	// Operations.
 
 	MetricsEnabled    bool   // METRICS_ENABLED
@@ -104,6 +106,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		AdmissionWait:  l.duration(envAdmissionWait, 0),
 		MaxBodyBytes:   l.size(envMaxBodyBytes),
 		ShutdownGrace:  l.duration(envShutdownGrace, 0),
+
+		BodyReadTimeout: l.duration(envBodyReadTimeout, time.Nanosecond),
 
 		MetricsEnabled:    l.boolean(envMetricsEnabled),
 		MetricsKey:        l.key(envMetricsKey),

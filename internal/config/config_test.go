@@ -62,6 +62,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxInflight:       1000,
 		AdmissionWait:     10 * time.Second,
 		MaxBodyBytes:      50 << 20,
+		BodyReadTimeout:   time.Minute,
 		ShutdownGrace:     30 * time.Second,
 		MetricsEnabled:    true,
 		LogFormat:         LogText,
@@ -152,6 +153,7 @@ func TestLoadValues(t *testing.T) {
 		{"admission wait", map[string]string{"ADMISSION_WAIT": "250ms"}, func(c *Config) any { return c.AdmissionWait }, 250 * time.Millisecond},
 		{"body bytes plain", map[string]string{"MAX_BODY_BYTES": "1048576"}, func(c *Config) any { return c.MaxBodyBytes }, int64(1 << 20)},
 		{"body bytes MiB", map[string]string{"MAX_BODY_BYTES": "10MiB"}, func(c *Config) any { return c.MaxBodyBytes }, int64(10 << 20)},
+		{"body read timeout", map[string]string{"BODY_READ_TIMEOUT": "5"}, func(c *Config) any { return c.BodyReadTimeout }, 5 * time.Second},
 		{"body bytes KB", map[string]string{"MAX_BODY_BYTES": "512 kb"}, func(c *Config) any { return c.MaxBodyBytes }, int64(512000)},
 		{"shutdown grace", map[string]string{"SHUTDOWN_GRACE": "5"}, func(c *Config) any { return c.ShutdownGrace }, 5 * time.Second},
 

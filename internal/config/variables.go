@@ -62,6 +62,7 @@ const (
 	envKeyConcurrency    = "KEY_CONCURRENCY"
 	envAdmissionWait     = "ADMISSION_WAIT"
 	envMaxBodyBytes      = "MAX_BODY_BYTES"
+	envBodyReadTimeout   = "BODY_READ_TIMEOUT"
 	envShutdownGrace     = "SHUTDOWN_GRACE"
 	envMetricsEnabled    = "METRICS_ENABLED"
 	envMetricsKey        = "METRICS_KEY"
@@ -229,6 +230,10 @@ var Variables = []Variable{
 		Name: envMaxBodyBytes, Default: "50MiB", Group: GroupLimits,
 		Format:      "a positive size in bytes, optionally followed by B, KB, MB, GB, KiB, MiB or GiB",
 		Description: "Largest request body accepted; image edits upload whole images, so keep it generous.",
+	},
+	{
+		Name: envBodyReadTimeout, Default: "60s", Group: GroupLimits, Format: formatPositive,
+		Description: "Longest time a client may take to send a request body; a slower one gets 408. Bodies are read whole before a request waits for a slot, so a slow upload holds no slot. A bare integer counts seconds.",
 	},
 	{
 		Name: envShutdownGrace, Default: "30s", Group: GroupLimits, Format: formatDuration,

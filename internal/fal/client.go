@@ -293,7 +293,7 @@ func (c *Client) waitKey(ctx context.Context, op string, tried map[*Key]bool) (*
 		case k != nil:
 			return k, nil
 		case !busy:
-			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: wait, Status: http.StatusServiceUnavailable}
+			return nil, &Error{Op: op, Err: c.opt.Pool.noKeyReason(), RetryAfter: wait, Status: http.StatusServiceUnavailable}
 		case time.Now().After(deadline):
 			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: time.Second, Status: http.StatusServiceUnavailable,
 				Detail: "every fal key is at its concurrency limit"}

@@ -1,6 +1,7 @@
 package fal
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -178,6 +179,21 @@ func (k *Key) rest(now time.Time, d time.Duration, reason string) {
 	if until := now.Add(d); until.After(k.until) {
 		k.until, k.reason = until, reason
 	}
+}
+
+// ErrKeysRejected means every fal key rests because fal refused it
+// (401/403): a configuration problem that waiting does not fix. It wraps
+// ErrNoKey.
+var ErrKeysRejected = fmt.Errorf("every fal key was rejected by fal: %w", ErrNoKey)
+
+// noKeyReason says why no key could be had: ErrKeysRejected when every key
+// rests because fal refused it, ErrNoKey otherwise (some key is rate
+// limited or busy, and comes back by itself).
+func (p *Pool) noKeyReason() error {
+	if len(p.keys) > 0 && len(p.quarantined()) == len(p.keys) {
+		return ErrKeysRejected
+	}
+	return ErrNoKey
 }
 
 // quarantined returns the keys resting because fal refused them.

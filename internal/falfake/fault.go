@@ -30,6 +30,10 @@ type Fault struct {
 	Delay      time.Duration // wait first; ends early if the client goes away
 	Times      int           // how many times it fires; 0 = forever
 	JobError   string        // make the job fail with this fal error_type
+
+	// ContentType labels Body (default application/json), e.g. an error
+	// page a CDN passes off as image/png.
+	ContentType string
 }
 
 // faultRule is an injected Fault with its remaining count.

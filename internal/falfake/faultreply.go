@@ -38,7 +38,11 @@ func (f *Fake) applyFault(w http.ResponseWriter, c *call, ft Fault) bool {
 	if ft.Status == http.StatusUnauthorized {
 		f.rec.addRejected()
 	}
-	writeBody(w, ft.Status, "application/json", []byte(body))
+	contentType := ft.ContentType
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	writeBody(w, ft.Status, contentType, []byte(body))
 	return true
 }
 

@@ -49,7 +49,7 @@ func (f *Fake) imageOutcome(x execution, in node) outcome {
 	seed := seedOf(m.param(in, "seed"), prompt)
 	format := outputFormat(m, in)
 	sync, _ := m.param(in, "sync_mode").(bool)
-	images := make([]imageFile, n)
+	images := make([]imageFile, n+max(f.opts.ExtraImages, 0))
 	for i := range images {
 		spec := imageSpec{
 			W: sz.W, H: sz.H, Seed: seed, Index: i, Format: format,
@@ -67,7 +67,7 @@ func (f *Fake) imageOutcome(x execution, in node) outcome {
 		"images":            images,
 		"seed":              seed,
 		"prompt":            prompt,
-		"has_nsfw_concepts": make([]bool, n),
+		"has_nsfw_concepts": make([]bool, len(images)),
 		"timings":           map[string]float64{"inference": x.inference.Seconds()},
 	}))
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// upload's upload_url. It makes the emulator answer as a forged or
 	// misbehaving upstream would.
 	AnswerURLBase string
+	// ExtraImages makes image models answer this many images more than
+	// num_images asks for, as a misbehaving model or upstream might.
+	ExtraImages int
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }

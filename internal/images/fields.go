@@ -30,7 +30,7 @@ func applyOutputFormat(b *builder, format string) *openai.Error {
 		return nil
 	}
 	return openai.InvalidRequest("output_format", "invalid_value",
-		"Invalid 'output_format': %q. This model supports: %s.", format, strings.Join(f.Values, ", "))
+		"Invalid 'output_format': %q. This model supports: %s.", openai.Echo(format), strings.Join(f.Values, ", "))
 }
 
 // defaultB64Format is "png" when the model's format field allows it, and
@@ -83,7 +83,7 @@ func applyExtras(b *builder, extra map[string]json.RawMessage, protected []strin
 		dec.UseNumber()
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, openai.InvalidRequest(name, "invalid_value", "Invalid value for '%s': %v.", name, err)
+			return nil, openai.InvalidRequest(name, "invalid_value", "Invalid value for '%s': it is not valid JSON.", name)
 		}
 		if v != nil {
 			b.set(name, v)

@@ -8,10 +8,10 @@ import "math"
 // model without num_images runs n jobs of one image each. A requested seed
 // goes to the first job as given; each later job gets seed + the number of
 // images asked of the jobs before it, so that no two jobs repeat an image.
-func splitJobs(b *builder, n int, seed *int64) []map[string]any {
+// sizes[i] is how many images job i asks for.
+func splitJobs(b *builder, n int, seed *int64) (jobs []map[string]any, sizes []int) {
 	withCount := b.caps.NumImages != nil && b.declared("num_images")
 	withSeed := seed != nil && b.declared("seed")
-	var sizes []int
 	for left := n; left > 0; {
 		k := 1
 		if withCount {
@@ -21,7 +21,7 @@ func splitJobs(b *builder, n int, seed *int64) []map[string]any {
 		sizes = append(sizes, k)
 		left -= k
 	}
-	jobs := make([]map[string]any, len(sizes))
+	jobs = make([]map[string]any, len(sizes))
 	done := 0
 	for i, k := range sizes {
 		in := b.clone()
@@ -34,7 +34,7 @@ func splitJobs(b *builder, n int, seed *int64) []map[string]any {
 		jobs[i] = in
 		done += k
 	}
-	return jobs
+	return jobs, sizes
 }
 
 // per is the largest batch: the model's maximum, or all n when it declares

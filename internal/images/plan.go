@@ -27,6 +27,11 @@ type Plan struct {
 	// images are answered in this order. The maps must be treated as
 	// read-only: nested values may be shared between them.
 	Inputs []map[string]any
+	// JobImages[i] is how many images Inputs[i] asks for, and N how many
+	// the client asked for in all (fewer than their sum when a model's
+	// minimum batch exceeds n). See Keep.
+	JobImages []int
+	N         int
 	// B64 reports that the client asked for response_format=b64_json.
 	B64 bool
 	// SyncMode reports that the inputs ask fal for data: URIs (only when
@@ -113,12 +118,37 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 	if slices.ContainsFunc(native, isSizeField) {
 		size = "" // the client chose the size in the model's own terms
 	}
+	inputs, sizes := splitJobs(b, n, req.Seed)
 	return &Plan{
-		Inputs:   splitJobs(b, n, req.Seed),
-		B64:      b64,
-		SyncMode: b.in["sync_mode"] == true,
-		Size:     size,
+		Inputs:    inputs,
+		JobImages: sizes,
+		N:         n,
+		B64:       b64,
+		SyncMode:  b.in["sync_mode"] == true,
+		Size:      size,
 	}, nil
+}
+
+// Keep trims the outputs of the plan's jobs, given in the order of Inputs,
+// to the images asked for: each job's to its JobImages, all of them to N.
+// It returns how many images it dropped. A model, or an upstream that
+// misbehaves, answering more images than requested must not make falproxy
+// download them or hand them on.
+func (p *Plan) Keep(outputs []*Output) (dropped int) {
+	left := p.N
+	for i, out := range outputs {
+		if out == nil {
+			continue
+		}
+		k := min(len(out.Images), left)
+		if i < len(p.JobImages) {
+			k = min(k, p.JobImages[i])
+		}
+		dropped += len(out.Images) - k
+		out.Images = out.Images[:k]
+		left -= k
+	}
+	return dropped
 }
 
 // isSizeField reports a field that carries an output size.
@@ -174,5 +204,5 @@ func responseFormat(f string) (bool, *openai.Error) {
 		return true, nil
 	}
 	return false, openai.InvalidRequest("response_format", "invalid_value",
-		"Invalid 'response_format': %q. Supported values are: 'url' and 'b64_json'.", f)
+		"Invalid 'response_format': %q. Supported values are: 'url' and 'b64_json'.", openai.Echo(f))
 }

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -123,6 +124,8 @@ func TestPlanGeneration(t *testing.T) {
 			if e != nil {
 				t.Fatal(e)
 			}
+			checkImageCounts(t, got)
+			got.JobImages, got.N = nil, 0
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("plan:\n got %+v\nwant %+v", *got, tt.want)
 			}
@@ -174,5 +177,67 @@ func TestPlanInputsAreIndependent(t *testing.T) {
 	p.Inputs[0]["prompt"] = "changed"
 	if p.Inputs[1]["prompt"] != "p" {
 		t.Error("jobs share one map")
+	}
+}
+
+// checkImageCounts checks that a plan records, per job, the images its
+// input asks for, and no more images in all than the jobs ask.
+func checkImageCounts(t *testing.T, p *Plan) {
+	t.Helper()
+	if len(p.JobImages) != len(p.Inputs) {
+		t.Fatalf("%d counts for %d jobs", len(p.JobImages), len(p.Inputs))
+	}
+	sum := 0
+	for i, in := range p.Inputs {
+		want := 1
+		if n, ok := in["num_images"].(int); ok {
+			want = n
+		}
+		if p.JobImages[i] != want {
+			t.Errorf("job %d asks for %d images, counted %d", i, want, p.JobImages[i])
+		}
+		sum += want
+	}
+	if p.N < 1 || p.N > sum {
+		t.Errorf("N = %d for jobs asking %d images", p.N, sum)
+	}
+}
+
+func TestPlanKeep(t *testing.T) {
+	outputs := func(counts ...int) []*Output {
+		var out []*Output
+		for j, n := range counts {
+			o := &Output{}
+			for i := range n {
+				o.Images = append(o.Images, Image{URL: fmt.Sprintf("https://cdn/%d/%d.png", j, i)})
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		plan    Plan
+		got     []int // images each job answered
+		kept    []int
+		dropped int
+	}{
+		{"as asked", Plan{JobImages: []int{4, 2}, N: 6}, []int{4, 2}, []int{4, 2}, 0},
+		{"each job to its own count", Plan{JobImages: []int{4, 2}, N: 6}, []int{2000, 2000}, []int{4, 2}, 3994},
+		{"a short job is not made up by another", Plan{JobImages: []int{4, 2}, N: 6}, []int{1, 9}, []int{1, 2}, 7},
+		{"a model minimum above n", Plan{JobImages: []int{2}, N: 1}, []int{2}, []int{1}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outs := outputs(tt.got...)
+			dropped := tt.plan.Keep(outs)
+			var kept []int
+			for _, o := range outs {
+				kept = append(kept, len(o.Images))
+			}
+			if !reflect.DeepEqual(kept, tt.kept) || dropped != tt.dropped {
+				t.Fatalf("kept %v, dropped %d; want %v, %d", kept, dropped, tt.kept, tt.dropped)
+			}
+		})
 	}
 }

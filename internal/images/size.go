@@ -39,7 +39,7 @@ func ParseSize(s string) (w, h int, auto bool, err error) {
 // side parses one dimension: ASCII digits only, 1..MaxSide.
 func side(s string) (int, error) {
 	if s == "" || len(s) > 6 || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, fmt.Errorf("%q is not a positive integer", s)
+		return 0, errors.New("each side must be a whole number of pixels")
 	}
 	n, _ := strconv.Atoi(s) // at most 6 digits: cannot fail
 	if n < 1 || n > MaxSide {
@@ -57,7 +57,7 @@ func applySize(b *builder, size string) (string, *openai.Error) {
 	w, h, auto, err := ParseSize(size)
 	if err != nil {
 		return "", openai.InvalidRequest("size", "invalid_value",
-			"Invalid 'size': %q (%v). Use WIDTHxHEIGHT, for example 1024x1024, or auto.", size, err)
+			"Invalid 'size' %q: %v. Use WIDTHxHEIGHT, for example 1024x1024, or auto.", openai.Echo(size), err)
 	}
 	spec := b.caps.Size
 	if auto {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"reflect"
 )
 
 // DecodeObject parses a JSON object body into its top-level fields. It
@@ -18,7 +20,7 @@ func DecodeObject(body []byte) (map[string]json.RawMessage, *Error) {
 		if errors.As(err, &ute) || errors.Is(err, io.EOF) {
 			return nil, InvalidRequest("", "invalid_json", "The request body must be a JSON object.")
 		}
-		return nil, InvalidRequest("", "invalid_json", "The request body is not valid JSON: %v.", err)
+		return nil, InvalidRequest("", "invalid_json", "The request body is not valid JSON%s.", syntaxOffset(err))
 	}
 	if fields == nil {
 		return nil, InvalidRequest("", "invalid_json", "The request body must be a JSON object.")
@@ -87,4 +89,36 @@ func decodeGeneration(fields map[string]json.RawMessage) (*ImageGenerationReques
 		req.Extra = fields
 	}
 	return req, nil
+}
+
+// syntaxOffset says where a JSON syntax error is (" (at byte 12)"), or
+// nothing: the decoder's own message names Go's view of the input.
+func syntaxOffset(err error) string {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf(" (at byte %d)", se.Offset)
+	}
+	return ""
+}
+
+// jsonKind names in words the JSON a Go type decodes from, for an error
+// about a field of the wrong type ("a string", "an array").
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another type"
 }

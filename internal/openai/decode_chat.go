@@ -24,12 +24,12 @@ func DecodeChat(body []byte) (*ChatRequest, *Error) {
 	if err := json.Unmarshal(body, req); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {
-			return nil, InvalidRequest(ute.Field, "invalid_type", "Invalid type for '%s': expected %s.", ute.Field, ute.Type)
+			return nil, InvalidRequest(Echo(ute.Field), "invalid_type", "Invalid type for '%s': expected %s.", Echo(ute.Field), jsonKind(ute.Type))
 		}
 		if errors.Is(err, errContentType) {
-			return nil, InvalidRequest("messages", "invalid_type", "Invalid message content: %v.", err)
+			return nil, InvalidRequest("messages", "invalid_type", "Invalid message content: %v.", errContentType)
 		}
-		return nil, InvalidRequest("", "invalid_json", "The request body does not match the chat completion schema: %v.", err)
+		return nil, InvalidRequest("", "invalid_json", "The request body does not match the chat completion schema.")
 	}
 	req.Fields = fields
 	if req.Model == "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 )
 
 // Error types used in the "type" field of an error body, as OpenAI uses them.
@@ -90,7 +91,7 @@ func InvalidRequest(param, code, format string, args ...any) *Error {
 func ModelNotFound(model string) *Error {
 	return &Error{
 		Status:  http.StatusNotFound,
-		Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", model),
+		Message: fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", Echo(model)),
 		Type:    TypeInvalidRequest,
 		Param:   "model",
 		Code:    "model_not_found",
@@ -111,4 +112,28 @@ func InvalidAPIKey(missing bool) *Error {
 // ServerError is a 500 for faults of falproxy itself.
 func ServerError(format string, args ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf(format, args...), Type: TypeServer}
+}
+
+// EchoLimit is how many characters of a client's input an error message
+// repeats: enough to recognise the value, never a hostile one at length.
+const EchoLimit = 40
+
+// Echo is s cut to EchoLimit characters, for repeating client input (a
+// value, a field name) in an error message.
+func Echo(s string) string { return Clip(s, EchoLimit) }
+
+// Clip cuts s to at most n characters, marking a cut with "…".
+func Clip(s string, n int) string {
+	i := 0
+	for range n {
+		if i == len(s) {
+			return s
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	return s[:i] + "…"
 }

@@ -6,10 +6,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -17,7 +20,7 @@ import (
 // fal's own base64 (from a data: URI) or downloaded bytes.
 type mediaSource struct {
 	url         string
-	contentType string // as fal or the CDN labelled it, when known
+	contentType string // as fal labelled it, then as its bytes show
 	b64         string // base64 text as fal sent it, when it came as a data URI
 	raw         []byte // downloaded bytes otherwise
 }
@@ -33,12 +36,33 @@ func (m *mediaSource) download(ctx context.Context, d *fal.Downloader) error {
 		buf.Grow(int(dl.ContentLength))
 	}
 	if _, err := buf.ReadFrom(dl.Body); err != nil {
-		return err
+		if _, ok := errors.AsType[*fal.Error](err); ok {
+			return err
+		}
+		return &fal.Error{Op: fal.OpDownload, Err: err}
 	}
 	m.raw = buf.Bytes()
-	if ct := dl.ContentType; ct != "" {
-		m.contentType = ct
+	return m.checkImage()
+}
+
+// errNotAnImage means a result that should be an image is something else
+// (an error page, text, an empty file).
+var errNotAnImage = errors.New("fal's result is not an image")
+
+// checkImage makes sure the media is an image, by its first bytes, and
+// names its format from them: neither a CDN's Content-Type nor a data
+// URI's label is trusted, since an error page may come labelled image/png.
+func (m *mediaSource) checkImage() error {
+	head := m.raw
+	if head == nil {
+		n := min(len(m.b64), base64.StdEncoding.EncodedLen(images.SniffLen)) &^ 3
+		head, _ = base64.StdEncoding.DecodeString(m.b64[:n])
 	}
+	mt := images.MediaType(head)
+	if mt == "" {
+		return fmt.Errorf("%w: its content is %s", errNotAnImage, http.DetectContentType(head))
+	}
+	m.contentType = mt
 	return nil
 }
 

@@ -26,7 +26,7 @@ func typedExtras(text map[string]string, caps *falschema.Capabilities) (map[stri
 		raw, ok := typedValue(f, v)
 		if !ok {
 			return nil, openai.InvalidRequest(name, "invalid_type",
-				"Invalid type for '%s': this model expects %s, got %q.", name, strings.Join(f.Types, " or "), v)
+				"Invalid type for '%s': this model expects %s, got %q.", name, strings.Join(f.Types, " or "), openai.Echo(v))
 		}
 		out[name] = raw
 	}

@@ -49,7 +49,7 @@ func (s *Server) readEdit(w http.ResponseWriter, r *http.Request) (*editInput, *
 		return s.readEditJSON(w, r)
 	}
 	return nil, openai.InvalidRequest("", "unsupported_content_type",
-		"Image edits take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", r.Header.Get("Content-Type"))
+		"Image edits take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
 }
 
 // readEditJSON reads the JSON variant: images and mask as image_url
@@ -89,7 +89,7 @@ func (s *Server) readEditJSON(w http.ResponseWriter, r *http.Request) (*editInpu
 func (s *Server) readEditForm(r *http.Request) (*editInput, *openai.Error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: %v.", err)
+		return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
 	}
 	in := &editInput{text: map[string]string{}}
 	seen := map[string]bool{}
@@ -131,7 +131,7 @@ func (s *Server) addPart(in *editInput, part *multipart.Part, seen map[string]bo
 		return nil
 	}
 	if seen[name] {
-		return openai.InvalidRequest(name, "duplicate_parameter", "The field '%s' is given more than once.", name)
+		return openai.InvalidRequest(openai.Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", openai.Echo(name))
 	}
 	seen[name] = true
 	switch {
@@ -147,14 +147,14 @@ func (s *Server) addPart(in *editInput, part *multipart.Part, seen map[string]bo
 		in.mask = &img
 		return nil
 	case part.FileName() != "":
-		return openai.InvalidRequest(name, "unsupported_parameter", "The file field '%s' is not supported; send the images as 'image' and the mask as 'mask'.", name)
+		return openai.InvalidRequest(openai.Echo(name), "unsupported_parameter", "The file field '%s' is not supported; send the images as 'image' and the mask as 'mask'.", openai.Echo(name))
 	}
 	b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 	if err != nil {
 		return s.bodyError(err)
 	}
 	if len(b) > maxFormField {
-		return openai.InvalidRequest(name, "invalid_value", "The field '%s' is longer than %d bytes.", name, maxFormField)
+		return openai.InvalidRequest(openai.Echo(name), "invalid_value", "The field '%s' is longer than %d bytes.", openai.Echo(name), maxFormField)
 	}
 	return setFormField(in, name, string(b))
 }
@@ -193,7 +193,7 @@ func (s *Server) bodyError(err error) *openai.Error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return s.bodyTooLarge()
 	}
-	return openai.InvalidRequest("", "invalid_multipart", "The multipart body is malformed: %v.", err)
+	return openai.InvalidRequest("", "invalid_multipart", "The multipart body is malformed: its parts do not follow the multipart/form-data format.")
 }
 
 // setFormField stores a text field. Fields OpenAI defines are parsed into
@@ -230,7 +230,7 @@ func setFormField(in *editInput, name, v string) *openai.Error {
 	case "stream":
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
-			return openai.InvalidRequest(name, "invalid_type", "Invalid type for 'stream': expected a boolean, got %q.", v)
+			return openai.InvalidRequest(name, "invalid_type", "Invalid type for 'stream': expected a boolean, got %q.", openai.Echo(v))
 		}
 		req.Stream = b
 	case "partial_images":
@@ -242,5 +242,5 @@ func setFormField(in *editInput, name, v string) *openai.Error {
 }
 
 func notInteger(name, v string) *openai.Error {
-	return openai.InvalidRequest(name, "invalid_type", "Invalid type for '%s': expected an integer, got %q.", name, v)
+	return openai.InvalidRequest(name, "invalid_type", "Invalid type for '%s': expected an integer, got %q.", name, openai.Echo(v))
 }

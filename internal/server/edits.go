@@ -39,6 +39,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	ri.set(alias, "")
 	ctx = s.withPriority(ctx, alias)
+	in.req.ResponseFormat = defaultResponseFormat(alias, in.req.ResponseFormat)
 	if in.text != nil {
 		if in.req.Extra, e = typedExtras(in.text, caps); e != nil {
 			writeError(w, e)
@@ -66,7 +67,7 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 			writeError(w, openai.ServerError("An input image is too large to send inline and no fal storage URL is configured."))
 			return
 		}
-		writeError(w, upstreamError(err))
+		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	plan, e := images.PlanEdit(in.editRequest(urls), caps, opt)
@@ -100,7 +101,7 @@ func (s *Server) editModel(ctx context.Context, model string) (string, string, *
 	}
 	caps, err := s.schema(ctx, alias, endpoint)
 	if err != nil {
-		return "", "", nil, s.schemaError(alias, err)
+		return "", "", nil, s.schemaError(ctx, alias, err)
 	}
 	if caps.ImageInput == nil {
 		return "", "", nil, openai.InvalidRequest("model", "model_not_supported",
@@ -130,7 +131,7 @@ func (s *Server) defaultEditModel(ctx context.Context) (string, string, *falsche
 		caps, err := s.opt.Schemas.Get(ctx, endpoint)
 		if err != nil {
 			if ctx.Err() != nil {
-				return "", "", nil, upstreamError(err)
+				return "", "", nil, s.schemaFailure(ctx, err)
 			}
 			failed = cmp.Or(failed, err)
 			continue
@@ -140,7 +141,7 @@ func (s *Server) defaultEditModel(ctx context.Context) (string, string, *falsche
 		}
 	}
 	if failed != nil {
-		return "", "", nil, upstreamError(failed)
+		return "", "", nil, s.schemaFailure(ctx, failed)
 	}
 	return "", "", nil, openai.InvalidRequest("model", "model_not_supported",
 		"None of the configured image models edits images; name an edit model in 'model'.")

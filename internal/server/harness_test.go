@@ -111,7 +111,9 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
 	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: fake.StorageURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
-	opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
+	if opt.Downloader == nil {
+		opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
+	}
 	opt.Logger = log
 	if opt.ChatLimits == (chat.Limits{}) {
 		opt.ChatLimits = chat.DefaultLimits()

@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,7 +36,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 
 	caps, err := s.schema(ctx, alias, endpoint)
 	if err != nil {
-		writeError(w, s.schemaError(alias, err))
+		writeError(w, s.schemaError(ctx, alias, err))
 		return
 	}
 	// Named only once fal knows the endpoint, so that raw ids a client
@@ -52,6 +52,7 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		// Streamed images arrive as base64 events, as OpenAI sends them.
 		req.ResponseFormat = "b64_json"
 	}
+	req.ResponseFormat = defaultResponseFormat(alias, req.ResponseFormat)
 	plan, e := images.PlanGeneration(req, caps, s.planOptions())
 	if e != nil {
 		writeError(w, e)
@@ -75,14 +76,17 @@ func (s *Server) schema(ctx context.Context, alias, endpoint string) (*falschema
 	return s.opt.Schemas.Get(ctx, endpoint)
 }
 
-// schemaError explains a schema that could not be had. A raw endpoint id
-// the client typed (ALLOW_ANY_ENDPOINT) that fal does not know is the
-// client's mistake: 404, as for an unknown model.
-func (s *Server) schemaError(alias string, err error) *openai.Error {
-	if _, configured := s.models.images[alias]; !configured && errors.Is(err, falschema.ErrUnknownEndpoint) {
-		return openai.ModelNotFound(alias)
+// defaultResponseFormat is the response_format of a request that gives
+// none: b64_json for an alias named like OpenAI's GPT image models
+// (gpt-image-*, chatgpt-image-*), which always answer base64 and whose
+// clients (the Vercel AI SDK among them) read only b64_json; url, fal's
+// own answer, otherwise.
+func defaultResponseFormat(alias, format string) string {
+	name := strings.ToLower(alias)
+	if format == "" && (strings.HasPrefix(name, "gpt-image") || strings.HasPrefix(name, "chatgpt-image")) {
+		return "b64_json"
 	}
-	return upstreamError(err)
+	return format
 }
 
 // runImagePlan runs every fal job of a plan concurrently, then answers in
@@ -94,7 +98,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
 		}
-		writeError(w, upstreamError(err))
+		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	if !plan.B64 {
@@ -112,6 +116,10 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
 	if err != nil {
 		return openai.ImagesResponse{}, nil, err
+	}
+	if dropped := plan.Keep(outputs); dropped > 0 {
+		s.log.Warn("fal answered more images than asked; the extra ones are dropped",
+			"request_id", infoFrom(ctx).ID, "endpoint", endpoint, "asked", plan.N, "dropped", dropped)
 	}
 	var data []openai.Image
 	var media []*mediaSource
@@ -171,7 +179,8 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 	}
 	out, err := images.ParseOutput(res.Body)
 	if err != nil {
-		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image: " + err.Error()}
+		s.log.Warn("fal's output has no image", "request_id", ri.ID, "endpoint", endpoint, "err", err)
+		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image"}
 	}
 	return out, nil
 }
@@ -197,15 +206,14 @@ func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
 			m.contentType = mediaType
 		}
 		m.b64 = b64
+		if err := m.checkImage(); err != nil {
+			return err
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
 	for _, m := range toFetch {
 		g.Go(func() error { return m.download(gctx, s.opt.Downloader) })
 	}
-	err := g.Wait()
-	if errors.Is(err, fal.ErrForbiddenTarget) {
-		s.log.Warn("refused to download a result image", "err", err)
-	}
-	return err
+	return g.Wait()
 }

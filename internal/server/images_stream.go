@@ -46,7 +46,7 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		out.close(ctx, err, nil)
 		return
 	case res.err != nil:
-		_ = out.fail(upstreamError(res.err))
+		_ = out.fail(s.failUpstream(ctx, res.err))
 		return
 	}
 	size := plan.Size

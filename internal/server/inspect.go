@@ -22,6 +22,9 @@ type ImageModelInfo struct {
 	Kind         registry.Kind       `json:"kind"`
 	Capabilities *images.Description `json:"capabilities,omitempty"`
 	Error        string              `json:"error,omitempty"`
+	// cause is the failed fetch behind Error, for callers that must not
+	// show it as it is (an HTTP client sees words, not Go errors).
+	cause error
 }
 
 // ChatModelInfo is where falproxy sends a chat model: the model id fal's
@@ -39,7 +42,7 @@ func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt
 	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint, Kind: registry.Image}
 	caps, err := store.Get(ctx, m.Endpoint)
 	if err != nil {
-		info.Error = err.Error()
+		info.Error, info.cause = err.Error(), err
 		return info
 	}
 	info.Capabilities = images.Describe(caps, opt)

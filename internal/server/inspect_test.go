@@ -50,7 +50,7 @@ func TestGetModelCarriesFal(t *testing.T) {
 		{id: "fal-ai/flux/schnell", endpoint: "fal-ai/flux/schnell", kind: "image_size"},
 		{id: "ultra", endpoint: "fal-ai/flux-pro/v1.1-ultra", kind: "aspect_ratio", example: `{"aspect_ratio":"3:2"}`},
 		{id: "gpt-image-1", endpoint: "fal-ai/gpt-image-1/text-to-image", kind: "pixels", example: `{"image_size":"1536x1024"}`},
-		{id: "ghost", endpoint: "fal-ai/no-such-model", err: "unknown fal endpoint"},
+		{id: "ghost", endpoint: "fal-ai/no-such-model", err: "fal has no schema for this model"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {

@@ -157,7 +157,9 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
 	info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: e.Target}, s.planOptions())
-	info.Error = s.opt.Redact(info.Error)
+	if info.cause != nil {
+		info.Error = s.schemaFailure(ctx, info.cause).Message
+	}
 	return info
 }
 
@@ -168,7 +170,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, &openai.Error{
 		Status:  http.StatusNotFound,
-		Message: "Unknown route: " + r.Method + " " + r.URL.Path,
+		Message: "Unknown route: " + openai.Echo(r.Method+" "+r.URL.Path),
 		Type:    openai.TypeInvalidRequest,
 		Code:    "unknown_url",
 		NoRetry: true,

@@ -2,11 +2,11 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -26,17 +26,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// maxRetryAfter caps the Retry-After sent to clients. The SDKs sleep for
+// whatever the server says before each retry, so a fal key resting for half
+// an hour would hang a client for as long; past a minute, a client is
+// better told to come back than kept waiting.
+const maxRetryAfter = 60 * time.Second
+
 // writeError sends an OpenAI-shaped error with the retry hints the SDKs
-// read: x-should-retry and retry-after(-ms).
+// read: x-should-retry and retry-after(-ms), the latter at most
+// maxRetryAfter.
 func writeError(w http.ResponseWriter, e *openai.Error) {
 	h := w.Header()
 	if e.NoRetry {
 		h.Set("X-Should-Retry", "false")
 	}
 	if e.RetryAfter > 0 {
-		secs := int((e.RetryAfter + 999_999_999) / 1_000_000_000)
+		wait := min(e.RetryAfter, maxRetryAfter)
+		secs := int((wait + time.Second - 1) / time.Second)
 		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
+		h.Set("Retry-After-Ms", strconv.FormatInt(wait.Milliseconds(), 10))
 	}
 	writeJSON(w, e.Status, e)
 }
@@ -46,10 +54,7 @@ func writeError(w http.ResponseWriter, e *openai.Error) {
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, s.bodyTooLarge()
-		}
-		return nil, openai.InvalidRequest("", "", "Reading the request body failed: %v.", err)
+		return nil, s.bodyReadError(err)
 	}
 	return b, nil
 }

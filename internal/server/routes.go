@@ -6,8 +6,9 @@ import "net/http"
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, h) }
-	// work marks routes that run fal jobs: authenticated, then admitted.
-	work := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, s.limit(h)) }
+	// work marks routes that run fal jobs: authenticated, their body read
+	// whole, then admitted.
+	work := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, s.bufferBody(s.limit(h))) }
 
 	mux.HandleFunc("GET /health", s.handleHealth)
 	if s.opt.Metrics != nil && !s.opt.MetricsElsewhere {

@@ -51,6 +51,10 @@ type Options struct {
 	// (default 1 MiB; negative uploads every image).
 	InlineLimit int64
 
+	// BodyReadTimeout bounds the time a client may take to send a request
+	// body (default 60s); a slower one gets 408.
+	BodyReadTimeout time.Duration
+
 	// MaxInflight bounds requests running fal work at once (0: no bound);
 	// AdmissionWait is how long one waits for a slot before a 503.
 	MaxInflight   int
@@ -102,6 +106,9 @@ func New(opt Options) http.Handler {
 	}
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 50 << 20
+	}
+	if opt.BodyReadTimeout <= 0 {
+		opt.BodyReadTimeout = 60 * time.Second
 	}
 	if opt.MaxImageBytes <= 0 {
 		opt.MaxImageBytes = 50 << 20

@@ -1,0 +1,63 @@
+package images
+
+import (
+	"bytes"
+)
+
+// SniffLen is how many leading bytes MediaType needs at most.
+const SniffLen = 1024
+
+// MediaType names the image format of data from its first bytes
+// ("image/png", "image/jpeg", "image/webp", "image/gif", "image/avif",
+// "image/heic", "image/bmp" or "image/svg+xml"), or "" when they are not an
+// image. A result's Content-Type is not trusted for this: a CDN's error
+// page may come labelled image/png, and a data URI may say anything.
+func MediaType(head []byte) string {
+	head = head[:min(len(head), SniffLen)]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(head, []byte("\xff\xd8\xff")):
+		return "image/jpeg"
+	case len(head) >= 12 && bytes.Equal(head[:4], []byte("RIFF")) && bytes.Equal(head[8:12], []byte("WEBP")):
+		return "image/webp"
+	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
+		return "image/gif"
+	case bytes.HasPrefix(head, []byte("BM")) && len(head) >= 14:
+		return "image/bmp"
+	}
+	if mt := isoImage(head); mt != "" {
+		return mt
+	}
+	if isSVG(head) {
+		return "image/svg+xml"
+	}
+	return ""
+}
+
+// isoImage recognises AVIF and HEIF files by their ISO-BMFF "ftyp" brand.
+func isoImage(head []byte) string {
+	if len(head) < 12 || !bytes.Equal(head[4:8], []byte("ftyp")) {
+		return ""
+	}
+	switch string(head[8:12]) {
+	case "avif", "avis":
+		return "image/avif"
+	case "heic", "heix", "mif1", "msf1":
+		return "image/heic"
+	}
+	return ""
+}
+
+// isSVG recognises an SVG document: an <svg> element at the start, or
+// after an XML declaration, comments or a doctype.
+func isSVG(head []byte) bool {
+	t := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	switch {
+	case bytes.HasPrefix(t, []byte("<svg")):
+		return true
+	case bytes.HasPrefix(t, []byte("<?xml")), bytes.HasPrefix(t, []byte("<!--")), bytes.HasPrefix(t, []byte("<!DOCTYPE svg")):
+		return bytes.Contains(t, []byte("<svg"))
+	}
+	return false
+}

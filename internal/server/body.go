@@ -1,0 +1,58 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// bufferBody reads the whole request body, capped at MaxBodyBytes and
+// bounded in time by BodyReadTimeout, before the request may wait for an
+// admission slot. A client that uploads slowly then holds a connection,
+// never one of the MAX_INFLIGHT slots, and a trickling body is cut off
+// instead of being waited for as long as it pleases. The handler reads the
+// buffered copy.
+func (s *Server) bufferBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(s.opt.BodyReadTimeout))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
+		if err != nil {
+			// The deadline stays: net/http would otherwise wait for the
+			// rest of the body before answering, for as long as the client
+			// trickles. Past it, the answer goes out and the connection
+			// is closed.
+			writeError(w, s.bodyReadError(err))
+			return
+		}
+		// The deadline must not outlive the body: the server keeps reading
+		// the connection to notice a client that hangs up, and a deadline
+		// passing then would look like one.
+		_ = rc.SetReadDeadline(time.Time{})
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bodyReadError explains a body that could not be read: over
+// MaxBodyBytes (413), slower than BodyReadTimeout (408), or cut off.
+func (s *Server) bodyReadError(err error) *openai.Error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return s.bodyTooLarge()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &openai.Error{
+			Status:  http.StatusRequestTimeout,
+			Message: fmt.Sprintf("The request body did not arrive within %s (BODY_READ_TIMEOUT).", s.opt.BodyReadTimeout),
+			Type:    openai.TypeInvalidRequest,
+			Code:    "request_timeout",
+		}
+	}
+	return openai.InvalidRequest("", "invalid_body", "The request body could not be read: the connection broke off before its end.")
+}
