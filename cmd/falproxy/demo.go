@@ -79,13 +79,14 @@ Try it, in another shell:
 
 To try falproxy models or falproxy check against the emulator:
 
-  export CUSTOM_ACCESS_KEY=$KEY AI_KEYS=%[3]s
+  export CUSTOM_ACCESS_KEY=%[2]s AI_KEYS=%[3]s
   export SUPPORTED_MODELS=%[4]s
   export FAL_QUEUE_URL=%[5]s
   export FAL_RUN_URL=%[6]s
   export FAL_OPENAPI_URL=%[7]s
   export FAL_STORAGE_URL=%[8]s
   go run ./cmd/falproxy models
+  go run ./cmd/falproxy check
 
 Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
 
