@@ -337,6 +337,12 @@ func readAll(op string, body io.Reader, max int64) ([]byte, error) {
 // readResponse reads a whole body like readAll, into one buffer of the
 // announced size when fal sent a Content-Length: a result carrying an image
 // as base64 is then held once, not in a chain of growing copies.
+//
+// Every call returns a fresh buffer that the Client never touches again:
+// callers own it. images.ParseOutput relies on this rule, sharing the
+// buffer's bytes with the strings it returns (unsafe.String) rather than
+// copying a multi-megabyte image; pooling or reusing these buffers would
+// silently rewrite images already handed out.
 func readResponse(op string, resp *http.Response, max int64) ([]byte, error) {
 	n := resp.ContentLength
 	if n < 0 || n > max {

@@ -246,7 +246,9 @@ func (c *Client) status(ctx context.Context, j *Job) (*Status, error) {
 
 // Result fetches a completed job's output. A job that failed at fal gives
 // an *Error with JobFailed set and fal's status and message (422 detail for
-// invalid input, the error type for infrastructure failures).
+// invalid input, the error type for infrastructure failures). The
+// returned bytes belong to the caller and are never reused by the Client
+// (see readResponse).
 func (c *Client) Result(ctx context.Context, j *Job) ([]byte, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -16,47 +17,92 @@ type EditRequest struct {
 	MaskURL   string
 }
 
-// PlanEdit plans POST /v1/images/edits. The images go to the model's image
-// field (image_url takes exactly one, image_urls up to its declared
-// maximum) and the mask to its mask field; everything else is mapped as by
-// PlanGeneration. A model without an image field cannot edit (400 on
-// "model"); a mask the model cannot take, or a missing one it requires, is a
-// 400 on "mask".
+// PlanEdit plans POST /v1/images/edits for images already available as
+// URLs: PrepareEdit followed by Build. An empty URL counts as a missing
+// image.
 func PlanEdit(req *EditRequest, caps *falschema.Capabilities, opt Options) (*Plan, *openai.Error) {
+	if slices.Contains(req.ImageURLs, "") {
+		return nil, openai.InvalidRequest("image", "missing_required_parameter", "Missing required parameter: 'image'.")
+	}
+	prepared, e := PrepareEdit(&req.ImageGenerationRequest, len(req.ImageURLs), req.MaskURL != "", caps, opt)
+	if e != nil {
+		return nil, e
+	}
+	urls := req.ImageURLs
+	if req.MaskURL != "" {
+		urls = append(urls[:len(urls):len(urls)], req.MaskURL)
+	}
+	return prepared.Build(urls), nil
+}
+
+// PreparedEdit is an edit checked against its model and planned in full
+// except for the URLs of its images, which exist only once the images are
+// uploaded. Every check runs in PrepareEdit, before any upload; Build
+// cannot fail, so a request is validated exactly once.
+type PreparedEdit struct {
+	plan   Plan
+	in     *falschema.ImageInput
+	caps   *falschema.Capabilities
+	images int
+	mask   bool
+}
+
+// PrepareEdit checks and plans an edit of images input images, with a mask
+// when mask is set. The images go to the model's image field (image_url
+// takes exactly one, image_urls up to its declared maximum) and the mask
+// to its mask field; everything else is mapped as by PlanGeneration. A
+// model without an image field cannot edit (400 on "model"); a mask the
+// model cannot take, or a missing one it requires, is a 400 on "mask".
+func PrepareEdit(req *openai.ImageGenerationRequest, images int, mask bool, caps *falschema.Capabilities, opt Options) (*PreparedEdit, *openai.Error) {
 	in := caps.ImageInput
 	if in == nil {
 		return nil, openai.InvalidRequest("model", "model_not_supported",
 			"This model does not edit images: its input has no image field.")
 	}
-	if len(req.ImageURLs) == 0 || slices.Contains(req.ImageURLs, "") {
+	switch {
+	case images == 0:
 		return nil, openai.InvalidRequest("image", "missing_required_parameter", "Missing required parameter: 'image'.")
-	}
-	switch n := len(req.ImageURLs); {
-	case !in.Multiple && n > 1:
+	case !in.Multiple && images > 1:
 		return nil, openai.InvalidRequest("image", "invalid_value",
-			"This model takes one input image; %d were given.", n)
-	case in.MaxImages > 0 && n > in.MaxImages:
+			"This model takes one input image; %d were given.", images)
+	case in.MaxImages > 0 && images > in.MaxImages:
 		return nil, openai.InvalidRequest("image", "invalid_value",
-			"This model takes at most %d input images; %d were given.", in.MaxImages, n)
+			"This model takes at most %d input images; %d were given.", in.MaxImages, images)
 	}
 	switch {
-	case req.MaskURL != "" && in.MaskField == "":
+	case mask && in.MaskField == "":
 		return nil, openai.InvalidRequest("mask", "invalid_value", "This model does not take a mask.")
-	case req.MaskURL == "" && in.MaskRequired:
+	case !mask && in.MaskRequired:
 		return nil, openai.InvalidRequest("mask", "missing_required_parameter", "This model needs a mask: 'mask' is required.")
 	}
-	attach := func(b *builder) []string {
-		if in.Multiple {
-			b.set(in.Field, slices.Clone(req.ImageURLs))
-		} else {
-			b.set(in.Field, req.ImageURLs[0])
-		}
-		if req.MaskURL != "" {
-			b.set(in.MaskField, req.MaskURL)
-		}
-		return []string{in.Field, in.MaskField}
+	// The image and mask fields are reserved here, so that client extras
+	// cannot fill them, and set by Build.
+	p, e := plan(req, caps, opt, []string{in.Field, in.MaskField})
+	if e != nil {
+		return nil, e
 	}
-	return plan(&req.ImageGenerationRequest, caps, opt, attach)
+	return &PreparedEdit{plan: *p, in: in, caps: caps, images: images, mask: mask}, nil
+}
+
+// Build completes the plan with the URLs fal reads the images from: the
+// images in order, then the mask when the edit has one, as many as
+// PrepareEdit was told. The PreparedEdit is left unchanged.
+func (p *PreparedEdit) Build(urls []string) *Plan {
+	out := p.plan
+	out.Inputs = make([]map[string]any, len(p.plan.Inputs))
+	for i, job := range p.plan.Inputs {
+		b := &builder{caps: p.caps, in: maps.Clone(job)}
+		if p.in.Multiple {
+			b.set(p.in.Field, slices.Clone(urls[:p.images]))
+		} else {
+			b.set(p.in.Field, urls[0])
+		}
+		if p.mask {
+			b.set(p.in.MaskField, urls[p.images])
+		}
+		out.Inputs[i] = b.in
+	}
+	return &out
 }
 
 // CanGenerate reports whether the model can make an image from a prompt

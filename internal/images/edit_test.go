@@ -115,3 +115,32 @@ func TestCanGenerate(t *testing.T) {
 		t.Error("a required control_image_url means the model needs an input image")
 	}
 }
+
+// TestPrepareEditChecksOnce checks the split of an edit into one checking
+// pass, before any image exists as a URL, and a Build that only fills in
+// the URLs: Build has no error to return, and building twice from the
+// same preparation gives independent plans without re-planning.
+func TestPrepareEditChecksOnce(t *testing.T) {
+	caps := capsFor(t, "test/edit-many")
+	if _, e := PrepareEdit(&openai.ImageGenerationRequest{Prompt: "p"}, 5, false, caps, Options{}); e == nil {
+		t.Fatal("five images for a model taking at most four passed the check")
+	}
+	req := &openai.ImageGenerationRequest{Prompt: "p", N: intp(2)}
+	req.Extra = extras(map[string]string{"image_urls": `["https://evil/x.png"]`})
+	prepared, e := PrepareEdit(req, 2, true, caps, Options{})
+	if e != nil {
+		t.Fatal(e)
+	}
+	first := prepared.Build([]string{"https://a/1.png", "https://a/2.png", "https://a/m.png"})
+	second := prepared.Build([]string{"https://b/1.png", "https://b/2.png", "https://b/m.png"})
+	want := func(host string) []in {
+		return []in{{"prompt": "p", "num_images": 2, "mask_url": "https://" + host + "/m.png",
+			"image_urls": []string{"https://" + host + "/1.png", "https://" + host + "/2.png"}}}
+	}
+	if !reflect.DeepEqual(first.Inputs, want("a")) {
+		t.Errorf("first build:\n got %v\nwant %v", first.Inputs, want("a"))
+	}
+	if !reflect.DeepEqual(second.Inputs, want("b")) {
+		t.Errorf("second build:\n got %v\nwant %v", second.Inputs, want("b"))
+	}
+}

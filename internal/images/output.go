@@ -142,12 +142,16 @@ func decodeImage(b json.RawMessage) (Image, error) {
 // result carries each image as one base64 string of several megabytes;
 // sharing it keeps a single copy of the image in memory between fal's
 // answer and the client's. The output buffer is never written after it is
-// read, which is what makes sharing safe.
+// read, which is what makes sharing safe: internal/fal hands out a fresh
+// buffer per result and never reuses it (see fal's readResponse), and
+// callers of ParseOutput must not write to raw afterwards.
+// TestParsedOutputSurvivesNextResult guards the fal side of that rule.
 type inputString string
 
 func (s *inputString) UnmarshalJSON(b []byte) error {
 	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 && len(b) > 1024 {
 		if body := b[1 : len(b)-1]; utf8.Valid(body) {
+			// Safe only because body is never rewritten; see above.
 			*s = inputString(unsafe.String(&body[0], len(body)))
 			return nil
 		}

@@ -71,9 +71,9 @@ func PlanGeneration(req *openai.ImageGenerationRequest, caps *falschema.Capabili
 	return plan(req, caps, opt, nil)
 }
 
-// plan builds a Plan; attach, when set, adds the edit inputs and names the
-// fields it controls.
-func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt Options, attach func(*builder) []string) (*Plan, *openai.Error) {
+// plan builds a Plan; reserved names further fields that client extras
+// may not fill (an edit's image and mask fields, set after uploads).
+func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt Options, reserved []string) (*Plan, *openai.Error) {
 	if strings.TrimSpace(req.Prompt) == "" {
 		return nil, openai.InvalidRequest("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'.")
 	}
@@ -107,10 +107,7 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 	if b64 && caps.SyncMode {
 		b.set("sync_mode", true)
 	}
-	protected := slices.Clone(planControlled)
-	if attach != nil {
-		protected = append(protected, attach(b)...)
-	}
+	protected := append(slices.Clone(planControlled), reserved...)
 	native, e := applyExtras(b, req.Extra, protected)
 	if e != nil {
 		return nil, e

@@ -58,12 +58,30 @@ func DecodeImageGeneration(body []byte) (*ImageGenerationRequest, *Error) {
 // fields it does not know are left in Extra.
 func decodeGeneration(fields map[string]json.RawMessage) (*ImageGenerationRequest, *Error) {
 	req := &ImageGenerationRequest{}
-	type spec struct {
-		name string
-		dst  any
-		want string
+	for _, s := range generationFields(req) {
+		if e := field(fields, s.name, s.dst, s.want); e != nil {
+			return nil, e
+		}
+		delete(fields, s.name)
 	}
-	specs := []spec{
+	if len(fields) > 0 {
+		req.Extra = fields
+	}
+	return req, nil
+}
+
+// fieldSpec is one known request field: its name, where it is stored and
+// the JSON it takes, in words for errors.
+type fieldSpec struct {
+	name string
+	dst  any
+	want string
+}
+
+// generationFields lists the fields every image request shares, bound to
+// req. JSON and multipart bodies are both decoded from this one list.
+func generationFields(req *ImageGenerationRequest) []fieldSpec {
+	return []fieldSpec{
 		{"prompt", &req.Prompt, "a string"},
 		{"model", &req.Model, "a string"},
 		{"n", &req.N, "an integer"},
@@ -79,16 +97,6 @@ func decodeGeneration(fields map[string]json.RawMessage) (*ImageGenerationReques
 		{"stream", &req.Stream, "a boolean"},
 		{"seed", &req.Seed, "an integer"},
 	}
-	for _, s := range specs {
-		if e := field(fields, s.name, s.dst, s.want); e != nil {
-			return nil, e
-		}
-		delete(fields, s.name)
-	}
-	if len(fields) > 0 {
-		req.Extra = fields
-	}
-	return req, nil
 }
 
 // syntaxOffset says where a JSON syntax error is (" (at byte 12)"), or

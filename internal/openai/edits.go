@@ -7,20 +7,26 @@ import (
 // MaxEditImages is OpenAI's limit on the input images of one edit.
 const MaxEditImages = 16
 
-// ImageRef is one image of a JSON edit request: a URL (https, http or a
-// data: URI) or the id of a file uploaded to OpenAI.
+// ImageRef is one image of an edit request. In JSON it is a URL (https,
+// http or a data: URI) or the id of a file uploaded to OpenAI; in a
+// multipart body it is a File.
 type ImageRef struct {
 	ImageURL string `json:"image_url,omitempty"`
 	FileID   string `json:"file_id,omitempty"`
+	File     *File  `json:"-"`
 }
 
-// ImageEditRequest is the JSON variant of POST /v1/images/edits: the
-// generation fields plus the input images and an optional mask. (The
-// multipart variant, which the SDKs send, carries files instead.)
+// ImageEditRequest is POST /v1/images/edits in either of its formats
+// (DecodeImageEdit, DecodeImageEditForm): the generation fields plus the
+// input images and an optional mask.
 type ImageEditRequest struct {
 	ImageGenerationRequest
 	Images []ImageRef
 	Mask   *ImageRef
+	// Text holds the multipart fields falproxy does not know. They arrive
+	// as strings and are typed from the model's schema once it is known; a
+	// JSON edit has them in Extra instead.
+	Text map[string]string
 }
 
 // DecodeImageEdit parses the JSON variant of an edit. images must hold 1

@@ -46,19 +46,14 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opt := s.planOptions()
-	all := in.all()
-	// Check the whole request before uploading anything. The plan's checks
-	// look only at how many URLs there are, so stand-ins serve.
-	standIns := make([]string, len(all))
-	for i := range standIns {
-		standIns[i] = "about:input"
-	}
-	if _, e := images.PlanEdit(in.editRequest(standIns), caps, opt); e != nil {
+	// Check and plan the whole request before uploading anything; only
+	// the image URLs are filled in afterwards.
+	prepared, e := images.PrepareEdit(&in.req, len(in.images), in.mask != nil, caps, s.planOptions())
+	if e != nil {
 		writeError(w, e)
 		return
 	}
-	urls, err := s.falURLs(ctx, all, s.opt.InlineLimit)
+	urls, err := s.falURLs(ctx, in.all(), s.opt.InlineLimit)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client is gone
@@ -70,22 +65,8 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
-	plan, e := images.PlanEdit(in.editRequest(urls), caps, opt)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
+	plan := prepared.Build(urls)
 	s.runImagePlan(ctx, w, r, endpoint, in.req.Prompt, plan)
-}
-
-// editRequest pairs the request with the URLs of its images, given in the
-// order of all(): the images, then the mask if there is one.
-func (in *editInput) editRequest(urls []string) *images.EditRequest {
-	er := &images.EditRequest{ImageGenerationRequest: in.req, ImageURLs: urls[:len(in.images)]}
-	if in.mask != nil {
-		er.MaskURL = urls[len(in.images)]
-	}
-	return er
 }
 
 // editModel resolves the model of an edit and checks that it takes an

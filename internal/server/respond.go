@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -61,11 +60,5 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *open
 
 // bodyTooLarge is the 413 for a body over MaxBodyBytes.
 func (s *Server) bodyTooLarge() *openai.Error {
-	return &openai.Error{
-		Status:  http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("The request body is larger than the %d bytes this server accepts.", s.opt.MaxBodyBytes),
-		Type:    openai.TypeInvalidRequest,
-		Code:    "request_too_large",
-		NoRetry: true,
-	}
+	return openai.BodyTooLarge(s.opt.MaxBodyBytes)
 }
