@@ -157,6 +157,28 @@ func isSizeField(name string) bool {
 	return false
 }
 
+// plannedFrom names, for the fal inputs a plan fills in other than the
+// size fields, the OpenAI request field each comes from.
+var plannedFrom = map[string]string{
+	"num_images":    "n",
+	"format":        "output_format",
+	"output_format": "output_format",
+	"image_url":     "image",
+	"image_urls":    "image",
+	"mask_url":      "mask",
+}
+
+// OpenAIParam names the OpenAI request field a fal input was planned from,
+// so that fal's validation error on that input can name the field the
+// client sent; false for an input the client named itself.
+func OpenAIParam(falField string) (string, bool) {
+	if isSizeField(falField) {
+		return "size", true
+	}
+	p, ok := plannedFrom[falField]
+	return p, ok
+}
+
 // builder collects one fal input. set drops undeclared fields, which is
 // how a plan keeps its one rule.
 type builder struct {

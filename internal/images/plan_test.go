@@ -241,3 +241,16 @@ func TestPlanKeep(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenAIParam(t *testing.T) {
+	for field, want := range map[string]string{
+		"image_size": "size", "aspect_ratio": "size", "width": "size", "resolution": "size",
+		"num_images": "n", "output_format": "output_format", "image_urls": "image", "mask_url": "mask",
+		"guidance_scale": "",
+	} {
+		got, ok := OpenAIParam(field)
+		if got != want || ok != (want != "") {
+			t.Errorf("OpenAIParam(%q) = %q, %v; want %q", field, got, ok, want)
+		}
+	}
+}

@@ -8,24 +8,9 @@ import (
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
-
-// sizeFields are fal inputs derived from OpenAI fields; a fal validation
-// error on one of them is reported against the OpenAI name the client sent.
-var sizeFields = map[string]string{
-	"image_size":    "size",
-	"width":         "size",
-	"height":        "size",
-	"aspect_ratio":  "size",
-	"resolution":    "size",
-	"num_images":    "n",
-	"format":        "output_format",
-	"output_format": "output_format",
-	"image_url":     "image",
-	"image_urls":    "image",
-	"mask_url":      "mask",
-}
 
 // upstreamError translates a failure of a fal call into what the client
 // should see. It never returns a 500: every case is either the client's
@@ -123,7 +108,7 @@ func validationError(fe *fal.Error) *openai.Error {
 		v := fe.Validation[0]
 		f := v.Field()
 		e.Param = openai.Echo(f)
-		if name, ok := sizeFields[f]; ok {
+		if name, ok := images.OpenAIParam(f); ok {
 			e.Param = name
 		}
 		e.Message = "fal rejected the input: " + falText(fe)
