@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/falproxy/falproxy/internal/media"
 )
 
 // File is a file a client sent: a multipart file part, or the bytes of a
@@ -44,11 +46,11 @@ func sniffImage(param string, data []byte) (string, *Error) {
 	if len(data) == 0 {
 		return "", InvalidRequest(param, "invalid_image_format", "The file in '%s' is empty.", param)
 	}
-	ct := http.DetectContentType(data)
+	ct := media.Sniff(data)
 	if _, ok := ImageTypes[ct]; ok {
 		return ct, nil
 	}
-	kind, _, _ := strings.Cut(ct, ";")
+	kind, _, _ := strings.Cut(http.DetectContentType(data), ";")
 	return "", InvalidRequest(param, "invalid_image_format",
 		"Invalid image file in '%s': its content is %s. Supported formats are PNG, JPEG, WebP and GIF.", param, kind)
 }

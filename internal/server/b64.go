@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"github.com/falproxy/falproxy/internal/fal"
-	"github.com/falproxy/falproxy/internal/images"
+	"github.com/falproxy/falproxy/internal/media"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -55,10 +55,10 @@ var errNotAnImage = errors.New("fal's result is not an image")
 func (m *mediaSource) checkImage() error {
 	head := m.raw
 	if head == nil {
-		n := min(len(m.b64), base64.StdEncoding.EncodedLen(images.SniffLen)) &^ 3
+		n := min(len(m.b64), base64.StdEncoding.EncodedLen(media.SniffLen)) &^ 3
 		head, _ = base64.StdEncoding.DecodeString(m.b64[:n])
 	}
-	mt := images.MediaType(head)
+	mt := media.Sniff(head)
 	if mt == "" {
 		return fmt.Errorf("%w: its content is %s", errNotAnImage, http.DetectContentType(head))
 	}

@@ -1,18 +1,22 @@
-package images
+// Package media recognises media formats by their first bytes. Labels
+// cannot be trusted: a client's file part may say anything (the Go SDK sends
+// every file as application/octet-stream), and a CDN's error page may come
+// labelled image/png. Both what clients send and what fal returns are
+// checked here, by one set of signatures.
+package media
 
 import (
 	"bytes"
 )
 
-// SniffLen is how many leading bytes MediaType needs at most.
+// SniffLen is how many leading bytes Sniff needs at most.
 const SniffLen = 1024
 
-// MediaType names the image format of data from its first bytes
+// Sniff names the image format of data from its first bytes
 // ("image/png", "image/jpeg", "image/webp", "image/gif", "image/avif",
 // "image/heic", "image/bmp" or "image/svg+xml"), or "" when they are not an
-// image. A result's Content-Type is not trusted for this: a CDN's error
-// page may come labelled image/png, and a data URI may say anything.
-func MediaType(head []byte) string {
+// image.
+func Sniff(head []byte) string {
 	head = head[:min(len(head), SniffLen)]
 	switch {
 	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):

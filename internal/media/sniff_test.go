@@ -1,8 +1,8 @@
-package images
+package media
 
 import "testing"
 
-func TestMediaType(t *testing.T) {
+func TestSniff(t *testing.T) {
 	tests := []struct {
 		head string
 		want string
@@ -23,8 +23,8 @@ func TestMediaType(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := MediaType([]byte(tt.head)); got != tt.want {
-			t.Errorf("MediaType(%q) = %q, want %q", tt.head, got, tt.want)
+		if got := Sniff([]byte(tt.head)); got != tt.want {
+			t.Errorf("Sniff(%q) = %q, want %q", tt.head, got, tt.want)
 		}
 	}
 }
