@@ -81,7 +81,7 @@ func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, model, end
 	}
 	if err != nil {
 		if !cancelled(ctx) {
-			writeError(w, chatUpstreamError(err))
+			writeError(w, s.logUpstream(ctx, err, chatUpstreamError(err)))
 		}
 		return
 	}
@@ -110,7 +110,7 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 	resp, err := s.opt.Fal.Post(ctx, endpoint, input, "text/event-stream")
 	if err != nil {
 		if !cancelled(ctx) {
-			writeError(w, chatUpstreamError(err))
+			writeError(w, s.logUpstream(ctx, err, chatUpstreamError(err)))
 		}
 		return
 	}
@@ -169,7 +169,7 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	resp, err := s.opt.Fal.Post(ctx, passthroughPath, body, accept)
 	if err != nil {
 		if !cancelled(ctx) {
-			writeError(w, passthroughError(err))
+			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
 		}
 		return
 	}
@@ -257,7 +257,11 @@ func passthroughError(err error) *openai.Error {
 	if errors.As(err, &fe) {
 		switch fe.Status {
 		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
-			e := openai.InvalidRequest("", fe.Code, "%s", fe.Message())
+			code := fe.Code
+			if code == "" {
+				code = "invalid_value"
+			}
+			e := openai.InvalidRequest("", code, "%s", falText(fe))
 			if fe.Status == http.StatusNotFound {
 				e.Status, e.Code = http.StatusNotFound, "model_not_found"
 			}

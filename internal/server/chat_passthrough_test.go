@@ -205,3 +205,23 @@ func TestReadmeListsPassthroughFields(t *testing.T) {
 		}
 	}
 }
+
+// TestPassthroughErrorInWords: a 400 from fal's OpenAI-compatible route
+// keeps its status, but the client reads fal's words without the URLs in
+// them; the whole answer is in the log under the request id.
+func TestPassthroughErrorInWords(t *testing.T) {
+	h := newHarness(t, withBackend(chat.Passthrough.String()))
+	h.fake.Inject(falfake.Fault{Op: falfake.OpChat, Status: http.StatusBadRequest,
+		Body: `{"detail":"bad tool schema, see https://internal.example/debug?token=abc"}`})
+	code, _, out := h.post(context.Background(), "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`)
+	if code != http.StatusBadRequest {
+		t.Fatalf("status %d: %s", code, out)
+	}
+	if strings.Contains(string(out), "internal.example") || !strings.Contains(string(out), "bad tool schema") ||
+		deref(decodeError(t, out).Code) != "invalid_value" {
+		t.Errorf("error body %s: want fal's words without its URL", out)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "fal call failed") || !strings.Contains(logs, "internal.example") {
+		t.Errorf("the failure is not logged in full:\n%s", logs)
+	}
+}

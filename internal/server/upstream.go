@@ -96,7 +96,12 @@ func falCallError(fe *fal.Error) *openai.Error {
 // error, upstream URL) goes to the log under the request id, and the
 // client gets the words of upstreamError.
 func (s *Server) failUpstream(ctx context.Context, err error) *openai.Error {
-	e := upstreamError(err)
+	return s.logUpstream(ctx, err, upstreamError(err))
+}
+
+// logUpstream logs a failed fal call in full under the request id and
+// returns e, the answer the client gets for it, which carries no detail.
+func (s *Server) logUpstream(ctx context.Context, err error, e *openai.Error) *openai.Error {
 	s.log.Warn("fal call failed", "request_id", infoFrom(ctx).ID, "status", e.Status, "code", e.Code, "err", s.opt.Redact(err.Error()))
 	return e
 }
