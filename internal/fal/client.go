@@ -74,6 +74,9 @@ type Client struct {
 	// origins are the configured upstreams' scheme://host, the only
 	// non-fal hosts a URL in fal's answers may point at (see followable).
 	origins []string
+	// lifecycle is the X-Fal-Object-Lifecycle-Preference sent with work,
+	// made once from MediaTTL ("" for fal's default).
+	lifecycle string
 
 	// Cancels of abandoned jobs run in the background (see abandon);
 	// Close waits for them, and ends retries (retries) when it stops
@@ -118,7 +121,8 @@ func New(opt Options) *Client {
 	if hc == nil {
 		hc = NewHTTPClient()
 	}
-	c := &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL)}
+	c := &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL),
+		lifecycle: lifecycleValue(opt.MediaTTL)}
 	c.retries, c.stopRetries = context.WithCancel(context.Background())
 	return c
 }
@@ -242,6 +246,9 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 		}
 		for name, values := range header {
 			req.Header[name] = values
+		}
+		if op != OpUpload { // every other call starts work at fal
+			c.setWorkHeaders(ctx, req.Header)
 		}
 		resp, err := c.hc.Do(req)
 		if err != nil {

@@ -27,8 +27,8 @@ const (
 
 type priorityKey struct{}
 
-// WithQueuePriority returns a context whose queue submits ask fal for the
-// given priority (PriorityLow or PriorityNormal; "" leaves fal's default).
+// WithQueuePriority returns a context whose calls that start work ask fal
+// for the given priority (PriorityLow or PriorityNormal; "" leaves fal's default).
 func WithQueuePriority(ctx context.Context, priority string) context.Context {
 	if priority == "" {
 		return ctx
@@ -36,29 +36,32 @@ func WithQueuePriority(ctx context.Context, priority string) context.Context {
 	return context.WithValue(ctx, priorityKey{}, priority)
 }
 
-// runHeaders are the headers of every call that makes fal produce media:
-// how long fal keeps that media (MediaTTL), when set.
-func (c *Client) runHeaders() http.Header {
-	h := http.Header{}
-	if c.opt.MediaTTL > 0 {
-		secs := int64((c.opt.MediaTTL + time.Second - 1) / time.Second)
-		h.Set(headerLifecycle, `{"expiration_duration_seconds": `+strconv.FormatInt(secs, 10)+`}`)
+// lifecycleValue is the X-Fal-Object-Lifecycle-Preference for a media
+// lifetime, or "" for fal's default.
+func lifecycleValue(ttl time.Duration) string {
+	if ttl <= 0 {
+		return ""
 	}
-	return h
+	secs := int64((ttl + time.Second - 1) / time.Second)
+	return `{"expiration_duration_seconds": ` + strconv.FormatInt(secs, 10) + `}`
 }
 
-// submitHeaders adds what a queue submit takes beside runHeaders: the time
-// left before ctx's deadline, as the longest fal may keep the job waiting
-// to start (a job that never started is then dropped, not billed), and the
-// queue priority carried by ctx.
-func (c *Client) submitHeaders(ctx context.Context) http.Header {
-	h := c.runHeaders()
-	if deadline, ok := ctx.Deadline(); ok {
-		secs := max(int64(time.Until(deadline)/time.Second), 1)
-		h.Set(headerRequestTimeout, strconv.FormatInt(secs, 10))
+// setWorkHeaders sets on one try of a call that starts work at fal (a
+// queue submit, a synchronous or streaming run) what fal honours there: how
+// long fal keeps the media (MediaTTL), the queue priority carried by ctx,
+// and the time left before ctx's deadline as the longest fal may keep the
+// job waiting to start, so that a job that never started is dropped, not
+// billed. It runs per try, after any wait for a key, so the time left is
+// current.
+func (c *Client) setWorkHeaders(ctx context.Context, h http.Header) {
+	if c.lifecycle != "" {
+		h.Set(headerLifecycle, c.lifecycle)
 	}
 	if p, _ := ctx.Value(priorityKey{}).(string); p != "" {
 		h.Set(headerPriority, p)
 	}
-	return h
+	if deadline, ok := ctx.Deadline(); ok {
+		secs := max(int64(time.Until(deadline)/time.Second), 1)
+		h.Set(headerRequestTimeout, strconv.FormatInt(secs, 10))
+	}
 }

@@ -22,9 +22,10 @@ func lastCall(t *testing.T, f *falfake.Fake, op falfake.Op) falfake.Call {
 	return falfake.Call{}
 }
 
-// Submits carry the time left of the caller's deadline (so that fal drops
-// a job that could not start in time), the media lifetime and the queue
-// priority; synchronous runs carry the media lifetime.
+// Every call that starts work (a submit, a synchronous or streaming run)
+// carries the time left of the caller's deadline (so that fal drops a job
+// that could not start in time), the media lifetime and the queue
+// priority.
 func TestHeadersFalHonours(t *testing.T) {
 	f := newFake(t, falfake.Options{})
 	c := newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{}),
@@ -54,7 +55,7 @@ func TestHeadersFalHonours(t *testing.T) {
 		t.Errorf("submit without deadline or priority sent %v", h)
 	}
 
-	resp, err := c.Post(ctx, "fal-ai/flux/dev", []byte(`{"prompt":"x"}`), "")
+	resp, err := c.Post(WithQueuePriority(ctx, PriorityLow), "fal-ai/flux/dev", []byte(`{"prompt":"x"}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +63,9 @@ func TestHeadersFalHonours(t *testing.T) {
 	h = lastCall(t, f, falfake.OpRun).Header
 	if got := h.Get("X-Fal-Object-Lifecycle-Preference"); got != `{"expiration_duration_seconds": 5400}` {
 		t.Errorf("sync run: X-Fal-Object-Lifecycle-Preference = %q", got)
+	}
+	if h.Get("X-Fal-Queue-Priority") != "low" || h.Get("X-Fal-Request-Timeout") == "" {
+		t.Errorf("sync run: priority %q, request timeout %q; want low and the seconds left",
+			h.Get("X-Fal-Queue-Priority"), h.Get("X-Fal-Request-Timeout"))
 	}
 }

@@ -60,7 +60,7 @@ func (s *Status) Completed() bool { return s.Status == "COMPLETED" }
 func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Job, error) {
 	u := c.opt.QueueURL + "/" + endpoint
 	t0 := time.Now()
-	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, c.submitHeaders(ctx), true)
+	resp, k, err := c.postFailover(ctx, OpSubmit, u, input, nil, true)
 	if err != nil {
 		return nil, err
 	}

@@ -41,9 +41,9 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 	if accept == "text/event-stream" {
 		op = OpStream
 	}
-	header := c.runHeaders()
+	var header http.Header
 	if accept != "" {
-		header.Set("Accept", accept)
+		header = http.Header{"Accept": {accept}}
 	}
 	t0 := time.Now()
 	resp, k, err := c.postFailover(ctx, op, c.opt.RunURL+"/"+path, body, header, false)
