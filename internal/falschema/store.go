@@ -207,8 +207,16 @@ func (s *Store) get(ctx context.Context, endpoint string, bounded bool) (*Capabi
 	default:
 		s.misses.Add(1)
 	}
+	if e == nil && bounded {
+		// The bound is the caller's: a configured model's Get that joins
+		// the same first fetch must not fail on it.
+		if err := s.takeLookup(); err != nil {
+			s.throttled.Add(1)
+			return nil, err
+		}
+	}
 	ch := s.group.DoChan(endpoint, func() (any, error) {
-		return s.refresh(context.WithoutCancel(ctx), endpoint, bounded)
+		return s.refresh(context.WithoutCancel(ctx), endpoint)
 	})
 	select {
 	case r := <-ch:
@@ -227,18 +235,12 @@ func (s *Store) get(ctx context.Context, endpoint string, bounded bool) (*Capabi
 // refresh fetches endpoint and updates the cache. On failure an existing
 // entry is kept, served until the next retry, and returned; with none, the
 // failure is remembered.
-func (s *Store) refresh(ctx context.Context, endpoint string, bounded bool) (*Capabilities, error) {
+func (s *Store) refresh(ctx context.Context, endpoint string) (*Capabilities, error) {
 	s.mu.Lock()
 	e := s.entries[endpoint]
 	s.mu.Unlock()
 	if e != nil && s.opt.Now().Before(e.expires) {
 		return e.caps, nil // refreshed by a flight that ended after our caller looked
-	}
-	if e == nil && bounded {
-		if err := s.takeLookup(); err != nil {
-			s.throttled.Add(1)
-			return nil, err
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.FetchTimeout)
 	defer cancel()
