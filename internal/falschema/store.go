@@ -45,6 +45,15 @@ type statusError int
 
 func (e statusError) Error() string { return fmt.Sprintf("HTTP %d", int(e)) }
 
+// HTTPStatus is the status the schema service answered a failed fetch
+// with, or 0 when the fetch got no answer or failed for another reason.
+func HTTPStatus(err error) int {
+	if status, ok := errors.AsType[statusError](err); ok {
+		return int(status)
+	}
+	return 0
+}
+
 // Defaults of StoreOptions.
 const (
 	DefaultTTL          = 24 * time.Hour

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -44,7 +43,7 @@ func schemaFetchError(ctx context.Context, err error) *openai.Error {
 	unavailable := func(msg string) *openai.Error {
 		return &openai.Error{Status: http.StatusBadGateway, Message: msg, Type: openai.TypeUpstream, Code: "schema_unavailable", NoRetry: true}
 	}
-	status := schemaHTTPStatus(err)
+	status := falschema.HTTPStatus(err)
 	if limit, ok := errors.AsType[*falschema.LookupLimitError](err); ok {
 		return &openai.Error{Status: http.StatusServiceUnavailable,
 			Message: "Too many models falproxy has not seen before were asked for in the last minute; try again shortly.",
@@ -71,22 +70,6 @@ func schemaFetchError(ctx context.Context, err error) *openai.Error {
 		return e
 	}
 	return unavailable("fal's schema for this model could not be read.")
-}
-
-// schemaStatusPattern finds the HTTP status in the error of a schema fetch
-// that fal answered with something other than 200 (falschema reports it as
-// "… HTTP 401").
-var schemaStatusPattern = regexp.MustCompile(`HTTP (\d{3})\)?$`)
-
-// schemaHTTPStatus is the status fal answered a failed schema fetch with,
-// or 0 when the fetch got no answer or failed for another reason.
-func schemaHTTPStatus(err error) int {
-	m := schemaStatusPattern.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
 }
 
 // isNetworkError reports a failure to reach fal or a connection that broke
