@@ -50,6 +50,8 @@ func schemaFetchError(ctx context.Context, err error) *openai.Error {
 			Type:    openai.TypeServer, Code: "model_lookups_throttled", RetryAfter: limit.RetryAfter}
 	}
 	switch {
+	case shuttingDown(ctx):
+		return shutdownError()
 	case ctx.Err() != nil:
 		return &openai.Error{Status: http.StatusGatewayTimeout, Message: "fal's schema for this model did not arrive within the request timeout; no job was started.",
 			Type: openai.TypeTimeout, Code: "timeout", RetryAfter: schemaRetryAfter}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -108,4 +109,21 @@ func TestShutdownAnswersClientsInFlight(t *testing.T) {
 		return true
 	})
 	eventually(t, "fal's chat stream is closed", func() bool { return goroutinesIn("falfake.(*Fake).llmStream") == 0 })
+}
+
+// TestShutdownDuringSchemaFetch: a request still waiting for a model's
+// schema when the grace period ends is told to retry (503), not that fal
+// timed out.
+func TestShutdownDuringSchemaFetch(t *testing.T) {
+	base, shutdown := context.WithCancelCause(context.Background())
+	defer shutdown(nil)
+	h := newHarness(t, func(s *setup) { s.base = base })
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSchema, Delay: time.Minute})
+	answer := h.startRequest("/v1/images/generations", `{"model":"flux-dev","prompt":"a cat"}`, false)
+	eventually(t, "the schema is being fetched", func() bool { return len(h.fake.Received()) > 0 })
+	shutdown(server.ErrShuttingDown)
+	a := <-answer
+	if e := decodeError(t, []byte(a.body)); a.code != http.StatusServiceUnavailable || deref(e.Code) != "server_shutting_down" {
+		t.Fatalf("got %d %s, want 503 server_shutting_down", a.code, a.body)
+	}
 }
