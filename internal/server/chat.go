@@ -91,12 +91,18 @@ func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, model, end
 		return
 	}
 	if msg := out.ErrorMessage(); msg != "" {
-		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "The model failed: " + msg, Type: openai.TypeUpstream, Code: "model_error"})
+		writeError(w, modelError(msg))
 		return
 	}
 	c := chat.Completion(chat.NewID(), model, time.Now().Unix(), out)
 	c.Usage = chat.Usage(out.Usage, promptChars, out.Chars())
 	writeJSON(w, http.StatusOK, c)
+}
+
+// modelError is the error for a model that reported a failure in its
+// answer or stream; its words are the model's, meant for the user.
+func modelError(msg string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadGateway, Message: "The model failed: " + msg, Type: openai.TypeUpstream, Code: "model_error"}
 }
 
 // malformedAnswer is the error for an answer of fal that cannot be read.
@@ -127,10 +133,10 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		var ev chat.FalOutput
 		if err := json.Unmarshal(data, &ev); err != nil {
-			return true, errors.New("fal sent an event that is not JSON")
+			return true, out.fail(malformedAnswer())
 		}
 		if msg := ev.ErrorMessage(); msg != "" {
-			return true, errors.New("the model failed: " + msg)
+			return true, out.fail(modelError(msg))
 		}
 		last = ev
 		if err := out.data(st.Event(ev)); err != nil {
@@ -142,9 +148,12 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 		return false, nil
 	})
 	// If fal closes without a final event, what arrived is the answer.
-	out.close(ctx, err, func() error {
+	failed := out.close(ctx, err, func() error {
 		return out.data(st.Finish("stop", chat.Usage(last.Usage, promptChars, st.Chars())))
 	})
+	if failed != nil {
+		s.logUpstream(ctx, failed, streamFailure())
+	}
 }
 
 // chatPassthrough forwards the request's OpenAI fields (see
@@ -194,7 +203,9 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 		}
 		return false, out.data(ps.Event(data))
 	})
-	out.close(ctx, err, func() error { return out.data(ps.End()) })
+	if failed := out.close(ctx, err, func() error { return out.data(ps.End()) }); failed != nil {
+		s.logUpstream(ctx, failed, streamFailure())
+	}
 }
 
 // passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten

@@ -155,8 +155,9 @@ func (s *sseWriter) failWith(data []byte) error {
 // (nothing: no one reads), the request timeout (an error event, or the
 // client would take what arrived so far for the whole answer), fal
 // closing without an end (the events atEOF sends, if any, then the end),
-// or a failure (an error event).
-func (s *sseWriter) close(ctx context.Context, err error, atEOF func() error) {
+// or a failure (an error event in words; close returns err then, for the
+// caller to log).
+func (s *sseWriter) close(ctx context.Context, err error, atEOF func() error) (failed error) {
 	switch {
 	case s.ended:
 	case err == nil:
@@ -171,8 +172,16 @@ func (s *sseWriter) close(ctx context.Context, err error, atEOF func() error) {
 			_ = s.finish()
 		}
 	default:
-		_ = s.fail(&openai.Error{Message: "fal's stream failed: " + err.Error(), Type: openai.TypeServer, Code: "upstream_stream_error"})
+		_ = s.fail(streamFailure())
+		return err
 	}
+	return nil
+}
+
+// streamFailure is the error event of a stream from fal that broke off or
+// could not be read; what happened goes to the log, not to the client.
+func streamFailure() *openai.Error {
+	return &openai.Error{Message: "fal's stream broke off before its end.", Type: openai.TypeServer, Code: "upstream_stream_error"}
 }
 
 // timeoutError ends a stream whose request timeout passed while the client

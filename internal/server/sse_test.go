@@ -58,10 +58,10 @@ func TestStreamEnds(t *testing.T) {
 		{"chat, complete", chatEnd, "", nil, "data: {\"n\":1}\n\ndata: [DONE]\n\n"},
 		{"chat, fal closed early", chatEnd, "", io.EOF, "data: {\"n\":1}\n\ndata: {\"last\":true}\n\ndata: [DONE]\n\n"},
 		{"chat, stream broke", chatEnd, "", io.ErrUnexpectedEOF, "data: {\"n\":1}\n\n" +
-			`data: {"error":{"message":"fal's stream failed: unexpected EOF","type":"server_error","param":null,"code":"upstream_stream_error"}}` + "\n\n"},
+			`data: {"error":{"message":"fal's stream broke off before its end.","type":"server_error","param":null,"code":"upstream_stream_error"}}` + "\n\n"},
 		{"image, complete", imageEnd, "image_generation.completed", nil, "event: image_generation.completed\ndata: {\"n\":1}\n\n"},
 		{"image, failed", imageEnd, "image_generation.completed", io.ErrUnexpectedEOF, "event: image_generation.completed\ndata: {\"n\":1}\n\n" +
-			"event: error\n" + `data: {"error":{"message":"fal's stream failed: unexpected EOF","type":"server_error","param":null,"code":"upstream_stream_error"}}` + "\n\n"},
+			"event: error\n" + `data: {"error":{"message":"fal's stream broke off before its end.","type":"server_error","param":null,"code":"upstream_stream_error"}}` + "\n\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
