@@ -133,8 +133,8 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	}
 	// Cancels of abandoned jobs are retried in the background; give them
 	// a bounded time to settle, since a job left running is billed.
-	drainCtx, cancelDrain := context.WithTimeout(context.Background(), cancelDrain)
-	defer cancelDrain()
+	drainCtx, stopDrain := context.WithTimeout(context.Background(), cancelDrain)
+	defer stopDrain()
 	if err := app.fal.Close(drainCtx); err != nil {
 		log.Warn("stopped before every abandoned fal job was cancelled", "err", err)
 	}

@@ -13,7 +13,8 @@ import (
 const (
 	CancelConfirmed       = "confirmed"        // fal accepted the cancel
 	CancelAlreadyFinished = "already_finished" // the job had completed; nothing to stop
-	CancelGaveUp          = "gave_up"          // no try succeeded within CancelRetryFor
+	CancelUnknownJob      = "unknown_job"      // fal knows no such job (404): nothing runs under its id
+	CancelGaveUp          = "gave_up"          // no try succeeded within CancelRetryFor, or fal refused the key
 )
 
 // Backoff between cancel tries: capped exponential with jitter.
@@ -22,20 +23,10 @@ const (
 	cancelBackoffMax   = 10 * time.Second
 )
 
-// Cancel asks fal once to stop the job. It runs on its own short deadline,
-// as it is typically called after the client's context has ended. A job
-// that had already completed is not an error.
-func (c *Client) Cancel(j *Job) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opt.CancelTimeout)
-	defer cancel()
-	_, err, _ := c.cancelOnce(ctx, j)
-	return err
-}
-
 // cancelOnce makes one cancel call. It returns the outcome when the call
 // settled the matter, or the error and whether another try may succeed
 // (cancelling is idempotent, so a transport error, 429 or 5xx is worth
-// retrying; 401, 403 or 404 is not).
+// retrying; 401 or 403 is not).
 func (c *Client) cancelOnce(ctx context.Context, j *Job) (outcome string, err error, retry bool) {
 	req, err := c.newRequest(ctx, http.MethodPut, j.CancelURL, j.key, nil)
 	if err != nil {
@@ -53,6 +44,8 @@ func (c *Client) cancelOnce(ctx context.Context, j *Job) (outcome string, err er
 	case resp.StatusCode == http.StatusBadRequest:
 		// 400 ALREADY_COMPLETED: there is nothing left to stop.
 		return CancelAlreadyFinished, nil, false
+	case resp.StatusCode == http.StatusNotFound:
+		return CancelUnknownJob, nil, false
 	}
 	retry = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout
 	return "", errorFromResponse(OpCancel, resp, b), retry

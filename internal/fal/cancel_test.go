@@ -33,7 +33,8 @@ func abandonOne(t *testing.T, f *falfake.Fake, c *Client) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		for len(f.Jobs()) == 0 {
+		// Stops polling when Run returns (ctx is cancelled by the defer).
+		for len(f.Jobs()) == 0 && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
 		cancel()
@@ -111,4 +112,20 @@ func TestCancelRetriesEnd(t *testing.T) {
 			t.Fatalf("reported %v after %v retries", log.outcomes, log.retries)
 		}
 	})
+}
+
+// TestCancelOfUnknownJob: fal answering 404 to a cancel knows no such job;
+// nothing runs under its id, so the cancel is settled, not given up.
+func TestCancelOfUnknownJob(t *testing.T) {
+	f := newFake(t, falfake.Options{GenerationTime: time.Minute})
+	c := newClientWith(t, Options{QueueURL: f.QueueURL(), RunURL: f.RunURL(), Pool: NewPool([]string{"k:1"}, PoolOptions{})})
+	j, err := c.Submit(context.Background(), "fal-ai/flux/dev", []byte(`{"prompt":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Release()
+	f.Inject(falfake.Fault{Op: falfake.OpCancel, Status: http.StatusNotFound})
+	if outcome, err, retry := c.cancelOnce(context.Background(), j); outcome != CancelUnknownJob || err != nil || retry {
+		t.Fatalf("cancel answered 404: outcome %q, err %v, retry %v", outcome, err, retry)
+	}
 }

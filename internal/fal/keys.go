@@ -38,9 +38,9 @@ func (k *Key) String() string { return "fal-key:" + k.id }
 // Inflight is the number of fal jobs currently using this key.
 func (k *Key) Inflight() int64 { return k.inflight.Load() }
 
-// KeyID is the id of the key at position i (from 0) of the list given to
+// keyID is the id of the key at position i (from 0) of the list given to
 // NewPool, as used in logs and metrics.
-func KeyID(i int) string { return "key" + strconv.Itoa(i+1) }
+func keyID(i int) string { return "key" + strconv.Itoa(i+1) }
 
 // PoolOptions tunes key health.
 type PoolOptions struct {
@@ -74,7 +74,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 	}
 	p := &Pool{opt: opt}
 	for i, s := range secrets {
-		k := &Key{secret: s, id: KeyID(i)}
+		k := &Key{secret: s, id: keyID(i)}
 		if opt.Concurrency > 0 {
 			k.slots = make(chan struct{}, opt.Concurrency)
 		}

@@ -54,18 +54,17 @@ func (c *Client) followable(raw string) bool {
 	return false
 }
 
-// signedUploadHost is where fal's storage API has signed upload URLs for
-// its CDN bucket; the PUT to such a URL carries no key.
-const signedUploadHost = "storage.googleapis.com"
+// signedUploadPrefix is where fal's storage API has signed upload URLs for
+// its CDN bucket (falserverless); the PUT to such a URL carries no key.
+const signedUploadPrefix = "https://storage.googleapis.com/falserverless/"
 
 // uploadable reports whether an upload_url from the storage API may receive
-// the client's file: a followable URL, or https on the host of fal's signed
-// bucket URLs. Any other host would receive bytes meant for fal.
+// the client's file: a followable URL, or a signed URL into fal's own
+// bucket. Any other host or bucket would receive bytes meant for fal.
 func (c *Client) uploadable(raw string) bool {
 	if c.followable(raw) {
 		return true
 	}
 	u, err := url.Parse(raw)
-	return err == nil && u.User == nil && strings.EqualFold(u.Scheme, "https") &&
-		strings.EqualFold(u.Host, signedUploadHost)
+	return err == nil && u.User == nil && strings.HasPrefix(strings.ToLower(u.Scheme+"://"+u.Host)+u.Path, signedUploadPrefix)
 }

@@ -22,7 +22,7 @@ var (
 )
 
 // keyCollector reads the key pool at scrape time. Keys are labelled with
-// their position in AI_KEYS (fal.KeyID), never the key or a hash of it.
+// their position in AI_KEYS (key1, key2, …), never the key or a hash of it.
 type keyCollector struct{ pool *fal.Pool }
 
 func (c *keyCollector) Describe(ch chan<- *prometheus.Desc) {

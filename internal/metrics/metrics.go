@@ -59,7 +59,7 @@ func New(pool *fal.Pool, schemas *falschema.Store) *Metrics {
 		}, []string{"route"}),
 		cancels: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "falproxy_fal_cancels_total",
-			Help: "Cancels of abandoned fal jobs by outcome: confirmed, already_finished (nothing left to stop), gave_up (the job may have run and been billed).",
+			Help: "Cancels of abandoned fal jobs by outcome: confirmed, already_finished (nothing left to stop), unknown_job (fal knows no such job), gave_up (the job may have run and been billed).",
 		}, []string{"outcome"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "falproxy_fal_cancel_retries_total",
