@@ -186,8 +186,8 @@ func (l *loader) host(name string) string {
 }
 
 // MinKeyLength is the fewest characters an access key or METRICS_KEY may
-// have: a shorter key is easy to guess, and Redact, which hides whole tokens
-// only, could not tell it from an ordinary word.
+// have: a shorter key is easy to guess, and Redact, which hides every
+// occurrence, could not hide it without blanking out ordinary words.
 const MinKeyLength = 16
 
 // shortKey is the problem of a key under MinKeyLength characters.

@@ -15,13 +15,11 @@ const redacted = "[redacted]"
 const minRedacted = 8
 
 // Redact returns s with every access key, fal key and METRICS_KEY replaced
-// by "[redacted]". A fal key has the form "<key id>:<secret>"; its secret
-// half is also hidden when it appears alone. Only whole tokens are hidden: an
-// occurrence is replaced when the characters around it are not key
-// characters (letters, digits, '-' and '_'), so a secret that happens to be
-// part of a longer word is left alone and the text keeps its sense.
-// Callers pass it the values that can carry a key (error texts, headers,
-// URLs, payloads), not their own fixed messages.
+// by "[redacted]", wherever it occurs, even inside a longer word. A fal key
+// has the form "<key id>:<secret>"; its secret half is also hidden when it
+// appears alone. Secrets shorter than minRedacted are left alone, so that
+// ordinary words stay whole. Callers pass it the values that can carry a
+// key (error texts, headers, URLs, payloads), not their own fixed messages.
 func (c *Config) Redact(s string) string {
 	r := c.redactor
 	if r == nil { // a Config built without Load
@@ -41,8 +39,8 @@ func (c *Config) secrets() []string {
 	return out
 }
 
-// redactor hides whole-token occurrences of secrets, longest first, so that
-// a key which contains another key is hidden whole.
+// redactor hides every occurrence of its secrets, longest first, so that a
+// key which contains another key is hidden whole.
 type redactor struct {
 	secrets []string
 }
@@ -56,64 +54,8 @@ func newRedactor(secrets []string) *redactor {
 }
 
 func (r *redactor) replace(s string) string {
-	if len(r.secrets) == 0 {
-		return s
-	}
-	var out strings.Builder
-	done := 0 // s[:done] is in out
-	for i := 0; i < len(s); i++ {
-		if secret := r.at(s, i); secret != "" {
-			out.WriteString(s[done:i])
-			out.WriteString(redacted)
-			done = i + len(secret)
-			i = done - 1
-		}
-	}
-	if done == 0 {
-		return s
-	}
-	out.WriteString(s[done:])
-	return out.String()
-}
-
-// at returns the longest secret that occurs in s at i as a whole token.
-func (r *redactor) at(s string, i int) string {
 	for _, secret := range r.secrets {
-		end := i + len(secret)
-		if !strings.HasPrefix(s[i:], secret) {
-			continue
-		}
-		// A boundary is needed only where the secret itself ends in a key
-		// character: "[k" or "k]" cannot continue a token.
-		if keyChar(secret[0]) && !tokenStart(s, i) {
-			continue
-		}
-		if end < len(s) && keyChar(secret[len(secret)-1]) && keyChar(s[end]) {
-			continue
-		}
-		return secret
+		s = strings.ReplaceAll(s, secret, redacted)
 	}
-	return ""
-}
-
-// tokenStart reports whether a token can start at s[i]: after a non-key
-// character, or after an escape that stands for one (\n in JSON, %20 in a
-// URL), so that an escaped separator does not shield a key.
-func tokenStart(s string, i int) bool {
-	switch {
-	case i == 0 || !keyChar(s[i-1]):
-		return true
-	case i >= 2 && s[i-2] == '\\':
-		return true
-	}
-	return i >= 3 && s[i-3] == '%' && isHex(s[i-2]) && isHex(s[i-1])
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// keyChar reports whether c can continue a key: a letter, digit, '-' or '_'.
-func keyChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
+	return s
 }

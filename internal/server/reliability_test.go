@@ -258,9 +258,9 @@ func faultMix(t *testing.T, proto string) {
 	}
 	eventually(t, "every abandoned job is cancelled", func() bool { return running() == 0 })
 	c := h.fake.Counts()
-	t.Logf("fault mix (%s): %d requests; outcomes %v; fal saw %d submits (%d refused by 429), %d jobs, %d cancel calls (25 failed on purpose), %d stream opens, %d polls, %d result reads, %d faults fired; abandoned jobs left running at fal: %d of %d",
+	t.Logf("fault mix (%s): %d requests; outcomes %v; fal saw %d submits (%d refused by 429), %d jobs, %d cancel calls for %d abandoned jobs, %d stream opens, %d polls, %d result reads, %d faults fired; abandoned jobs left running at fal: %d of %d",
 		proto, n, tally, c.Submits, c.Submits-len(h.fake.Jobs()), len(h.fake.Jobs()),
-		c.Cancels, c.StatusStreams, c.Status, c.Results, c.Faults, running(), abandoned)
+		c.Cancels, abandoned, c.StatusStreams, c.Status, c.Results, c.Faults, running(), abandoned)
 }
 
 // abandonedPrompt tells whether a job input belongs to an abandoned request
