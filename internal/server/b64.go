@@ -20,7 +20,7 @@ import (
 // fal's own base64 (from a data: URI) or downloaded bytes.
 type mediaSource struct {
 	url         string
-	contentType string // as fal labelled it, then as its bytes show
+	contentType string // as its bytes show (fal's label is not trusted)
 	b64         string // base64 text as fal sent it, when it came as a data URI
 	raw         []byte // downloaded bytes otherwise
 }

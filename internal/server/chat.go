@@ -272,12 +272,12 @@ func passthroughError(err error) *openai.Error {
 			if code == "" {
 				code = "invalid_value"
 			}
-			e := openai.InvalidRequest("", code, "%s", falText(fe))
+			e := openai.InvalidRequest("", openai.Echo(code), "%s", falText(fe))
 			if fe.Status == http.StatusNotFound {
 				e.Status, e.Code = http.StatusNotFound, "model_not_found"
 			}
 			if len(fe.Validation) > 0 {
-				e.Param = fe.Validation[0].Field()
+				e.Param = openai.Echo(fe.Validation[0].Field())
 			}
 			return e
 		}

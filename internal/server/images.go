@@ -127,7 +127,7 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 		revised := images.RevisedPrompt(out, prompt)
 		for _, img := range out.Images {
 			data = append(data, openai.Image{URL: img.URL, RevisedPrompt: revised})
-			media = append(media, &mediaSource{url: img.URL, contentType: img.ContentType})
+			media = append(media, &mediaSource{url: img.URL})
 		}
 	}
 	resp := openai.ImagesResponse{Created: time.Now().Unix(), Data: data}
@@ -194,16 +194,13 @@ func (s *Server) fetchMedia(ctx context.Context, media []*mediaSource) error {
 	// download has started.
 	var toFetch []*mediaSource
 	for _, m := range media {
-		mediaType, b64, ok := images.DataURI(m.url)
+		_, b64, ok := images.DataURI(m.url)
 		if !ok {
 			toFetch = append(toFetch, m)
 			continue
 		}
 		if !isBase64Text(b64) {
 			return &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal returned a data URI that is not base64"}
-		}
-		if mediaType != "" {
-			m.contentType = mediaType
 		}
 		m.b64 = b64
 		if err := m.checkImage(); err != nil {

@@ -24,6 +24,6 @@ func metricsEndpoint(m *metrics.Metrics, key string) http.Handler {
 func MetricsHandler(m *metrics.Metrics, key string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsEndpoint(m, key))
-	mux.HandleFunc("/", new(Server).handleNotFound)
+	mux.HandleFunc("/", handleNotFound)
 	return mux
 }

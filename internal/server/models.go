@@ -167,7 +167,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+func handleNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, &openai.Error{
 		Status:  http.StatusNotFound,
 		Message: "Unknown route: " + openai.Echo(r.Method+" "+r.URL.Path),

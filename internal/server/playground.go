@@ -45,7 +45,7 @@ func playgroundContentType(name string) (string, bool) {
 // handlePlayground serves the playground page itself, at exactly "/".
 func (s *Server) handlePlayground(w http.ResponseWriter, r *http.Request) {
 	if !servePlaygroundFile(w, r, "index.html") {
-		s.handleNotFound(w, r)
+		handleNotFound(w, r)
 	}
 }
 
@@ -55,7 +55,7 @@ func (s *Server) handlePlayground(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handlePlaygroundAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	if name == "index.html" || !servePlaygroundFile(w, r, name) {
-		s.handleNotFound(w, r)
+		handleNotFound(w, r)
 	}
 }
 

@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)
 	}
-	mux.HandleFunc("/", s.handleNotFound)
+	mux.HandleFunc("/", handleNotFound)
 
 	return chain(mux,
 		withRequestID,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -102,7 +103,11 @@ func (s *Server) failUpstream(ctx context.Context, err error) *openai.Error {
 // logUpstream logs a failed fal call in full under the request id and
 // returns e, the answer the client gets for it, which carries no detail.
 func (s *Server) logUpstream(ctx context.Context, err error, e *openai.Error) *openai.Error {
-	s.log.Warn("fal call failed", "request_id", infoFrom(ctx).ID, "status", e.Status, "code", e.Code, "err", s.opt.Redact(err.Error()))
+	level := slog.LevelWarn
+	if e.Status < http.StatusInternalServerError {
+		level = slog.LevelDebug // the client's own mistake, as fal judged it
+	}
+	s.log.Log(ctx, level, "fal call failed", "request_id", infoFrom(ctx).ID, "status", e.Status, "code", e.Code, "err", s.opt.Redact(err.Error()))
 	return e
 }
 
