@@ -35,10 +35,19 @@ func (s *Server) bufferBody(next http.Handler) http.Handler {
 		// the connection to notice a client that hangs up, and a deadline
 		// passing then would look like one.
 		_ = rc.SetReadDeadline(time.Time{})
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &bufferedBody{Reader: bytes.NewReader(body), bytes: body}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// bufferedBody is a request body bufferBody has read whole; readBody hands
+// its bytes over as they are instead of copying them again.
+type bufferedBody struct {
+	*bytes.Reader
+	bytes []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
 
 // bodyReadError explains a body that could not be read: over
 // MaxBodyBytes (413), slower than BodyReadTimeout (408), or cut off.

@@ -39,8 +39,7 @@ func (s *Server) readEdit(w http.ResponseWriter, r *http.Request) (*editInput, *
 	)
 	switch mt {
 	case "multipart/form-data":
-		r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
-		mr, err := r.MultipartReader()
+		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
 		if err != nil {
 			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
 		}

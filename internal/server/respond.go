@@ -49,8 +49,12 @@ func writeError(w http.ResponseWriter, e *openai.Error) {
 }
 
 // readBody reads a JSON request body up to MaxBodyBytes; beyond it the
-// answer is a 413 in OpenAI's shape.
+// answer is a 413 in OpenAI's shape. A body bufferBody already holds is
+// returned as it is.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
+	if b, ok := r.Body.(*bufferedBody); ok {
+		return b.bytes, nil
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
 	if err != nil {
 		return nil, s.bodyReadError(err)
