@@ -7,6 +7,7 @@ package media
 
 import (
 	"bytes"
+	"encoding/binary"
 )
 
 // SniffLen is how many leading bytes Sniff needs at most.
@@ -27,7 +28,7 @@ func Sniff(head []byte) string {
 		return "image/webp"
 	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
 		return "image/gif"
-	case bytes.HasPrefix(head, []byte("BM")) && len(head) >= 14:
+	case isBMP(head):
 		return "image/bmp"
 	}
 	if mt := isoImage(head); mt != "" {
@@ -37,6 +38,20 @@ func Sniff(head []byte) string {
 		return "image/svg+xml"
 	}
 	return ""
+}
+
+// isBMP recognises a BMP file: "BM", four reserved bytes that are zero,
+// and one of the DIB header sizes at offset 14 (text that starts with "BM"
+// is not one).
+func isBMP(head []byte) bool {
+	if len(head) < 18 || !bytes.HasPrefix(head, []byte("BM")) || !bytes.Equal(head[6:10], []byte{0, 0, 0, 0}) {
+		return false
+	}
+	switch binary.LittleEndian.Uint32(head[14:18]) {
+	case 12, 40, 52, 56, 64, 108, 124:
+		return true
+	}
+	return false
 }
 
 // isoImage recognises AVIF and HEIF files by their ISO-BMFF "ftyp" brand.

@@ -20,6 +20,8 @@ func TestSniff(t *testing.T) {
 		{"<?xml version=\"1.0\"?><error>denied</error>", ""},
 		{"\x00\x00\x00\x18ftypmp42", ""},
 		{"BM", ""},
+		{"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00", "image/bmp"},
+		{"BMP conversion failed: out of memory", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
