@@ -15,7 +15,6 @@ import (
 
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
-	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // models prints every configured model and how falproxy drives it: for an
@@ -97,7 +96,7 @@ func writeReport(w io.Writer, r *report) error {
 	}
 	fmt.Fprintf(tw, "\nChat models (%d), served by %s\n\n", len(r.ChatModels), r.ChatBackend)
 	for _, m := range r.ChatModels {
-		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, registry.Chat)
+		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, m.Kind)
 	}
 	return tw.Flush()
 }

@@ -194,4 +194,9 @@ func TestModelsKinds(t *testing.T) {
 			t.Errorf("%s: kind %q, want %q", m.Alias, m.Kind, want)
 		}
 	}
+	for _, m := range r.ChatModels {
+		if m.Kind != registry.Chat {
+			t.Errorf("chat model %s: kind %q in --json", m.Alias, m.Kind)
+		}
+	}
 }

@@ -30,9 +30,10 @@ type ImageModelInfo struct {
 // ChatModelInfo is where falproxy sends a chat model: the model id fal's
 // LLM endpoints take and the backend (CHAT_ENDPOINT) that serves it.
 type ChatModelInfo struct {
-	Alias   string `json:"alias,omitempty"`
-	Model   string `json:"model"`
-	Backend string `json:"backend"`
+	Kind    registry.Kind `json:"kind"`
+	Alias   string        `json:"alias,omitempty"`
+	Model   string        `json:"model"`
+	Backend string        `json:"backend"`
 }
 
 // InspectImage fetches m's schema through store (from its cache while
@@ -46,15 +47,22 @@ func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt
 		return info
 	}
 	info.Capabilities = images.Describe(caps, opt)
-	if !info.Capabilities.Generates {
-		info.Kind = registry.Edit
-	}
+	info.Kind = imageKind(caps)
 	return info
 }
 
 // InspectChat describes a chat model served by backend.
 func InspectChat(m ChatModel, backend chat.Backend) ChatModelInfo {
-	return ChatModelInfo{Alias: m.Alias, Model: m.Model, Backend: backend.String()}
+	return ChatModelInfo{Kind: registry.Chat, Alias: m.Alias, Model: m.Model, Backend: backend.String()}
+}
+
+// imageKind is what an image model's schema makes it: Edit when it
+// requires an input image, Image otherwise.
+func imageKind(caps *falschema.Capabilities) registry.Kind {
+	if images.CanGenerate(caps) {
+		return registry.Image
+	}
+	return registry.Edit
 }
 
 // planOptions are the operator's settings for image plans.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -121,7 +122,7 @@ func TestGetChatModelCarriesFal(t *testing.T) {
 	if err := json.Unmarshal(m.Fal, &info); err != nil {
 		t.Fatalf("fal: %v: %s", err, m.Fal)
 	}
-	if info != (server.ChatModelInfo{Model: "openai/gpt-4o", Backend: chat.AnyLLM.String()}) {
+	if info != (server.ChatModelInfo{Kind: registry.Chat, Model: "openai/gpt-4o", Backend: chat.AnyLLM.String()}) {
 		t.Errorf("fal = %s, want model openai/gpt-4o on %s", m.Fal, chat.AnyLLM.String())
 	}
 	if code, _ := h.getModel("nope"); code != http.StatusNotFound {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/registry"
 )
@@ -117,8 +116,8 @@ func (s *Server) kindOf(e registry.Entry) registry.Kind {
 	if e.Kind != registry.Image || s.opt.Schemas == nil {
 		return e.Kind
 	}
-	if caps, ok := s.opt.Schemas.Cached(e.Target); ok && !images.CanGenerate(caps) {
-		return registry.Edit
+	if caps, ok := s.opt.Schemas.Cached(e.Target); ok {
+		return imageKind(caps)
 	}
 	return registry.Image
 }
@@ -129,12 +128,6 @@ func (s *Server) kindOf(e registry.Entry) registry.Kind {
 type modelDetail struct {
 	openai.Model
 	Fal any `json:"fal"`
-}
-
-// chatDetail is a ChatModelInfo with its kind.
-type chatDetail struct {
-	modelKind
-	ChatModelInfo
 }
 
 func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +145,7 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 // endpoint and carries the reason.
 func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	if e.Kind == registry.Chat {
-		return chatDetail{modelKind{registry.Chat}, InspectChat(ChatModel{Model: e.Target}, s.opt.ChatBackend)}
+		return InspectChat(ChatModel{Model: e.Target}, s.opt.ChatBackend)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
