@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,15 +64,26 @@ func startSSE(w http.ResponseWriter, end streamEnd) *sseWriter {
 }
 
 // send writes one event named name ("" for none) for each payload that is
-// not nil, and flushes them together. A payload is one line of JSON.
+// not nil, and flushes them together. A payload is JSON; one that spans
+// lines (fal may relay an event in several data lines) gets a data field
+// per line, which the client joins back.
 func (s *sseWriter) send(name string, payloads ...[]byte) error {
 	b := s.buf[:0]
 	for _, p := range payloads {
-		if p != nil {
-			b = appendEventHead(b, name)
-			b = append(b, p...)
-			b = append(b, "\n\n"...)
+		if p == nil {
+			continue
 		}
+		b = appendEventHead(b, name)
+		for {
+			line, rest, more := bytes.Cut(p, []byte("\n"))
+			b = append(b, line...)
+			if !more {
+				break
+			}
+			b = append(b, "\ndata: "...)
+			p = rest
+		}
+		b = append(b, "\n\n"...)
 	}
 	s.buf = b
 	if len(b) == 0 {

@@ -78,3 +78,16 @@ func TestStreamEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestSendSplitsLines: a payload that spans lines is sent as one event
+// with a data field per line, which a client joins back into the payload.
+func TestSendSplitsLines(t *testing.T) {
+	rec := httptest.NewRecorder()
+	out := startSSE(rec, chatEnd)
+	if err := out.data([]byte("{\n\"n\": 1\n}"), []byte(`{"n":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.Body.String(), "data: {\ndata: \"n\": 1\ndata: }\n\ndata: {\"n\":2}\n\n"; got != want {
+		t.Errorf("sent %q, want %q", got, want)
+	}
+}
