@@ -190,18 +190,20 @@ func falUsageOf(t *testing.T, h *harness) wireUsage {
 	return res.Usage
 }
 
-// TestReadmeListsPassthroughFields keeps the README's list of forwarded
+// TestReadmeListsPassthroughFields keeps both READMEs' lists of forwarded
 // fields in step with the code.
 func TestReadmeListsPassthroughFields(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, _ := strings.Cut(string(readme), "\n### Chat\n")
-	section, _, _ = strings.Cut(section, "\n## ")
-	for _, f := range chat.PassthroughFields() {
-		if !strings.Contains(section, "`"+f+"`") {
-			t.Errorf("README does not list the forwarded field %q", f)
+	for name, heading := range map[string]string{"README.md": "\n### Chat\n", "README.zh-CN.md": "\n### 对话\n"} {
+		readme, err := os.ReadFile("../../" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, section, _ := strings.Cut(string(readme), heading)
+		section, _, _ = strings.Cut(section, "\n## ")
+		for _, f := range chat.PassthroughFields() {
+			if !strings.Contains(section, "`"+f+"`") {
+				t.Errorf("%s does not list the forwarded field %q", name, f)
+			}
 		}
 	}
 }
