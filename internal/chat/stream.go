@@ -119,8 +119,9 @@ func newText(prev, cur string) (delta, next string) {
 // Finish returns the last chunks of the stream (the server sends [DONE]
 // after them): a chunk with an empty delta and the finish reason ("stop"
 // when reason is empty) and, with include_usage, a chunk with no choices
-// carrying usage (zeros when fal reported none, because clients that asked
-// for it wait for it); usageChunk is nil without include_usage.
+// carrying usage (the server passes fal's count, or the estimate Usage
+// makes when fal gave none; nil gives zeros: clients that asked for usage
+// wait for it); usageChunk is nil without include_usage.
 func (s *Stream) Finish(reason string, usage *openai.Usage) (finish, usageChunk []byte) {
 	if reason == "" {
 		reason = "stop"

@@ -13,8 +13,9 @@ const maxChoices = 8
 const maxChatTokens = 1_000_000
 
 // DecodeChat parses the body of POST /v1/chat/completions and checks the
-// two required fields. The raw body stays with the caller for backends
-// that forward it unchanged.
+// two required fields and the bounds of n and the token limits. Fields
+// keeps every field as sent, for the passthrough to choose what it
+// forwards.
 func DecodeChat(body []byte) (*ChatRequest, *Error) {
 	fields, e := DecodeObject(body)
 	if e != nil {
