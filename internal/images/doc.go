@@ -1,6 +1,6 @@
 // Package images translates between OpenAI's image API and fal image
-// models. PlanGeneration and PlanEdit (or PrepareEdit, then Build once the
-// input images are uploaded) turn an OpenAI request and a model's
+// models. PlanGeneration, and PrepareEdit followed by Build once the input
+// images are uploaded, turn an OpenAI request and a model's
 // falschema.Capabilities into the fal inputs to run; ParseOutput reads what
 // fal returns. Everything here is a pure function over values: no I/O.
 //

@@ -9,39 +9,12 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// EditRequest is an image edit: the generation fields plus the input
-// images and mask, already available as URLs (https or data:).
-type EditRequest struct {
-	openai.ImageGenerationRequest
-	ImageURLs []string
-	MaskURL   string
-}
-
-// PlanEdit plans POST /v1/images/edits for images already available as
-// URLs: PrepareEdit followed by Build. An empty URL counts as a missing
-// image.
-func PlanEdit(req *EditRequest, caps *falschema.Capabilities, opt Options) (*Plan, *openai.Error) {
-	if slices.Contains(req.ImageURLs, "") {
-		return nil, openai.InvalidRequest("image", "missing_required_parameter", "Missing required parameter: 'image'.")
-	}
-	prepared, e := PrepareEdit(&req.ImageGenerationRequest, len(req.ImageURLs), req.MaskURL != "", caps, opt)
-	if e != nil {
-		return nil, e
-	}
-	urls := req.ImageURLs
-	if req.MaskURL != "" {
-		urls = append(urls[:len(urls):len(urls)], req.MaskURL)
-	}
-	return prepared.Build(urls), nil
-}
-
 // PreparedEdit is an edit checked against its model and planned in full
 // except for the URLs of its images, which exist only once the images are
 // uploaded. Every check runs in PrepareEdit, before any upload; Build
 // cannot fail, so a request is validated exactly once.
 type PreparedEdit struct {
 	plan   Plan
-	in     *falschema.ImageInput
 	caps   *falschema.Capabilities
 	images int
 	mask   bool
@@ -81,7 +54,7 @@ func PrepareEdit(req *openai.ImageGenerationRequest, images int, mask bool, caps
 	if e != nil {
 		return nil, e
 	}
-	return &PreparedEdit{plan: *p, in: in, caps: caps, images: images, mask: mask}, nil
+	return &PreparedEdit{plan: *p, caps: caps, images: images, mask: mask}, nil
 }
 
 // Build completes the plan with the URLs fal reads the images from: the
@@ -91,14 +64,15 @@ func (p *PreparedEdit) Build(urls []string) *Plan {
 	out := p.plan
 	out.Inputs = make([]map[string]any, len(p.plan.Inputs))
 	for i, job := range p.plan.Inputs {
+		in := p.caps.ImageInput
 		b := &builder{caps: p.caps, in: maps.Clone(job)}
-		if p.in.Multiple {
-			b.set(p.in.Field, slices.Clone(urls[:p.images]))
+		if in.Multiple {
+			b.set(in.Field, slices.Clone(urls[:p.images]))
 		} else {
-			b.set(p.in.Field, urls[0])
+			b.set(in.Field, urls[0])
 		}
 		if p.mask {
-			b.set(p.in.MaskField, urls[p.images])
+			b.set(in.MaskField, urls[p.images])
 		}
 		out.Inputs[i] = b.in
 	}

@@ -2,21 +2,48 @@ package images
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-func edit(prompt string, urls []string, mask string) *EditRequest {
-	return &EditRequest{ImageGenerationRequest: openai.ImageGenerationRequest{Prompt: prompt}, ImageURLs: urls, MaskURL: mask}
+// editRequest is an image edit: the generation fields plus the input
+// images and mask, already available as URLs (https or data:).
+type editRequest struct {
+	openai.ImageGenerationRequest
+	ImageURLs []string
+	MaskURL   string
+}
+
+// planEdit plans POST /v1/images/edits for images already available as
+// URLs: PrepareEdit followed by Build. An empty URL counts as a missing
+// image.
+func planEdit(req *editRequest, caps *falschema.Capabilities, opt Options) (*Plan, *openai.Error) {
+	if slices.Contains(req.ImageURLs, "") {
+		return nil, openai.InvalidRequest("image", "missing_required_parameter", "Missing required parameter: 'image'.")
+	}
+	prepared, e := PrepareEdit(&req.ImageGenerationRequest, len(req.ImageURLs), req.MaskURL != "", caps, opt)
+	if e != nil {
+		return nil, e
+	}
+	urls := req.ImageURLs
+	if req.MaskURL != "" {
+		urls = append(urls[:len(urls):len(urls)], req.MaskURL)
+	}
+	return prepared.Build(urls), nil
+}
+
+func edit(prompt string, urls []string, mask string) *editRequest {
+	return &editRequest{ImageGenerationRequest: openai.ImageGenerationRequest{Prompt: prompt}, ImageURLs: urls, MaskURL: mask}
 }
 
 func TestPlanEdit(t *testing.T) {
 	three := []string{"https://a/1.png", "data:image/png;base64,AA==", "https://a/3.png"}
 	tests := []struct {
 		name, endpoint string
-		req            *EditRequest
+		req            *editRequest
 		want           []in
 	}{
 		{
@@ -42,7 +69,7 @@ func TestPlanEdit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, e := PlanEdit(tt.req, capsFor(t, tt.endpoint), Options{})
+			p, e := planEdit(tt.req, capsFor(t, tt.endpoint), Options{})
 			if e != nil {
 				t.Fatal(e)
 			}
@@ -59,7 +86,7 @@ func TestPlanEditSplitsWithImages(t *testing.T) {
 	req := edit("p", []string{"https://a/1.png"}, "")
 	req.N = intp(6)
 	req.Extra = extras(map[string]string{"image_url": `"https://evil/x.png"`})
-	p, e := PlanEdit(req, capsFor(t, "test/edit-one"), Options{})
+	p, e := planEdit(req, capsFor(t, "test/edit-one"), Options{})
 	if e != nil {
 		t.Fatal(e)
 	}
@@ -77,7 +104,7 @@ func TestPlanEditErrors(t *testing.T) {
 	five := []string{"u1", "u2", "u3", "u4", "u5"}
 	tests := []struct {
 		name, endpoint string
-		req            *EditRequest
+		req            *editRequest
 		param, code    string
 	}{
 		{"model cannot edit", "test/plain", edit("p", []string{"u"}, ""), "model", "model_not_supported"},
@@ -91,7 +118,7 @@ func TestPlanEditErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, e := PlanEdit(tt.req, capsFor(t, tt.endpoint), Options{})
+			_, e := planEdit(tt.req, capsFor(t, tt.endpoint), Options{})
 			checkError(t, e, tt.param, tt.code)
 		})
 	}

@@ -85,7 +85,7 @@ func (s *Server) editInput(req *openai.ImageEditRequest) (*editInput, *openai.Er
 // in errors by fileParam, or a URL, named by urlParam.
 func (s *Server) refImage(ref openai.ImageRef, fileParam, urlParam, base string) (editImage, *openai.Error) {
 	if ref.File != nil {
-		return fileImage(fileParam, *ref.File), nil
+		return fileImage(*ref.File), nil
 	}
 	return urlImage(urlParam, base, ref.ImageURL, s.opt.MaxImageBytes)
 }

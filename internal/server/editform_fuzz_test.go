@@ -71,7 +71,7 @@ func FuzzEditForm(f *testing.F) {
 		}
 		for _, img := range in.all() {
 			if int64(len(img.data)) > s.opt.MaxImageBytes || img.mime == "" {
-				t.Fatalf("image %s of %d bytes, type %q", img.param, len(img.data), img.mime)
+				t.Fatalf("image %s of %d bytes, type %q", img.name, len(img.data), img.mime)
 			}
 		}
 	})

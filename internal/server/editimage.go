@@ -16,16 +16,15 @@ import (
 // editImage is one input image (or the mask) of an edit: either bytes the
 // client sent, as a file or a data: URI, or a URL that fal fetches itself.
 type editImage struct {
-	param string // request field, for errors: "image", "mask", "images[0].image_url"
-	name  string // file name used for an upload: "image-1.png", "mask.webp"
-	data  []byte
-	mime  string // type sniffed from data
-	url   string // client-given http(s) URL, passed to fal as it is
+	name string // file name used for an upload: "image-1.png", "mask.webp"
+	data []byte
+	mime string // type sniffed from data
+	url  string // client-given http(s) URL, passed to fal as it is
 }
 
 // fileImage makes an editImage of a file the decoder has checked.
-func fileImage(param string, f openai.File) editImage {
-	return editImage{param: param, name: f.Name, data: f.Data, mime: f.ContentType}
+func fileImage(f openai.File) editImage {
+	return editImage{name: f.Name, data: f.Data, mime: f.ContentType}
 }
 
 // urlImage makes an editImage of a URL given in a JSON edit. An http(s)
@@ -55,14 +54,14 @@ func urlImage(param, name, raw string, maxBytes int64) (editImage, *openai.Error
 		if e != nil {
 			return editImage{}, e
 		}
-		return fileImage(param, f), nil
+		return fileImage(f), nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return editImage{}, openai.InvalidRequest(param, "invalid_value",
 			"Invalid '%s': expected an https URL or a base64 data URL.", param)
 	}
-	return editImage{param: param, name: name, url: raw}, nil
+	return editImage{name: name, url: raw}, nil
 }
 
 // maxParallelUploads bounds the uploads of one request.
