@@ -65,14 +65,14 @@ func (s *Server) readEdit(w http.ResponseWriter, r *http.Request) (*editInput, *
 func (s *Server) editInput(req *openai.ImageEditRequest) (*editInput, *openai.Error) {
 	in := &editInput{req: req.ImageGenerationRequest, text: req.Text}
 	for i, ref := range req.Images {
-		img, e := s.refImage(ref, "image", fmt.Sprintf("images[%d].image_url", i), fmt.Sprintf("image-%d", i+1))
+		img, e := s.refImage(ref, fmt.Sprintf("images[%d].image_url", i), fmt.Sprintf("image-%d", i+1))
 		if e != nil {
 			return nil, e
 		}
 		in.images = append(in.images, img)
 	}
 	if req.Mask != nil {
-		img, e := s.refImage(*req.Mask, "mask", "mask.image_url", "mask")
+		img, e := s.refImage(*req.Mask, "mask.image_url", "mask")
 		if e != nil {
 			return nil, e
 		}
@@ -81,9 +81,9 @@ func (s *Server) editInput(req *openai.ImageEditRequest) (*editInput, *openai.Er
 	return in, nil
 }
 
-// refImage makes an editImage of one image reference: a file part, named
-// in errors by fileParam, or a URL, named by urlParam.
-func (s *Server) refImage(ref openai.ImageRef, fileParam, urlParam, base string) (editImage, *openai.Error) {
+// refImage makes an editImage of one image reference: a file part, which
+// the decoder has checked, or a URL, named in errors by urlParam.
+func (s *Server) refImage(ref openai.ImageRef, urlParam, base string) (editImage, *openai.Error) {
 	if ref.File != nil {
 		return fileImage(*ref.File), nil
 	}
