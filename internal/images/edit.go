@@ -62,9 +62,14 @@ func PrepareEdit(req *openai.ImageGenerationRequest, images int, mask bool, caps
 // PrepareEdit was told. The PreparedEdit is left unchanged.
 func (p *PreparedEdit) Build(urls []string) *Plan {
 	out := p.plan
+	in := p.caps.ImageInput
+	out.params = maps.Clone(p.plan.params)
+	out.params[in.Field] = "image"
+	if p.mask {
+		out.params[in.MaskField] = "mask"
+	}
 	out.Inputs = make([]map[string]any, len(p.plan.Inputs))
 	for i, job := range p.plan.Inputs {
-		in := p.caps.ImageInput
 		b := &builder{caps: p.caps, in: maps.Clone(job)}
 		if in.Multiple {
 			b.set(in.Field, slices.Clone(urls[:p.images]))

@@ -40,6 +40,21 @@ type Plan struct {
 	// Size is the "WxH" actually requested, to echo in the response; empty
 	// when the model was sent no pixel size (auto, default, aspect ratio).
 	Size string
+	// params names, for each fal input the plan filled in from an OpenAI
+	// field, that field (see Param).
+	params map[string]string
+}
+
+// Param names the request field a fal input comes from, so that fal's
+// validation error on it can name what the client sent: the OpenAI field
+// the plan filled it from ("size" for image_size, "n" for num_images,
+// "mask" for the model's mask field), or the fal field itself when the
+// client set it in the model's own terms.
+func (p *Plan) Param(falField string) string {
+	if name, ok := p.params[falField]; ok {
+		return name
+	}
+	return falField
 }
 
 // PlanGeneration plans POST /v1/images/generations for a model.
@@ -116,6 +131,12 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 		size = "" // the client chose the size in the model's own terms
 	}
 	inputs, sizes := splitJobs(b, n, req.Seed)
+	params := map[string]string{}
+	for field := range inputs[0] { // every job has the same fields
+		if name := plannedFrom(field); name != "" && !slices.Contains(native, field) {
+			params[field] = name
+		}
+	}
 	return &Plan{
 		Inputs:    inputs,
 		JobImages: sizes,
@@ -123,6 +144,7 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 		B64:       b64,
 		SyncMode:  b.in["sync_mode"] == true,
 		Size:      size,
+		params:    params,
 	}, nil
 }
 
@@ -157,26 +179,19 @@ func isSizeField(name string) bool {
 	return false
 }
 
-// plannedFrom names, for the fal inputs a plan fills in other than the
-// size fields, the OpenAI request field each comes from.
-var plannedFrom = map[string]string{
-	"num_images":    "n",
-	"format":        "output_format",
-	"output_format": "output_format",
-	"image_url":     "image",
-	"image_urls":    "image",
-	"mask_url":      "mask",
-}
-
-// OpenAIParam names the OpenAI request field a fal input was planned from,
-// so that fal's validation error on that input can name the field the
-// client sent; false for an input the client named itself.
-func OpenAIParam(falField string) (string, bool) {
-	if isSizeField(falField) {
-		return "size", true
+// plannedFrom names the OpenAI field a plan fills a fal input from, or ""
+// for an input that comes from no OpenAI field of its own (prompt, seed,
+// sync_mode and the like, whose names are the same or the plan's own).
+func plannedFrom(falField string) string {
+	switch {
+	case isSizeField(falField):
+		return "size"
+	case falField == "num_images":
+		return "n"
+	case falField == "format" || falField == "output_format":
+		return "output_format"
 	}
-	p, ok := plannedFrom[falField]
-	return p, ok
+	return ""
 }
 
 // builder collects one fal input. set drops undeclared fields, which is

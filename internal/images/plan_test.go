@@ -125,7 +125,7 @@ func TestPlanGeneration(t *testing.T) {
 				t.Fatal(e)
 			}
 			checkImageCounts(t, got)
-			got.JobImages, got.N = nil, 0
+			got.JobImages, got.N, got.params = nil, 0, nil // checked on their own
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("plan:\n got %+v\nwant %+v", *got, tt.want)
 			}
@@ -242,15 +242,34 @@ func TestPlanKeep(t *testing.T) {
 	}
 }
 
-func TestOpenAIParam(t *testing.T) {
-	for field, want := range map[string]string{
-		"image_size": "size", "aspect_ratio": "size", "width": "size", "resolution": "size",
-		"num_images": "n", "output_format": "output_format", "image_urls": "image", "mask_url": "mask",
-		"guidance_scale": "",
-	} {
-		got, ok := OpenAIParam(field)
-		if got != want || ok != (want != "") {
-			t.Errorf("OpenAIParam(%q) = %q, %v; want %q", field, got, ok, want)
+// TestPlanParam: a fal validation error names what the client sent: the
+// OpenAI field an input was planned from, or the model's own field when
+// the client set it itself.
+func TestPlanParam(t *testing.T) {
+	caps := capsFor(t, "test/presets")
+	p, e := PlanGeneration(&openai.ImageGenerationRequest{Prompt: "p", Size: "1024x768", N: intp(2)}, caps, Options{})
+	if e != nil {
+		t.Fatal(e)
+	}
+	for field, want := range map[string]string{"image_size": "size", "num_images": "n", "guidance_scale": "guidance_scale"} {
+		if got := p.Param(field); got != want {
+			t.Errorf("Param(%q) = %q, want %q", field, got, want)
 		}
+	}
+	native, e := PlanGeneration(&openai.ImageGenerationRequest{Prompt: "p",
+		Extra: extras(map[string]string{"image_size": `"square_hd"`})}, caps, Options{})
+	if e != nil {
+		t.Fatal(e)
+	}
+	if got := native.Param("image_size"); got != "image_size" {
+		t.Errorf("a size the client set itself: Param = %q, want image_size", got)
+	}
+	edit := capsFor(t, "test/edit-one")
+	prepared, e := PrepareEdit(&openai.ImageGenerationRequest{Prompt: "p"}, 1, false, edit, Options{})
+	if e != nil {
+		t.Fatal(e)
+	}
+	if got := prepared.Build([]string{"https://x/a.png"}).Param(edit.ImageInput.Field); got != "image" {
+		t.Errorf("the image field: Param = %q, want image", got)
 	}
 }

@@ -98,7 +98,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
 		}
-		writeError(w, s.failUpstream(ctx, err))
+		writeError(w, s.failPlan(ctx, err, plan))
 		return
 	}
 	if !plan.B64 {

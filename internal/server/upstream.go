@@ -111,6 +111,16 @@ func (s *Server) logUpstream(ctx context.Context, err error, e *openai.Error) *o
 	return e
 }
 
+// failPlan is failUpstream for the fal jobs of a plan: fal's validation
+// error names the request field the rejected input came from.
+func (s *Server) failPlan(ctx context.Context, err error, plan *images.Plan) *openai.Error {
+	e := s.failUpstream(ctx, err)
+	if e.Param != "" {
+		e.Param = plan.Param(e.Param)
+	}
+	return e
+}
+
 // validationError maps fal's 422 to OpenAI's 400, naming the field.
 func validationError(fe *fal.Error) *openai.Error {
 	e := openai.InvalidRequest("", "invalid_value", "%s", falText(fe))
@@ -118,9 +128,6 @@ func validationError(fe *fal.Error) *openai.Error {
 		v := fe.Validation[0]
 		f := v.Field()
 		e.Param = openai.Echo(f)
-		if name, ok := images.OpenAIParam(f); ok {
-			e.Param = name
-		}
 		e.Message = "fal rejected the input: " + falText(fe)
 		if v.Type == "content_policy_violation" {
 			e.Type = "image_generation_user_error"
