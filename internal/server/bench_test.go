@@ -17,6 +17,7 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -38,8 +39,8 @@ func benchServer(b *testing.B, fo falfake.Options, mod func(*server.Options)) (h
 	hc := fal.NewHTTPClient()
 	opt := server.Options{
 		AccessKeys:  []string{accessKey},
-		ImageModels: []server.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}},
-		ChatModels:  []server.ChatModel{{Alias: "gpt-4o", Model: "openai/gpt-4o"}},
+		ImageModels: []registry.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}},
+		ChatModels:  []registry.ChatModel{{Alias: "gpt-4o", Model: "openai/gpt-4o"}},
 		ChatLimits:  chat.DefaultLimits(),
 		Fal:         fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), Pool: fal.NewPool([]string{"fal-key:secret"}, fal.PoolOptions{}), HTTP: hc, Logger: log}),
 		Schemas:     falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log}),

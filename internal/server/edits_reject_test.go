@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -111,7 +112,7 @@ func TestEditRejects(t *testing.T) {
 
 func TestEditWithoutModelNeedsAnEditModel(t *testing.T) {
 	h := newHarness(t, func(s *setup) {
-		s.server.ImageModels = []server.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}}
+		s.server.ImageModels = []registry.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}}
 	})
 	ct, body := multipartBody(t, []formPart{{name: "prompt", data: []byte("p")}, {name: "image", file: "a.png", data: pngFile(t, 8, 8, false)}})
 	code, resp := h.postEdit(ct, body)

@@ -20,12 +20,13 @@ import (
 	oai "github.com/openai/openai-go/v3"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
 // editModels are the emulator's edit endpoints under the aliases these
 // tests use; "kontext" is already in the harness.
-var editModels = []server.ImageModel{
+var editModels = []registry.ImageModel{
 	{Alias: "seedream-edit", Endpoint: "fal-ai/bytedance/seedream/v4/edit"},
 	{Alias: "fill", Endpoint: "fal-ai/flux-pro/v1/fill"},
 	{Alias: "gpt-image-edit", Endpoint: "fal-ai/gpt-image-1/edit-image"},

@@ -24,6 +24,7 @@ import (
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -69,7 +70,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		falKeys: []string{"fal-key-1:secret1", "fal-key-2:secret2"},
 		server: server.Options{
 			AccessKeys: []string{accessKey},
-			ImageModels: []server.ImageModel{
+			ImageModels: []registry.ImageModel{
 				{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"},
 				{Alias: "dall-e-3", Endpoint: "fal-ai/flux/dev"},
 				{Alias: "fal-ai/flux/schnell", Endpoint: "fal-ai/flux/schnell"},
@@ -82,7 +83,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 				{Alias: "seedream", Endpoint: "fal-ai/bytedance/seedream/v4/text-to-image"},
 				{Alias: "kontext", Endpoint: "fal-ai/flux-pro/kontext"},
 			},
-			ChatModels: []server.ChatModel{
+			ChatModels: []registry.ChatModel{
 				{Alias: "gpt-4o", Model: "openai/gpt-4o"},
 				{Alias: "google/gemini-2.5-flash", Model: "google/gemini-2.5-flash"},
 			},

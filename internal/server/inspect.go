@@ -39,7 +39,7 @@ type ChatModelInfo struct {
 // InspectImage fetches m's schema through store (from its cache while
 // fresh) and summarises it. A failed fetch is reported in Error, not
 // returned, so that callers can still show the rest.
-func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt images.Options) ImageModelInfo {
+func InspectImage(ctx context.Context, store *falschema.Store, m registry.ImageModel, opt images.Options) ImageModelInfo {
 	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint, Kind: registry.Image}
 	caps, err := store.Get(ctx, m.Endpoint)
 	if err != nil {
@@ -52,7 +52,7 @@ func InspectImage(ctx context.Context, store *falschema.Store, m ImageModel, opt
 }
 
 // InspectChat describes a chat model served by backend.
-func InspectChat(m ChatModel, backend chat.Backend) ChatModelInfo {
+func InspectChat(m registry.ChatModel, backend chat.Backend) ChatModelInfo {
 	return ChatModelInfo{Kind: registry.Chat, Alias: m.Alias, Model: m.Model, Backend: backend.String()}
 }
 

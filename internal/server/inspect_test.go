@@ -37,7 +37,7 @@ func (h *harness) getModel(id string) (int, modelBody) {
 
 func TestGetModelCarriesFal(t *testing.T) {
 	h := newHarness(t, func(s *setup) {
-		s.server.ImageModels = append(s.server.ImageModels, server.ImageModel{Alias: "ghost", Endpoint: "fal-ai/no-such-model"})
+		s.server.ImageModels = append(s.server.ImageModels, registry.ImageModel{Alias: "ghost", Endpoint: "fal-ai/no-such-model"})
 		s.server.SafetyChecker = true
 	})
 	tests := []struct {

@@ -145,11 +145,11 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 // endpoint and carries the reason.
 func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	if e.Kind == registry.Chat {
-		return InspectChat(ChatModel{Model: e.Target}, s.opt.ChatBackend)
+		return InspectChat(registry.ChatModel{Model: e.Target}, s.opt.ChatBackend)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
-	info := InspectImage(ctx, s.opt.Schemas, ImageModel{Endpoint: e.Target}, s.planOptions())
+	info := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
 	if info.cause != nil {
 		info.Error = s.schemaFailure(ctx, info.cause).Message
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/falproxy/falproxy/internal/ciskip"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema/schematest"
-	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // chromiumPath is where Debian's chromium package installs the browser.
@@ -40,7 +40,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		s.server.Playground = true
 		// An image endpoint whose owner is not fal: the page must tell its
 		// kind from the model list, not from the owner.
-		s.server.ImageModels = append(s.server.ImageModels, server.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
+		s.server.ImageModels = append(s.server.ImageModels, registry.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
 	})

@@ -17,24 +17,17 @@ import (
 	"github.com/falproxy/falproxy/internal/registry"
 )
 
-// ImageModel and ChatModel are the registry's model types, under the names
-// the server's callers have always used.
-type (
-	ImageModel = registry.ImageModel
-	ChatModel  = registry.ChatModel
-)
-
 // Options is everything the server needs; cmd builds it from the config.
 type Options struct {
 	AccessKeys        []string
-	ImageModels       []ImageModel
+	ImageModels       []registry.ImageModel
 	DefaultImageModel string // alias; "" = first image model
 	AllowAnyEndpoint  bool   // accept raw fal endpoint ids as model
 	CORSOrigins       []string
 	SafetyChecker     bool
 	RequestTimeout    time.Duration
 	MaxBodyBytes      int64
-	ChatModels        []ChatModel
+	ChatModels        []registry.ChatModel
 	ChatBackend       chat.Backend // the fal app that serves chat; the zero value is chat.Router
 	ChatLimits        chat.Limits
 	Debug             bool // log payloads (keys are never logged)
