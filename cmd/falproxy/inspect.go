@@ -63,8 +63,10 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	var wg sync.WaitGroup
 	for i, m := range cfg.ImageModels {
 		wg.Go(func() {
-			info := server.InspectImage(ctx, store, m, opt)
-			info.Error = cfg.Redact(info.Error)
+			info, err := server.InspectImage(ctx, store, m, opt)
+			if err != nil {
+				info.Error = cfg.Redact(err.Error())
+			}
 			r.ImageModels[i] = info
 		})
 	}

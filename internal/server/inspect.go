@@ -21,10 +21,9 @@ type ImageModelInfo struct {
 	// image, else registry.Image (also when the schema could not be had).
 	Kind         registry.Kind       `json:"kind"`
 	Capabilities *images.Description `json:"capabilities,omitempty"`
-	Error        string              `json:"error,omitempty"`
-	// cause is the failed fetch behind Error, for callers that must not
-	// show it as it is (an HTTP client sees words, not Go errors).
-	cause error
+	// Error says why the schema could not be had, in the words the
+	// caller chose for its reader (see InspectImage).
+	Error string `json:"error,omitempty"`
 }
 
 // ChatModelInfo is where falproxy sends a chat model: the model id fal's
@@ -37,18 +36,18 @@ type ChatModelInfo struct {
 }
 
 // InspectImage fetches m's schema through store (from its cache while
-// fresh) and summarises it. A failed fetch is reported in Error, not
-// returned, so that callers can still show the rest.
-func InspectImage(ctx context.Context, store *falschema.Store, m registry.ImageModel, opt images.Options) ImageModelInfo {
+// fresh) and summarises it. When the fetch fails the info still names the
+// model, and the error is returned for the caller to put in Error in its
+// reader's terms: an operator sees the cause, an HTTP client words.
+func InspectImage(ctx context.Context, store *falschema.Store, m registry.ImageModel, opt images.Options) (ImageModelInfo, error) {
 	info := ImageModelInfo{Alias: m.Alias, Endpoint: m.Endpoint, Kind: registry.Image}
 	caps, err := store.Get(ctx, m.Endpoint)
 	if err != nil {
-		info.Error, info.cause = err.Error(), err
-		return info
+		return info, err
 	}
 	info.Capabilities = images.Describe(caps, opt)
 	info.Kind = imageKind(caps)
-	return info
+	return info, nil
 }
 
 // InspectChat describes a chat model served by backend.

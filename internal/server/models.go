@@ -149,9 +149,9 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
-	info := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
-	if info.cause != nil {
-		info.Error = s.schemaFailure(ctx, info.cause).Message
+	info, err := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
+	if err != nil {
+		info.Error = s.schemaFailure(ctx, err).Message
 	}
 	return info
 }
