@@ -66,3 +66,17 @@ func BenchmarkFold(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPassthroughEvent measures the rewriting of one chunk of fal's
+// OpenAI-compatible stream (the model renamed, the characters counted).
+func BenchmarkPassthroughEvent(b *testing.B) {
+	chunk := []byte(`{"id":"gen-1","object":"chat.completion.chunk","created":1700000000,"model":"openai/gpt-4o",` +
+		`"choices":[{"index":0,"delta":{"content":"Le renard brun 你好 😀. "},"finish_reason":null}]}`)
+	p := NewPassthroughStream("gpt-4o", true, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if p.Event(chunk) == nil {
+			b.Fatal("no event")
+		}
+	}
+}
