@@ -59,7 +59,7 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		"FAL_H2C":             "true",
 		"ALLOW_PRIVATE_MEDIA": "true",
 	}
-	if getenv("CUSTOM_ACCESS_KEY") == "" && getenv("API_KEY") == "" {
+	if !config.Given(getenv, "CUSTOM_ACCESS_KEY") {
 		overrides["CUSTOM_ACCESS_KEY"] = "sk-demo-" + randomHex(16)
 	}
 	hooks := &serveHooks{overrides: overrides, listening: func(base string, cfg *config.Config) {

@@ -425,3 +425,20 @@ func TestSeparatorKeepsSpace(t *testing.T) {
 		t.Fatalf("PromptSeparator = %q", c.PromptSeparator)
 	}
 }
+
+func TestGiven(t *testing.T) {
+	for env, want := range map[string]bool{"CUSTOM_ACCESS_KEY": true, "API_KEY": true, "OTHER": false} {
+		getenv := func(name string) string {
+			if name == env {
+				return "sk-given-0123456789"
+			}
+			return ""
+		}
+		if got := Given(getenv, "CUSTOM_ACCESS_KEY"); got != want {
+			t.Errorf("%s set: Given = %v, want %v", env, got, want)
+		}
+	}
+	if Given(func(string) string { return "  " }, "CUSTOM_ACCESS_KEY") {
+		t.Error("white space counts as given")
+	}
+}

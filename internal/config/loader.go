@@ -45,16 +45,33 @@ func (l *loader) variable(name string) Variable {
 // a required variable has no value (a problem has been recorded).
 func (l *loader) raw(name string) (value string, missing bool) {
 	v := l.variable(name)
-	for _, n := range append([]string{v.Name}, v.Aliases...) {
-		if s := l.getenv(n); strings.TrimSpace(s) != "" || v.KeepSpace && s != "" {
-			return s, false
-		}
+	if s, ok := l.given(v); ok {
+		return s, false
 	}
 	if v.Required {
 		l.problem(name, "is required (%s)", v.Format)
 		return "", true
 	}
 	return v.Default, false
+}
+
+// given returns the value given for v under its own name or else under its
+// first alias that is set; false when there is none.
+func (l *loader) given(v Variable) (string, bool) {
+	for _, n := range append([]string{v.Name}, v.Aliases...) {
+		if s := l.getenv(n); strings.TrimSpace(s) != "" || v.KeepSpace && s != "" {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// Given reports whether getenv gives the variable name a value, under its
+// own name or one of its aliases, as Load reads it.
+func Given(getenv func(string) string, name string) bool {
+	l := newLoader(getenv)
+	_, ok := l.given(l.variable(name))
+	return ok
 }
 
 // str returns the trimmed value of name; see raw.
