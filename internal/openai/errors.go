@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/textcut"
 )
 
 // Error types used in the "type" field of an error body, as OpenAI uses them.
@@ -124,16 +125,8 @@ func Echo(s string) string { return Clip(s, EchoLimit) }
 
 // Clip cuts s to at most n characters, marking a cut with "…".
 func Clip(s string, n int) string {
-	i := 0
-	for range n {
-		if i == len(s) {
-			return s
-		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
+	if cut := textcut.Runes(s, n); len(cut) < len(s) {
+		return cut + "…"
 	}
-	if i == len(s) {
-		return s
-	}
-	return s[:i] + "…"
+	return s
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/textcut"
 )
 
 // Bounds of a logged payload: prompts and inputs can be megabytes, and one
@@ -52,18 +54,7 @@ func shortenLogged(v string) string {
 		return head + "…(" + strconv.Itoa(len(m)-len(head)) + " base64 chars)"
 	})
 	if n := utf8.RuneCountInString(v); n > maxLoggedString {
-		v = runePrefix(v, maxLoggedString) + "…(" + strconv.Itoa(n-maxLoggedString) + " more)"
-	}
-	return v
-}
-
-// runePrefix is the first n characters of v.
-func runePrefix(v string, n int) string {
-	for i := range v {
-		if n == 0 {
-			return v[:i]
-		}
-		n--
+		v = textcut.Runes(v, maxLoggedString) + "…(" + strconv.Itoa(n-maxLoggedString) + " more)"
 	}
 	return v
 }
@@ -84,9 +75,6 @@ func capBytes(b []byte, limit int) string {
 	if len(b) <= limit {
 		return string(b)
 	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
-		cut--
-	}
-	return string(b[:cut]) + "…(" + strconv.Itoa(len(b)-cut) + " more bytes)"
+	cut := textcut.Bytes(string(b), limit)
+	return cut + "…(" + strconv.Itoa(len(b)-len(cut)) + " more bytes)"
 }
