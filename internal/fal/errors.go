@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/textcut"
 )
 
 // Operation names carried by Error.Op.
@@ -104,10 +106,11 @@ func (e *Error) Unwrap() error { return e.Err }
 const maxMessage = 1000
 
 // Message is the most useful human text fal gave for the failure: valid
-// UTF-8, at most maxMessage bytes plus an ellipsis.
+// UTF-8, at most maxMessage bytes plus an ellipsis (errorFromResponse has
+// cleaned Detail already; falproxy's own details are short constants).
 func (e *Error) Message() string {
 	if e.Detail != "" {
-		return cleanText(e.Detail, maxMessage)
+		return e.Detail
 	}
 	if len(e.Validation) > 0 {
 		msgs := make([]string, 0, len(e.Validation))
@@ -226,9 +229,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	// Cut at a rune boundary.
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
+	return textcut.Bytes(s, n) + "…"
 }

@@ -14,7 +14,14 @@ type Response struct {
 	RequestID string
 	key       *Key
 	pool      *Pool
+	maxBytes  int64 // the client's MaxResultBytes
 	closed    bool
+}
+
+// ReadAll reads the whole answer, capped at the client's MaxResultBytes
+// (ErrTooLarge beyond); a broken connection is an *Error of the call.
+func (r *Response) ReadAll() ([]byte, error) {
+	return readResponse(OpRun, r.Response, r.maxBytes)
 }
 
 // KeyID names the key the call was made with.
@@ -51,7 +58,8 @@ func (c *Client) Post(ctx context.Context, path string, body []byte, accept stri
 		return nil, err
 	}
 	c.opt.Observer.Phase(path, "stream_open", time.Since(t0))
-	return &Response{Response: resp, RequestID: resp.Header.Get("X-Fal-Request-Id"), key: k, pool: c.opt.Pool}, nil
+	return &Response{Response: resp, RequestID: resp.Header.Get("X-Fal-Request-Id"), key: k, pool: c.opt.Pool,
+		maxBytes: c.opt.MaxResultBytes}, nil
 }
 
 // Events returns an SSE reader over a streaming response.

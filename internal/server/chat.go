@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -186,7 +185,7 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 	infoFrom(ctx).set("", resp.RequestID)
 	promptChars := chat.MessageChars(req.Messages)
 	if !req.Stream {
-		s.passthroughAnswer(ctx, w, resp.Body, req.Model, promptChars)
+		s.passthroughAnswer(ctx, w, resp, req.Model, promptChars)
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
@@ -210,19 +209,12 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 
 // passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten
 // by chat.PassthroughAnswer.
-func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, body io.Reader, model string, promptChars int) {
-	b, err := io.ReadAll(io.LimitReader(body, maxUpstreamLine+1))
-	switch {
-	case cancelled(ctx):
-		return
-	case ctx.Err() != nil:
-		writeError(w, upstreamError(ctx.Err()))
-		return
-	case err != nil:
-		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal broke the connection while answering.", Type: openai.TypeUpstream, Code: "upstream_unreachable"})
-		return
-	case len(b) > maxUpstreamLine:
-		writeError(w, &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer exceeded the size limit.", Type: openai.TypeUpstream, Code: "upstream_too_large", NoRetry: true})
+func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, resp *fal.Response, model string, promptChars int) {
+	b, err := resp.ReadAll()
+	if err != nil {
+		if !cancelled(ctx) {
+			writeError(w, s.failUpstream(ctx, err))
+		}
 		return
 	}
 	answer, err := chat.PassthroughAnswer(b, model, promptChars)
