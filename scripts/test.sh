@@ -38,6 +38,8 @@ go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAI
 
 echo "== benchmark smoke run (functional checks only, no timing)"
 go run ./cmd/falbench -quick >/dev/null
+echo "-- every in-process benchmark once (they must still run)"
+go test -count=1 -run '^$' -bench . -benchtime 1x ./... >/dev/null
 
 echo "== fuzz (${FUZZTIME:=5s} each)"
 for pkg in $(go list ./...); do

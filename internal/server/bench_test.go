@@ -113,6 +113,7 @@ func BenchmarkB64Response(b *testing.B) {
 	const size = 4 << 20
 	img := make([]byte, size)
 	_, _ = rand.NewChaCha8([32]byte{'b', '6', '4'}).Read(img)
+	copy(img, "\x89PNG\r\n\x1a\n") // falproxy checks an image by its first bytes
 	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/png")
 		w.Header().Set("Content-Length", strconv.Itoa(len(img)))
