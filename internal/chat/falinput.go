@@ -24,8 +24,8 @@ const (
 	Passthrough
 )
 
-// Backends lists every backend in documentation order.
-var Backends = []Backend{Router, AnyLLM, Passthrough}
+// backends lists every backend in documentation order.
+var backends = []Backend{Router, AnyLLM, Passthrough}
 
 // String returns the fal endpoint id of b.
 func (b Backend) String() string {
@@ -48,7 +48,7 @@ func ParseBackend(s string) (Backend, error) {
 	case "any-llm":
 		return AnyLLM, nil
 	}
-	for _, b := range Backends {
+	for _, b := range backends {
 		if strings.EqualFold(s, b.String()) {
 			return b, nil
 		}
@@ -56,10 +56,10 @@ func ParseBackend(s string) (Backend, error) {
 	return Router, fmt.Errorf("unknown chat backend %q: want one of %s", s, strings.Join(BackendIDs(), ", "))
 }
 
-// BackendIDs lists the endpoint ids of Backends.
+// BackendIDs lists the endpoint ids of the backends.
 func BackendIDs() []string {
-	ids := make([]string, len(Backends))
-	for i, b := range Backends {
+	ids := make([]string, len(backends))
+	for i, b := range backends {
 		ids[i] = b.String()
 	}
 	return ids

@@ -127,10 +127,10 @@ func TestParseBackend(t *testing.T) {
 // endpoint id in any letter case, as CHAT_ENDPOINT is read.
 func TestBackendIDsParse(t *testing.T) {
 	ids := BackendIDs()
-	if len(ids) != len(Backends) {
-		t.Fatalf("%d ids for %d backends", len(ids), len(Backends))
+	if len(ids) != len(backends) {
+		t.Fatalf("%d ids for %d backends", len(ids), len(backends))
 	}
-	for i, b := range Backends {
+	for i, b := range backends {
 		for _, s := range []string{ids[i], strings.ToUpper(ids[i])} {
 			if got, err := ParseBackend(s); err != nil || got != b {
 				t.Errorf("ParseBackend(%q) = %v, %v; want %v", s, got, err, b)

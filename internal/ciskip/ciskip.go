@@ -14,16 +14,16 @@ import (
 // when the environment variable CI is true.
 func Skipf(tb testing.TB, format string, args ...any) {
 	tb.Helper()
-	if InCI() {
+	if inCI() {
 		tb.Fatalf(format+" (CI=true: a test that cannot run fails)", args...)
 		return
 	}
 	tb.Skipf(format, args...)
 }
 
-// InCI reports whether CI is set to a true value ("true", "1", …), as CI
+// inCI reports whether CI is set to a true value ("true", "1", …), as CI
 // services and .ci/run set it.
-func InCI() bool {
+func inCI() bool {
 	ci, err := strconv.ParseBool(os.Getenv("CI"))
 	return err == nil && ci
 }

@@ -115,13 +115,13 @@ func ServerError(format string, args ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Message: fmt.Sprintf(format, args...), Type: TypeServer}
 }
 
-// EchoLimit is how many characters of a client's input an error message
+// echoLimit is how many characters of a client's input an error message
 // repeats: enough to recognise the value, never a hostile one at length.
-const EchoLimit = 40
+const echoLimit = 40
 
-// Echo is s cut to EchoLimit characters, for repeating client input (a
+// Echo is s cut to echoLimit characters, for repeating client input (a
 // value, a field name) in an error message.
-func Echo(s string) string { return Clip(s, EchoLimit) }
+func Echo(s string) string { return Clip(s, echoLimit) }
 
 // Clip cuts s to at most n characters, marking a cut with "…".
 func Clip(s string, n int) string {

@@ -20,17 +20,17 @@ type File struct {
 	Data        []byte
 }
 
-// ImageTypes are the image formats an image field accepts, with the file
+// imageTypes are the image formats an image field accepts, with the file
 // extension each is uploaded with. OpenAI takes PNG, JPEG and WebP; fal's
 // edit models also read GIF.
-var ImageTypes = map[string]string{
+var imageTypes = map[string]string{
 	"image/png":  "png",
 	"image/jpeg": "jpg",
 	"image/webp": "webp",
 	"image/gif":  "gif",
 }
 
-// ImageFile checks that data is an image in one of ImageTypes and makes it
+// ImageFile checks that data is an image in one of imageTypes and makes it
 // a File named base plus the type's extension. param names the request
 // field in errors.
 func ImageFile(param, base string, data []byte) (File, *Error) {
@@ -38,7 +38,7 @@ func ImageFile(param, base string, data []byte) (File, *Error) {
 	if e != nil {
 		return File{}, e
 	}
-	return File{Name: base + "." + ImageTypes[ct], ContentType: ct, Data: data}, nil
+	return File{Name: base + "." + imageTypes[ct], ContentType: ct, Data: data}, nil
 }
 
 // sniffImage names the format of an input image from its bytes.
@@ -47,7 +47,7 @@ func sniffImage(param string, data []byte) (string, *Error) {
 		return "", InvalidRequest(param, "invalid_image_format", "The file in '%s' is empty.", param)
 	}
 	ct := media.Sniff(data)
-	if _, ok := ImageTypes[ct]; ok {
+	if _, ok := imageTypes[ct]; ok {
 		return ct, nil
 	}
 	kind, _, _ := strings.Cut(http.DetectContentType(data), ";")
