@@ -85,3 +85,23 @@ func parseChatModels(s string) ([]registry.ChatModel, error) {
 	}
 	return models, nil
 }
+
+// parseVideoModels reads VIDEO_MODELS: alias:text[|image[|remix]], split
+// like SUPPORTED_MODELS at the first colon, the endpoints at "|"; the image
+// endpoint may be empty where a remix endpoint follows.
+func parseVideoModels(s string) ([]registry.VideoModel, error) {
+	pairs, err := parsePairs(s, "endpoint id", splitImageEntry)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]registry.VideoModel, len(pairs))
+	for i, p := range pairs {
+		eps := strings.Split(p.target, "|")
+		if len(eps) > 3 || eps[0] == "" || eps[len(eps)-1] == "" {
+			return nil, fmt.Errorf("entry %q must be alias:text-endpoint[|image-endpoint[|remix-endpoint]] (the image endpoint may be left empty)", p.alias+":"+p.target)
+		}
+		eps = append(eps, "", "")
+		models[i] = registry.VideoModel{Alias: p.alias, Text: eps[0], Image: eps[1], Remix: eps[2]}
+	}
+	return models, nil
+}
