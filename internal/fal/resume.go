@@ -82,3 +82,6 @@ var errCancelRequested = errors.New("cancel requested")
 // cancel runs in the background and is retried until fal confirms it or
 // the job is known to have finished, as for an abandoned job.
 func (c *Client) Cancel(j *Job) { c.abandon(j, errCancelRequested) }
+
+// Key is the key the job was submitted with, which alone can follow it.
+func (j *Job) Key() *Key { return j.key }

@@ -25,16 +25,14 @@ type Plan struct {
 
 // Param names the request field a fal input field came from, in OpenAI's
 // words, for fal's validation errors.
-func (p *Plan) Param(falField string) string {
-	switch falField {
-	case "duration":
+func Param(falField string) string {
+	switch {
+	case falField == "duration":
 		return "seconds"
-	case "aspect_ratio", "resolution":
+	case falField == "aspect_ratio", falField == "resolution":
 		return "size"
-	case p.ImageField:
-		if falField != "" {
-			return "input_reference"
-		}
+	case isStartImage(falField):
+		return "input_reference"
 	}
 	return falField
 }

@@ -155,3 +155,12 @@ func TestRemixInput(t *testing.T) {
 		t.Errorf("remix input %v", got)
 	}
 }
+
+func TestParam(t *testing.T) {
+	for fal, want := range map[string]string{"duration": "seconds", "aspect_ratio": "size", "resolution": "size",
+		"start_image_url": "input_reference", "image_url": "input_reference", "end_image_url": "end_image_url", "seed": "seed"} {
+		if got := Param(fal); got != want {
+			t.Errorf("Param(%q) = %q, want %q", fal, got, want)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/video"
+)
+
+// handleCreateVideo serves POST /v1/videos, multipart (as the SDKs send
+// it) or JSON. It submits the job to fal's queue and answers the Video at
+// once; the job holds a key slot only while it is submitted, since fal
+// queues it after that.
+func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
+	req, e := s.readVideoRequest(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	m, e := s.videos.model(req.Model)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	endpoint := m.Text
+	if req.Image != nil {
+		if m.Image == "" {
+			writeError(w, openai.InvalidRequest("input_reference", "unsupported_parameter",
+				"The model `%s` has no image-to-video endpoint configured; send the request without input_reference.", m.Alias))
+			return
+		}
+		endpoint = m.Image
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	if err != nil {
+		writeError(w, s.schemaFailure(ctx, err))
+		return
+	}
+	infoFrom(r.Context()).set(m.Alias, "")
+	ctx = s.withPriority(ctx, m.Alias)
+	extra := req.Extra
+	if req.Text != nil {
+		if extra, e = typedExtras(req.Text, caps); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	plan, e := video.PlanInput(req, extra, caps)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if req.Image != nil {
+		if e := s.attachImage(ctx, plan, *req.Image); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	ref := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: plan.Seconds, Size: req.Size, Prompt: req.Prompt}
+	s.submitVideo(ctx, w, r, ref, plan.Input)
+}
+
+// readVideoRequest reads a video request in either of its formats.
+func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*video.Request, *openai.Error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "multipart/form-data":
+		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
+		if err != nil {
+			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
+		}
+		return video.DecodeForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+	case "application/json":
+		body, e := s.readBody(w, r)
+		if e != nil {
+			return nil, e
+		}
+		return video.DecodeJSON(body)
+	}
+	return nil, openai.InvalidRequest("", "unsupported_content_type",
+		"Videos take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
+}
+
+// attachImage puts the input image where the plan wants it: inline as a
+// data: URI when small (INLINE_LIMIT), uploaded to fal storage otherwise,
+// or the client's own URL.
+func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.ImageRef) *openai.Error {
+	img, e := s.refImage(ref, "input_reference.image_url", "input-reference")
+	if e != nil {
+		return e
+	}
+	urls, err := s.falURLs(ctx, []editImage{img}, s.opt.InlineLimit)
+	switch {
+	case err == nil:
+		plan.Input[plan.ImageField] = urls[0]
+		return nil
+	case errors.Is(err, fal.ErrNoStorage):
+		return openai.ServerError("The input image is too large to send inline and no fal storage URL is configured.")
+	}
+	return s.failUpstream(ctx, err)
+}
+
+// submitVideo puts a video job on fal's queue and answers its Video: the
+// id seals ref with fal's request id, the submitting key's tag and the
+// caller's access tag.
+func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http.Request, ref video.Ref, input map[string]any) {
+	body, err := json.Marshal(input)
+	if err != nil {
+		writeError(w, openai.ServerError("encoding fal's input failed"))
+		return
+	}
+	job, err := s.opt.Fal.Submit(ctx, ref.Endpoint, body)
+	if err != nil {
+		if r.Context().Err() == nil {
+			writeError(w, s.failVideoInput(ctx, err))
+		}
+		return
+	}
+	job.Release() // fal queues the job from here on
+	infoFrom(r.Context()).set("", job.RequestID)
+	accessKey := bearer(r)
+	key := s.videos.signingKey(job.Key())
+	now := time.Now()
+	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), video.AccessTag(key, accessKey), now.Unix()
+	id := video.Seal(ref, key)
+	v := video.New(id, &ref)
+	v.Prompt = ref.Prompt // whole, where the id carries it cut
+	s.videos.index.add(v, ownerOf(accessKey), now)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// failVideoInput is failUpstream with fal's field names in OpenAI's words.
+func (s *Server) failVideoInput(ctx context.Context, err error) *openai.Error {
+	e := s.failUpstream(ctx, err)
+	if e.Param != "" {
+		e.Param = video.Param(e.Param)
+	}
+	return e
+}
+
+// remixRequest is the body of POST /v1/videos/{id}/remix.
+type remixRequest struct {
+	Prompt string `json:"prompt"`
+}
+
+// handleRemixVideo serves POST /v1/videos/{id}/remix: the model's remix
+// endpoint runs on the fal video id of the first job's result.
+func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	ref, key, e := s.videos.open(id, bearer(r))
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	body, e := s.readBody(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	var req remixRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_json", "The body must be a JSON object with a prompt."))
+		return
+	}
+	if strings.TrimSpace(req.Prompt) == "" {
+		writeError(w, openai.InvalidRequest("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'."))
+		return
+	}
+	m, e := s.videos.model(ref.Model)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	endpoint, caps, e := s.remixEndpoint(ctx, m)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	infoFrom(r.Context()).set(m.Alias, "")
+	ctx = s.withPriority(ctx, m.Alias)
+	st, e := s.videoStatus(ctx, id, ref, key)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if st.video.Status != video.Completed || st.output.VideoID == "" {
+		writeError(w, openai.InvalidRequest("video_id", "video_not_ready",
+			"Only a completed video can be remixed; this one is %s.", strings.ReplaceAll(string(st.video.Status), "_", " ")))
+		return
+	}
+	remix := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: ref.Seconds, Size: ref.Size, RemixedFrom: id, Prompt: req.Prompt}
+	s.submitVideo(ctx, w, r, remix, video.RemixInput(req.Prompt, st.output.VideoID, caps))
+}
+
+// remixEndpoint is the model's remix endpoint: configured, or else
+// <family>/video-to-video/remix next to its text-to-video endpoint when
+// fal has a schema for it.
+func (s *Server) remixEndpoint(ctx context.Context, m registry.VideoModel) (string, *falschema.Capabilities, *openai.Error) {
+	endpoint := m.Remix
+	if endpoint == "" {
+		family, found := strings.CutSuffix(m.Text, "/text-to-video")
+		if !found {
+			return "", nil, cannotRemix(m.Alias)
+		}
+		endpoint = family + "/video-to-video/remix"
+	}
+	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	switch {
+	case err == nil:
+		return endpoint, caps, nil
+	case errors.Is(err, falschema.ErrUnknownEndpoint) && m.Remix == "":
+		return "", nil, cannotRemix(m.Alias)
+	}
+	return "", nil, s.schemaFailure(ctx, err)
+}
+
+// cannotRemix is the 400 for a model without a remix endpoint.
+func cannotRemix(alias string) *openai.Error {
+	return openai.InvalidRequest("model", "model_not_supported",
+		"The model `%s` cannot remix: fal has no remix endpoint for it (set one in VIDEO_MODELS if it has).", alias)
+}
