@@ -149,6 +149,9 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
+	if e.Kind == registry.Video {
+		return s.inspectVideo(ctx, e.Alias)
+	}
 	info, err := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
 	if err != nil {
 		info.Error = s.schemaFailure(ctx, err).Message

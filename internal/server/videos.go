@@ -205,23 +205,18 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 	s.submitVideo(ctx, w, r, remix, video.RemixInput(req.Prompt, st.output.VideoID, caps))
 }
 
-// remixEndpoint is the model's remix endpoint: configured, or else
-// <family>/video-to-video/remix next to its text-to-video endpoint when
-// fal has a schema for it.
+// remixEndpoint is the model's remix endpoint (see remixCandidate) with
+// its capabilities; a model without one cannot remix.
 func (s *Server) remixEndpoint(ctx context.Context, m registry.VideoModel) (string, *falschema.Capabilities, *openai.Error) {
-	endpoint := m.Remix
+	endpoint, configured := remixCandidate(m)
 	if endpoint == "" {
-		family, found := strings.CutSuffix(m.Text, "/text-to-video")
-		if !found {
-			return "", nil, cannotRemix(m.Alias)
-		}
-		endpoint = family + "/video-to-video/remix"
+		return "", nil, cannotRemix(m.Alias)
 	}
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	switch {
 	case err == nil:
 		return endpoint, caps, nil
-	case errors.Is(err, falschema.ErrUnknownEndpoint) && m.Remix == "":
+	case errors.Is(err, falschema.ErrUnknownEndpoint) && !configured:
 		return "", nil, cannotRemix(m.Alias)
 	}
 	return "", nil, s.schemaFailure(ctx, err)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -329,5 +330,38 @@ func TestVideoIDs(t *testing.T) {
 	notFound(replica(t, h, falKeys[1:], []string{accessKey}, nil), created.ID, "the submitting fal key removed")
 	if n := h.fake.Counts().Status; n == 0 {
 		t.Error("the restarted proxy did not ask fal for the status")
+	}
+}
+
+// TestVideoModelsListed: /v1/models lists the video aliases with their
+// kind, and /v1/models/{model} describes their endpoints.
+func TestVideoModelsListed(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	status, _, body := h.get("/v1/models")
+	var list struct {
+		Data []struct {
+			ID  string `json:"id"`
+			Fal struct {
+				Kind string `json:"kind"`
+			} `json:"fal"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); status != http.StatusOK || err != nil {
+		t.Fatalf("%d %s", status, body)
+	}
+	kinds := map[string]string{}
+	for _, m := range list.Data {
+		kinds[m.ID] = m.Fal.Kind
+	}
+	if kinds["sora-2"] != "video" || kinds["veo"] != "video" || kinds["flux-dev"] != "image" {
+		t.Errorf("kinds %v", kinds)
+	}
+	status, _, body = h.get("/v1/models/sora-2")
+	var detail struct {
+		Fal server.VideoModelInfo `json:"fal"`
+	}
+	if err := json.Unmarshal(body, &detail); status != http.StatusOK || err != nil || detail.Fal.Remix != "fal-ai/sora-2/video-to-video/remix" ||
+		len(detail.Fal.Endpoints) != 3 || detail.Fal.Endpoints[1].Capabilities.ImageField != "image_url" {
+		t.Errorf("model detail %d %s", status, body)
 	}
 }

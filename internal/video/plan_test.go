@@ -3,6 +3,7 @@ package video
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/falschema"
@@ -162,5 +163,17 @@ func TestParam(t *testing.T) {
 		if got := Param(fal); got != want {
 			t.Errorf("Param(%q) = %q, want %q", fal, got, want)
 		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	caps := mediaCaps(t)
+	d := Describe(caps["fal-ai/kling-video/v2.6/pro/image-to-video"])
+	if !reflect.DeepEqual(d.Durations, []string{"5", "10"}) || d.ImageField != "start_image_url" || d.AspectRatios != nil ||
+		!slices.Contains(d.Extras, "negative_prompt") || slices.Contains(d.Extras, "start_image_url") {
+		t.Errorf("kling image-to-video: %+v", d)
+	}
+	if d := Describe(caps["fal-ai/sora-2/video-to-video/remix"]); !d.Remix {
+		t.Errorf("sora remix: %+v", d)
 	}
 }
