@@ -157,10 +157,8 @@ type remixRequest struct {
 // handleRemixVideo serves POST /v1/videos/{id}/remix: the model's remix
 // endpoint runs on the fal video id of the first job's result.
 func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	ref, key, e := s.videos.open(id, bearer(r))
-	if e != nil {
-		writeError(w, e)
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
 		return
 	}
 	body, e := s.readBody(w, r)

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/falproxy/falproxy/internal/ciskip"
-	"github.com/falproxy/falproxy/internal/falschema/schematest"
 )
 
 // TestPlaygroundVideoInBrowser drives the playground's video tab in
@@ -18,17 +15,7 @@ import (
 // an image become a <video> that plays; fal received the image-to-video
 // job with the image.
 func TestPlaygroundVideoInBrowser(t *testing.T) {
-	root := schematest.FindDir(t, ".")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		ciskip.Skipf(t, "skipping the playground video test: node is not installed")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		ciskip.Skipf(t, "skipping the playground video test: no browser at %s (apt-get install chromium)", chromiumPath)
-	}
-	if _, err := os.Stat(filepath.Join(root, "test", "browser", "node_modules", "playwright-core")); err != nil {
-		ciskip.Skipf(t, "skipping the playground video test: playwright-core is not installed (npm ci --prefix test/browser)")
-	}
+	node, dir := browserTools(t)
 	h := newHarness(t, withVideos(300*time.Millisecond), func(s *setup) { s.server.Playground = true })
 	image := filepath.Join(t.TempDir(), "fox.png")
 	if err := os.WriteFile(image, pngFile(t, 64, 36, false), 0o600); err != nil {
@@ -37,7 +24,7 @@ func TestPlaygroundVideoInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "video.mjs")
-	cmd.Dir = filepath.Join(root, "test", "browser")
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FALPROXY_URL="+h.url, "FALPROXY_KEY="+accessKey, "IMAGE_PATH="+image)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()

@@ -24,13 +24,10 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("variant", "invalid_value", "Invalid 'variant': expected video, thumbnail or spritesheet."))
 		return
 	}
-	id := r.PathValue("id")
-	ref, key, e := s.videos.open(id, bearer(r))
-	if e != nil {
-		writeError(w, e)
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
 		return
 	}
-	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
 	ctx, cancel := s.jobContext(r)
 	st, e := s.videoStatus(ctx, id, ref, key)
 	cancel()

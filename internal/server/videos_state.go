@@ -85,6 +85,20 @@ func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.E
 	return ref, k, nil
 }
 
+// requestedVideo opens the video the request's path names for the
+// caller's access key and names it in the request's log line; on failure
+// it has answered the 404 and ok is false.
+func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, ok bool) {
+	id = r.PathValue("id")
+	ref, key, e := s.videos.open(id, bearer(r))
+	if e != nil {
+		writeError(w, e)
+		return "", nil, nil, false
+	}
+	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
+	return id, ref, key, true
+}
+
 // videoNotFound is the 404 of an id that names no video of the caller's.
 func videoNotFound() *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_found", Param: "video_id",

@@ -22,15 +22,12 @@ type videoSeen struct {
 // handleGetVideo serves GET /v1/videos/{id}, asking fal for the status
 // each time.
 func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	ref, key, e := s.videos.open(id, bearer(r))
-	if e != nil {
-		writeError(w, e)
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
 	st, e := s.videoStatus(ctx, id, ref, key)
 	if e != nil {
 		writeError(w, e)
@@ -140,13 +137,10 @@ func (s *Server) failVideoLookup(ctx context.Context, err error) *openai.Error {
 // at fal if it still runs (in the background, retried until fal confirms
 // it), and the video leaves the index.
 func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	ref, key, e := s.videos.open(id, bearer(r))
-	if e != nil {
-		writeError(w, e)
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
 		return
 	}
-	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
 	s.opt.Fal.Cancel(s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key))
 	s.videos.index.remove(id)
 	writeJSON(w, http.StatusOK, video.Deleted{ID: id, Object: "video.deleted", Deleted: true})

@@ -4,30 +4,15 @@
 // starts falproxy on the fal emulator with the playground on:
 //   FALPROXY_URL=http://127.0.0.1:8000 FALPROXY_KEY=... IMAGE_PATH=fox.png node video.mjs
 // SCREENSHOT names the PNG of the tab at the end.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const base = process.env.FALPROXY_URL;
 const key = process.env.FALPROXY_KEY;
 const screenshot = process.env.SCREENSHOT || '/tmp/falproxy-playground-video.png';
 assert.ok(base && key && process.env.IMAGE_PATH, 'FALPROXY_URL, FALPROXY_KEY and IMAGE_PATH must be set');
 
-const profile = await mkdtemp(join(tmpdir(), 'falproxy-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-  ],
-  viewport: { width: 1100, height: 1000 },
-  timeout: 60_000,
-});
-context.setDefaultTimeout(30_000);
+const { context, close } = await launch(['--autoplay-policy=no-user-gesture-required']);
 
 try {
   const page = context.pages()[0] ?? await context.newPage();
@@ -64,6 +49,5 @@ try {
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`playground video: the MP4 plays; screenshot ${screenshot}`);
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }

@@ -125,6 +125,23 @@ function imageSource(item, format) {
   return `data:${MIME[format] ?? 'image/png'};base64,${item.b64_json}`;
 }
 
+/** startRun adds a result block, running, to the top of results. */
+export function startRun(results, metaText, prompt) {
+  const run = el('article', 'run');
+  const meta = el('p', 'meta', metaText);
+  run.append(meta, el('p', 'prompt', prompt));
+  run.dataset.state = 'running';
+  results.prepend(run);
+  return { run, meta };
+}
+
+/** failRun shows why a run failed. */
+export function failRun(run, meta, model, start, err) {
+  meta.textContent = `${model} · failed after ${seconds(start)}`;
+  run.append(errorBox(err));
+  run.dataset.state = 'error';
+}
+
 async function generate(event) {
   event.preventDefault();
   const body = {
@@ -137,11 +154,7 @@ async function generate(event) {
   if (size) body.size = size;
   if ($('seed').value !== '') body.seed = Number($('seed').value);
 
-  const run = el('article', 'run');
-  const meta = el('p', 'meta', `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`);
-  run.append(meta, el('p', 'prompt', body.prompt));
-  run.dataset.state = 'running';
-  $('image-results').prepend(run);
+  const { run, meta } = startRun($('image-results'), `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`, body.prompt);
   $('generate').disabled = true;
   const start = performance.now();
   try {
@@ -168,9 +181,7 @@ async function generate(event) {
     run.append(grid);
     run.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    run.append(errorBox(err));
-    run.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   } finally {
     $('generate').disabled = false;
   }

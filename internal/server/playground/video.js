@@ -3,7 +3,7 @@
 // access key, which a <video src> cannot send, so it is fetched and played
 // from a blob: URL. app.js and this module import each other: nothing here
 // runs before initVideo, when app.js has been evaluated.
-import { $, el, request, errorBox, seconds } from './app.js';
+import { $, el, request, seconds, startRun, failRun } from './app.js';
 
 const POLL_MS = 1000;
 
@@ -34,11 +34,7 @@ async function makeVideo(event) {
     const value = $(id).value.trim();
     if (value) body[field] = value;
   }
-  const run = el('article', 'run');
-  const meta = el('p', 'meta', `${body.model} · submitting…`);
-  run.append(meta, el('p', 'prompt', body.prompt));
-  run.dataset.state = 'running';
-  $('video-results').prepend(run);
+  const { run, meta } = startRun($('video-results'), `${body.model} · submitting…`, body.prompt);
   $('make-video').disabled = true;
   const start = performance.now();
   try {
@@ -57,9 +53,7 @@ async function makeVideo(event) {
     meta.textContent = `${label} · ${seconds(start)}`;
     run.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    run.append(errorBox(err));
-    run.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   } finally {
     $('make-video').disabled = false;
   }
