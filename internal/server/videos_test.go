@@ -365,3 +365,22 @@ func TestVideoModelsListed(t *testing.T) {
 		t.Errorf("model detail %d %s", status, body)
 	}
 }
+
+// TestVideoHoldsKeySlotOnlyWhileSubmitting: with one slot per fal key, a
+// running video does not keep its key busy, since fal queues the job.
+func TestVideoHoldsKeySlotOnlyWhileSubmitting(t *testing.T) {
+	h := newHarness(t, withVideos(time.Hour), func(s *setup) {
+		s.falKeys = s.falKeys[:1]
+		s.pool.Concurrency = 1
+	})
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox " + strconv.Itoa(i), Model: "sora-2"}); err != nil {
+			t.Fatalf("video %d: %v", i, err)
+		}
+	}
+	jobs := h.fake.Jobs()
+	if len(jobs) != 3 || jobs[0].State == falfake.StateCompleted {
+		t.Errorf("fal's jobs %+v: want three, the first still running", jobs)
+	}
+}
