@@ -384,3 +384,23 @@ func TestVideoHoldsKeySlotOnlyWhileSubmitting(t *testing.T) {
 		t.Errorf("fal's jobs %+v: want three, the first still running", jobs)
 	}
 }
+
+// TestVideoMetrics: video requests are counted per route and model, as
+// image requests are.
+func TestVideoMetrics(t *testing.T) {
+	h := newHarness(t, withVideos(0), func(s *setup) { s.metrics = true })
+	created, err := h.sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "veo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, created.ID)
+	_, _, body := h.get("/metrics")
+	for _, want := range []string{
+		`falproxy_requests_total{model="veo",route="POST /v1/videos",status="200"} 1`,
+		`falproxy_requests_total{model="veo",route="GET /v1/videos/{id}",status="200"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
