@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -52,5 +54,34 @@ func TestModelsVideos(t *testing.T) {
 	stdout, _, err := runCmd(t, env, "check")
 	if err != nil || !strings.Contains(stdout, ", 3 video models") {
 		t.Errorf("check: %v %s", err, stdout)
+	}
+}
+
+// TestDemoServesVideos: serve wires the video models, signing and
+// MEDIA_TTL: the demo answers a video and reports its expiry from
+// MEDIA_TTL.
+func TestDemoServesVideos(t *testing.T) {
+	r, vars := startDemo(t, map[string]string{"MEDIA_TTL": "1h"})
+	code, body, err := r.post(context.Background(), "/v1/videos", vars["KEY"], `{"model":"veo-3.1","prompt":"a fox","seconds":"6"}`)
+	var v struct {
+		ID        string `json:"id"`
+		Seconds   string `json:"seconds"`
+		CreatedAt int64  `json:"created_at"`
+	}
+	if err != nil || code != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil || v.Seconds != "6" {
+		t.Fatalf("create: %d %s %v", code, body, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, r.base+"/v1/videos/"+v.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+vars["KEY"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		ExpiresAt int64 `json:"expires_at"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.ExpiresAt != v.CreatedAt+3600 {
+		t.Errorf("get: %d, expires_at %d for created_at %d (%v)", resp.StatusCode, got.ExpiresAt, v.CreatedAt, err)
 	}
 }
