@@ -66,6 +66,9 @@ func (v *videoState) signingKey(k *fal.Key) []byte {
 // follow its job. Any id this process cannot vouch for, or made with
 // another access key, is the same 404.
 func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
+	if v.pool == nil { // without a fal client no job can be followed
+		return nil, nil, videoNotFound()
+	}
 	ref, key, err := video.Open(id, func(claimed *video.Ref) [][]byte {
 		if len(v.signing) > 0 {
 			return v.signing

