@@ -40,7 +40,8 @@ func Param(falField string) string {
 // PlanInput maps a request onto the capabilities of the endpoint that will
 // run it: prompt, seconds to the duration in the type the schema wants,
 // size to aspect_ratio and resolution, the input image's field, and the
-// extras the schema declares. extra holds the client's extras, typed.
+// extras the schema declares, but for the fields falproxy fills itself
+// (see managed). extra holds the client's extras, typed.
 func PlanInput(req *Request, extra map[string]json.RawMessage, caps *falschema.Capabilities) (*Plan, *openai.Error) {
 	p := &Plan{Input: map[string]any{}}
 	if _, ok := caps.Fields["prompt"]; ok {
@@ -60,7 +61,7 @@ func PlanInput(req *Request, extra map[string]json.RawMessage, caps *falschema.C
 		}
 	}
 	for name, raw := range extra {
-		if _, declared := caps.Fields[name]; !declared || p.Input[name] != nil || name == p.ImageField {
+		if _, declared := caps.Fields[name]; !declared || managed[name] || name == p.ImageField {
 			continue
 		}
 		p.Input[name] = raw

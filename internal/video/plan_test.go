@@ -61,7 +61,8 @@ var familyPlans = []struct {
 	// Wan 2.6: "5"/"10"/"15", 4:3 among its ratios, 720p or 1080p.
 	{endpoint: "wan/v2.6/text-to-video", req: Request{Seconds: "15", Size: "1024x768"},
 		want: map[string]any{"duration": "15", "aspect_ratio": "4:3", "resolution": "720p"}, seconds: "15",
-		extraIn: map[string]any{"negative_prompt": "blur", "seed": 7.0, "not_declared": true}, drop: map[string]any{"not_declared": true}},
+		extraIn: map[string]any{"negative_prompt": "blur", "seed": 7.0, "not_declared": true, "duration": "5"},
+		drop:    map[string]any{"not_declared": true, "duration": "5"}},
 	// Hailuo 2.3: "6"/"10" and no framing at all.
 	{endpoint: "fal-ai/minimax/hailuo-2.3/standard/text-to-video", req: Request{Seconds: "4", Size: "1280x720"},
 		want: map[string]any{"duration": "6"}, seconds: "6"},
