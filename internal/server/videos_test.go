@@ -6,25 +6,22 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	oai "github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
-	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falfake"
-	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
 // videoModels are the video aliases of the tests: Sora 2 with its
-// image-to-video endpoint (and its remix found next to it), and Veo 3.1,
-// which has no remix endpoint.
+// image-to-video endpoint (its remix endpoint is found next to them), Veo
+// 3.1, which has no remix endpoint, and Kling 2.6, whose image-to-video
+// endpoint takes start_image_url.
 var videoModels = []registry.VideoModel{
 	{Alias: "sora-2", Text: "fal-ai/sora-2/text-to-video", Image: "fal-ai/sora-2/image-to-video"},
 	{Alias: "veo", Text: "fal-ai/veo3.1"},
@@ -185,154 +182,6 @@ func TestVideoInputReference(t *testing.T) {
 	}
 }
 
-func TestVideoRemix(t *testing.T) {
-	h := newHarness(t, withVideos(0))
-	ctx := context.Background()
-	first, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2", Seconds: "4"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pollVideo(t, h.sdk, first.ID)
-	remix, err := h.sdk.Videos.Remix(ctx, first.ID, oai.VideoRemixParams{Prompt: "the fox at night"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if remix.RemixedFromVideoID != first.ID || remix.Prompt != "the fox at night" || remix.Seconds != "4" {
-		t.Errorf("remix %s", remix.RawJSON())
-	}
-	if v := pollVideo(t, h.sdk, remix.ID); v.Status != oai.VideoStatusCompleted || v.RemixedFromVideoID != first.ID {
-		t.Errorf("remixed video %s", v.RawJSON())
-	}
-	jobs := h.fake.Jobs()
-	in := h.falInputs()
-	if len(jobs) != 2 || jobs[1].Endpoint != "fal-ai/sora-2/video-to-video/remix" {
-		t.Fatalf("jobs %+v", jobs)
-	}
-	if id, _ := in[1]["video_id"].(string); !strings.HasPrefix(id, "vid_") || in[1]["prompt"] != "the fox at night" || len(in[1]) != 2 {
-		t.Errorf("remix input %v", in[1])
-	}
-}
-
-func TestVideoDeleteCancelsRunningJob(t *testing.T) {
-	h := newHarness(t, withVideos(time.Hour))
-	ctx := context.Background()
-	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a long fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := h.sdk.Videos.Get(ctx, created.ID)
-	if err != nil || v.Status != oai.VideoStatusInProgress || v.Progress >= 100 {
-		t.Fatalf("running video: %v %+v", err, v)
-	}
-	del, err := h.sdk.Videos.Delete(ctx, created.ID)
-	if err != nil || !del.Deleted || del.ID != created.ID || del.Object != "video.deleted" {
-		t.Fatalf("delete: %v %+v", err, del)
-	}
-	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
-	jobs := h.fake.Jobs()
-	if len(jobs) != 1 || !jobs[0].Cancelled || jobs[0].ErrorType != "client_cancelled" {
-		t.Errorf("fal's job %+v was not cancelled", jobs)
-	}
-	page, err := h.sdk.Videos.List(ctx, oai.VideoListParams{})
-	if err != nil || len(page.Data) != 0 {
-		t.Errorf("a deleted video is still listed: %v %+v", err, page)
-	}
-}
-
-func TestVideoFailures(t *testing.T) {
-	h := newHarness(t, withVideos(0))
-	ctx := context.Background()
-	for prompt, code := range map[string]string{"[fail] a fox": "runner_disconnected", "[nsfw] a fox": "moderation_blocked"} {
-		created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: prompt, Model: "sora-2"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := pollVideo(t, h.sdk, created.ID)
-		if v.Status != oai.VideoStatusFailed || v.Error.Code != code || !strings.Contains(v.Error.Message, "fal") {
-			t.Errorf("%q: %s", prompt, v.RawJSON())
-		}
-		status, _, body := h.get("/v1/videos/" + created.ID + "/content")
-		if e := decodeError(t, body); status != http.StatusNotFound || deref(e.Code) != "video_not_ready" {
-			t.Errorf("content of a failed video: %d %s", status, body)
-		}
-	}
-	// fal validates the input when the job runs: its 422 names fal's field,
-	// which the Video's error reports in OpenAI's words.
-	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, JobError: "value_error", Status: 422, Times: 1,
-		Body: `{"detail":[{"loc":["body","duration"],"msg":"Input should be 4, 8 or 12","type":"enum"}]}`})
-	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := pollVideo(t, h.sdk, created.ID); v.Status != oai.VideoStatusFailed || v.Error.Code != "invalid_input" || !strings.Contains(v.Error.Message, "'seconds'") {
-		t.Errorf("rejected input: %s", v.RawJSON())
-	}
-}
-
-func (h *harness) get(path string) (int, http.Header, []byte) {
-	req, _ := http.NewRequest(http.MethodGet, h.url+path, nil)
-	req.Header.Set("Authorization", "Bearer "+accessKey)
-	return h.do(req)
-}
-
-// replica is a second falproxy on the same fal emulator, built from the
-// given configuration as a restart or another replica would be.
-func replica(t *testing.T, h *harness, falKeys, accessKeys, signing []string) oai.Client {
-	t.Helper()
-	hc := fal.NewH2CHTTPClient()
-	fc := fal.New(fal.Options{QueueURL: h.fake.QueueURL(), RunURL: h.fake.RunURL(), StorageURL: h.fake.StorageURL(),
-		Pool: fal.NewPool(falKeys, fal.PoolOptions{}), HTTP: hc})
-	proxy := httptest.NewServer(server.New(server.Options{
-		AccessKeys: accessKeys, VideoModels: videoModels, SigningKeys: signing, Fal: fc,
-		Schemas:    falschema.NewStore(falschema.StoreOptions{URL: h.fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour}),
-		Downloader: fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true}),
-	}))
-	t.Cleanup(func() {
-		proxy.Close()
-		_ = fc.Close(context.Background())
-		hc.CloseIdleConnections()
-	})
-	return oai.NewClient(option.WithBaseURL(proxy.URL+"/v1"), option.WithAPIKey(accessKeys[0]), option.WithMaxRetries(0))
-}
-
-func TestVideoIDs(t *testing.T) {
-	h := newHarness(t, withVideos(0))
-	ctx := context.Background()
-	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: strings.Repeat("a fox ", 200), Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	falKeys := []string{"fal-key-1:secret1", "fal-key-2:secret2"}
-
-	// A restart (or another replica) with the same fal keys follows the
-	// video with no shared state, and no configured signing key.
-	again := replica(t, h, falKeys, []string{accessKey}, nil)
-	v := pollVideo(t, again, created.ID)
-	if v.Status != oai.VideoStatusCompleted || v.Model != "sora-2" || len(v.Prompt) > 512 || !strings.HasPrefix(created.Prompt, v.Prompt) {
-		t.Errorf("after a restart: %s", v.RawJSON())
-	}
-
-	notFound := func(sdk oai.Client, id, what string) {
-		t.Helper()
-		_, err := sdk.Videos.Get(ctx, id)
-		apiErr, ok := err.(*oai.Error)
-		if !ok || apiErr.StatusCode != http.StatusNotFound || apiErr.Code != "video_not_found" {
-			t.Errorf("%s: %v", what, err)
-		}
-	}
-	raw := []byte(created.ID)
-	raw[len(raw)-30] ^= 1
-	notFound(h.sdk, string(raw), "a tampered id")
-	notFound(h.sdk, created.ID[:len(created.ID)-4], "a truncated id")
-	notFound(h.sdk, "video_x", "an unknown id")
-	notFound(replica(t, h, falKeys, []string{"sk-another-access-key"}, nil), created.ID, "another access key")
-	notFound(replica(t, h, falKeys, []string{accessKey}, []string{"a-configured-signing-key"}), created.ID, "a changed signing key")
-	notFound(replica(t, h, falKeys[1:], []string{accessKey}, nil), created.ID, "the submitting fal key removed")
-	if n := h.fake.Counts().Status; n == 0 {
-		t.Error("the restarted proxy did not ask fal for the status")
-	}
-}
-
 // TestVideoModelsListed: /v1/models lists the video aliases with their
 // kind, and /v1/models/{model} describes their endpoints.
 func TestVideoModelsListed(t *testing.T) {
@@ -382,25 +231,5 @@ func TestVideoHoldsKeySlotOnlyWhileSubmitting(t *testing.T) {
 	jobs := h.fake.Jobs()
 	if len(jobs) != 3 || jobs[0].State == falfake.StateCompleted {
 		t.Errorf("fal's jobs %+v: want three, the first still running", jobs)
-	}
-}
-
-// TestVideoMetrics: video requests are counted per route and model, as
-// image requests are.
-func TestVideoMetrics(t *testing.T) {
-	h := newHarness(t, withVideos(0), func(s *setup) { s.metrics = true })
-	created, err := h.sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "veo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pollVideo(t, h.sdk, created.ID)
-	_, _, body := h.get("/metrics")
-	for _, want := range []string{
-		`falproxy_requests_total{model="veo",route="POST /v1/videos",status="200"} 1`,
-		`falproxy_requests_total{model="veo",route="GET /v1/videos/{id}",status="200"}`,
-	} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("metrics lack %s", want)
-		}
 	}
 }
