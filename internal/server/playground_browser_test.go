@@ -23,7 +23,7 @@ const chromiumPath = "/usr/bin/chromium"
 // (test/browser/playground.mjs) against falproxy on the fal emulator, then
 // checks that fal received what the page asked for.
 func TestPlaygroundInBrowser(t *testing.T) {
-	node, dir := browserTools(t)
+	node, dir := findBrowser(t)
 	script := filepath.Join(dir, "playground.mjs")
 
 	h := newHarness(t, func(s *setup) {
@@ -67,9 +67,9 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	}
 }
 
-// browserTools finds Node.js and test/browser with playwright-core, and
+// findBrowser finds Node.js, test/browser with playwright-core, and
 // the browser; a test skips without them (and fails under CI).
-func browserTools(t *testing.T) (node, dir string) {
+func findBrowser(t *testing.T) (node, dir string) {
 	t.Helper()
 	dir = filepath.Join(schematest.FindDir(t, "."), "test", "browser")
 	node, err := exec.LookPath("node")

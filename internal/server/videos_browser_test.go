@@ -15,7 +15,7 @@ import (
 // an image become a <video> that plays; fal received the image-to-video
 // job with the image.
 func TestPlaygroundVideoInBrowser(t *testing.T) {
-	node, dir := browserTools(t)
+	node, dir := findBrowser(t)
 	h := newHarness(t, withVideos(300*time.Millisecond), func(s *setup) { s.server.Playground = true })
 	image := filepath.Join(t.TempDir(), "fox.png")
 	if err := os.WriteFile(image, pngFile(t, 64, 36, false), 0o600); err != nil {

@@ -10,7 +10,7 @@ const client = new OpenAI({ baseURL: process.env.FALPROXY_URL, apiKey: process.e
 const model = process.env.VIDEO_MODEL;
 
 // createAndPoll where the package has it; this version's videos resource
-// has none, so poll retrieve as that helper does.
+// has none, so poll retrieve as createAndPoll does.
 async function createAndPoll(params) {
   if (typeof client.videos.createAndPoll === 'function') {
     return client.videos.createAndPoll(params, { pollIntervalMs: 20 });
