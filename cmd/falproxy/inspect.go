@@ -25,6 +25,11 @@ type report struct {
 	ChatBackend string `json:"chat_backend"`
 	// DefaultImageModel is the alias used when a request names no model.
 	DefaultImageModel string `json:"default_image_model,omitempty"`
+	// VideoModels are the aliases of /v1/videos.
+	VideoModels []server.VideoModelInfo `json:"video_models,omitempty"`
+	// videoFailures counts the video models a schema of which could not
+	// be fetched.
+	videoFailures int
 }
 
 // failed counts the image models whose schema could not be fetched.
@@ -73,6 +78,7 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	for i, m := range cfg.ChatModels {
 		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
 	}
+	r.inspectVideos(ctx, store, cfg)
 	wg.Wait()
 	return r
 }

@@ -193,6 +193,10 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
+
+		VideoModels: cfg.VideoModels,
+		SigningKeys: cfg.SigningKeys,
+		MediaTTL:    cfg.MediaTTL,
 	})
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }

@@ -340,6 +340,19 @@ func (l *loader) chatModels(name string) []registry.ChatModel {
 	return models
 }
 
+// videoModels reads VIDEO_MODELS; empty offers no video models.
+func (l *loader) videoModels(name string) []registry.VideoModel {
+	s, ok := l.str(name)
+	if !ok || s == "" {
+		return nil
+	}
+	models, err := parseVideoModels(s)
+	if err != nil {
+		l.problem(name, "%v", err)
+	}
+	return models
+}
+
 // defaultImageModel reads DEFAULT_IMAGE_MODEL, which must be an alias of
 // models; empty means the first alias. Nothing is checked when models could
 // not be read, since that problem is already reported.

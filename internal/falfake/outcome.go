@@ -78,6 +78,9 @@ func (f *Fake) execute(x execution) outcome {
 	if x.model.kind == kindImage {
 		return f.imageOutcome(x, in)
 	}
+	if x.model.kind == kindVideo {
+		return videoOutcome(x, in)
+	}
 	return llmOutcome(x, in)
 }
 

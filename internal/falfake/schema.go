@@ -28,6 +28,7 @@ type modelKind int
 const (
 	kindImage modelKind = iota + 1 // output has "images"
 	kindLLM                        // output has "output" text
+	kindVideo                      // output has "video" (video.go)
 )
 
 // model is one endpoint: its document, the input schema that drives
@@ -118,8 +119,10 @@ func parseModel(id string, doc []byte) (*model, error) {
 		m.kind = kindImage
 	case m.outProps["output"]:
 		m.kind = kindLLM
+	case m.outProps["video"]:
+		m.kind = kindVideo
 	default:
-		return nil, errors.New(`output schema has neither "images" nor "output"`)
+		return nil, errors.New(`output schema has none of "images", "output" and "video"`)
 	}
 	return m, nil
 }

@@ -17,7 +17,8 @@ const (
 	Chat  Kind = "chat"  // POST /v1/chat/completions
 )
 
-// The kinds of the media routes to come; no alias has them yet.
+// The kinds of the media routes: Video is served on /v1/videos; no alias
+// has the others yet.
 const (
 	Video         Kind = "video"
 	Speech        Kind = "speech"
@@ -56,6 +57,27 @@ func Entries(images []ImageModel, chats []ChatModel) []Entry {
 	}
 	for _, m := range chats {
 		entries = append(entries, Entry{Alias: m.Alias, Target: m.Model, Kind: Chat})
+	}
+	return entries
+}
+
+// VideoModel maps the name clients send as `model` on /v1/videos to fal's
+// endpoints: text-to-video, and optionally image-to-video (for requests
+// with an input_reference) and remix; an empty Remix is looked for next to
+// Text.
+type VideoModel struct {
+	Alias string // e.g. "sora-2"
+	Text  string // e.g. "fal-ai/sora-2/text-to-video"
+	Image string // e.g. "fal-ai/sora-2/image-to-video"
+	Remix string // e.g. "fal-ai/sora-2/video-to-video/remix"
+}
+
+// VideoEntries lists the video aliases, in the order configured, each
+// with its text-to-video endpoint as target.
+func VideoEntries(videos []VideoModel) []Entry {
+	entries := make([]Entry, 0, len(videos))
+	for _, m := range videos {
+		entries = append(entries, Entry{Alias: m.Alias, Target: m.Text, Kind: Video})
 	}
 	return entries
 }

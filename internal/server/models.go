@@ -29,7 +29,7 @@ func newModelTable(opt Options) *modelTable {
 	for _, m := range opt.ChatModels {
 		t.chat[m.Alias] = m.Model
 	}
-	t.entries = registry.Entries(opt.ImageModels, opt.ChatModels)
+	t.entries = append(registry.Entries(opt.ImageModels, opt.ChatModels), registry.VideoEntries(opt.VideoModels)...)
 	created := opt.Created.Unix()
 	for _, e := range t.entries {
 		t.list = append(t.list, openai.Model{ID: e.Alias, Object: "model", Created: created, OwnedBy: owner(e.Target)})
@@ -149,6 +149,9 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
+	if e.Kind == registry.Video {
+		return s.inspectVideo(ctx, e.Alias)
+	}
 	info, err := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
 	if err != nil {
 		info.Error = s.schemaFailure(ctx, err).Message

@@ -23,6 +23,26 @@ const nodeTimeout = 2 * time.Minute
 // strict stream helper, images as base64, typed errors), against falproxy
 // on the fal emulator.
 func TestNodeAcceptance(t *testing.T) {
+	h := newHarness(t)
+	// The script checks that b64_json holds a PNG, OpenAI's default format;
+	// flux-dev's own default on fal is jpeg, so this checks that falproxy
+	// asks for PNG when the client names no output_format.
+	runNodeScript(t, h, "acceptance.mjs", "CHAT_MODEL=gpt-4o", "IMAGE_MODEL=flux-dev")
+
+	// The script's calls reached fal: a streamed chat, and queued jobs for
+	// the whole chat and the image.
+	c := h.fake.Counts()
+	if c.Streams != 1 || c.ByEndpoint["openrouter/router"] < 2 || c.ByEndpoint["fal-ai/flux/dev"] < 1 {
+		t.Errorf("fal calls %+v do not match the script's requests", c)
+	}
+}
+
+// runNodeScript runs test/node/<script> with Node.js against the harness's
+// falproxy (FALPROXY_URL, FALPROXY_KEY and env), failing the test if it
+// fails, and skipping it (failing under CI) without Node.js or the openai
+// npm package.
+func runNodeScript(t *testing.T, h *harness, script string, env ...string) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		ciskip.Skipf(t, "node is not on PATH: the Node acceptance test needs Node.js 18 or later")
@@ -31,35 +51,18 @@ func TestNodeAcceptance(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", "openai")); err != nil {
 		ciskip.Skipf(t, "the openai npm package is not installed: run npm ci --prefix test/node")
 	}
-
-	h := newHarness(t)
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", "acceptance.mjs"))
+	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", script))
 	cmd.Dir = root
-	// The script checks that b64_json holds a PNG, OpenAI's default format;
-	// flux-dev's own default on fal is jpeg, so this checks that falproxy
-	// asks for PNG when the client names no output_format.
-	cmd.Env = append(os.Environ(),
-		"FALPROXY_URL="+h.url+"/v1",
-		"FALPROXY_KEY="+accessKey,
-		"CHAT_MODEL=gpt-4o",
-		"IMAGE_MODEL=flux-dev",
-	)
+	cmd.Env = append(append(os.Environ(), "FALPROXY_URL="+h.url+"/v1", "FALPROXY_KEY="+accessKey), env...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("acceptance.mjs did not finish within %v:\n%s", nodeTimeout, out)
+		t.Fatalf("%s did not finish within %v:\n%s", script, nodeTimeout, out)
 	}
 	if err != nil {
-		t.Fatalf("acceptance.mjs failed (%v):\n%s", err, out)
+		t.Fatalf("%s failed (%v):\n%s", script, err, out)
 	}
-	t.Logf("acceptance.mjs: %s", strings.TrimSpace(string(out)))
-
-	// The script's calls reached fal: a streamed chat, and queued jobs for
-	// the whole chat and the image.
-	c := h.fake.Counts()
-	if c.Streams != 1 || c.ByEndpoint["openrouter/router"] < 2 || c.ByEndpoint["fal-ai/flux/dev"] < 1 {
-		t.Errorf("fal calls %+v do not match the script's requests", c)
-	}
+	t.Logf("%s: %s", script, strings.TrimSpace(string(out)))
 }

@@ -19,6 +19,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
 	mux.Handle("POST /v1/images/edits", work(s.handleImageEdit))
 	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
+	mux.Handle("POST /v1/videos", work(s.handleCreateVideo))
+	mux.Handle("GET /v1/videos", auth(s.handleListVideos))
+	mux.Handle("GET /v1/videos/{id}", auth(s.handleGetVideo))
+	mux.Handle("DELETE /v1/videos/{id}", auth(s.handleDeleteVideo))
+	mux.Handle("GET /v1/videos/{id}/content", auth(s.handleVideoContent))
+	mux.Handle("POST /v1/videos/{id}/remix", work(s.handleRemixVideo))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -75,6 +75,17 @@ type Options struct {
 	Redact func(string) string
 	// Created is the "created" time reported for models.
 	Created time.Time
+
+	// Videos.
+
+	// VideoModels are the aliases served on /v1/videos (VIDEO_MODELS).
+	VideoModels []registry.VideoModel
+	// SigningKeys seal video ids (SIGNING_KEY): the first signs, every one
+	// verifies; empty derives a key from each fal key.
+	SigningKeys []string
+	// MediaTTL is how long fal keeps generated media (MEDIA_TTL), for a
+	// Video's expires_at; zero means fal's default retention.
+	MediaTTL time.Duration
 }
 
 // Server holds the handlers' shared state.
@@ -84,6 +95,7 @@ type Server struct {
 	log       *slog.Logger
 	models    *modelTable
 	admission *admission
+	videos    *videoState
 }
 
 // New returns the falproxy HTTP handler.
@@ -118,6 +130,7 @@ func New(opt Options) http.Handler {
 		log:       opt.Logger,
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
+		videos:    newVideoState(opt),
 	}
 	return s.routes()
 }

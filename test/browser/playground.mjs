@@ -6,11 +6,8 @@
 // SCREENSHOT names the PNG of the chat at the end; two more beside it, with
 // "-images" and "-phone" before the extension, show the image results on a
 // desktop and the page at phone width.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const base = process.env.FALPROXY_URL;
 const key = process.env.FALPROXY_KEY;
@@ -18,18 +15,7 @@ const screenshot = process.env.SCREENSHOT || '/tmp/falproxy-playground.png';
 const variant = (name) => screenshot.replace(/(\.png)?$/, `-${name}.png`);
 assert.ok(base && key, 'FALPROXY_URL and FALPROXY_KEY must be set');
 
-const profile = await mkdtemp(join(tmpdir(), 'falproxy-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 1000 },
-  timeout: 60_000,
-});
-context.setDefaultTimeout(30_000);
+const { context, close } = await launch();
 
 try {
   const page = context.pages()[0] ?? await context.newPage();
@@ -150,6 +136,5 @@ try {
 
   console.log(`playground: image loaded, chat streamed (${answer.length} chars); screenshot ${screenshot}`);
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }

@@ -3,9 +3,11 @@
 // sent only in the Authorization header. Text from the API is put on the
 // page with textContent, never parsed as HTML.
 
+import { initVideo } from './video.js';
+
 const KEY_STORE = 'falproxy.key';
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
-const $ = (id) => document.getElementById(id);
+export const $ = (id) => document.getElementById(id);
 
 let accessKey = '';
 let chatAbort = null;
@@ -20,7 +22,7 @@ class APIError extends Error {
 }
 
 /** el builds an element with a class and text. */
-function el(tag, className, text) {
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -28,7 +30,7 @@ function el(tag, className, text) {
 }
 
 /** request calls the API and returns the response, throwing APIError on a non-2xx answer. */
-async function request(path, { key = accessKey, body, signal } = {}) {
+export async function request(path, { key = accessKey, body, signal } = {}) {
   const init = { headers: { Authorization: `Bearer ${key}` }, signal };
   if (body) {
     init.method = 'POST';
@@ -44,7 +46,7 @@ async function request(path, { key = accessKey, body, signal } = {}) {
 }
 
 /** errorBox renders any failure readably: status, type, code and param, then the message. */
-function errorBox(err, box = el('div', 'error')) {
+export function errorBox(err, box = el('div', 'error')) {
   box.replaceChildren();
   box.setAttribute('role', 'alert');
   box.hidden = false;
@@ -58,7 +60,7 @@ function errorBox(err, box = el('div', 'error')) {
   return box;
 }
 
-const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(2)} s`;
+export const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(2)} s`;
 
 function setStatus(text, ok = false) {
   $('status').textContent = text;
@@ -87,6 +89,7 @@ function showModels(models) {
   const notOfKind = (kind) => models.filter((m) => m.fal?.kind !== kind);
   fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
   fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
+  fillSelect($('video-model'), [['Video models', ofKind('video')]]);
 }
 
 async function connect(key) {
@@ -122,6 +125,23 @@ function imageSource(item, format) {
   return `data:${MIME[format] ?? 'image/png'};base64,${item.b64_json}`;
 }
 
+/** startRun adds a result block, running, to the top of results. */
+export function startRun(results, metaText, prompt) {
+  const run = el('article', 'run');
+  const meta = el('p', 'meta', metaText);
+  run.append(meta, el('p', 'prompt', prompt));
+  run.dataset.state = 'running';
+  results.prepend(run);
+  return { run, meta };
+}
+
+/** failRun shows why a run failed. */
+export function failRun(run, meta, model, start, err) {
+  meta.textContent = `${model} · failed after ${seconds(start)}`;
+  run.append(errorBox(err));
+  run.dataset.state = 'error';
+}
+
 async function generate(event) {
   event.preventDefault();
   const body = {
@@ -134,11 +154,7 @@ async function generate(event) {
   if (size) body.size = size;
   if ($('seed').value !== '') body.seed = Number($('seed').value);
 
-  const run = el('article', 'run');
-  const meta = el('p', 'meta', `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`);
-  run.append(meta, el('p', 'prompt', body.prompt));
-  run.dataset.state = 'running';
-  $('image-results').prepend(run);
+  const { run, meta } = startRun($('image-results'), `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`, body.prompt);
   $('generate').disabled = true;
   const start = performance.now();
   try {
@@ -165,9 +181,7 @@ async function generate(event) {
     run.append(grid);
     run.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    run.append(errorBox(err));
-    run.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   } finally {
     $('generate').disabled = false;
   }
@@ -275,6 +289,7 @@ function init() {
   $('forget').addEventListener('click', forget);
   $('image-form').addEventListener('submit', generate);
   $('chat-form').addEventListener('submit', send);
+  initVideo();
   $('stop').addEventListener('click', () => chatAbort?.abort());
   $('clear').addEventListener('click', () => { chatAbort?.abort(); conversation = []; $('transcript').replaceChildren(); });
   $('message').addEventListener('keydown', (e) => {
