@@ -133,7 +133,7 @@ func TestEmulatorDocuments(t *testing.T) {
 				t.Fatal(err)
 			}
 			llm := strings.Contains(d.Endpoint, "llm") || strings.HasPrefix(d.Endpoint, "openrouter/")
-			if !llm && c.Size.Kind == SizeNone && c.ImageInput == nil {
+			if !llm && c.Audio == nil && c.Size.Kind == SizeNone && c.ImageInput == nil {
 				t.Errorf("image endpoint without size control or image input: %+v", c)
 			}
 		})
