@@ -28,6 +28,9 @@ type modelKind int
 const (
 	kindImage modelKind = iota + 1 // output has "images"
 	kindLLM                        // output has "output" text
+
+	kindSpeech        // output has an "audio" file
+	kindTranscription // output has "text", input an "audio_url"
 )
 
 // model is one endpoint: its document, the input schema that drives
@@ -118,8 +121,12 @@ func parseModel(id string, doc []byte) (*model, error) {
 		m.kind = kindImage
 	case m.outProps["output"]:
 		m.kind = kindLLM
+	case m.outProps["audio"]:
+		m.kind = kindSpeech
+	case m.outProps["text"] && m.has("audio_url"):
+		m.kind = kindTranscription
 	default:
-		return nil, errors.New(`output schema has neither "images" nor "output"`)
+		return nil, errors.New(`output schema has neither "images", "output", "audio" nor "text"`)
 	}
 	return m, nil
 }
