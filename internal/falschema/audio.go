@@ -42,11 +42,12 @@ type Audio struct {
 // AudioField is one input field an audio mapping uses: its path, its
 // string enumeration, its default and its numeric bounds.
 type AudioField struct {
-	Path    string   `json:"path"`
-	Values  []string `json:"values,omitempty"`
-	Default string   `json:"default,omitempty"`
-	Min     *float64 `json:"min,omitempty"`
-	Max     *float64 `json:"max,omitempty"`
+	Path     string   `json:"path"`
+	Values   []string `json:"values,omitempty"`
+	Default  string   `json:"default,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+	Nullable bool     `json:"nullable,omitempty"` // null is accepted
 }
 
 // Has reports whether the field takes the string v.
@@ -162,7 +163,7 @@ func suffixed(fields map[string]Field, suffixes ...string) *AudioField {
 }
 
 func audioField(path string, f Field) *AudioField {
-	a := &AudioField{Path: path, Values: f.strings(), Min: f.Min, Max: f.Max}
+	a := &AudioField{Path: path, Values: f.strings(), Min: f.Min, Max: f.Max, Nullable: f.Nullable}
 	var def string
 	if json.Unmarshal(f.Default, &def) == nil {
 		a.Default = def

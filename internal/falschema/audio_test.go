@@ -21,11 +21,11 @@ var audioExpectations = map[string]string{
 		"voice":{"path":"voice","default":"Rachel"},"speed":{"path":"speed","min":0.7,"max":1.2}}`,
 	"fal-ai/wizper": `{"kind":"transcription","audio_url":"audio_url",
 		"task":{"path":"task","values":["transcribe","translate"],"default":"transcribe"},
-		"language":{"path":"language","default":"en"},
+		"language":{"path":"language","default":"en","nullable":true},
 		"chunk_level":{"path":"chunk_level","default":"segment"}}`,
 	"fal-ai/whisper": `{"kind":"transcription","audio_url":"audio_url","prompt":"prompt",
 		"task":{"path":"task","values":["transcribe","translate"],"default":"transcribe"},
-		"language":{"path":"language"},
+		"language":{"path":"language","nullable":true},
 		"chunk_level":{"path":"chunk_level","values":["none","segment","word"],"default":"segment"}}`,
 }
 
