@@ -19,6 +19,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
 	mux.Handle("POST /v1/images/edits", work(s.handleImageEdit))
 	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
+	mux.Handle("POST /v1/audio/speech", work(s.handleSpeech))
+	mux.Handle("POST /v1/audio/transcriptions", work(s.handleTranscription))
+	mux.Handle("POST /v1/audio/translations", work(s.handleTranslation))
+	mux.Handle("GET /v1/audio/models", auth(s.handleAudioModels))
+	mux.Handle("GET /v1/audio/voices", auth(s.handleAudioVoices))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -75,6 +75,11 @@ type Options struct {
 	Redact func(string) string
 	// Created is the "created" time reported for models.
 	Created time.Time
+
+	// Audio: AudioModels are the aliases of AUDIO_MODELS, served on
+	// /v1/audio/speech, /v1/audio/transcriptions and
+	// /v1/audio/translations as their schemas say.
+	AudioModels []registry.AudioModel
 }
 
 // Server holds the handlers' shared state.
