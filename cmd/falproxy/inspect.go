@@ -25,6 +25,8 @@ type report struct {
 	ChatBackend string `json:"chat_backend"`
 	// DefaultImageModel is the alias used when a request names no model.
 	DefaultImageModel string `json:"default_image_model,omitempty"`
+	// AudioModels describe the aliases of AUDIO_MODELS.
+	AudioModels []server.AudioModelInfo `json:"audio_models,omitempty"`
 }
 
 // failed counts the image models whose schema could not be fetched.
@@ -72,6 +74,16 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	}
 	for i, m := range cfg.ChatModels {
 		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
+	}
+	r.AudioModels = make([]server.AudioModelInfo, len(cfg.AudioModels))
+	for i, m := range cfg.AudioModels {
+		wg.Go(func() {
+			info, err := server.InspectAudio(ctx, store, m)
+			if err != nil {
+				info.Error = cfg.Redact(err.Error())
+			}
+			r.AudioModels[i] = info
+		})
 	}
 	wg.Wait()
 	return r

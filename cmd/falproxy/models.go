@@ -41,6 +41,9 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 	if n := r.failed(); n > 0 {
 		return &exitCode{1, fmt.Errorf("falproxy models: the schema of %d of %d image models could not be fetched", n, len(r.ImageModels))}
 	}
+	if problems := judgeAudio(r); len(problems) > 0 {
+		return &exitCode{1, fmt.Errorf("falproxy models: %s", strings.Join(problems, "; "))}
+	}
 	return nil
 }
 
@@ -98,6 +101,7 @@ func writeReport(w io.Writer, r *report) error {
 	for _, m := range r.ChatModels {
 		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, m.Kind)
 	}
+	writeAudioReport(tw, r.AudioModels)
 	return tw.Flush()
 }
 

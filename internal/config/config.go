@@ -68,6 +68,10 @@ type Config struct {
 	LogFormat         string // LOG_FORMAT: LogText or LogJSON
 	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
 
+	// Audio.
+
+	AudioModels []registry.AudioModel // AUDIO_MODELS, in the order given; aliases are unique among all models
+
 	// redactor hides the keys above; built by Load (see Redact).
 	redactor *redactor
 }
@@ -120,6 +124,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
 	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
 	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
+	c.AudioModels = l.audioModels(envAudioModels, c.ImageModels, c.ChatModels)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 
