@@ -30,7 +30,10 @@ function el(tag, className, text) {
 /** request calls the API and returns the response, throwing APIError on a non-2xx answer. */
 async function request(path, { key = accessKey, body, signal } = {}) {
   const init = { headers: { Authorization: `Bearer ${key}` }, signal };
-  if (body) {
+  if (body instanceof FormData) {
+    init.method = 'POST';
+    init.body = body; // multipart: fetch sets the Content-Type with its boundary
+  } else if (body) {
     init.method = 'POST';
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -87,6 +90,7 @@ function showModels(models) {
   const notOfKind = (kind) => models.filter((m) => m.fal?.kind !== kind);
   fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
   fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
+  document.dispatchEvent(new CustomEvent('falproxy:models', { detail: { models, fillSelect } }));
 }
 
 async function connect(key) {
@@ -294,3 +298,5 @@ function init() {
 }
 
 init();
+
+export { $, el, request, errorBox, seconds };
