@@ -29,19 +29,8 @@ var audioExtensions = map[string]string{
 // the SDKs send), with an index, or bare, and repeat.
 func DecodeTranscriptionForm(mr *multipart.Reader, lim FormLimits) (*TranscriptionRequest, *Error) {
 	f := &transcriptForm{editForm: editForm{lim: lim, seen: map[string]bool{}}, req: &TranscriptionRequest{}}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, f.bodyError(err)
-		}
-		e := f.add(part)
-		part.Close()
-		if e != nil {
-			return nil, e
-		}
+	if e := f.eachPart(mr, f.add); e != nil {
+		return nil, e
 	}
 	switch {
 	case f.req.File.Data == nil:

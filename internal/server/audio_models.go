@@ -65,6 +65,17 @@ var (
 	audioRoute = map[falschema.AudioKind]string{falschema.Speaks: "/v1/audio/speech", falschema.Transcribes: "/v1/audio/transcriptions or /v1/audio/translations"}
 )
 
+// audioJob resolves the model of an audio request (see audioModel), names
+// it for the access log and metrics, and gives ctx its queue priority.
+func (s *Server) audioJob(ctx context.Context, model string, want falschema.AudioKind) (context.Context, string, string, *falschema.Audio, *openai.Error) {
+	alias, endpoint, spec, e := s.audioModel(ctx, model, want)
+	if e != nil {
+		return ctx, "", "", nil, e
+	}
+	infoFrom(ctx).set(alias, "")
+	return s.withPriority(ctx, alias), alias, endpoint, spec, nil
+}
+
 // audioModel resolves the model of an audio request and checks, by its
 // schema, that it does what the route needs. Without a model, the first
 // audio alias that does is used.

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -39,19 +38,17 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	alias, endpoint, spec, e := s.audioModel(ctx, req.Model, falschema.Speaks)
+	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Speaks)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	infoFrom(r.Context()).set(alias, "")
-	ctx = s.withPriority(ctx, alias)
 	plan, e := audio.PlanSpeech(req, spec, alias)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	out, err := s.runAudioJob(ctx, endpoint, plan.Input)
+	out, err := s.runFal(ctx, endpoint, plan.Input)
 	if err != nil {
 		s.failAudio(ctx, w, r, err, spec)
 		return
@@ -76,26 +73,6 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeAudio(ctx, w, r, dl, spec)
-}
-
-// runAudioJob runs one fal job and returns its output.
-func (s *Server) runAudioJob(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
-	b, err := json.Marshal(input)
-	if err != nil {
-		return nil, err
-	}
-	ri := infoFrom(ctx)
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
-	}
-	res, err := s.opt.Fal.Run(ctx, endpoint, b)
-	if res != nil {
-		ri.set("", res.RequestID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res.Body, nil
 }
 
 // failAudio answers a failed audio job, naming in a fal 422 the OpenAI

@@ -78,32 +78,39 @@ func appOf(endpoint string) string {
 	return strings.Join(parts[:2], "/")
 }
 
+// speak asks for speech with openai-go and returns the answer's headers
+// and bytes.
+func (h *harness) speak(params oai.AudioSpeechNewParams) (http.Header, []byte) {
+	h.t.Helper()
+	resp, err := h.sdk.Audio.Speech.New(context.Background(), params)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return resp.Header, b
+}
+
 // TestSpeechSDK drives /v1/audio/speech with openai-go: the bytes are
 // fal's file, labelled by what they are (the emulator speaks WAV, so an
 // mp3 request gets audio/wav), the OpenAI voice is mapped and reported,
 // and fal received the text, voice and speed in its own fields.
 func TestSpeechSDK(t *testing.T) {
 	h := newHarness(t, withAudio)
-	ctx := context.Background()
-	resp, err := h.sdk.Audio.Speech.New(ctx, oai.AudioSpeechNewParams{
+	hdr, got := h.speak(oai.AudioSpeechNewParams{
 		Model:          "tts-1",
 		Input:          "Hello from falproxy",
 		Voice:          oai.AudioSpeechNewParamsVoiceUnion{OfString: oai.String("alloy")},
 		Speed:          oai.Float(1.5),
 		ResponseFormat: oai.AudioSpeechNewParamsResponseFormatMP3,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "audio/wav" {
+	if ct := hdr.Get("Content-Type"); ct != "audio/wav" {
 		t.Errorf("Content-Type %q, want the true audio/wav", ct)
 	}
-	if v := resp.Header.Get("X-Falproxy-Voice"); v != "af_alloy" {
+	if v := hdr.Get("X-Falproxy-Voice"); v != "af_alloy" {
 		t.Errorf("X-Falproxy-Voice %q, want af_alloy", v)
 	}
 	if !bytes.Equal(got, h.falAudio()) {
@@ -121,20 +128,15 @@ func TestSpeechSDK(t *testing.T) {
 // passes through unreported.
 func TestSpeechNestedFields(t *testing.T) {
 	h := newHarness(t, withAudio)
-	resp, err := h.sdk.Audio.Speech.New(context.Background(), oai.AudioSpeechNewParams{
+	hdr, got := h.speak(oai.AudioSpeechNewParams{
 		Model:          "tts-1-hd",
 		Input:          "Nested",
 		Voice:          oai.AudioSpeechNewParamsVoiceUnion{OfString: oai.String("Deep_Voice_Man")},
 		Speed:          oai.Float(4),
 		ResponseFormat: oai.AudioSpeechNewParamsResponseFormatFLAC,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.Header.Get("Content-Type") != "audio/wav" || resp.Header.Get("X-Falproxy-Voice") != "" || !bytes.Equal(got, h.falAudio()) {
-		t.Errorf("answer %v, %d bytes", resp.Header, len(got))
+	if hdr.Get("Content-Type") != "audio/wav" || hdr.Get("X-Falproxy-Voice") != "" || !bytes.Equal(got, h.falAudio()) {
+		t.Errorf("answer %v, %d bytes", hdr, len(got))
 	}
 	want := `{"audio_setting":{"format":"flac"},"output_format":"url","text":"Nested","voice_setting":{"speed":2,"voice_id":"Deep_Voice_Man"}}`
 	if b, _ := json.Marshal(h.lastInput()); string(b) != want {

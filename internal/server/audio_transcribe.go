@@ -36,13 +36,11 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	alias, endpoint, spec, e := s.audioModel(ctx, req.Model, falschema.Transcribes)
+	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Transcribes)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	infoFrom(r.Context()).set(alias, "")
-	ctx = s.withPriority(ctx, alias)
 	plan, e := audio.PlanTranscription(req, spec, alias, "", translate)
 	if e != nil {
 		writeError(w, e)
@@ -61,7 +59,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		return
 	}
 	plan.Input[spec.AudioURL] = urls[0]
-	out, err := s.runAudioJob(ctx, endpoint, plan.Input)
+	out, err := s.runFal(ctx, endpoint, plan.Input)
 	if err != nil {
 		s.failAudio(ctx, w, r, err, spec)
 		return
