@@ -110,8 +110,8 @@ func TestSpeechSDK(t *testing.T) {
 	if ct := hdr.Get("Content-Type"); ct != "audio/wav" {
 		t.Errorf("Content-Type %q, want the true audio/wav", ct)
 	}
-	if v := hdr.Get("X-Falproxy-Voice"); v != "af_alloy" {
-		t.Errorf("X-Falproxy-Voice %q, want af_alloy", v)
+	if v := hdr.Get("X-Falproxy-Voice"); v != "af_alloy" || !strings.Contains(hdr.Get("Access-Control-Expose-Headers"), "X-Falproxy-Voice") {
+		t.Errorf("X-Falproxy-Voice %q, want af_alloy, readable by a page of another origin", v)
 	}
 	if !bytes.Equal(got, h.falAudio()) {
 		t.Errorf("the client got %d bytes that are not fal's file", len(got))
