@@ -20,6 +20,9 @@ type SpeechPlan struct {
 	// voice, or its default).
 	Voice  string
 	Mapped bool
+	// Format is the format the model was asked for in its format field;
+	// "" when it has none or does not offer the one requested.
+	Format string
 }
 
 // PlanSpeech builds the fal input of a speech request for a model that
@@ -56,6 +59,7 @@ func PlanSpeech(req *openai.SpeechRequest, a *falschema.Audio, alias string) (*S
 	}
 	if a.Format.Has(format) {
 		set(p.Input, a.Format.Path, format)
+		p.Format = format
 	}
 	if a.Delivery.Has("url") {
 		set(p.Input, a.Delivery.Path, "url")

@@ -49,8 +49,9 @@ type audioFile struct {
 
 // speechOutcome speaks the input text: a WAV tone 300 ms plus 60 ms per
 // character long, pitched by the voice, stored on the emulator's CDN. The
-// emulator encodes only WAV, so a model asked for mp3 or flac answers WAV
-// and says so in content_type, as the proxy must tell from the bytes. A
+// emulator encodes only WAV (and raw PCM when audio_setting asks pcm), so
+// a model asked for mp3 or flac answers WAV and says so in content_type,
+// as the proxy must tell from the bytes. A
 // model whose output_format is "hex" (MiniMax's default) answers the
 // bytes hex-encoded in the url field instead of a URL.
 func (f *Fake) speechOutcome(x execution, in node) outcome {
@@ -63,12 +64,17 @@ func (f *Fake) speechOutcome(x execution, in node) outcome {
 	hz := 220 + int(fnvString(voice)%440)
 	ms := 300 + 60*len([]rune(text))
 	data := ToneWAV(ms, hz)
-	file := audioFile{ContentType: "audio/wav", FileName: "speech.wav", FileSize: len(data)}
+	file := audioFile{ContentType: "audio/wav", FileName: "speech.wav"}
+	if as, ok := in["audio_setting"].(node); ok && as["format"] == "pcm" {
+		data = data[44:] // raw samples, as asked, without the WAV header
+		file.ContentType, file.FileName = "audio/pcm", "speech.pcm"
+	}
+	file.FileSize = len(data)
 	if m.has("output_format") && m.param(in, "output_format") == "hex" {
 		file.URL = hex.EncodeToString(data)
 	} else {
 		token := randomID(21)
-		p := "/files/" + animal(fnvString(text)) + "/" + token + "_speech.wav"
+		p := "/files/" + animal(fnvString(text)) + "/" + token + "_" + file.FileName
 		f.files.reserve(token, p, file.ContentType)
 		f.files.fill(token, data, file.ContentType)
 		file.URL = x.cdnBase + p

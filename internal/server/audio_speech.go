@@ -63,7 +63,7 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(voiceHeader, plan.Voice)
 	}
 	if speech.Inline != nil {
-		s.writeAudio(ctx, w, r, &fal.Download{Body: io.NopCloser(bytes.NewReader(speech.Inline)), ContentLength: int64(len(speech.Inline))}, spec)
+		s.writeAudio(ctx, w, r, &fal.Download{Body: io.NopCloser(bytes.NewReader(speech.Inline)), ContentLength: int64(len(speech.Inline))}, spec, plan.Format)
 		return
 	}
 	dl, err := s.opt.Downloader.Open(ctx, speech.URL)
@@ -72,7 +72,7 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		s.failAudio(ctx, w, r, err, spec)
 		return
 	}
-	s.writeAudio(ctx, w, r, dl, spec)
+	s.writeAudio(ctx, w, r, dl, spec, plan.Format)
 }
 
 // failAudio answers a failed audio job, naming in a fal 422 the OpenAI
@@ -97,7 +97,9 @@ func (s *Server) failAudio(ctx context.Context, w http.ResponseWriter, r *http.R
 // are read to name the type (a CDN's label is not trusted, and a WAV must
 // not go out as audio/mpeg), then every chunk is passed on and flushed as
 // it arrives. After the header is sent a failure can only cut the body.
-func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.Request, dl *fal.Download, spec *falschema.Audio) {
+// Raw PCM has no signature: it is taken for what it is only when the
+// model was asked for pcm and the bytes are binary, not text.
+func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.Request, dl *fal.Download, spec *falschema.Audio, asked string) {
 	defer dl.Body.Close()
 	head := make([]byte, media.SniffLen)
 	n, err := io.ReadFull(dl.Body, head)
@@ -108,6 +110,9 @@ func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	head = head[:n]
 	ct := media.SniffAudio(head)
+	if ct == "" && asked == "pcm" && len(head) > 0 && http.DetectContentType(head) == "application/octet-stream" {
+		ct = "audio/pcm"
+	}
 	if ct == "" {
 		w.Header().Del(voiceHeader)
 		s.failAudio(ctx, w, r, errNotAudio, spec)

@@ -144,6 +144,19 @@ func TestSpeechNestedFields(t *testing.T) {
 	}
 }
 
+// TestSpeechPCM asks MiniMax for pcm, which it offers: raw samples with
+// no signature come back as audio/pcm, byte for byte.
+func TestSpeechPCM(t *testing.T) {
+	h := newHarness(t, withAudio)
+	hdr, got := h.speak(oai.AudioSpeechNewParams{
+		Model: "tts-1-hd", Input: "raw", Voice: oai.AudioSpeechNewParamsVoiceUnion{OfString: oai.String("alloy")},
+		ResponseFormat: oai.AudioSpeechNewParamsResponseFormatPCM,
+	})
+	if hdr.Get("Content-Type") != "audio/pcm" || len(got) == 0 || bytes.HasPrefix(got, []byte("RIFF")) || !bytes.Equal(got, h.falAudio()) {
+		t.Errorf("pcm answer %v, %d bytes", hdr, len(got))
+	}
+}
+
 // TestSpeechRejects checks the 400s of speech: a voice the model lacks,
 // input over 4096 characters, a transcription model, and an image alias;
 // none reaches fal.
