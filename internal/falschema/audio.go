@@ -58,6 +58,8 @@ func (f *AudioField) Has(v string) bool { return f != nil && slices.Contains(f.V
 func (d *document) audio(endpoint string, props map[string]*property) *Audio {
 	out := d.outputProperties(endpoint)
 	switch {
+	case out["video"] != nil || out["images"] != nil:
+		return nil // a soundtrack beside a video is not speech
 	case out["audio"] != nil && out["text"] == nil:
 		return d.speechSpec(props)
 	case out["text"] != nil && props["audio_url"] != nil:
