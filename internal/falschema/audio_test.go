@@ -107,3 +107,28 @@ func TestAudioVoices(t *testing.T) {
 		}
 	}
 }
+
+// TestAudioNotFromVideo: a video model that also returns its soundtrack
+// is not a speech model; the same output without the video is.
+func TestAudioNotFromVideo(t *testing.T) {
+	doc := func(output string) []byte {
+		return []byte(`{"openapi":"3.0.4","components":{"schemas":{
+			"File":{"type":"object","properties":{"url":{"type":"string"}}},
+			"VInput":{"type":"object","properties":{"prompt":{"type":"string"}}},
+			"VOutput":{"type":"object","properties":` + output + `}}},
+			"paths":{"/x/v":{"post":{"requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/VInput"}}}}}},
+			"/x/v/requests/{request_id}":{"get":{"responses":{"200":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/VOutput"}}}}}}}}}`)
+	}
+	for output, speaks := range map[string]bool{
+		`{"video":{"$ref":"#/components/schemas/File"},"audio":{"$ref":"#/components/schemas/File"}}`: false,
+		`{"audio":{"$ref":"#/components/schemas/File"}}`:                                              true,
+	} {
+		caps, err := Reduce(doc(output), "x/v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := caps.Audio != nil && caps.Audio.Kind == Speaks; got != speaks {
+			t.Errorf("output %s: speaks = %v, want %v", output, got, speaks)
+		}
+	}
+}
