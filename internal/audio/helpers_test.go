@@ -40,7 +40,3 @@ func jsonOf(t *testing.T, v any) string {
 	b, _ = json.Marshal(norm)
 	return string(b)
 }
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

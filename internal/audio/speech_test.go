@@ -1,6 +1,8 @@
 package audio
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -51,7 +53,7 @@ func TestPlanSpeech(t *testing.T) {
 func jsonValue(t *testing.T, s string) any {
 	t.Helper()
 	var v any
-	if err := jsonUnmarshal(s, &v); err != nil {
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
 		t.Fatalf("bad test JSON %s: %v", s, err)
 	}
 	return v
@@ -66,7 +68,7 @@ func TestPlanSpeechRejects(t *testing.T) {
 		t.Fatalf("unknown voice: %v", e)
 	}
 	for _, want := range []string{"tts-1", "Rachel", "af_heart"} {
-		if !contains(e.Message, want) {
+		if !strings.Contains(e.Message, want) {
 			t.Errorf("message %q lacks %q", e.Message, want)
 		}
 	}

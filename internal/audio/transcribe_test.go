@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -60,7 +61,7 @@ func TestPlanTranscriptionRejects(t *testing.T) {
 	}
 	noTask := *wizper
 	noTask.Task = nil
-	if _, e := PlanTranscription(&openai.TranscriptionRequest{}, &noTask, "stt", "U", true); e == nil || e.Param != "model" || !contains(e.Message, "does not translate") {
+	if _, e := PlanTranscription(&openai.TranscriptionRequest{}, &noTask, "stt", "U", true); e == nil || e.Param != "model" || !strings.Contains(e.Message, "does not translate") {
 		t.Errorf("translation without a translate task: %v", e)
 	}
 }

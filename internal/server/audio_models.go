@@ -61,8 +61,14 @@ func (s *Server) audioKind(endpoint string) registry.Kind {
 // audioDoes and audioRoute say what each audio kind does and where, for
 // errors.
 var (
-	audioDoes  = map[falschema.AudioKind]string{falschema.Speaks: "makes speech", falschema.Transcribes: "transcribes speech"}
-	audioRoute = map[falschema.AudioKind]string{falschema.Speaks: "/v1/audio/speech", falschema.Transcribes: "/v1/audio/transcriptions or /v1/audio/translations"}
+	audioDoes = map[falschema.AudioKind]string{
+		falschema.Speaks:      "makes speech",
+		falschema.Transcribes: "transcribes speech",
+	}
+	audioRoute = map[falschema.AudioKind]string{
+		falschema.Speaks:      "/v1/audio/speech",
+		falschema.Transcribes: "/v1/audio/transcriptions or /v1/audio/translations",
+	}
 )
 
 // audioJob resolves the model of an audio request (see audioModel), names
@@ -106,9 +112,9 @@ func (s *Server) audioModel(ctx context.Context, model string, want falschema.Au
 func (s *Server) notAudio(model string, want falschema.AudioKind) *openai.Error {
 	route := ""
 	if _, ok := s.models.images[model]; ok {
-		route = "makes images; use /v1/images/generations"
+		route = "makes images (use /v1/images/generations)"
 	} else if _, ok := s.models.chat[model]; ok {
-		route = "is a chat model; use /v1/chat/completions"
+		route = "is a chat model (use /v1/chat/completions)"
 	}
 	if route == "" {
 		return openai.ModelNotFound(model)

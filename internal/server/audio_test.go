@@ -166,7 +166,8 @@ func TestSpeechRejects(t *testing.T) {
 		{`{"model":"tts-1","input":"hi","voice":"Rachel"}`, "voice", "af_heart"},
 		{`{"model":"tts-1","input":"` + strings.Repeat("a", 4097) + `","voice":"alloy"}`, "input", "4096"},
 		{`{"model":"whisper-1","input":"hi","voice":"alloy"}`, "model", "transcribes speech; use /v1/audio/transcriptions"},
-		{`{"model":"flux-dev","input":"hi","voice":"alloy"}`, "model", "makes images"},
+		{`{"model":"flux-dev","input":"hi","voice":"alloy"}`, "model", "makes images (use /v1/images/generations); this route needs a model that makes speech"},
+		{`{"model":"gpt-4o","input":"hi","voice":"alloy"}`, "model", "is a chat model"},
 		{`{"model":"tts-1","input":"hi","voice":"alloy","speed":9}`, "speed", "0.25"},
 	}
 	for _, c := range cases {
@@ -178,6 +179,21 @@ func TestSpeechRejects(t *testing.T) {
 	}
 	if n := len(h.fake.Jobs()); n != 0 {
 		t.Errorf("fal received %d jobs", n)
+	}
+}
+
+// TestSpeechDefaultModel: a request naming no model goes to the first
+// audio alias that speaks.
+func TestSpeechDefaultModel(t *testing.T) {
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.server.AudioModels = append(s.server.AudioModels[3:], s.server.AudioModels[:3]...) // STT first
+	})
+	status, hdr, body := h.post(context.Background(), "/v1/audio/speech", `{"input":"who speaks","voice":"alloy"}`)
+	if status != http.StatusOK || hdr.Get("X-Falproxy-Voice") != "af_alloy" || !bytes.HasPrefix(body, []byte("RIFF")) {
+		t.Fatalf("%d %v", status, hdr)
+	}
+	if j := h.fake.Jobs(); len(j) != 1 || j[0].Endpoint != "fal-ai/kokoro/american-english" {
+		t.Errorf("fal jobs %+v", j)
 	}
 }
 
