@@ -3,9 +3,12 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,5 +154,57 @@ func TestSpeechFailsOverBeforeSubmit(t *testing.T) {
 	}
 	if c := h.fake.Counts(); len(h.fake.Jobs()) != 2 || c.Submits != 3 {
 		t.Errorf("fal saw %+v and %d jobs; want three submits (one refused) and two jobs", c, len(h.fake.Jobs()))
+	}
+}
+
+// TestSpeechStreams: the audio reaches the client while fal's CDN is still
+// sending it. The CDN sends the first half and holds the rest until the
+// client has read that half; a proxy that buffered the whole file would
+// deliver nothing until the CDN gave up waiting.
+func TestSpeechStreams(t *testing.T) {
+	h := newHarness(t, withAudio)
+	wav := falfake.ToneWAV(1000, 440)
+	half := len(wav) / 2
+	clientHasHalf := make(chan struct{})
+	var released atomic.Bool // set when the CDN sent the rest because the client had the half
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/mpeg") // a wrong label: the bytes decide
+		_, _ = w.Write(wav[:half])
+		w.(http.Flusher).Flush()
+		select {
+		case <-clientHasHalf:
+			released.Store(true)
+		case <-time.After(20 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write(wav[half:])
+	}))
+	defer cdn.Close()
+	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Times: 1,
+		Body: `{"audio":{"url":"` + cdn.URL + `/speech.wav","content_type":"audio/mpeg"}}`})
+
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/speech", strings.NewReader(`{"model":"tts-1","input":"hi","voice":"af_heart"}`))
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, half)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	close(clientHasHalf)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !released.Load() {
+		t.Error("the client got the first half only after the CDN had sent everything: the audio was buffered")
+	}
+	if got := append(first, rest...); !bytes.Equal(got, wav) || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Errorf("got %d bytes labelled %q", len(got), resp.Header.Get("Content-Type"))
 	}
 }
