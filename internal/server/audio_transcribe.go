@@ -25,7 +25,7 @@ func (s *Server) handleTranslation(w http.ResponseWriter, r *http.Request) {
 
 // transcribe reads the multipart recording, checks and plans the request
 // against the model's schema before anything is uploaded, sends the
-// recording to fal unchanged (inline as a data: URI up to INLINE_LIMIT,
+// recording to fal unchanged (inline as a data: URI up to InlineLimit,
 // else through fal storage), runs the job and renders its chunks in the
 // response_format asked for.
 func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bool) {
