@@ -46,6 +46,8 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		writeError(w, e)
 		return
 	}
+	// The recording travels as edits' input images do; its name and type
+	// come from its bytes.
 	urls, err := s.falURLs(ctx, []editImage{fileImage(req.File)}, s.opt.InlineLimit)
 	if err != nil {
 		if r.Context().Err() != nil {
