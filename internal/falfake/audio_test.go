@@ -8,16 +8,18 @@ import (
 	"testing"
 )
 
+// result runs a job and returns its output.
+func (c *tclient) result(f *Fake, endpoint string, in map[string]any) map[string]any {
+	c.t.Helper()
+	sub := c.submit(f, endpoint, in)
+	return c.do("GET", str(sub, "response_url"), nil).json(c.t)
+}
+
 // TestSpeechModels: the TTS models speak a WAV whose length follows the
 // text, on the CDN; MiniMax answers hex by default, as fal does, and raw
 // samples when asked for pcm.
 func TestSpeechModels(t *testing.T) {
 	f, c := start(t, Options{})
-	result := func(endpoint string, in map[string]any) map[string]any {
-		t.Helper()
-		sub := c.submit(f, endpoint, in)
-		return c.do("GET", str(sub, "response_url"), nil).json(t)
-	}
 	audioOf := func(out map[string]any) (file map[string]any, data []byte) {
 		t.Helper()
 		file, _ = out["audio"].(map[string]any)
@@ -27,19 +29,19 @@ func TestSpeechModels(t *testing.T) {
 		}
 		return file, r.body
 	}
-	_, short := audioOf(result("fal-ai/kokoro/american-english", map[string]any{"prompt": "hi", "voice": "af_nova"}))
-	_, long := audioOf(result("fal-ai/kokoro/american-english", map[string]any{"prompt": "hello there", "voice": "af_nova"}))
+	_, short := audioOf(c.result(f, "fal-ai/kokoro/american-english", map[string]any{"prompt": "hi", "voice": "af_nova"}))
+	_, long := audioOf(c.result(f, "fal-ai/kokoro/american-english", map[string]any{"prompt": "hello there", "voice": "af_nova"}))
 	if !bytes.HasPrefix(short, []byte("RIFF")) || len(long) <= len(short) {
 		t.Errorf("speech of %d and %d bytes", len(short), len(long))
 	}
 
-	out := result("fal-ai/minimax/speech-02-hd", map[string]any{"text": "hex please"})
+	out := c.result(f, "fal-ai/minimax/speech-02-hd", map[string]any{"text": "hex please"})
 	file, _ := out["audio"].(map[string]any)
 	data, err := hex.DecodeString(str(file, "url"))
 	if err != nil || !bytes.HasPrefix(data, []byte("RIFF")) || out["duration_ms"] == nil {
 		t.Errorf("hex speech: %v %.80v", err, out)
 	}
-	file, pcm := audioOf(result("fal-ai/minimax/speech-02-hd", map[string]any{"text": "raw", "output_format": "url",
+	file, pcm := audioOf(c.result(f, "fal-ai/minimax/speech-02-hd", map[string]any{"text": "raw", "output_format": "url",
 		"audio_setting": map[string]any{"format": "pcm"}}))
 	if str(file, "content_type") != "audio/pcm" || bytes.HasPrefix(pcm, []byte("RIFF")) || len(pcm) == 0 {
 		t.Errorf("pcm speech %v, %d bytes", file, len(pcm))
@@ -52,12 +54,7 @@ func TestTranscriptionModels(t *testing.T) {
 	f, c := start(t, Options{})
 	wav := ToneWAV(2000, 440)
 	uri := "data:audio/wav;base64," + base64.StdEncoding.EncodeToString(wav)
-	result := func(endpoint string, in map[string]any) map[string]any {
-		t.Helper()
-		sub := c.submit(f, endpoint, in)
-		return c.do("GET", str(sub, "response_url"), nil).json(t)
-	}
-	out := result("fal-ai/wizper", map[string]any{"audio_url": uri})
+	out := c.result(f, "fal-ai/wizper", map[string]any{"audio_url": uri})
 	chunks, _ := out["chunks"].([]any)
 	if !strings.HasPrefix(str(out, "text"), "Heard 64044 bytes. Digest ") || len(chunks) != 2 || out["languages"] == nil {
 		t.Errorf("wizper %v", out)
@@ -66,7 +63,7 @@ func TestTranscriptionModels(t *testing.T) {
 	if ts, _ := last["timestamp"].([]any); len(ts) != 2 || ts[1] != 2.0 {
 		t.Errorf("the last chunk does not end with the recording: %v", last)
 	}
-	out = result("fal-ai/whisper", map[string]any{"audio_url": uri, "chunk_level": "word", "task": "translate"})
+	out = c.result(f, "fal-ai/whisper", map[string]any{"audio_url": uri, "chunk_level": "word", "task": "translate"})
 	chunks, _ = out["chunks"].([]any)
 	if !strings.HasPrefix(str(out, "text"), "Translated: Heard") || len(chunks) != 6 || out["inferred_languages"] == nil {
 		t.Errorf("whisper words %v", out)
