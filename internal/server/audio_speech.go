@@ -59,20 +59,16 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		s.failAudio(ctx, w, r, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no audio"}, spec)
 		return
 	}
-	if plan.Mapped {
-		w.Header().Set(voiceHeader, plan.Voice)
-	}
 	if speech.Inline != nil {
-		s.writeAudio(ctx, w, r, &fal.Download{Body: io.NopCloser(bytes.NewReader(speech.Inline)), ContentLength: int64(len(speech.Inline))}, spec, plan.Format)
+		s.writeAudio(ctx, w, r, &fal.Download{Body: io.NopCloser(bytes.NewReader(speech.Inline)), ContentLength: int64(len(speech.Inline))}, spec, plan)
 		return
 	}
 	dl, err := s.opt.Downloader.Open(ctx, speech.URL)
 	if err != nil {
-		w.Header().Del(voiceHeader)
 		s.failAudio(ctx, w, r, err, spec)
 		return
 	}
-	s.writeAudio(ctx, w, r, dl, spec, plan.Format)
+	s.writeAudio(ctx, w, r, dl, spec, plan)
 }
 
 // failAudio answers a failed audio job, naming in a fal 422 the OpenAI
@@ -98,28 +94,30 @@ func (s *Server) failAudio(ctx context.Context, w http.ResponseWriter, r *http.R
 // not go out as audio/mpeg), then every chunk is passed on and flushed as
 // it arrives. After the header is sent a failure can only cut the body.
 // Raw PCM has no signature: it is taken for what it is only when the
-// model was asked for pcm and the bytes are binary, not text.
-func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.Request, dl *fal.Download, spec *falschema.Audio, asked string) {
+// model was asked for pcm and the bytes are binary, not text. A voice
+// other than the one asked for is reported in voiceHeader.
+func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.Request, dl *fal.Download, spec *falschema.Audio, plan *audio.SpeechPlan) {
 	defer dl.Body.Close()
 	head := make([]byte, media.SniffLen)
 	n, err := io.ReadFull(dl.Body, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		w.Header().Del(voiceHeader)
 		s.failAudio(ctx, w, r, downloadError(err), spec)
 		return
 	}
 	head = head[:n]
 	ct := media.SniffAudio(head)
-	if ct == "" && asked == "pcm" && len(head) > 0 && http.DetectContentType(head) == "application/octet-stream" {
+	if ct == "" && plan.Format == "pcm" && len(head) > 0 && http.DetectContentType(head) == "application/octet-stream" {
 		ct = "audio/pcm"
 	}
 	if ct == "" {
-		w.Header().Del(voiceHeader)
 		s.failAudio(ctx, w, r, errNotAudio, spec)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct)
+	if plan.Mapped {
+		h.Set(voiceHeader, plan.Voice)
+	}
 	if dl.ContentLength > 0 {
 		h.Set("Content-Length", strconv.FormatInt(dl.ContentLength, 10))
 	}
