@@ -21,6 +21,7 @@ func check(ctx context.Context, args []string, environ func(string) (string, boo
 	}
 	problems, warnings := judge(r)
 	problems = append(problems, judgeVideos(r)...)
+	problems = append(problems, judgeAudio(r)...)
 	for _, w := range warnings {
 		fmt.Fprintln(stdout, "warning: "+w)
 	}

@@ -31,6 +31,11 @@ const demoModels = "flux-dev:fal-ai/flux/dev,flux-schnell:fal-ai/flux/schnell," 
 const demoVideoModels = "sora-2:fal-ai/sora-2/text-to-video|fal-ai/sora-2/image-to-video," +
 	"veo-3.1:fal-ai/veo3.1,kling-2.6:fal-ai/kling-video/v2.6/pro/text-to-video|fal-ai/kling-video/v2.6/pro/image-to-video"
 
+// demoAudioModels are the audio aliases the demo offers: OpenAI's speech
+// and transcription model names on the emulator's TTS and STT models.
+const demoAudioModels = "tts-1:fal-ai/kokoro/american-english,tts-1-hd:fal-ai/minimax/speech-02-hd," +
+	"whisper-1:fal-ai/wizper,whisper-large:fal-ai/whisper"
+
 // demo serves falproxy against the built-in fal emulator on loopback, so
 // that it can be tried with no fal account at all. It keeps the access key
 // of CUSTOM_ACCESS_KEY (or API_KEY) from the environment or .env, so that
@@ -55,6 +60,7 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		"AI_KEYS":            falKey,
 		"SUPPORTED_MODELS":   demoModels,
 		"VIDEO_MODELS":       demoVideoModels,
+		"AUDIO_MODELS":       demoAudioModels,
 		"HOST":               "127.0.0.1",
 		"FAL_QUEUE_URL":      fake.QueueURL(),
 		"FAL_RUN_URL":        fake.RunURL(),
@@ -84,6 +90,11 @@ Try it, in another shell:
   curl -s %[1]s/v1/images/generations \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
+  curl -s %[1]s/v1/audio/speech -o speech.wav \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"tts-1","input":"Hello from fal","voice":"alloy"}'
+  curl -s %[1]s/v1/audio/transcriptions \
+    -H "Authorization: Bearer $KEY" -F model=whisper-1 -F file=@speech.wav
 
   curl -s %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
     -F model=sora-2 -F prompt="a fox in the snow" -F seconds=4 -F size=1280x720
@@ -97,6 +108,7 @@ To try falproxy models or falproxy check against the emulator:
   export CUSTOM_ACCESS_KEY=%[2]s AI_KEYS=%[3]s
   export SUPPORTED_MODELS=%[4]s
   export VIDEO_MODELS='%[10]s'
+  export AUDIO_MODELS=%[11]s
   export FAL_QUEUE_URL=%[5]s
   export FAL_RUN_URL=%[6]s
   export FAL_OPENAPI_URL=%[7]s
@@ -107,7 +119,7 @@ To try falproxy models or falproxy check against the emulator:
 Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
 
 `, base, cfg.AccessKeys[0], falKey, demoModels, fake.QueueURL(), fake.RunURL(), fake.OpenAPIURL(), fake.StorageURL(),
-			videoAliases(cfg), demoVideoModels)
+			videoAliases(cfg), demoVideoModels, demoAudioModels)
 	}}
 	return serve(ctx, environ, stdout, stderr, hooks)
 }

@@ -30,6 +30,8 @@ type report struct {
 	// videoFailures counts the video models a schema of which could not
 	// be fetched.
 	videoFailures int
+	// AudioModels describe the aliases of AUDIO_MODELS.
+	AudioModels []server.AudioModelInfo `json:"audio_models,omitempty"`
 }
 
 // failed counts the image models whose schema could not be fetched.
@@ -79,6 +81,16 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
 	}
 	r.inspectVideos(ctx, store, cfg)
+	r.AudioModels = make([]server.AudioModelInfo, len(cfg.AudioModels))
+	for i, m := range cfg.AudioModels {
+		wg.Go(func() {
+			info, err := server.InspectAudio(ctx, store, m)
+			if err != nil {
+				info.Error = cfg.Redact(err.Error())
+			}
+			r.AudioModels[i] = info
+		})
+	}
 	wg.Wait()
 	return r
 }

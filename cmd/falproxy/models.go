@@ -44,6 +44,9 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 	if r.videoFailures > 0 {
 		return &exitCode{1, fmt.Errorf("falproxy models: a schema of %d of %d video models could not be fetched", r.videoFailures, len(r.VideoModels))}
 	}
+	if problems := judgeAudio(r); len(problems) > 0 {
+		return &exitCode{1, fmt.Errorf("falproxy models: %s", strings.Join(problems, "; "))}
+	}
 	return nil
 }
 
@@ -102,6 +105,7 @@ func writeReport(w io.Writer, r *report) error {
 		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, m.Kind)
 	}
 	writeVideos(tw, r)
+	writeAudioReport(tw, r.AudioModels)
 	return tw.Flush()
 }
 

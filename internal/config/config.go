@@ -73,6 +73,10 @@ type Config struct {
 	LogFormat         string // LOG_FORMAT: LogText or LogJSON
 	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
 
+	// Audio.
+
+	AudioModels []registry.AudioModel // AUDIO_MODELS, in the order given; aliases are unique among all models
+
 	// redactor hides the keys above; built by Load (see Redact).
 	redactor *redactor
 }
@@ -129,6 +133,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	if s, _ := l.str(envSigningKey); s != "" {
 		c.SigningKeys = l.keys(envSigningKey, true, true)
 	}
+	c.AudioModels = l.audioModels(envAudioModels, c.ImageModels, c.ChatModels)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

@@ -38,6 +38,7 @@ const (
 	envImageModels       = "SUPPORTED_MODELS"
 	envDefaultImageModel = "DEFAULT_IMAGE_MODEL"
 	envAllowAnyEndpoint  = "ALLOW_ANY_ENDPOINT"
+	envAudioModels       = "AUDIO_MODELS"
 	envHost              = "HOST"
 	envPort              = "PORT"
 	envDebug             = "DEBUG_MODE"
@@ -120,6 +121,12 @@ var Variables = []Variable{
 	{
 		Name: envAllowAnyEndpoint, Default: "false", Group: GroupCore, Format: formatBool,
 		Description: "Also accept a raw fal endpoint id (such as `fal-ai/recraft/v3/text-to-image`) as an image `model`.",
+	},
+	{
+		Name: envAudioModels, Group: GroupCore,
+		Format: "comma-separated alias:endpoint_id pairs or bare endpoint ids",
+		Description: "Audio models offered as `model` on `/v1/audio/...`, parsed like `SUPPORTED_MODELS`. Whether one speaks or transcribes " +
+			"is read from its schema. Aliases must differ from the image and chat aliases. Empty offers no audio.",
 	},
 	{
 		Name: envHost, Default: "0.0.0.0", Group: GroupCore,

@@ -134,7 +134,7 @@ func TestEmulatorDocuments(t *testing.T) {
 			}
 			llm := strings.Contains(d.Endpoint, "llm") || strings.HasPrefix(d.Endpoint, "openrouter/")
 			video := strings.Contains(d.Endpoint, "video")
-			if !llm && !video && c.Size.Kind == SizeNone && c.ImageInput == nil {
+			if !llm && !video && c.Audio == nil && c.Size.Kind == SizeNone && c.ImageInput == nil {
 				t.Errorf("image endpoint without size control or image input: %+v", c)
 			}
 		})

@@ -33,6 +33,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		s.server.ImageModels = append(s.server.ImageModels, registry.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
+		withAudio(s)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -65,6 +66,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	if !sawSystem {
 		t.Error("fal received no chat call carrying the page's system prompt")
 	}
+	checkPlaygroundAudio(t, h)
 }
 
 // findBrowser finds Node.js, test/browser with playwright-core, and

@@ -25,6 +25,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /v1/videos/{id}", auth(s.handleDeleteVideo))
 	mux.Handle("GET /v1/videos/{id}/content", auth(s.handleVideoContent))
 	mux.Handle("POST /v1/videos/{id}/remix", work(s.handleRemixVideo))
+	mux.Handle("POST /v1/audio/speech", work(s.handleSpeech))
+	mux.Handle("POST /v1/audio/transcriptions", work(s.handleTranscription))
+	mux.Handle("POST /v1/audio/translations", work(s.handleTranslation))
+	mux.Handle("GET /v1/audio/models", auth(s.handleAudioModels))
+	mux.Handle("GET /v1/audio/voices", auth(s.handleAudioVoices))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -39,9 +39,10 @@ type Options struct {
 	// (default 50 MiB, OpenAI's own limit); MaxBodyBytes still bounds the
 	// whole request.
 	MaxImageBytes int64
-	// InlineLimit is the size up to which an edit's input image goes to fal
-	// inline as a data: URI; larger ones are uploaded to fal storage first
-	// (default 1 MiB; negative uploads every image).
+	// InlineLimit is the size up to which an edit's input image (or a
+	// recording to transcribe) goes to fal inline as a data: URI; larger
+	// ones are uploaded to fal storage first (default 1 MiB; negative
+	// uploads every file).
 	InlineLimit int64
 
 	// BodyReadTimeout bounds the time a client may take to send a request
@@ -86,6 +87,11 @@ type Options struct {
 	// MediaTTL is how long fal keeps generated media (MEDIA_TTL), for a
 	// Video's expires_at; zero means fal's default retention.
 	MediaTTL time.Duration
+
+	// Audio: AudioModels are the aliases of AUDIO_MODELS, served on
+	// /v1/audio/speech, /v1/audio/transcriptions and
+	// /v1/audio/translations as their schemas say.
+	AudioModels []registry.AudioModel
 }
 
 // Server holds the handlers' shared state.

@@ -32,7 +32,10 @@ export function el(tag, className, text) {
 /** request calls the API and returns the response, throwing APIError on a non-2xx answer. */
 export async function request(path, { key = accessKey, body, signal } = {}) {
   const init = { headers: { Authorization: `Bearer ${key}` }, signal };
-  if (body) {
+  if (body instanceof FormData) {
+    init.method = 'POST';
+    init.body = body; // multipart: fetch sets the Content-Type with its boundary
+  } else if (body) {
     init.method = 'POST';
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -90,6 +93,7 @@ function showModels(models) {
   fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
   fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
   fillSelect($('video-model'), [['Video models', ofKind('video')]]);
+  document.dispatchEvent(new CustomEvent('falproxy:models', { detail: { models, fillSelect } }));
 }
 
 async function connect(key) {
@@ -309,3 +313,5 @@ function init() {
 }
 
 init();
+
+export { $, el, request, errorBox, seconds };
