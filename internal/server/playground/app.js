@@ -314,4 +314,3 @@ function init() {
 
 init();
 
-export { $, el, request, errorBox, seconds };
