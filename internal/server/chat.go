@@ -27,6 +27,12 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	s.serveChat(w, r, req)
+}
+
+// serveChat answers a decoded chat request on the configured backend. The
+// Responses bridge calls it too, with the chat request it built.
+func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest) {
 	falModel, ok := s.models.chat[req.Model]
 	if !ok {
 		writeError(w, openai.ModelNotFound(req.Model))

@@ -19,6 +19,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
 	mux.Handle("POST /v1/images/edits", work(s.handleImageEdit))
 	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
+	mux.Handle("POST /v1/responses", work(s.handleResponses))
+	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -15,6 +15,7 @@ import (
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/responses"
 )
 
 // Options is everything the server needs; cmd builds it from the config.
@@ -75,6 +76,12 @@ type Options struct {
 	Redact func(string) string
 	// Created is the "created" time reported for models.
 	Created time.Time
+
+	// Responses and embeddings.
+	// ResponsesStore bounds the responses kept in process for
+	// previous_response_id and GET /v1/responses/{id}; the zero value is
+	// responses.DefaultStoreLimits.
+	ResponsesStore responses.StoreLimits
 }
 
 // Server holds the handlers' shared state.
@@ -84,6 +91,7 @@ type Server struct {
 	log       *slog.Logger
 	models    *modelTable
 	admission *admission
+	responses *responses.Store
 }
 
 // New returns the falproxy HTTP handler.
@@ -112,12 +120,16 @@ func New(opt Options) http.Handler {
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
 	}
+	if opt.ResponsesStore == (responses.StoreLimits{}) {
+		opt.ResponsesStore = responses.DefaultStoreLimits()
+	}
 	s := &Server{
 		opt:       opt,
 		keys:      newAccessKeys(opt.AccessKeys),
 		log:       opt.Logger,
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
+		responses: responses.NewStore(opt.ResponsesStore),
 	}
 	return s.routes()
 }

@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/responses"
+)
+
+// handleResponses serves POST /v1/responses by the bridge: the request
+// becomes a chat request (with the stored conversation of
+// previous_response_id first), which the chat pipeline answers on the
+// configured backend; the chat answer or stream is translated back.
+func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
+	body, e := s.readBody(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	req, e := responses.Decode(body)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if _, ok := s.models.chat[req.Model]; !ok {
+		writeError(w, openai.ModelNotFound(req.Model))
+		return
+	}
+	key := bearer(r)
+	var history []responses.Item
+	if req.PreviousResponseID != "" {
+		prev, ok := s.responses.Get(key, req.PreviousResponseID)
+		if !ok {
+			writeError(w, previousNotFound(req.PreviousResponseID, s.opt.ResponsesStore.Age))
+			return
+		}
+		history = append(append(history, prev.Items...), responses.InputItems(prev.Response.Output)...)
+	}
+	chatBody, e := responses.ChatBody(req, history)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	chatReq, e := openai.DecodeChat(chatBody)
+	if e != nil {
+		writeError(w, bridgeError(e))
+		return
+	}
+	keep := func(resp responses.Response) {
+		if req.Stored() {
+			s.responses.Put(key, responses.Stored{Items: append(history, inputItems(req)...), Response: resp})
+		}
+	}
+	created := time.Now().Unix()
+	if req.Stream {
+		relay := newResponsesRelay(w, responses.NewStream(req, created))
+		s.serveChat(relay, r, chatReq)
+		if resp, ok := relay.end(r.Context()); ok {
+			keep(resp)
+		}
+		return
+	}
+	answer := &capturedAnswer{header: http.Header{}}
+	s.serveChat(answer, r, chatReq)
+	if answer.status != http.StatusOK {
+		answer.relayError(w)
+		return
+	}
+	resp, err := responses.Build(req, created, answer.body.Bytes())
+	if err != nil {
+		writeError(w, malformedAnswer())
+		return
+	}
+	keep(resp)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// handleGetResponse serves GET /v1/responses/{id}: a response the same
+// access key stored.
+func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	stored, ok := s.responses.Get(bearer(r), id)
+	if !ok {
+		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, NoRetry: true,
+			Message: "Response with id '" + openai.Echo(id) + "' not found."})
+		return
+	}
+	writeJSON(w, http.StatusOK, stored.Response)
+}
+
+// inputItems is req's input as items: a string input is one user message.
+func inputItems(req *responses.Request) []responses.Item {
+	if req.Input.Text != "" {
+		return []responses.Item{{Type: "message", Role: "user", Content: responses.ItemContent{Text: req.Input.Text}}}
+	}
+	return req.Input.Items
+}
+
+// previousNotFound is OpenAI's answer to an unknown previous_response_id,
+// saying what falproxy keeps.
+func previousNotFound(id string, age time.Duration) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
+		Code: "previous_response_not_found", NoRetry: true,
+		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses in process for " +
+			age.String() + ", per access key, and none created with store set to false."}
+}
+
+// bridgeError names the Responses field where a check of the chat request
+// the bridge built failed on one of chat's.
+func bridgeError(e *openai.Error) *openai.Error {
+	switch e.Param {
+	case "messages":
+		e.Param = "input"
+	case "max_tokens":
+		e.Param = "max_output_tokens"
+	}
+	return e
+}
+
+// capturedAnswer holds a whole chat answer the bridge translates.
+type capturedAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *capturedAnswer) Header() http.Header { return a.header }
+
+func (a *capturedAnswer) WriteHeader(status int) {
+	if a.status == 0 {
+		a.status = status
+	}
+}
+
+func (a *capturedAnswer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(p)
+}
+
+// relayError passes a chat error on: it is already OpenAI-shaped, with its
+// retry advice in the headers.
+func (a *capturedAnswer) relayError(w http.ResponseWriter) {
+	copyRetryAdvice(w.Header(), a.header)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body.Bytes())
+}
+
+// copyRetryAdvice copies the headers that tell an SDK whether and when to
+// retry.
+func copyRetryAdvice(dst, src http.Header) {
+	for _, h := range []string{"X-Should-Retry", "Retry-After", "Retry-After-Ms"} {
+		if v := src.Get(h); v != "" {
+			dst.Set(h, v)
+		}
+	}
+}

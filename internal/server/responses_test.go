@@ -1,0 +1,123 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// falChatRequest is what fal received for the one chat call of a bridged
+// response, as the chat messages it carries: the folded prompt on the
+// folding backends, the forwarded chat body on the passthrough.
+func (h *harness) falChatRequest(b chatBackend, stream bool) map[string]any {
+	h.t.Helper()
+	op := falfake.OpChat
+	if !b.passthrough() {
+		op = falfake.OpSubmit
+		if stream {
+			op = falfake.OpLLMStream
+		}
+	}
+	return decodeJSON(h.t, h.onlyFalCall(op).Body)
+}
+
+// TestResponsesCreate sends a Responses request through openai-go on every
+// chat backend: the SDK must parse a completed response whose text is the
+// model's answer, and fal must receive the instructions as the system
+// prompt and the input as the user's turn, with max_output_tokens as chat's
+// max_tokens on the passthrough.
+func TestResponsesCreate(t *testing.T) {
+	for _, b := range chatBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			h := newHarness(t, withBackend(b.name))
+			resp, err := h.sdk.Responses.New(context.Background(), responses.ResponseNewParams{
+				Model:           "gpt-4o",
+				Instructions:    oai.String("Answer briefly."),
+				Input:           responses.ResponseNewParamsInputUnion{OfString: oai.String("why is the sky blue")},
+				MaxOutputTokens: oai.Int(400),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != "completed" || !strings.HasPrefix(resp.ID, "resp_") || resp.Model != "gpt-4o" {
+				t.Errorf("response %s status %s model %s", resp.ID, resp.Status, resp.Model)
+			}
+			if text := resp.OutputText(); !strings.Contains(text, "sky blue") {
+				t.Errorf("output text %q does not answer the question", text)
+			}
+			if b.usage && resp.Usage.TotalTokens == 0 {
+				t.Errorf("no usage: %+v", resp.Usage)
+			}
+			in := h.falChatRequest(b, false)
+			if b.passthrough() {
+				msgs, _ := json.Marshal(in["messages"])
+				want := `[{"content":"Answer briefly.","role":"system"},{"content":"why is the sky blue","role":"user"}]`
+				if string(msgs) != want || in["max_tokens"] != json.Number("400") || in["model"] != "openai/gpt-4o" {
+					t.Errorf("fal received %v", in)
+				}
+				return
+			}
+			if sys, _ := in["system_prompt"].(string); !strings.Contains(sys, "Answer briefly.") {
+				t.Errorf("fal's system prompt %q lacks the instructions", sys)
+			}
+			if p, _ := in["prompt"].(string); !strings.Contains(p, "why is the sky blue") {
+				t.Errorf("fal's prompt %q lacks the input", p)
+			}
+		})
+	}
+}
+
+// TestResponsesStream streams a response through openai-go on every chat
+// backend: the events arrive in the order the SDKs expect with increasing
+// sequence numbers, the joined text deltas equal the completed response's
+// text, and the stream asked fal for a stream.
+func TestResponsesStream(t *testing.T) {
+	for _, b := range chatBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			h := newHarness(t, withBackend(b.name))
+			stream := h.sdk.Responses.NewStreaming(context.Background(), responses.ResponseNewParams{
+				Model: "gpt-4o",
+				Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("tell me about tides")},
+			})
+			var names []string
+			var deltas strings.Builder
+			var final responses.Response
+			seq := int64(-1)
+			for stream.Next() {
+				ev := stream.Current()
+				if ev.SequenceNumber != seq+1 {
+					t.Errorf("event %s has sequence_number %d after %d", ev.Type, ev.SequenceNumber, seq)
+				}
+				seq = ev.SequenceNumber
+				if len(names) == 0 || names[len(names)-1] != ev.Type {
+					names = append(names, ev.Type)
+				}
+				switch ev.Type {
+				case "response.output_text.delta":
+					deltas.WriteString(ev.Delta)
+				case "response.completed":
+					final = ev.Response
+				}
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"response.created", "response.in_progress", "response.output_item.added",
+				"response.content_part.added", "response.output_text.delta", "response.output_text.done",
+				"response.content_part.done", "response.output_item.done", "response.completed"}
+			if strings.Join(names, " ") != strings.Join(want, " ") {
+				t.Errorf("events\n%v\nwant\n%v", names, want)
+			}
+			if final.Status != "completed" || final.OutputText() == "" || final.OutputText() != deltas.String() {
+				t.Errorf("completed response %q (status %s), deltas %q", final.OutputText(), final.Status, deltas.String())
+			}
+			h.falChatRequest(b, true)
+		})
+	}
+}
