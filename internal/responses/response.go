@@ -71,7 +71,7 @@ type OutputItem struct {
 	ID        string        `json:"id"`
 	Status    string        `json:"status,omitempty"`
 	Role      string        `json:"role,omitempty"`
-	Content   []OutputPart  `json:"content,omitempty"`
+	Content   []OutputPart  `json:"content,omitzero"` // [] while a message starts; absent on calls
 	Summary   *[]OutputPart `json:"summary,omitempty"`
 	CallID    string        `json:"call_id,omitempty"`
 	Name      string        `json:"name,omitempty"`

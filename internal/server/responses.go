@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -110,10 +112,10 @@ func previousNotFound(id string, age time.Duration) *openai.Error {
 // bridgeError names the Responses field where a check of the chat request
 // the bridge built failed on one of chat's.
 func bridgeError(e *openai.Error) *openai.Error {
-	switch e.Param {
-	case "messages":
+	switch {
+	case strings.HasPrefix(e.Param, "messages"):
 		e.Param = "input"
-	case "max_tokens":
+	case e.Param == "max_tokens":
 		e.Param = "max_output_tokens"
 	}
 	return e
@@ -140,12 +142,29 @@ func (a *capturedAnswer) Write(p []byte) (int, error) {
 }
 
 // relayError passes a chat error on: it is already OpenAI-shaped, with its
-// retry advice in the headers.
+// retry advice in the headers; only its param is renamed to the Responses
+// field (see bridgeError).
 func (a *capturedAnswer) relayError(w http.ResponseWriter) {
+	body := a.body.Bytes()
+	var env struct {
+		Error struct {
+			Message string  `json:"message"`
+			Type    string  `json:"type"`
+			Param   *string `json:"param"`
+			Code    *string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &env) == nil && env.Error.Param != nil {
+		e := bridgeError(&openai.Error{Param: *env.Error.Param})
+		env.Error.Param = &e.Param
+		if b, err := json.Marshal(env); err == nil {
+			body = b
+		}
+	}
 	copyRetryAdvice(w.Header(), a.header)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(a.status)
-	_, _ = w.Write(a.body.Bytes())
+	_, _ = w.Write(body)
 }
 
 // copyRetryAdvice copies the headers that tell an SDK whether and when to

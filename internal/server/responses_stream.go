@@ -18,29 +18,25 @@ import (
 // its error event becomes response.failed and its [DONE] the final events.
 type responsesRelay struct {
 	w       http.ResponseWriter
-	header  http.Header
 	st      *responses.Stream
-	out     *sseWriter // nil until the stream started
-	direct  bool       // an error answer, passed through
-	pending []byte     // chat stream text not yet a whole event
-	err     error      // the first write to the client that failed
+	failure capturedAnswer // an answer that is not a stream: an error
+	out     *sseWriter     // nil until the stream started
+	pending []byte         // chat stream text not yet a whole event
+	err     error          // the first write to the client that failed
 }
 
 func newResponsesRelay(w http.ResponseWriter, st *responses.Stream) *responsesRelay {
-	return &responsesRelay{w: w, header: http.Header{}, st: st}
+	return &responsesRelay{w: w, st: st, failure: capturedAnswer{header: http.Header{}}}
 }
 
-func (rr *responsesRelay) Header() http.Header { return rr.header }
+func (rr *responsesRelay) Header() http.Header { return rr.failure.header }
 
 func (rr *responsesRelay) WriteHeader(status int) {
-	if rr.out != nil || rr.direct {
+	if rr.out != nil || rr.failure.status != 0 {
 		return
 	}
-	if status != http.StatusOK || rr.header.Get("Content-Type") != "text/event-stream" {
-		rr.direct = true
-		copyRetryAdvice(rr.w.Header(), rr.header)
-		rr.w.Header().Set("Content-Type", rr.header.Get("Content-Type"))
-		rr.w.WriteHeader(status)
+	if status != http.StatusOK || rr.failure.header.Get("Content-Type") != "text/event-stream" {
+		rr.failure.WriteHeader(status)
 		return
 	}
 	rr.out = startSSE(rr.w, responsesEnd)
@@ -49,8 +45,8 @@ func (rr *responsesRelay) WriteHeader(status int) {
 
 func (rr *responsesRelay) Write(p []byte) (int, error) {
 	rr.WriteHeader(http.StatusOK)
-	if rr.direct {
-		return rr.w.Write(p)
+	if rr.out == nil {
+		return rr.failure.Write(p)
 	}
 	rr.pending = append(rr.pending, p...)
 	for {
@@ -65,13 +61,9 @@ func (rr *responsesRelay) Write(p []byte) (int, error) {
 }
 
 // FlushError is how http.ResponseController flushes: every event is sent
-// and flushed as it is translated, so there is nothing left to flush.
-func (rr *responsesRelay) FlushError() error {
-	if rr.direct {
-		return http.NewResponseController(rr.w).Flush()
-	}
-	return rr.err
-}
+// and flushed as it is translated, and an error is written whole at the
+// end, so there is nothing left to flush.
+func (rr *responsesRelay) FlushError() error { return rr.err }
 
 // frame handles one chat event: a keep-alive comment, [DONE], an error
 // event or a chunk.
@@ -110,12 +102,16 @@ func (rr *responsesRelay) send(evs []responses.Event) {
 	}
 }
 
-// end finishes the stream after the chat pipeline returned. A stream the
-// pipeline left without its end, with the client still there, ends with
-// response.failed. It returns the whole response when the stream
-// completed (or stopped at the token limit).
+// end finishes the answer after the chat pipeline returned: an error
+// before the stream is relayed; a stream the pipeline left without its
+// end, with the client still there, ends with response.failed. It returns
+// the whole response when the stream completed (or stopped at the token
+// limit).
 func (rr *responsesRelay) end(ctx context.Context) (responses.Response, bool) {
 	if rr.out == nil {
+		if rr.failure.status != 0 {
+			rr.failure.relayError(rr.w)
+		}
 		return responses.Response{}, false
 	}
 	resp := rr.st.Response()
