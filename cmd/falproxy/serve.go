@@ -193,6 +193,9 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
+		// Responses and embeddings.
+		ResponsesPassthrough: cfg.ResponsesMode == config.ResponsesPassthrough,
+		EmbeddingModels:      cfg.EmbeddingModels,
 	})
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }

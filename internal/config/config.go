@@ -49,6 +49,9 @@ type Config struct {
 	PromptLimit       int                  // PROMPT_LIMIT: characters, at least 1
 	SystemPromptLimit int                  // SYSTEM_PROMPT_LIMIT: characters, at least 0
 	PromptSeparator   string               // PROMPT_SEPARATOR with escapes expanded
+	// ResponsesMode is RESPONSES_MODE: ResponsesBridge or ResponsesPassthrough.
+	ResponsesMode   string
+	EmbeddingModels []registry.EmbeddingModel // EMBEDDING_MODELS, in the order given; aliases are unique
 
 	// Limits.
 
@@ -120,6 +123,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
 	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
 	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
+	c.ResponsesMode = l.responsesMode(envResponsesMode, c.ChatBackend)
+	c.EmbeddingModels = l.embeddingModels(envEmbeddingModels)
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

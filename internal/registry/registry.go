@@ -38,6 +38,13 @@ type ChatModel struct {
 	Model string // e.g. "anthropic/claude-3.7-sonnet"
 }
 
+// EmbeddingModel maps the name clients send as `model` on /v1/embeddings
+// to the model id fal's OpenAI-compatible embeddings route expects.
+type EmbeddingModel struct {
+	Alias string // e.g. "text-embedding-3-small"
+	Model string // e.g. "openai/text-embedding-3-small"
+}
+
 // Entry is one alias: its fal target (an endpoint id for image kinds, a
 // model id for chat) and its kind as configured (Image or Chat; whether an
 // image model only edits is known from its schema).
@@ -56,6 +63,16 @@ func Entries(images []ImageModel, chats []ChatModel) []Entry {
 	}
 	for _, m := range chats {
 		entries = append(entries, Entry{Alias: m.Alias, Target: m.Model, Kind: Chat})
+	}
+	return entries
+}
+
+// EmbeddingEntries lists embedding aliases as entries of kind Embedding, in
+// the order configured, to follow those of Entries.
+func EmbeddingEntries(models []EmbeddingModel) []Entry {
+	entries := make([]Entry, len(models))
+	for i, m := range models {
+		entries[i] = Entry{Alias: m.Alias, Target: m.Model, Kind: Embedding}
 	}
 	return entries
 }

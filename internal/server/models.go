@@ -15,6 +15,7 @@ import (
 type modelTable struct {
 	images       map[string]string // alias → endpoint
 	chat         map[string]string // alias → fal model id
+	embedding    map[string]string // alias → fal model id
 	defaultImage string            // alias
 	anyEndpoint  bool
 	entries      []registry.Entry
@@ -29,7 +30,11 @@ func newModelTable(opt Options) *modelTable {
 	for _, m := range opt.ChatModels {
 		t.chat[m.Alias] = m.Model
 	}
-	t.entries = registry.Entries(opt.ImageModels, opt.ChatModels)
+	t.embedding = make(map[string]string)
+	for _, m := range opt.EmbeddingModels {
+		t.embedding[m.Alias] = m.Model
+	}
+	t.entries = append(registry.Entries(opt.ImageModels, opt.ChatModels), registry.EmbeddingEntries(opt.EmbeddingModels)...)
 	created := opt.Created.Unix()
 	for _, e := range t.entries {
 		t.list = append(t.list, openai.Model{ID: e.Alias, Object: "model", Created: created, OwnedBy: owner(e.Target)})
@@ -144,8 +149,11 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 // within the request timeout; if that fails the answer still names the
 // endpoint and carries the reason.
 func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
-	if e.Kind == registry.Chat {
+	switch e.Kind {
+	case registry.Chat:
 		return InspectChat(registry.ChatModel{Model: e.Target}, s.opt.ChatBackend)
+	case registry.Embedding:
+		return embeddingInfo{Kind: registry.Embedding, Model: e.Target, Endpoint: embeddingsPath}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()

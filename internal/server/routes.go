@@ -21,6 +21,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/chat/completions", work(s.handleChat))
 	mux.Handle("POST /v1/responses", work(s.handleResponses))
 	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
+	mux.Handle("POST /v1/embeddings", work(s.handleEmbeddings))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -82,6 +82,12 @@ type Options struct {
 	// previous_response_id and GET /v1/responses/{id}; the zero value is
 	// responses.DefaultStoreLimits.
 	ResponsesStore responses.StoreLimits
+	// ResponsesPassthrough forwards /v1/responses to fal's OpenAI-compatible
+	// responses route (RESPONSES_MODE=passthrough); only with ChatBackend
+	// chat.Passthrough, whose model ids that route takes.
+	ResponsesPassthrough bool
+	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
+	EmbeddingModels []registry.EmbeddingModel
 }
 
 // Server holds the handlers' shared state.
