@@ -29,6 +29,10 @@ type Request struct {
 	Metadata           json.RawMessage `json:"metadata,omitempty"`
 	User               string          `json:"user,omitempty"`
 	PreviousResponseID string          `json:"previous_response_id,omitempty"`
+
+	// Fields are the body's top-level fields as sent, for the passthrough
+	// to choose what it forwards.
+	Fields map[string]json.RawMessage `json:"-"`
 }
 
 // Stored reports whether the response is to be kept: store defaults to
@@ -175,6 +179,7 @@ func Decode(body []byte) (*Request, *openai.Error) {
 		}
 		return nil, openai.InvalidRequest("", "invalid_json", "The request body does not match the responses schema.")
 	}
+	req.Fields = fields
 	if req.Model == "" {
 		return nil, openai.InvalidRequest("model", "missing_required_parameter", "Missing required parameter: 'model'.")
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/responses"
 )
@@ -14,7 +15,8 @@ import (
 // handleResponses serves POST /v1/responses by the bridge: the request
 // becomes a chat request (with the stored conversation of
 // previous_response_id first), which the chat pipeline answers on the
-// configured backend; the chat answer or stream is translated back.
+// configured backend; the chat answer or stream is translated back. With
+// RESPONSES_MODE=passthrough it goes to fal's own responses route instead.
 func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	body, e := s.readBody(w, r)
 	if e != nil {
@@ -40,6 +42,15 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		}
 		history = append(append(history, prev.Items...), responses.InputItems(prev.Response.Output)...)
 	}
+	keep := func(resp responses.Response) {
+		if req.Stored() {
+			s.responses.Put(key, responses.Stored{Items: append(history, req.InputItems()...), Response: resp})
+		}
+	}
+	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
+		s.responsesPassthrough(w, r, req, history, keep)
+		return
+	}
 	chatBody, e := responses.ChatBody(req, history)
 	if e != nil {
 		writeError(w, e)
@@ -49,11 +60,6 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	if e != nil {
 		writeError(w, bridgeError(e))
 		return
-	}
-	keep := func(resp responses.Response) {
-		if req.Stored() {
-			s.responses.Put(key, responses.Stored{Items: append(history, inputItems(req)...), Response: resp})
-		}
 	}
 	created := time.Now().Unix()
 	if req.Stream {
@@ -90,14 +96,6 @@ func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, stored.Response)
-}
-
-// inputItems is req's input as items: a string input is one user message.
-func inputItems(req *responses.Request) []responses.Item {
-	if req.Input.Text != "" {
-		return []responses.Item{{Type: "message", Role: "user", Content: responses.ItemContent{Text: req.Input.Text}}}
-	}
-	return req.Input.Items
 }
 
 // previousNotFound is OpenAI's answer to an unknown previous_response_id,
