@@ -27,12 +27,12 @@ func TestNodeAcceptance(t *testing.T) {
 	// The script checks that b64_json holds a PNG, OpenAI's default format;
 	// flux-dev's own default on fal is jpeg, so this checks that falproxy
 	// asks for PNG when the client names no output_format.
-	out := runNode(t, "acceptance.mjs", []string{"openai"},
-		"FALPROXY_URL="+h.url+"/v1",
-		"FALPROXY_KEY="+accessKey,
+	out := runNode(t, []string{"openai"}, []string{
+		"FALPROXY_URL=" + h.url + "/v1",
+		"FALPROXY_KEY=" + accessKey,
 		"CHAT_MODEL=gpt-4o",
 		"IMAGE_MODEL=flux-dev",
-	)
+	}, "acceptance.mjs")
 	t.Logf("acceptance.mjs: %s", out)
 
 	// The script's calls reached fal: a streamed chat, and queued jobs for
@@ -43,12 +43,12 @@ func TestNodeAcceptance(t *testing.T) {
 	}
 }
 
-// runNode runs a script of test/node (or, named with a path, any command
-// of it, such as node_modules/.bin/codex) with env added to the
-// environment, and returns its trimmed output. It skips, or fails under
-// CI, when Node.js or one of the npm packages is missing, and fails the
-// test when the script fails or outlives nodeTimeout.
-func runNode(t *testing.T, script string, packages []string, env ...string) string {
+// runNode runs a script of test/node (a path under it, such as an npm
+// package's bin script) with args, with env added to the environment, and
+// returns its trimmed output. It skips, or fails under CI, when Node.js or
+// one of the npm packages is missing, and fails the test when the script
+// fails or outlives nodeTimeout.
+func runNode(t *testing.T, packages, env []string, script string, args ...string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -62,7 +62,7 @@ func runNode(t *testing.T, script string, packages []string, env ...string) stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", script))
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("test", "node", script)}, args...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second

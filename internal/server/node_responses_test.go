@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,9 +17,8 @@ import (
 // default base64, on the OpenAI-compatible backend through the bridge.
 func TestNodeResponses(t *testing.T) {
 	h := newHarness(t, withBackend(chat.Passthrough.String()), withEmbeddings)
-	out := runNode(t, "responses.mjs", []string{"openai"},
-		"FALPROXY_URL="+h.url+"/v1", "FALPROXY_KEY="+accessKey,
-		"CHAT_MODEL=gpt-4o", "EMBEDDING_MODEL=text-embedding-3-small")
+	out := runNode(t, []string{"openai"}, []string{"FALPROXY_URL=" + h.url + "/v1", "FALPROXY_KEY=" + accessKey,
+		"CHAT_MODEL=gpt-4o", "EMBEDDING_MODEL=text-embedding-3-small"}, "responses.mjs")
 	t.Logf("responses.mjs: %s", out)
 	if got := h.lastChatMessages(); !strings.Contains(got, `"role":"tool","tool_call_id":"call_`) || !strings.Contains(got, `"tool_calls":[`) {
 		t.Errorf("the round trip's second turn reached fal as %s", got)
@@ -35,8 +36,8 @@ func TestNodeResponses(t *testing.T) {
 // with tool_calls and a tool message.
 func TestNodeAgentsSDK(t *testing.T) {
 	h := newHarness(t, withBackend(chat.Passthrough.String()))
-	out := runNode(t, "agents.mjs", []string{"@openai/agents"},
-		"OPENAI_BASE_URL="+h.url+"/v1", "OPENAI_API_KEY="+accessKey, "CHAT_MODEL=gpt-4o")
+	out := runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,
+		"CHAT_MODEL=gpt-4o"}, "agents.mjs")
 	t.Logf("agents.mjs: %s", out)
 	calls := h.falCalls(falfake.OpChat)
 	if len(calls) != 2 {
@@ -56,5 +57,51 @@ func TestNodeAgentsSDK(t *testing.T) {
 	}
 	if got := h.lastChatMessages(); !strings.Contains(got, `"content":"sunny and 21C in Paris","role":"tool"`) {
 		t.Errorf("the tool's output reached fal as %s", got)
+	}
+}
+
+// TestCodexCLI runs the Codex CLI (@openai/codex) non-interactively with a
+// model provider whose base_url is falproxy and whose wire API is
+// Responses, in a CODEX_HOME of its own (no login: the access key comes
+// from the environment), against the emulator on the default chat
+// backend: one turn must complete with the model's answer, and fal must
+// receive Codex's instructions as the system prompt and the task in the
+// prompt.
+func TestCodexCLI(t *testing.T) {
+	h := newHarness(t)
+	home := t.TempDir()
+	// Codex also declares a web search and a namespace of sub-agent tools,
+	// which the bridge does not serve (a 400 naming the tool type); the
+	// configuration turns both off, as the README tells Codex users.
+	config := `model = "gpt-4o"
+model_provider = "falproxy"
+web_search = "disabled"
+
+[agents]
+enabled = false
+
+[model_providers.falproxy]
+name = "falproxy"
+base_url = "` + h.url + `/v1"
+env_key = "FALPROXY_KEY"
+wire_api = "responses"
+`
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const task = "Reply with a greeting for the acceptance test."
+	out := runNode(t, []string{"@openai/codex"}, []string{"CODEX_HOME=" + home, "FALPROXY_KEY=" + accessKey, "RUST_LOG=error"},
+		"node_modules/@openai/codex/bin/codex.js", "exec", "--skip-git-repo-check", "--sandbox", "read-only",
+		"--color", "never", "--cd", home, task)
+	t.Logf("codex exec: %s", out)
+	if !strings.Contains(out, "Hello from openai/gpt-4o on the fal emulator") {
+		t.Errorf("codex did not print the model's answer:\n%s", out)
+	}
+	in := decodeJSON(t, h.onlyFalCall(falfake.OpLLMStream).Body)
+	if sys, _ := in["system_prompt"].(string); !strings.Contains(sys, "You are a coding agent running in the Codex CLI") {
+		t.Errorf("Codex's instructions are not fal's system prompt: %.200q", sys)
+	}
+	if p, _ := in["prompt"].(string); !strings.HasSuffix(strings.TrimSpace(p), "Human: "+task) {
+		t.Errorf("the task does not end fal's prompt: ...%q", p[max(0, len(p)-200):])
 	}
 }
