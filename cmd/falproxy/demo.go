@@ -24,6 +24,9 @@ const demoModels = "flux-dev:fal-ai/flux/dev,flux-schnell:fal-ai/flux/schnell," 
 	"kontext:fal-ai/flux-pro/kontext,seedream-edit:fal-ai/bytedance/seedream/v4/edit," +
 	"flux-fill:fal-ai/flux-pro/v1/fill"
 
+// demoEmbeddingModels are the embedding aliases the demo offers.
+const demoEmbeddingModels = "text-embedding-3-small:openai/text-embedding-3-small"
+
 // demo serves falproxy against the built-in fal emulator on loopback, so
 // that it can be tried with no fal account at all. It keeps the access key
 // of CUSTOM_ACCESS_KEY (or API_KEY) from the environment or .env, so that
@@ -58,6 +61,10 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		// result images from this machine.
 		"FAL_H2C":             "true",
 		"ALLOW_PRIVATE_MEDIA": "true",
+
+		// POST /v1/responses needs no alias of its own (it serves the chat
+		// aliases); embeddings do.
+		"EMBEDDING_MODELS": demoEmbeddingModels,
 	}
 	if !config.Given(getenv, "CUSTOM_ACCESS_KEY") {
 		overrides["CUSTOM_ACCESS_KEY"] = "sk-demo-" + randomHex(16)
@@ -76,6 +83,12 @@ Try it, in another shell:
   curl -s %[1]s/v1/images/generations \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
+  curl -s %[1]s/v1/responses \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"openai/gpt-4o","input":"Hello"}'
+  curl -s %[1]s/v1/embeddings \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"text-embedding-3-small","input":"Hello"}'
 
 To try falproxy models or falproxy check against the emulator:
 

@@ -25,6 +25,8 @@ type report struct {
 	ChatBackend string `json:"chat_backend"`
 	// DefaultImageModel is the alias used when a request names no model.
 	DefaultImageModel string `json:"default_image_model,omitempty"`
+	// EmbeddingModels are the aliases of /v1/embeddings, if any.
+	EmbeddingModels []server.EmbeddingModelInfo `json:"embedding_models,omitempty"`
 }
 
 // failed counts the image models whose schema could not be fetched.
@@ -72,6 +74,9 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	}
 	for i, m := range cfg.ChatModels {
 		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
+	}
+	for _, m := range cfg.EmbeddingModels {
+		r.EmbeddingModels = append(r.EmbeddingModels, server.InspectEmbedding(m))
 	}
 	wg.Wait()
 	return r

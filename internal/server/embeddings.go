@@ -12,12 +12,18 @@ import (
 // embeddingsPath is fal's OpenAI-compatible embeddings route.
 var embeddingsPath = chat.Passthrough.String() + "/embeddings"
 
-// embeddingInfo is what GET /v1/models/{model} tells of an embedding
-// model under "fal".
-type embeddingInfo struct {
+// EmbeddingModelInfo describes an embedding alias, for GET
+// /v1/models/{model} (under "fal") and `falproxy models`.
+type EmbeddingModelInfo struct {
 	Kind     registry.Kind `json:"kind"`
+	Alias    string        `json:"alias,omitempty"`
 	Model    string        `json:"model"`
 	Endpoint string        `json:"endpoint"`
+}
+
+// InspectEmbedding describes m: the fal model id and the route serving it.
+func InspectEmbedding(m registry.EmbeddingModel) EmbeddingModelInfo {
+	return EmbeddingModelInfo{Kind: registry.Embedding, Alias: m.Alias, Model: m.Model, Endpoint: embeddingsPath}
 }
 
 // handleEmbeddings forwards an embeddings request to fal's

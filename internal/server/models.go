@@ -153,7 +153,7 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	case registry.Chat:
 		return InspectChat(registry.ChatModel{Model: e.Target}, s.opt.ChatBackend)
 	case registry.Embedding:
-		return embeddingInfo{Kind: registry.Embedding, Model: e.Target, Endpoint: embeddingsPath}
+		return InspectEmbedding(registry.EmbeddingModel{Model: e.Target})
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
