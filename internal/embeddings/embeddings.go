@@ -13,6 +13,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -101,31 +102,15 @@ func checkInput(raw json.RawMessage) (int, *openai.Error) {
 	return chars, nil
 }
 
-// Body is the body sent to fal: the forwarded fields with the fal model id.
-func Body(req *Request, falModel string) ([]byte, error) {
-	out := make(map[string]json.RawMessage, len(forwarded))
-	for name, v := range req.Fields {
-		if slices.Contains(forwarded, name) {
-			out[name] = v
-		}
-	}
-	var err error
+// Body is the body sent to fal: the forwarded fields with the fal model
+// id. dropped lists the fields left out, sorted, for the log.
+func Body(req *Request, falModel string) (body []byte, dropped []string, err error) {
+	out, dropped := chat.SplitFields(req.Fields, func(name string) bool { return slices.Contains(forwarded, name) })
 	if out["model"], err = json.Marshal(falModel); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return json.Marshal(out)
-}
-
-// Dropped lists the request's fields that Body leaves out, for the log.
-func Dropped(req *Request) []string {
-	var out []string
-	for name := range req.Fields {
-		if !slices.Contains(forwarded, name) {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
-	return out
+	body, err = json.Marshal(out)
+	return body, dropped, err
 }
 
 // answer is fal's answer as far as it is rewritten.

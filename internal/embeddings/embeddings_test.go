@@ -39,14 +39,14 @@ func TestBody(t *testing.T) {
 	if e != nil {
 		t.Fatal(e)
 	}
-	b, err := Body(req, "openai/text-embedding-3-small")
+	b, d, err := Body(req, "openai/text-embedding-3-small")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `{"dimensions":4,"encoding_format":"float","input":["a"],"model":"openai/text-embedding-3-small","user":"u"}`; string(b) != want {
 		t.Errorf("body %s\nwant %s", b, want)
 	}
-	if d := Dropped(req); len(d) != 2 || d[0] != "models" || d[1] != "provider" {
+	if len(d) != 2 || d[0] != "models" || d[1] != "provider" {
 		t.Errorf("dropped %v", d)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// chatMessage, chatToolCall and chatTool are the chat request's shapes as
-// the bridge writes them.
+// chatMessage is a chat message as the bridge writes it: content is a
+// string, a list of chat parts, or null (an assistant turn that only calls
+// functions).
 type chatMessage struct {
 	Role       string            `json:"role"`
 	Content    any               `json:"content"`
@@ -17,37 +18,25 @@ type chatMessage struct {
 	ToolCallID string            `json:"tool_call_id,omitempty"`
 }
 
+// chatTool is a function tool as chat declares it, nested under "function".
 type chatTool struct {
-	Type     string       `json:"type"`
-	Function chatFunction `json:"function"`
+	Type     string   `json:"type"`
+	Function Function `json:"function"`
 }
 
-type chatFunction struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Parameters  json.RawMessage `json:"parameters,omitempty"`
-	Strict      *bool           `json:"strict,omitempty"`
-}
-
-// chatRequest is the chat completion request the bridge builds.
+// chatRequest is the chat completion request the bridge builds: chat's
+// fields as openai.ChatRequest has them, with the bridge's own messages
+// (the shallower field wins the "messages" key) and the fields only the
+// OpenAI-compatible backend reads.
 type chatRequest struct {
-	Model             string          `json:"model"`
+	openai.ChatRequest
 	Messages          []chatMessage   `json:"messages"`
-	Stream            bool            `json:"stream,omitempty"`
-	StreamOptions     *streamOptions  `json:"stream_options,omitempty"`
-	MaxTokens         *int            `json:"max_tokens,omitempty"`
-	Temperature       *float64        `json:"temperature,omitempty"`
 	TopP              *float64        `json:"top_p,omitempty"`
 	Tools             []chatTool      `json:"tools,omitempty"`
 	ToolChoice        json.RawMessage `json:"tool_choice,omitempty"`
 	ParallelToolCalls *bool           `json:"parallel_tool_calls,omitempty"`
-	ReasoningEffort   string          `json:"reasoning_effort,omitempty"`
 	ResponseFormat    any             `json:"response_format,omitempty"`
 	User              string          `json:"user,omitempty"`
-}
-
-type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
 }
 
 // ChatBody is the chat completion request that answers req: history (the
@@ -56,11 +45,11 @@ type streamOptions struct {
 // for usage, which the last event of a Responses stream carries.
 func ChatBody(req *Request, history []Item) ([]byte, *openai.Error) {
 	c := chatRequest{
-		Model: req.Model, Stream: req.Stream, MaxTokens: req.MaxOutputTokens,
-		Temperature: req.Temperature, TopP: req.TopP, ParallelToolCalls: req.ParallelToolCalls, User: req.User,
+		ChatRequest: openai.ChatRequest{Model: req.Model, Stream: req.Stream, MaxTokens: req.MaxOutputTokens, Temperature: req.Temperature},
+		TopP:        req.TopP, ParallelToolCalls: req.ParallelToolCalls, User: req.User,
 	}
 	if req.Stream {
-		c.StreamOptions = &streamOptions{IncludeUsage: true}
+		c.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
 	if req.Instructions != "" {
 		c.Messages = append(c.Messages, chatMessage{Role: "system", Content: req.Instructions})
@@ -206,7 +195,7 @@ func chatTools(tools []Tool) ([]chatTool, *openai.Error) {
 		if t.Name == "" {
 			return nil, openai.InvalidRequest(fmt.Sprintf("tools[%d].name", i), "missing_required_parameter", "Missing required parameter: 'tools[%d].name'.", i)
 		}
-		out = append(out, chatTool{Type: "function", Function: chatFunction{Name: t.Name, Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}})
+		out = append(out, chatTool{Type: "function", Function: t.Function})
 	}
 	if len(out) == 0 {
 		return nil, nil

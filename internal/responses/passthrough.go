@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -25,15 +26,7 @@ func PassthroughFields() []string { return slices.Sorted(slices.Values(passthrou
 // input holding the whole conversation (history, then this input).
 // dropped lists the fields left out, sorted.
 func PassthroughBody(req *Request, history []Item, falModel string) (body []byte, dropped []string, err error) {
-	out := make(map[string]json.RawMessage, len(passthroughFields))
-	for name, v := range req.Fields {
-		if slices.Contains(passthroughFields, name) {
-			out[name] = v
-			continue
-		}
-		dropped = append(dropped, name)
-	}
-	slices.Sort(dropped)
+	out, dropped := chat.SplitFields(req.Fields, func(name string) bool { return slices.Contains(passthroughFields, name) })
 	if out["model"], err = json.Marshal(falModel); err != nil {
 		return nil, nil, err
 	}

@@ -63,8 +63,13 @@ type TextFormat struct {
 // Tool is one entry of tools. Only function tools are served; the
 // function's fields sit at the top level, not under "function" as in chat.
 type Tool struct {
-	Type        string          `json:"type"`
-	Name        string          `json:"name,omitempty"`
+	Type string `json:"type"`
+	Function
+}
+
+// Function is a function tool's definition.
+type Function struct {
+	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
 	Strict      *bool           `json:"strict,omitempty"`
@@ -114,40 +119,7 @@ func (it *Item) kind() string {
 }
 
 // ItemContent is a message item's content: a string or a list of parts.
-type ItemContent struct {
-	Text    string
-	Parts   []Part
-	IsParts bool
-}
-
-// IsZero lets an item without content leave the field out.
-func (c ItemContent) IsZero() bool { return !c.IsParts && c.Text == "" }
-
-// UnmarshalJSON accepts a string, an array of parts, or null.
-func (c *ItemContent) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*c = ItemContent{}
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		return nil
-	case len(b) > 0 && b[0] == '"':
-		return json.Unmarshal(b, &c.Text)
-	case len(b) > 0 && b[0] == '[':
-		c.IsParts = true
-		return json.Unmarshal(b, &c.Parts)
-	}
-	return errContentType
-}
-
-// MarshalJSON writes the form that was decoded.
-func (c ItemContent) MarshalJSON() ([]byte, error) {
-	if c.IsParts {
-		return json.Marshal(c.Parts)
-	}
-	return json.Marshal(c.Text)
-}
-
-var errContentType = errors.New("content must be a string or an array of content parts")
+type ItemContent = openai.TextOrParts[Part]
 
 // Part is one content part: input_text, output_text, refusal or
 // input_image.
@@ -174,10 +146,10 @@ func Decode(body []byte) (*Request, *openai.Error) {
 			return nil, openai.InvalidRequest(openai.Echo(ute.Field), "invalid_type", "Invalid type for '%s'.", openai.Echo(ute.Field))
 		case errors.Is(err, errInputType):
 			return nil, openai.InvalidRequest("input", "invalid_type", "Invalid 'input': %v.", errInputType)
-		case errors.Is(err, errContentType):
-			return nil, openai.InvalidRequest("input", "invalid_type", "Invalid message content in 'input': %v.", errContentType)
 		}
-		return nil, openai.InvalidRequest("", "invalid_json", "The request body does not match the responses schema.")
+		// What is left are the message contents that are neither a
+		// string nor a list of parts.
+		return nil, openai.InvalidRequest("input", "invalid_type", "Invalid message content in 'input': content must be a string or an array of content parts.")
 	}
 	req.Fields = fields
 	if req.Model == "" {

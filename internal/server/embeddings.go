@@ -31,14 +31,8 @@ func InspectEmbedding(m registry.EmbeddingModel) EmbeddingModelInfo {
 // (rotation and failover as for chat), and relays the answer under the
 // client's model name in the encoding it asked for.
 func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
-	body, e := s.readBody(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	req, e := embeddings.Decode(body)
-	if e != nil {
-		writeError(w, e)
+	req, ok := decodeBody(s, w, r, embeddings.Decode)
+	if !ok {
 		return
 	}
 	falModel, ok := s.models.embedding[req.Model]
@@ -46,33 +40,20 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.ModelNotFound(req.Model))
 		return
 	}
-	ri := infoFrom(r.Context())
-	ri.set(req.Model, "")
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
-	ctx = s.withPriority(ctx, req.Model)
-	falBody, err := embeddings.Body(req, falModel)
+	falBody, dropped, err := embeddings.Body(req, falModel)
 	if err != nil {
 		writeError(w, openai.ServerError("encoding the fal input failed"))
 		return
 	}
-	if dropped := embeddings.Dropped(req); len(dropped) > 0 {
-		s.log.Debug("request fields not forwarded to fal", "request_id", ri.ID, "fields", dropped)
-	}
-	resp, err := s.opt.Fal.Post(ctx, embeddingsPath, falBody, "")
-	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
-		}
+	resp := s.forwardToFal(ctx, w, embeddingsPath, falBody, dropped, false)
+	if resp == nil {
 		return
 	}
 	defer resp.Close()
-	ri.set("", resp.RequestID)
-	b, err := resp.ReadAll()
-	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.failUpstream(ctx, err))
-		}
+	b, ok := s.readWhole(ctx, w, resp)
+	if !ok {
 		return
 	}
 	answer, err := embeddings.Answer(b, req, req.Model)
@@ -80,7 +61,5 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, malformedAnswer())
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(answer)
+	writeEncoded(w, answer)
 }

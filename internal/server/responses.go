@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,14 +19,8 @@ import (
 // configured backend; the chat answer or stream is translated back. With
 // RESPONSES_MODE=passthrough it goes to fal's own responses route instead.
 func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
-	body, e := s.readBody(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
-	req, e := responses.Decode(body)
-	if e != nil {
-		writeError(w, e)
+	req, ok := decodeBody(s, w, r, responses.Decode)
+	if !ok {
 		return
 	}
 	if _, ok := s.models.chat[req.Model]; !ok {
@@ -40,17 +35,25 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 			writeError(w, previousNotFound(req.PreviousResponseID, s.opt.ResponsesStore.Age))
 			return
 		}
-		history = append(append(history, prev.Items...), responses.InputItems(prev.Response.Output)...)
+		history = slices.Concat(prev.Items, responses.InputItems(prev.Response.Output))
 	}
 	keep := func(resp responses.Response) {
 		if req.Stored() {
-			s.responses.Put(key, responses.Stored{Items: append(history, req.InputItems()...), Response: resp})
+			s.responses.Put(key, responses.Stored{Items: slices.Concat(history, req.InputItems()), Response: resp})
 		}
 	}
 	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
 		s.responsesPassthrough(w, r, req, history, keep)
 		return
 	}
+	s.responsesBridge(w, r, req, history, keep)
+}
+
+// responsesBridge answers a Responses request through the chat pipeline:
+// whole, from the chat completion it writes; streamed, by a relay that
+// translates its chat stream event by event. keep stores a finished
+// response.
+func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
 	chatBody, e := responses.ChatBody(req, history)
 	if e != nil {
 		writeError(w, e)

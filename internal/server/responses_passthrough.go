@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/responses"
 )
 
@@ -15,41 +16,21 @@ var responsesPath = chat.Passthrough.String() + "/responses"
 // key pool as the chat passthrough, and relays the answer under the name
 // the client asked for. keep stores a finished response.
 func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
-	ri := infoFrom(r.Context())
-	ri.set(req.Model, "")
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
-	ctx = s.withPriority(ctx, req.Model)
 	body, dropped, err := responses.PassthroughBody(req, history, s.models.chat[req.Model])
 	if err != nil {
-		writeError(w, malformedAnswer())
+		writeError(w, openai.ServerError("encoding the fal input failed"))
 		return
 	}
-	if len(dropped) > 0 {
-		s.log.Debug("request fields not forwarded to fal", "request_id", ri.ID, "fields", dropped)
-	}
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(body))
-	}
-	accept := ""
-	if req.Stream {
-		accept = "text/event-stream"
-	}
-	resp, err := s.opt.Fal.Post(ctx, responsesPath, body, accept)
-	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
-		}
+	resp := s.forwardToFal(ctx, w, responsesPath, body, dropped, req.Stream)
+	if resp == nil {
 		return
 	}
 	defer resp.Close()
-	ri.set("", resp.RequestID)
 	if !req.Stream {
-		b, err := resp.ReadAll()
-		if err != nil {
-			if !cancelled(ctx) {
-				writeError(w, s.failUpstream(ctx, err))
-			}
+		b, ok := s.readWhole(ctx, w, resp)
+		if !ok {
 			return
 		}
 		answer, final, err := responses.Relabel(b, req.Model)
@@ -58,9 +39,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 			return
 		}
 		keep(final)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(answer)
+		writeEncoded(w, answer)
 		return
 	}
 	ps := responses.NewPassthroughStream(req.Model)

@@ -35,22 +35,14 @@ func TestResponsesPassthroughRoundTrip(t *testing.T) {
 		Model: "gpt-4o", Tools: []responses.ToolUnionParam{weatherTool}, Store: oai.Bool(true),
 		Input: responses.ResponseNewParamsInputUnion{OfString: oai.String(weatherQuestion)},
 	}, option.WithJSONSet("provider", map[string]any{"order": []string{"x"}}))
-	var args strings.Builder
-	var first responses.Response
-	for stream.Next() {
-		switch ev := stream.Current(); ev.Type {
-		case "response.function_call_arguments.delta":
-			args.WriteString(ev.Delta)
-		case "response.completed":
-			first = ev.Response
-		}
-	}
+	got := readResponseStream(t, stream)
 	if err := stream.Err(); err != nil {
 		t.Fatal(err)
 	}
+	first := got.final
 	call := onlyFunctionCall(t, &first)
-	if first.Model != "gpt-4o" || call.Arguments != `{"city":"Paris"}` || args.String() != call.Arguments {
-		t.Fatalf("first turn: model %s, call %+v, deltas %q", first.Model, call, args.String())
+	if first.Model != "gpt-4o" || call.Arguments != `{"city":"Paris"}` || got.args != call.Arguments {
+		t.Fatalf("first turn: model %s, call %+v, deltas %q", first.Model, call, got.args)
 	}
 	in := decodeJSON(t, h.onlyFalCall(falfake.OpResponses).Body)
 	if in["model"] != "openai/gpt-4o" || in["provider"] != nil || in["store"] != nil || in["stream"] != true || in["tools"] == nil {
@@ -76,8 +68,8 @@ func TestResponsesPassthroughRoundTrip(t *testing.T) {
 	if string(input) != want || in["previous_response_id"] != nil {
 		t.Errorf("fal received input\n%s\nwant\n%s\n(previous_response_id %v)", input, want, in["previous_response_id"])
 	}
-	got, err := h.sdk.Responses.Get(ctx, second.ID, responses.ResponseGetParams{})
-	if err != nil || got.OutputText() != second.OutputText() {
-		t.Errorf("GET of the passed-through response: %v %q", err, got.OutputText())
+	stored, err := h.sdk.Responses.Get(ctx, second.ID, responses.ResponseGetParams{})
+	if err != nil || stored.OutputText() != second.OutputText() {
+		t.Errorf("GET of the passed-through response: %v %q", err, stored.OutputText())
 	}
 }

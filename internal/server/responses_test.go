@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/falproxy/falproxy/internal/falfake"
@@ -85,39 +86,69 @@ func TestResponsesStream(t *testing.T) {
 				Model: "gpt-4o",
 				Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("tell me about tides")},
 			})
-			var names []string
-			var deltas strings.Builder
-			var final responses.Response
-			seq := int64(-1)
-			for stream.Next() {
-				ev := stream.Current()
-				if ev.SequenceNumber != seq+1 {
-					t.Errorf("event %s has sequence_number %d after %d", ev.Type, ev.SequenceNumber, seq)
-				}
-				seq = ev.SequenceNumber
-				if len(names) == 0 || names[len(names)-1] != ev.Type {
-					names = append(names, ev.Type)
-				}
-				switch ev.Type {
-				case "response.output_text.delta":
-					deltas.WriteString(ev.Delta)
-				case "response.completed":
-					final = ev.Response
-				}
-			}
+			got := readResponseStream(t, stream)
 			if err := stream.Err(); err != nil {
 				t.Fatal(err)
 			}
+			names, final := got.names, got.final
 			want := []string{"response.created", "response.in_progress", "response.output_item.added",
 				"response.content_part.added", "response.output_text.delta", "response.output_text.done",
 				"response.content_part.done", "response.output_item.done", "response.completed"}
 			if strings.Join(names, " ") != strings.Join(want, " ") {
 				t.Errorf("events\n%v\nwant\n%v", names, want)
 			}
-			if final.Status != "completed" || final.OutputText() == "" || final.OutputText() != deltas.String() {
-				t.Errorf("completed response %q (status %s), deltas %q", final.OutputText(), final.Status, deltas.String())
+			if final.Status != "completed" || final.OutputText() == "" || final.OutputText() != got.text || got.accumulated != got.text {
+				t.Errorf("completed response %q (status %s), deltas %q, accumulated %q", final.OutputText(), final.Status, got.text, got.accumulated)
 			}
 			h.falChatRequest(b, true)
 		})
 	}
+}
+
+// streamedResponse is what a Responses stream carried, as openai-go read it.
+type streamedResponse struct {
+	names       []string // event types, repeats joined
+	text        string   // the output_text deltas, joined
+	args        string   // the function_call_arguments deltas, joined
+	argsDone    string   // the arguments of function_call_arguments.done
+	accumulated string   // the output text of the SDK's accumulator
+	final       responses.Response
+}
+
+// readResponseStream reads a stream to its end through openai-go, feeding
+// every event to the SDK's ResponseAccumulator too, and checks that the
+// sequence numbers count up from 0.
+func readResponseStream(t *testing.T, stream *ssestream.Stream[responses.ResponseStreamEventUnion]) streamedResponse {
+	t.Helper()
+	var got streamedResponse
+	var text, args strings.Builder
+	var acc responses.ResponseAccumulator
+	for seq := int64(0); stream.Next(); seq++ {
+		ev := stream.Current()
+		if ev.SequenceNumber != seq {
+			t.Errorf("event %s has sequence_number %d, want %d", ev.Type, ev.SequenceNumber, seq)
+		}
+		if n := len(got.names); n == 0 || got.names[n-1] != ev.Type {
+			got.names = append(got.names, ev.Type)
+		}
+		var serverEvent responses.ResponsesServerEventUnion
+		if err := json.Unmarshal([]byte(ev.RawJSON()), &serverEvent); err != nil {
+			t.Fatalf("event %s: %v", ev.Type, err)
+		}
+		if err := acc.AddEvent(serverEvent); err != nil {
+			t.Errorf("the SDK's accumulator refused %s: %v", ev.RawJSON(), err)
+		}
+		switch ev.Type {
+		case "response.output_text.delta":
+			text.WriteString(ev.Delta)
+		case "response.function_call_arguments.delta":
+			args.WriteString(ev.Delta)
+		case "response.function_call_arguments.done":
+			got.argsDone = ev.Arguments
+		case "response.completed", "response.incomplete":
+			got.final = ev.Response
+		}
+	}
+	got.text, got.args, got.accumulated = text.String(), args.String(), acc.Snapshot().OutputText()
+	return got
 }

@@ -124,25 +124,14 @@ func TestResponsesFunctionCallStream(t *testing.T) {
 		Model: "gpt-4o", Tools: []responses.ToolUnionParam{weatherTool},
 		Input: responses.ResponseNewParamsInputUnion{OfString: oai.String(weatherQuestion)},
 	})
-	var args strings.Builder
-	var done string
-	var final responses.Response
-	for stream.Next() {
-		switch ev := stream.Current(); ev.Type {
-		case "response.function_call_arguments.delta":
-			args.WriteString(ev.Delta)
-		case "response.function_call_arguments.done":
-			done = ev.Arguments
-		case "response.completed":
-			final = ev.Response
-		}
-	}
+	got := readResponseStream(t, stream)
 	if err := stream.Err(); err != nil {
 		t.Fatal(err)
 	}
+	final := got.final
 	call := onlyFunctionCall(t, &final)
-	if args.String() != `{"city":"Paris"}` || done != args.String() || call.Arguments != done || call.Name != "get_weather" {
-		t.Errorf("deltas %q, done %q, final call %+v", args.String(), done, call)
+	if got.args != `{"city":"Paris"}` || got.argsDone != got.args || call.Arguments != got.args || call.Name != "get_weather" {
+		t.Errorf("deltas %q, done %q, final call %+v", got.args, got.argsDone, call)
 	}
 }
 

@@ -151,3 +151,12 @@ func (s *Server) jobContext(r *http.Request) (context.Context, context.CancelFun
 func (s *Server) withPriority(ctx context.Context, alias string) context.Context {
 	return fal.WithQueuePriority(ctx, s.opt.QueuePriority[alias])
 }
+
+// modelContext is the job context of a request for alias: the access log
+// names the alias, and fal gets REQUEST_TIMEOUT, the request id and the
+// alias's queue priority.
+func (s *Server) modelContext(r *http.Request, alias string) (context.Context, context.CancelFunc) {
+	infoFrom(r.Context()).set(alias, "")
+	ctx, cancel := s.jobContext(r)
+	return s.withPriority(ctx, alias), cancel
+}
