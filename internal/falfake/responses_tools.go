@@ -2,6 +2,7 @@ package falfake
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,50 +17,55 @@ type toolCall struct {
 	id, name, arguments string
 }
 
-// declaredTools is the part of a chat request that declares function tools.
-type declaredTools struct {
-	Tools []struct {
-		Function struct {
-			Name       string `json:"name"`
-			Parameters struct {
-				Properties map[string]json.RawMessage `json:"properties"`
-			} `json:"parameters"`
-		} `json:"function"`
-	} `json:"tools"`
+// declaredTool is a function a request offers: its name and the names of
+// its parameters.
+type declaredTool struct {
+	name   string
+	params []string
 }
 
 // plannedToolCall decides whether a chat request is answered with a tool
 // call: when it declares a function tool and the newest message is the
-// user's asking to "call <name>". The arguments set each of the function's
-// parameters, in name order, to the user's last word, so that a test
-// can see them travel.
+// user's asking to "call <name>" (see callFor).
 func plannedToolCall(body []byte, msgs []openai.Message) (toolCall, bool) {
 	if len(msgs) == 0 || msgs[len(msgs)-1].Role != "user" {
 		return toolCall{}, false
 	}
-	var d declaredTools
+	var d struct {
+		Tools []struct {
+			Function struct {
+				Name       string `json:"name"`
+				Parameters struct {
+					Properties map[string]json.RawMessage `json:"properties"`
+				} `json:"parameters"`
+			} `json:"function"`
+		} `json:"tools"`
+	}
 	if json.Unmarshal(body, &d) != nil {
 		return toolCall{}, false
 	}
-	text := contentText(msgs[len(msgs)-1].Content)
+	var tools []declaredTool
 	for _, t := range d.Tools {
-		fn := t.Function
-		if fn.Name == "" || !strings.Contains(text, "call "+fn.Name) {
+		tools = append(tools, declaredTool{name: t.Function.Name, params: slices.Sorted(maps.Keys(t.Function.Parameters.Properties))})
+	}
+	return callFor(contentText(msgs[len(msgs)-1].Content), tools)
+}
+
+// callFor is the call a user's text asks for with "call <name>" of a
+// declared tool. The arguments set each of the function's parameters, in
+// name order, to the text's last word, so that a test can see them travel.
+func callFor(text string, tools []declaredTool) (toolCall, bool) {
+	words := strings.Fields(text)
+	for _, t := range tools {
+		if t.name == "" || !strings.Contains(text, "call "+t.name) {
 			continue
 		}
-		words := strings.Fields(text)
 		value := strings.Trim(words[len(words)-1], ".?!")
 		args := map[string]string{}
-		for _, p := range slices.Sorted(func(yield func(string) bool) {
-			for name := range fn.Parameters.Properties {
-				if !yield(name) {
-					return
-				}
-			}
-		}) {
+		for _, p := range t.params {
 			args[p] = value
 		}
-		return toolCall{id: "call_" + randomID(24), name: fn.Name, arguments: string(mustJSON(args))}, true
+		return toolCall{id: "call_" + randomID(24), name: t.name, arguments: string(mustJSON(args))}, true
 	}
 	return toolCall{}, false
 }

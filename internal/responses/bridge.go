@@ -3,6 +3,7 @@ package responses
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -70,6 +71,9 @@ func ChatBody(req *Request, history []Item) ([]byte, *openai.Error) {
 	}
 	if c.ToolChoice, e = chatToolChoice(req.ToolChoice); e != nil {
 		return nil, e
+	}
+	if req.usesTextTools() {
+		c.Messages = slices.Insert(c.Messages, 0, chatMessage{Role: "system", Content: toolsPrompt(req.Tools, req.ToolChoice)})
 	}
 	if req.Reasoning != nil {
 		c.ReasoningEffort = req.Reasoning.Effort

@@ -33,6 +33,10 @@ type Request struct {
 	// Fields are the body's top-level fields as sent, for the passthrough
 	// to choose what it forwards.
 	Fields map[string]json.RawMessage `json:"-"`
+	// ToolsAsText is set by the server when the chat backend takes no
+	// tools (it folds the conversation into a prompt): the tools are then
+	// declared in the prompt and the calls read from the answer's text.
+	ToolsAsText bool `json:"-"`
 }
 
 // Stored reports whether the response is to be kept: store defaults to

@@ -93,6 +93,9 @@ func newMessageID() string  { return chat.RandomID("msg_") }
 func newCallID() string     { return chat.RandomID("fc_") }
 func newReasonID() string   { return chat.RandomID("rs_") }
 
+// newToolCallID names a call read from a model's text, as chat names calls.
+func newToolCallID() string { return chat.RandomID("call_") }
+
 // messageItem, reasoningItem and functionCallItem build output items.
 func messageItem(id, text, status string) OutputItem {
 	return OutputItem{Type: "message", ID: id, Status: status, Role: "assistant", Content: []OutputPart{textPart(text)}}
@@ -215,10 +218,20 @@ func Build(req *Request, created int64, completion []byte) (Response, error) {
 		if ch.Message.Content != nil {
 			text = *ch.Message.Content
 		}
-		if text != "" || len(ch.Message.ToolCalls) == 0 {
+		calls := ch.Message.ToolCalls
+		if req.usesTextTools() {
+			var read []textCall
+			if text, read = parseTextCalls(text, req.Tools); len(read) > 0 {
+				finishReason = "tool_calls"
+			}
+			for _, c := range read {
+				calls = append(calls, openai.ToolCall{ID: newToolCallID(), Type: "function", Function: openai.FunctionCall{Name: c.name, Arguments: c.arguments}})
+			}
+		}
+		if text != "" || len(calls) == 0 {
 			r.Output = append(r.Output, messageItem(newMessageID(), text, "completed"))
 		}
-		for _, tc := range ch.Message.ToolCalls {
+		for _, tc := range calls {
 			r.Output = append(r.Output, functionCallItem(newCallID(), tc.ID, tc.Function.Name, tc.Function.Arguments, "completed"))
 		}
 	}

@@ -31,6 +31,10 @@ type Stream struct {
 	finish   string
 	usage    *chatUsage
 	finished bool
+	// tools and filter read calls out of the text of a model that can
+	// only answer text (see Request.ToolsAsText); tools is nil otherwise.
+	tools  []Tool
+	filter textCallFilter
 }
 
 // openItem is an output item still receiving deltas.
@@ -43,7 +47,11 @@ type openItem struct {
 
 // NewStream starts the stream of the response to req.
 func NewStream(req *Request, created int64) *Stream {
-	return &Stream{resp: newResponse(req, created), calls: map[int]*openItem{}}
+	s := &Stream{resp: newResponse(req, created), calls: map[int]*openItem{}}
+	if req.usesTextTools() {
+		s.tools = req.Tools
+	}
+	return s
 }
 
 // Response is the response as the events so far describe it; whole after
@@ -94,8 +102,8 @@ func (s *Stream) Chunk(data []byte) []Event {
 		if d.ReasoningContent != "" {
 			evs = s.textDelta(evs, "reasoning", d.ReasoningContent)
 		}
-		if d.Content != "" {
-			evs = s.textDelta(evs, "message", d.Content)
+		if text := s.visible(d.Content); text != "" {
+			evs = s.textDelta(evs, "message", text)
 		}
 		for _, tc := range d.ToolCalls {
 			evs = s.callDelta(evs, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments)
@@ -105,6 +113,15 @@ func (s *Stream) Chunk(data []byte) []Event {
 		}
 	}
 	return evs
+}
+
+// visible is the part of a text delta to send now: all of it, unless
+// calls are read from the text, which then holds back what may be one.
+func (s *Stream) visible(delta string) string {
+	if s.tools == nil || delta == "" {
+		return delta
+	}
+	return s.filter.write(delta)
 }
 
 // textDelta adds text to the open item of kind ("message" or
@@ -202,6 +219,18 @@ func (s *Stream) End() []Event {
 	}
 	s.finished = true
 	var evs []Event
+	if s.tools != nil {
+		text, calls := s.filter.finish(s.tools)
+		if text != "" {
+			evs = s.textDelta(evs, "message", text)
+		}
+		for i, c := range calls {
+			evs = s.callDelta(evs, len(s.calls)+i, newToolCallID(), c.name, c.arguments)
+		}
+		if len(calls) > 0 {
+			s.finish = "tool_calls"
+		}
+	}
 	if len(s.order) == 0 {
 		evs = s.textDelta(evs, "message", "")
 	}

@@ -5,15 +5,21 @@ import (
 	"testing"
 )
 
-// FuzzStream feeds arbitrary chunks to a Stream: every event must be JSON
+// FuzzStream feeds arbitrary chunks to a Stream, with calls read from the
+// text or not: every event must be JSON
 // naming itself with the next sequence number, the stream must end with
 // exactly one final event, and the final response's text must be the join
 // of the text deltas.
 func FuzzStream(f *testing.F) {
-	f.Add([]byte(`{"choices":[{"delta":{"content":"a"}}]}`), []byte(`{"choices":[{"delta":{"tool_calls":[{"index":3,"function":{"arguments":"{"}}]},"finish_reason":"length"}]}`))
-	f.Add([]byte(`{"choices":[{"delta":{"reasoning_content":"r","content":"c"}}]}`), []byte(`nope`))
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		s := NewStream(&Request{Model: "m"}, 1)
+	f.Add([]byte(`{"choices":[{"delta":{"content":"a"}}]}`), []byte(`{"choices":[{"delta":{"tool_calls":[{"index":3,"function":{"arguments":"{"}}]},"finish_reason":"length"}]}`), false)
+	f.Add([]byte(`{"choices":[{"delta":{"reasoning_content":"r","content":"c"}}]}`), []byte(`nope`), false)
+	f.Add([]byte(`{"choices":[{"delta":{"content":"ok <tool_c"}}]}`), []byte(`{"choices":[{"delta":{"content":"all>{\"name\":\"get_weather\"}</tool_call>"}}]}`), true)
+	f.Fuzz(func(t *testing.T, a, b []byte, textTools bool) {
+		req := &Request{Model: "m"}
+		if textTools {
+			req.Tools, req.ToolsAsText = weather, true
+		}
+		s := NewStream(req, 1)
 		evs := s.Start()
 		evs = append(evs, s.Chunk(a)...)
 		evs = append(evs, s.Chunk(b)...)

@@ -30,33 +30,29 @@ func TestNodeResponses(t *testing.T) {
 }
 
 // TestNodeAgentsSDK runs test/node/agents.mjs: one agent of the OpenAI
-// Agents SDK with one function tool, over the Responses API, on the
-// OpenAI-compatible backend through the bridge. fal must receive the tool
-// in chat's shape, then the call and its output as an assistant message
-// with tool_calls and a tool message.
+// Agents SDK with one function tool, over the Responses API, through the
+// bridge on the default backend (tools declared in the prompt) and on the
+// OpenAI-compatible one. fal must receive the tool, then the call and its
+// output.
 func TestNodeAgentsSDK(t *testing.T) {
-	h := newHarness(t, withBackend(chat.Passthrough.String()))
-	out := runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,
-		"CHAT_MODEL=gpt-4o"}, "agents.mjs")
-	t.Logf("agents.mjs: %s", out)
-	calls := h.falCalls(falfake.OpChat)
-	if len(calls) != 2 {
-		t.Fatalf("fal received %d chat requests, want 2 (the call, then the answer)", len(calls))
-	}
-	var first struct {
-		Tools []struct {
-			Type     string `json:"type"`
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
-		} `json:"tools"`
-	}
-	if err := json.Unmarshal(calls[0].Body, &first); err != nil || len(first.Tools) != 1 ||
-		first.Tools[0].Type != "function" || first.Tools[0].Function.Name != "get_weather" {
-		t.Errorf("fal received tools %s", calls[0].Body)
-	}
-	if got := h.lastChatMessages(); !strings.Contains(got, `"content":"sunny and 21C in Paris","role":"tool"`) {
-		t.Errorf("the tool's output reached fal as %s", got)
+	for _, b := range []chatBackend{chatBackends()[0], chatBackends()[2]} {
+		t.Run(b.name, func(t *testing.T) {
+			h := newHarness(t, withBackend(b.name))
+			out := runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,
+				"CHAT_MODEL=gpt-4o"}, "agents.mjs")
+			t.Logf("agents.mjs: %s", out)
+			in := h.lastFalInput(b, false)
+			if b.passthrough() {
+				if msgs, _ := json.Marshal(in["messages"]); !strings.Contains(string(msgs), `"content":"sunny and 21C in Paris","role":"tool"`) {
+					t.Errorf("the tool's output reached fal as %s", msgs)
+				}
+			} else if p, _ := in["prompt"].(string); !strings.Contains(p, "): sunny and 21C in Paris") {
+				t.Errorf("the tool's output is not in fal's prompt:\n%s", p)
+			}
+			if n := len(h.falCalls(falChatOp(b, false))); n != 2 {
+				t.Errorf("fal received %d chat calls, want 2 (the call, then the answer)", n)
+			}
+		})
 	}
 }
 
@@ -65,8 +61,8 @@ func TestNodeAgentsSDK(t *testing.T) {
 // Responses, in a CODEX_HOME of its own (no login: the access key comes
 // from the environment), against the emulator on the default chat
 // backend: one turn must complete with the model's answer, and fal must
-// receive Codex's instructions as the system prompt and the task in the
-// prompt.
+// receive Codex's tools declared in the system prompt and the task at the
+// end of the prompt.
 func TestCodexCLI(t *testing.T) {
 	h := newHarness(t)
 	home := t.TempDir()
@@ -98,8 +94,10 @@ wire_api = "responses"
 		t.Errorf("codex did not print the model's answer:\n%s", out)
 	}
 	in := decodeJSON(t, h.onlyFalCall(falfake.OpLLMStream).Body)
-	if sys, _ := in["system_prompt"].(string); !strings.Contains(sys, "You are a coding agent running in the Codex CLI") {
-		t.Errorf("Codex's instructions are not fal's system prompt: %.200q", sys)
+	// Codex's tools are declared first; its long instructions follow, as
+	// much of them as SYSTEM_PROMPT_LIMIT leaves room for.
+	if sys, _ := in["system_prompt"].(string); !strings.HasPrefix(sys, "System: You can call functions.") || !strings.Contains(sys, "\n- exec_command: ") {
+		t.Errorf("Codex's tools are not declared in fal's system prompt: %.300q", sys)
 	}
 	if p, _ := in["prompt"].(string); !strings.HasSuffix(strings.TrimSpace(p), "Human: "+task) {
 		t.Errorf("the task does not end fal's prompt: ...%q", p[max(0, len(p)-200):])

@@ -54,6 +54,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 // translates its chat stream event by event. keep stores a finished
 // response.
 func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
+	req.ToolsAsText = s.opt.ChatBackend != chat.Passthrough
 	chatBody, e := responses.ChatBody(req, history)
 	if e != nil {
 		writeError(w, e)

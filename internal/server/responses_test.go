@@ -9,23 +9,14 @@ import (
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/responses"
-
-	"github.com/falproxy/falproxy/internal/falfake"
 )
 
 // falChatRequest is what fal received for the one chat call of a bridged
-// response, as the chat messages it carries: the folded prompt on the
-// folding backends, the forwarded chat body on the passthrough.
+// response: the folded prompt on the folding backends, the forwarded chat
+// body on the passthrough.
 func (h *harness) falChatRequest(b chatBackend, stream bool) map[string]any {
 	h.t.Helper()
-	op := falfake.OpChat
-	if !b.passthrough() {
-		op = falfake.OpSubmit
-		if stream {
-			op = falfake.OpLLMStream
-		}
-	}
-	return decodeJSON(h.t, h.onlyFalCall(op).Body)
+	return decodeJSON(h.t, h.onlyFalCall(falChatOp(b, stream)).Body)
 }
 
 // TestResponsesCreate sends a Responses request through openai-go on every
