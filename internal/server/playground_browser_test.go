@@ -43,6 +43,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		s.server.ImageModels = append(s.server.ImageModels, registry.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
+		withEmbeddings(s)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()

@@ -3,6 +3,8 @@
 // sent only in the Authorization header. Text from the API is put on the
 // page with textContent, never parsed as HTML.
 
+import { initResponses } from './responses.js';
+
 const KEY_STORE = 'falproxy.key';
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
 const $ = (id) => document.getElementById(id);
@@ -87,6 +89,7 @@ function showModels(models) {
   const notOfKind = (kind) => models.filter((m) => m.fal?.kind !== kind);
   fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
   fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
+  document.dispatchEvent(new CustomEvent('falproxy:models', { detail: { models, ofKind, notOfKind } }));
 }
 
 async function connect(key) {
@@ -173,13 +176,15 @@ async function generate(event) {
   }
 }
 
-/** sseEvents yields the JSON data of each server-sent event until [DONE]. */
-async function* sseEvents(stream) {
+/** sseEvents yields the JSON data of each server-sent event until [DONE]
+ * (or, for a stream without one such as the Responses API's, its end). */
+async function* sseEvents(stream, { untilDone = true } = {}) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const separator = /\r\n\r\n|\n\n|\r\r/;
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
+    if (done && !untilDone) return;
     if (done) throw new Error('The stream ended before [DONE].');
     buffer += value;
     for (let m = separator.exec(buffer); m; m = separator.exec(buffer)) {
@@ -277,6 +282,7 @@ function init() {
   $('chat-form').addEventListener('submit', send);
   $('stop').addEventListener('click', () => chatAbort?.abort());
   $('clear').addEventListener('click', () => { chatAbort?.abort(); conversation = []; $('transcript').replaceChildren(); });
+  initResponses();
   $('message').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('chat-form').requestSubmit(); }
   });
@@ -294,3 +300,5 @@ function init() {
 }
 
 init();
+
+export { $, el, request, errorBox, fillSelect, sseEvents, seconds, APIError };
