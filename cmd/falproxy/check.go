@@ -20,13 +20,15 @@ func check(ctx context.Context, args []string, environ func(string) (string, boo
 		return err
 	}
 	problems, warnings := judge(r)
+	problems = append(problems, judgeVideos(r)...)
+	problems = append(problems, judgeAudio(r)...)
 	for _, w := range warnings {
 		fmt.Fprintln(stdout, "warning: "+w)
 	}
 	if len(problems) > 0 {
 		return &exitCode{1, errors.New(strings.Join(problems, "\n"))}
 	}
-	fmt.Fprintf(stdout, "ok: %d image models, %d chat models\n", len(r.ImageModels), len(r.ChatModels))
+	fmt.Fprintf(stdout, "ok: %d image models, %d chat models%s\n", len(r.ImageModels), len(r.ChatModels), videoSummary(r))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
@@ -24,7 +25,19 @@ const demoModels = "flux-dev:fal-ai/flux/dev,flux-schnell:fal-ai/flux/schnell," 
 	"kontext:fal-ai/flux-pro/kontext,seedream-edit:fal-ai/bytedance/seedream/v4/edit," +
 	"flux-fill:fal-ai/flux-pro/v1/fill"
 
-// demoEmbeddingModels are the embedding aliases the demo offers.
+// demoVideoModels are the video aliases the demo offers: Sora 2 with its
+// image-to-video endpoint (and the remix endpoint found next to them),
+// Veo 3.1, and Kling 2.6, whose image field is start_image_url.
+const demoVideoModels = "sora-2:fal-ai/sora-2/text-to-video|fal-ai/sora-2/image-to-video," +
+	"veo-3.1:fal-ai/veo3.1,kling-2.6:fal-ai/kling-video/v2.6/pro/text-to-video|fal-ai/kling-video/v2.6/pro/image-to-video"
+
+// demoAudioModels are the audio aliases the demo offers: OpenAI's speech
+// and transcription model names on the emulator's TTS and STT models.
+const demoAudioModels = "tts-1:fal-ai/kokoro/american-english,tts-1-hd:fal-ai/minimax/speech-02-hd," +
+	"whisper-1:fal-ai/wizper,whisper-large:fal-ai/whisper"
+
+// demoEmbeddingModels are the embedding aliases the demo offers;
+// POST /v1/responses needs none of its own, it serves the chat aliases.
 const demoEmbeddingModels = "text-embedding-3-small:openai/text-embedding-3-small"
 
 // demo serves falproxy against the built-in fal emulator on loopback, so
@@ -50,6 +63,9 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 	overrides := map[string]string{
 		"AI_KEYS":            falKey,
 		"SUPPORTED_MODELS":   demoModels,
+		"VIDEO_MODELS":       demoVideoModels,
+		"AUDIO_MODELS":       demoAudioModels,
+		"EMBEDDING_MODELS":   demoEmbeddingModels,
 		"HOST":               "127.0.0.1",
 		"FAL_QUEUE_URL":      fake.QueueURL(),
 		"FAL_RUN_URL":        fake.RunURL(),
@@ -61,10 +77,6 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		// result images from this machine.
 		"FAL_H2C":             "true",
 		"ALLOW_PRIVATE_MEDIA": "true",
-
-		// POST /v1/responses needs no alias of its own (it serves the chat
-		// aliases); embeddings do.
-		"EMBEDDING_MODELS": demoEmbeddingModels,
 	}
 	if !config.Given(getenv, "CUSTOM_ACCESS_KEY") {
 		overrides["CUSTOM_ACCESS_KEY"] = "sk-demo-" + randomHex(16)
@@ -83,6 +95,7 @@ Try it, in another shell:
   curl -s %[1]s/v1/images/generations \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
+
   curl -s %[1]s/v1/responses \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"openai/gpt-4o","input":"Hello"}'
@@ -90,10 +103,26 @@ Try it, in another shell:
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"text-embedding-3-small","input":"Hello"}'
 
+  curl -s %[1]s/v1/audio/speech -o speech.wav \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"tts-1","input":"Hello from fal","voice":"alloy"}'
+  curl -s %[1]s/v1/audio/transcriptions \
+    -H "Authorization: Bearer $KEY" -F model=whisper-1 -F file=@speech.wav
+
+  curl -s %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
+    -F model=sora-2 -F prompt="a fox in the snow" -F seconds=4 -F size=1280x720
+  curl -s %[1]s/v1/videos/VIDEO_ID -H "Authorization: Bearer $KEY"
+  curl -s %[1]s/v1/videos/VIDEO_ID/content -H "Authorization: Bearer $KEY" -o video.mp4
+
+Video models: %[9]s (the playground has a video tab).
+
 To try falproxy models or falproxy check against the emulator:
 
   export CUSTOM_ACCESS_KEY=%[2]s AI_KEYS=%[3]s
   export SUPPORTED_MODELS=%[4]s
+  export VIDEO_MODELS='%[10]s'
+  export AUDIO_MODELS=%[11]s
+  export EMBEDDING_MODELS=%[12]s
   export FAL_QUEUE_URL=%[5]s
   export FAL_RUN_URL=%[6]s
   export FAL_OPENAPI_URL=%[7]s
@@ -103,9 +132,19 @@ To try falproxy models or falproxy check against the emulator:
 
 Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
 
-`, base, cfg.AccessKeys[0], falKey, demoModels, fake.QueueURL(), fake.RunURL(), fake.OpenAPIURL(), fake.StorageURL())
+`, base, cfg.AccessKeys[0], falKey, demoModels, fake.QueueURL(), fake.RunURL(), fake.OpenAPIURL(), fake.StorageURL(),
+			videoAliases(cfg), demoVideoModels, demoAudioModels, demoEmbeddingModels)
 	}}
 	return serve(ctx, environ, stdout, stderr, hooks)
+}
+
+// videoAliases lists the configured video aliases for the banner.
+func videoAliases(cfg *config.Config) string {
+	aliases := make([]string, len(cfg.VideoModels))
+	for i, m := range cfg.VideoModels {
+		aliases[i] = m.Alias
+	}
+	return strings.Join(aliases, ", ")
 }
 
 func randomHex(n int) string {

@@ -9,9 +9,13 @@ import (
 )
 
 // TestDemoResponsesAndEmbeddings sends the banner's Responses and
-// embeddings requests to the demo: both are served from the emulator.
+// embeddings requests to the demo: both are served from the emulator, and
+// the banner exports EMBEDDING_MODELS.
 func TestDemoResponsesAndEmbeddings(t *testing.T) {
 	r, vars := startDemo(t, map[string]string{})
+	if vars["EMBEDDING_MODELS"] != demoEmbeddingModels {
+		t.Errorf("the banner exports EMBEDDING_MODELS=%q", vars["EMBEDDING_MODELS"])
+	}
 	for _, tt := range []struct{ path, body, want string }{
 		{"/v1/responses", `{"model":"openai/gpt-4o","input":"Hello"}`, `"object":"response"`},
 		{"/v1/embeddings", `{"model":"text-embedding-3-small","input":"Hello"}`, `"object":"embedding"`},

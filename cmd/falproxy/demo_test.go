@@ -18,7 +18,7 @@ import (
 )
 
 // bannerExports reads the "export NAME=value" lines demo prints, with
-// $KEY expanded as a shell would.
+// $KEY expanded and single quotes removed as a shell would.
 func bannerExports(banner string) map[string]string {
 	vars := map[string]string{}
 	for _, line := range strings.Split(banner, "\n") {
@@ -28,7 +28,7 @@ func bannerExports(banner string) map[string]string {
 		}
 		for _, w := range words[1:] {
 			if name, value, ok := strings.Cut(w, "="); ok {
-				vars[name] = strings.ReplaceAll(value, "$KEY", vars["KEY"])
+				vars[name] = strings.ReplaceAll(strings.Trim(value, "'"), "$KEY", vars["KEY"])
 			}
 		}
 	}
@@ -64,7 +64,7 @@ func TestDemoBannerExports(t *testing.T) {
 		t.Fatalf("CUSTOM_ACCESS_KEY=%q, want $KEY", vars["CUSTOM_ACCESS_KEY"])
 	}
 	stdout, _, err := runCmd(t, vars, "check")
-	if err != nil || !strings.Contains(stdout, "ok: 13 image models") {
+	if err != nil || !strings.Contains(stdout, "ok: 13 image models") || !strings.Contains(stdout, "3 video models") {
 		t.Fatalf("check against the demo's emulator: %v\n%s", err, stdout)
 	}
 }

@@ -25,6 +25,13 @@ type report struct {
 	ChatBackend string `json:"chat_backend"`
 	// DefaultImageModel is the alias used when a request names no model.
 	DefaultImageModel string `json:"default_image_model,omitempty"`
+	// VideoModels are the aliases of /v1/videos.
+	VideoModels []server.VideoModelInfo `json:"video_models,omitempty"`
+	// videoFailures counts the video models a schema of which could not
+	// be fetched.
+	videoFailures int
+	// AudioModels describe the aliases of AUDIO_MODELS.
+	AudioModels []server.AudioModelInfo `json:"audio_models,omitempty"`
 	// EmbeddingModels are the aliases of /v1/embeddings, if any.
 	EmbeddingModels []server.EmbeddingModelInfo `json:"embedding_models,omitempty"`
 }
@@ -74,6 +81,17 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 	}
 	for i, m := range cfg.ChatModels {
 		r.ChatModels[i] = server.InspectChat(m, cfg.ChatBackend)
+	}
+	r.inspectVideos(ctx, store, cfg)
+	r.AudioModels = make([]server.AudioModelInfo, len(cfg.AudioModels))
+	for i, m := range cfg.AudioModels {
+		wg.Go(func() {
+			info, err := server.InspectAudio(ctx, store, m)
+			if err != nil {
+				info.Error = cfg.Redact(err.Error())
+			}
+			r.AudioModels[i] = info
+		})
 	}
 	for _, m := range cfg.EmbeddingModels {
 		r.EmbeddingModels = append(r.EmbeddingModels, server.InspectEmbedding(m))

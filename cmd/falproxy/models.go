@@ -41,6 +41,12 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 	if n := r.failed(); n > 0 {
 		return &exitCode{1, fmt.Errorf("falproxy models: the schema of %d of %d image models could not be fetched", n, len(r.ImageModels))}
 	}
+	if r.videoFailures > 0 {
+		return &exitCode{1, fmt.Errorf("falproxy models: a schema of %d of %d video models could not be fetched", r.videoFailures, len(r.VideoModels))}
+	}
+	if problems := judgeAudio(r); len(problems) > 0 {
+		return &exitCode{1, fmt.Errorf("falproxy models: %s", strings.Join(problems, "; "))}
+	}
 	return nil
 }
 
@@ -98,6 +104,8 @@ func writeReport(w io.Writer, r *report) error {
 	for _, m := range r.ChatModels {
 		fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, m.Kind)
 	}
+	writeVideos(tw, r)
+	writeAudioReport(tw, r.AudioModels)
 	if len(r.EmbeddingModels) > 0 {
 		fmt.Fprintf(tw, "\nEmbedding models (%d), served by %s\n\n", len(r.EmbeddingModels), r.EmbeddingModels[0].Endpoint)
 		for _, m := range r.EmbeddingModels {

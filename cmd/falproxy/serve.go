@@ -193,6 +193,12 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		Schemas:           schemas,
 		Logger:            log,
 		Redact:            cfg.Redact,
+		AudioModels:       cfg.AudioModels,
+
+		VideoModels: cfg.VideoModels,
+		SigningKeys: cfg.SigningKeys,
+		MediaTTL:    cfg.MediaTTL,
+
 		// Responses and embeddings.
 		ResponsesPassthrough: cfg.ResponsesMode == config.ResponsesPassthrough,
 		EmbeddingModels:      cfg.EmbeddingModels,
@@ -203,6 +209,11 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 func (a *app) imageEndpoints() []string {
 	out := make([]string, 0, len(a.cfg.ImageModels))
 	for _, m := range a.cfg.ImageModels {
+		out = append(out, m.Endpoint)
+	}
+	// Audio schemas too: they tell /v1/models whether an alias speaks or
+	// transcribes.
+	for _, m := range a.cfg.AudioModels {
 		out = append(out, m.Endpoint)
 	}
 	return out

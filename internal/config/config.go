@@ -41,6 +41,11 @@ type Config struct {
 	// QueuePriority is QUEUE_PRIORITY: alias (image or chat) to fal queue
 	// priority, fal.PriorityLow or fal.PriorityNormal; nil when unset.
 	QueuePriority map[string]string
+	// VideoModels is VIDEO_MODELS, in the order given; aliases are unique.
+	VideoModels []registry.VideoModel
+	// SigningKeys is SIGNING_KEY: the first signs video ids, all verify;
+	// nil derives a key from each fal key.
+	SigningKeys []string
 
 	// Chat.
 
@@ -70,6 +75,10 @@ type Config struct {
 	MetricsAddr       string // METRICS_ADDR: host:port serving /metrics instead of Addr; "" = Addr
 	LogFormat         string // LOG_FORMAT: LogText or LogJSON
 	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
+
+	// Audio.
+
+	AudioModels []registry.AudioModel // AUDIO_MODELS, in the order given; aliases are unique among all models
 
 	// redactor hides the keys above; built by Load (see Redact).
 	redactor *redactor
@@ -123,8 +132,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
 	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
 	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
+	c.VideoModels = l.videoModels(envVideoModels)
+	if s, _ := l.str(envSigningKey); s != "" {
+		c.SigningKeys = l.keys(envSigningKey, true, true)
+	}
+	c.AudioModels = l.audioModels(envAudioModels, c.ImageModels, c.ChatModels)
 	c.ResponsesMode = l.responsesMode(envResponsesMode, c.ChatBackend)
 	c.EmbeddingModels = l.embeddingModels(envEmbeddingModels)
+
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

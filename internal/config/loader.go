@@ -340,6 +340,19 @@ func (l *loader) chatModels(name string) []registry.ChatModel {
 	return models
 }
 
+// videoModels reads VIDEO_MODELS; empty offers no video models.
+func (l *loader) videoModels(name string) []registry.VideoModel {
+	s, ok := l.str(name)
+	if !ok || s == "" {
+		return nil
+	}
+	models, err := parseVideoModels(s)
+	if err != nil {
+		l.problem(name, "%v", err)
+	}
+	return models
+}
+
 // embeddingModels reads EMBEDDING_MODELS.
 func (l *loader) embeddingModels(name string) []registry.EmbeddingModel {
 	s, ok := l.str(name)

@@ -86,6 +86,26 @@ func parseChatModels(s string) ([]registry.ChatModel, error) {
 	return models, nil
 }
 
+// parseVideoModels reads VIDEO_MODELS: alias:text[|image[|remix]], split
+// like SUPPORTED_MODELS at the first colon, the endpoints at "|"; the image
+// endpoint may be empty where a remix endpoint follows.
+func parseVideoModels(s string) ([]registry.VideoModel, error) {
+	entries, err := parseImageModels(s)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]registry.VideoModel, len(entries))
+	for i, e := range entries {
+		eps := strings.Split(e.Endpoint, "|")
+		if len(eps) > 3 || eps[0] == "" || eps[len(eps)-1] == "" {
+			return nil, fmt.Errorf("entry %q must be alias:text-endpoint[|image-endpoint[|remix-endpoint]] (the image endpoint may be left empty)", e.Alias+":"+e.Endpoint)
+		}
+		eps = append(eps, "", "")
+		models[i] = registry.VideoModel{Alias: e.Alias, Text: eps[0], Image: eps[1], Remix: eps[2]}
+	}
+	return models, nil
+}
+
 // parseEmbeddingModels reads EMBEDDING_MODELS, written as CHAT_MODELS.
 func parseEmbeddingModels(s string) ([]registry.EmbeddingModel, error) {
 	chats, err := parseChatModels(s)

@@ -38,6 +38,7 @@ const (
 	envImageModels       = "SUPPORTED_MODELS"
 	envDefaultImageModel = "DEFAULT_IMAGE_MODEL"
 	envAllowAnyEndpoint  = "ALLOW_ANY_ENDPOINT"
+	envAudioModels       = "AUDIO_MODELS"
 	envHost              = "HOST"
 	envPort              = "PORT"
 	envDebug             = "DEBUG_MODE"
@@ -71,6 +72,8 @@ const (
 	envMetricsAddr       = "METRICS_ADDR"
 	envLogFormat         = "LOG_FORMAT"
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
+	envVideoModels       = "VIDEO_MODELS"
+	envSigningKey        = "SIGNING_KEY"
 )
 
 // Modes RESPONSES_MODE accepts.
@@ -126,6 +129,12 @@ var Variables = []Variable{
 	{
 		Name: envAllowAnyEndpoint, Default: "false", Group: GroupCore, Format: formatBool,
 		Description: "Also accept a raw fal endpoint id (such as `fal-ai/recraft/v3/text-to-image`) as an image `model`.",
+	},
+	{
+		Name: envAudioModels, Group: GroupCore,
+		Format: "comma-separated alias:endpoint_id pairs or bare endpoint ids",
+		Description: "Audio models offered as `model` on `/v1/audio/...`, parsed like `SUPPORTED_MODELS`. Whether one speaks or transcribes " +
+			"is read from its schema. Aliases must differ from the image and chat aliases. Empty offers no audio.",
 	},
 	{
 		Name: envHost, Default: "0.0.0.0", Group: GroupCore,
@@ -195,6 +204,19 @@ var Variables = []Variable{
 		Format: "comma-separated alias:low or alias:normal pairs",
 		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given image or chat aliases, e.g. `sdxl:low` for background work. " +
 			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
+	},
+	{
+		Name: envVideoModels, Group: GroupCore,
+		Format: "comma-separated alias:text-endpoint[|image-endpoint[|remix-endpoint]] entries",
+		Description: "Video models offered on `/v1/videos`; the endpoints of an entry are separated by a vertical bar (see [Videos](#videos)). " +
+			"The image-to-video endpoint serves requests with `input_reference`; without a remix endpoint, `<family>/video-to-video/remix` " +
+			"next to the text-to-video one is used when fal has it. Empty offers no video models.",
+	},
+	{
+		Name: envSigningKey, Group: GroupCore, Secret: true,
+		Format: "empty, or comma-separated keys of at least " + strconv.Itoa(MinKeyLength) + " characters each",
+		Description: "Keys that sign video ids: the first signs, every one verifies, so a key can be rotated. Empty derives a key from each fal key, " +
+			"so every replica with the same `AI_KEYS` accepts the ids; a changed key makes older ids unknown (404).",
 	},
 	{
 		Name: envChatModels, Default: defaultChatModels, Group: GroupChat,

@@ -221,27 +221,36 @@ func (c *Client) poll(ctx context.Context, j *Job) (*Status, error) {
 }
 
 func (c *Client) status(ctx context.Context, j *Job) (*Status, error) {
-	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"?logs=0", j.key, nil)
-	if err != nil {
+	var st Status
+	if err := c.readStatus(ctx, j, "0", &st); err != nil {
 		return nil, err
+	}
+	return &st, nil
+}
+
+// readStatus asks for the job's status once, with logs "1" or "0", and
+// decodes it into v.
+func (c *Client) readStatus(ctx context.Context, j *Job, logs string, v any) error {
+	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"?logs="+logs, j.key, nil)
+	if err != nil {
+		return err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, &Error{Op: OpStatus, Err: err}
+		return &Error{Op: OpStatus, Err: err}
 	}
 	defer resp.Body.Close()
 	b, err := readAll(OpStatus, resp.Body, 1<<20)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, errorFromResponse(OpStatus, resp, b)
+		return errorFromResponse(OpStatus, resp, b)
 	}
-	var st Status
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, &Error{Op: OpStatus, Status: resp.StatusCode, Err: fmt.Errorf("malformed status: %w", err)}
+	if err := json.Unmarshal(b, v); err != nil {
+		return &Error{Op: OpStatus, Status: resp.StatusCode, Err: fmt.Errorf("malformed status: %w", err)}
 	}
-	return &st, nil
+	return nil
 }
 
 // Result fetches a completed job's output. A job that failed at fal gives

@@ -160,6 +160,9 @@ func (f *Fake) checkInputURLs(in node, cdnBase string) []detail {
 // CDN.
 func (f *Fake) serveFile(w http.ResponseWriter, c *call) {
 	p := c.r.URL.Path
+	if serveVideoAsset(w, c.r) {
+		return
+	}
 	if sf, ok := f.files.get(p); ok {
 		writeBody(w, http.StatusOK, sf.contentType, sf.data)
 		return

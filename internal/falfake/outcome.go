@@ -75,8 +75,16 @@ func (f *Fake) execute(x execution) outcome {
 	if errs := f.checkInputURLs(in, x.cdnBase); len(errs) > 0 {
 		return validationOutcome(errs)
 	}
-	if x.model.kind == kindImage {
+	switch x.model.kind {
+	case kindImage:
 		return f.imageOutcome(x, in)
+	case kindSpeech:
+		return f.speechOutcome(x, in)
+	case kindTranscription:
+		return f.transcriptionOutcome(x, in)
+	}
+	if x.model.kind == kindVideo {
+		return videoOutcome(x, in)
 	}
 	return llmOutcome(x, in)
 }

@@ -144,6 +144,9 @@ func (f *Fake) statusView(j *job, withLogs bool) statusBody {
 		v.QueuePosition = new(0)
 	case StateInProgress:
 		v.Logs = j.logs(withLogs, false)
+		if withLogs && j.exec.model.kind == kindVideo {
+			*v.Logs = append(*v.Logs, j.progressLog(time.Now()))
+		}
 	case StateCompleted:
 		out, _ := f.outcome(j)
 		v.Logs = j.logs(withLogs, true)

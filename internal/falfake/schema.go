@@ -26,8 +26,11 @@ type node = map[string]any
 type modelKind int
 
 const (
-	kindImage modelKind = iota + 1 // output has "images"
-	kindLLM                        // output has "output" text
+	kindImage         modelKind = iota + 1 // output has "images"
+	kindLLM                                // output has "output" text
+	kindVideo                              // output has "video" (video.go)
+	kindSpeech                             // output has an "audio" file
+	kindTranscription                      // output has "text", input an "audio_url"
 )
 
 // model is one endpoint: its document, the input schema that drives
@@ -118,8 +121,14 @@ func parseModel(id string, doc []byte) (*model, error) {
 		m.kind = kindImage
 	case m.outProps["output"]:
 		m.kind = kindLLM
+	case m.outProps["video"]:
+		m.kind = kindVideo
+	case m.outProps["audio"]:
+		m.kind = kindSpeech
+	case m.outProps["text"] && m.has("audio_url"):
+		m.kind = kindTranscription
 	default:
-		return nil, errors.New(`output schema has neither "images" nor "output"`)
+		return nil, errors.New(`output schema has none of "images", "output", "video", "audio" and "text"`)
 	}
 	return m, nil
 }

@@ -99,7 +99,7 @@ func TestExtraSchemas(t *testing.T) {
 	for name, doc := range map[string]string{
 		"not json":     `{`,
 		"no post":      `{"paths":{}}`,
-		"no output":    strings.ReplaceAll(tinyDoc, `"images"`, `"video"`),
+		"no output":    strings.ReplaceAll(tinyDoc, `"images"`, `"pictures"`),
 		"no input ref": strings.ReplaceAll(tinyDoc, `"$ref": "#/components/schemas/TinyInput"`, `"type":"string"`),
 	} {
 		if f, err := New(Options{Schemas: map[string][]byte{"acme/tiny": []byte(doc)}}); err == nil {

@@ -23,6 +23,10 @@ type Capabilities struct {
 	Size          SizeSpec            `json:"size"`                    // how the model takes a size
 	ImageInput    *ImageInput         `json:"image_input,omitempty"`   // nil: the model takes no input image
 	Enums         map[string][]string `json:"enums,omitempty"`         // string enum members per field
+
+	// Audio describes a text-to-speech or speech-to-text endpoint; nil
+	// for every other.
+	Audio *Audio `json:"audio,omitempty"`
 }
 
 // Field describes one declared input property after $ref, allOf, anyOf and

@@ -133,7 +133,8 @@ func TestEmulatorDocuments(t *testing.T) {
 				t.Fatal(err)
 			}
 			llm := strings.Contains(d.Endpoint, "llm") || strings.HasPrefix(d.Endpoint, "openrouter/")
-			if !llm && c.Size.Kind == SizeNone && c.ImageInput == nil {
+			video := strings.Contains(d.Endpoint, "video")
+			if !llm && !video && c.Audio == nil && c.Size.Kind == SizeNone && c.ImageInput == nil {
 				t.Errorf("image endpoint without size control or image input: %+v", c)
 			}
 		})

@@ -33,6 +33,9 @@ func merge(a, b *node) *node {
 	if b.maxItems != nil && (m.maxItems == nil || *b.maxItems < *m.maxItems) {
 		m.maxItems = b.maxItems
 	}
+	if b.maxLen > 0 && (m.maxLen == 0 || b.maxLen < m.maxLen) {
+		m.maxLen = b.maxLen
+	}
 	if m.def == nil {
 		m.def = b.def
 	}

@@ -29,6 +29,7 @@ type node struct {
 	exclMax  bool
 	multiple float64
 	maxItems *int
+	maxLen   int // maxLength of a string, 0 if none
 	def      json.RawMessage
 	desc     string
 }
@@ -68,6 +69,7 @@ func decodeNode(raw json.RawMessage) (*node, error) {
 		n.multiple = 0
 	}
 	lenient(kw["maxItems"], &n.maxItems)
+	lenient(kw["maxLength"], &n.maxLen)
 	if d := bytes.TrimSpace(kw["default"]); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
 		n.def = d
 	}

@@ -38,7 +38,12 @@ func reduce(doc []byte, endpoint string) (*Capabilities, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input schema: %w", err)
 	}
-	return derive(d, endpoint, props, required)
+	caps, err := derive(d, endpoint, props, required)
+	if err != nil {
+		return nil, err
+	}
+	caps.Audio = d.audio(endpoint, props)
+	return caps, nil
 }
 
 // inputSchema finds the raw schema of the POST request body.

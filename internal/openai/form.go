@@ -34,18 +34,26 @@ const maxFormField = 1 << 20
 // from JSON; the fields falproxy does not know are kept as text in Text.
 func DecodeImageEditForm(mr *multipart.Reader, lim FormLimits) (*ImageEditRequest, *Error) {
 	f := &editForm{lim: lim, req: &ImageEditRequest{Text: map[string]string{}}, seen: map[string]bool{}}
+	if e := f.eachPart(mr, f.add); e != nil {
+		return nil, e
+	}
+	return f.req, nil
+}
+
+// eachPart calls add for every part of mr, in order, closing each.
+func (f *editForm) eachPart(mr *multipart.Reader, add func(*multipart.Part) *Error) *Error {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return f.req, nil
+			return nil
 		}
 		if err != nil {
-			return nil, f.bodyError(err)
+			return f.bodyError(err)
 		}
-		e := f.add(part)
+		e := add(part)
 		part.Close()
 		if e != nil {
-			return nil, e
+			return e
 		}
 	}
 }

@@ -17,7 +17,8 @@ const (
 	Chat  Kind = "chat"  // POST /v1/chat/completions
 )
 
-// The kinds of the media routes to come; no alias has them yet.
+// The kinds of the media routes: Video is served on /v1/videos; no alias
+// has the others yet.
 const (
 	Video         Kind = "video"
 	Speech        Kind = "speech"
@@ -36,13 +37,6 @@ type ImageModel struct {
 type ChatModel struct {
 	Alias string // e.g. "sonnet", or the model id itself
 	Model string // e.g. "anthropic/claude-3.7-sonnet"
-}
-
-// EmbeddingModel maps the name clients send as `model` on /v1/embeddings
-// to the model id fal's OpenAI-compatible embeddings route expects.
-type EmbeddingModel struct {
-	Alias string // e.g. "text-embedding-3-small"
-	Model string // e.g. "openai/text-embedding-3-small"
 }
 
 // Entry is one alias: its fal target (an endpoint id for image kinds, a
@@ -67,12 +61,23 @@ func Entries(images []ImageModel, chats []ChatModel) []Entry {
 	return entries
 }
 
-// EmbeddingEntries lists embedding aliases as entries of kind Embedding, in
-// the order configured, to follow those of Entries.
-func EmbeddingEntries(models []EmbeddingModel) []Entry {
-	entries := make([]Entry, len(models))
-	for i, m := range models {
-		entries[i] = Entry{Alias: m.Alias, Target: m.Model, Kind: Embedding}
+// VideoModel maps the name clients send as `model` on /v1/videos to fal's
+// endpoints: text-to-video, and optionally image-to-video (for requests
+// with an input_reference) and remix; an empty Remix is looked for next to
+// Text.
+type VideoModel struct {
+	Alias string // e.g. "sora-2"
+	Text  string // e.g. "fal-ai/sora-2/text-to-video"
+	Image string // e.g. "fal-ai/sora-2/image-to-video"
+	Remix string // e.g. "fal-ai/sora-2/video-to-video/remix"
+}
+
+// VideoEntries lists the video aliases, in the order configured, each
+// with its text-to-video endpoint as target.
+func VideoEntries(videos []VideoModel) []Entry {
+	entries := make([]Entry, 0, len(videos))
+	for _, m := range videos {
+		entries = append(entries, Entry{Alias: m.Alias, Target: m.Text, Kind: Video})
 	}
 	return entries
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -162,24 +161,13 @@ func (s *Server) runJobs(ctx context.Context, endpoint string, inputs []map[stri
 
 // runJob runs one fal job and reads the images of its output.
 func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]any) (*images.Output, error) {
-	b, err := json.Marshal(input)
+	body, err := s.runFal(ctx, endpoint, input)
 	if err != nil {
 		return nil, err
 	}
-	ri := infoFrom(ctx)
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
-	}
-	res, err := s.opt.Fal.Run(ctx, endpoint, b)
-	if res != nil {
-		ri.set("", res.RequestID)
-	}
+	out, err := images.ParseOutput(body)
 	if err != nil {
-		return nil, err
-	}
-	out, err := images.ParseOutput(res.Body)
-	if err != nil {
-		s.log.Warn("fal's output has no image", "request_id", ri.ID, "endpoint", endpoint, "err", err)
+		s.log.Warn("fal's output has no image", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)
 		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image"}
 	}
 	return out, nil

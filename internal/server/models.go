@@ -15,6 +15,7 @@ import (
 type modelTable struct {
 	images       map[string]string // alias → endpoint
 	chat         map[string]string // alias → fal model id
+	audio        map[string]string // alias → endpoint
 	embedding    map[string]string // alias → fal model id
 	defaultImage string            // alias
 	anyEndpoint  bool
@@ -30,11 +31,18 @@ func newModelTable(opt Options) *modelTable {
 	for _, m := range opt.ChatModels {
 		t.chat[m.Alias] = m.Model
 	}
+	t.entries = registry.Entries(opt.ImageModels, opt.ChatModels)
+	t.audio = make(map[string]string)
+	for _, m := range opt.AudioModels {
+		t.audio[m.Alias] = m.Endpoint
+	}
+	t.entries = append(t.entries, registry.VideoEntries(opt.VideoModels)...)
+	t.entries = append(t.entries, registry.AudioEntries(opt.AudioModels)...)
 	t.embedding = make(map[string]string)
 	for _, m := range opt.EmbeddingModels {
 		t.embedding[m.Alias] = m.Model
 	}
-	t.entries = append(registry.Entries(opt.ImageModels, opt.ChatModels), registry.EmbeddingEntries(opt.EmbeddingModels)...)
+	t.entries = append(t.entries, registry.EmbeddingEntries(opt.EmbeddingModels)...)
 	created := opt.Created.Unix()
 	for _, e := range t.entries {
 		t.list = append(t.list, openai.Model{ID: e.Alias, Object: "model", Created: created, OwnedBy: owner(e.Target)})
@@ -118,6 +126,9 @@ func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
 // image model is Edit once its schema, fetched for a request, at start-up
 // or for GET /v1/models/{model}, shows that it requires an input image.
 func (s *Server) kindOf(e registry.Entry) registry.Kind {
+	if e.Kind == registry.Audio {
+		return s.audioKind(e.Target)
+	}
 	if e.Kind != registry.Image || s.opt.Schemas == nil {
 		return e.Kind
 	}
@@ -157,6 +168,16 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()
+	if e.Kind == registry.Video {
+		return s.inspectVideo(ctx, e.Alias)
+	}
+	if e.Kind == registry.Audio {
+		info, err := InspectAudio(ctx, s.opt.Schemas, registry.AudioModel{Endpoint: e.Target})
+		if err != nil {
+			info.Error = s.schemaFailure(ctx, err).Message
+		}
+		return info
+	}
 	info, err := InspectImage(ctx, s.opt.Schemas, registry.ImageModel{Endpoint: e.Target}, s.planOptions())
 	if err != nil {
 		info.Error = s.schemaFailure(ctx, err).Message

@@ -17,9 +17,7 @@ import (
 // default base64, on the OpenAI-compatible backend through the bridge.
 func TestNodeResponses(t *testing.T) {
 	h := newHarness(t, withBackend(chat.Passthrough.String()), withEmbeddings)
-	out := runNode(t, []string{"openai"}, []string{"FALPROXY_URL=" + h.url + "/v1", "FALPROXY_KEY=" + accessKey,
-		"CHAT_MODEL=gpt-4o", "EMBEDDING_MODEL=text-embedding-3-small"}, "responses.mjs")
-	t.Logf("responses.mjs: %s", out)
+	runNodeScript(t, h, "responses.mjs", "CHAT_MODEL=gpt-4o", "EMBEDDING_MODEL=text-embedding-3-small")
 	if got := h.lastChatMessages(); !strings.Contains(got, `"role":"tool","tool_call_id":"call_`) || !strings.Contains(got, `"tool_calls":[`) {
 		t.Errorf("the round trip's second turn reached fal as %s", got)
 	}
@@ -38,9 +36,8 @@ func TestNodeAgentsSDK(t *testing.T) {
 	for _, b := range []chatBackend{chatBackends()[0], chatBackends()[2]} {
 		t.Run(b.name, func(t *testing.T) {
 			h := newHarness(t, withBackend(b.name))
-			out := runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,
+			runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,
 				"CHAT_MODEL=gpt-4o"}, "agents.mjs")
-			t.Logf("agents.mjs: %s", out)
 			in := h.lastFalInput(b, false)
 			if b.passthrough() {
 				if msgs, _ := json.Marshal(in["messages"]); !strings.Contains(string(msgs), `"content":"sunny and 21C in Paris","role":"tool"`) {
@@ -89,7 +86,6 @@ wire_api = "responses"
 	out := runNode(t, []string{"@openai/codex"}, []string{"CODEX_HOME=" + home, "FALPROXY_KEY=" + accessKey, "RUST_LOG=error"},
 		"node_modules/@openai/codex/bin/codex.js", "exec", "--skip-git-repo-check", "--sandbox", "read-only",
 		"--color", "never", "--cd", home, task)
-	t.Logf("codex exec: %s", out)
 	if !strings.Contains(out, "Hello from openai/gpt-4o on the fal emulator") {
 		t.Errorf("codex did not print the model's answer:\n%s", out)
 	}

@@ -20,10 +20,10 @@ var playgroundFiles embed.FS
 
 // playgroundCSP locks the page down to its own files. Result images may come
 // from fal's CDN (any http(s) origin) or inline as data: URLs; every API call
-// goes to this same origin. No inline script or style is allowed, so an
-// injected tag cannot run.
+// goes to this same origin; speech plays from a blob: URL of its bytes.
+// No inline script or style is allowed, so an injected tag cannot run.
 const playgroundCSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: http: https:; connect-src 'self'; object-src 'none'; " +
+	"img-src 'self' data: http: https:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // playgroundContentType returns the content type of an asset name, and

@@ -23,18 +23,8 @@ const chromiumPath = "/usr/bin/chromium"
 // (test/browser/playground.mjs) against falproxy on the fal emulator, then
 // checks that fal received what the page asked for.
 func TestPlaygroundInBrowser(t *testing.T) {
-	root := schematest.FindDir(t, ".")
-	script := filepath.Join(root, "test", "browser", "playground.mjs")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		ciskip.Skipf(t, "skipping the playground browser test: node is not installed")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		ciskip.Skipf(t, "skipping the playground browser test: no browser at %s (apt-get install chromium)", chromiumPath)
-	}
-	if _, err := os.Stat(filepath.Join(root, "test", "browser", "node_modules", "playwright-core")); err != nil {
-		ciskip.Skipf(t, "skipping the playground browser test: playwright-core is not installed (npm ci --prefix test/browser)")
-	}
+	node, dir := findBrowser(t)
+	script := filepath.Join(dir, "playground.mjs")
 
 	h := newHarness(t, func(s *setup) {
 		s.server.Playground = true
@@ -43,6 +33,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		s.server.ImageModels = append(s.server.ImageModels, registry.ImageModel{Alias: "partner-image", Endpoint: "bria/text-to-image/3.2"})
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
+		withAudio(s)
 		withEmbeddings(s)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
@@ -76,4 +67,23 @@ func TestPlaygroundInBrowser(t *testing.T) {
 	if !sawSystem {
 		t.Error("fal received no chat call carrying the page's system prompt")
 	}
+	checkPlaygroundAudio(t, h)
+}
+
+// findBrowser finds Node.js, test/browser with playwright-core, and
+// the browser; a test skips without them (and fails under CI).
+func findBrowser(t *testing.T) (node, dir string) {
+	t.Helper()
+	dir = filepath.Join(schematest.FindDir(t, "."), "test", "browser")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		ciskip.Skipf(t, "skipping the browser test: node is not installed")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		ciskip.Skipf(t, "skipping the browser test: no browser at %s (apt-get install chromium)", chromiumPath)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		ciskip.Skipf(t, "skipping the browser test: playwright-core is not installed (npm ci --prefix test/browser)")
+	}
+	return node, dir
 }

@@ -40,9 +40,10 @@ type Options struct {
 	// (default 50 MiB, OpenAI's own limit); MaxBodyBytes still bounds the
 	// whole request.
 	MaxImageBytes int64
-	// InlineLimit is the size up to which an edit's input image goes to fal
-	// inline as a data: URI; larger ones are uploaded to fal storage first
-	// (default 1 MiB; negative uploads every image).
+	// InlineLimit is the size up to which an edit's input image (or a
+	// recording to transcribe) goes to fal inline as a data: URI; larger
+	// ones are uploaded to fal storage first (default 1 MiB; negative
+	// uploads every file).
 	InlineLimit int64
 
 	// BodyReadTimeout bounds the time a client may take to send a request
@@ -77,6 +78,22 @@ type Options struct {
 	// Created is the "created" time reported for models.
 	Created time.Time
 
+	// Videos.
+
+	// VideoModels are the aliases served on /v1/videos (VIDEO_MODELS).
+	VideoModels []registry.VideoModel
+	// SigningKeys seal video ids (SIGNING_KEY): the first signs, every one
+	// verifies; empty derives a key from each fal key.
+	SigningKeys []string
+	// MediaTTL is how long fal keeps generated media (MEDIA_TTL), for a
+	// Video's expires_at; zero means fal's default retention.
+	MediaTTL time.Duration
+
+	// Audio: AudioModels are the aliases of AUDIO_MODELS, served on
+	// /v1/audio/speech, /v1/audio/transcriptions and
+	// /v1/audio/translations as their schemas say.
+	AudioModels []registry.AudioModel
+
 	// Responses and embeddings.
 	// ResponsesStore bounds the responses kept in process for
 	// previous_response_id and GET /v1/responses/{id}; the zero value is
@@ -97,6 +114,7 @@ type Server struct {
 	log       *slog.Logger
 	models    *modelTable
 	admission *admission
+	videos    *videoState
 	responses *responses.Store
 }
 
@@ -135,6 +153,7 @@ func New(opt Options) http.Handler {
 		log:       opt.Logger,
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
+		videos:    newVideoState(opt),
 		responses: responses.NewStore(opt.ResponsesStore),
 	}
 	return s.routes()

@@ -7,11 +7,8 @@
 // SCREENSHOT names the PNG of the chat at the end; two more beside it, with
 // "-images" and "-phone" before the extension, show the image results on a
 // desktop and the page at phone width.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { launch } from './launch.mjs';
 
 const base = process.env.FALPROXY_URL;
 const key = process.env.FALPROXY_KEY;
@@ -19,18 +16,18 @@ const screenshot = process.env.SCREENSHOT || '/tmp/falproxy-playground.png';
 const variant = (name) => screenshot.replace(/(\.png)?$/, `-${name}.png`);
 assert.ok(base && key, 'FALPROXY_URL and FALPROXY_KEY must be set');
 
-const profile = await mkdtemp(join(tmpdir(), 'falproxy-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 1100, height: 1000 },
-  timeout: 60_000,
-});
-context.setDefaultTimeout(30_000);
+/** toneWav is a WAV recording of n 16-bit samples at 16 kHz. */
+function toneWav(n) {
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(16000, 24); b.writeUInt32LE(32000, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 5)), 44 + 2 * i);
+  return b;
+}
+
+const { context, close } = await launch();
 
 try {
   const page = context.pages()[0] ?? await context.newPage();
@@ -139,6 +136,31 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#transcript .msg.assistant[data-state=done]').length === 2);
   assert.match(await reply.locator('.content').textContent(), /And again/);
 
+  // Audio: type text and hear it, then pick a recording and read its
+  // transcript and translation.
+  await page.click('#tab-audio');
+  assert.ok((await groups('#speech-model'))['Speech models'].includes('tts-1'), 'tts-1 is not offered for speech');
+  assert.ok((await groups('#stt-model'))['Transcription models'].includes('whisper-1'), 'whisper-1 is not offered for transcription');
+  await page.selectOption('#speech-model', 'tts-1');
+  await page.fill('#voice', 'alloy');
+  await page.fill('#speech-input', 'Hello from the browser');
+  await page.click('#speak');
+  await page.waitForFunction(() => {
+    const player = document.querySelector('#speech-results .run[data-state=done] audio');
+    return player && player.readyState >= 1 && player.duration > 0;
+  });
+  assert.match(await page.textContent('#speech-results .run .meta'), /^tts-1 · voice af_alloy · audio\/wav · \d+ bytes · /);
+  const recording = toneWav(8000);
+  await page.setInputFiles('#recording', { name: 'hello.wav', mimeType: 'audio/wav', buffer: recording });
+  await page.selectOption('#stt-model', 'whisper-1');
+  await page.click('#transcribe');
+  await page.waitForSelector('#transcript-results .run[data-state=done] pre');
+  assert.match(await page.textContent('#transcript-results .run pre'), new RegExp(`^Heard ${recording.length} bytes\\. Digest [0-9a-f]{8}\\.$`));
+  await page.selectOption('#stt-format', 'srt');
+  await page.click('#translate');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 2);
+  assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^1\n00:00:00,000 --> 00:00:00,\d{3}\nTranslated: Heard /);
+
   // Responses: a streamed response shows its text and completes; an
   // embedding shows its dimensions.
   await page.click('#tab-responses');
@@ -164,8 +186,7 @@ try {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await page.screenshot({ path: variant('phone'), fullPage: true });
 
-  console.log(`playground: image loaded, chat streamed (${answer.length} chars); screenshot ${screenshot}`);
+  console.log(`playground: image loaded, chat streamed (${answer.length} chars), speech played, recording transcribed; screenshot ${screenshot}`);
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }

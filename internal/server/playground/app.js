@@ -3,18 +3,19 @@
 // sent only in the Authorization header. Text from the API is put on the
 // page with textContent, never parsed as HTML.
 
+import { initVideo } from './video.js';
 import { initResponses } from './responses.js';
 
 const KEY_STORE = 'falproxy.key';
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
-const $ = (id) => document.getElementById(id);
+export const $ = (id) => document.getElementById(id);
 
 let accessKey = '';
 let chatAbort = null;
 let conversation = []; // the chat so far; Clear starts a new array
 
 /** An error answer of the API, in OpenAI's {"error":{...}} shape. */
-class APIError extends Error {
+export class APIError extends Error {
   constructor(status, body) {
     super(body.message || `HTTP ${status}`);
     Object.assign(this, { status, type: body.type, code: body.code, param: body.param });
@@ -22,7 +23,7 @@ class APIError extends Error {
 }
 
 /** el builds an element with a class and text. */
-function el(tag, className, text) {
+export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -30,9 +31,12 @@ function el(tag, className, text) {
 }
 
 /** request calls the API and returns the response, throwing APIError on a non-2xx answer. */
-async function request(path, { key = accessKey, body, signal } = {}) {
+export async function request(path, { key = accessKey, body, signal } = {}) {
   const init = { headers: { Authorization: `Bearer ${key}` }, signal };
-  if (body) {
+  if (body instanceof FormData) {
+    init.method = 'POST';
+    init.body = body; // multipart: fetch sets the Content-Type with its boundary
+  } else if (body) {
     init.method = 'POST';
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -46,7 +50,7 @@ async function request(path, { key = accessKey, body, signal } = {}) {
 }
 
 /** errorBox renders any failure readably: status, type, code and param, then the message. */
-function errorBox(err, box = el('div', 'error')) {
+export function errorBox(err, box = el('div', 'error')) {
   box.replaceChildren();
   box.setAttribute('role', 'alert');
   box.hidden = false;
@@ -60,7 +64,7 @@ function errorBox(err, box = el('div', 'error')) {
   return box;
 }
 
-const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(2)} s`;
+export const seconds = (start) => `${((performance.now() - start) / 1000).toFixed(2)} s`;
 
 function setStatus(text, ok = false) {
   $('status').textContent = text;
@@ -89,7 +93,8 @@ function showModels(models) {
   const notOfKind = (kind) => models.filter((m) => m.fal?.kind !== kind);
   fillSelect($('image-model'), [['Image models', ofKind('image')], ['Other models', notOfKind('image')]]);
   fillSelect($('chat-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
-  document.dispatchEvent(new CustomEvent('falproxy:models', { detail: { models, ofKind, notOfKind } }));
+  fillSelect($('video-model'), [['Video models', ofKind('video')]]);
+  document.dispatchEvent(new CustomEvent('falproxy:models', { detail: { models, fillSelect } }));
 }
 
 async function connect(key) {
@@ -125,6 +130,23 @@ function imageSource(item, format) {
   return `data:${MIME[format] ?? 'image/png'};base64,${item.b64_json}`;
 }
 
+/** startRun adds a result block, running, to the top of results. */
+export function startRun(results, metaText, prompt) {
+  const run = el('article', 'run');
+  const meta = el('p', 'meta', metaText);
+  run.append(meta, el('p', 'prompt', prompt));
+  run.dataset.state = 'running';
+  results.prepend(run);
+  return { run, meta };
+}
+
+/** failRun shows why a run failed. */
+export function failRun(run, meta, model, start, err) {
+  meta.textContent = `${model} · failed after ${seconds(start)}`;
+  run.append(errorBox(err));
+  run.dataset.state = 'error';
+}
+
 async function generate(event) {
   event.preventDefault();
   const body = {
@@ -137,11 +159,7 @@ async function generate(event) {
   if (size) body.size = size;
   if ($('seed').value !== '') body.seed = Number($('seed').value);
 
-  const run = el('article', 'run');
-  const meta = el('p', 'meta', `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`);
-  run.append(meta, el('p', 'prompt', body.prompt));
-  run.dataset.state = 'running';
-  $('image-results').prepend(run);
+  const { run, meta } = startRun($('image-results'), `${body.model} · ${size || 'default size'} · ${body.n}× · generating…`, body.prompt);
   $('generate').disabled = true;
   const start = performance.now();
   try {
@@ -168,9 +186,7 @@ async function generate(event) {
     run.append(grid);
     run.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    run.append(errorBox(err));
-    run.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   } finally {
     $('generate').disabled = false;
   }
@@ -178,7 +194,7 @@ async function generate(event) {
 
 /** sseEvents yields the JSON data of each server-sent event until [DONE]
  * (or, for a stream without one such as the Responses API's, its end). */
-async function* sseEvents(stream, { untilDone = true } = {}) {
+export async function* sseEvents(stream, { untilDone = true } = {}) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const separator = /\r\n\r\n|\n\n|\r\r/;
   let buffer = '';
@@ -280,6 +296,7 @@ function init() {
   $('forget').addEventListener('click', forget);
   $('image-form').addEventListener('submit', generate);
   $('chat-form').addEventListener('submit', send);
+  initVideo();
   $('stop').addEventListener('click', () => chatAbort?.abort());
   $('clear').addEventListener('click', () => { chatAbort?.abort(); conversation = []; $('transcript').replaceChildren(); });
   initResponses();
@@ -300,5 +317,3 @@ function init() {
 }
 
 init();
-
-export { $, el, request, errorBox, fillSelect, sseEvents, seconds, APIError };

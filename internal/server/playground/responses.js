@@ -1,18 +1,14 @@
 // falproxy playground, Responses tab: a streamed POST /v1/responses shown
-// as its events arrive, and POST /v1/embeddings. It uses the page's own
-// helpers: app.js imports this module and calls initResponses from its
-// init, after which the imported helpers are defined.
-import { $, el, request, errorBox, fillSelect, sseEvents, seconds, APIError } from './app.js';
+// as its events arrive, and POST /v1/embeddings. app.js and this module
+// import each other: nothing here runs before initResponses, when app.js
+// has been evaluated.
+import { $, el, request, seconds, sseEvents, startRun, failRun, APIError } from './app.js';
 
-/** run adds a result to the tab and returns its parts. */
-function run(title) {
-  const node = el('article', 'run');
-  const meta = el('p', 'meta', title);
-  const output = el('div', 'content');
-  node.append(meta, output);
-  node.dataset.state = 'running';
-  $('responses-results').prepend(node);
-  return { node, meta, output };
+/** output adds the block a run's text goes into. */
+function output(run) {
+  const box = el('div', 'content');
+  run.append(box);
+  return box;
 }
 
 async function createResponse(event) {
@@ -20,7 +16,8 @@ async function createResponse(event) {
   const body = { model: $('responses-model').value, input: $('responses-input').value.trim(), stream: true };
   const instructions = $('responses-instructions').value.trim();
   if (instructions) body.instructions = instructions;
-  const r = run(`${body.model} · streaming…`);
+  const { run, meta } = startRun($('responses-results'), `${body.model} · streaming…`, body.input);
+  const text = output(run);
   $('responses-send').disabled = true;
   const start = performance.now();
   let events = 0;
@@ -28,18 +25,16 @@ async function createResponse(event) {
     const res = await request('v1/responses', { body });
     for await (const ev of sseEvents(res.body, { untilDone: false })) {
       events++;
-      if (ev.type === 'response.output_text.delta') r.output.textContent += ev.delta;
+      if (ev.type === 'response.output_text.delta') text.textContent += ev.delta;
       if (ev.type === 'response.failed') throw new APIError(0, { message: ev.response?.error?.message ?? 'The response failed.', code: ev.response?.error?.code });
       if (ev.type === 'response.completed' || ev.type === 'response.incomplete') {
-        r.meta.textContent = `${body.model} · ${ev.response.status} · ${events} events · ${seconds(start)} · ${ev.response.id}`;
-        r.node.dataset.state = 'done';
+        meta.textContent = `${body.model} · ${ev.response.status} · ${events} events · ${seconds(start)} · ${ev.response.id}`;
+        run.dataset.state = 'done';
       }
     }
-    if (r.node.dataset.state !== 'done') throw new Error('The stream ended before the response completed.');
+    if (run.dataset.state !== 'done') throw new Error('The stream ended before the response completed.');
   } catch (err) {
-    r.meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    r.node.append(errorBox(err));
-    r.node.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   } finally {
     $('responses-send').disabled = false;
   }
@@ -48,26 +43,26 @@ async function createResponse(event) {
 async function embed(event) {
   event.preventDefault();
   const body = { model: $('embeddings-model').value, input: $('embeddings-input').value.trim() };
-  const r = run(`${body.model} · embedding…`);
+  const { run, meta } = startRun($('responses-results'), `${body.model} · embedding…`, body.input);
   const start = performance.now();
   try {
     const out = await (await request('v1/embeddings', { body })).json();
     const vector = out.data?.[0]?.embedding ?? [];
-    r.meta.textContent = `${body.model} · ${vector.length} dimensions · ${out.usage?.total_tokens ?? 0} tokens · ${seconds(start)}`;
-    r.output.textContent = `[${vector.slice(0, 8).map((x) => x.toFixed(4)).join(', ')}${vector.length > 8 ? ', …' : ''}]`;
-    r.node.dataset.state = 'done';
+    meta.textContent = `${body.model} · ${vector.length} dimensions · ${out.usage?.total_tokens ?? 0} tokens · ${seconds(start)}`;
+    output(run).textContent = `[${vector.slice(0, 8).map((x) => x.toFixed(4)).join(', ')}${vector.length > 8 ? ', …' : ''}]`;
+    run.dataset.state = 'done';
   } catch (err) {
-    r.meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    r.node.append(errorBox(err));
-    r.node.dataset.state = 'error';
+    failRun(run, meta, body.model, start, err);
   }
 }
 
 /** initResponses wires the tab's forms and fills its model lists each time the page connects. */
 export function initResponses() {
-  document.addEventListener('falproxy:models', ({ detail: { ofKind, notOfKind } }) => {
-    fillSelect($('responses-model'), [['Chat models', ofKind('chat')], ['Other models', notOfKind('chat')]]);
-    fillSelect($('embeddings-model'), [['Embedding models', ofKind('embedding')], ['Other models', notOfKind('embedding')]]);
+  document.addEventListener('falproxy:models', ({ detail: { models, fillSelect } }) => {
+    const of = (kind) => models.filter((m) => m.fal?.kind === kind);
+    const notOf = (kind) => models.filter((m) => m.fal?.kind !== kind);
+    fillSelect($('responses-model'), [['Chat models', of('chat')], ['Other models', notOf('chat')]]);
+    fillSelect($('embeddings-model'), [['Embedding models', of('embedding')], ['Other models', notOf('embedding')]]);
   });
   $('responses-form').addEventListener('submit', createResponse);
   $('embeddings-form').addEventListener('submit', embed);

@@ -1,0 +1,44 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/falproxy/falproxy/internal/registry"
+)
+
+func TestVideoModels(t *testing.T) {
+	env := map[string]string{
+		"CUSTOM_ACCESS_KEY": "sk-0123456789abcdef",
+		"AI_KEYS":           "id:secret",
+		"VIDEO_MODELS":      "sora-2:fal-ai/sora-2/text-to-video|fal-ai/sora-2/image-to-video, veo:fal-ai/veo3.1||x/remix, kling:fal-ai/kling",
+		"SIGNING_KEY":       "signing-key-0123456789, signing-key-abcdefghij",
+	}
+	c, err := Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []registry.VideoModel{
+		{Alias: "sora-2", Text: "fal-ai/sora-2/text-to-video", Image: "fal-ai/sora-2/image-to-video"},
+		{Alias: "veo", Text: "fal-ai/veo3.1", Remix: "x/remix"},
+		{Alias: "kling", Text: "fal-ai/kling"},
+	}
+	if !reflect.DeepEqual(c.VideoModels, want) || len(c.SigningKeys) != 2 {
+		t.Errorf("video models %+v, signing keys %d", c.VideoModels, len(c.SigningKeys))
+	}
+	if got := c.Redact("key signing-key-0123456789"); strings.Contains(got, "signing-key-0123456789") {
+		t.Errorf("a signing key is not redacted: %q", got)
+	}
+	for _, bad := range []string{"v:a|b|c|d", "v:a||", "v:|b"} {
+		env["VIDEO_MODELS"] = bad
+		if _, err := Load(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "VIDEO_MODELS") {
+			t.Errorf("VIDEO_MODELS=%q: %v", bad, err)
+		}
+	}
+	env["VIDEO_MODELS"] = ""
+	env["SIGNING_KEY"] = "tinykey"
+	if _, err := Load(func(k string) string { return env[k] }); err == nil || strings.Contains(err.Error(), "tinykey") {
+		t.Errorf("a short SIGNING_KEY: %v", err)
+	}
+}

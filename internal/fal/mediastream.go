@@ -1,0 +1,77 @@
+package fal
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Stream opens a result file for passing on to a client as it arrives, a
+// video of any length: with the client's Range header (players seek),
+// without the size cap and without the whole-download timeout of Open.
+// Only silence ends it: no byte for the downloader's Timeout. fal's 200,
+// 206 and 416 answers are handed over with their headers; the caller
+// closes the body. The same address checks as Open apply.
+func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &Error{Op: OpDownload, Err: err}
+	}
+	if err := checkScheme(u); err != nil {
+		return nil, &Error{Op: OpDownload, Err: err}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		cancel()
+		return nil, &Error{Op: OpDownload, Err: err}
+	}
+	if rangeHeader != "" {
+		req.Header.Set("Range", rangeHeader)
+	}
+	idle := d.hc.Timeout
+	stall := time.AfterFunc(idle, cancel)
+	hc := &http.Client{Transport: d.hc.Transport, CheckRedirect: d.hc.CheckRedirect}
+	resp, err := hc.Do(req)
+	if err != nil {
+		stall.Stop()
+		cancel()
+		return nil, &Error{Op: OpDownload, Err: err}
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
+	default:
+		resp.Body.Close()
+		stall.Stop()
+		cancel()
+		return nil, &Error{Op: OpDownload, Status: resp.StatusCode, Detail: "media download failed: HTTP " + resp.Status}
+	}
+	resp.Body = &idleBody{rc: resp.Body, stall: stall, idle: idle, cancel: cancel}
+	return resp, nil
+}
+
+// idleBody ends a download that stays silent for idle: each read that
+// brings bytes puts the stall timer back.
+type idleBody struct {
+	rc     io.ReadCloser
+	stall  *time.Timer
+	idle   time.Duration
+	cancel context.CancelFunc
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.stall.Reset(b.idle)
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.stall.Stop()
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}

@@ -1,0 +1,210 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	oai "github.com/openai/openai-go/v3"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// TestAudioListings: /v1/models lists the audio aliases with the kind
+// their schema shows, and /v1/audio/models and /v1/audio/voices answer in
+// the shapes Open WebUI reads.
+func TestAudioListings(t *testing.T) {
+	h := newHarness(t, withAudio)
+	get := func(path string, into any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		code, _, body := h.do(req)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		if err := json.Unmarshal(body, into); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	var detail struct {
+		Fal struct{ Kind string }
+	}
+	get("/v1/models/tts-1", &detail) // fetches the schema
+	if detail.Fal.Kind != "speech" {
+		t.Errorf("tts-1 detail kind %q", detail.Fal.Kind)
+	}
+	var list struct {
+		Data []struct {
+			ID  string
+			Fal struct{ Kind string }
+		}
+	}
+	get("/v1/models", &list)
+	kinds := map[string]string{}
+	for _, m := range list.Data {
+		kinds[m.ID] = m.Fal.Kind
+	}
+	if kinds["tts-1"] != "speech" || kinds["whisper-1"] != "audio" || kinds["flux-dev"] != "image" {
+		t.Errorf("kinds %v: tts-1 is known to speak, whisper-1 not looked at yet", kinds)
+	}
+
+	var models struct{ Models []struct{ ID string } }
+	get("/v1/audio/models", &models)
+	if len(models.Models) != 5 || models.Models[0].ID != "tts-1" {
+		t.Errorf("audio models %+v", models)
+	}
+	var voices struct{ Voices []struct{ ID, Name string } }
+	get("/v1/audio/voices?model=tts-1", &voices)
+	ids := map[string]bool{}
+	for _, v := range voices.Voices {
+		ids[v.ID] = v.Name == v.ID
+	}
+	if !ids["alloy"] || !ids["af_heart"] || !ids["am_onyx"] || ids["Wise_Woman"] {
+		t.Errorf("tts-1 voices %+v", voices)
+	}
+	get("/v1/audio/voices", &voices)
+	ids = map[string]bool{}
+	for _, v := range voices.Voices {
+		ids[v.ID] = true
+	}
+	if !ids["af_heart"] || !ids["Wise_Woman"] || !ids["Rachel"] {
+		t.Errorf("all voices %+v", voices)
+	}
+}
+
+// TestAudioRequestIDAndMetrics: the client's request id reaches fal on
+// every call of a transcription (upload included), and the metrics count
+// the request under its alias.
+func TestAudioRequestIDAndMetrics(t *testing.T) {
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.metrics = true
+		s.server.InlineLimit = -1
+	})
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "a.wav")
+	_, _ = fw.Write(falfake.ToneWAV(200, 300))
+	_ = mw.WriteField("model", "whisper-1")
+	_ = mw.WriteField("response_format", "text")
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", &body)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Request-Id", "trace-audio")
+	code, hdr, out := h.do(req)
+	if code != http.StatusOK || hdr.Get("Content-Type") != "text/plain; charset=utf-8" || !strings.HasPrefix(string(out), "Heard ") {
+		t.Fatalf("%d %v %s", code, hdr, out)
+	}
+	ops := map[falfake.Op]bool{}
+	for _, c := range h.fake.Received() {
+		if c.Op == falfake.OpUploadPut || c.Op == falfake.OpSchema {
+			continue // the signed PUT and the schema fetch are not the request's
+		}
+		ops[c.Op] = true
+		if c.RequestID != "trace-audio" {
+			t.Errorf("%s call carried request id %q", c.Op, c.RequestID)
+		}
+	}
+	if !ops[falfake.OpUpload] || !ops[falfake.OpSubmit] {
+		t.Errorf("fal saw %v", ops)
+	}
+	mreq, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
+	_, _, m := h.do(mreq)
+	if want := `falproxy_requests_total{model="whisper-1",route="POST /v1/audio/transcriptions",status="200"} 1`; !strings.Contains(string(m), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+}
+
+// TestSpeechClientLeaves: a client that hangs up while fal speaks gets
+// its job cancelled at fal.
+func TestSpeechClientLeaves(t *testing.T) {
+	h := newHarness(t, withAudio, func(s *setup) { s.fake.GenerationTime = 30 * time.Second })
+	cancel, done := h.postInBackground("/v1/audio/speech", `{"model":"tts-1","input":"never heard","voice":"alloy"}`)
+	eventually(t, "fal has the job", func() bool { return len(h.fake.Jobs()) == 1 })
+	cancel()
+	<-done
+	eventually(t, "the job is cancelled at fal", func() bool { return h.fake.Jobs()[0].Cancelled })
+	if c := h.fake.Counts(); c.Submits != 1 {
+		t.Errorf("fal saw %+v; want one submit", c)
+	}
+}
+
+// speechParams is a plain speech request for model.
+func speechParams(model string) oai.AudioSpeechNewParams {
+	return oai.AudioSpeechNewParams{Model: oai.SpeechModel(model), Input: "Hello", Voice: oai.AudioSpeechNewParamsVoiceUnion{OfString: oai.String("alloy")}}
+}
+
+// TestSpeechFailsOverBeforeSubmit: a key fal rate-limits at submit is
+// passed over for the next, and the job runs once.
+func TestSpeechFailsOverBeforeSubmit(t *testing.T) {
+	h := newHarness(t, withAudio)
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Key: "fal-key-1:secret1", Status: http.StatusTooManyRequests, Times: 1})
+	for range 2 {
+		if _, b := h.speak(speechParams("tts-1")); len(b) < 44 {
+			t.Fatalf("short audio: %d bytes", len(b))
+		}
+	}
+	if c := h.fake.Counts(); len(h.fake.Jobs()) != 2 || c.Submits != 3 {
+		t.Errorf("fal saw %+v and %d jobs; want three submits (one refused) and two jobs", c, len(h.fake.Jobs()))
+	}
+}
+
+// TestSpeechStreams: the audio reaches the client while fal's CDN is still
+// sending it. The CDN sends the first half and holds the rest until the
+// client has read that half; a proxy that buffered the whole file would
+// deliver nothing until the CDN gave up waiting.
+func TestSpeechStreams(t *testing.T) {
+	h := newHarness(t, withAudio)
+	wav := falfake.ToneWAV(1000, 440)
+	half := len(wav) / 2
+	clientHasHalf := make(chan struct{})
+	var released atomic.Bool // set when the CDN sent the rest because the client had the half
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/mpeg") // a wrong label: the bytes decide
+		_, _ = w.Write(wav[:half])
+		w.(http.Flusher).Flush()
+		select {
+		case <-clientHasHalf:
+			released.Store(true)
+		case <-time.After(20 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write(wav[half:])
+	}))
+	defer cdn.Close()
+	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Times: 1,
+		Body: `{"audio":{"url":"` + cdn.URL + `/speech.wav","content_type":"audio/mpeg"}}`})
+
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/speech", strings.NewReader(`{"model":"tts-1","input":"hi","voice":"af_heart"}`))
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, half)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	close(clientHasHalf)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !released.Load() {
+		t.Error("the client got the first half only after the CDN had sent everything: the audio was buffered")
+	}
+	if got := append(first, rest...); !bytes.Equal(got, wav) || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Errorf("got %d bytes labelled %q", len(got), resp.Header.Get("Content-Type"))
+	}
+}

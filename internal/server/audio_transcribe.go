@@ -1,0 +1,93 @@
+package server
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/falproxy/falproxy/internal/audio"
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/openai"
+)
+
+// handleTranscription serves POST /v1/audio/transcriptions.
+func (s *Server) handleTranscription(w http.ResponseWriter, r *http.Request) {
+	s.transcribe(w, r, false)
+}
+
+// handleTranslation serves POST /v1/audio/translations: a transcription
+// in English, by the model's task "translate".
+func (s *Server) handleTranslation(w http.ResponseWriter, r *http.Request) {
+	s.transcribe(w, r, true)
+}
+
+// transcribe reads the multipart recording, checks and plans the request
+// against the model's schema before anything is uploaded, sends the
+// recording to fal unchanged (inline as a data: URI up to InlineLimit,
+// else through fal storage), runs the job and renders its chunks in the
+// response_format asked for.
+func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bool) {
+	req, e := s.readTranscription(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Transcribes)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	plan, e := audio.PlanTranscription(req, spec, alias, "", translate)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	// The recording travels as edits' input images do; its name and type
+	// come from its bytes.
+	urls, err := s.falURLs(ctx, []editImage{fileImage(req.File)}, s.opt.InlineLimit)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return
+		}
+		if errors.Is(err, fal.ErrNoStorage) {
+			writeError(w, openai.ServerError("The recording is too large to send inline and no fal storage URL is configured."))
+			return
+		}
+		writeError(w, s.failUpstream(ctx, err))
+		return
+	}
+	plan.Input[spec.AudioURL] = urls[0]
+	out, err := s.runFal(ctx, endpoint, plan.Input)
+	if err != nil {
+		s.failAudio(ctx, w, r, err, spec)
+		return
+	}
+	t, err := audio.ParseTranscript(out)
+	if err != nil {
+		s.log.Warn("fal's output has no transcript", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)
+		s.failAudio(ctx, w, r, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no transcript"}, spec)
+		return
+	}
+	ct, body := audio.Render(t, plan.Format, plan.Task, plan.Words)
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// readTranscription decodes the multipart form the SDKs send.
+func (s *Server) readTranscription(r *http.Request) (*openai.TranscriptionRequest, *openai.Error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nil, openai.InvalidRequest("", "unsupported_content_type",
+			"Transcriptions take a multipart/form-data body with the recording in 'file', as the OpenAI SDKs send; got %q.", openai.Echo(r.Header.Get("Content-Type")))
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
+	}
+	return openai.DecodeTranscriptionForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: openai.MaxAudioFile})
+}

@@ -1,0 +1,27 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// runFal runs one fal job on input and returns its output, logging the
+// input in debug mode and recording fal's request id for the access log.
+func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	ri := infoFrom(ctx)
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
+	}
+	res, err := s.opt.Fal.Run(ctx, endpoint, b)
+	if res != nil {
+		ri.set("", res.RequestID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res.Body, nil
+}

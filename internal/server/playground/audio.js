@@ -1,0 +1,87 @@
+// falproxy playground, Audio tab: type text and hear it (POST
+// /v1/audio/speech), pick a recording and read its transcript or English
+// translation (POST /v1/audio/transcriptions and /translations).
+import { $, el, request, errorBox, seconds } from './app.js';
+
+/** showAudioModels offers speech and transcription models first in their
+ * selects; an alias whose schema was not fetched yet ("audio") fits both. */
+document.addEventListener('falproxy:models', ({ detail: { models, fillSelect } }) => {
+  const audio = models.filter((m) => ['speech', 'transcription', 'audio'].includes(m.fal?.kind));
+  const of = (kind) => audio.filter((m) => m.fal.kind === kind || m.fal.kind === 'audio');
+  fillSelect($('speech-model'), [['Speech models', of('speech')]]);
+  fillSelect($('stt-model'), [['Transcription models', of('transcription')]]);
+  loadVoices();
+});
+
+/** loadVoices lists the chosen speech model's voices (and OpenAI's names). */
+async function loadVoices() {
+  const model = $('speech-model').value;
+  if (!model) return;
+  try {
+    const { voices } = await (await request(`v1/audio/voices?model=${encodeURIComponent(model)}`)).json();
+    $('voices').replaceChildren(...voices.map((v) => new Option(v.name, v.id)));
+  } catch { /* the voice field still takes any name */ }
+}
+
+/** run adds a result entry to box and returns its meta line. */
+function run(box, text) {
+  const entry = el('article', 'run');
+  const meta = el('p', 'meta', text);
+  entry.append(meta);
+  entry.dataset.state = 'running';
+  $(box).prepend(entry);
+  return { entry, meta };
+}
+
+async function speak(event) {
+  event.preventDefault();
+  const body = { model: $('speech-model').value, input: $('speech-input').value.trim(), voice: $('voice').value.trim() || 'alloy' };
+  const { entry, meta } = run('speech-results', `${body.model} · ${body.voice} · speaking…`);
+  $('speak').disabled = true;
+  const start = performance.now();
+  try {
+    const res = await request('v1/audio/speech', { body });
+    const blob = await res.blob();
+    const player = el('audio');
+    player.controls = true;
+    player.src = URL.createObjectURL(blob);
+    const voice = res.headers.get('X-Falproxy-Voice') || body.voice;
+    meta.textContent = `${body.model} · voice ${voice} · ${blob.type} · ${blob.size} bytes · ${seconds(start)}`;
+    entry.append(el('p', 'prompt', body.input), player);
+    entry.dataset.state = 'done';
+  } catch (err) {
+    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
+    entry.append(errorBox(err));
+    entry.dataset.state = 'error';
+  } finally {
+    $('speak').disabled = false;
+  }
+}
+
+async function transcribe(event) {
+  event.preventDefault();
+  const translate = event.submitter?.id === 'translate';
+  const file = $('recording').files[0];
+  const form = new FormData();
+  form.append('file', file);
+  form.append('model', $('stt-model').value);
+  form.append('response_format', $('stt-format').value);
+  const { entry, meta } = run('transcript-results', `${$('stt-model').value} · ${file.name} · ${translate ? 'translating' : 'transcribing'}…`);
+  const start = performance.now();
+  try {
+    const res = await request(`v1/audio/${translate ? 'translations' : 'transcriptions'}`, { body: form });
+    const text = res.headers.get('Content-Type').startsWith('application/json') && $('stt-format').value === 'json'
+      ? (await res.json()).text : await res.text();
+    meta.textContent = `${$('stt-model').value} · ${$('stt-format').value} · ${seconds(start)}`;
+    entry.append(el('pre', 'transcript-text', text));
+    entry.dataset.state = 'done';
+  } catch (err) {
+    meta.textContent = `${$('stt-model').value} · failed after ${seconds(start)}`;
+    entry.append(errorBox(err));
+    entry.dataset.state = 'error';
+  }
+}
+
+$('speech-form').addEventListener('submit', speak);
+$('speech-model').addEventListener('change', loadVoices);
+$('transcribe-form').addEventListener('submit', transcribe);

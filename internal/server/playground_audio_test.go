@@ -1,0 +1,28 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// checkPlaygroundAudio checks what fal received from the playground's
+// audio tab: the typed text in the voice mapped from "alloy", and a
+// recording to transcribe and one to translate.
+func checkPlaygroundAudio(t *testing.T, h *harness) {
+	t.Helper()
+	var spoke, transcribed, translated bool
+	for _, in := range h.falInputs() {
+		audio, _ := in["audio_url"].(string)
+		switch {
+		case in["prompt"] == "Hello from the browser" && in["voice"] == "af_alloy":
+			spoke = true
+		case strings.HasPrefix(audio, "data:audio/wav;base64,UklGR") && in["task"] == "transcribe":
+			transcribed = true
+		case strings.HasPrefix(audio, "data:audio/wav;base64,UklGR") && in["task"] == "translate":
+			translated = true
+		}
+	}
+	if !spoke || !transcribed || !translated {
+		t.Errorf("fal received speech %v, transcription %v, translation %v from the page", spoke, transcribed, translated)
+	}
+}

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/video"
+)
+
+// handleCreateVideo serves POST /v1/videos, multipart (as the SDKs send
+// it) or JSON. It submits the job to fal's queue and answers the Video at
+// once; the job holds a key slot only while it is submitted, since fal
+// queues it after that.
+func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
+	req, e := s.readVideoRequest(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	m, e := s.videos.model(req.Model)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	endpoint := m.Text
+	if req.Image != nil {
+		if m.Image == "" {
+			writeError(w, openai.InvalidRequest("input_reference", "unsupported_parameter",
+				"The model `%s` has no image-to-video endpoint configured; send the request without input_reference.", m.Alias))
+			return
+		}
+		endpoint = m.Image
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	if err != nil {
+		writeError(w, s.schemaFailure(ctx, err))
+		return
+	}
+	infoFrom(r.Context()).set(m.Alias, "")
+	ctx = s.withPriority(ctx, m.Alias)
+	extra := req.Extra
+	if req.Text != nil {
+		if extra, e = typedExtras(req.Text, caps); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	plan, e := video.PlanInput(req, extra, caps)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if req.Image != nil {
+		if e := s.attachImage(ctx, plan, *req.Image); e != nil {
+			writeError(w, e)
+			return
+		}
+	}
+	ref := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: plan.Seconds, Size: req.Size, Prompt: req.Prompt}
+	s.submitVideo(ctx, w, r, ref, plan.Input)
+}
+
+// readVideoRequest reads a video request in either of its formats.
+func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*video.Request, *openai.Error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "multipart/form-data":
+		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
+		if err != nil {
+			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
+		}
+		return video.DecodeForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+	case "application/json":
+		body, e := s.readBody(w, r)
+		if e != nil {
+			return nil, e
+		}
+		return video.DecodeJSON(body)
+	}
+	return nil, openai.InvalidRequest("", "unsupported_content_type",
+		"Videos take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
+}
+
+// attachImage puts the input image where the plan wants it: inline as a
+// data: URI when small (INLINE_LIMIT), uploaded to fal storage otherwise,
+// or the client's own URL.
+func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.ImageRef) *openai.Error {
+	img, e := s.refImage(ref, "input_reference.image_url", "input-reference")
+	if e != nil {
+		return e
+	}
+	urls, err := s.falURLs(ctx, []editImage{img}, s.opt.InlineLimit)
+	switch {
+	case err == nil:
+		plan.Input[plan.ImageField] = urls[0]
+		return nil
+	case errors.Is(err, fal.ErrNoStorage):
+		return openai.ServerError("The input image is too large to send inline and no fal storage URL is configured.")
+	}
+	return s.failUpstream(ctx, err)
+}
+
+// submitVideo puts a video job on fal's queue and answers its Video: the
+// id seals ref with fal's request id, the submitting key's tag and the
+// caller's access tag.
+func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http.Request, ref video.Ref, input map[string]any) {
+	body, err := json.Marshal(input)
+	if err != nil {
+		writeError(w, openai.ServerError("encoding fal's input failed"))
+		return
+	}
+	job, err := s.opt.Fal.Submit(ctx, ref.Endpoint, body)
+	if err != nil {
+		if r.Context().Err() == nil {
+			writeError(w, s.failVideoInput(ctx, err))
+		}
+		return
+	}
+	job.Release() // fal queues the job from here on
+	infoFrom(r.Context()).set("", job.RequestID)
+	accessKey := bearer(r)
+	key := s.videos.signingKey(job.Key())
+	now := time.Now()
+	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), video.AccessTag(key, accessKey), now.Unix()
+	id := video.Seal(ref, key)
+	v := video.New(id, &ref)
+	v.Prompt = ref.Prompt // whole, where the id carries it cut
+	s.videos.index.add(v, ownerOf(accessKey), now)
+	writeJSON(w, http.StatusOK, v)
+}
+
+// failVideoInput is failUpstream with fal's field names in OpenAI's words.
+func (s *Server) failVideoInput(ctx context.Context, err error) *openai.Error {
+	e := s.failUpstream(ctx, err)
+	if e.Param != "" {
+		e.Param = video.Param(e.Param)
+	}
+	return e
+}

@@ -1,0 +1,81 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/server"
+)
+
+func (h *harness) get(path string) (int, http.Header, []byte) {
+	req, _ := http.NewRequest(http.MethodGet, h.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	return h.do(req)
+}
+
+// replica is a second falproxy on the same fal emulator, built from the
+// given configuration as a restart or another replica would be.
+func replica(t *testing.T, h *harness, falKeys, accessKeys, signing []string) oai.Client {
+	t.Helper()
+	hc := fal.NewH2CHTTPClient()
+	fc := fal.New(fal.Options{QueueURL: h.fake.QueueURL(), RunURL: h.fake.RunURL(), StorageURL: h.fake.StorageURL(),
+		Pool: fal.NewPool(falKeys, fal.PoolOptions{}), HTTP: hc})
+	proxy := httptest.NewServer(server.New(server.Options{
+		AccessKeys: accessKeys, VideoModels: videoModels, SigningKeys: signing, Fal: fc,
+		Schemas:    falschema.NewStore(falschema.StoreOptions{URL: h.fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour}),
+		Downloader: fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true}),
+	}))
+	t.Cleanup(func() {
+		proxy.Close()
+		_ = fc.Close(context.Background())
+		hc.CloseIdleConnections()
+	})
+	return oai.NewClient(option.WithBaseURL(proxy.URL+"/v1"), option.WithAPIKey(accessKeys[0]), option.WithMaxRetries(0))
+}
+
+func TestVideoIDs(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: strings.Repeat("a fox ", 200), Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	falKeys := []string{"fal-key-1:secret1", "fal-key-2:secret2"}
+
+	// A restart (or another replica) with the same fal keys follows the
+	// video with no shared state, and no configured signing key.
+	again := replica(t, h, falKeys, []string{accessKey}, nil)
+	v := pollVideo(t, again, created.ID)
+	if v.Status != oai.VideoStatusCompleted || v.Model != "sora-2" || len(v.Prompt) > 512 || !strings.HasPrefix(created.Prompt, v.Prompt) {
+		t.Errorf("after a restart: %s", v.RawJSON())
+	}
+
+	notFound := func(sdk oai.Client, id, what string) {
+		t.Helper()
+		_, err := sdk.Videos.Get(ctx, id)
+		apiErr, ok := err.(*oai.Error)
+		if !ok || apiErr.StatusCode != http.StatusNotFound || apiErr.Code != "video_not_found" {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+	raw := []byte(created.ID)
+	raw[len(raw)-30] ^= 1
+	notFound(h.sdk, string(raw), "a tampered id")
+	notFound(h.sdk, created.ID[:len(created.ID)-4], "a truncated id")
+	notFound(h.sdk, "video_x", "an unknown id")
+	notFound(replica(t, h, falKeys, []string{"sk-another-access-key"}, nil), created.ID, "another access key")
+	notFound(replica(t, h, falKeys, []string{accessKey}, []string{"a-configured-signing-key"}), created.ID, "a changed signing key")
+	notFound(replica(t, h, falKeys[1:], []string{accessKey}, nil), created.ID, "the submitting fal key removed")
+	if n := h.fake.Counts().Status; n == 0 {
+		t.Error("the restarted proxy did not ask fal for the status")
+	}
+}

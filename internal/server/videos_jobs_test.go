@@ -1,0 +1,117 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	oai "github.com/openai/openai-go/v3"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+func TestVideoRemix(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	first, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2", Seconds: "4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, first.ID)
+	remix, err := h.sdk.Videos.Remix(ctx, first.ID, oai.VideoRemixParams{Prompt: "the fox at night"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if remix.RemixedFromVideoID != first.ID || remix.Prompt != "the fox at night" || remix.Seconds != "4" {
+		t.Errorf("remix %s", remix.RawJSON())
+	}
+	if v := pollVideo(t, h.sdk, remix.ID); v.Status != oai.VideoStatusCompleted || v.RemixedFromVideoID != first.ID {
+		t.Errorf("remixed video %s", v.RawJSON())
+	}
+	jobs := h.fake.Jobs()
+	in := h.falInputs()
+	if len(jobs) != 2 || jobs[1].Endpoint != "fal-ai/sora-2/video-to-video/remix" {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	if id, _ := in[1]["video_id"].(string); !strings.HasPrefix(id, "vid_") || in[1]["prompt"] != "the fox at night" || len(in[1]) != 2 {
+		t.Errorf("remix input %v", in[1])
+	}
+}
+
+func TestVideoDeleteCancelsRunningJob(t *testing.T) {
+	h := newHarness(t, withVideos(time.Hour))
+	ctx := context.Background()
+	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a long fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := h.sdk.Videos.Get(ctx, created.ID)
+	if err != nil || v.Status != oai.VideoStatusInProgress || v.Progress >= 100 {
+		t.Fatalf("running video: %v %+v", err, v)
+	}
+	del, err := h.sdk.Videos.Delete(ctx, created.ID)
+	if err != nil || !del.Deleted || del.ID != created.ID || del.Object != "video.deleted" {
+		t.Fatalf("delete: %v %+v", err, del)
+	}
+	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
+	jobs := h.fake.Jobs()
+	if len(jobs) != 1 || !jobs[0].Cancelled || jobs[0].ErrorType != "client_cancelled" {
+		t.Errorf("fal's job %+v was not cancelled", jobs)
+	}
+	page, err := h.sdk.Videos.List(ctx, oai.VideoListParams{})
+	if err != nil || len(page.Data) != 0 {
+		t.Errorf("a deleted video is still listed: %v %+v", err, page)
+	}
+}
+
+func TestVideoFailures(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	for prompt, code := range map[string]string{"[fail] a fox": "runner_disconnected", "[nsfw] a fox": "moderation_blocked"} {
+		created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: prompt, Model: "sora-2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := pollVideo(t, h.sdk, created.ID)
+		if v.Status != oai.VideoStatusFailed || v.Error.Code != code || !strings.Contains(v.Error.Message, "fal") {
+			t.Errorf("%q: %s", prompt, v.RawJSON())
+		}
+		status, _, body := h.get("/v1/videos/" + created.ID + "/content")
+		if e := decodeError(t, body); status != http.StatusNotFound || deref(e.Code) != "video_not_ready" {
+			t.Errorf("content of a failed video: %d %s", status, body)
+		}
+	}
+	// fal validates the input when the job runs: its 422 names fal's field,
+	// which the Video's error reports in OpenAI's words.
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, JobError: "value_error", Status: 422, Times: 1,
+		Body: `{"detail":[{"loc":["body","duration"],"msg":"Input should be 4, 8 or 12","type":"enum"}]}`})
+	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pollVideo(t, h.sdk, created.ID); v.Status != oai.VideoStatusFailed || v.Error.Code != "invalid_input" || !strings.Contains(v.Error.Message, "'seconds'") {
+		t.Errorf("rejected input: %s", v.RawJSON())
+	}
+}
+
+// TestVideoMetrics: video requests are counted per route and model, as
+// image requests are.
+func TestVideoMetrics(t *testing.T) {
+	h := newHarness(t, withVideos(0), func(s *setup) { s.metrics = true })
+	created, err := h.sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "veo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, created.ID)
+	_, _, body := h.get("/metrics")
+	for _, want := range []string{
+		`falproxy_requests_total{model="veo",route="POST /v1/videos",status="200"} 1`,
+		`falproxy_requests_total{model="veo",route="GET /v1/videos/{id}",status="200"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/video"
+)
+
+// remixRequest is the body of POST /v1/videos/{id}/remix.
+type remixRequest struct {
+	Prompt string `json:"prompt"`
+}
+
+// handleRemixVideo serves POST /v1/videos/{id}/remix: the model's remix
+// endpoint runs on the fal video id of the first job's result.
+func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
+		return
+	}
+	body, e := s.readBody(w, r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	var req remixRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_json", "The body must be a JSON object with a prompt."))
+		return
+	}
+	if strings.TrimSpace(req.Prompt) == "" {
+		writeError(w, openai.InvalidRequest("prompt", "missing_required_parameter", "Missing required parameter: 'prompt'."))
+		return
+	}
+	m, e := s.videos.model(ref.Model)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	endpoint, caps, e := s.remixEndpoint(ctx, m)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	infoFrom(r.Context()).set(m.Alias, "")
+	ctx = s.withPriority(ctx, m.Alias)
+	st, e := s.videoStatus(ctx, id, ref, key)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if st.video.Status != video.Completed || st.output.VideoID == "" {
+		writeError(w, openai.InvalidRequest("video_id", "video_not_ready",
+			"Only a completed video can be remixed; this one is %s.", strings.ReplaceAll(string(st.video.Status), "_", " ")))
+		return
+	}
+	remix := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: ref.Seconds, Size: ref.Size, RemixedFrom: id, Prompt: req.Prompt}
+	s.submitVideo(ctx, w, r, remix, video.RemixInput(req.Prompt, st.output.VideoID, caps))
+}
+
+// remixEndpoint is the model's remix endpoint (see remixCandidate) with
+// its capabilities; a model without one cannot remix.
+func (s *Server) remixEndpoint(ctx context.Context, m registry.VideoModel) (string, *falschema.Capabilities, *openai.Error) {
+	endpoint, configured := remixCandidate(m)
+	if endpoint == "" {
+		return "", nil, cannotRemix(m.Alias)
+	}
+	caps, err := s.opt.Schemas.Get(ctx, endpoint)
+	switch {
+	case err == nil:
+		return endpoint, caps, nil
+	case errors.Is(err, falschema.ErrUnknownEndpoint) && !configured:
+		return "", nil, cannotRemix(m.Alias)
+	}
+	return "", nil, s.schemaFailure(ctx, err)
+}
+
+// cannotRemix is the 400 for a model without a remix endpoint.
+func cannotRemix(alias string) *openai.Error {
+	return openai.InvalidRequest("model", "model_not_supported",
+		"The model `%s` cannot remix: fal has no remix endpoint for it (set one in VIDEO_MODELS if it has).", alias)
+}

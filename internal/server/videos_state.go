@@ -1,0 +1,116 @@
+package server
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/video"
+)
+
+// videoIDLabel derives a fal key's own signing key for video ids when no
+// SIGNING_KEY is configured.
+const videoIDLabel = "falproxy video ids"
+
+// videoState is what the video routes share: the models, the keys that
+// seal ids, and the index of the videos created through this process.
+type videoState struct {
+	models  map[string]registry.VideoModel
+	first   string   // alias used when a request names no model
+	signing [][]byte // SIGNING_KEY; empty derives a key per fal key
+	pool    *fal.Pool
+	index   *videoIndex
+}
+
+func newVideoState(opt Options) *videoState {
+	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge)}
+	for _, m := range opt.VideoModels {
+		v.models[m.Alias] = m
+	}
+	if len(opt.VideoModels) > 0 {
+		v.first = opt.VideoModels[0].Alias
+	}
+	for _, k := range opt.SigningKeys {
+		v.signing = append(v.signing, []byte(k))
+	}
+	if opt.Fal != nil {
+		v.pool = opt.Fal.Pool()
+	}
+	return v
+}
+
+// model resolves the model of a video request.
+func (v *videoState) model(name string) (registry.VideoModel, *openai.Error) {
+	if name == "" {
+		name = v.first
+	}
+	m, ok := v.models[name]
+	if !ok {
+		return m, openai.ModelNotFound(name)
+	}
+	return m, nil
+}
+
+// signingKey is the key that seals the id of a job submitted with k.
+func (v *videoState) signingKey(k *fal.Key) []byte {
+	if len(v.signing) > 0 {
+		return v.signing[0]
+	}
+	return k.Derive(videoIDLabel)
+}
+
+// open reads an id made for accessKey: its Ref and the fal key that can
+// follow its job. Any id this process cannot vouch for, or made with
+// another access key, is the same 404.
+func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
+	if v.pool == nil { // without a fal client no job can be followed
+		return nil, nil, videoNotFound()
+	}
+	ref, key, err := video.Open(id, func(claimed *video.Ref) [][]byte {
+		if len(v.signing) > 0 {
+			return v.signing
+		}
+		if k := v.pool.KeyByTag(claimed.KeyTag); k != nil {
+			return [][]byte{k.Derive(videoIDLabel)}
+		}
+		return nil
+	})
+	if err != nil || !ref.Owns(key, accessKey) {
+		return nil, nil, videoNotFound()
+	}
+	k := v.pool.KeyByTag(ref.KeyTag)
+	if k == nil {
+		return nil, nil, videoNotFound()
+	}
+	return ref, k, nil
+}
+
+// requestedVideo opens the video the request's path names for the
+// caller's access key and names it in the request's log line; on failure
+// it has answered the 404 and ok is false.
+func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, ok bool) {
+	id = r.PathValue("id")
+	ref, key, e := s.videos.open(id, bearer(r))
+	if e != nil {
+		writeError(w, e)
+		return "", nil, nil, false
+	}
+	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
+	return id, ref, key, true
+}
+
+// videoNotFound is the 404 of an id that names no video of the caller's.
+func videoNotFound() *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_found", Param: "video_id",
+		Message: "No video with this id exists for this API key.", NoRetry: true}
+}
+
+// ownerOf identifies an access key in the index without keeping it.
+func ownerOf(accessKey string) [32]byte { return sha256.Sum256([]byte(accessKey)) }
+
+// falRetention is how long fal keeps generated media by default ("at least
+// 7 days"), for expires_at when MEDIA_TTL is not set.
+const falRetention = 7 * 24 * time.Hour

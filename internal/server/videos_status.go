@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/video"
+)
+
+// videoSeen is a video as fal reports it now, with its result when it
+// has completed.
+type videoSeen struct {
+	video  video.Video
+	output *video.Output
+}
+
+// handleGetVideo serves GET /v1/videos/{id}, asking fal for the status
+// each time.
+func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := s.jobContext(r)
+	defer cancel()
+	st, e := s.videoStatus(ctx, id, ref, key)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, st.video)
+}
+
+// videoStatus asks fal where the job stands: queued (progress 0),
+// running (progress from its logs, or from the time passed), or completed,
+// when the result says whether it failed and which files it made.
+func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key) (*videoSeen, *openai.Error) {
+	seen := &videoSeen{video: video.New(id, ref)}
+	v := &seen.video
+	known, indexed := s.videos.index.get(id)
+	if indexed {
+		v.Prompt = known.last.Prompt
+		v.CompletedAt = known.last.CompletedAt
+	}
+	ttl := s.opt.MediaTTL
+	if ttl <= 0 {
+		ttl = falRetention
+	}
+	expires := ref.CreatedAt + int64(ttl/time.Second)
+	v.ExpiresAt = &expires
+	if indexed && known.output != nil {
+		v.Status, v.Progress, seen.output = video.Completed, 100, known.output
+		return seen, nil
+	}
+	job := s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key)
+	st, err := s.opt.Fal.Progress(ctx, job)
+	if err != nil {
+		return nil, s.failVideoLookup(ctx, err)
+	}
+	switch st.Status.Status {
+	case "IN_QUEUE":
+		v.Status = video.Queued
+	case "IN_PROGRESS":
+		v.Status = video.InProgress
+		logs := make([]string, len(st.Logs))
+		for i, l := range st.Logs {
+			logs[i] = l.Message
+		}
+		v.Progress = video.Progress(logs, time.Since(time.Unix(ref.CreatedAt, 0)))
+	default:
+		if e := s.videoResult(ctx, job, seen); e != nil {
+			return nil, e
+		}
+	}
+	s.videos.index.update(*v, seen.output)
+	return seen, nil
+}
+
+// videoResult reads a completed job's result into seen: the files, or
+// why it failed.
+func (s *Server) videoResult(ctx context.Context, job *fal.Job, seen *videoSeen) *openai.Error {
+	v := &seen.video
+	if v.CompletedAt == nil {
+		now := time.Now().Unix()
+		v.CompletedAt = &now
+	}
+	body, err := s.opt.Fal.Result(ctx, job)
+	if fe, ok := errors.AsType[*fal.Error](err); ok && fe.JobFailed {
+		v.Status, v.Error = video.Failed, videoFailure(fe)
+		return nil
+	}
+	if err != nil {
+		return s.failVideoLookup(ctx, err)
+	}
+	out, ok := video.ParseOutput(body)
+	if !ok {
+		v.Status, v.Error = video.Failed, &video.Error{Code: "upstream_no_video", Message: "fal's result holds no video."}
+		return nil
+	}
+	v.Status, v.Progress, seen.output = video.Completed, 100, out
+	return nil
+}
+
+// videoFailure is the error of a job fal ran and failed, with fal's
+// reason: a content-policy block, input fal refused (named in OpenAI's
+// words), or the error type of a runner failure.
+func videoFailure(fe *fal.Error) *video.Error {
+	if len(fe.Validation) > 0 {
+		d := fe.Validation[0]
+		if d.Type == "content_policy_violation" {
+			return &video.Error{Code: "moderation_blocked", Message: "fal's content checker blocked the request: " + falText(fe)}
+		}
+		return &video.Error{Code: "invalid_input", Message: "fal rejected the input '" + openai.Echo(video.Param(d.Field())) + "': " + falText(fe)}
+	}
+	code := openai.Echo(fe.ErrorType)
+	if code == "" {
+		code = "generation_failed"
+	}
+	return &video.Error{Code: code, Message: "The fal job failed: " + falText(fe)}
+}
+
+// failVideoLookup maps a failed status or result call. fal forgets jobs
+// after a while, and answers 404 for them: the video is gone.
+func (s *Server) failVideoLookup(ctx context.Context, err error) *openai.Error {
+	if fe, ok := errors.AsType[*fal.Error](err); ok && fe.Status == http.StatusNotFound {
+		return s.logUpstream(ctx, err, videoNotFound())
+	}
+	return s.failUpstream(ctx, err)
+}
+
+// handleDeleteVideo serves DELETE /v1/videos/{id}: the job is cancelled
+// at fal if it still runs (in the background, retried until fal confirms
+// it), and the video leaves the index.
+func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
+	id, ref, key, ok := s.requestedVideo(w, r)
+	if !ok {
+		return
+	}
+	s.opt.Fal.Cancel(s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key))
+	s.videos.index.remove(id)
+	writeJSON(w, http.StatusOK, video.Deleted{ID: id, Object: "video.deleted", Deleted: true})
+}
+
+// videoPage is the body of GET /v1/videos.
+type videoPage struct {
+	Object  string        `json:"object"` // always "list"
+	Data    []video.Video `json:"data"`
+	FirstID *string       `json:"first_id"`
+	LastID  *string       `json:"last_id"`
+	HasMore bool          `json:"has_more"`
+}
+
+// Page sizes of GET /v1/videos.
+const (
+	defaultVideoPage = 20
+	maxVideoPage     = 100
+)
+
+// handleListVideos serves GET /v1/videos from the index: the caller's
+// videos created through this process, with their status as last seen.
+func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := defaultVideoPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxVideoPage {
+			writeError(w, openai.InvalidRequest("limit", "invalid_value", "Invalid 'limit': expected an integer from 1 to %d.", maxVideoPage))
+			return
+		}
+		limit = n
+	}
+	order := q.Get("order")
+	if order != "" && order != "asc" && order != "desc" {
+		writeError(w, openai.InvalidRequest("order", "invalid_value", "Invalid 'order': expected asc or desc."))
+		return
+	}
+	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc")
+	page := videoPage{Object: "list", Data: data, HasMore: more}
+	if page.Data == nil {
+		page.Data = []video.Video{}
+	}
+	if len(data) > 0 {
+		page.FirstID, page.LastID = &data[0].ID, &data[len(data)-1].ID
+	}
+	writeJSON(w, http.StatusOK, page)
+}
