@@ -21,7 +21,9 @@ const responsesEndpoint = "openrouter/router/openai/v1/responses"
 // response or, with "stream": true, the Responses event sequence. The
 // events are built by internal/responses from the emulator's chat chunks,
 // so that they have the shapes falproxy's own bridge sends. A request with
-// previous_response_id is refused: the route keeps nothing.
+// previous_response_id is refused: the route keeps nothing. "[fail]" in the
+// input fails it: whole, with an OpenAI error; streamed, with an "error"
+// event after a few events.
 func (f *Fake) responses(w http.ResponseWriter, c *call) {
 	if !f.authorize(w, c) {
 		return
@@ -64,7 +66,12 @@ func (f *Fake) responses(w http.ResponseWriter, c *call) {
 		events = append(events, st.Chunk(chunk)...)
 	}
 	events = append(events, st.End()...)
+	failing := strings.Contains(last, triggerFail)
 	if !req.Stream {
+		if failing {
+			writeJSON(w, http.StatusBadGateway, jobFailure(Fault{JobError: "runner_disconnected"}))
+			return
+		}
 		if sleep(c.r.Context(), f.opts.GenerationTime) {
 			writeJSON(w, http.StatusOK, st.Response())
 		}
@@ -72,12 +79,21 @@ func (f *Fake) responses(w http.ResponseWriter, c *call) {
 	}
 	s := startSSE(w, c.rid)
 	pace := newPacer(f.opts.TokenDelay)
-	for _, ev := range events {
+	for i, ev := range events {
+		if failing && i == failAfter {
+			e := errorOf("runner_disconnected")
+			_ = s.event("error", mustJSON(map[string]any{"type": "error", "sequence_number": i, "code": "runner_disconnected", "message": e.msg}))
+			return
+		}
 		if !pace.next(c.r.Context()) || s.event(ev.Name, ev.Data) != nil {
 			return
 		}
 	}
 }
+
+// failAfter is how many events a stream asked to fail ("[fail]") sends
+// before its error event: a few, so that some text has arrived.
+const failAfter = 6
 
 // chunks is the run as the chat chunks of its stream, usage included: a
 // tool call, or the reasoning and output pieces, then the finish chunk.

@@ -85,7 +85,8 @@ func NewPassthroughStream(model string) *PassthroughStream {
 
 // Event returns the event to send for one data payload of fal's stream:
 // its name (the payload's type) and data, with the model of the response
-// it carries, if any, renamed.
+// it carries, if any, renamed. fal's "error" event ends the stream as
+// response.failed, which every client of the Responses API reads.
 func (p *PassthroughStream) Event(data []byte) Event {
 	var ev map[string]json.RawMessage
 	if json.Unmarshal(data, &ev) != nil {
@@ -93,6 +94,9 @@ func (p *PassthroughStream) Event(data []byte) Event {
 	}
 	var name string
 	_ = json.Unmarshal(ev["type"], &name)
+	if name == "error" {
+		return p.Fail(eventError(ev))
+	}
 	_ = json.Unmarshal(ev["sequence_number"], &p.seq)
 	if raw, ok := ev["response"]; ok {
 		if b, r, err := Relabel(raw, p.model); err == nil {
@@ -103,7 +107,7 @@ func (p *PassthroughStream) Event(data []byte) Event {
 		}
 	}
 	switch name {
-	case "response.completed", "response.incomplete", "response.failed", "error":
+	case "response.completed", "response.incomplete", "response.failed":
 		p.final = true
 	}
 	return Event{Name: name, Data: data}
@@ -125,4 +129,25 @@ func (p *PassthroughStream) Fail(e *openai.Error) Event {
 	b, _ := json.Marshal(map[string]any{"type": "response.failed", "sequence_number": p.seq + 1, "response": r})
 	p.final = true
 	return Event{Name: "response.failed", Data: b}
+}
+
+// eventError is the OpenAI error an "error" event carries, at its top
+// level or under "error".
+func eventError(ev map[string]json.RawMessage) *openai.Error {
+	var e struct {
+		Message string `json:"message"`
+		Code    any    `json:"code"`
+	}
+	if json.Unmarshal(ev["error"], &e) != nil || e.Message == "" {
+		_ = json.Unmarshal(ev["message"], &e.Message)
+		_ = json.Unmarshal(ev["code"], &e.Code)
+	}
+	out := &openai.Error{Message: e.Message, Code: "upstream_error"}
+	if code, ok := e.Code.(string); ok && code != "" {
+		out.Code = code
+	}
+	if out.Message == "" {
+		out.Message = "fal's stream reported an error."
+	}
+	return out
 }

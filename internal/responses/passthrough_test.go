@@ -53,3 +53,19 @@ func TestPassthroughStream(t *testing.T) {
 		t.Error("a failed stream gave a final response to keep")
 	}
 }
+
+// TestPassthroughStreamError ends a stream at fal's "error" event with
+// response.failed carrying its message and code.
+func TestPassthroughStreamError(t *testing.T) {
+	p := NewPassthroughStream("alias")
+	p.Event([]byte(`{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"x","status":"in_progress","output":[]}}`))
+	ev := p.Event([]byte(`{"type":"error","sequence_number":1,"code":"rate_limit_exceeded","message":"slow down"}`))
+	var f struct {
+		Seq      int      `json:"sequence_number"`
+		Response Response `json:"response"`
+	}
+	if err := json.Unmarshal(ev.Data, &f); err != nil || ev.Name != "response.failed" || f.Seq != 1 || !p.Ended() ||
+		f.Response.Error == nil || f.Response.Error.Code != "rate_limit_exceeded" || f.Response.Error.Message != "slow down" {
+		t.Errorf("event %s %s", ev.Name, ev.Data)
+	}
+}

@@ -33,14 +33,20 @@ func responsesEvents(t *testing.T, body []byte) (names []string, data []map[stri
 	return names, data
 }
 
-// TestResponsesMidStreamFailure makes fal fail after a few tokens: the
-// stream must end with response.failed carrying fal's failure as an
+// TestResponsesMidStreamFailure makes fal fail after a few tokens, through
+// the bridge on every chat backend and through the passthrough of fal's
+// responses route (whose "error" event is turned into response.failed):
+// the stream must end with response.failed carrying fal's failure as an
 // OpenAI error, after the text that arrived, and never with
 // response.completed.
 func TestResponsesMidStreamFailure(t *testing.T) {
+	modes := map[string]func(*setup){"passthrough of fal's responses": withResponsesPassthrough}
 	for _, b := range chatBackends() {
-		t.Run(b.name, func(t *testing.T) {
-			h := newHarness(t, withBackend(b.name))
+		modes["bridge on "+b.name] = withBackend(b.name)
+	}
+	for name, mode := range modes {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, mode)
 			code, hdr, body := h.post(context.Background(), "/v1/responses", `{"model":"gpt-4o","stream":true,"input":"tell me a long story [fail] please"}`)
 			if code != http.StatusOK || hdr.Get("Content-Type") != "text/event-stream" {
 				t.Fatalf("status %d, type %q: %s", code, hdr.Get("Content-Type"), body)
