@@ -76,7 +76,11 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 	}
 	answer := &capturedAnswer{header: http.Header{}}
 	s.serveChat(answer, r, chatReq)
-	if answer.status != http.StatusOK {
+	switch answer.status {
+	case http.StatusOK:
+	case 0: // nothing was written: the client is gone
+		return
+	default:
 		answer.relayError(w)
 		return
 	}
