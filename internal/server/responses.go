@@ -112,7 +112,19 @@ func previousNotFound(id string, age time.Duration) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 		Code: "previous_response_not_found", NoRetry: true,
 		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses in process for " +
-			age.String() + ", per access key, and none created with store set to false."}
+			shortDuration(age) + ", per access key, and none created with store set to false."}
+}
+
+// shortDuration writes d without zero minutes and seconds: "1h", "1h30m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-len("0s")]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-len("0m")]
+	}
+	return s
 }
 
 // bridgeError names the Responses field where a check of the chat request

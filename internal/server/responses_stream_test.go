@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/falproxy/falproxy/internal/responses"
 )
@@ -60,5 +61,13 @@ func TestResponsesRelayError(t *testing.T) {
 	}
 	if rec.Code != http.StatusBadRequest || rec.Header().Get("Retry-After") != "3" || !strings.Contains(rec.Body.String(), `"param":"input"`) {
 		t.Errorf("%d %v %s", rec.Code, rec.Header(), rec.Body.String())
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Hour: "1h", 90 * time.Minute: "1h30m", 30 * time.Minute: "30m", 45 * time.Second: "45s", 90 * time.Second: "1m30s"} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
