@@ -198,6 +198,10 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		VideoModels: cfg.VideoModels,
 		SigningKeys: cfg.SigningKeys,
 		MediaTTL:    cfg.MediaTTL,
+
+		// Responses and embeddings.
+		ResponsesPassthrough: cfg.ResponsesMode == config.ResponsesPassthrough,
+		EmbeddingModels:      cfg.EmbeddingModels,
 	})
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }

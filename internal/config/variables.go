@@ -59,6 +59,8 @@ const (
 	envPromptLimit       = "PROMPT_LIMIT"
 	envSystemPromptLimit = "SYSTEM_PROMPT_LIMIT"
 	envPromptSeparator   = "PROMPT_SEPARATOR"
+	envResponsesMode     = "RESPONSES_MODE"
+	envEmbeddingModels   = "EMBEDDING_MODELS"
 	envMaxInflight       = "MAX_INFLIGHT"
 	envKeyConcurrency    = "KEY_CONCURRENCY"
 	envAdmissionWait     = "ADMISSION_WAIT"
@@ -72,6 +74,12 @@ const (
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 	envVideoModels       = "VIDEO_MODELS"
 	envSigningKey        = "SIGNING_KEY"
+)
+
+// Modes RESPONSES_MODE accepts.
+const (
+	ResponsesBridge      = "bridge"
+	ResponsesPassthrough = "passthrough"
 )
 
 // Log formats LOG_FORMAT accepts.
@@ -235,6 +243,18 @@ var Variables = []Variable{
 		Name: envPromptSeparator, Default: strings.ReplaceAll(chat.DefaultSeparator, "\n", `\n`), Group: GroupChat, KeepSpace: true,
 		Format:      `text, where \n, \r, \t and \\ are expanded`,
 		Description: "Text placed between the system messages and the older conversation in a folded `system_prompt`. Not trimmed.",
+	},
+	{
+		Name: envResponsesMode, Default: ResponsesBridge, Group: GroupChat,
+		Format: "bridge or passthrough",
+		Description: "How `POST /v1/responses` is served: `bridge` translates it onto the chat backend of `CHAT_ENDPOINT`; `passthrough` forwards it to fal's own " +
+			"`openrouter/router/openai/v1/responses` and needs `CHAT_ENDPOINT=openrouter/router/openai/v1`.",
+	},
+	{
+		Name: envEmbeddingModels, Group: GroupChat,
+		Format: "comma-separated alias:model pairs or bare model ids",
+		Description: "Embedding models offered as `model` on `POST /v1/embeddings`, served by fal's `openrouter/router/openai/v1/embeddings`; " +
+			"entries are read as in `CHAT_MODELS`. Empty offers none.",
 	},
 	{
 		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,

@@ -30,6 +30,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/audio/translations", work(s.handleTranslation))
 	mux.Handle("GET /v1/audio/models", auth(s.handleAudioModels))
 	mux.Handle("GET /v1/audio/voices", auth(s.handleAudioVoices))
+	mux.Handle("POST /v1/responses", work(s.handleResponses))
+	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
+	mux.Handle("POST /v1/embeddings", work(s.handleEmbeddings))
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

@@ -1,6 +1,7 @@
 // Drives the falproxy playground in Debian's headless Chromium as a person
 // would: enter the key, generate an image and watch it load, then chat and
-// watch the streamed answer arrive. Run by a Go test, which starts falproxy
+// watch the streamed answer arrive, then a streamed response and an
+// embedding in the Responses tab. Run by a Go test, which starts falproxy
 // on the fal emulator with the playground on and passes its address:
 //   FALPROXY_URL=http://127.0.0.1:8000 FALPROXY_KEY=... node playground.mjs
 // SCREENSHOT names the PNG of the chat at the end; two more beside it, with
@@ -159,6 +160,21 @@ try {
   await page.click('#translate');
   await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 2);
   assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^1\n00:00:00,000 --> 00:00:00,\d{3}\nTranslated: Heard /);
+
+  // Responses: a streamed response shows its text and completes; an
+  // embedding shows its dimensions.
+  await page.click('#tab-responses');
+  await page.selectOption('#responses-model', 'gpt-4o');
+  await page.fill('#responses-input', 'Hello from the responses tab');
+  await page.click('#responses-send');
+  await page.waitForSelector('#responses-results .run[data-state=done]');
+  assert.match(await page.textContent('#responses-results .run .content'), /Hello from the responses tab/);
+  assert.match(await page.textContent('#responses-results .run .meta'), /^gpt-4o · completed · \d+ events · /);
+  await page.selectOption('#embeddings-model', 'text-embedding-3-small');
+  await page.fill('#embeddings-input', 'a lighthouse');
+  await page.click('#embeddings-send');
+  await page.waitForFunction(() => document.querySelectorAll('#responses-results .run[data-state=done]').length === 2);
+  assert.match(await page.textContent('#responses-results .run:first-child .meta'), /^text-embedding-3-small · 8 dimensions · /);
 
   assert.deepEqual(problems, [], 'the page logged errors');
   await page.screenshot({ path: screenshot, fullPage: true });
