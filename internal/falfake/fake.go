@@ -35,6 +35,7 @@ type Fake struct {
 	faults faultSet
 	jobs   jobStore
 	files  fileStore
+	bill   bill
 }
 
 // New loads the schemas, starts listening on opts.Addr and serves until

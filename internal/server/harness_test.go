@@ -26,10 +26,14 @@ import (
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		pgtest.Stop()
+		os.Exit(code)
+	}))
 }
 
 const accessKey = "sk-test-access"
@@ -46,6 +50,9 @@ type setup struct {
 	base context.Context
 	// schemaLookups is the schema store's LookupsPerMinute (0: default).
 	schemaLookups int
+	// teams, when set, gives falproxy a store: virtual keys, the admin
+	// API and the usage ledger.
+	teams *teamsSetup
 	// http1 puts falproxy in front of an emulator that speaks HTTP/1.1
 	// only, with falproxy's default client; otherwise both speak h2c, as
 	// falproxy and fal speak HTTP/2.
@@ -107,6 +114,9 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		hc = fal.NewHTTPClient()
 	}
 	opt := s.server
+	if s.teams != nil {
+		s.teams.wire(t, fake, hc, &opt)
+	}
 	pool := fal.NewPool(s.falKeys, s.pool)
 	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log,
 		LookupsPerMinute: s.schemaLookups})

@@ -186,7 +186,7 @@ func withCORS(origins []string) middleware {
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Add("Vary", "Origin")
 			}
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, X-Falproxy-Cost-Usd")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 				// Browser SDKs send X-Stainless-* and other headers; allow

@@ -14,8 +14,10 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/responses"
+	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // Options is everything the server needs; cmd builds it from the config.
@@ -105,6 +107,14 @@ type Options struct {
 	ResponsesPassthrough bool
 	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
 	EmbeddingModels []registry.EmbeddingModel
+
+	// Teams: Gate, when set, accepts virtual keys beside AccessKeys,
+	// applies their limits and budgets and keeps the usage ledger;
+	// AdminKey (ADMIN_KEY) opens the admin API under /admin/; Prices
+	// prices requests for budgets and the ledger.
+	Gate     *teams.Gate
+	AdminKey string
+	Prices   *pricing.Catalog
 }
 
 // Server holds the handlers' shared state.

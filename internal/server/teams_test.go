@@ -1,0 +1,170 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const imageBody = `{"model":"flux-dev","prompt":"a lighthouse","response_format":"url"}`
+
+// falSubmits counts the jobs fal received for an endpoint.
+func (h *harness) falSubmits(endpoint string) int {
+	n := 0
+	for _, j := range h.fake.Jobs() {
+		if j.Endpoint == endpoint {
+			n++
+		}
+	}
+	return n
+}
+
+func TestVirtualKeyModelsAndRevocation(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		id, key := h.createKey(map[string]any{"name": "design", "models": []string{"flux-dev"}})
+		if !strings.HasPrefix(key, "sk-fp-") || len(key) < 40 {
+			t.Fatalf("key %q", key)
+		}
+		ctx := context.Background()
+
+		status, hdr, body := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+		if status != http.StatusOK {
+			t.Fatalf("allowed model: %d %s", status, body)
+		}
+		if got := hdr.Get("X-Falproxy-Cost-Usd"); got != "0.025" {
+			t.Errorf("cost header %q, want the emulator's price of one image", got)
+		}
+
+		status, hdr, body = h.postAs(ctx, key, "/v1/images/generations", `{"model":"sdxl","prompt":"a lighthouse"}`)
+		e := decodeError(t, body)
+		if status != http.StatusForbidden || deref(e.Code) != "model_not_allowed" || deref(e.Param) != "model" || hdr.Get("X-Should-Retry") != "false" {
+			t.Fatalf("other model: %d %+v %v", status, e, hdr)
+		}
+		if n := h.falSubmits("fal-ai/fast-sdxl"); n != 0 {
+			t.Fatalf("fal received %d jobs of a model the key may not use", n)
+		}
+
+		if status := h.admin(http.MethodDelete, "/admin/keys/"+id, nil, nil); status != http.StatusOK {
+			t.Fatalf("revoke: %d", status)
+		}
+		before := len(h.fake.Jobs())
+		status, _, body = h.postAs(ctx, key, "/v1/images/generations", imageBody)
+		if status != http.StatusUnauthorized || deref(decodeError(t, body).Code) != "invalid_api_key" {
+			t.Fatalf("revoked key: %d %s", status, body)
+		}
+		if len(h.fake.Jobs()) != before {
+			t.Fatal("a revoked key reached fal")
+		}
+		// The operator key keeps working, without limits.
+		if status, _, body := h.post(ctx, "/v1/images/generations", `{"model":"sdxl","prompt":"x"}`); status != http.StatusOK {
+			t.Fatalf("operator key: %d %s", status, body)
+		}
+	})
+}
+
+func TestVirtualKeyExpiryAndDisable(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), quick)
+	_, expired := h.createKey(map[string]any{"name": "old", "expires_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)})
+	id, key := h.createKey(map[string]any{"name": "paused"})
+	if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"enabled": false}, nil); status != http.StatusOK {
+		t.Fatalf("disable: %d", status)
+	}
+	for name, k := range map[string]string{"expired": expired, "disabled": key} {
+		status, _, body := h.postAs(context.Background(), k, "/v1/images/generations", imageBody)
+		if e := decodeError(t, body); status != http.StatusUnauthorized || !strings.Contains(e.Message, name) {
+			t.Errorf("%s key: %d %+v", name, status, e)
+		}
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Fatalf("fal received %d jobs", n)
+	}
+}
+
+func TestVirtualKeyRequestsPerMinute(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), quick)
+	_, key := h.createKey(map[string]any{"name": "slow", "rpm": 2})
+	ctx := context.Background()
+	for i := range 2 {
+		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i, status, body)
+		}
+	}
+	status, hdr, body := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+	e := decodeError(t, body)
+	if status != http.StatusTooManyRequests || deref(e.Code) != "rate_limit_exceeded" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("third request: %d %+v %v", status, e, hdr)
+	}
+	if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
+		t.Fatalf("fal received %d jobs, want 2", n)
+	}
+}
+
+// TestBudgetHoldsUnderConcurrency sends 20 requests at once against a
+// budget that covers 4 images: at most 4 run.
+func TestBudgetHoldsUnderConcurrency(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), func(s *setup) { s.fake.GenerationTime = 50 * time.Millisecond })
+		_, key := h.createKey(map[string]any{"name": "capped", "budget_usd": 0.10, "budget_period": "daily"})
+
+		var wg sync.WaitGroup
+		statuses := make(chan int, 20)
+		codes := make(chan string, 20)
+		for range 20 {
+			wg.Go(func() {
+				req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/images/generations", strings.NewReader(imageBody))
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := h.client.Do(req)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				defer resp.Body.Close()
+				statuses <- resp.StatusCode
+				if resp.StatusCode == http.StatusTooManyRequests {
+					var e struct {
+						Error struct{ Code string } `json:"error"`
+					}
+					_ = jsonDecode(resp, &e)
+					codes <- e.Error.Code
+				}
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		close(codes)
+		ok := 0
+		for s := range statuses {
+			switch s {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+			default:
+				t.Errorf("status %d", s)
+			}
+		}
+		for c := range codes {
+			if c != "insufficient_quota" {
+				t.Errorf("429 code %q", c)
+			}
+		}
+		if ok != 4 {
+			t.Fatalf("%d images made, the budget covers 4", ok)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 4 {
+			t.Fatalf("fal received %d jobs, want 4", n)
+		}
+	})
+}
+
+func sqliteURL(t *testing.T) string {
+	return fmt.Sprintf("sqlite://%s/falproxy.db", t.TempDir())
+}
