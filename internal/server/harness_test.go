@@ -288,12 +288,17 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // postInBackground sends a request that the test abandons later: cancel
 // drops the client's connection, done closes once the request has ended.
 func (h *harness) postInBackground(path, body string) (cancel context.CancelFunc, done <-chan struct{}) {
+	return h.postInBackgroundAs(accessKey, path, body)
+}
+
+// postInBackgroundAs is postInBackground with another key.
+func (h *harness) postInBackgroundAs(key, path, body string) (cancel context.CancelFunc, done <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Authorization", "Bearer "+key)
 		if resp, err := h.client.Do(req); err == nil {
 			resp.Body.Close()
 		}

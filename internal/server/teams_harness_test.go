@@ -36,15 +36,17 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), Key: "fal-key-1:secret1", HTTP: hc})
 	t.Cleanup(func() {
-		ts.flush(t)
+		if lost := ts.gate.Close(context.Background()); lost != 0 {
+			t.Errorf("%d ledger rows lost", lost)
+		}
 		_ = st.Close()
 	})
 }
 
-// flush writes the queued ledger rows, as a graceful shutdown does.
+// flush writes the queued ledger rows.
 func (ts *teamsSetup) flush(t *testing.T) {
 	t.Helper()
-	if lost := ts.gate.Close(context.Background()); lost != 0 {
+	if lost := ts.gate.Flush(context.Background()); lost != 0 {
 		t.Errorf("%d ledger rows lost", lost)
 	}
 }

@@ -168,3 +168,106 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 func sqliteURL(t *testing.T) string {
 	return fmt.Sprintf("sqlite://%s/falproxy.db", t.TempDir())
 }
+
+// TestLedgerMatchesTheEmulatorsBill runs completed, failed and cancelled
+// image jobs and checks that the usage the admin API reports is what fal
+// (the emulator) bills, to the cent.
+func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), func(s *setup) { s.fake.GenerationTime = 30 * time.Millisecond })
+		_, key := h.createKey(map[string]any{"name": "mixed"})
+		ctx := context.Background()
+		runs := []struct{ body, want string }{
+			{`{"model":"flux-dev","prompt":"one","n":2}`, "ok"},
+			{`{"model":"sdxl","prompt":"two"}`, "ok"},
+			{`{"model":"ultra","prompt":"three"}`, "ok"},
+			{`{"model":"flux-dev","prompt":"[fail] four"}`, "failed"},
+			{`{"model":"ideogram","prompt":"unpriced"}`, "ok"},
+		}
+		for _, r := range runs {
+			status, _, body := h.postAs(ctx, key, "/v1/images/generations", r.body)
+			if (status == http.StatusOK) != (r.want == "ok") {
+				t.Fatalf("%s: %d %s", r.body, status, body)
+			}
+		}
+		// A cancelled job: the client leaves while fal runs it.
+		h.fake.Reset()
+		cancel, done := h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"flux-dev","prompt":"left"}`)
+		eventually(t, "fal to receive the job", func() bool { return len(h.fake.Jobs()) == 1 })
+		cancel()
+		<-done
+		eventually(t, "fal to cancel the job", func() bool { return h.fake.Counts().Cancels > 0 })
+		ts.flush(t)
+
+		total := h.usage("")
+		if len(total) != 1 || total[0].Requests != 6 {
+			t.Fatalf("usage %+v, want 6 requests", total)
+		}
+		bill := h.fake.BillUSD()
+		if cents(bill) != 11 { // two flux-dev images, one sdxl, one ultra
+			t.Fatalf("the emulator billed %v", bill)
+		}
+		if cents(total[0].CostUSD) != cents(bill) {
+			t.Fatalf("the ledger says $%v, fal billed $%v", total[0].CostUSD, bill)
+		}
+		if total[0].UnpricedRequests != 1 {
+			t.Fatalf("unpriced requests %d, want the one of a model without a price", total[0].UnpricedRequests)
+		}
+		byModel := h.usage("?group_by=model")
+		if len(byModel) != 4 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {
+			t.Fatalf("by model %+v", byModel)
+		}
+	})
+}
+
+func cents(usd float64) int64 { return int64(usd*100 + 0.5) }
+
+// TestRestartKeepsKeysAndSpend spends a budget, restarts falproxy on the
+// same database, and finds the key and its spend still there.
+func TestRestartKeepsKeysAndSpend(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		first := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(first), quick)
+		_, key := h.createKey(map[string]any{"name": "kept", "budget_usd": 0.05, "budget_period": "monthly"})
+		for range 2 {
+			if status, _, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody); status != http.StatusOK {
+				t.Fatalf("%d %s", status, body)
+			}
+		}
+		if lost := first.gate.Close(context.Background()); lost != 0 {
+			t.Fatalf("%d ledger rows lost on shutdown", lost)
+		}
+
+		again := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		status, _, body := again.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+		if e := decodeError(t, body); status != http.StatusTooManyRequests || deref(e.Code) != "insufficient_quota" {
+			t.Fatalf("after a restart the spent budget let a request through: %d %+v", status, e)
+		}
+		if len(again.fake.Jobs()) != 0 {
+			t.Fatal("fal received a job over budget")
+		}
+	})
+}
+
+func TestAdminAPIIsAbsentWithoutAdminKey(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/admin/keys", nil)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	if status, _, body := h.do(req); status != http.StatusNotFound {
+		t.Fatalf("%d %s", status, body)
+	}
+}
+
+func TestAdminAPIWantsTheAdminKey(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}))
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/admin/keys", nil)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	if status, _, body := h.do(req); status != http.StatusUnauthorized {
+		t.Fatalf("a client key on the admin API: %d %s", status, body)
+	}
+	var bad map[string]any
+	if status := h.admin(http.MethodPost, "/admin/keys", map[string]any{"name": "x", "budget_period": "weekly"}, &bad); status != http.StatusBadRequest {
+		t.Fatalf("a bad period: %d %v", status, bad)
+	}
+}

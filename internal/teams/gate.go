@@ -74,6 +74,10 @@ func (g *Gate) Record(r store.Row) { g.ledger.Add(r) }
 // how many were lost.
 func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
 
+// Flush writes the ledger rows queued so far, until ctx ends, and reports
+// how many are left.
+func (g *Gate) Flush(ctx context.Context) int { return g.ledger.Flush(ctx) }
+
 // stored runs after the ledger committed rows: their spend now counts in
 // the store.
 func (g *Gate) stored(rows []store.Row) {

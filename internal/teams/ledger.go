@@ -17,8 +17,12 @@ type Ledger struct {
 	log    *slog.Logger
 	stored func([]store.Row) // called after rows are committed
 
+	// writing is held while a batch is taken and written, so that Flush
+	// knows no batch is in flight once the queue is empty.
+	writing sync.Mutex
 	mu      sync.Mutex
 	queue   []store.Row
+	once    sync.Once
 	wake    chan struct{}
 	closing chan struct{}
 	done    chan struct{}
@@ -64,6 +68,8 @@ func (l *Ledger) run() {
 // writeBatch writes up to maxBatch queued rows and reports whether more
 // are waiting. A failed batch goes back to the front of the queue.
 func (l *Ledger) writeBatch(ctx context.Context) bool {
+	l.writing.Lock()
+	defer l.writing.Unlock()
 	l.mu.Lock()
 	n := min(len(l.queue), maxBatch)
 	batch := append([]store.Row(nil), l.queue[:n]...)
@@ -92,12 +98,19 @@ func (l *Ledger) writeBatch(ctx context.Context) bool {
 // Close stops the writer and writes the rows still queued, until ctx
 // ends; it reports how many rows could not be written.
 func (l *Ledger) Close(ctx context.Context) int {
-	close(l.closing)
+	l.once.Do(func() { close(l.closing) })
 	<-l.done
+	return l.Flush(ctx)
+}
+
+// Flush writes the rows queued so far, until ctx ends, and reports how
+// many are left.
+func (l *Ledger) Flush(ctx context.Context) int {
 	for {
-		l.mu.Lock()
-		left := len(l.queue)
-		l.mu.Unlock()
+		// Under writing, an empty queue means no batch is in flight.
+		l.writing.Lock()
+		left := l.Pending()
+		l.writing.Unlock()
 		if left == 0 || ctx.Err() != nil {
 			return left
 		}
