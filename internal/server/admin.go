@@ -123,7 +123,7 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 		dst   *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(t.param); v != "" {
-			when, err := parseWhen(v)
+			when, err := store.ParseWhen(v)
 			if err != nil {
 				writeError(w, openai.InvalidRequest(t.param, "invalid_value", "%s must be a date (2026-03-01) or a time (2026-03-01T12:00:00Z).", t.param))
 				return
@@ -144,14 +144,6 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 		totals = []store.UsageTotal{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": totals})
-}
-
-// parseWhen reads a date or an RFC 3339 time, in UTC.
-func parseWhen(v string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339, v)
 }
 
 func (s *Server) keySpec(w http.ResponseWriter, r *http.Request) (teams.KeySpec, bool) {

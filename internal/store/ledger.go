@@ -168,3 +168,12 @@ func USDToMicros(usd float64) int64 {
 	}
 	return int64(usd*1e6 + 0.5)
 }
+
+// ParseWhen reads a usage filter's bound: a date (2026-03-01, midnight
+// UTC) or an RFC 3339 time.
+func ParseWhen(v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, v)
+}
