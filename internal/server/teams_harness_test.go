@@ -22,8 +22,12 @@ const adminKey = "admin-secret-for-tests"
 // teamsSetup gives the harness a store on url, a gate, the admin API and
 // prices from the emulator's pricing API.
 type teamsSetup struct {
-	url  string
-	gate *teams.Gate
+	url   string
+	gate  *teams.Gate
+	store *store.Store
+	// storeGone: the test closes the store, so the last rows cannot be
+	// written.
+	storeGone bool
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -32,11 +36,17 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.gate = teams.New(teams.Options{Store: st})
+	ts.gate, ts.store = teams.New(teams.Options{Store: st}), st
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), Key: "fal-key-1:secret1", HTTP: hc})
 	t.Cleanup(func() {
-		if lost := ts.gate.Close(context.Background()); lost != 0 {
+		wait := 10 * time.Second
+		if ts.storeGone {
+			wait = 100 * time.Millisecond
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if lost := ts.gate.Close(ctx); lost != 0 && !ts.storeGone {
 			t.Errorf("%d ledger rows lost", lost)
 		}
 		_ = st.Close()
