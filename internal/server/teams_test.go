@@ -303,3 +303,51 @@ func TestDatabaseDownRefusesUncheckableKeysOnly(t *testing.T) {
 		t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
 	}
 }
+
+// TestRevokeReachesAnotherReplica: two falproxy processes share the
+// database; a key revoked through one stops working on the other within
+// the cache's lifetime.
+func TestRevokeReachesAnotherReplica(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		a := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		b := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		id, key := a.createKey(map[string]any{"name": "shared"})
+		if status, _, body := b.postAs(context.Background(), key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("the other replica: %d %s", status, body)
+		}
+		if status := a.admin(http.MethodDelete, "/admin/keys/"+id, nil, nil); status != http.StatusOK {
+			t.Fatalf("revoke: %d", status)
+		}
+		eventually(t, "the other replica to refuse the revoked key", func() bool {
+			status, _, _ := b.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+			return status == http.StatusUnauthorized
+		})
+	})
+}
+
+func TestBudgetChangeAppliesAtOnce(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick)
+	id, key := h.createKey(map[string]any{"name": "raised", "budget_usd": 0.025})
+	ctx := context.Background()
+	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	status, hdr, _ := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+	if status != http.StatusTooManyRequests || hdr.Get("X-Should-Retry") != "false" {
+		t.Fatalf("over budget: %d %v", status, hdr)
+	}
+	if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"budget_usd": 0.05}, nil); status != http.StatusOK {
+		t.Fatalf("raise: %d", status)
+	}
+	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+		t.Fatalf("after the raise: %d %s", status, body)
+	}
+	var view struct {
+		SpentUSD  float64 `json:"spent_usd"`
+		BudgetUSD float64 `json:"budget_usd"`
+	}
+	h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
+	if view.BudgetUSD != 0.05 {
+		t.Fatalf("view %+v", view)
+	}
+}
