@@ -115,3 +115,20 @@ func (p Price) Units(m Measures) (float64, bool) {
 func (p Price) CostMicros(units float64) int64 {
 	return int64(math.Round(units * p.UnitPrice * 1e6))
 }
+
+// Natural is the measure a request is counted in when its price is not
+// known: the first known of images, seconds, characters and tokens, in
+// its own unit.
+func (m Measures) Natural() (float64, string) {
+	switch {
+	case m.Images > 0:
+		return float64(m.Images), "image"
+	case m.Seconds > 0:
+		return m.Seconds, "second"
+	case m.Characters > 0:
+		return float64(m.Characters), "character"
+	case m.Tokens > 0:
+		return float64(m.Tokens), "token"
+	}
+	return 0, ""
+}

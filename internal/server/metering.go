@@ -23,7 +23,18 @@ type workload struct {
 	// unmeasured: the units are known only after the job (a recording's
 	// length), so no estimate is made.
 	unmeasured bool
+	// settle says what in the answer settles the cost.
+	settle settleBy
 }
+
+// settleBy names what of an answer settles a request's cost.
+type settleBy int
+
+const (
+	settleAsEstimated settleBy = iota
+	settleByTokens             // the usage object of chat, responses and embeddings
+	settleByDuration           // the duration of a transcription
+)
 
 // requestFields are the body fields that size a request, on any route.
 type requestFields struct {
@@ -41,8 +52,8 @@ type requestFields struct {
 const (
 	defaultImageSize    = "1024x1024"
 	defaultVideoSeconds = 4
-	// defaultOutputTokens is held for a chat without max_tokens; the
-	// estimate is settled to it, not to fal's count (see README, Teams).
+	// defaultOutputTokens is reserved for a chat without max_tokens,
+	// until the answer's usage settles it.
 	defaultOutputTokens = 1024
 	// bytesPerToken turns a body's size into an input token estimate.
 	bytesPerToken = 4
@@ -68,9 +79,11 @@ func (s *Server) workloadOf(r *http.Request) workload {
 		w.endpoint = s.models.chat[f.Model]
 		out := number(f.MaxTokens, number(f.MaxCompletionTokens, number(f.MaxOutputTokens, defaultOutputTokens)))
 		w.measures.Tokens = len(body.bytes)/bytesPerToken + out
+		w.settle = settleByTokens
 	case "POST /v1/embeddings":
 		w.endpoint = s.models.embedding[f.Model]
 		w.measures.Tokens = len(body.bytes) / bytesPerToken
+		w.settle = settleByTokens
 	case "POST /v1/videos":
 		if m, e := s.videos.model(f.Model); e == nil {
 			w.alias, w.endpoint = m.Alias, m.Text
@@ -87,7 +100,7 @@ func (s *Server) workloadOf(r *http.Request) workload {
 		w.measures.Characters = utf8.RuneCountInString(text)
 	case "POST /v1/audio/transcriptions", "POST /v1/audio/translations":
 		w.endpoint = s.models.audio[f.Model]
-		w.unmeasured = true
+		w.unmeasured, w.settle = true, settleByDuration
 	}
 	return w
 }

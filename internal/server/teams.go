@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/store"
 	"github.com/falproxy/falproxy/internal/teams"
 )
@@ -86,39 +87,33 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			defer release()
 		}
 		price, priced := s.opt.Prices.Price(r.Context(), job.endpoint)
-		units, measured := price.Units(job.measures)
-		measured = measured && !job.unmeasured
-		var estimate *int64
-		if priced && measured {
-			c := price.CostMicros(units)
-			estimate = &c
-			w.Header().Set(costHeader, strconv.FormatFloat(store.MicrosToUSD(c), 'f', -1, 64))
+		estimate := charge{}
+		if !job.unmeasured {
+			estimate = chargeFor(price, priced, job.measures)
+		}
+		if estimate.cost != nil {
+			w.Header().Set(costHeader, strconv.FormatFloat(store.MicrosToUSD(*estimate.cost), 'f', -1, 64))
 		}
 		var hold *teams.Reservation
 		if sess != nil {
 			var ok bool
-			if hold, ok = g.Reserve(sess, valueOr(estimate, 0)); !ok {
+			if hold, ok = g.Reserve(sess, valueOr(estimate.cost, 0)); !ok {
 				writeError(w, budgetSpent(sess.Key, start))
 				return
 			}
 		}
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: job.settle != settleAsEstimated}
 		next.ServeHTTP(rec, r)
 
 		status := rec.status
 		if status == 0 && r.Context().Err() != nil {
 			status = 499
 		}
-		// fal bills what it completed: a failed or abandoned request
-		// costs nothing.
-		actual := estimate
-		if status >= 400 || status == 0 {
-			actual, units = zeroIfPriced(estimate), 0
-		}
+		actual := settled(job, estimate, price, priced, status, rec.tail)
 		if hold != nil {
-			g.Settle(hold, valueOr(actual, 0))
+			g.Settle(hold, valueOr(actual.cost, 0))
 		}
-		s.record(r, sess, job, price.Unit, units, actual, status, start)
+		s.record(r, sess, job, actual, status, start)
 	})
 }
 
@@ -168,7 +163,7 @@ func nextPeriod(k store.Key, now time.Time) time.Time {
 }
 
 // record queues the request's ledger row and counts its cost.
-func (s *Server) record(r *http.Request, sess *teams.Session, job workload, unit string, units float64, cost *int64, status int, start time.Time) {
+func (s *Server) record(r *http.Request, sess *teams.Session, job workload, c charge, status int, start time.Time) {
 	ri := infoFrom(r.Context())
 	ri.mu.Lock()
 	alias, falIDs := ri.Model, ri.FalRequestID
@@ -176,8 +171,8 @@ func (s *Server) record(r *http.Request, sess *teams.Session, job workload, unit
 	if alias == "" {
 		alias = job.alias
 	}
-	row := store.Row{Time: start, KeyName: "operator", Alias: alias, Endpoint: job.endpoint, Units: units, Unit: unit,
-		CostMicros: cost, Status: status, Latency: time.Since(start), RequestID: ri.ID}
+	row := store.Row{Time: start, KeyName: "operator", Alias: alias, Endpoint: job.endpoint, Units: c.units, Unit: c.unit,
+		CostMicros: c.cost, Status: status, Latency: time.Since(start), RequestID: ri.ID}
 	if falIDs != "" {
 		row.FalRequestIDs = []string{falIDs}
 	}
@@ -185,8 +180,8 @@ func (s *Server) record(r *http.Request, sess *teams.Session, job workload, unit
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
 	s.opt.Gate.Record(row)
-	if cost != nil {
-		s.opt.Metrics.Cost(row.KeyName, alias, store.MicrosToUSD(*cost))
+	if c.cost != nil {
+		s.opt.Metrics.Cost(row.KeyName, alias, store.MicrosToUSD(*c.cost))
 	}
 }
 
@@ -197,11 +192,55 @@ func valueOr(p *int64, def int64) int64 {
 	return *p
 }
 
-// zeroIfPriced is a zero cost where a cost was known, else still unknown.
-func zeroIfPriced(p *int64) *int64 {
-	if p == nil {
-		return nil
+// charge is a request's units and cost, estimated before it runs and
+// settled after.
+type charge struct {
+	units float64
+	unit  string
+	cost  *int64 // micro-dollars; nil: the price is not known
+}
+
+// chargeFor prices measures in the price's unit, or counts them in their
+// own unit, without a cost, when the price is not known.
+func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
+	if priced {
+		if u, ok := price.Units(m); ok {
+			c := price.CostMicros(u)
+			return charge{units: u, unit: price.Unit, cost: &c}
+		}
 	}
-	zero := int64(0)
-	return &zero
+	u, unit := m.Natural()
+	return charge{units: u, unit: unit}
+}
+
+// settled is what a finished request costs. fal bills what it completed:
+// a failed or abandoned request costs nothing. A token-priced answer
+// settles to the usage it reports, a transcription to the duration it
+// reports; otherwise the estimate stands.
+func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, answer []byte) charge {
+	if status >= 400 || status == 0 {
+		c := charge{unit: estimate.unit}
+		if estimate.cost != nil {
+			c.cost = new(int64)
+		}
+		return c
+	}
+	m := job.measures
+	switch job.settle {
+	case settleByTokens:
+		n, ok := reportedTokens(answer)
+		if !ok {
+			return estimate
+		}
+		m.Tokens = n
+	case settleByDuration:
+		secs, ok := reportedDuration(answer)
+		if !ok {
+			return estimate
+		}
+		m.Seconds = secs
+	default:
+		return estimate
+	}
+	return chargeFor(price, priced, m)
 }

@@ -67,7 +67,7 @@ func BenchmarkVirtualKeyOverhead(b *testing.B) {
 	mb, mk := median(base), median(withKey)
 	b.ReportMetric(float64(mb.Nanoseconds())/1000, "base-median-µs")
 	b.ReportMetric(float64(mk.Nanoseconds())/1000, "key-median-µs")
-	b.ReportMetric(float64((mk - mb).Nanoseconds())/1000, "added-median-µs")
+	b.ReportMetric(float64((mk-mb).Nanoseconds())/1000, "added-median-µs")
 	if lost := gate.Close(ctx); lost != 0 {
 		b.Fatalf("%d ledger rows lost", lost)
 	}

@@ -2,12 +2,17 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
 )
 
 const imageBody = `{"model":"flux-dev","prompt":"a lighthouse","response_format":"url"}`
@@ -349,5 +354,39 @@ func TestBudgetChangeAppliesAtOnce(t *testing.T) {
 	h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
 	if view.BudgetUSD != 0.05 {
 		t.Fatalf("view %+v", view)
+	}
+}
+
+// TestTokenPricedAnswersSettleToTheirUsage: a chat answer is estimated
+// from its size and max_tokens, and the ledger keeps the usage the client
+// was told instead.
+func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), func(s *setup) {
+		s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+	})
+	_, key := h.createKey(map[string]any{"name": "chatty"})
+	status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
+		`{"model":"gpt-4o","max_tokens":2000,"messages":[{"role":"user","content":"Hello there"}]}`)
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	var answer struct {
+		Usage struct {
+			TotalTokens int `json:"total_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil || answer.Usage.TotalTokens == 0 {
+		t.Fatalf("no usage in %s", body)
+	}
+	estimate, _ := strconv.ParseFloat(hdr.Get("X-Falproxy-Cost-Usd"), 64)
+	if estimate < 2000*5/1e6 {
+		t.Fatalf("estimate $%v does not hold max_tokens", estimate)
+	}
+	ts.flush(t)
+	got := h.usage("?model=gpt-4o")
+	want := float64(answer.Usage.TotalTokens) * 5 / 1e6
+	if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
+		t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
 	}
 }
