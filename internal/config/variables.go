@@ -316,7 +316,7 @@ var Variables = []Variable{
 	{
 		Name: envAdminKey, Group: GroupOps, Secret: true,
 		Format:      "empty, or a key of at least " + strconv.Itoa(MinKeyLength) + " characters without spaces",
-		Description: "Opens the admin API under `/admin/` to `Authorization: Bearer <key>`; it manages virtual keys and reads usage. Unset, `/admin/` answers 404.",
+		Description: "Opens the admin API under `/admin/` to `Authorization: Bearer <key>`; it manages virtual keys and reads usage. With the playground on, `/admin` serves a page for it. Unset, `/admin/` answers 404.",
 	},
 	{
 		Name: envPricesFile, Group: GroupOps,

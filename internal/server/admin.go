@@ -11,8 +11,9 @@ import (
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
-// adminRoutes serves the admin API under /admin/, behind ADMIN_KEY; it
-// exists only with ADMIN_KEY and a store.
+// adminRoutes serves the admin API under /admin/, behind ADMIN_KEY, and
+// with the playground its page at /admin; they exist only with ADMIN_KEY
+// and a store.
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	if s.opt.AdminKey == "" || s.opt.Gate == nil {
 		return
@@ -25,6 +26,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.Handle("PATCH /admin/keys/{id}", admin(s.handleUpdateKey))
 	mux.Handle("DELETE /admin/keys/{id}", admin(s.handleRevokeKey))
 	mux.Handle("GET /admin/usage", admin(s.handleUsage))
+	if s.opt.Playground {
+		mux.HandleFunc("GET /admin", s.handleAdminPage)
+	}
 }
 
 // createdKey is a new key's view with the secret, shown this once.
