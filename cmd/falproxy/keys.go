@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -137,49 +138,61 @@ func usageError(err error, rest []string) error {
 	return &exitCode{2, fmt.Errorf("falproxy keys: %w", err)}
 }
 
+// keyFlags are the settings flags, each with its field in the admin
+// API's JSON, which the CLI decodes the same way.
+var keyFlags = []struct{ flag, field, kind string }{
+	{"name", "name", "text"}, {"owner", "owner", "text"}, {"models", "models", "list"},
+	{"rpm", "rpm", "number"}, {"max-concurrent", "max_concurrent", "number"},
+	{"budget", "budget_usd", "number"}, {"period", "budget_period", "text"},
+	{"hard-stop", "hard_stop", "bool"}, {"expires", "expires_at", "text"}, {"enabled", "enabled", "bool"},
+}
+
 // parseKeySpec reads the settings flags; only those given are set.
 func parseKeySpec(args []string, stderr io.Writer) (teams.KeySpec, []string, error) {
 	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("name", "", "")
-	owner := fs.String("owner", "", "")
-	models := fs.String("models", "", "")
-	rpm := fs.Int("rpm", 0, "")
-	concurrent := fs.Int("max-concurrent", 0, "")
-	budget := fs.Float64("budget", -1, "")
-	period := fs.String("period", "", "")
-	hard := fs.Bool("hard-stop", true, "")
-	expires := fs.String("expires", "", "")
-	enabled := fs.Bool("enabled", true, "")
-	if err := fs.Parse(args); err != nil {
-		return teams.KeySpec{}, nil, err
+	texts, bools := map[string]*string{}, map[string]*bool{}
+	for _, f := range keyFlags {
+		if f.kind == "bool" {
+			bools[f.flag] = fs.Bool(f.flag, true, "")
+		} else {
+			texts[f.flag] = fs.String(f.flag, "", "")
+		}
 	}
 	var spec teams.KeySpec
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "name":
-			spec.Name = name
-		case "owner":
-			spec.Owner = owner
-		case "models":
-			list := strings.Split(*models, ",")
-			spec.Models = &list
-		case "rpm":
-			spec.RPM = rpm
-		case "max-concurrent":
-			spec.MaxConcurrent = concurrent
-		case "budget":
-			spec.BudgetUSD = budget
-		case "period":
-			spec.BudgetPeriod = period
-		case "hard-stop":
-			spec.HardStop = hard
-		case "expires":
-			spec.ExpiresAt = expires
-		case "enabled":
-			spec.Enabled = enabled
+	if err := fs.Parse(args); err != nil {
+		return spec, nil, err
+	}
+	given := map[string]any{}
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		for _, f := range keyFlags {
+			if f.flag != fl.Name {
+				continue
+			}
+			switch f.kind {
+			case "bool":
+				given[f.field] = *bools[f.flag]
+			case "list":
+				given[f.field] = strings.Split(*texts[f.flag], ",")
+			case "number":
+				n, err := strconv.ParseFloat(*texts[f.flag], 64)
+				if err != nil {
+					bad = fmt.Errorf("--%s must be a number", f.flag)
+				}
+				given[f.field] = n
+			default:
+				given[f.field] = *texts[f.flag]
+			}
 		}
 	})
+	if bad != nil {
+		return spec, nil, bad
+	}
+	b, _ := json.Marshal(given)
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return spec, nil, errors.New("--rpm and --max-concurrent must be whole numbers")
+	}
 	return spec, fs.Args(), nil
 }
 

@@ -91,3 +91,46 @@ func TestNoStoreWithoutAdminKeyOrDatabaseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysUpdateChangesOnlyTheFlagsGiven runs falproxy keys create, update
+// and show on one SQLite file.
+func TestKeysUpdateChangesOnlyTheFlagsGiven(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "keys.db")}
+	cli := func(args ...string) string {
+		t.Helper()
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), args, lookup(env), &out, &errs); err != nil {
+			t.Fatalf("%v: %v %s", args, err, errs.String())
+		}
+		return out.String()
+	}
+	created := cli("keys", "create", "--name", "ops", "--owner", "bo", "--rpm", "10", "--budget", "3", "--period", "daily")
+	var k struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(created[strings.Index(created, "{"):]), &k); err != nil {
+		t.Fatalf("create printed %s", created)
+	}
+	cli("keys", "update", k.ID, "--rpm", "20", "--hard-stop=false", "--models", "flux-dev,gpt-4o")
+	var shown struct {
+		Name      string   `json:"name"`
+		Owner     string   `json:"owner"`
+		RPM       int      `json:"rpm"`
+		Models    []string `json:"models"`
+		BudgetUSD float64  `json:"budget_usd"`
+		Period    string   `json:"budget_period"`
+		HardStop  bool     `json:"hard_stop"`
+	}
+	if err := json.Unmarshal([]byte(cli("keys", "show", k.ID)), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Name != "ops" || shown.Owner != "bo" || shown.RPM != 20 || len(shown.Models) != 2 || shown.BudgetUSD != 3 ||
+		shown.Period != "daily" || shown.HardStop {
+		t.Fatalf("after the update: %+v", shown)
+	}
+	var out, errs bytes.Buffer
+	err := run(context.Background(), []string{"keys", "update", k.ID, "--rpm", "many"}, lookup(env), &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "--rpm must be a number") {
+		t.Fatalf("a bad --rpm: %v", err)
+	}
+}

@@ -25,12 +25,7 @@ import (
 // and their difference.
 func BenchmarkVirtualKeyOverhead(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	gate := teams.New(teams.Options{Store: st})
+	st, gate := benchGate(b)
 	budget := int64(1_000_000_000)
 	_, secret, err := st.CreateKey(ctx, store.Key{Name: "bench", Enabled: true, HardStop: true, BudgetMicros: &budget,
 		BudgetPeriod: store.PeriodMonthly, RPM: 1 << 30, MaxConcurrent: 1 << 20})
@@ -77,12 +72,7 @@ func BenchmarkVirtualKeyOverhead(b *testing.B) {
 // writer to SQLite and reports rows per second.
 func BenchmarkLedgerThroughput(b *testing.B) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(b.TempDir(), "ledger.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	gate := teams.New(teams.Options{Store: st})
+	_, gate := benchGate(b)
 	cost := int64(25_000)
 	row := store.Row{KeyID: "key_bench", KeyName: "bench", Alias: "flux-dev", Endpoint: "fal-ai/flux/dev", Units: 1, Unit: "image",
 		CostMicros: &cost, Status: 200, Latency: time.Second, RequestID: "req_bench"}
@@ -99,6 +89,16 @@ func BenchmarkLedgerThroughput(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows*b.N)/time.Since(start).Seconds(), "rows/s")
 	gate.Close(ctx)
+}
+
+// benchGate is a gate on a fresh SQLite file, closed after the benchmark.
+func benchGate(b *testing.B) (*store.Store, *teams.Gate) {
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st, teams.New(teams.Options{Store: st})
 }
 
 func median(ds []time.Duration) time.Duration {
