@@ -106,8 +106,11 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 
 		status := rec.status
-		if status == 0 && r.Context().Err() != nil {
-			status = 499
+		switch {
+		case status == 0 && r.Context().Err() != nil:
+			status = 499 // the client left before any answer
+		case status == 0:
+			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 		}
 		actual := settled(job, estimate, price, priced, status, rec.tail)
 		if hold != nil {
@@ -218,7 +221,7 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 // settles to the usage it reports, a transcription to the duration it
 // reports; otherwise the estimate stands.
 func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, answer []byte) charge {
-	if status >= 400 || status == 0 {
+	if status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
 			c.cost = new(int64)

@@ -180,7 +180,10 @@ func sqliteURL(t *testing.T) string {
 func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), func(s *setup) { s.fake.GenerationTime = 30 * time.Millisecond })
+		h := newHarness(t, withTeams(ts), func(s *setup) {
+			s.fake.GenerationTime = 30 * time.Millisecond
+			s.metrics = true
+		})
 		_, key := h.createKey(map[string]any{"name": "mixed"})
 		ctx := context.Background()
 		runs := []struct{ body, want string }{
@@ -218,6 +221,10 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		}
 		if total[0].UnpricedRequests != 1 {
 			t.Fatalf("unpriced requests %d, want the one of a model without a price", total[0].UnpricedRequests)
+		}
+		mreq, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
+		if _, _, m := h.do(mreq); !strings.Contains(string(m), `falproxy_cost_usd_total{key_name="mixed",model="flux-dev"} 0.05`) {
+			t.Errorf("/metrics does not show the key's cost:\n%s", m)
 		}
 		byModel := h.usage("?group_by=model")
 		if len(byModel) != 4 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {

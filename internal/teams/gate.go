@@ -15,6 +15,10 @@ import (
 // revoked by another process stops working within it.
 const CacheTTL = 2 * time.Second
 
+// maxCached bounds the cache: clients presenting ever new made-up keys
+// cannot grow it without end. Past it the cache starts over.
+const maxCached = 10_000
+
 // Gate authenticates virtual keys and keeps their limits, budgets and
 // usage.
 type Gate struct {
@@ -108,6 +112,9 @@ func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
 	g.mu.Lock()
 	c := g.cache[hash]
 	if c == nil {
+		if len(g.cache) >= maxCached {
+			clear(g.cache)
+		}
 		c = &cached{}
 		g.cache[hash] = c
 	}
