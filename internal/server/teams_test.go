@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,42 +75,46 @@ func TestVirtualKeyModelsAndRevocation(t *testing.T) {
 }
 
 func TestVirtualKeyExpiryAndDisable(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), quick)
-	_, expired := h.createKey(map[string]any{"name": "old", "expires_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)})
-	id, key := h.createKey(map[string]any{"name": "paused"})
-	if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"enabled": false}, nil); status != http.StatusOK {
-		t.Fatalf("disable: %d", status)
-	}
-	for name, k := range map[string]string{"expired": expired, "disabled": key} {
-		status, _, body := h.postAs(context.Background(), k, "/v1/images/generations", imageBody)
-		if e := decodeError(t, body); status != http.StatusUnauthorized || !strings.Contains(e.Message, name) {
-			t.Errorf("%s key: %d %+v", name, status, e)
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		_, expired := h.createKey(map[string]any{"name": "old", "expires_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)})
+		id, key := h.createKey(map[string]any{"name": "paused"})
+		if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"enabled": false}, nil); status != http.StatusOK {
+			t.Fatalf("disable: %d", status)
 		}
-	}
-	if n := len(h.fake.Jobs()); n != 0 {
-		t.Fatalf("fal received %d jobs", n)
-	}
+		for name, k := range map[string]string{"expired": expired, "disabled": key} {
+			status, _, body := h.postAs(context.Background(), k, "/v1/images/generations", imageBody)
+			if e := decodeError(t, body); status != http.StatusUnauthorized || !strings.Contains(e.Message, name) {
+				t.Errorf("%s key: %d %+v", name, status, e)
+			}
+		}
+		if n := len(h.fake.Jobs()); n != 0 {
+			t.Fatalf("fal received %d jobs", n)
+		}
+	})
 }
 
 func TestVirtualKeyRequestsPerMinute(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), quick)
-	_, key := h.createKey(map[string]any{"name": "slow", "rpm": 2})
-	ctx := context.Background()
-	for i := range 2 {
-		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-			t.Fatalf("request %d: %d %s", i, status, body)
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		_, key := h.createKey(map[string]any{"name": "slow", "rpm": 2})
+		ctx := context.Background()
+		for i := range 2 {
+			if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+				t.Fatalf("request %d: %d %s", i, status, body)
+			}
 		}
-	}
-	status, hdr, body := h.postAs(ctx, key, "/v1/images/generations", imageBody)
-	e := decodeError(t, body)
-	if status != http.StatusTooManyRequests || deref(e.Code) != "rate_limit_exceeded" || hdr.Get("Retry-After") == "" {
-		t.Fatalf("third request: %d %+v %v", status, e, hdr)
-	}
-	if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
-		t.Fatalf("fal received %d jobs, want 2", n)
-	}
+		status, hdr, body := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+		e := decodeError(t, body)
+		if status != http.StatusTooManyRequests || deref(e.Code) != "rate_limit_exceeded" || hdr.Get("Retry-After") == "" {
+			t.Fatalf("third request: %d %+v %v", status, e, hdr)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
+			t.Fatalf("fal received %d jobs, want 2", n)
+		}
+	})
 }
 
 // TestBudgetHoldsUnderConcurrency sends 20 requests at once against a
@@ -395,5 +400,45 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 	want := float64(answer.Usage.TotalTokens) * 5 / 1e6
 	if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
 		t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
+	}
+}
+
+// TestTranscriptionSettlesToItsDuration: a recording's length is known
+// only from fal's answer; a minute-priced transcription is recorded at the
+// duration a verbose answer reports, and a speech request at its
+// characters.
+func TestTranscriptionSettlesToItsDuration(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
+		s.fake.Prices = map[string]falfake.Price{
+			"fal-ai/wizper":                  {UnitPrice: 0.006, Unit: "audio minute"},
+			"fal-ai/kokoro/american-english": {UnitPrice: 0.02, Unit: "1000 characters"},
+		}
+	})
+	_, key := h.createKey(map[string]any{"name": "voice"})
+	ct, body := multipartBody(t, []formPart{
+		{name: "model", data: []byte("whisper-1")},
+		{name: "response_format", data: []byte("verbose_json")},
+		{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
+	})
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", ct)
+	status, hdr, answer := h.do(req)
+	if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
+		t.Fatalf("%d %s", status, answer)
+	}
+	if hdr.Get("X-Falproxy-Cost-Usd") != "" {
+		t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+	}
+	speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
+	if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
+		t.Fatalf("speech: %d %q %.200s", status, hdr.Get("X-Falproxy-Cost-Usd"), b)
+	}
+	ts.flush(t)
+	byModel := h.usage("?group_by=model")
+	if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
+		byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
+		t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
 	}
 }
