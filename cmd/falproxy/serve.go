@@ -117,6 +117,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
 	go app.schemas.Warm(warmCtx, app.imageEndpoints())
+	go tm.prices.Warm(warmCtx, app.pricedEndpoints())
 	go app.fal.RecheckKeys(ctx, keyRecheckEvery)
 
 	select {

@@ -67,3 +67,19 @@ func (t *teamsParts) close(log *slog.Logger) {
 	}
 	_ = t.store.Close()
 }
+
+// pricedEndpoints are the fal endpoints whose prices serve fetches at
+// start-up: every configured model's.
+func (a *app) pricedEndpoints() []string {
+	out := a.imageEndpoints()
+	for _, m := range a.cfg.VideoModels {
+		out = append(out, m.Text)
+	}
+	for _, m := range a.cfg.ChatModels {
+		out = append(out, m.Model)
+	}
+	for _, m := range a.cfg.EmbeddingModels {
+		out = append(out, m.Model)
+	}
+	return out
+}

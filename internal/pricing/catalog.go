@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Options configure a Catalog.
@@ -35,6 +37,9 @@ type Catalog struct {
 	opt Options
 	mu  sync.Mutex
 	got map[string]cached
+	// fetching joins concurrent first requests for an endpoint into one
+	// call to fal.
+	fetching singleflight.Group
 }
 
 type cached struct {
@@ -92,7 +97,11 @@ func (c *Catalog) Price(ctx context.Context, endpoint string) (Price, bool) {
 	if c.opt.APIURL == "" || (seen && time.Since(e.fetched) < wait) {
 		return e.price, e.known
 	}
-	p, err := c.fetch(ctx, endpoint)
+	// The call outlives a request that gives up: others may be joined to
+	// it, and a failure would leave the endpoint unpriced for RetryAfter.
+	fetchCtx := context.WithoutCancel(ctx)
+	v, err, _ := c.fetching.Do(endpoint, func() (any, error) { return c.fetch(fetchCtx, endpoint) })
+	p, _ := v.(Price)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -141,4 +150,18 @@ func (c *Catalog) fetch(ctx context.Context, endpoint string) (Price, error) {
 		}
 	}
 	return Price{}, nil
+}
+
+// Warm fetches the prices of endpoints, so that the first requests do not
+// wait for fal's pricing API; serve runs it beside start-up.
+func (c *Catalog) Warm(ctx context.Context, endpoints []string) {
+	if c == nil {
+		return
+	}
+	for _, e := range endpoints {
+		if ctx.Err() != nil {
+			return
+		}
+		c.Price(ctx, e)
+	}
 }
