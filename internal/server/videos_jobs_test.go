@@ -115,3 +115,23 @@ func TestVideoMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestVideoCORSPreflight: a page may delete a video and seek its content:
+// the preflight of a DELETE is allowed, and Content-Range and
+// Accept-Ranges are exposed to its script.
+func TestVideoCORSPreflight(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	req, _ := http.NewRequest(http.MethodOptions, h.url+"/v1/videos/video_x", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "DELETE")
+	status, hdr, _ := h.do(req)
+	methods := hdr.Get("Access-Control-Allow-Methods")
+	if status != http.StatusNoContent || !strings.Contains(methods, "DELETE") || !strings.Contains(methods, "HEAD") {
+		t.Errorf("preflight of a DELETE: %d %v", status, hdr)
+	}
+	status, hdr, _ = h.get("/v1/videos/video_x/content")
+	exposed := hdr.Get("Access-Control-Expose-Headers")
+	if status != http.StatusNotFound || !strings.Contains(exposed, "Content-Range") || !strings.Contains(exposed, "Accept-Ranges") {
+		t.Errorf("exposed headers: %d %q", status, exposed)
+	}
+}
