@@ -36,8 +36,7 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.video.Status != video.Completed {
-		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_ready", NoRetry: true,
-			Message: "This video is " + string(st.video.Status) + "; its content exists only once it has completed."})
+		writeError(w, videoNotReady(st.video.Status))
 		return
 	}
 	url, ok := st.output.URLs[variant]

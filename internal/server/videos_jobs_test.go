@@ -79,8 +79,12 @@ func TestVideoFailures(t *testing.T) {
 			t.Errorf("%q: %s", prompt, v.RawJSON())
 		}
 		status, _, body := h.get("/v1/videos/" + created.ID + "/content")
-		if e := decodeError(t, body); status != http.StatusNotFound || deref(e.Code) != "video_not_ready" {
+		if e := decodeError(t, body); status != http.StatusConflict || deref(e.Code) != "video_not_ready" {
 			t.Errorf("content of a failed video: %d %s", status, body)
+		}
+		status, _, body = h.post(ctx, "/v1/videos/"+created.ID+"/remix", `{"prompt":"at night"}`)
+		if e := decodeError(t, body); status != http.StatusConflict || deref(e.Code) != "video_not_ready" {
+			t.Errorf("remix of a failed video: %d %s", status, body)
 		}
 	}
 	// fal validates the input when the job runs: its 422 names fal's field,

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
@@ -106,6 +107,14 @@ func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id stri
 func videoNotFound() *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_found", Param: "video_id",
 		Message: "No video with this id exists for this API key.", NoRetry: true}
+}
+
+// videoNotReady is the 409 of content or a remix asked of a video that has
+// not completed: the request conflicts with the video's state, and the
+// same request succeeds once it has completed (never, once it failed).
+func videoNotReady(status video.Status) *openai.Error {
+	return &openai.Error{Status: http.StatusConflict, Type: openai.TypeInvalidRequest, Code: "video_not_ready", Param: "video_id", NoRetry: true,
+		Message: "This video is " + strings.ReplaceAll(string(status), "_", " ") + "; it can be downloaded or remixed only once it has completed."}
 }
 
 // ownerOf identifies an access key in the index without keeping it.
