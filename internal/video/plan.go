@@ -116,7 +116,8 @@ func isStartImage(name string) bool {
 // duration sets the duration field from seconds: the exact value when the
 // schema allows it, else the nearest allowed one, in the schema's type
 // (8, "8" or "8s"). Without seconds, the model's default is left alone and
-// reported.
+// reported. A model without a duration field takes no length: seconds is
+// checked but not sent, and the Video's seconds stays "".
 func (p *Plan) duration(seconds string, caps *falschema.Capabilities) *openai.Error {
 	want := 0.0
 	if seconds != "" {
@@ -129,8 +130,7 @@ func (p *Plan) duration(seconds string, caps *falschema.Capabilities) *openai.Er
 	}
 	f, ok := caps.Fields["duration"]
 	if !ok {
-		p.Seconds = seconds
-		return nil
+		return nil // the model picks the length, which only its result tells
 	}
 	if seconds == "" {
 		p.Seconds = defaultSeconds(f)

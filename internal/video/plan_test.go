@@ -150,6 +150,19 @@ func TestPlanRejects(t *testing.T) {
 	}
 }
 
+// TestPlanWithoutDuration: a model without a duration field picks the
+// length itself, so the Video does not claim the requested seconds.
+func TestPlanWithoutDuration(t *testing.T) {
+	caps := &falschema.Capabilities{Fields: map[string]falschema.Field{"prompt": {Types: []string{"string"}}}}
+	p, e := PlanInput(&Request{Prompt: "a fox", Seconds: "8"}, nil, caps)
+	if e != nil || p.Seconds != "" || len(p.Input) != 1 {
+		t.Errorf("plan %+v, %v: want seconds \"\" and only the prompt", p, e)
+	}
+	if _, e := PlanInput(&Request{Prompt: "a fox", Seconds: "eight"}, nil, caps); e == nil || e.Param != "seconds" {
+		t.Errorf("bad seconds: %v", e)
+	}
+}
+
 func TestRemixInput(t *testing.T) {
 	c := mediaCaps(t)["fal-ai/sora-2/video-to-video/remix"]
 	got := RemixInput("make it night", "vid_1", c)
