@@ -65,11 +65,16 @@ type StatusWithLogs struct {
 	Logs []LogLine `json:"logs"`
 }
 
-// Progress asks fal once for the job's status with its logs, which a
-// model may use to report how far it has come.
-func (c *Client) Progress(ctx context.Context, j *Job) (*StatusWithLogs, error) {
+// Progress asks fal once for the job's status, with its logs when
+// withLogs (a model may use them to report how far it has come); a caller
+// that needs only to know whether the job finished spares fal the logs.
+func (c *Client) Progress(ctx context.Context, j *Job, withLogs bool) (*StatusWithLogs, error) {
+	logs := "0"
+	if withLogs {
+		logs = "1"
+	}
 	var st StatusWithLogs
-	if err := c.readStatus(ctx, j, "1", &st); err != nil {
+	if err := c.readStatus(ctx, j, logs, &st); err != nil {
 		return nil, err
 	}
 	return &st, nil

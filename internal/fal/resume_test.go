@@ -34,7 +34,7 @@ func TestResumeFollowsAndCancels(t *testing.T) {
 		t.Fatalf("key by tag: %v", k)
 	}
 	again := second.Resume(j.Endpoint, j.RequestID, k)
-	st, err := second.Progress(context.Background(), again)
+	st, err := second.Progress(context.Background(), again, true)
 	if err != nil || st.Status.Status != "IN_PROGRESS" || len(st.Logs) == 0 || !strings.Contains(st.Logs[len(st.Logs)-1].Message, "%") {
 		t.Fatalf("progress: %v %+v", err, st)
 	}

@@ -29,7 +29,7 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
-	st, e := s.videoStatus(ctx, id, ref, key)
+	st, e := s.videoStatus(ctx, id, ref, key, false)
 	cancel()
 	if e != nil {
 		writeError(w, e)

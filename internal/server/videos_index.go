@@ -9,8 +9,8 @@ import (
 )
 
 // The index keeps the videos created through this process, for GET
-// /v1/videos and for what an id cannot carry (the whole prompt, the result
-// once read). It is bounded in count and age; ids work without it.
+// /v1/videos and for what an id cannot carry (the whole prompt). It is
+// bounded in count and age; ids work without it.
 const (
 	videoIndexSize = 10_000
 	videoIndexAge  = 7 * 24 * time.Hour
@@ -20,8 +20,7 @@ const (
 type indexedVideo struct {
 	owner   [32]byte
 	created time.Time
-	last    video.Video   // as last seen
-	output  *video.Output // the result, once read
+	last    video.Video // as last seen
 }
 
 // videoIndex holds videos by id and in the order they were created.
@@ -66,15 +65,12 @@ func (x *videoIndex) get(id string) (indexedVideo, bool) {
 	return *e, true
 }
 
-// update keeps what was last seen of a video, and its result once read.
-func (x *videoIndex) update(v video.Video, out *video.Output) {
+// update keeps what was last seen of a video.
+func (x *videoIndex) update(v video.Video) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if e, ok := x.byID[v.ID]; ok {
 		e.last = v
-		if out != nil {
-			e.output = out
-		}
 	}
 }
 

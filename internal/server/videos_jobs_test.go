@@ -2,12 +2,14 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/falproxy/falproxy/internal/falfake"
 )
@@ -137,5 +139,84 @@ func TestVideoCORSPreflight(t *testing.T) {
 	exposed := hdr.Get("Access-Control-Expose-Headers")
 	if status != http.StatusNotFound || !strings.Contains(exposed, "Content-Range") || !strings.Contains(exposed, "Accept-Ranges") {
 		t.Errorf("exposed headers: %d %q", status, exposed)
+	}
+}
+
+// TestVideoDeletedStaysDeleted: a deleted video is gone for this process:
+// its id answers 404 to every route, and a finished one is not cancelled
+// at fal.
+func TestVideoDeletedStaysDeleted(t *testing.T) {
+	var h *harness
+	// Runs after the harness has closed its fal client, which waits for
+	// the cancels under way.
+	t.Cleanup(func() {
+		if n := h.fake.Counts().Cancels; n != 0 {
+			t.Errorf("fal received %d cancels for a finished video", n)
+		}
+	})
+	h = newHarness(t, withVideos(0))
+	ctx := context.Background()
+	done, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, done.ID)
+	if _, err := h.sdk.Videos.Delete(ctx, done.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/v1/videos/" + done.ID, ""},
+		{"GET", "/v1/videos/" + done.ID + "/content", ""},
+		{"POST", "/v1/videos/" + done.ID + "/remix", `{"prompt":"at night"}`},
+		{"DELETE", "/v1/videos/" + done.ID, ""},
+	} {
+		req, _ := http.NewRequest(tc.method, h.url+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Content-Type", "application/json")
+		status, _, body := h.do(req)
+		if e := decodeError(t, body); status != http.StatusNotFound || deref(e.Code) != "video_not_found" {
+			t.Errorf("%s %s after the delete: %d %s", tc.method, tc.path, status, body)
+		}
+	}
+}
+
+// TestVideoResultsReadOnce: after a restart, a video's content and its
+// seeks ask fal for the status and result once, without the logs.
+func TestVideoResultsReadOnce(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, created.ID)
+	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
+	before, seen := h.fake.Counts(), len(h.fake.Received())
+	var completedAt int64
+	for i, rng := range []string{"", "bytes=0-99", "bytes=100-199"} {
+		opts := []option.RequestOption{}
+		if rng != "" {
+			opts = append(opts, option.WithHeader("Range", rng))
+		}
+		resp, err := again.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{}, opts...)
+		if err != nil {
+			t.Fatalf("download %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		v, err := again.Videos.Get(ctx, created.ID)
+		if err != nil || (i > 0 && v.CompletedAt != completedAt) {
+			t.Errorf("completed_at moved: %v %d, first %d", err, v.CompletedAt, completedAt)
+		}
+		completedAt = v.CompletedAt
+	}
+	c := h.fake.Counts()
+	if n, m, d := c.Status-before.Status, c.Results-before.Results, c.CDN-before.CDN; n != 1 || m != 1 || d != 3 {
+		t.Errorf("fal received %d status and %d result calls and %d downloads; want 1, 1 and 3", n, m, d)
+	}
+	for _, call := range h.fake.Received()[seen:] {
+		if call.Op == falfake.OpStatus && call.Query != "logs=0" {
+			t.Errorf("a download asked fal for the logs: %q", call.Query)
+		}
 	}
 }

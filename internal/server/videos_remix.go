@@ -53,7 +53,7 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 	}
 	infoFrom(r.Context()).set(m.Alias, "")
 	ctx = s.withPriority(ctx, m.Alias)
-	st, e := s.videoStatus(ctx, id, ref, key)
+	st, e := s.videoStatus(ctx, id, ref, key, false)
 	if e != nil {
 		writeError(w, e)
 		return

@@ -17,17 +17,25 @@ import (
 const videoIDLabel = "falproxy video ids"
 
 // videoState is what the video routes share: the models, the keys that
-// seal ids, and the index of the videos created through this process.
+// seal ids, the index of the videos created through this process, the
+// finished results read and the ids deleted here.
 type videoState struct {
 	models  map[string]registry.VideoModel
 	first   string   // alias used when a request names no model
 	signing [][]byte // SIGNING_KEY; empty derives a key per fal key
 	pool    *fal.Pool
 	index   *videoIndex
+	results *videoResults
+	deleted *deletedVideos
+	ttl     time.Duration // how long fal keeps the files, for expires_at
 }
 
 func newVideoState(opt Options) *videoState {
-	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge)}
+	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge),
+		results: newVideoResults(videoResultsSize), deleted: newDeletedVideos(deletedVideosSize), ttl: opt.MediaTTL}
+	if v.ttl <= 0 {
+		v.ttl = falRetention
+	}
 	for _, m := range opt.VideoModels {
 		v.models[m.Alias] = m
 	}
@@ -64,8 +72,8 @@ func (v *videoState) signingKey(k *fal.Key) []byte {
 }
 
 // open reads an id made for accessKey: its Ref and the fal key that can
-// follow its job. Any id this process cannot vouch for, or made with
-// another access key, is the same 404.
+// follow its job. Any id this process cannot vouch for, made with another
+// access key, or deleted here, is the same 404.
 func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
 	if v.pool == nil { // without a fal client no job can be followed
 		return nil, nil, videoNotFound()
@@ -79,7 +87,7 @@ func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.E
 		}
 		return nil
 	})
-	if err != nil || !ref.Owns(key, accessKey) {
+	if err != nil || !ref.Owns(key, accessKey) || v.deleted.has(id, time.Now()) {
 		return nil, nil, videoNotFound()
 	}
 	k := v.pool.KeyByTag(ref.KeyTag)
@@ -107,6 +115,11 @@ func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id stri
 func videoNotFound() *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_found", Param: "video_id",
 		Message: "No video with this id exists for this API key.", NoRetry: true}
+}
+
+// expires is when the files of ref's video are gone from fal's CDN.
+func (v *videoState) expires(ref *video.Ref) time.Time {
+	return time.Unix(ref.CreatedAt, 0).Add(v.ttl)
 }
 
 // videoNotReady is the 409 of content or a remix asked of a video that has
