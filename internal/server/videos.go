@@ -117,7 +117,13 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 		writeError(w, openai.ServerError("encoding fal's input failed"))
 		return
 	}
-	job, err := s.opt.Fal.Submit(ctx, ref.Endpoint, body)
+	// fal may accept the job while the client leaves: the submit ends
+	// only with the request timeout, not with the client, so that the
+	// job is known and can be cancelled rather than run and be billed
+	// with no one to fetch it.
+	submitCtx, cancel := detached(ctx)
+	defer cancel()
+	job, err := s.opt.Fal.Submit(submitCtx, ref.Endpoint, body)
 	if err != nil {
 		if r.Context().Err() == nil {
 			writeError(w, s.failVideoInput(ctx, err))
@@ -125,6 +131,10 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 		return
 	}
 	job.Release() // fal queues the job from here on
+	if r.Context().Err() != nil {
+		s.opt.Fal.Cancel(job)
+		return
+	}
 	infoFrom(r.Context()).set("", job.RequestID)
 	accessKey := bearer(r)
 	key := s.videos.signingKey(job.Key())
@@ -135,6 +145,15 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
 	s.videos.index.add(v, ownerOf(accessKey), now)
 	writeJSON(w, http.StatusOK, v)
+}
+
+// detached is ctx, with its values and deadline, that does not end when
+// ctx is cancelled.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	}
+	return context.WithCancel(context.WithoutCancel(ctx))
 }
 
 // failVideoInput is failUpstream with fal's field names in OpenAI's words.

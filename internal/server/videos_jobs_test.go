@@ -220,3 +220,29 @@ func TestVideoResultsReadOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestVideoClientGoneAfterSubmit: a client that leaves while fal accepts
+// its job leaves no job running at fal.
+func TestVideoClientGoneAfterSubmit(t *testing.T) {
+	h := newHarness(t, withVideos(time.Hour))
+	// fal queues the job and answers late, after the client has gone.
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Late: 2 * time.Second, Times: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/videos", strings.NewReader(`{"prompt":"a fox","model":"sora-2"}`))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := h.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	eventually(t, "fal queues the job", func() bool { return len(h.fake.Jobs()) == 1 })
+	cancel()
+	<-done
+	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
+	if jobs := h.fake.Jobs(); !jobs[0].Cancelled {
+		t.Errorf("fal's job %+v runs on", jobs[0])
+	}
+}
