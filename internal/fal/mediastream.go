@@ -15,6 +15,12 @@ import (
 // 206 and 416 answers are handed over with their headers; the caller
 // closes the body. The same address checks as Open apply.
 func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*http.Response, error) {
+	return d.StreamMethod(ctx, http.MethodGet, rawURL, rangeHeader)
+}
+
+// StreamMethod is Stream with the client's method: a HEAD asks fal's CDN
+// for the headers only, and opens no download.
+func (d *Downloader) StreamMethod(ctx context.Context, method, rawURL, rangeHeader string) (*http.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &Error{Op: OpDownload, Err: err}
@@ -23,7 +29,7 @@ func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*h
 		return nil, &Error{Op: OpDownload, Err: err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		cancel()
 		return nil, &Error{Op: OpDownload, Err: err}

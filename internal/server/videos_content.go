@@ -47,7 +47,11 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 	}
 	// No REQUEST_TIMEOUT here: a long video to a slow client may take
 	// longer; the download ends only when fal's CDN falls silent.
-	resp, err := s.opt.Downloader.Stream(r.Context(), url, r.Header.Get("Range"))
+	method := http.MethodGet
+	if r.Method == http.MethodHead {
+		method = http.MethodHead
+	}
+	resp, err := s.opt.Downloader.StreamMethod(r.Context(), method, url, r.Header.Get("Range"))
 	if err != nil {
 		writeError(w, s.failUpstream(r.Context(), err))
 		return

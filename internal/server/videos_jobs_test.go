@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +245,31 @@ func TestVideoClientGoneAfterSubmit(t *testing.T) {
 	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
 	if jobs := h.fake.Jobs(); !jobs[0].Cancelled {
 		t.Errorf("fal's job %+v runs on", jobs[0])
+	}
+}
+
+// TestVideoContentHead: HEAD on a video's content asks fal's CDN for the
+// headers only.
+func TestVideoContentHead(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	created, err := h.sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pollVideo(t, h.sdk, created.ID)
+	req, _ := http.NewRequest(http.MethodHead, h.url+"/v1/videos/"+created.ID+"/content", nil)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	status, hdr, _ := h.do(req)
+	if want := len(falfake.VideoAsset("sample.mp4")); status != http.StatusOK || hdr.Get("Content-Length") != strconv.Itoa(want) {
+		t.Errorf("HEAD: %d %v, want 200 with Content-Length %d", status, hdr, want)
+	}
+	var methods []string
+	for _, c := range h.fake.Received() {
+		if c.Op == falfake.OpCDN {
+			methods = append(methods, c.Method)
+		}
+	}
+	if len(methods) != 1 || methods[0] != http.MethodHead {
+		t.Errorf("fal's CDN received %v, want one HEAD", methods)
 	}
 }
