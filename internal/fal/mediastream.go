@@ -11,7 +11,9 @@ import (
 // Stream opens a result file for passing on to a client as it arrives, a
 // video of any length: with the client's Range header (players seek),
 // without the size cap and without the whole-download timeout of Open.
-// Only silence ends it: no byte for the downloader's Timeout. fal's 200,
+// Only fal's silence ends it: a Read that waits the downloader's Timeout
+// for a byte. Time between Reads, when the caller is blocked writing to a
+// slow or paused client, does not count: that is not fal's silence. 200,
 // 206 and 416 answers are handed over with their headers; the caller
 // closes the body. The same address checks as Open apply.
 func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*http.Response, error) {
@@ -54,12 +56,14 @@ func (d *Downloader) StreamMethod(ctx context.Context, method, rawURL, rangeHead
 		cancel()
 		return nil, &Error{Op: OpDownload, Status: resp.StatusCode, Detail: "media download failed: HTTP " + resp.Status}
 	}
+	stall.Stop() // the headers came; the clock runs again in each Read
 	resp.Body = &idleBody{rc: resp.Body, stall: stall, idle: idle, cancel: cancel}
 	return resp, nil
 }
 
-// idleBody ends a download that stays silent for idle: each read that
-// brings bytes puts the stall timer back.
+// idleBody ends a download when one Read waits idle for fal's CDN: the
+// stall timer runs only while a Read waits, so that the time the caller
+// spends elsewhere (writing to its client) is never taken for silence.
 type idleBody struct {
 	rc     io.ReadCloser
 	stall  *time.Timer
@@ -68,10 +72,9 @@ type idleBody struct {
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
+	b.stall.Reset(b.idle)
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.stall.Reset(b.idle)
-	}
+	b.stall.Stop()
 	return n, err
 }
 
