@@ -42,24 +42,31 @@ func (x *videoIndex) add(v video.Video, owner [32]byte, now time.Time) {
 	defer x.mu.Unlock()
 	x.byID[v.ID] = &indexedVideo{owner: owner, created: now, last: v}
 	x.order = append(x.order, v.ID)
+	x.prune(now)
+}
+
+// prune drops the oldest videos beyond the bounds. Each id of order is in
+// byID: remove takes both out together.
+func (x *videoIndex) prune(now time.Time) {
 	drop := 0
-	for drop < len(x.order) {
-		e := x.byID[x.order[drop]]
-		if e != nil && len(x.order)-drop <= x.max && now.Sub(e.created) <= x.maxAge {
-			break
-		}
+	for drop < len(x.order) && (len(x.order)-drop > x.max || !x.fresh(x.byID[x.order[drop]], now)) {
 		delete(x.byID, x.order[drop])
 		drop++
 	}
 	x.order = x.order[drop:]
 }
 
-// get returns a copy of the indexed video.
-func (x *videoIndex) get(id string) (indexedVideo, bool) {
+// fresh reports whether e is within the index's age.
+func (x *videoIndex) fresh(e *indexedVideo, now time.Time) bool {
+	return now.Sub(e.created) <= x.maxAge
+}
+
+// get returns a copy of the indexed video, unless it is past the age.
+func (x *videoIndex) get(id string, now time.Time) (indexedVideo, bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	e, ok := x.byID[id]
-	if !ok {
+	if !ok || !x.fresh(e, now) {
 		return indexedVideo{}, false
 	}
 	return *e, true
@@ -87,9 +94,10 @@ func (x *videoIndex) remove(id string) {
 // page lists an owner's videos, newest first (or oldest first with asc),
 // starting after the id after, at most limit; more reports that others
 // follow.
-func (x *videoIndex) page(owner [32]byte, after string, limit int, asc bool) (out []video.Video, more bool) {
+func (x *videoIndex) page(owner [32]byte, after string, limit int, asc bool, now time.Time) (out []video.Video, more bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.prune(now) // no video past the age is listed, even with no new one added
 	ids := slices.Clone(x.order)
 	if !asc {
 		slices.Reverse(ids)

@@ -44,7 +44,7 @@ func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
 func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, withLogs bool) (*videoSeen, *openai.Error) {
 	seen := &videoSeen{video: video.New(id, ref)}
 	v := &seen.video
-	if known, indexed := s.videos.index.get(id); indexed {
+	if known, indexed := s.videos.index.get(id, time.Now()); indexed {
 		v.Prompt = known.last.Prompt
 	}
 	expires := s.videos.expires(ref).Unix()
@@ -180,7 +180,7 @@ func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("order", "invalid_value", "Invalid 'order': expected asc or desc."))
 		return
 	}
-	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc")
+	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc", time.Now())
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {
 		page.Data = []video.Video{}
