@@ -17,8 +17,8 @@ import (
 // keyTagLabel is what a key's tag is derived from.
 const keyTagLabel = "falproxy key tag"
 
-// KeyTagSize is the length of a key's tag.
-const KeyTagSize = 8
+// keyTagSize is the length of a key's tag.
+const keyTagSize = 8
 
 // Derive is HMAC-SHA256 of label under the key's secret: a value bound to
 // this key that reveals nothing about it, the same on every replica and
@@ -30,8 +30,8 @@ func (k *Key) Derive(label string) []byte {
 }
 
 // Tag names the key in a job's id without revealing it: the first
-// KeyTagSize bytes of Derive("falproxy key tag").
-func (k *Key) Tag() []byte { return k.Derive(keyTagLabel)[:KeyTagSize] }
+// keyTagSize bytes of Derive("falproxy key tag").
+func (k *Key) Tag() []byte { return k.Derive(keyTagLabel)[:keyTagSize] }
 
 // KeyByTag finds the pool's key with this tag; nil when no key of the
 // pool has it (the key was removed from the configuration).
@@ -55,8 +55,7 @@ func (c *Client) Resume(endpoint, requestID string, k *Key) *Job {
 
 // LogLine is one line of a job's logs.
 type LogLine struct {
-	Message   string `json:"message"`
-	Timestamp string `json:"timestamp"`
+	Message string `json:"message"`
 }
 
 // StatusWithLogs is a queue status with the job's log lines.

@@ -31,7 +31,7 @@ var managed = map[string]bool{"prompt": true, "duration": true, "aspect_ratio": 
 
 // Describe summarises an endpoint's capabilities.
 func Describe(caps *falschema.Capabilities) *Description {
-	d := &Description{ImageField: ImageField(caps)}
+	d := &Description{ImageField: imageField(caps)}
 	if f, ok := caps.Fields["duration"]; ok {
 		d.Duration = "duration"
 		for _, v := range f.Enum {

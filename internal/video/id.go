@@ -28,9 +28,9 @@ const (
 	maxIDLength = 4096
 )
 
-// ErrUnknownID means an id is malformed, altered, of an unknown version,
+// errUnknownID means an id is malformed, altered, of an unknown version,
 // or signed with a key this process does not hold.
-var ErrUnknownID = errors.New("unknown video id")
+var errUnknownID = errors.New("unknown video id")
 
 // Ref is what a video id carries.
 type Ref struct {
@@ -68,27 +68,27 @@ func Seal(ref Ref, key []byte) string {
 // Open reads an id and checks its signature against the keys that
 // keysFor gives for what it claims (the keys depend on the fal key that
 // submitted the job when no signing key is configured); it returns the
-// Ref and the key that verified it, or ErrUnknownID.
+// Ref and the key that verified it, or errUnknownID.
 func Open(id string, keysFor func(claimed *Ref) [][]byte) (*Ref, []byte, error) {
 	raw, ok := strings.CutPrefix(id, idPrefix)
 	if !ok || len(id) > maxIDLength {
-		return nil, nil, ErrUnknownID
+		return nil, nil, errUnknownID
 	}
 	msg, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil || len(msg) < 1+tagSize+2 || msg[0] != idVersion {
-		return nil, nil, ErrUnknownID
+		return nil, nil, errUnknownID
 	}
 	signed, tag := msg[:len(msg)-tagSize], msg[len(msg)-tagSize:]
 	var ref Ref
 	if json.Unmarshal(signed[1:], &ref) != nil {
-		return nil, nil, ErrUnknownID
+		return nil, nil, errUnknownID
 	}
 	for _, key := range keysFor(&ref) {
 		if hmac.Equal(mac(key, signed)[:tagSize], tag) {
 			return &ref, key, nil
 		}
 	}
-	return nil, nil, ErrUnknownID
+	return nil, nil, errUnknownID
 }
 
 // Owns reports, in constant time, whether accessKey made the video whose

@@ -54,10 +54,10 @@ func TestIDRejects(t *testing.T) {
 		"other video": Seal(sampleRef(), []byte("k2")),
 	} {
 		if _, _, err := Open(bad, only([]byte("k3"), []byte("k1"))); name == "other key" {
-			if _, _, err := Open(bad, only([]byte("k3"))); !errors.Is(err, ErrUnknownID) {
+			if _, _, err := Open(bad, only([]byte("k3"))); !errors.Is(err, errUnknownID) {
 				t.Errorf("%s: %v", name, err)
 			}
-		} else if !errors.Is(err, ErrUnknownID) {
+		} else if !errors.Is(err, errUnknownID) {
 			t.Errorf("%s: opened", name)
 		}
 	}
