@@ -194,7 +194,7 @@ var Variables = []Variable{
 	{
 		Name: envQueuePriority, Group: GroupCore,
 		Format: "comma-separated alias:low or alias:normal pairs",
-		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given image or chat aliases, e.g. `sdxl:low` for background work. " +
+		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given aliases (image, chat, video or audio), e.g. `sdxl:low` for background work. " +
 			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
 	},
 	{
