@@ -207,7 +207,7 @@ var Variables = []Variable{
 	{
 		Name: envSigningKey, Group: GroupCore, Secret: true,
 		Format: "empty, or comma-separated keys of at least " + strconv.Itoa(MinKeyLength) + " characters each",
-		Description: "Keys that sign video ids: the first signs, every one verifies, so a key can be rotated. Empty derives a key from each fal key, " +
+		Description: "Keys that seal video ids (AES-256-GCM, under a key derived from each): the first seals, every one opens, so a key can be rotated. Empty derives a key from each fal key, " +
 			"so every replica with the same `AI_KEYS` accepts the ids; a changed key makes older ids unknown (404).",
 	},
 	{

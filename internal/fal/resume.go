@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"slices"
 )
 
 // Jobs that outlive the request that submitted them (videos, which clients
@@ -30,8 +31,12 @@ func (k *Key) Derive(label string) []byte {
 }
 
 // Tag names the key in a job's id without revealing it: the first
-// keyTagSize bytes of Derive("falproxy key tag").
-func (k *Key) Tag() []byte { return k.Derive(keyTagLabel)[:keyTagSize] }
+// keyTagSize bytes of Derive("falproxy key tag"), derived when the pool is
+// built. The caller must not modify it.
+func (k *Key) Tag() []byte { return k.tag }
+
+// Keys are the pool's keys, in the order configured.
+func (p *Pool) Keys() []*Key { return slices.Clone(p.keys) }
 
 // KeyByTag finds the pool's key with this tag; nil when no key of the
 // pool has it (the key was removed from the configuration).

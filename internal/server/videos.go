@@ -139,7 +139,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	accessKey := bearer(r)
 	key := s.videos.signingKey(job.Key())
 	now := time.Now()
-	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), video.AccessTag(key, accessKey), now.Unix()
+	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), key.AccessTag(accessKey), now.Unix()
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -75,6 +76,22 @@ func TestVideoIDs(t *testing.T) {
 	notFound(replica(t, h, falKeys, []string{"sk-another-access-key"}, nil), created.ID, "another access key")
 	notFound(replica(t, h, falKeys, []string{accessKey}, []string{"a-configured-signing-key"}), created.ID, "a changed signing key")
 	notFound(replica(t, h, falKeys[1:], []string{accessKey}, nil), created.ID, "the submitting fal key removed")
+	if sealed, _ := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(created.ID, "video_")); strings.Contains(string(sealed), "a fox") {
+		t.Error("the id shows the prompt")
+	}
+
+	// Rotation: ids sealed with the old SIGNING_KEY open where it is
+	// listed after the new one.
+	old := replica(t, h, falKeys, []string{accessKey}, []string{"old-signing-key-0123"})
+	sealed, err := old.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := replica(t, h, falKeys, []string{accessKey}, []string{"new-signing-key-0123", "old-signing-key-0123"})
+	if v, err := rotated.Videos.Get(ctx, sealed.ID); err != nil || v.ID != sealed.ID {
+		t.Errorf("after a rotation: %v", err)
+	}
+	notFound(replica(t, h, falKeys, []string{accessKey}, nil), sealed.ID, "an id sealed with a SIGNING_KEY, without it")
 	if n := h.fake.Counts().Status; n == 0 {
 		t.Error("the restarted proxy did not ask fal for the status")
 	}

@@ -21,9 +21,11 @@ const videoIDLabel = "falproxy video ids"
 // finished results read and the ids deleted here.
 type videoState struct {
 	models  map[string]registry.VideoModel
-	first   string   // alias used when a request names no model
-	signing [][]byte // SIGNING_KEY; empty derives a key per fal key
-	pool    *fal.Pool
+	first   string       // alias used when a request names no model
+	signing []*video.Key // SIGNING_KEY; empty derives a key per fal key
+	// falKeys are the fal keys by tag, each with the key it derives for
+	// ids, derived once.
+	falKeys map[string]falKeyEntry
 	index   *videoIndex
 	results *videoResults
 	deleted *deletedVideos
@@ -43,12 +45,21 @@ func newVideoState(opt Options) *videoState {
 		v.first = opt.VideoModels[0].Alias
 	}
 	for _, k := range opt.SigningKeys {
-		v.signing = append(v.signing, []byte(k))
+		v.signing = append(v.signing, video.NewKey([]byte(k)))
 	}
+	v.falKeys = map[string]falKeyEntry{}
 	if opt.Fal != nil {
-		v.pool = opt.Fal.Pool()
+		for _, k := range opt.Fal.Pool().Keys() {
+			v.falKeys[string(k.Tag())] = falKeyEntry{fal: k, ids: video.NewKey(k.Derive(videoIDLabel))}
+		}
 	}
 	return v
+}
+
+// falKeyEntry is a fal key and the key it derives for video ids.
+type falKeyEntry struct {
+	fal *fal.Key
+	ids *video.Key
 }
 
 // model resolves the model of a video request.
@@ -64,37 +75,33 @@ func (v *videoState) model(name string) (registry.VideoModel, *openai.Error) {
 }
 
 // signingKey is the key that seals the id of a job submitted with k.
-func (v *videoState) signingKey(k *fal.Key) []byte {
+func (v *videoState) signingKey(k *fal.Key) *video.Key {
 	if len(v.signing) > 0 {
 		return v.signing[0]
 	}
-	return k.Derive(videoIDLabel)
+	return v.falKeys[string(k.Tag())].ids
 }
 
 // open reads an id made for accessKey: its Ref and the fal key that can
 // follow its job. Any id this process cannot vouch for, made with another
 // access key, or deleted here, is the same 404.
 func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
-	if v.pool == nil { // without a fal client no job can be followed
-		return nil, nil, videoNotFound()
-	}
-	ref, key, err := video.Open(id, func(claimed *video.Ref) [][]byte {
+	var falKey *fal.Key // the fal key that can follow the job, looked up once
+	ref, key, err := video.Open(id, func(tag []byte) []*video.Key {
+		e, ok := v.falKeys[string(tag)]
+		if !ok { // the key was removed, or there is no fal client
+			return nil
+		}
+		falKey = e.fal
 		if len(v.signing) > 0 {
 			return v.signing
 		}
-		if k := v.pool.KeyByTag(claimed.KeyTag); k != nil {
-			return [][]byte{k.Derive(videoIDLabel)}
-		}
-		return nil
+		return []*video.Key{e.ids}
 	})
 	if err != nil || !ref.Owns(key, accessKey) || v.deleted.has(id, time.Now()) {
 		return nil, nil, videoNotFound()
 	}
-	k := v.pool.KeyByTag(ref.KeyTag)
-	if k == nil {
-		return nil, nil, videoNotFound()
-	}
-	return ref, k, nil
+	return ref, falKey, nil
 }
 
 // requestedVideo opens the video the request's path names for the
