@@ -190,4 +190,12 @@ func TestDescribe(t *testing.T) {
 	if d := Describe(caps["fal-ai/sora-2/video-to-video/remix"]); !d.Remix {
 		t.Errorf("sora remix: %+v", d)
 	}
+	lo, hi := 1.0, 10.0
+	free := &falschema.Capabilities{Fields: map[string]falschema.Field{"duration": {Types: []string{"integer"}, Min: &lo, Max: &hi}}}
+	if d := Describe(free); !d.Duration || d.Durations != nil || d.MinSeconds == nil || *d.MinSeconds != 1 || d.MaxSeconds == nil || *d.MaxSeconds != 10 {
+		t.Errorf("a free duration field: %+v", d)
+	}
+	if d := Describe(&falschema.Capabilities{}); d.Duration {
+		t.Errorf("no duration field: %+v", d)
+	}
 }
