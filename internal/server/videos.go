@@ -126,7 +126,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	job, err := s.opt.Fal.Submit(submitCtx, ref.Endpoint, body)
 	if err != nil {
 		if r.Context().Err() == nil {
-			writeError(w, s.failVideoInput(ctx, err))
+			writeError(w, s.failUpstreamAs(ctx, err, video.Param))
 		}
 		return
 	}
@@ -154,13 +154,4 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 		return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	}
 	return context.WithCancel(context.WithoutCancel(ctx))
-}
-
-// failVideoInput is failUpstream with fal's field names in OpenAI's words.
-func (s *Server) failVideoInput(ctx context.Context, err error) *openai.Error {
-	e := s.failUpstream(ctx, err)
-	if e.Param != "" {
-		e.Param = video.Param(e.Param)
-	}
-	return e
 }

@@ -90,15 +90,16 @@ func TestVideoFailures(t *testing.T) {
 			t.Errorf("remix of a failed video: %d %s", status, body)
 		}
 	}
-	// fal validates the input when the job runs: its 422 names fal's field,
-	// which the Video's error reports in OpenAI's words.
+	// fal validates the input when the job runs: its 422 is mapped as a
+	// synchronous one is (invalid_value), naming fal's field in OpenAI's
+	// words.
 	h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, JobError: "value_error", Status: 422, Times: 1,
 		Body: `{"detail":[{"loc":["body","duration"],"msg":"Input should be 4, 8 or 12","type":"enum"}]}`})
 	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := pollVideo(t, h.sdk, created.ID); v.Status != oai.VideoStatusFailed || v.Error.Code != "invalid_input" || !strings.Contains(v.Error.Message, "'seconds'") {
+	if v := pollVideo(t, h.sdk, created.ID); v.Status != oai.VideoStatusFailed || v.Error.Code != "invalid_value" || !strings.Contains(v.Error.Message, "'seconds'") {
 		t.Errorf("rejected input: %s", v.RawJSON())
 	}
 }

@@ -101,22 +101,15 @@ func (s *Server) videoResult(ctx context.Context, job *fal.Job) (*finishedVideo,
 	return done, nil
 }
 
-// videoFailure is the error of a job fal ran and failed, with fal's
-// reason: a content-policy block, input fal refused (named in OpenAI's
-// words), or the error type of a runner failure.
+// videoFailure is the error of a job fal ran and failed, mapped as any
+// failed fal call is (see falCallError): a content-policy block, input fal
+// refused, named in OpenAI's words, or the error type of a runner failure.
 func videoFailure(fe *fal.Error) *video.Error {
-	if len(fe.Validation) > 0 {
-		d := fe.Validation[0]
-		if d.Type == "content_policy_violation" {
-			return &video.Error{Code: "moderation_blocked", Message: "fal's content checker blocked the request: " + falText(fe)}
-		}
-		return &video.Error{Code: "invalid_input", Message: "fal rejected the input '" + openai.Echo(video.Param(d.Field())) + "': " + falText(fe)}
+	e := falCallError(fe)
+	if e.Param != "" {
+		return &video.Error{Code: e.Code, Message: "fal rejected the input '" + video.Param(e.Param) + "': " + falText(fe)}
 	}
-	code := openai.Echo(fe.ErrorType)
-	if code == "" {
-		code = "generation_failed"
-	}
-	return &video.Error{Code: code, Message: "The fal job failed: " + falText(fe)}
+	return &video.Error{Code: e.Code, Message: e.Message}
 }
 
 // failVideoLookup maps a failed status or result call. fal forgets jobs
