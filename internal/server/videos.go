@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -112,7 +111,7 @@ func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.I
 // id seals ref with fal's request id, the submitting key's tag and the
 // caller's access tag.
 func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http.Request, ref video.Ref, input map[string]any) {
-	body, err := json.Marshal(input)
+	body, err := s.falInput(ctx, ref.Endpoint, input)
 	if err != nil {
 		writeError(w, openai.ServerError("encoding fal's input failed"))
 		return
