@@ -13,6 +13,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/server"
 )
@@ -94,5 +95,42 @@ func TestVideoIDs(t *testing.T) {
 	notFound(replica(t, h, falKeys, []string{accessKey}, nil), sealed.ID, "an id sealed with a SIGNING_KEY, without it")
 	if n := h.fake.Counts().Status; n == 0 {
 		t.Error("the restarted proxy did not ask fal for the status")
+	}
+}
+
+// TestVideoResumeUsesAppID: a video followed after a restart is found at
+// fal by its app id, as fal's clients build the queue URLs: the status,
+// result and cancel of an endpoint with a sub-path go to owner/app/requests.
+func TestVideoResumeUsesAppID(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
+	followed, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "kling"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pollVideo(t, again, followed.ID); v.Status != oai.VideoStatusCompleted {
+		t.Fatalf("video %s", v.RawJSON())
+	}
+	deleted, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a hare", Model: "kling"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Videos.Delete(ctx, deleted.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
+	seen := map[falfake.Op]bool{}
+	for _, c := range h.fake.Received() {
+		switch c.Op {
+		case falfake.OpStatus, falfake.OpResult, falfake.OpCancel:
+			seen[c.Op] = true
+			if !strings.HasPrefix(c.Path, "/queue/fal-ai/kling-video/requests/") {
+				t.Errorf("fal received %s at %s", c.Op, c.Path)
+			}
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("fal received %v; want status, result and cancel", seen)
 	}
 }
