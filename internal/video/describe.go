@@ -46,8 +46,8 @@ func Describe(caps *falschema.Capabilities) *Description {
 			d.MinSeconds, d.MaxSeconds = f.Min, f.Max
 		}
 	}
-	d.AspectRatios = stringEnum(caps.Fields["aspect_ratio"])
-	d.Resolutions = stringEnum(caps.Fields["resolution"])
+	d.AspectRatios = caps.Enums["aspect_ratio"]
+	d.Resolutions = caps.Enums["resolution"]
 	_, d.Remix = caps.Fields["video_id"]
 	for name := range caps.Fields {
 		if !managed[name] && name != d.ImageField {

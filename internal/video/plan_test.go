@@ -141,6 +141,9 @@ func TestPlanRejects(t *testing.T) {
 		{"fal-ai/veo3.1", Request{Prompt: "p", Seconds: "eight"}, "seconds"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Seconds: "-4"}, "seconds"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "wide"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "+1280x720"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "1280x-720"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "auto"}, "size"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Image: image}, "input_reference"},
 	} {
 		_, e := PlanInput(&tc.req, nil, caps[tc.endpoint])
