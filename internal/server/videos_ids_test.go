@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -132,5 +134,36 @@ func TestVideoResumeUsesAppID(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("fal received %v; want status, result and cancel", seen)
+	}
+}
+
+// TestVideoAfterRestart: a restarted falproxy with the same keys downloads
+// a video's content and remixes it.
+func TestVideoAfterRestart(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	ctx := context.Background()
+	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
+	resp, err := again.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(got, falfake.VideoAsset("sample.mp4")) {
+		t.Errorf("download after a restart: %d bytes", len(got))
+	}
+	remix, err := again.Videos.Remix(ctx, created.ID, oai.VideoRemixParams{Prompt: "the fox at night"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pollVideo(t, again, remix.ID); v.Status != oai.VideoStatusCompleted || v.RemixedFromVideoID != created.ID {
+		t.Errorf("remix after a restart: %s", v.RawJSON())
+	}
+	if jobs := h.fake.Jobs(); len(jobs) != 2 || jobs[1].Endpoint != "fal-ai/sora-2/video-to-video/remix" {
+		t.Errorf("fal's jobs %+v", jobs)
 	}
 }

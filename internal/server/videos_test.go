@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -231,5 +232,36 @@ func TestVideoHoldsKeySlotOnlyWhileSubmitting(t *testing.T) {
 	jobs := h.fake.Jobs()
 	if len(jobs) != 3 || jobs[0].State == falfake.StateCompleted {
 		t.Errorf("fal's jobs %+v: want three, the first still running", jobs)
+	}
+}
+
+// TestVideoExtrasAndURLReach: a multipart field falproxy does not map
+// reaches fal typed by the model's schema, and a JSON input_reference
+// with an https URL reaches fal as it is.
+func TestVideoExtrasAndURLReach(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"model": "kling", "prompt": "a fox", "negative_prompt": "blur", "generate_audio": "false", "cfg_scale": "0.7"} {
+		_ = mw.WriteField(k, v)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/videos", &body)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if status, _, out := h.do(req); status != http.StatusOK {
+		t.Fatalf("multipart: %d %s", status, out)
+	}
+	const url = "https://images.example.com/fox.png"
+	if status, _, out := h.post(context.Background(), "/v1/videos",
+		`{"model":"sora-2","prompt":"the fox runs","input_reference":{"image_url":"`+url+`"}}`); status != http.StatusOK {
+		t.Fatalf("json: %d %s", status, out)
+	}
+	in := h.falInputs()
+	if len(in) != 2 || in[0]["negative_prompt"] != "blur" || in[0]["generate_audio"] != false || in[0]["cfg_scale"] != 0.7 {
+		t.Errorf("fal received the extras as %v", in)
+	}
+	if len(in) == 2 && in[1]["image_url"] != url {
+		t.Errorf("fal received image_url %v, want %s", in[1]["image_url"], url)
 	}
 }
