@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,6 +43,12 @@ func replica(t *testing.T, h *harness, falKeys, accessKeys, signing []string) oa
 		hc.CloseIdleConnections()
 	})
 	return oai.NewClient(option.WithBaseURL(proxy.URL+"/v1"), option.WithAPIKey(accessKeys[0]), option.WithMaxRetries(0))
+}
+
+// restarted is falproxy restarted with the harness's keys.
+func restarted(t *testing.T, h *harness) oai.Client {
+	t.Helper()
+	return replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
 }
 
 func TestVideoIDs(t *testing.T) {
@@ -86,10 +91,7 @@ func TestVideoIDs(t *testing.T) {
 	// Rotation: ids sealed with the old SIGNING_KEY open where it is
 	// listed after the new one.
 	old := replica(t, h, falKeys, []string{accessKey}, []string{"old-signing-key-0123"})
-	sealed, err := old.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sealed := createVideo(t, old, "sora-2")
 	rotated := replica(t, h, falKeys, []string{accessKey}, []string{"new-signing-key-0123", "old-signing-key-0123"})
 	if v, err := rotated.Videos.Get(ctx, sealed.ID); err != nil || v.ID != sealed.ID {
 		t.Errorf("after a rotation: %v", err)
@@ -106,18 +108,12 @@ func TestVideoIDs(t *testing.T) {
 func TestVideoResumeUsesAppID(t *testing.T) {
 	h := newHarness(t, withVideos(0))
 	ctx := context.Background()
-	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
-	followed, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "kling"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := restarted(t, h)
+	followed := createVideo(t, h.sdk, "kling")
 	if v := pollVideo(t, again, followed.ID); v.Status != oai.VideoStatusCompleted {
 		t.Fatalf("video %s", v.RawJSON())
 	}
-	deleted, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a hare", Model: "kling"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	deleted := createVideo(t, h.sdk, "kling")
 	if _, err := again.Videos.Delete(ctx, deleted.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -142,18 +138,9 @@ func TestVideoResumeUsesAppID(t *testing.T) {
 func TestVideoAfterRestart(t *testing.T) {
 	h := newHarness(t, withVideos(0))
 	ctx := context.Background()
-	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
-	resp, err := again.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !bytes.Equal(got, falfake.VideoAsset("sample.mp4")) {
+	created := createVideo(t, h.sdk, "sora-2")
+	again := restarted(t, h)
+	if got := downloadVideo(t, again, created.ID, oai.VideoDownloadContentParams{}); !bytes.Equal(got, falfake.VideoAsset("sample.mp4")) {
 		t.Errorf("download after a restart: %d bytes", len(got))
 	}
 	remix, err := again.Videos.Remix(ctx, created.ID, oai.VideoRemixParams{Prompt: "the fox at night"})

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -158,10 +157,7 @@ func TestVideoDeletedStaysDeleted(t *testing.T) {
 	})
 	h = newHarness(t, withVideos(0))
 	ctx := context.Background()
-	done, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := createVideo(t, h.sdk, "sora-2")
 	pollVideo(t, h.sdk, done.ID)
 	if _, err := h.sdk.Videos.Delete(ctx, done.ID); err != nil {
 		t.Fatal(err)
@@ -187,12 +183,9 @@ func TestVideoDeletedStaysDeleted(t *testing.T) {
 func TestVideoResultsReadOnce(t *testing.T) {
 	h := newHarness(t, withVideos(0))
 	ctx := context.Background()
-	created, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createVideo(t, h.sdk, "sora-2")
 	pollVideo(t, h.sdk, created.ID)
-	again := replica(t, h, []string{"fal-key-1:secret1", "fal-key-2:secret2"}, []string{accessKey}, nil)
+	again := restarted(t, h)
 	before, seen := h.fake.Counts(), len(h.fake.Received())
 	var completedAt int64
 	for i, rng := range []string{"", "bytes=0-99", "bytes=100-199"} {
@@ -200,12 +193,7 @@ func TestVideoResultsReadOnce(t *testing.T) {
 		if rng != "" {
 			opts = append(opts, option.WithHeader("Range", rng))
 		}
-		resp, err := again.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{}, opts...)
-		if err != nil {
-			t.Fatalf("download %d: %v", i, err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		downloadVideo(t, again, created.ID, oai.VideoDownloadContentParams{}, opts...)
 		v, err := again.Videos.Get(ctx, created.ID)
 		if err != nil || (i > 0 && v.CompletedAt != completedAt) {
 			t.Errorf("completed_at moved: %v %d, first %d", err, v.CompletedAt, completedAt)
@@ -253,10 +241,7 @@ func TestVideoClientGoneAfterSubmit(t *testing.T) {
 // headers only.
 func TestVideoContentHead(t *testing.T) {
 	h := newHarness(t, withVideos(0))
-	created, err := h.sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "sora-2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := createVideo(t, h.sdk, "sora-2")
 	pollVideo(t, h.sdk, created.ID)
 	req, _ := http.NewRequest(http.MethodHead, h.url+"/v1/videos/"+created.ID+"/content", nil)
 	req.Header.Set("Authorization", "Bearer "+accessKey)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -50,6 +51,31 @@ func pollVideo(t *testing.T, sdk oai.Client, id string) *oai.Video {
 		return v.Status == oai.VideoStatusCompleted || v.Status == oai.VideoStatusFailed
 	})
 	return v
+}
+
+// createVideo creates a video of model with the prompt "a fox".
+func createVideo(t *testing.T, sdk oai.Client, model string) *oai.Video {
+	t.Helper()
+	v, err := sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: oai.VideoModel(model)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// downloadVideo reads the content of a video as the SDK downloads it.
+func downloadVideo(t *testing.T, sdk oai.Client, id string, params oai.VideoDownloadContentParams, opts ...option.RequestOption) []byte {
+	t.Helper()
+	resp, err := sdk.Videos.DownloadContent(context.Background(), id, params, opts...)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	return b
 }
 
 func TestVideoCreatePollDownload(t *testing.T) {
@@ -93,12 +119,7 @@ func TestVideoCreatePollDownload(t *testing.T) {
 		t.Errorf("range: %d %v, %d bytes", status, hdr, len(part))
 	}
 
-	thumb, err := h.sdk.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{Variant: oai.VideoDownloadContentParamsVariantThumbnail})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := io.ReadAll(thumb.Body)
-	thumb.Body.Close()
+	tb := downloadVideo(t, h.sdk, created.ID, oai.VideoDownloadContentParams{Variant: oai.VideoDownloadContentParamsVariantThumbnail})
 	if !bytes.Equal(tb, falfake.VideoAsset("thumbnail.jpg")) {
 		t.Errorf("thumbnail: %d bytes", len(tb))
 	}
@@ -111,11 +132,7 @@ func TestVideoCreatePollDownload(t *testing.T) {
 
 func TestVideoVariantAndModelErrors(t *testing.T) {
 	h := newHarness(t, withVideos(0))
-	ctx := context.Background()
-	veo, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "veo"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	veo := createVideo(t, h.sdk, "veo")
 	pollVideo(t, h.sdk, veo.ID)
 	for _, tc := range []struct {
 		method, path, body string
