@@ -208,3 +208,28 @@ func TestSpeechStreams(t *testing.T) {
 		t.Errorf("got %d bytes labelled %q", len(got), resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestAudioListingsNeedNoKey: Open WebUI asks for /v1/audio/models and
+// /v1/audio/voices without Authorization, and gets them; the audio routes
+// that run jobs still need a key, and fal receives nothing from them.
+func TestAudioListingsNeedNoKey(t *testing.T) {
+	h := newHarness(t, withAudio)
+	for _, path := range []string{"/v1/audio/models", "/v1/audio/voices"} {
+		req, _ := http.NewRequest(http.MethodGet, h.url+path, nil)
+		code, _, body := h.do(req)
+		if code != http.StatusOK || !strings.Contains(string(body), `"alloy"`) && !strings.Contains(string(body), `"tts-1"`) {
+			t.Errorf("%s without a key: %d %s", path, code, body)
+		}
+	}
+	for _, path := range []string{"/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations"} {
+		req, _ := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(`{"model":"tts-1","input":"hi"}`))
+		req.Header.Set("Content-Type", "application/json")
+		code, _, body := h.do(req)
+		if e := decodeError(t, body); code != http.StatusUnauthorized || e.Type != "invalid_request_error" {
+			t.Errorf("%s without a key: %d %+v", path, code, e)
+		}
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Errorf("fal received %d jobs", n)
+	}
+}
