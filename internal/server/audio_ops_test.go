@@ -15,6 +15,7 @@ import (
 	oai "github.com/openai/openai-go/v3"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // TestAudioListings: /v1/models lists the audio aliases with the kind
@@ -231,5 +232,34 @@ func TestAudioListingsNeedNoKey(t *testing.T) {
 	}
 	if n := len(h.fake.Jobs()); n != 0 {
 		t.Errorf("fal received %d jobs", n)
+	}
+}
+
+// TestAudioVoicesSkipsUnknownSchema: a speech alias whose schema fal
+// cannot give is left out of /v1/audio/voices (and logged) rather than
+// turning the whole listing into a 502.
+func TestAudioVoicesSkipsUnknownSchema(t *testing.T) {
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.server.AudioModels = append([]registry.AudioModel{{Alias: "ghost", Endpoint: "fal-ai/no-such-voice-model"}}, s.server.AudioModels...)
+	})
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices", nil)
+	code, _, body := h.do(req)
+	var voices struct{ Voices []struct{ ID string } }
+	if err := json.Unmarshal(body, &voices); code != http.StatusOK || err != nil {
+		t.Fatalf("%d %s", code, body)
+	}
+	ids := map[string]bool{}
+	for _, v := range voices.Voices {
+		ids[v.ID] = true
+	}
+	if !ids["alloy"] || !ids["af_heart"] || !ids["Rachel"] {
+		t.Errorf("voices %+v", voices)
+	}
+	asked := false
+	for _, c := range h.fake.Received() {
+		asked = asked || c.Op == falfake.OpSchema && strings.Contains(c.Query, "no-such-voice-model")
+	}
+	if !asked || !strings.Contains(h.logs.String(), "fal-ai/no-such-voice-model") {
+		t.Errorf("fal was asked for the ghost's schema: %v; logs:\n%s", asked, h.logs)
 	}
 }
