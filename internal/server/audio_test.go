@@ -381,7 +381,8 @@ func TestTranscriptionWords(t *testing.T) {
 }
 
 // TestTranslationSDK translates with openai-go: the model's task
-// translate, no language sent.
+// translate, and language null so that the model detects the recording's
+// language rather than assume its default.
 func TestTranslationSDK(t *testing.T) {
 	h := newHarness(t, withAudio)
 	wav := falfake.ToneWAV(800, 600)
@@ -398,7 +399,7 @@ func TestTranslationSDK(t *testing.T) {
 	if in["task"] != "translate" {
 		t.Errorf("fal received %.200v", in)
 	}
-	if _, ok := in["language"]; ok {
-		t.Errorf("a translation sends no language: %.200v", in)
+	if v, ok := in["language"]; !ok || v != nil {
+		t.Errorf("language %v: the model must detect the recording's language", v)
 	}
 }
