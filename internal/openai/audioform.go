@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/media"
@@ -86,7 +87,10 @@ func (f *transcriptForm) add(part *multipart.Part) *Error {
 	case "response_format":
 		f.req.ResponseFormat = strings.TrimSpace(v)
 	case "temperature":
-		f.req.Temperature = v
+		// checked, then dropped: fal's models take none
+		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+			return InvalidRequest("temperature", "invalid_type", "Invalid type for 'temperature': expected a number, got %q.", Echo(v))
+		}
 	}
 	return nil
 }

@@ -403,3 +403,32 @@ func TestTranslationSDK(t *testing.T) {
 		t.Errorf("language %v: the model must detect the recording's language", v)
 	}
 }
+
+// TestTranscriptionTemperature: temperature is read as a number and not
+// sent (fal's models take none); one that is no number is a 400 naming
+// it, and reaches no fal job.
+func TestTranscriptionTemperature(t *testing.T) {
+	h := newHarness(t, withAudio)
+	wav := falfake.ToneWAV(200, 300)
+	send := func(temperature string) (int, []byte) {
+		ct, body := multipartBody(t, []formPart{{name: "file", file: "a.wav", data: wav}, {name: "model", data: []byte("whisper-1")}, {name: "temperature", data: []byte(temperature)}})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Content-Type", ct)
+		code, _, out := h.do(req)
+		return code, out
+	}
+	code, out := send("warm")
+	if e := decodeError(t, out); code != http.StatusBadRequest || deref(e.Param) != "temperature" || !strings.Contains(e.Message, "number") {
+		t.Errorf("temperature warm: %d %+v", code, e)
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Fatalf("fal received %d jobs", n)
+	}
+	if code, out = send(" 0.2 "); code != http.StatusOK || !strings.Contains(string(out), heard(wav)) {
+		t.Fatalf("temperature 0.2: %d %s", code, out)
+	}
+	if in := h.lastInput(); in["temperature"] != nil || len(in) != 3 {
+		t.Errorf("fal received %.200v", in)
+	}
+}
