@@ -55,8 +55,9 @@ func (f *AudioField) Has(v string) bool { return f != nil && slices.Contains(f.V
 
 // audio reads the audio side of an endpoint from its input properties
 // and its output schema; nil when it neither speaks nor transcribes.
-func (d *document) audio(endpoint string, props map[string]*property) *Audio {
-	out := d.outputProperties(endpoint)
+// input is the raw input schema, whose name leads to the output's.
+func (d *document) audio(endpoint string, input json.RawMessage, props map[string]*property) *Audio {
+	out := d.outputProperties(endpoint, input)
 	switch {
 	case out["video"] != nil || out["images"] != nil:
 		return nil // a soundtrack beside a video is not speech
@@ -187,7 +188,7 @@ func maxLength(vs []*node) int {
 // outputProperties resolves the top-level properties of the endpoint's
 // output: the 200 answer of its result path (…/requests/{request_id}), or
 // the <Name>Output schema next to its <Name>Input.
-func (d *document) outputProperties(endpoint string) map[string]json.RawMessage {
+func (d *document) outputProperties(endpoint string, input json.RawMessage) map[string]json.RawMessage {
 	var paths map[string]map[string]json.RawMessage
 	lenient(d.root["paths"], &paths)
 	var schema json.RawMessage
@@ -217,7 +218,7 @@ func (d *document) outputProperties(endpoint string) map[string]json.RawMessage 
 		}
 	}
 	if schema == nil {
-		schema = d.outputByName()
+		schema = d.outputByName(input)
 	}
 	if schema == nil {
 		return nil
@@ -235,10 +236,28 @@ func (d *document) outputProperties(endpoint string) map[string]json.RawMessage 
 	return out
 }
 
-// outputByName finds a schema named like the input schema with "Output"
-// for "Input", for documents without a result path.
-func (d *document) outputByName() json.RawMessage {
+// outputByName finds, for documents without a result path, the schema
+// named like the input schema with "Output" for "Input": the one the
+// input's $ref names, else the first such pair by name, so that a
+// document with several pairs always reduces the same way.
+func (d *document) outputByName(input json.RawMessage) json.RawMessage {
+	var ref struct {
+		Ref string `json:"$ref"`
+	}
+	lenient(input, &ref)
+	if name, ok := strings.CutPrefix(ref.Ref, "#/components/schemas/"); ok {
+		if base, ok := strings.CutSuffix(name, "Input"); ok {
+			if out, ok := d.schemas[base+"Output"]; ok {
+				return out
+			}
+		}
+	}
+	names := make([]string, 0, len(d.schemas))
 	for name := range d.schemas {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if base, ok := strings.CutSuffix(name, "Input"); ok {
 			if out, ok := d.schemas[base+"Output"]; ok {
 				return out

@@ -132,3 +132,27 @@ func TestAudioNotFromVideo(t *testing.T) {
 		}
 	}
 }
+
+// TestAudioOutputByInputName: a document without a result path and with
+// several Input/Output pairs reads the output paired with the schema its
+// POST takes, every time, whatever the order of the schemas in memory.
+func TestAudioOutputByInputName(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.4","components":{"schemas":{
+		"File":{"type":"object","properties":{"url":{"type":"string"}}},
+		"AInput":{"type":"object","properties":{"audio_url":{"type":"string"}}},
+		"AOutput":{"type":"object","properties":{"text":{"type":"string"}}},
+		"BInput":{"type":"object","properties":{"text":{"type":"string"},"voice":{"type":"string"}}},
+		"BOutput":{"type":"object","properties":{"audio":{"$ref":"#/components/schemas/File"}}},
+		"CInput":{"type":"object","properties":{"prompt":{"type":"string"}}},
+		"COutput":{"type":"object","properties":{"images":{"type":"array"}}}}},
+		"paths":{"/x/tts":{"post":{"requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/BInput"}}}}}}}}`)
+	for range 32 {
+		caps, err := Reduce(doc, "x/tts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if caps.Audio == nil || caps.Audio.Kind != Speaks || caps.Audio.Text != "text" {
+			t.Fatalf("x/tts reduced to %+v, want the speech of BOutput", caps.Audio)
+		}
+	}
+}
