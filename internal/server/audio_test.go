@@ -432,3 +432,20 @@ func TestTranscriptionTemperature(t *testing.T) {
 		t.Errorf("fal received %.200v", in)
 	}
 }
+
+// TestTranscriptionMP4: a recording in an mp4 made with brand mp41 (what
+// many phones write) is audio; fal receives it unchanged as audio/mp4.
+func TestTranscriptionMP4(t *testing.T) {
+	h := newHarness(t, withAudio)
+	rec := append([]byte("\x00\x00\x00\x18ftypmp41\x00\x00\x00\x00mp41isom"), make([]byte, 512)...)
+	res, err := h.sdk.Audio.Transcriptions.New(context.Background(), oai.AudioTranscriptionNewParams{File: bytes.NewReader(rec), Model: "whisper-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Text != heard(rec) {
+		t.Errorf("text %q, want %q", res.Text, heard(rec))
+	}
+	if in := h.lastInput(); in["audio_url"] != "data:audio/mp4;base64,"+base64.StdEncoding.EncodeToString(rec) {
+		t.Errorf("fal received %.80v", in["audio_url"])
+	}
+}
