@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	oai "github.com/openai/openai-go/v3"
 
+	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/registry"
 )
@@ -261,5 +263,40 @@ func TestAudioVoicesSkipsUnknownSchema(t *testing.T) {
 	}
 	if !asked || !strings.Contains(h.logs.String(), "fal-ai/no-such-voice-model") {
 		t.Errorf("fal was asked for the ghost's schema: %v; logs:\n%s", asked, h.logs)
+	}
+}
+
+// TestSpeechLongDownload: a speech file that takes longer to arrive than
+// the downloader's timeout and than the request timeout, but is never
+// silent for that long, reaches the client whole: audio is streamed as
+// media, cut only by silence, not as an image download with a deadline.
+func TestSpeechLongDownload(t *testing.T) {
+	const idle = time.Second
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.server.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true, Timeout: idle})
+		s.server.RequestTimeout = 2 * idle
+	})
+	wav := falfake.ToneWAV(2000, 440)
+	const chunks = 16 // one every idle/6: 2.5 idle timeouts in all
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(wav)))
+		step := len(wav)/chunks + 1
+		for i := 0; i < len(wav); i += step {
+			if i > 0 {
+				time.Sleep(idle / 6)
+			}
+			_, _ = w.Write(wav[i:min(i+step, len(wav))])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer cdn.Close()
+	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Times: 1,
+		Body: `{"audio":{"url":"` + cdn.URL + `/speech.wav","content_type":"audio/wav"}}`})
+	hdr, got := h.speak(speechParams("tts-1"))
+	if !bytes.Equal(got, wav) || hdr.Get("Content-Type") != "audio/wav" {
+		t.Errorf("got %d of %d bytes, labelled %q", len(got), len(wav), hdr.Get("Content-Type"))
+	}
+	if in := h.lastInput(); in["prompt"] != "Hello" {
+		t.Errorf("fal received %v", in)
 	}
 }
