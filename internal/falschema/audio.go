@@ -30,6 +30,11 @@ type Audio struct {
 	Speed    *AudioField `json:"speed,omitempty"`
 	Format   *AudioField `json:"format,omitempty"`
 	Delivery *AudioField `json:"delivery,omitempty"` // "output_format": url or hex
+	// PCMRate and PCMChannel are the paths of a sample-rate field that
+	// offers 24000 and of a channel-count field that takes 1: raw PCM has
+	// no header, so it must come as OpenAI's pcm is, 24 kHz mono.
+	PCMRate    string `json:"pcm_rate,omitempty"`
+	PCMChannel string `json:"pcm_channel,omitempty"`
 
 	// Transcription.
 	AudioURL   string      `json:"audio_url,omitempty"`
@@ -90,6 +95,8 @@ func (d *document) speechSpec(props map[string]*property) *Audio {
 	} else {
 		a.Format = pick(fields, "audio_setting.format", "response_format", "output_format", "format")
 	}
+	a.PCMRate = offering(fields, 24000, "audio_setting.sample_rate", "sample_rate")
+	a.PCMChannel = offering(fields, 1, "audio_setting.channel", "channel", "channels")
 	if a.Voice == nil {
 		a.Voice = suffixed(fields, ".voice_id", ".voice")
 	}
@@ -145,6 +152,22 @@ func pick(fields map[string]Field, paths ...string) *AudioField {
 		}
 	}
 	return nil
+}
+
+// offering is the first of paths that is a numeric field taking n: in
+// its enumeration when it has one, within its bounds.
+func offering(fields map[string]Field, n float64, paths ...string) string {
+	for _, path := range paths {
+		f, ok := fields[path]
+		switch {
+		case !ok || !f.takes("integer") && !f.takes("number"):
+		case len(f.Enum) > 0 && !slices.Contains(f.Enum, any(n)):
+		case f.Min != nil && n < *f.Min, f.Max != nil && n > *f.Max:
+		default:
+			return path
+		}
+	}
+	return ""
 }
 
 // suffixed describes the first field, by sorted path, whose path ends in

@@ -144,8 +144,9 @@ func TestSpeechNestedFields(t *testing.T) {
 	}
 }
 
-// TestSpeechPCM asks MiniMax for pcm, which it offers: raw samples with
-// no signature come back as audio/pcm, byte for byte.
+// TestSpeechPCM asks MiniMax for pcm, which it offers, at OpenAI's 24 kHz
+// mono: raw samples with no signature come back as audio/pcm, byte for
+// byte.
 func TestSpeechPCM(t *testing.T) {
 	h := newHarness(t, withAudio)
 	hdr, got := h.speak(oai.AudioSpeechNewParams{
@@ -154,6 +155,10 @@ func TestSpeechPCM(t *testing.T) {
 	})
 	if hdr.Get("Content-Type") != "audio/pcm" || len(got) == 0 || bytes.HasPrefix(got, []byte("RIFF")) || !bytes.Equal(got, h.falAudio()) {
 		t.Errorf("pcm answer %v, %d bytes", hdr, len(got))
+	}
+	want := `{"channel":1,"format":"pcm","sample_rate":24000}`
+	if b, _ := json.Marshal(h.lastInput()["audio_setting"]); string(b) != want {
+		t.Errorf("fal received audio_setting %s, want OpenAI's pcm: %s", b, want)
 	}
 }
 
