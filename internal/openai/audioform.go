@@ -54,19 +54,15 @@ type transcriptForm struct {
 }
 
 func (f *transcriptForm) add(part *multipart.Part) *Error {
-	name, e := f.name(part)
-	if e != nil {
+	name, e := f.field(part, isGranularity)
+	switch {
+	case e != nil:
 		return e
-	}
-	if isGranularity(name) {
+	case isGranularity(name):
 		v, e := f.text(part, "timestamp_granularities")
 		f.req.Granularities = append(f.req.Granularities, v)
 		return e
-	}
-	if e := f.once(name); e != nil {
-		return e
-	}
-	if name == "file" {
+	case name == "file":
 		return f.readAudio(part)
 	}
 	v, e := f.text(part, name)

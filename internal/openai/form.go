@@ -54,22 +54,20 @@ func (p *partReader) eachPart(mr *multipart.Reader, add func(*multipart.Part) *E
 	}
 }
 
-// name is the form field name of a part, which must be given.
-func (p *partReader) name(part *multipart.Part) (string, *Error) {
+// field is the form field name of a part, which must be given and, unless
+// repeats (which may be nil) allows the name again, come once.
+func (p *partReader) field(part *multipart.Part, repeats func(string) bool) (string, *Error) {
 	name := part.FormName()
-	if name == "" {
+	switch {
+	case name == "":
 		return "", InvalidRequest("", "invalid_multipart", "A multipart part has no form field name.")
-	}
-	return name, nil
-}
-
-// once records a field that may come only once.
-func (p *partReader) once(name string) *Error {
-	if p.seen[name] {
-		return InvalidRequest(Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", Echo(name))
+	case repeats != nil && repeats(name):
+		return name, nil
+	case p.seen[name]:
+		return "", InvalidRequest(Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", Echo(name))
 	}
 	p.seen[name] = true
-	return nil
+	return name, nil
 }
 
 // text reads a text field, capped at maxFormField.
@@ -94,6 +92,16 @@ func (p *partReader) file(part io.Reader, param string, max int64) ([]byte, *Err
 		return nil, FileTooLarge(param, max)
 	}
 	return data, nil
+}
+
+// image reads an image file part, capped at MaxFileBytes and checked by
+// its bytes, as a File named base.
+func (p *partReader) image(part io.Reader, param, base string) (File, *Error) {
+	data, e := p.file(part, param, p.lim.MaxFileBytes)
+	if e != nil {
+		return File{}, e
+	}
+	return ImageFile(param, base, data)
 }
 
 // bodyError reports a failure to read the multipart body: over the body
@@ -129,7 +137,7 @@ type editForm struct {
 
 // add adds one part to the request.
 func (f *editForm) add(part *multipart.Part) *Error {
-	name, e := f.name(part)
+	name, e := f.field(part, isImageField)
 	if e != nil {
 		return e
 	}
@@ -137,19 +145,16 @@ func (f *editForm) add(part *multipart.Part) *Error {
 		if len(f.req.Images) == MaxEditImages {
 			return InvalidRequest("image", "invalid_value", "Too many images: at most %d are allowed.", MaxEditImages)
 		}
-		file, e := f.readImage(part, "image", fmt.Sprintf("image-%d", len(f.req.Images)+1))
+		file, e := f.image(part, "image", fmt.Sprintf("image-%d", len(f.req.Images)+1))
 		if e != nil {
 			return e
 		}
 		f.req.Images = append(f.req.Images, ImageRef{File: &file})
 		return nil
 	}
-	if e := f.once(name); e != nil {
-		return e
-	}
 	switch {
 	case name == "mask":
-		file, e := f.readImage(part, "mask", "mask")
+		file, e := f.image(part, "mask", "mask")
 		if e != nil {
 			return e
 		}
@@ -163,15 +168,6 @@ func (f *editForm) add(part *multipart.Part) *Error {
 		return e
 	}
 	return f.setText(name, v)
-}
-
-// readImage reads one image file part, capped at MaxFileBytes.
-func (f *editForm) readImage(part io.Reader, param, base string) (File, *Error) {
-	data, e := f.file(part, param, f.lim.MaxFileBytes)
-	if e != nil {
-		return File{}, e
-	}
-	return ImageFile(param, base, data)
 }
 
 // setText stores a text field: a generation field is parsed into the

@@ -29,25 +29,14 @@ type videoForm struct {
 }
 
 func (f *videoForm) add(part *multipart.Part) *Error {
-	name, e := f.name(part)
-	if e != nil {
-		return e
-	}
-	if e := f.once(name); e != nil {
-		return e
-	}
+	name, e := f.field(part, nil)
 	switch {
+	case e != nil:
+		return e
 	case name == "input_reference":
-		data, e := f.file(part, name, f.lim.MaxFileBytes)
-		if e != nil {
-			return e
-		}
-		file, e := ImageFile(name, "input-reference", data)
-		if e != nil {
-			return e
-		}
+		file, e := f.image(part, name, "input-reference")
 		f.out.Image = &ImageRef{File: &file}
-		return nil
+		return e
 	case part.FileName() != "":
 		return InvalidRequest(Echo(name), "unsupported_parameter", "The file field '%s' is not supported; send the image as 'input_reference'.", Echo(name))
 	}
