@@ -36,6 +36,10 @@ const demoVideoModels = "sora-2:fal-ai/sora-2/text-to-video|fal-ai/sora-2/image-
 const demoAudioModels = "tts-1:fal-ai/kokoro/american-english,tts-1-hd:fal-ai/minimax/speech-02-hd," +
 	"whisper-1:fal-ai/wizper,whisper-large:fal-ai/whisper"
 
+// demoEmbeddingModels are the embedding aliases the demo offers;
+// POST /v1/responses needs none of its own, it serves the chat aliases.
+const demoEmbeddingModels = "text-embedding-3-small:openai/text-embedding-3-small"
+
 // demo serves falproxy against the built-in fal emulator on loopback, so
 // that it can be tried with no fal account at all. It keeps the access key
 // of CUSTOM_ACCESS_KEY (or API_KEY) from the environment or .env, so that
@@ -61,6 +65,7 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		"SUPPORTED_MODELS":   demoModels,
 		"VIDEO_MODELS":       demoVideoModels,
 		"AUDIO_MODELS":       demoAudioModels,
+		"EMBEDDING_MODELS":   demoEmbeddingModels,
 		"HOST":               "127.0.0.1",
 		"FAL_QUEUE_URL":      fake.QueueURL(),
 		"FAL_RUN_URL":        fake.RunURL(),
@@ -90,6 +95,14 @@ Try it, in another shell:
   curl -s %[1]s/v1/images/generations \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
+
+  curl -s %[1]s/v1/responses \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"openai/gpt-4o","input":"Hello"}'
+  curl -s %[1]s/v1/embeddings \
+    -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+    -d '{"model":"text-embedding-3-small","input":"Hello"}'
+
   curl -s %[1]s/v1/audio/speech -o speech.wav \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"tts-1","input":"Hello from fal","voice":"alloy"}'
@@ -109,6 +122,7 @@ To try falproxy models or falproxy check against the emulator:
   export SUPPORTED_MODELS=%[4]s
   export VIDEO_MODELS='%[10]s'
   export AUDIO_MODELS=%[11]s
+  export EMBEDDING_MODELS=%[12]s
   export FAL_QUEUE_URL=%[5]s
   export FAL_RUN_URL=%[6]s
   export FAL_OPENAPI_URL=%[7]s
@@ -119,7 +133,7 @@ To try falproxy models or falproxy check against the emulator:
 Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
 
 `, base, cfg.AccessKeys[0], falKey, demoModels, fake.QueueURL(), fake.RunURL(), fake.OpenAPIURL(), fake.StorageURL(),
-			videoAliases(cfg), demoVideoModels, demoAudioModels)
+			videoAliases(cfg), demoVideoModels, demoAudioModels, demoEmbeddingModels)
 	}}
 	return serve(ctx, environ, stdout, stderr, hooks)
 }

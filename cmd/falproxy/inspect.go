@@ -29,6 +29,8 @@ type report struct {
 	VideoModels []server.VideoModelInfo `json:"video_models,omitempty"`
 	// AudioModels describe the aliases of AUDIO_MODELS.
 	AudioModels []server.AudioModelInfo `json:"audio_models,omitempty"`
+	// EmbeddingModels are the aliases of /v1/embeddings, if any.
+	EmbeddingModels []server.EmbeddingModelInfo `json:"embedding_models,omitempty"`
 }
 
 // failed counts the image models whose schema could not be fetched.
@@ -87,6 +89,9 @@ func inspect(ctx context.Context, cfg *config.Config) *report {
 			}
 			r.AudioModels[i] = info
 		})
+	}
+	for _, m := range cfg.EmbeddingModels {
+		r.EmbeddingModels = append(r.EmbeddingModels, server.InspectEmbedding(m))
 	}
 	wg.Wait()
 	return r

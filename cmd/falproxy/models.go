@@ -106,6 +106,12 @@ func writeReport(w io.Writer, r *report) error {
 	}
 	writeVideos(tw, r)
 	writeAudioReport(tw, r.AudioModels)
+	if len(r.EmbeddingModels) > 0 {
+		fmt.Fprintf(tw, "\nEmbedding models (%d), served by %s\n\n", len(r.EmbeddingModels), r.EmbeddingModels[0].Endpoint)
+		for _, m := range r.EmbeddingModels {
+			fmt.Fprintf(tw, "  %s\t→ %s\t%s\n", m.Alias, m.Model, m.Kind)
+		}
+	}
 	return tw.Flush()
 }
 

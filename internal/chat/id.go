@@ -11,9 +11,13 @@ const (
 
 // NewID returns a completion id like OpenAI's: "chatcmpl-" and 24 random
 // base62 characters from crypto/rand (about 143 bits).
-func NewID() string {
-	b := make([]byte, len(idPrefix), len(idPrefix)+idLength)
-	copy(b, idPrefix)
+func NewID() string { return RandomID(idPrefix) }
+
+// RandomID returns prefix followed by 24 random base62 characters, as
+// NewID; other OpenAI objects (responses, their items) use other prefixes.
+func RandomID(prefix string) string {
+	b := make([]byte, len(prefix), len(prefix)+idLength)
+	copy(b, prefix)
 	var random [2 * idLength]byte
 	for len(b) < cap(b) {
 		rand.Read(random[:]) // never fails: crypto/rand aborts the program instead

@@ -35,6 +35,22 @@ func PassthroughFields() []string {
 	})
 }
 
+// SplitFields divides a request's top-level fields into those forwarded
+// to one of fal's OpenAI-compatible routes (allowed) and the names of the
+// others, sorted, for the log.
+func SplitFields(fields map[string]json.RawMessage, allowed func(name string) bool) (kept map[string]json.RawMessage, dropped []string) {
+	kept = make(map[string]json.RawMessage, len(fields))
+	for name, v := range fields {
+		if allowed(name) {
+			kept[name] = v
+			continue
+		}
+		dropped = append(dropped, name)
+	}
+	slices.Sort(dropped)
+	return kept, dropped
+}
+
 // PassthroughBody is the body sent to fal's OpenAI-compatible route for a
 // request with the given top-level fields: the forwarded fields, with
 // "model" set to falModel. The seed's `"reasoning": true` becomes
@@ -42,15 +58,7 @@ func PassthroughFields() []string {
 // turns reasoning on here as on the other backends. dropped lists the
 // fields left out, sorted.
 func PassthroughBody(fields map[string]json.RawMessage, falModel string) (body []byte, dropped []string, err error) {
-	out := make(map[string]json.RawMessage, len(fields))
-	for name, v := range fields {
-		if passthroughFields[name] {
-			out[name] = v
-			continue
-		}
-		dropped = append(dropped, name)
-	}
-	slices.Sort(dropped)
+	out, dropped := SplitFields(fields, func(name string) bool { return passthroughFields[name] })
 	if out["model"], err = json.Marshal(falModel); err != nil {
 		return nil, nil, err
 	}

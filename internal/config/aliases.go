@@ -21,6 +21,7 @@ func (c *Config) aliasLists() []aliasList {
 		{envChatModels, registry.Entries(nil, c.ChatModels)},
 		{envVideoModels, registry.VideoEntries(c.VideoModels)},
 		{envAudioModels, registry.AudioEntries(c.AudioModels)},
+		{envEmbeddingModels, registry.EmbeddingEntries(c.EmbeddingModels)},
 	}
 }
 

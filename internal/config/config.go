@@ -54,6 +54,9 @@ type Config struct {
 	PromptLimit       int                  // PROMPT_LIMIT: characters, at least 1
 	SystemPromptLimit int                  // SYSTEM_PROMPT_LIMIT: characters, at least 0
 	PromptSeparator   string               // PROMPT_SEPARATOR with escapes expanded
+	// ResponsesMode is RESPONSES_MODE: ResponsesBridge or ResponsesPassthrough.
+	ResponsesMode   string
+	EmbeddingModels []registry.EmbeddingModel // EMBEDDING_MODELS, in the order given; aliases are unique
 
 	// Limits.
 
@@ -133,9 +136,12 @@ func Load(getenv func(string) string) (*Config, error) {
 		c.SigningKeys = l.keys(envSigningKey, true, true)
 	}
 	c.AudioModels = l.audioModels(envAudioModels)
+	c.ResponsesMode = l.responsesMode(envResponsesMode, c.ChatBackend)
+	c.EmbeddingModels = l.embeddingModels(envEmbeddingModels)
 	aliases := c.aliasLists()
 	l.checkAliases(aliases)
 	c.QueuePriority = l.queuePriority(envQueuePriority, aliases)
+
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)
 

@@ -353,6 +353,30 @@ func (l *loader) videoModels(name string) []registry.VideoModel {
 	return models
 }
 
+// embeddingModels reads EMBEDDING_MODELS.
+func (l *loader) embeddingModels(name string) []registry.EmbeddingModel {
+	s, ok := l.str(name)
+	if !ok || strings.TrimSpace(s) == "" {
+		return nil
+	}
+	models, err := parseEmbeddingModels(s)
+	if err != nil {
+		l.problem(name, "%v", err)
+	}
+	return models
+}
+
+// responsesMode reads RESPONSES_MODE. Passthrough forwards to fal's
+// OpenAI-compatible responses route, which only the OpenAI-compatible chat
+// backend's model ids fit.
+func (l *loader) responsesMode(name string, backend chat.Backend) string {
+	mode := l.oneOf(name, ResponsesBridge, ResponsesPassthrough)
+	if mode == ResponsesPassthrough && backend != chat.Passthrough {
+		l.problem(name, "passthrough needs %s=%s; use bridge with %s", envChatEndpoint, chat.Passthrough, backend)
+	}
+	return mode
+}
+
 // defaultImageModel reads DEFAULT_IMAGE_MODEL, which must be an alias of
 // models; empty means the first alias. Nothing is checked when models could
 // not be read, since that problem is already reported.

@@ -105,3 +105,13 @@ func parseVideoModels(s string) ([]registry.VideoModel, error) {
 	}
 	return models, nil
 }
+
+// parseEmbeddingModels reads EMBEDDING_MODELS, written as CHAT_MODELS.
+func parseEmbeddingModels(s string) ([]registry.EmbeddingModel, error) {
+	chats, err := parseChatModels(s)
+	models := make([]registry.EmbeddingModel, len(chats))
+	for i, m := range chats {
+		models[i] = registry.EmbeddingModel(m)
+	}
+	return models, err
+}

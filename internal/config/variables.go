@@ -59,6 +59,8 @@ const (
 	envPromptLimit       = "PROMPT_LIMIT"
 	envSystemPromptLimit = "SYSTEM_PROMPT_LIMIT"
 	envPromptSeparator   = "PROMPT_SEPARATOR"
+	envResponsesMode     = "RESPONSES_MODE"
+	envEmbeddingModels   = "EMBEDDING_MODELS"
 	envMaxInflight       = "MAX_INFLIGHT"
 	envKeyConcurrency    = "KEY_CONCURRENCY"
 	envAdmissionWait     = "ADMISSION_WAIT"
@@ -72,6 +74,12 @@ const (
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 	envVideoModels       = "VIDEO_MODELS"
 	envSigningKey        = "SIGNING_KEY"
+)
+
+// Modes RESPONSES_MODE accepts.
+const (
+	ResponsesBridge      = "bridge"
+	ResponsesPassthrough = "passthrough"
 )
 
 // Log formats LOG_FORMAT accepts.
@@ -194,7 +202,7 @@ var Variables = []Variable{
 	{
 		Name: envQueuePriority, Group: GroupCore,
 		Format: "comma-separated alias:low or alias:normal pairs",
-		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given aliases (image, chat, video or audio), e.g. `sdxl:low` for background work. " +
+		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given aliases (image, chat, video, audio or embedding), e.g. `sdxl:low` for background work. " +
 			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
 	},
 	{
@@ -235,6 +243,18 @@ var Variables = []Variable{
 		Name: envPromptSeparator, Default: strings.ReplaceAll(chat.DefaultSeparator, "\n", `\n`), Group: GroupChat, KeepSpace: true,
 		Format:      `text, where \n, \r, \t and \\ are expanded`,
 		Description: "Text placed between the system messages and the older conversation in a folded `system_prompt`. Not trimmed.",
+	},
+	{
+		Name: envResponsesMode, Default: ResponsesBridge, Group: GroupChat,
+		Format: "bridge or passthrough",
+		Description: "How `POST /v1/responses` is served: `bridge` translates it onto the chat backend of `CHAT_ENDPOINT`; `passthrough` forwards it to fal's own " +
+			"`openrouter/router/openai/v1/responses` and needs `CHAT_ENDPOINT=openrouter/router/openai/v1`.",
+	},
+	{
+		Name: envEmbeddingModels, Group: GroupChat,
+		Format: "comma-separated alias:model pairs or bare model ids",
+		Description: "Embedding models offered as `model` on `POST /v1/embeddings`, served by fal's `openrouter/router/openai/v1/embeddings`; " +
+			"entries are read as in `CHAT_MODELS`. Empty offers none.",
 	},
 	{
 		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,

@@ -49,7 +49,8 @@ func TestVideoModels(t *testing.T) {
 func TestAliasesNameOneModel(t *testing.T) {
 	base := map[string]string{"CUSTOM_ACCESS_KEY": "sk-0123456789abcdef", "AI_KEYS": "id:secret",
 		"SUPPORTED_MODELS": "flux-dev:fal-ai/flux/dev", "CHAT_MODELS": "gpt-4o:openai/gpt-4o",
-		"VIDEO_MODELS": "sora-2:fal-ai/sora-2/text-to-video", "AUDIO_MODELS": "tts-1:fal-ai/kokoro/american-english"}
+		"VIDEO_MODELS": "sora-2:fal-ai/sora-2/text-to-video", "AUDIO_MODELS": "tts-1:fal-ai/kokoro/american-english",
+		"EMBEDDING_MODELS": "embed:fal-ai/embed"}
 	load := func(extra map[string]string) error {
 		env := map[string]string{}
 		for k, v := range base {
@@ -61,7 +62,7 @@ func TestAliasesNameOneModel(t *testing.T) {
 		_, err := Load(func(k string) string { return env[k] })
 		return err
 	}
-	if err := load(map[string]string{"QUEUE_PRIORITY": "sora-2:low,tts-1:low,flux-dev:normal,gpt-4o:low"}); err != nil {
+	if err := load(map[string]string{"QUEUE_PRIORITY": "sora-2:low,tts-1:low,flux-dev:normal,gpt-4o:low,embed:low"}); err != nil {
 		t.Errorf("priorities of every kind: %v", err)
 	}
 	for _, tc := range []struct{ name, value, clash string }{
@@ -70,6 +71,7 @@ func TestAliasesNameOneModel(t *testing.T) {
 		{"AUDIO_MODELS", "sora-2:fal-ai/wizper", "VIDEO_MODELS"},
 		{"AUDIO_MODELS", "gpt-4o:fal-ai/wizper", "CHAT_MODELS"},
 		{"CHAT_MODELS", "flux-dev:openai/gpt-4o", "SUPPORTED_MODELS"},
+		{"EMBEDDING_MODELS", "tts-1:fal-ai/embed", "AUDIO_MODELS"},
 	} {
 		err := load(map[string]string{tc.name: tc.value})
 		if err == nil || !strings.Contains(err.Error(), tc.name+" alias") || !strings.Contains(err.Error(), "also in "+tc.clash) {

@@ -47,6 +47,9 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 		}
 	}
 	reasoning := req.ReasoningEffort != "" && req.ReasoningEffort != "none"
+	if out, ok := toolResult(req.Messages); ok {
+		last = out
+	}
 	r := composeReply(req.Model, last, "", reasoning, maxTokens)
 	r.promptTokens = chatPromptTokens(req.Messages)
 	ch := chatRun{id: "chatcmpl-" + randomID(24), created: time.Now().Unix(), model: req.Model, reply: r,
@@ -56,7 +59,14 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 	} else if strings.Contains(last, triggerFail) {
 		ch.failure = jobFailure(Fault{JobError: "runner_disconnected"})
 	}
+	if tc, ok := plannedToolCall(c.body, req.Messages); ok {
+		ch.toolCall = &tc
+	}
 	slow := strings.Contains(last, triggerSlow)
+	if req.Stream && ch.toolCall != nil {
+		ch.streamToolCall(w, c, stretch(f.opts.TokenDelay, slow), req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
 	if req.Stream {
 		ch.stream(w, c, stretch(f.opts.TokenDelay, slow), req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
@@ -66,6 +76,10 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 	}
 	if ch.failure != nil {
 		writeJSON(w, ch.failure.Status, ch.failure)
+		return
+	}
+	if ch.toolCall != nil {
+		writeJSON(w, http.StatusOK, ch.toolCompletion())
 		return
 	}
 	writeJSON(w, http.StatusOK, ch.completion())
@@ -154,12 +168,13 @@ func jobFailure(ft Fault) *openai.Error {
 
 // chatRun is one chat answer; id and created stay the same on every chunk.
 type chatRun struct {
-	id      string
-	created int64
-	model   string
-	reply   reply
-	failure *openai.Error // the run fails with this, mid-stream if streaming
-	noUsage bool          // answer without usage
+	id       string
+	created  int64
+	model    string
+	reply    reply
+	failure  *openai.Error // the run fails with this, mid-stream if streaming
+	noUsage  bool          // answer without usage
+	toolCall *toolCall     // the answer calls this tool instead of writing text
 }
 
 // chatCompletion, chatChoice, chatChunk, chunkChoice, chatMessage and

@@ -21,6 +21,8 @@ const (
 	OpRun       Op = "run"        // POST run/{endpoint}
 	OpLLMStream Op = "llm_stream" // POST run/{llm endpoint}/stream
 	OpChat      Op = "chat"       // POST run/openrouter/router/openai/v1/chat/completions
+	OpResponses Op = "responses"  // POST run/openrouter/router/openai/v1/responses
+	OpEmbed     Op = "embeddings" // POST run/openrouter/router/openai/v1/embeddings
 	OpSchema    Op = "schema"     // GET  openapi/queue/openapi.json
 	OpCDN       Op = "cdn"        // GET  files/...
 	OpUpload    Op = "upload"     // POST rest/storage/upload/initiate

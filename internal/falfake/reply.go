@@ -118,7 +118,15 @@ func (m *model) replyFor(in node) reply {
 	prompt, _ := in["prompt"].(string)
 	system, _ := in["system_prompt"].(string)
 	reasoning, _ := m.param(in, "reasoning").(bool)
-	return composeReply(name, prompt, system, reasoning, intOf(m.param(in, "max_tokens"), 0))
+	maxTokens := intOf(m.param(in, "max_tokens"), 0)
+	if text, isCall, ok := foldedToolReply(prompt, system); isCall {
+		r := composeReply(name, prompt, system, reasoning, 0)
+		r.output = pieces(text)
+		return r
+	} else if ok {
+		prompt = text
+	}
+	return composeReply(name, prompt, system, reasoning, maxTokens)
 }
 
 // llmOutcome is an LLM endpoint's whole output, as a sync run or a queue

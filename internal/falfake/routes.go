@@ -44,11 +44,17 @@ func (f *Fake) routes() http.Handler {
 	run := f.handle(OpRun, byPath, f.run)
 	llm := f.handle(OpLLMStream, byStreamPath, f.llmStream)
 	chat := f.handle(OpChat, fixedEndpoint(chatEndpoint), f.chat)
+	embed := f.handle(OpEmbed, fixedEndpoint(embeddingsEndpoint), f.embeddings)
+	resp := f.handle(OpResponses, fixedEndpoint(responsesEndpoint), f.responses)
 	mux.HandleFunc("POST /run/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.Trim(r.PathValue("rest"), "/")
 		switch {
 		case rest == chatEndpoint:
 			chat(w, r)
+		case rest == embeddingsEndpoint:
+			embed(w, r)
+		case rest == responsesEndpoint:
+			resp(w, r)
 		case strings.HasSuffix(rest, "/stream"):
 			llm(w, r)
 		default:

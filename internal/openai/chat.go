@@ -57,9 +57,14 @@ type FunctionCall struct {
 
 // Content is a message's content: a plain string, an array of parts, or
 // null. Exactly one form is set after decoding.
-type Content struct {
+type Content = TextOrParts[ContentPart]
+
+// TextOrParts is content that OpenAI's APIs take as a plain string, an
+// array of parts of type P, or null: chat messages, and the items of the
+// Responses API with their own parts.
+type TextOrParts[P any] struct {
 	Text  string
-	Parts []ContentPart
+	Parts []P
 	// IsParts tells an empty parts array from an empty string.
 	IsParts bool
 }
@@ -90,24 +95,27 @@ func (u *ImageURL) UnmarshalJSON(b []byte) error {
 var errContentType = errors.New("content must be a string, an array of content parts, or null")
 
 // UnmarshalJSON accepts a string, an array of parts, or null.
-func (c *Content) UnmarshalJSON(b []byte) error {
+func (c *TextOrParts[P]) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
-		*c = Content{}
+		*c = TextOrParts[P]{}
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		*c = Content{}
+		*c = TextOrParts[P]{}
 		return json.Unmarshal(b, &c.Text)
 	case len(b) > 0 && b[0] == '[':
-		*c = Content{IsParts: true}
+		*c = TextOrParts[P]{IsParts: true}
 		return json.Unmarshal(b, &c.Parts)
 	}
 	return errContentType
 }
 
+// IsZero reports an empty string, so that omitzero leaves it out.
+func (c TextOrParts[P]) IsZero() bool { return !c.IsParts && c.Text == "" }
+
 // MarshalJSON writes the form that was decoded.
-func (c Content) MarshalJSON() ([]byte, error) {
+func (c TextOrParts[P]) MarshalJSON() ([]byte, error) {
 	if c.IsParts {
 		return json.Marshal(c.Parts)
 	}

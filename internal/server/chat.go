@@ -17,26 +17,22 @@ import (
 var passthroughPath = chat.Passthrough.String() + "/chat/completions"
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
-	body, e := s.readBody(w, r)
-	if e != nil {
-		writeError(w, e)
-		return
+	if req, ok := decodeBody(s, w, r, openai.DecodeChat); ok {
+		s.serveChat(w, r, req)
 	}
-	req, e := openai.DecodeChat(body)
-	if e != nil {
-		writeError(w, e)
-		return
-	}
+}
+
+// serveChat answers a decoded chat request on the configured backend. The
+// Responses bridge calls it too, with the chat request it built.
+func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest) {
 	falModel, ok := s.models.chat[req.Model]
 	if !ok {
 		writeError(w, openai.ModelNotFound(req.Model))
 		return
 	}
 	ri := infoFrom(r.Context())
-	ri.set(req.Model, "")
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
-	ctx = s.withPriority(ctx, req.Model)
 
 	backend := s.opt.ChatBackend
 	if backend == chat.Passthrough {
@@ -164,25 +160,11 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 		writeError(w, openai.ServerError("encoding the fal input failed"))
 		return
 	}
-	if len(dropped) > 0 {
-		s.log.Debug("request fields not forwarded to fal", "request_id", infoFrom(ctx).ID, "fields", dropped)
-	}
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "input", s.loggable(body))
-	}
-	accept := ""
-	if req.Stream {
-		accept = "text/event-stream"
-	}
-	resp, err := s.opt.Fal.Post(ctx, passthroughPath, body, accept)
-	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
-		}
+	resp := s.forwardToFal(ctx, w, passthroughPath, body, dropped, req.Stream)
+	if resp == nil {
 		return
 	}
 	defer resp.Close()
-	infoFrom(ctx).set("", resp.RequestID)
 	promptChars := chat.MessageChars(req.Messages)
 	if !req.Stream {
 		s.passthroughAnswer(ctx, w, resp, req.Model, promptChars)
@@ -210,11 +192,8 @@ func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req
 // passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten
 // by chat.PassthroughAnswer.
 func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, resp *fal.Response, model string, promptChars int) {
-	b, err := resp.ReadAll()
-	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.failUpstream(ctx, err))
-		}
+	b, ok := s.readWhole(ctx, w, resp)
+	if !ok {
 		return
 	}
 	answer, err := chat.PassthroughAnswer(b, model, promptChars)
@@ -222,6 +201,51 @@ func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, r
 		writeError(w, malformedAnswer())
 		return
 	}
+	writeEncoded(w, answer)
+}
+
+// forwardToFal posts body to one of fal's OpenAI-compatible routes through
+// the key pool (rotation and failover), logging at debug level the
+// request's fields left out and the body. On failure it has answered the
+// client and returns nil.
+func (s *Server) forwardToFal(ctx context.Context, w http.ResponseWriter, path string, body []byte, dropped []string, stream bool) *fal.Response {
+	ri := infoFrom(ctx)
+	if len(dropped) > 0 {
+		s.log.Debug("request fields not forwarded to fal", "request_id", ri.ID, "fields", dropped)
+	}
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(body))
+	}
+	accept := ""
+	if stream {
+		accept = "text/event-stream"
+	}
+	resp, err := s.opt.Fal.Post(ctx, path, body, accept)
+	if err != nil {
+		if !cancelled(ctx) {
+			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
+		}
+		return nil
+	}
+	ri.set("", resp.RequestID)
+	return resp
+}
+
+// readWhole reads a whole answer of fal. On failure it has answered the
+// client and reports false.
+func (s *Server) readWhole(ctx context.Context, w http.ResponseWriter, resp *fal.Response) ([]byte, bool) {
+	b, err := resp.ReadAll()
+	if err != nil {
+		if !cancelled(ctx) {
+			writeError(w, s.failUpstream(ctx, err))
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+// writeEncoded sends a JSON answer that is already encoded.
+func writeEncoded(w http.ResponseWriter, answer []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(answer)

@@ -62,6 +62,7 @@ type harness struct {
 	client  *http.Client
 	falHTTP *http.Client
 	logs    *bytes.Buffer
+	logw    *lockedWriter // writes logs; logText reads under its lock
 }
 
 func newHarness(t *testing.T, mods ...func(*setup)) *harness {
@@ -99,7 +100,8 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logw := &lockedWriter{w: logs}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hc := fal.NewH2CHTTPClient()
 	if s.http1 {
 		hc = fal.NewHTTPClient()
@@ -132,6 +134,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		client:  client,
 		falHTTP: hc,
 		logs:    logs,
+		logw:    logw,
 		sdk: oai.NewClient(
 			option.WithBaseURL(proxy.URL+"/v1"),
 			option.WithAPIKey(accessKey),
@@ -250,6 +253,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting until %s", what)
+}
+
+// logText is the log so far, read under the lock of its writer, for a
+// test that reads it while requests may still be logging.
+func (h *harness) logText() string {
+	h.logw.mu.Lock()
+	defer h.logw.mu.Unlock()
+	return h.logs.String()
 }
 
 // lockedWriter makes a buffer safe for the concurrent writes of a logger.

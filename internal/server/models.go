@@ -16,6 +16,7 @@ type modelTable struct {
 	images       map[string]string // alias → endpoint
 	chat         map[string]string // alias → fal model id
 	audio        map[string]string // alias → endpoint
+	embedding    map[string]string // alias → fal model id
 	defaultImage string            // alias
 	anyEndpoint  bool
 	entries      []registry.Entry
@@ -37,6 +38,11 @@ func newModelTable(opt Options) *modelTable {
 	}
 	t.entries = append(t.entries, registry.VideoEntries(opt.VideoModels)...)
 	t.entries = append(t.entries, registry.AudioEntries(opt.AudioModels)...)
+	t.embedding = make(map[string]string)
+	for _, m := range opt.EmbeddingModels {
+		t.embedding[m.Alias] = m.Model
+	}
+	t.entries = append(t.entries, registry.EmbeddingEntries(opt.EmbeddingModels)...)
 	created := opt.Created.Unix()
 	for _, e := range t.entries {
 		t.list = append(t.list, openai.Model{ID: e.Alias, Object: "model", Created: created, OwnedBy: owner(e.Target)})
@@ -154,8 +160,11 @@ func (s *Server) handleGetModel(w http.ResponseWriter, r *http.Request) {
 // within the request timeout; if that fails the answer still names the
 // endpoint and carries the reason.
 func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
-	if e.Kind == registry.Chat {
+	switch e.Kind {
+	case registry.Chat:
 		return InspectChat(registry.ChatModel{Model: e.Target}, s.opt.ChatBackend)
+	case registry.Embedding:
+		return InspectEmbedding(registry.EmbeddingModel{Model: e.Target})
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.RequestTimeout)
 	defer cancel()

@@ -24,19 +24,31 @@ const nodeTimeout = 2 * time.Minute
 // Node.js or the package.
 func runNodeScript(t *testing.T, h *harness, script string, env ...string) string {
 	t.Helper()
+	return runNode(t, []string{"openai"}, append([]string{"FALPROXY_URL=" + h.url + "/v1", "FALPROXY_KEY=" + accessKey}, env...), script)
+}
+
+// runNode runs test/node/<script> (a path under test/node, such as an npm
+// package's bin script) with args and with env added to the environment,
+// logs and returns its output, and fails the test when it fails or
+// outlives nodeTimeout. It skips, or fails under CI, when Node.js or one
+// of the npm packages is missing.
+func runNode(t *testing.T, packages, env []string, script string, args ...string) string {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		ciskip.Skipf(t, "node is not on PATH: the Node tests need Node.js 18 or later")
 	}
 	root := schematest.FindDir(t, ".")
-	if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", "openai")); err != nil {
-		ciskip.Skipf(t, "the openai npm package is not installed: run npm ci --prefix test/node")
+	for _, pkg := range packages {
+		if _, err := os.Stat(filepath.Join(root, "test", "node", "node_modules", pkg)); err != nil {
+			ciskip.Skipf(t, "the npm package %s is not installed: run npm ci --prefix test/node", pkg)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join("test", "node", script))
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("test", "node", script)}, args...)...)
 	cmd.Dir = root
-	cmd.Env = append(append(os.Environ(), "FALPROXY_URL="+h.url+"/v1", "FALPROXY_KEY="+accessKey), env...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -34,6 +34,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		// A pause between tokens lets the page show the answer growing.
 		s.fake.TokenDelay = 20 * time.Millisecond
 		withAudio(s)
+		withEmbeddings(s)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()

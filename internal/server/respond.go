@@ -62,6 +62,21 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *open
 	return b, nil
 }
 
+// decodeBody reads the request body and decodes it with decode. On
+// failure it has answered the client and reports false.
+func decodeBody[T any](s *Server, w http.ResponseWriter, r *http.Request, decode func([]byte) (T, *openai.Error)) (T, bool) {
+	var zero T
+	body, e := s.readBody(w, r)
+	if e == nil {
+		var req T
+		if req, e = decode(body); e == nil {
+			return req, true
+		}
+	}
+	writeError(w, e)
+	return zero, false
+}
+
 // bodyTooLarge is the 413 for a body over MaxBodyBytes.
 func (s *Server) bodyTooLarge() *openai.Error {
 	return openai.BodyTooLarge(s.opt.MaxBodyBytes)

@@ -15,6 +15,7 @@ import (
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/responses"
 )
 
 // Options is everything the server needs; cmd builds it from the config.
@@ -92,6 +93,18 @@ type Options struct {
 	// /v1/audio/speech, /v1/audio/transcriptions and
 	// /v1/audio/translations as their schemas say.
 	AudioModels []registry.AudioModel
+
+	// Responses and embeddings.
+	// ResponsesStore bounds the responses kept in process for
+	// previous_response_id and GET /v1/responses/{id}; the zero value is
+	// responses.DefaultStoreLimits.
+	ResponsesStore responses.StoreLimits
+	// ResponsesPassthrough forwards /v1/responses to fal's OpenAI-compatible
+	// responses route (RESPONSES_MODE=passthrough); only with ChatBackend
+	// chat.Passthrough, whose model ids that route takes.
+	ResponsesPassthrough bool
+	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
+	EmbeddingModels []registry.EmbeddingModel
 }
 
 // Server holds the handlers' shared state.
@@ -102,6 +115,7 @@ type Server struct {
 	models    *modelTable
 	admission *admission
 	videos    *videoState
+	responses *responses.Store
 }
 
 // New returns the falproxy HTTP handler.
@@ -130,6 +144,9 @@ func New(opt Options) http.Handler {
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
 	}
+	if opt.ResponsesStore == (responses.StoreLimits{}) {
+		opt.ResponsesStore = responses.DefaultStoreLimits()
+	}
 	s := &Server{
 		opt:       opt,
 		keys:      newAccessKeys(opt.AccessKeys),
@@ -137,6 +154,7 @@ func New(opt Options) http.Handler {
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 		videos:    newVideoState(opt),
+		responses: responses.NewStore(opt.ResponsesStore),
 	}
 	return s.routes()
 }
@@ -151,4 +169,13 @@ func (s *Server) jobContext(r *http.Request) (context.Context, context.CancelFun
 // withPriority makes the fal jobs of an alias carry its queue priority.
 func (s *Server) withPriority(ctx context.Context, alias string) context.Context {
 	return fal.WithQueuePriority(ctx, s.opt.QueuePriority[alias])
+}
+
+// modelContext is the job context of a request for alias: the access log
+// names the alias, and fal gets REQUEST_TIMEOUT, the request id and the
+// alias's queue priority.
+func (s *Server) modelContext(r *http.Request, alias string) (context.Context, context.CancelFunc) {
+	infoFrom(r.Context()).set(alias, "")
+	ctx, cancel := s.jobContext(r)
+	return s.withPriority(ctx, alias), cancel
 }

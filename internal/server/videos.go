@@ -76,7 +76,11 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 		if err != nil {
 			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
 		}
-		return video.DecodeForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+		form, e := openai.DecodeVideoForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+		if e != nil {
+			return nil, e
+		}
+		return video.FromForm(form)
 	case "application/json":
 		body, e := s.readBody(w, r)
 		if e != nil {

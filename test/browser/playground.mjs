@@ -1,6 +1,7 @@
 // Drives the falproxy playground in Debian's headless Chromium as a person
 // would: enter the key, generate an image and watch it load, then chat and
-// watch the streamed answer arrive. Run by a Go test, which starts falproxy
+// watch the streamed answer arrive, then a streamed response and an
+// embedding in the Responses tab. Run by a Go test, which starts falproxy
 // on the fal emulator with the playground on and passes its address:
 //   FALPROXY_URL=http://127.0.0.1:8000 FALPROXY_KEY=... node playground.mjs
 // SCREENSHOT names the PNG of the chat at the end; two more beside it, with
@@ -26,7 +27,8 @@ function toneWav(n) {
   return b;
 }
 
-const { context, close } = await launch();
+// The fake microphone plays a tone and needs no permission prompt.
+const { context, close } = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
 
 try {
   const page = context.pages()[0] ?? await context.newPage();
@@ -136,7 +138,7 @@ try {
   assert.match(await reply.locator('.content').textContent(), /And again/);
 
   // Audio: type text and hear it, then pick a recording and read its
-  // transcript and translation.
+  // transcript and translation, then record one.
   await page.click('#tab-audio');
   assert.ok((await groups('#speech-model'))['Speech models'].includes('tts-1'), 'tts-1 is not offered for speech');
   assert.ok((await groups('#stt-model'))['Transcription models'].includes('whisper-1'), 'whisper-1 is not offered for transcription');
@@ -160,6 +162,34 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 2);
   assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^1\n00:00:00,000 --> 00:00:00,\d{3}\nTranslated: Heard /);
 
+  // Record from the (fake) microphone, stop, and read the transcript of
+  // what it recorded.
+  await page.selectOption('#stt-format', 'json');
+  await page.click('#record');
+  await page.waitForSelector('#record[aria-pressed=true]');
+  await page.waitForTimeout(600); // let the microphone play a little
+  assert.equal(await page.textContent('#record'), 'Stop');
+  await page.click('#record');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 3);
+  assert.equal(await page.textContent('#record'), 'Record');
+  assert.match(await page.textContent('#transcript-results .run:first-child .meta'), /^whisper-1 · json · recording\.webm · /);
+  assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^Heard \d+ bytes\. Digest [0-9a-f]{8}\.$/);
+
+  // Responses: a streamed response shows its text and completes; an
+  // embedding shows its dimensions.
+  await page.click('#tab-responses');
+  await page.selectOption('#responses-model', 'gpt-4o');
+  await page.fill('#responses-input', 'Hello from the responses tab');
+  await page.click('#responses-send');
+  await page.waitForSelector('#responses-results .run[data-state=done]');
+  assert.match(await page.textContent('#responses-results .run .content'), /Hello from the responses tab/);
+  assert.match(await page.textContent('#responses-results .run .meta'), /^gpt-4o · completed · \d+ events · /);
+  await page.selectOption('#embeddings-model', 'text-embedding-3-small');
+  await page.fill('#embeddings-input', 'a lighthouse');
+  await page.click('#embeddings-send');
+  await page.waitForFunction(() => document.querySelectorAll('#responses-results .run[data-state=done]').length === 2);
+  assert.match(await page.textContent('#responses-results .run:first-child .meta'), /^text-embedding-3-small · 8 dimensions · /);
+
   assert.deepEqual(problems, [], 'the page logged errors');
   await page.screenshot({ path: screenshot, fullPage: true });
 
@@ -170,7 +200,7 @@ try {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await page.screenshot({ path: variant('phone'), fullPage: true });
 
-  console.log(`playground: image loaded, chat streamed (${answer.length} chars), speech played, recording transcribed; screenshot ${screenshot}`);
+  console.log(`playground: image loaded, chat streamed (${answer.length} chars), speech played, recordings transcribed; screenshot ${screenshot}`);
 } finally {
   await close();
 }

@@ -4,6 +4,7 @@
 // page with textContent, never parsed as HTML.
 
 import { initVideo } from './video.js';
+import { initResponses } from './responses.js';
 
 const KEY_STORE = 'falproxy.key';
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
@@ -14,7 +15,7 @@ let chatAbort = null;
 let conversation = []; // the chat so far; Clear starts a new array
 
 /** An error answer of the API, in OpenAI's {"error":{...}} shape. */
-class APIError extends Error {
+export class APIError extends Error {
   constructor(status, body) {
     super(body.message || `HTTP ${status}`);
     Object.assign(this, { status, type: body.type, code: body.code, param: body.param });
@@ -191,13 +192,15 @@ async function generate(event) {
   }
 }
 
-/** sseEvents yields the JSON data of each server-sent event until [DONE]. */
-async function* sseEvents(stream) {
+/** sseEvents yields the JSON data of each server-sent event until [DONE]
+ * (or, for a stream without one such as the Responses API's, its end). */
+export async function* sseEvents(stream, { untilDone = true } = {}) {
   const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   const separator = /\r\n\r\n|\n\n|\r\r/;
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
+    if (done && !untilDone) return;
     if (done) throw new Error('The stream ended before [DONE].');
     buffer += value;
     for (let m = separator.exec(buffer); m; m = separator.exec(buffer)) {
@@ -296,6 +299,7 @@ function init() {
   initVideo();
   $('stop').addEventListener('click', () => chatAbort?.abort());
   $('clear').addEventListener('click', () => { chatAbort?.abort(); conversation = []; $('transcript').replaceChildren(); });
+  initResponses();
   $('message').addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); $('chat-form').requestSubmit(); }
   });
@@ -313,4 +317,3 @@ function init() {
 }
 
 init();
-

@@ -1,0 +1,62 @@
+package responses
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func stored(id string, text string) Stored {
+	return Stored{Items: []Item{{Role: "user", Content: ItemContent{Text: text}}}, Response: Response{ID: id}}
+}
+
+// TestStoreOwner keeps a response for the key that made it only.
+func TestStoreOwner(t *testing.T) {
+	st := NewStore(DefaultStoreLimits())
+	st.Put("key-a", stored("resp_1", "hi"))
+	if s, ok := st.Get("key-a", "resp_1"); !ok || s.Items[0].Content.Text != "hi" {
+		t.Errorf("own response: %v %+v", ok, s)
+	}
+	if _, ok := st.Get("key-b", "resp_1"); ok {
+		t.Error("another key read the response")
+	}
+	if _, ok := st.Get("key-a", "resp_2"); ok {
+		t.Error("an unknown id was found")
+	}
+}
+
+// TestStoreLimits evicts the oldest responses past the count, the bytes
+// and the age, and keeps nothing larger than the byte limit.
+func TestStoreLimits(t *testing.T) {
+	now := time.Unix(1000, 0)
+	st := NewStore(StoreLimits{Count: 3, Bytes: 2000, Age: time.Minute})
+	st.now = func() time.Time { return now }
+	for i := range 4 {
+		st.Put("k", stored(fmt.Sprint("resp_", i), "x"))
+	}
+	if _, ok := st.Get("k", "resp_0"); ok {
+		t.Error("the oldest response outlived the count limit")
+	}
+	if _, ok := st.Get("k", "resp_3"); !ok {
+		t.Error("the newest response is gone")
+	}
+	st.Put("k", stored("resp_big", strings.Repeat("x", 3000)))
+	if _, ok := st.Get("k", "resp_big"); ok {
+		t.Error("a response over the byte limit was kept")
+	}
+	st.Put("k", stored("resp_half", strings.Repeat("x", 1500)))
+	if _, ok := st.Get("k", "resp_2"); ok {
+		t.Error("the byte limit evicted nothing")
+	}
+	if _, ok := st.Get("k", "resp_half"); !ok {
+		t.Error("a response within the byte limit is gone")
+	}
+	now = now.Add(2 * time.Minute)
+	if _, ok := st.Get("k", "resp_half"); ok {
+		t.Error("a response outlived the age limit")
+	}
+	if st.order.Len() != 0 || st.bytes != 0 {
+		t.Errorf("%d responses, %d bytes left", st.order.Len(), st.bytes)
+	}
+}
