@@ -19,7 +19,7 @@ const (
 
 // The kinds of the media routes: Video is served on /v1/videos, Speech on
 // /v1/audio/speech, Transcription on /v1/audio/transcriptions and
-// translations; Embedding names embedding models.
+// translations, Embedding on /v1/embeddings.
 const (
 	Video         Kind = "video"
 	Speech        Kind = "speech"
