@@ -35,6 +35,9 @@ type Fake struct {
 	faults faultSet
 	jobs   jobStore
 	files  fileStore
+	// videoIDs are the video_id values video outputs gave out, which
+	// alone remix endpoints take back.
+	videoIDs sync.Map
 }
 
 // New loads the schemas, starts listening on opts.Addr and serves until

@@ -94,16 +94,7 @@ func (s *Server) failAudio(ctx context.Context, w http.ResponseWriter, r *http.R
 	if r.Context().Err() != nil {
 		return
 	}
-	if errors.Is(err, errNotAudio) {
-		writeError(w, s.logUpstream(ctx, err, &openai.Error{Status: http.StatusBadGateway, Message: "fal's result is not audio.",
-			Type: openai.TypeUpstream, Code: "upstream_not_audio", NoRetry: true}))
-		return
-	}
-	e := s.failUpstream(ctx, err)
-	if e.Param != "" {
-		e.Param = audio.Param(spec, e.Param)
-	}
-	writeError(w, e)
+	writeError(w, s.failUpstreamAs(ctx, err, func(falField string) string { return audio.Param(spec, falField) }))
 }
 
 // writeAudio streams an audio download to the client: its first bytes
