@@ -8,9 +8,6 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// maxOutputTokens bounds max_output_tokens as chat bounds max_tokens.
-const maxOutputTokens = 1_000_000
-
 // Request is the body of POST /v1/responses, reduced to what falproxy reads.
 type Request struct {
 	Model              string          `json:"model"`
@@ -162,8 +159,8 @@ func Decode(body []byte) (*Request, *openai.Error) {
 	if _, ok := fields["input"]; !ok && req.PreviousResponseID == "" {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "Missing required parameter: 'input'.")
 	}
-	if m := req.MaxOutputTokens; m != nil && (*m < 1 || *m > maxOutputTokens) {
-		return nil, openai.InvalidRequest("max_output_tokens", "invalid_value", "'max_output_tokens' must be between 1 and %d.", maxOutputTokens)
+	if m := req.MaxOutputTokens; m != nil && (*m < 1 || *m > openai.MaxTokens) {
+		return nil, openai.InvalidRequest("max_output_tokens", "invalid_value", "'max_output_tokens' must be between 1 and %d.", openai.MaxTokens)
 	}
 	return req, nil
 }
