@@ -132,8 +132,8 @@ type Part struct {
 	Detail   string `json:"detail,omitempty"`
 }
 
-// Decode parses the body of POST /v1/responses and checks model, input and
-// the bound of max_output_tokens.
+// Decode parses the body of POST /v1/responses and checks model, input,
+// the bound of max_output_tokens and that every tool is a function tool.
 func Decode(body []byte) (*Request, *openai.Error) {
 	fields, e := openai.DecodeObject(body)
 	if e != nil {
@@ -161,6 +161,11 @@ func Decode(body []byte) (*Request, *openai.Error) {
 	}
 	if m := req.MaxOutputTokens; m != nil && (*m < 1 || *m > openai.MaxTokens) {
 		return nil, openai.InvalidRequest("max_output_tokens", "invalid_value", "'max_output_tokens' must be between 1 and %d.", openai.MaxTokens)
+	}
+	// Hosted tools are refused in every mode: fal's responses route would
+	// forward them to a provider that runs them out of falproxy's sight.
+	if _, e := chatTools(req.Tools); e != nil {
+		return nil, e
 	}
 	return req, nil
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -71,5 +72,26 @@ func TestResponsesPassthroughRoundTrip(t *testing.T) {
 	stored, err := h.sdk.Responses.Get(ctx, second.ID, responses.ResponseGetParams{})
 	if err != nil || stored.OutputText() != second.OutputText() {
 		t.Errorf("GET of the passed-through response: %v %q", err, stored.OutputText())
+	}
+}
+
+// TestResponsesPassthroughRefusesHostedTools: the passthrough refuses the
+// tools only OpenAI runs (web search, file search, MCP servers) as the
+// bridge does, with a 400 unsupported_tool naming the tool and no retry
+// advice, and fal receives nothing.
+func TestResponsesPassthroughRefusesHostedTools(t *testing.T) {
+	h := newHarness(t, withResponsesPassthrough)
+	for _, tool := range []string{`{"type":"web_search_preview"}`, `{"type":"file_search","vector_store_ids":["vs_1"]}`,
+		`{"type":"mcp","server_label":"x","server_url":"https://mcp.example"}`} {
+		body := `{"model":"gpt-4o","input":"hi","tools":[{"type":"function","name":"f"},` + tool + `]}`
+		code, hdr, out := h.post(context.Background(), "/v1/responses", body)
+		e := decodeError(t, out)
+		if code != http.StatusBadRequest || deref(e.Code) != "unsupported_tool" || deref(e.Param) != "tools[1].type" ||
+			hdr.Get("X-Should-Retry") != "false" {
+			t.Errorf("%s: %d %s %s", tool, code, hdr.Get("X-Should-Retry"), out)
+		}
+	}
+	if n := len(h.fake.Received()); n != 0 {
+		t.Errorf("fal received %d calls", n)
 	}
 }
