@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -87,7 +86,7 @@ func (rr *responsesRelay) frame(frame []byte) {
 	case string(data) == "[DONE]":
 		rr.send(rr.st.End())
 	case isErrorEvent(data):
-		rr.send(rr.st.Fail(chatStreamError(data)))
+		rr.send(rr.st.Fail(openai.EventError(data)))
 	default:
 		rr.send(rr.st.Chunk(data))
 	}
@@ -127,22 +126,3 @@ func (rr *responsesRelay) end(ctx context.Context) (responses.Response, bool) {
 // responsesEnd is the Responses stream: named events, and no end marker
 // after response.completed.
 var responsesEnd = streamEnd{}
-
-// chatStreamError reads the OpenAI error of a chat error event; one that
-// cannot be read is a stream failure.
-func chatStreamError(data []byte) *openai.Error {
-	var ev struct {
-		Error struct {
-			Message string `json:"message"`
-			Code    any    `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &ev) != nil || ev.Error.Message == "" {
-		return streamFailure()
-	}
-	e := &openai.Error{Message: ev.Error.Message, Type: openai.TypeServer}
-	if code, ok := ev.Error.Code.(string); ok {
-		e.Code = code
-	}
-	return e
-}

@@ -49,6 +49,10 @@ type sseWriter struct {
 	buf   []byte
 	bw    *bufio.Writer // for events too large to hold (see sendWith)
 	ended bool          // the end or an error event was sent
+	// failEvent, when set, builds the event that ends a failed stream in
+	// place of OpenAI's error event: a Responses stream ends with its
+	// own response.failed, which carries the response so far.
+	failEvent func(*openai.Error) (name string, data []byte)
 }
 
 // startSSE sends the headers of an event stream that ends as end says.
@@ -142,10 +146,15 @@ func (s *sseWriter) finish() error {
 }
 
 // fail ends the stream with an error event carrying e (a server error
-// when nil). Both OpenAI SDKs end the stream with an error on it.
+// when nil), or the event failEvent builds. Both OpenAI SDKs end the
+// stream with an error on it.
 func (s *sseWriter) fail(e *openai.Error) error {
 	if e == nil {
 		e = openai.ServerError("the upstream stream failed")
+	}
+	if s.failEvent != nil {
+		s.ended = true
+		return s.send(s.failEvent(e))
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
