@@ -202,10 +202,19 @@ func (s *Stream) closeOpen(evs []Event) []Event {
 		"item_id": it.item.ID, "output_index": it.index, "content_index": 0, "part": it.item.Content[0]})), it)
 }
 
-// itemDone sends output_item.done and puts the item into the response.
+// itemDone sends output_item.done and puts the item into the response at
+// its output_index: items finish in another order than they start (a
+// message written after a function call began finishes first), and
+// clients, the store included, read the output by index.
 func (s *Stream) itemDone(evs []Event, it *openItem) []Event {
 	it.done = true
-	s.resp.Output = append(s.resp.Output, it.item)
+	out := make([]OutputItem, 0, len(s.order))
+	for _, o := range s.order {
+		if o.done {
+			out = append(out, o.item)
+		}
+	}
+	s.resp.Output = out
 	return append(evs, s.event("response.output_item.done", map[string]any{"output_index": it.index, "item": it.item}))
 }
 

@@ -195,3 +195,25 @@ func TestBuild(t *testing.T) {
 		t.Error("a broken completion was read")
 	}
 }
+
+// TestStreamOutputInIndexOrder: a message written after a function call
+// began finishes first, yet the final response lists the items in their
+// output_index order, as the events numbered them.
+func TestStreamOutputInIndexOrder(t *testing.T) {
+	evs := run(t, &Request{Model: "m"},
+		chunk(`{"tool_calls":[{"index":0,"id":"c1","function":{"name":"f","arguments":"{}"}}]}`, ""),
+		chunk(`{"content":"and some text"}`, ""), chunk(`{}`, "tool_calls"))
+	r := final(t, evs)
+	if len(r.Output) != 2 || r.Output[0].Type != "function_call" || r.Output[1].Type != "message" {
+		t.Fatalf("output %+v", r.Output)
+	}
+	for _, ev := range evs {
+		var d struct {
+			OutputIndex *int       `json:"output_index"`
+			Item        OutputItem `json:"item"`
+		}
+		if ev.Name == "response.output_item.added" && json.Unmarshal(ev.Data, &d) == nil && r.Output[*d.OutputIndex].ID != d.Item.ID {
+			t.Errorf("item %s was added at %d, is at another place in the output", d.Item.ID, *d.OutputIndex)
+		}
+	}
+}
