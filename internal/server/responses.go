@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,16 +29,14 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	key := bearer(r)
 	var history []responses.Item
 	if req.PreviousResponseID != "" {
-		prev, ok := s.responses.Get(key, req.PreviousResponseID)
-		if !ok {
+		if history, ok = s.responses.History(key, req.PreviousResponseID); !ok {
 			writeError(w, previousNotFound(req.PreviousResponseID, s.opt.ResponsesStore.Age))
 			return
 		}
-		history = slices.Concat(prev.Items, responses.InputItems(prev.Response.Output))
 	}
 	keep := func(resp responses.Response) {
 		if req.Stored() {
-			s.responses.Put(key, responses.Stored{Items: slices.Concat(history, req.InputItems()), Response: resp})
+			s.responses.Put(key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp})
 		}
 	}
 	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
@@ -112,7 +109,8 @@ func previousNotFound(id string, age time.Duration) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 		Code: "previous_response_not_found", NoRetry: true,
 		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses in process for " +
-			shortDuration(age) + ", per access key, and none created with store set to false."}
+			shortDuration(age) + ", per access key, and none created with store set to false; a conversation continues " +
+			"only while all of its turns are kept."}
 }
 
 // shortDuration writes d without zero minutes and seconds: "1h", "1h30m".
