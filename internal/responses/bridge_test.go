@@ -77,7 +77,7 @@ func TestChatBody(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, e := ChatBody(req, history)
+			got, e := ChatBody(req, history, NativeTools)
 			if e != nil {
 				t.Fatal(e)
 			}
@@ -105,7 +105,7 @@ func TestChatBodyRefusals(t *testing.T) {
 	} {
 		req, e := Decode([]byte(tt.body))
 		if e == nil {
-			_, e = ChatBody(req, nil)
+			_, e = ChatBody(req, nil, NativeTools)
 		}
 		if e == nil || e.Status != 400 || e.Param != tt.param || e.Code != tt.code {
 			t.Errorf("%s: got %v, want 400 %s %s", tt.body, e, tt.param, tt.code)

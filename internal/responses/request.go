@@ -30,11 +30,20 @@ type Request struct {
 	// Fields are the body's top-level fields as sent, for the passthrough
 	// to choose what it forwards.
 	Fields map[string]json.RawMessage `json:"-"`
-	// ToolsAsText is set by the server when the chat backend takes no
-	// tools (it folds the conversation into a prompt): the tools are then
-	// declared in the prompt and the calls read from the answer's text.
-	ToolsAsText bool `json:"-"`
 }
+
+// ToolMode is how the chat backend a request is bridged to takes function
+// tools.
+type ToolMode int
+
+const (
+	// NativeTools: the backend takes chat's tools and answers tool_calls.
+	NativeTools ToolMode = iota
+	// TextTools: the backend takes a prompt only (it folds the
+	// conversation): the tools are declared in the prompt and the calls
+	// read from the answer's text.
+	TextTools
+)
 
 // Stored reports whether the response is to be kept: store defaults to
 // true, as at OpenAI.

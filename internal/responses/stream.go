@@ -32,7 +32,7 @@ type Stream struct {
 	usage    *chatUsage
 	finished bool
 	// tools and filter read calls out of the text of a model that can
-	// only answer text (see Request.ToolsAsText); tools is nil otherwise.
+	// only answer text (see TextTools); tools is nil otherwise.
 	tools  []Tool
 	filter textCallFilter
 }
@@ -45,10 +45,11 @@ type openItem struct {
 	done  bool
 }
 
-// NewStream starts the stream of the response to req.
-func NewStream(req *Request, created int64) *Stream {
+// NewStream starts the stream of the response to req, bridged to a
+// backend that takes function tools as tools says.
+func NewStream(req *Request, created int64, tools ToolMode) *Stream {
 	s := &Stream{resp: newResponse(req, created), calls: map[int]*openItem{}}
-	if req.usesTextTools() {
+	if req.usesTextTools(tools) {
 		s.tools = req.Tools
 	}
 	return s

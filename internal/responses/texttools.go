@@ -54,10 +54,10 @@ func toolsPrompt(tools []Tool, choice json.RawMessage) string {
 }
 
 // usesTextTools reports whether req declares tools to a model that answers
-// only text (ToolsAsText) and lets it call them.
-func (r *Request) usesTextTools() bool {
+// only text (TextTools) and lets it call them.
+func (r *Request) usesTextTools(tools ToolMode) bool {
 	var mode string
-	return r.ToolsAsText && len(r.Tools) > 0 && (json.Unmarshal(r.ToolChoice, &mode) != nil || mode != "none")
+	return tools == TextTools && len(r.Tools) > 0 && (json.Unmarshal(r.ToolChoice, &mode) != nil || mode != "none")
 }
 
 // textCall is a function call read from a model's text.

@@ -111,8 +111,7 @@ func TestTextToolsBridge(t *testing.T) {
 	if e != nil {
 		t.Fatal(e)
 	}
-	req.ToolsAsText = true
-	body, e := ChatBody(req, nil)
+	body, e := ChatBody(req, nil, TextTools)
 	if e != nil {
 		t.Fatal(e)
 	}
@@ -126,7 +125,7 @@ func TestTextToolsBridge(t *testing.T) {
 	}
 
 	answer := `<tool_call>{"name":"get_weather","arguments":{"city":"Paris"}}</tool_call>`
-	r, err := Build(req, 1, []byte(`{"choices":[{"message":{"content":`+string(mustMarshal(answer))+`},"finish_reason":"stop"}]}`))
+	r, err := Build(req, 1, []byte(`{"choices":[{"message":{"content":`+string(mustMarshal(answer))+`},"finish_reason":"stop"}]}`), TextTools)
 	if err != nil || len(r.Output) != 1 || r.Output[0].Type != "function_call" || *r.Output[0].Arguments != `{"city":"Paris"}` ||
 		!strings.HasPrefix(r.Output[0].CallID, "call_") {
 		t.Fatalf("whole: %v %+v", err, r.Output)
@@ -147,7 +146,7 @@ func TestTextToolsBridge(t *testing.T) {
 	}
 
 	req.ToolChoice = json.RawMessage(`"none"`)
-	if body, _ := ChatBody(req, nil); strings.Contains(string(body), "<tool_call>") {
+	if body, _ := ChatBody(req, nil, TextTools); strings.Contains(string(body), "<tool_call>") {
 		t.Error("tools were declared with tool_choice none")
 	}
 }

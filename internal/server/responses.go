@@ -51,8 +51,11 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 // translates its chat stream event by event. keep stores a finished
 // response.
 func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
-	req.ToolsAsText = s.opt.ChatBackend != chat.Passthrough
-	chatBody, e := responses.ChatBody(req, history)
+	tools := responses.TextTools
+	if s.opt.ChatBackend == chat.Passthrough {
+		tools = responses.NativeTools
+	}
+	chatBody, e := responses.ChatBody(req, history, tools)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -64,7 +67,7 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 	}
 	created := time.Now().Unix()
 	if req.Stream {
-		relay := newResponsesRelay(w, responses.NewStream(req, created))
+		relay := newResponsesRelay(w, responses.NewStream(req, created, tools))
 		s.serveChat(relay, r, chatReq)
 		if resp, ok := relay.end(r.Context()); ok {
 			keep(resp)
@@ -81,7 +84,7 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 		answer.relayError(w)
 		return
 	}
-	resp, err := responses.Build(req, created, answer.body.Bytes())
+	resp, err := responses.Build(req, created, answer.body.Bytes(), tools)
 	if err != nil {
 		writeError(w, malformedAnswer())
 		return

@@ -17,7 +17,7 @@ import (
 // keeps the completed response.
 func TestResponsesRelayFrames(t *testing.T) {
 	rec := httptest.NewRecorder()
-	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1))
+	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1, responses.NativeTools))
 	rr.Header().Set("Content-Type", "text/event-stream")
 	rr.WriteHeader(http.StatusOK)
 	chat := ": keep-alive\n\n" +
@@ -51,7 +51,7 @@ func TestResponsesRelayFrames(t *testing.T) {
 // field.
 func TestResponsesRelayError(t *testing.T) {
 	rec := httptest.NewRecorder()
-	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1))
+	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1, responses.NativeTools))
 	rr.Header().Set("Content-Type", "application/json")
 	rr.Header().Set("Retry-After", "3")
 	rr.WriteHeader(http.StatusBadRequest)
