@@ -100,12 +100,7 @@ func (s *Stream) Chunk(data []byte) []Event {
 	var evs []Event
 	for _, ch := range c.Choices {
 		d := ch.Delta
-		if d.ReasoningContent != "" {
-			evs = s.textDelta(evs, "reasoning", d.ReasoningContent)
-		}
-		if text := s.visible(d.Content); text != "" {
-			evs = s.textDelta(evs, "message", text)
-		}
+		evs = s.appendDelta(evs, d.Content, d.ReasoningContent)
 		for _, tc := range d.ToolCalls {
 			evs = s.callDelta(evs, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments)
 		}
@@ -114,6 +109,36 @@ func (s *Stream) Chunk(data []byte) []Event {
 		}
 	}
 	return evs
+}
+
+// Delta returns the events for a delta of an answer's text and reasoning,
+// as the folding backends' streams give them (Chunk reads the same from
+// a chat chunk).
+func (s *Stream) Delta(content, reasoning string) []Event {
+	return s.appendDelta(nil, content, reasoning)
+}
+
+func (s *Stream) appendDelta(evs []Event, content, reasoning string) []Event {
+	if reasoning != "" {
+		evs = s.textDelta(evs, "reasoning", reasoning)
+	}
+	if text := s.visible(content); text != "" {
+		evs = s.textDelta(evs, "message", text)
+	}
+	return evs
+}
+
+// Finish returns the last events, as End, of an answer that finished for
+// reason ("" keeps the reason a chunk gave) with usage (nil keeps the
+// usage a chunk gave).
+func (s *Stream) Finish(reason string, usage *openai.Usage) []Event {
+	if reason != "" {
+		s.finish = reason
+	}
+	if usage != nil {
+		s.usage = &chatUsage{Usage: *usage}
+	}
+	return s.End()
 }
 
 // visible is the part of a text delta to send now: all of it, unless

@@ -164,8 +164,12 @@ func (s *sseWriter) fail(e *openai.Error) error {
 }
 
 // failWith ends the stream with an error event carrying data as it is
-// (fal's own error event, relayed).
+// (fal's own error event, relayed), or with the event failEvent builds
+// from the error data carries.
 func (s *sseWriter) failWith(data []byte) error {
+	if s.failEvent != nil {
+		return s.fail(openai.EventError(data))
+	}
 	s.ended = true
 	return s.send(s.end.errorName, data)
 }
