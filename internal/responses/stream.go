@@ -175,12 +175,12 @@ func (s *Stream) textDelta(evs []Event, kind, text string) []Event {
 		return evs
 	}
 	s.open.text.WriteString(text)
+	d := deltaEvent{ItemID: s.open.item.ID, OutputIndex: s.open.index, ContentIndex: new(0), Delta: text}
 	if kind == "message" {
-		return append(evs, s.event("response.output_text.delta", map[string]any{
-			"item_id": s.open.item.ID, "output_index": s.open.index, "content_index": 0, "delta": text, "logprobs": []any{}}))
+		d.Logprobs = &[]struct{}{}
+		return append(evs, s.delta("response.output_text.delta", d))
 	}
-	return append(evs, s.event("response.reasoning_text.delta", map[string]any{
-		"item_id": s.open.item.ID, "output_index": s.open.index, "content_index": 0, "delta": text}))
+	return append(evs, s.delta("response.reasoning_text.delta", d))
 }
 
 // callDelta adds to the function call at chat's tool_call index, opening
@@ -203,8 +203,7 @@ func (s *Stream) callDelta(evs []Event, index int, callID, name, args string) []
 		return evs
 	}
 	it.text.WriteString(args)
-	return append(evs, s.event("response.function_call_arguments.delta", map[string]any{
-		"item_id": it.item.ID, "output_index": it.index, "delta": args}))
+	return append(evs, s.delta("response.function_call_arguments.delta", deltaEvent{ItemID: it.item.ID, OutputIndex: it.index, Delta: args}))
 }
 
 // closeOpen ends the open message or reasoning item.
@@ -301,6 +300,31 @@ func (s *Stream) Fail(e *openai.Error) []Event {
 	}
 	s.resp.Status, s.resp.Error = "failed", &ResponseError{Code: code, Message: e.Message}
 	return []Event{s.event("response.failed", map[string]any{"response": s.resp})}
+}
+
+// deltaEvent is the data of the events that carry a piece of text or
+// arguments: the most frequent events of a stream, encoded from a struct
+// rather than a map. ContentIndex is absent from function call deltas,
+// Logprobs present in output text deltas only.
+type deltaEvent struct {
+	Type           string      `json:"type"`
+	SequenceNumber int         `json:"sequence_number"`
+	ItemID         string      `json:"item_id"`
+	OutputIndex    int         `json:"output_index"`
+	ContentIndex   *int        `json:"content_index,omitempty"`
+	Delta          string      `json:"delta"`
+	Logprobs       *[]struct{} `json:"logprobs,omitempty"`
+}
+
+// delta stamps d with its type and the next sequence number.
+func (s *Stream) delta(name string, d deltaEvent) Event {
+	d.Type, d.SequenceNumber = name, s.seq
+	s.seq++
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("responses: encoding an event: %v", err)) // strings and numbers only
+	}
+	return Event{Name: name, Data: b}
 }
 
 // event stamps data with its type and the next sequence number.
