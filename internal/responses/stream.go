@@ -65,6 +65,7 @@ type chatChunk struct {
 		Delta struct {
 			Content          string `json:"content"`
 			ReasoningContent string `json:"reasoning_content"`
+			Reasoning        string `json:"reasoning"` // OpenRouter's name for it
 			ToolCalls        []struct {
 				Index    int    `json:"index"`
 				ID       string `json:"id"`
@@ -87,8 +88,10 @@ func (s *Stream) Start() []Event {
 	}
 }
 
-// Chunk returns the events for one chat chunk (its JSON). A chunk that is
-// not JSON adds nothing.
+// Chunk returns the events for one chat chunk (its JSON), as chat's
+// OpenAI-compatible backend sends it: its reasoning as reasoning_content
+// or, as OpenRouter names it, reasoning. A chunk that is not JSON adds
+// nothing.
 func (s *Stream) Chunk(data []byte) []Event {
 	var c chatChunk
 	if json.Unmarshal(data, &c) != nil {
@@ -100,6 +103,9 @@ func (s *Stream) Chunk(data []byte) []Event {
 	var evs []Event
 	for _, ch := range c.Choices {
 		d := ch.Delta
+		if d.ReasoningContent == "" {
+			d.ReasoningContent = d.Reasoning
+		}
 		evs = s.appendDelta(evs, d.Content, d.ReasoningContent)
 		for _, tc := range d.ToolCalls {
 			evs = s.callDelta(evs, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments)

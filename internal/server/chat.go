@@ -133,7 +133,7 @@ func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string
 	}
 	var texts chat.Deltas
 	var last chat.FalOutput
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		var ev chat.FalOutput
 		if err := json.Unmarshal(data, &ev); err != nil {
 			return true, out.fail(malformedAnswer())
@@ -192,7 +192,7 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 	if err != nil {
 		return nil
 	}
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		switch {
 		case string(data) == "[DONE]":
 			return true, sink.end("", nil)

@@ -51,7 +51,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		ev := ps.Fail(e)
 		return ev.Name, ev.Data
 	}
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		ev := ps.Event(data)
 		err := out.send(ev.Name, ev.Data)
 		if ps.Ended() {

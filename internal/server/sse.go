@@ -49,6 +49,7 @@ type sseWriter struct {
 	buf   []byte
 	bw    *bufio.Writer // for events too large to hold (see sendWith)
 	ended bool          // the end or an error event was sent
+	every time.Duration // the keep-alive interval
 	// failEvent, when set, builds the event that ends a failed stream in
 	// place of OpenAI's error event: a Responses stream ends with its
 	// own response.failed, which carries the response so far.
@@ -62,7 +63,7 @@ func startSSE(w http.ResponseWriter, end streamEnd) *sseWriter {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end, every: keepAliveEvery}
 	_ = s.rc.Flush()
 	return s
 }
@@ -225,7 +226,7 @@ func timeoutError() *openai.Error {
 // returns handle's error, the error of a keep-alive that could not be
 // written, or ctx's error when ctx ends or ch closes first.
 func keepAliveUntil[T any](ctx context.Context, out *sseWriter, ch <-chan T, handle func(T) (stop bool, err error)) error {
-	tick := time.NewTicker(keepAliveEvery)
+	tick := time.NewTicker(out.every)
 	defer tick.Stop()
 	for {
 		select {
@@ -284,10 +285,14 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 }
 
 // relay feeds every event of fal's stream to handle, sending keep-alive
-// comments while fal is silent. It returns when handle says stop, the
-// stream ends (with the read error, io.EOF at a normal end), or ctx ends.
-// Events are read on a goroutine that ends with the call.
-func relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
+// comments while fal is silent (every Options.KeepAliveEvery). It returns
+// when handle says stop, the stream ends (with the read error, io.EOF at
+// a normal end), or ctx ends. Events are read on a goroutine that ends
+// with the call.
+func (s *Server) relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
+	if s.opt.KeepAliveEvery > 0 {
+		out.every = s.opt.KeepAliveEvery
+	}
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	defer stopPump()
 	return keepAliveUntil(ctx, out, pumpEvents(pumpCtx, rd), func(ev upstreamEvent) (bool, error) {
