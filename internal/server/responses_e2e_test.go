@@ -21,11 +21,7 @@ import (
 // comes first as a reasoning item with the model's reasoning text, the
 // answer after it, and fal was asked to reason.
 func TestResponsesReasoning(t *testing.T) {
-	modes := map[string]func(*setup){"passthrough of fal's responses": withResponsesPassthrough}
-	for _, b := range chatBackends() {
-		modes["bridge on "+b.name] = withBackend(b.name)
-	}
-	for name, mode := range modes {
+	for name, mode := range responsesModes() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, mode)
 			stream := h.sdk.Responses.NewStreaming(context.Background(), responses.ResponseNewParams{
@@ -71,11 +67,7 @@ func TestResponsesInputImage(t *testing.T) {
 			{OfInputImage: &responses.ResponseInputImageParam{ImageURL: oai.String(uri), Detail: responses.ResponseInputImageDetailLow}},
 		}, responses.EasyInputMessageRoleUser),
 	}}}
-	modes := map[string]func(*setup){"passthrough of fal's responses": withResponsesPassthrough}
-	for _, b := range chatBackends() {
-		modes["bridge on "+b.name] = withBackend(b.name)
-	}
-	for name, mode := range modes {
+	for name, mode := range responsesModes() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, mode)
 			resp, err := h.sdk.Responses.New(context.Background(), params)
