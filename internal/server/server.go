@@ -105,6 +105,10 @@ type Options struct {
 	ResponsesPassthrough bool
 	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
 	EmbeddingModels []registry.EmbeddingModel
+
+	// KeepAliveEvery is how often a relayed stream that fal leaves silent
+	// gets a keep-alive comment; 15s when zero. Tests shorten it.
+	KeepAliveEvery time.Duration
 }
 
 // Server holds the handlers' shared state.
