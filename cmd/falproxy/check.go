@@ -28,7 +28,7 @@ func check(ctx context.Context, args []string, environ func(string) (string, boo
 	if len(problems) > 0 {
 		return &exitCode{1, errors.New(strings.Join(problems, "\n"))}
 	}
-	fmt.Fprintf(stdout, "ok: %d image models, %d chat models%s\n", len(r.ImageModels), len(r.ChatModels), videoSummary(r))
+	fmt.Fprintf(stdout, "ok: %d image models, %d chat models%s%s\n", len(r.ImageModels), len(r.ChatModels), videoSummary(r), audioSummary(r))
 	return nil
 }
 

@@ -27,9 +27,6 @@ type report struct {
 	DefaultImageModel string `json:"default_image_model,omitempty"`
 	// VideoModels are the aliases of /v1/videos.
 	VideoModels []server.VideoModelInfo `json:"video_models,omitempty"`
-	// videoFailures counts the video models a schema of which could not
-	// be fetched.
-	videoFailures int
 	// AudioModels describe the aliases of AUDIO_MODELS.
 	AudioModels []server.AudioModelInfo `json:"audio_models,omitempty"`
 	// EmbeddingModels are the aliases of /v1/embeddings, if any.

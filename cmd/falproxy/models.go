@@ -41,8 +41,8 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 	if n := r.failed(); n > 0 {
 		return &exitCode{1, fmt.Errorf("falproxy models: the schema of %d of %d image models could not be fetched", n, len(r.ImageModels))}
 	}
-	if r.videoFailures > 0 {
-		return &exitCode{1, fmt.Errorf("falproxy models: a schema of %d of %d video models could not be fetched", r.videoFailures, len(r.VideoModels))}
+	if n := r.videoFailures(); n > 0 {
+		return &exitCode{1, fmt.Errorf("falproxy models: a schema of %d of %d video models could not be fetched", n, len(r.VideoModels))}
 	}
 	if problems := judgeAudio(r); len(problems) > 0 {
 		return &exitCode{1, fmt.Errorf("falproxy models: %s", strings.Join(problems, "; "))}

@@ -59,6 +59,15 @@ func judgeAudio(r *report) []string {
 	return problems
 }
 
+// audioSummary counts the audio models for check's ok line, "" when
+// there are none.
+func audioSummary(r *report) string {
+	if len(r.AudioModels) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d audio models", len(r.AudioModels))
+}
+
 func fieldText(name string, max int) string {
 	if max > 0 {
 		return name + " (at most " + strconv.Itoa(max) + " characters)"

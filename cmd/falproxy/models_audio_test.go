@@ -7,7 +7,7 @@ import (
 
 // TestModelsAudio describes the demo's audio models: voices, formats and
 // speed range of the speech ones, translation, languages and word
-// timestamps of the transcription ones; check accepts them.
+// timestamps of the transcription ones; check accepts and counts them.
 func TestModelsAudio(t *testing.T) {
 	env := testEnv(t, map[string]string{"AUDIO_MODELS": demoAudioModels})
 	out, _, err := runCmd(t, env, "models")
@@ -30,7 +30,7 @@ func TestModelsAudio(t *testing.T) {
 			}
 		}
 	}
-	if out, _, err := runCmd(t, env, "check"); err != nil {
+	if out, _, err := runCmd(t, env, "check"); err != nil || !strings.Contains(out, "ok: 13 image models, 2 chat models, 4 audio models") {
 		t.Errorf("check: %v\n%s", err, out)
 	}
 }

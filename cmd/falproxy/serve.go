@@ -116,7 +116,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	}
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
-	go app.schemas.Warm(warmCtx, app.imageEndpoints())
+	go app.schemas.Warm(warmCtx, app.warmEndpoints())
 	go tm.prices.Warm(warmCtx, app.pricedEndpoints())
 	go app.fal.RecheckKeys(ctx, keyRecheckEvery)
 
@@ -216,13 +216,14 @@ func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts) *app {
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }
 
-func (a *app) imageEndpoints() []string {
+// warmEndpoints are the endpoints whose schemas are fetched at start-up:
+// the image models', so that the first request finds them, and the audio
+// models', which tell /v1/models whether an alias speaks or transcribes.
+func (a *app) warmEndpoints() []string {
 	out := make([]string, 0, len(a.cfg.ImageModels))
 	for _, m := range a.cfg.ImageModels {
 		out = append(out, m.Endpoint)
 	}
-	// Audio schemas too: they tell /v1/models whether an alias speaks or
-	// transcribes.
 	for _, m := range a.cfg.AudioModels {
 		out = append(out, m.Endpoint)
 	}

@@ -71,7 +71,7 @@ func (t *teamsParts) close(log *slog.Logger) {
 // pricedEndpoints are the fal endpoints whose prices serve fetches at
 // start-up: every configured model's.
 func (a *app) pricedEndpoints() []string {
-	out := a.imageEndpoints()
+	out := a.warmEndpoints()
 	for _, m := range a.cfg.VideoModels {
 		out = append(out, m.Text)
 	}

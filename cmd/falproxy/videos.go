@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/falschema"
@@ -15,10 +18,7 @@ import (
 // are few, and their endpoints share schema fetches).
 func (r *report) inspectVideos(ctx context.Context, store *falschema.Store, cfg *config.Config) {
 	for _, m := range cfg.VideoModels {
-		info, failed := server.InspectVideo(ctx, store, m, func(err error) string { return cfg.Redact(err.Error()) })
-		if failed {
-			r.videoFailures++
-		}
+		info := server.InspectVideo(ctx, store, m, func(err error) string { return cfg.Redact(err.Error()) })
 		r.VideoModels = append(r.VideoModels, info)
 	}
 }
@@ -53,13 +53,44 @@ func writeVideoDescription(w io.Writer, d *video.Description) {
 		row("remixes", "by video_id")
 		return
 	}
-	row("durations", listOr(d.Durations, "none: the model picks the length"))
+	row("durations", durations(d))
 	row("aspect ratios", listOr(d.AspectRatios, "none"))
 	row("resolutions", listOr(d.Resolutions, "none"))
 	if d.ImageField != "" {
 		row("image field", d.ImageField)
 	}
 	row("other", listOr(d.Extras, "none"))
+}
+
+// durations words what a model takes as its length: the allowed values,
+// or any number of seconds within the free field's bounds.
+func durations(d *video.Description) string {
+	num := func(f *float64) string { return strconv.FormatFloat(*f, 'f', -1, 64) }
+	switch {
+	case !d.Duration:
+		return "none: the model picks the length"
+	case len(d.Durations) > 0:
+		return strings.Join(d.Durations, ", ")
+	case d.MinSeconds != nil && d.MaxSeconds != nil:
+		return "any, " + num(d.MinSeconds) + " to " + num(d.MaxSeconds) + " seconds"
+	case d.MinSeconds != nil:
+		return "any, at least " + num(d.MinSeconds) + " seconds"
+	case d.MaxSeconds != nil:
+		return "any, at most " + num(d.MaxSeconds) + " seconds"
+	}
+	return "any number of seconds"
+}
+
+// videoFailures counts the video models a schema of which could not be
+// fetched, as their endpoints report.
+func (r *report) videoFailures() int {
+	n := 0
+	for _, m := range r.VideoModels {
+		if slices.ContainsFunc(m.Endpoints, func(e server.VideoEndpointInfo) bool { return e.Error != "" }) {
+			n++
+		}
+	}
+	return n
 }
 
 // judgeVideos adds the video models' failed schema fetches to check's

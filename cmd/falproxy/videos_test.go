@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/falproxy/falproxy/internal/video"
 )
 
 // TestModelsVideos: `falproxy models` describes each video model's
@@ -83,5 +85,38 @@ func TestDemoServesVideos(t *testing.T) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.ExpiresAt != v.CreatedAt+3600 {
 		t.Errorf("get: %d, expires_at %d for created_at %d (%v)", resp.StatusCode, got.ExpiresAt, v.CreatedAt, err)
+	}
+}
+
+// TestVideoDurationWords: `falproxy models` words each kind of duration
+// field, a free one with its bounds.
+func TestVideoDurationWords(t *testing.T) {
+	lo, hi := 2.0, 15.0
+	for _, tc := range []struct {
+		d    video.Description
+		want string
+	}{
+		{video.Description{}, "none: the model picks the length"},
+		{video.Description{Duration: true, Durations: []string{"5", "10"}}, "5, 10"},
+		{video.Description{Duration: true, MinSeconds: &lo, MaxSeconds: &hi}, "any, 2 to 15 seconds"},
+		{video.Description{Duration: true, MinSeconds: &lo}, "any, at least 2 seconds"},
+		{video.Description{Duration: true}, "any number of seconds"},
+	} {
+		if got := durations(&tc.d); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestModelsVideoSchemaMissing: a video endpoint whose schema cannot be
+// had fails `falproxy models`, and check names it.
+func TestModelsVideoSchemaMissing(t *testing.T) {
+	env := testEnv(t, map[string]string{"VIDEO_MODELS": "ghost:fal-ai/no-such-video-model"})
+	out, _, err := runCmd(t, env, "models")
+	if exitStatus(err) != 1 || !strings.Contains(err.Error(), "1 of 1 video models") || !strings.Contains(out, "schema fetch failed") {
+		t.Errorf("models: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, env, "check"); err == nil || !strings.Contains(err.Error(), "ghost (text-to-video fal-ai/no-such-video-model)") {
+		t.Errorf("check: %v", err)
 	}
 }

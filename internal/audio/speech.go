@@ -31,8 +31,9 @@ type SpeechPlan struct {
 // voice name maps to the model's voice whose id contains it or else to
 // its default; speed is clamped to the model's bounds; response_format
 // goes to the model's format field when it offers that format (otherwise
-// the model answers its own format); a model that can answer hex is asked
-// for a URL.
+// the model answers its own format), and pcm is asked for at OpenAI's
+// 24 kHz mono where the model lets it be chosen; a model that can answer
+// hex is asked for a URL.
 func PlanSpeech(req *openai.SpeechRequest, a *falschema.Audio, alias string) (*SpeechPlan, *openai.Error) {
 	p := &SpeechPlan{Input: map[string]any{}}
 	if a.TextMax > 0 && len([]rune(req.Input)) > a.TextMax {
@@ -60,6 +61,10 @@ func PlanSpeech(req *openai.SpeechRequest, a *falschema.Audio, alias string) (*S
 	if a.Format.Has(format) {
 		set(p.Input, a.Format.Path, format)
 		p.Format = format
+	}
+	if p.Format == "pcm" {
+		set(p.Input, a.PCMRate, 24000)
+		set(p.Input, a.PCMChannel, 1)
 	}
 	if a.Delivery.Has("url") {
 		set(p.Input, a.Delivery.Path, "url")

@@ -29,6 +29,7 @@ func TestPlanSpeech(t *testing.T) {
 		{kokoro, "", nil, "", `{"prompt":"hi","voice":"af_heart"}`, true},
 		{minimax, "alloy", ptr(4), "flac", `{"text":"hi","voice_setting":{"voice_id":"Wise_Woman","speed":2},"audio_setting":{"format":"flac"},"output_format":"url"}`, true},
 		{minimax, "Deep_Voice_Man", ptr(0.25), "", `{"text":"hi","voice_setting":{"voice_id":"Deep_Voice_Man","speed":0.5},"audio_setting":{"format":"mp3"},"output_format":"url"}`, false},
+		{minimax, "alloy", nil, "pcm", `{"text":"hi","voice_setting":{"voice_id":"Wise_Woman"},"audio_setting":{"format":"pcm","sample_rate":24000,"channel":1},"output_format":"url"}`, true},
 		{minimax, "nova", nil, "wav", `{"text":"hi","voice_setting":{"voice_id":"Wise_Woman"},"output_format":"url"}`, true},
 		{eleven, "Aria", ptr(1.1), "opus", `{"text":"hi","voice":"Aria","speed":1.1}`, false},
 		{eleven, "echo", ptr(3), "", `{"text":"hi","voice":"Rachel","speed":1.2}`, true},

@@ -16,15 +16,17 @@ type TranscriptPlan struct {
 	Words  bool   // verbose_json lists words
 }
 
-// PlanTranscription builds the fal input for a recording at audioURL.
-// Translation needs the model's task "translate"; a language must be one
-// the model declares (none given, a model that defaults to one language
-// is asked to detect it, as OpenAI does); the prompt goes where the model
-// takes one; word timestamps need the model's word-level chunks, and
-// timed formats its segment chunks. Temperature is not sent: fal's
-// models take none.
-func PlanTranscription(req *openai.TranscriptionRequest, a *falschema.Audio, alias, audioURL string, translate bool) (*TranscriptPlan, *openai.Error) {
-	p := &TranscriptPlan{Input: map[string]any{a.AudioURL: audioURL}, Format: req.ResponseFormat, Task: "transcribe"}
+// PlanTranscription builds the fal input of a transcription or
+// translation; the caller adds the recording's URL at a.AudioURL once it
+// has one. Translation needs the model's task "translate"; a language must
+// be one the model declares (none given, a model that defaults to one
+// language is asked to detect it, as OpenAI does, for a translation too:
+// the language is the recording's); the prompt goes where the model takes
+// one; word timestamps need the model's word-level chunks, and timed
+// formats its segment chunks. Temperature is not sent: fal's models take
+// none.
+func PlanTranscription(req *openai.TranscriptionRequest, a *falschema.Audio, alias string, translate bool) (*TranscriptPlan, *openai.Error) {
+	p := &TranscriptPlan{Input: map[string]any{}, Format: req.ResponseFormat, Task: "transcribe"}
 	if p.Format == "" {
 		p.Format = "json"
 	}
@@ -38,7 +40,7 @@ func PlanTranscription(req *openai.TranscriptionRequest, a *falschema.Audio, ali
 	if a.Task.Has(p.Task) {
 		set(p.Input, a.Task.Path, p.Task)
 	}
-	if e := planLanguage(p, req.Language, a, alias, translate); e != nil {
+	if e := planLanguage(p, req.Language, a, alias); e != nil {
 		return nil, e
 	}
 	if req.Prompt != "" && a.Prompt != "" {
@@ -58,12 +60,11 @@ func PlanTranscription(req *openai.TranscriptionRequest, a *falschema.Audio, ali
 	return p, nil
 }
 
-// planLanguage sets the language of the recording. Translation reads any
-// language, so none is sent.
-func planLanguage(p *TranscriptPlan, lang string, a *falschema.Audio, alias string, translate bool) *openai.Error {
+// planLanguage sets the language of the recording.
+func planLanguage(p *TranscriptPlan, lang string, a *falschema.Audio, alias string) *openai.Error {
 	f := a.Language
 	switch {
-	case f == nil || translate:
+	case f == nil:
 		return nil
 	case lang == "":
 		if f.Default != "" && f.Nullable {

@@ -18,16 +18,17 @@ func TestPlanTranscription(t *testing.T) {
 		want      string
 		words     bool
 	}{
-		{wizper, openai.TranscriptionRequest{}, false, `{"audio_url":"U","task":"transcribe","language":null}`, false},
-		{wizper, openai.TranscriptionRequest{Language: "de", Prompt: "ignored", ResponseFormat: "srt"}, false, `{"audio_url":"U","task":"transcribe","language":"de"}`, false},
-		{wizper, openai.TranscriptionRequest{Language: "de"}, true, `{"audio_url":"U","task":"translate"}`, false},
-		{whisper, openai.TranscriptionRequest{Prompt: "names: Ada", ResponseFormat: "vtt"}, false, `{"audio_url":"U","task":"transcribe","prompt":"names: Ada","chunk_level":"segment"}`, false},
-		{whisper, openai.TranscriptionRequest{ResponseFormat: "verbose_json", Granularities: []string{"word", "segment"}}, false, `{"audio_url":"U","task":"transcribe","chunk_level":"word"}`, true},
-		{whisper, openai.TranscriptionRequest{ResponseFormat: "json", Granularities: []string{"word"}}, false, `{"audio_url":"U","task":"transcribe"}`, false},
-		{whisper, openai.TranscriptionRequest{ResponseFormat: "text"}, true, `{"audio_url":"U","task":"translate"}`, false},
+		{wizper, openai.TranscriptionRequest{}, false, `{"task":"transcribe","language":null}`, false},
+		{wizper, openai.TranscriptionRequest{Language: "de", Prompt: "ignored", ResponseFormat: "srt"}, false, `{"task":"transcribe","language":"de"}`, false},
+		{wizper, openai.TranscriptionRequest{Language: "de"}, true, `{"task":"translate","language":"de"}`, false},
+		{wizper, openai.TranscriptionRequest{}, true, `{"task":"translate","language":null}`, false},
+		{whisper, openai.TranscriptionRequest{Prompt: "names: Ada", ResponseFormat: "vtt"}, false, `{"task":"transcribe","prompt":"names: Ada","chunk_level":"segment"}`, false},
+		{whisper, openai.TranscriptionRequest{ResponseFormat: "verbose_json", Granularities: []string{"word", "segment"}}, false, `{"task":"transcribe","chunk_level":"word"}`, true},
+		{whisper, openai.TranscriptionRequest{ResponseFormat: "json", Granularities: []string{"word"}}, false, `{"task":"transcribe"}`, false},
+		{whisper, openai.TranscriptionRequest{ResponseFormat: "text"}, true, `{"task":"translate"}`, false},
 	}
 	for _, tt := range tests {
-		p, e := PlanTranscription(&tt.req, audioSpec(t, tt.endpoint), "whisper-1", "U", tt.translate)
+		p, e := PlanTranscription(&tt.req, audioSpec(t, tt.endpoint), "whisper-1", tt.translate)
 		if e != nil {
 			t.Errorf("%s %+v: %v", tt.endpoint, tt.req, e)
 			continue
@@ -55,13 +56,13 @@ func TestPlanTranscriptionRejects(t *testing.T) {
 		{openai.TranscriptionRequest{ResponseFormat: "verbose_json", Granularities: []string{"word"}}, false, "timestamp_granularities"},
 	}
 	for _, c := range cases {
-		if _, e := PlanTranscription(&c.req, wizper, "whisper-1", "U", c.translate); e == nil || e.Param != c.param || e.Status != 400 {
+		if _, e := PlanTranscription(&c.req, wizper, "whisper-1", c.translate); e == nil || e.Param != c.param || e.Status != 400 {
 			t.Errorf("%+v: %v, want a 400 naming %s", c.req, e, c.param)
 		}
 	}
 	noTask := *wizper
 	noTask.Task = nil
-	if _, e := PlanTranscription(&openai.TranscriptionRequest{}, &noTask, "stt", "U", true); e == nil || e.Param != "model" || !strings.Contains(e.Message, "does not translate") {
+	if _, e := PlanTranscription(&openai.TranscriptionRequest{}, &noTask, "stt", true); e == nil || e.Param != "model" || !strings.Contains(e.Message, "does not translate") {
 		t.Errorf("translation without a translate task: %v", e)
 	}
 }

@@ -31,8 +31,8 @@ type Stream struct {
 	// chunks have exactly the shape of the type.
 	head, tail []byte
 
-	output, reasoning string // the texts the deltas so far add up to
-	buf               []byte
+	texts Deltas
+	buf   []byte
 }
 
 // NewStream starts a stream of chunks for one completion. includeUsage is
@@ -57,25 +57,16 @@ func (s *Stream) Start() []byte {
 	return s.buf
 }
 
-// Event returns the chunk for one fal event, or nil when it adds nothing.
-// fal's output and reasoning are cumulative; the chunk carries only the
-// text that is new since the previous event, as delta.content and
-// delta.reasoning_content.
-//
-// When an event's text does not extend the previous one (fal restarted or
-// corrected itself), the chunk carries the event's text after the part the
-// two share. A client cannot take back text it already received, so its
-// concatenation then differs from fal's final text by the replaced part;
-// a text that only got shorter sends nothing and is remembered at its
-// longer length, so that a later extension is not sent twice.
-//
-// Detecting a restart costs one comparison with the previous text (which
-// the decoded fal event carried anyway); the encoding and copying are
-// proportional to the new text only.
+// Event returns the chunk for one fal event, or nil when it adds nothing:
+// Chunk of the text Deltas finds new in it.
 func (s *Stream) Event(out FalOutput) []byte {
-	var content, reasoning string
-	content, s.output = newText(s.output, out.Output)
-	reasoning, s.reasoning = newText(s.reasoning, out.Reasoning)
+	return s.Chunk(s.texts.Next(out))
+}
+
+// Chunk returns the chunk carrying content and reasoning as
+// delta.content and delta.reasoning_content, or nil when both are empty.
+// The encoding and copying are proportional to the new text only.
+func (s *Stream) Chunk(content, reasoning string) []byte {
 	if content == "" && reasoning == "" {
 		return nil
 	}
@@ -95,6 +86,30 @@ func (s *Stream) Event(out FalOutput) []byte {
 	b = append(b, '}')
 	s.buf = append(b, s.tail...)
 	return s.buf
+}
+
+// Deltas finds the new text in each event of fal's LLM stream, whose
+// output and reasoning are cumulative, for a stream of deltas.
+type Deltas struct {
+	output, reasoning string // the texts the deltas so far add up to
+}
+
+// Next returns the text of out that is new since the previous event, of
+// the output and of the reasoning.
+//
+// When an event's text does not extend the previous one (fal restarted or
+// corrected itself), the delta is the event's text after the part the
+// two share. A client cannot take back text it already received, so its
+// concatenation then differs from fal's final text by the replaced part;
+// a text that only got shorter gives nothing and is remembered at its
+// longer length, so that a later extension is not sent twice.
+//
+// Detecting a restart costs one comparison with the previous text (which
+// the decoded fal event carried anyway).
+func (d *Deltas) Next(out FalOutput) (content, reasoning string) {
+	content, d.output = newText(d.output, out.Output)
+	reasoning, d.reasoning = newText(d.reasoning, out.Reasoning)
+	return content, reasoning
 }
 
 // newText compares fal's previous cumulative text with the current one and

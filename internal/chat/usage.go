@@ -58,6 +58,10 @@ func MessageChars(msgs []openai.Message) int {
 
 // Chars counts the characters the stream has sent so far: content and
 // reasoning.
-func (s *Stream) Chars() int {
-	return utf8.RuneCountInString(s.output) + utf8.RuneCountInString(s.reasoning)
+func (s *Stream) Chars() int { return s.texts.Chars() }
+
+// Chars counts the characters of the deltas so far: content and
+// reasoning.
+func (d *Deltas) Chars() int {
+	return utf8.RuneCountInString(d.output) + utf8.RuneCountInString(d.reasoning)
 }

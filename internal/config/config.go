@@ -138,14 +138,16 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.FalH2C = l.boolean(envFalH2C)
 	c.AllowPrivateMedia = l.boolean(envAllowPrivateMedia)
 	c.MediaTTL = l.optionalDuration(envMediaTTL, time.Second)
-	c.QueuePriority = l.queuePriority(envQueuePriority, c.ImageModels, c.ChatModels)
 	c.VideoModels = l.videoModels(envVideoModels)
 	if s, _ := l.str(envSigningKey); s != "" {
 		c.SigningKeys = l.keys(envSigningKey, true, true)
 	}
-	c.AudioModels = l.audioModels(envAudioModels, c.ImageModels, c.ChatModels)
+	c.AudioModels = l.audioModels(envAudioModels)
 	c.ResponsesMode = l.responsesMode(envResponsesMode, c.ChatBackend)
 	c.EmbeddingModels = l.embeddingModels(envEmbeddingModels)
+	aliases := c.aliasLists()
+	l.checkAliases(aliases)
+	c.QueuePriority = l.queuePriority(envQueuePriority, aliases)
 	c.DatabaseURL = l.databaseURL(envDatabaseURL)
 	c.AdminKey = l.key(envAdminKey)
 	c.APIURL = l.baseURL(envAPIURL)

@@ -256,7 +256,7 @@ func TestLoadProblems(t *testing.T) {
 		{"media ttl under a second", map[string]string{"MEDIA_TTL": "500ms"},
 			`config: MEDIA_TTL must be empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds, got "500ms"`},
 		{"queue priority unknown alias", map[string]string{"QUEUE_PRIORITY": "sdxl:low"},
-			`config: QUEUE_PRIORITY entry "sdxl:low" names no alias of SUPPORTED_MODELS or CHAT_MODELS`},
+			`config: QUEUE_PRIORITY entry "sdxl:low" names no alias of SUPPORTED_MODELS, CHAT_MODELS, VIDEO_MODELS, AUDIO_MODELS or EMBEDDING_MODELS`},
 		{"queue priority unknown value", map[string]string{"QUEUE_PRIORITY": "flux-dev:high"},
 			`config: QUEUE_PRIORITY entry "flux-dev:high" must end in :low or :normal`},
 		{"queue priority no value", map[string]string{"QUEUE_PRIORITY": "flux-dev"},

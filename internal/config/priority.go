@@ -5,24 +5,17 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
-	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // queuePriority reads alias:priority pairs. Each alias must be one of the
-// configured image or chat aliases, given once; the pair is split at its
+// configured aliases, of any kind, given once; the pair is split at its
 // last ":", since a chat alias may itself contain one.
-func (l *loader) queuePriority(name string, images []registry.ImageModel, chats []registry.ChatModel) map[string]string {
+func (l *loader) queuePriority(name string, lists []aliasList) map[string]string {
 	s, ok := l.str(name)
 	if !ok || s == "" {
 		return nil
 	}
-	known := map[string]bool{}
-	for _, m := range images {
-		known[m.Alias] = true
-	}
-	for _, m := range chats {
-		known[m.Alias] = true
-	}
+	known, variables := knownAliases(lists)
 	out := map[string]string{}
 	for _, entry := range splitList(s) {
 		i := strings.LastIndex(entry, ":")
@@ -35,7 +28,7 @@ func (l *loader) queuePriority(name string, images []registry.ImageModel, chats 
 		case priority != fal.PriorityLow && priority != fal.PriorityNormal:
 			l.problem(name, "entry %q must end in :%s or :%s", entry, fal.PriorityLow, fal.PriorityNormal)
 		case !known[alias]:
-			l.problem(name, "entry %q names no alias of %s or %s", entry, envImageModels, envChatModels)
+			l.problem(name, "entry %q names no alias of %s", entry, variables)
 		case dup:
 			l.problem(name, "alias %q is listed twice", alias)
 		default:

@@ -210,7 +210,7 @@ var Variables = []Variable{
 	{
 		Name: envQueuePriority, Group: GroupCore,
 		Format: "comma-separated alias:low or alias:normal pairs",
-		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given image or chat aliases, e.g. `sdxl:low` for background work. " +
+		Description: "fal queue priority (`x-fal-queue-priority`) for the jobs of the given aliases (image, chat, video, audio or embedding), e.g. `sdxl:low` for background work. " +
 			"Aliases not listed get fal's default. Every falproxy job also carries `X-Fal-Request-Timeout`, the time left of `REQUEST_TIMEOUT`, so that fal drops a job that could not start in time instead of billing it.",
 	},
 	{
@@ -223,7 +223,7 @@ var Variables = []Variable{
 	{
 		Name: envSigningKey, Group: GroupCore, Secret: true,
 		Format: "empty, or comma-separated keys of at least " + strconv.Itoa(MinKeyLength) + " characters each",
-		Description: "Keys that sign video ids: the first signs, every one verifies, so a key can be rotated. Empty derives a key from each fal key, " +
+		Description: "Keys that seal video ids (AES-256-GCM, under a key derived from each): the first seals, every one opens, so a key can be rotated. Empty derives a key from each fal key, " +
 			"so every replica with the same `AI_KEYS` accepts the ids; a changed key makes older ids unknown (404).",
 	},
 	{

@@ -31,9 +31,10 @@ type Request struct {
 	EncodingFormat string // "float" or "base64"; "" is float
 	// Fields are the body's top-level fields as sent.
 	Fields map[string]json.RawMessage
-	// InputChars counts the characters of text inputs, for a usage
-	// estimate when fal reports none.
-	InputChars int
+	// InputChars counts the characters of text inputs and InputTokens
+	// the token ids of token inputs, for the usage reported when fal
+	// reports none: token ids are counted exactly, text is estimated.
+	InputChars, InputTokens int
 }
 
 // Decode parses and checks an embeddings request: model, an input that is a
@@ -52,7 +53,7 @@ func Decode(body []byte) (*Request, *openai.Error) {
 	if !ok {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "Missing required parameter: 'input'.")
 	}
-	if req.InputChars, e = checkInput(raw); e != nil {
+	if req.InputChars, req.InputTokens, e = checkInput(raw); e != nil {
 		return nil, e
 	}
 	if f, ok := fields["encoding_format"]; ok && string(f) != "null" {
@@ -70,36 +71,36 @@ func Decode(body []byte) (*Request, *openai.Error) {
 }
 
 // checkInput accepts the four forms of input and returns the characters of
-// its text.
-func checkInput(raw json.RawMessage) (int, *openai.Error) {
+// its text and the number of its token ids.
+func checkInput(raw json.RawMessage) (chars, tokenCount int, e *openai.Error) {
 	bad := openai.InvalidRequest("input", "invalid_value",
 		"'input' must be a non-empty string, an array of up to %d non-empty strings, an array of token ids or an array of such arrays.", maxInputs)
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		if s == "" {
-			return 0, bad
+			return 0, 0, bad
 		}
-		return utf8.RuneCountInString(s), nil
+		return utf8.RuneCountInString(s), 0, nil
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) != nil || len(list) == 0 || len(list) > maxInputs {
-		return 0, bad
+		return 0, 0, bad
 	}
 	var tokens []int
 	if json.Unmarshal(raw, &tokens) == nil {
-		return 0, nil
+		return 0, len(tokens), nil
 	}
-	chars := 0
 	for _, item := range list {
 		if json.Unmarshal(item, &s) == nil && s != "" {
 			chars += utf8.RuneCountInString(s)
 			continue
 		}
 		if json.Unmarshal(item, &tokens) != nil || len(tokens) == 0 {
-			return 0, bad
+			return 0, 0, bad
 		}
+		tokenCount += len(tokens)
 	}
-	return chars, nil
+	return chars, tokenCount, nil
 }
 
 // Body is the body sent to fal: the forwarded fields with the fal model
@@ -126,17 +127,18 @@ type usage struct {
 	TotalTokens  int `json:"total_tokens"`
 }
 
-// Answer rewrites fal's answer for the client: model is the alias it sent,
-// each embedding comes in the encoding asked for (fal's base64 as it is;
+// Answer rewrites fal's answer for the client: model is the alias req
+// named, each embedding comes in the encoding asked for (fal's base64 as it is;
 // floats asked for as base64 become little-endian float32 base64, as
 // OpenAI sends them, and base64 asked for as floats is decoded), and usage
-// is fal's or, when it reports none, a quarter of the input characters.
-func Answer(body []byte, req *Request, model string) ([]byte, error) {
+// is fal's or, when it reports none, the token ids of token inputs plus
+// chat's estimate for the text (a quarter of its characters).
+func Answer(body []byte, req *Request) ([]byte, error) {
 	var a answer
 	if err := json.Unmarshal(body, &a); err != nil {
 		return nil, err
 	}
-	a.Object, a.Model = "list", model
+	a.Object, a.Model = "list", req.Model
 	for i, raw := range a.Data {
 		var d map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &d); err != nil {
@@ -155,7 +157,7 @@ func Answer(body []byte, req *Request, model string) ([]byte, error) {
 		a.Data = []json.RawMessage{}
 	}
 	if a.Usage == nil || a.Usage.TotalTokens == 0 {
-		n := (req.InputChars + 3) / 4
+		n := req.InputTokens + chat.EstimateUsage(req.InputChars, 0).PromptTokens
 		a.Usage = &usage{PromptTokens: n, TotalTokens: n}
 	}
 	return json.Marshal(a)

@@ -56,7 +56,7 @@ func TestBody(t *testing.T) {
 func TestAnswerEncodings(t *testing.T) {
 	floats := `{"object":"list","model":"openai/x","data":[{"object":"embedding","index":0,"embedding":[0.5,-1.25]}],"usage":{"prompt_tokens":2,"total_tokens":2}}`
 	req, _ := Decode([]byte(`{"model":"small","input":"abcdefgh","encoding_format":"base64"}`))
-	out, err := Answer([]byte(floats), req, "small")
+	out, err := Answer([]byte(floats), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +75,14 @@ func TestAnswerEncodings(t *testing.T) {
 
 	b64 := `{"data":[{"object":"embedding","index":0,"embedding":"` + a.Data[0].Embedding + `"}]}`
 	req, _ = Decode([]byte(`{"model":"small","input":"abcdefgh"}`))
-	out, err = Answer([]byte(b64), req, "small")
+	out, err = Answer([]byte(b64), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `{"object":"list","data":[{"embedding":[0.5,-1.25],"index":0,"object":"embedding"}],"model":"small","usage":{"prompt_tokens":2,"total_tokens":2}}`; string(out) != want {
 		t.Errorf("answer %s\nwant %s", out, want)
 	}
-	if _, err := Answer([]byte(`{"data":[{"embedding":"@@"}]}`), req, "small"); err == nil {
+	if _, err := Answer([]byte(`{"data":[{"embedding":"@@"}]}`), req); err == nil {
 		t.Error("broken base64 was read")
 	}
 }

@@ -15,6 +15,7 @@ import (
 type Key struct {
 	secret string
 	id     string // "key<n>", its position in the list; safe to log and export
+	tag    []byte // see Tag; derived once
 
 	inflight atomic.Int64
 	slots    chan struct{} // per-key concurrency cap; nil = unlimited
@@ -75,6 +76,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 	p := &Pool{opt: opt}
 	for i, s := range secrets {
 		k := &Key{secret: s, id: keyID(i)}
+		k.tag = k.Derive(keyTagLabel)[:keyTagSize]
 		if opt.Concurrency > 0 {
 			k.slots = make(chan struct{}, opt.Concurrency)
 		}

@@ -11,10 +11,18 @@ import (
 // Stream opens a result file for passing on to a client as it arrives, a
 // video of any length: with the client's Range header (players seek),
 // without the size cap and without the whole-download timeout of Open.
-// Only silence ends it: no byte for the downloader's Timeout. fal's 200,
+// Only fal's silence ends it: a Read that waits the downloader's Timeout
+// for a byte. Time between Reads, when the caller is blocked writing to a
+// slow or paused client, does not count: that is not fal's silence. 200,
 // 206 and 416 answers are handed over with their headers; the caller
 // closes the body. The same address checks as Open apply.
 func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*http.Response, error) {
+	return d.StreamMethod(ctx, http.MethodGet, rawURL, rangeHeader)
+}
+
+// StreamMethod is Stream with the client's method: a HEAD asks fal's CDN
+// for the headers only, and opens no download.
+func (d *Downloader) StreamMethod(ctx context.Context, method, rawURL, rangeHeader string) (*http.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &Error{Op: OpDownload, Err: err}
@@ -23,7 +31,7 @@ func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*h
 		return nil, &Error{Op: OpDownload, Err: err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		cancel()
 		return nil, &Error{Op: OpDownload, Err: err}
@@ -48,12 +56,14 @@ func (d *Downloader) Stream(ctx context.Context, rawURL, rangeHeader string) (*h
 		cancel()
 		return nil, &Error{Op: OpDownload, Status: resp.StatusCode, Detail: "media download failed: HTTP " + resp.Status}
 	}
+	stall.Stop() // the headers came; the clock runs again in each Read
 	resp.Body = &idleBody{rc: resp.Body, stall: stall, idle: idle, cancel: cancel}
 	return resp, nil
 }
 
-// idleBody ends a download that stays silent for idle: each read that
-// brings bytes puts the stall timer back.
+// idleBody ends a download when one Read waits idle for fal's CDN: the
+// stall timer runs only while a Read waits, so that the time the caller
+// spends elsewhere (writing to its client) is never taken for silence.
 type idleBody struct {
 	rc     io.ReadCloser
 	stall  *time.Timer
@@ -62,10 +72,9 @@ type idleBody struct {
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
+	b.stall.Reset(b.idle)
 	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.stall.Reset(b.idle)
-	}
+	b.stall.Stop()
 	return n, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"slices"
 )
 
 // Jobs that outlive the request that submitted them (videos, which clients
@@ -17,8 +18,8 @@ import (
 // keyTagLabel is what a key's tag is derived from.
 const keyTagLabel = "falproxy key tag"
 
-// KeyTagSize is the length of a key's tag.
-const KeyTagSize = 8
+// keyTagSize is the length of a key's tag.
+const keyTagSize = 8
 
 // Derive is HMAC-SHA256 of label under the key's secret: a value bound to
 // this key that reveals nothing about it, the same on every replica and
@@ -30,8 +31,12 @@ func (k *Key) Derive(label string) []byte {
 }
 
 // Tag names the key in a job's id without revealing it: the first
-// KeyTagSize bytes of Derive("falproxy key tag").
-func (k *Key) Tag() []byte { return k.Derive(keyTagLabel)[:KeyTagSize] }
+// keyTagSize bytes of Derive("falproxy key tag"), derived when the pool is
+// built. The caller must not modify it.
+func (k *Key) Tag() []byte { return k.tag }
+
+// Keys are the pool's keys, in the order configured.
+func (p *Pool) Keys() []*Key { return slices.Clone(p.keys) }
 
 // KeyByTag finds the pool's key with this tag; nil when no key of the
 // pool has it (the key was removed from the configuration).
@@ -55,8 +60,7 @@ func (c *Client) Resume(endpoint, requestID string, k *Key) *Job {
 
 // LogLine is one line of a job's logs.
 type LogLine struct {
-	Message   string `json:"message"`
-	Timestamp string `json:"timestamp"`
+	Message string `json:"message"`
 }
 
 // StatusWithLogs is a queue status with the job's log lines.
@@ -65,11 +69,16 @@ type StatusWithLogs struct {
 	Logs []LogLine `json:"logs"`
 }
 
-// Progress asks fal once for the job's status with its logs, which a
-// model may use to report how far it has come.
-func (c *Client) Progress(ctx context.Context, j *Job) (*StatusWithLogs, error) {
+// Progress asks fal once for the job's status, with its logs when
+// withLogs (a model may use them to report how far it has come); a caller
+// that needs only to know whether the job finished spares fal the logs.
+func (c *Client) Progress(ctx context.Context, j *Job, withLogs bool) (*StatusWithLogs, error) {
+	logs := "0"
+	if withLogs {
+		logs = "1"
+	}
 	var st StatusWithLogs
-	if err := c.readStatus(ctx, j, "1", &st); err != nil {
+	if err := c.readStatus(ctx, j, logs, &st); err != nil {
 		return nil, err
 	}
 	return &st, nil

@@ -34,7 +34,7 @@ func TestResumeFollowsAndCancels(t *testing.T) {
 		t.Fatalf("key by tag: %v", k)
 	}
 	again := second.Resume(j.Endpoint, j.RequestID, k)
-	st, err := second.Progress(context.Background(), again)
+	st, err := second.Progress(context.Background(), again, true)
 	if err != nil || st.Status.Status != "IN_PROGRESS" || len(st.Logs) == 0 || !strings.Contains(st.Logs[len(st.Logs)-1].Message, "%") {
 		t.Fatalf("progress: %v %+v", err, st)
 	}
@@ -104,5 +104,33 @@ func TestStreamPassesRangesAndIdles(t *testing.T) {
 	resp.Body.Close()
 	if err == nil {
 		t.Error("a silent download did not end")
+	}
+}
+
+// TestStreamOutlivesAPausedReader: the idle timeout counts only the time a
+// Read waits for the CDN; a reader that pauses longer between Reads (a
+// client that stops reading for a while) still gets every byte.
+func TestStreamOutlivesAPausedReader(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 100_000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "v.mp4", time.Time{}, bytes.NewReader(data))
+	}))
+	defer srv.Close()
+	idle := 50 * time.Millisecond
+	d := NewDownloader(DownloaderOptions{AllowPrivate: true, Timeout: idle})
+	defer d.hc.CloseIdleConnections()
+	resp, err := d.Stream(context.Background(), srv.URL+"/v", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 1000)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * idle) // the client stops reading for a while
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || len(first)+len(rest) != len(data) {
+		t.Errorf("after a pause: %d of %d bytes, %v", len(first)+len(rest), len(data), err)
 	}
 }

@@ -61,6 +61,9 @@ func (f *Fake) handle(op Op, resolve resolver, h func(http.ResponseWriter, *call
 			if f.applyFault(w, c, ft) {
 				return
 			}
+			if ft.Late > 0 {
+				w = &lateWriter{ResponseWriter: w, c: c, late: ft.Late}
+			}
 		}
 		h(w, c)
 	}
@@ -118,4 +121,30 @@ func (f *Fake) byRequest(r *http.Request) (string, string) {
 		return j.endpoint, j.id
 	}
 	return rp.prefix, rp.id
+}
+
+// lateWriter holds an answer back until late has passed or the client
+// has gone (see Fault.Late).
+type lateWriter struct {
+	http.ResponseWriter
+	c    *call
+	late time.Duration
+	held bool
+}
+
+func (l *lateWriter) hold() {
+	if !l.held {
+		l.held = true
+		sleep(l.c.r.Context(), l.late)
+	}
+}
+
+func (l *lateWriter) WriteHeader(status int) {
+	l.hold()
+	l.ResponseWriter.WriteHeader(status)
+}
+
+func (l *lateWriter) Write(b []byte) (int, error) {
+	l.hold()
+	return l.ResponseWriter.Write(b)
 }

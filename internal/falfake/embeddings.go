@@ -24,7 +24,8 @@ const defaultDimensions = 8
 // per input, derived from the input's text (the same input always gets the
 // same vector), of the requested dimensions, as floats or, with
 // encoding_format base64, as little-endian float32 base64. usage counts
-// the words of the inputs.
+// the words of the inputs. Options.EmbeddingsFloatsNoUsage answers floats
+// and no usage instead.
 func (f *Fake) embeddings(w http.ResponseWriter, c *call) {
 	if !f.authorize(w, c) {
 		return
@@ -50,7 +51,7 @@ func (f *Fake) embeddings(w http.ResponseWriter, c *call) {
 		words += len(strings.Fields(in))
 		vec := vectorOf(in, dims)
 		var embedding any = vec
-		if req.EncodingFormat == "base64" {
+		if req.EncodingFormat == "base64" && !f.opts.EmbeddingsFloatsNoUsage {
 			b := make([]byte, 0, 4*len(vec))
 			for _, v := range vec {
 				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
@@ -59,10 +60,11 @@ func (f *Fake) embeddings(w http.ResponseWriter, c *call) {
 		}
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": embedding}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"object": "list", "data": data, "model": req.Model,
-		"usage": map[string]int{"prompt_tokens": words, "total_tokens": words},
-	})
+	answer := map[string]any{"object": "list", "data": data, "model": req.Model}
+	if !f.opts.EmbeddingsFloatsNoUsage {
+		answer["usage"] = map[string]int{"prompt_tokens": words, "total_tokens": words}
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 // embeddingInputs is each input as text: a string, the strings of an

@@ -36,6 +36,9 @@ type Fake struct {
 	jobs   jobStore
 	files  fileStore
 	bill   bill
+	// videoIDs are the video_id values video outputs gave out, which
+	// alone remix endpoints take back.
+	videoIDs sync.Map
 }
 
 // New loads the schemas, starts listening on opts.Addr and serves until

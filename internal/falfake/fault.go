@@ -28,8 +28,13 @@ type Fault struct {
 	RetryAfter string        // Retry-After header value, if any
 	Drop       bool          // close the connection without answering
 	Delay      time.Duration // wait first; ends early if the client goes away
-	Times      int           // how many times it fires; 0 = forever
-	JobError   string        // make the job fail with this fal error_type
+	// Late lets the request run (a submit queues its job), then holds
+	// the answer this long, ending early if the client goes away: the
+	// answer of an accepted job is still on its way when the client
+	// leaves.
+	Late     time.Duration
+	Times    int    // how many times it fires; 0 = forever
+	JobError string // make the job fail with this fal error_type
 
 	// ContentType labels Body (default application/json), e.g. an error
 	// page a CDN passes off as image/png.

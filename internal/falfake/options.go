@@ -48,6 +48,10 @@ type Options struct {
 	// ExtraImages makes image models answer this many images more than
 	// num_images asks for, as a misbehaving model or upstream might.
 	ExtraImages int
+	// EmbeddingsFloatsNoUsage makes the embeddings route answer floats
+	// whatever encoding_format asks for, and report no usage, as some
+	// providers behind an OpenAI-compatible router do.
+	EmbeddingsFloatsNoUsage bool
 	// Logger receives one debug line per request; default discards.
 	Logger *slog.Logger
 }

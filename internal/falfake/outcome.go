@@ -82,9 +82,8 @@ func (f *Fake) execute(x execution) outcome {
 		return f.speechOutcome(x, in)
 	case kindTranscription:
 		return f.transcriptionOutcome(x, in)
-	}
-	if x.model.kind == kindVideo {
-		return videoOutcome(x, in)
+	case kindVideo:
+		return f.videoOutcome(x, in)
 	}
 	return llmOutcome(x, in)
 }

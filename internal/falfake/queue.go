@@ -96,9 +96,10 @@ func (j *job) urls() (response, status, cancel string) {
 	return response, response + "/status", response + "/cancel"
 }
 
-// jobFor checks the key and finds the job a queue path names. The path may
-// use the app id (as fal's URLs do) or the full endpoint id. It answers
-// 401 or 404 itself and then returns false.
+// jobFor checks the key and finds the job a queue path names. As on fal,
+// the path names the app id ([namespace/]owner/app), never the full
+// endpoint id of a model with a sub-path. It answers 401 or 404 itself and
+// then returns false.
 func (f *Fake) jobFor(w http.ResponseWriter, c *call) (*job, bool) {
 	if !f.authorize(w, c) {
 		return nil, false
@@ -106,7 +107,7 @@ func (f *Fake) jobFor(w http.ResponseWriter, c *call) (*job, bool) {
 	rp, _ := parseRequestPath(c.r.PathValue("rest"))
 	j := f.jobs.get(rp.id)
 	if j != nil {
-		if app, _ := splitEndpoint(j.endpoint); rp.prefix == app || rp.prefix == j.endpoint {
+		if app, _ := splitEndpoint(j.endpoint); rp.prefix == app {
 			return j, true
 		}
 	}

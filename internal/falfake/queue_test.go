@@ -368,7 +368,7 @@ func TestQueueURLs(t *testing.T) {
 		code int
 	}{
 		{"/fal-ai/flux-pro/requests/" + id + "/status", 200},
-		{"/fal-ai/flux-pro/v1.1-ultra/requests/" + id + "/status", 200},
+		{"/fal-ai/flux-pro/v1.1-ultra/requests/" + id + "/status", 404},
 		{"/fal-ai/flux/requests/" + id + "/status", 404},
 		{"/fal-ai/flux-pro/requests/nope/status", 404},
 		{"/fal-ai/flux-pro/requests/" + id + "/other", 404},

@@ -5,12 +5,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
-)
 
-// promptToolsMarker opens the system prompt's declaration of tools, as
-// falproxy's Responses bridge writes it for the folding LLM endpoints,
-// which take no tools.
-const promptToolsMarker = "You can call functions."
+	"github.com/falproxy/falproxy/internal/responses"
+)
 
 // foldedToolReply is how the emulated LLM endpoints follow tools declared
 // in the system prompt: a folded conversation whose newest turn is the
@@ -39,10 +36,11 @@ func foldedToolReply(prompt, system string) (reply string, isCall, ok bool) {
 }
 
 // promptTools reads the functions a system prompt declares after
-// promptToolsMarker, one a line: "- name: description Parameters (JSON
-// Schema): {...}".
+// responses.ToolsPromptIntro (as falproxy's Responses bridge writes it for
+// the folding LLM endpoints, which take no tools), one a line: "- name:
+// description Parameters (JSON Schema): {...}".
 func promptTools(system string) []declaredTool {
-	_, decl, ok := strings.Cut(system, promptToolsMarker)
+	_, decl, ok := strings.Cut(system, responses.ToolsPromptIntro)
 	if !ok {
 		return nil
 	}

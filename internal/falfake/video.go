@@ -44,17 +44,16 @@ func VideoAsset(name string) []byte {
 	return b
 }
 
-// remixPrefix starts the video_id of the emulator's video outputs, which
-// its remix endpoints take back.
+// remixPrefix starts the video_id of the emulator's video outputs.
 const remixPrefix = "vid_"
 
 // videoOutcome answers a video model: the output fields its schema
 // declares (video, and thumbnail, spritesheet and video_id where
 // declared), with the URLs of the emulator's assets. A remix input's
 // video_id must be one the emulator gave out.
-func videoOutcome(x execution, in node) outcome {
+func (f *Fake) videoOutcome(x execution, in node) outcome {
 	m := x.model
-	if id, ok := in["video_id"].(string); ok && m.has("video_id") && !strings.HasPrefix(id, remixPrefix) {
+	if id, ok := in["video_id"].(string); ok && m.has("video_id") && !f.issuedVideo(id) {
 		return validationOutcome([]detail{{Type: "value_error", Loc: []any{"body", "video_id"},
 			Msg: "Value error, video not found", Input: id}})
 	}
@@ -66,8 +65,15 @@ func videoOutcome(x execution, in node) outcome {
 	}
 	sum := sha256.Sum256(x.body)
 	out["video_id"] = remixPrefix + hex.EncodeToString(sum[:8])
+	f.videoIDs.Store(out["video_id"], true)
 	out["seed"] = seedOf(m.param(in, "seed"), fmt.Sprint(in["prompt"]))
 	return successOutcome(m.pick(out))
+}
+
+// issuedVideo reports whether id is a video_id an output gave out.
+func (f *Fake) issuedVideo(id string) bool {
+	_, ok := f.videoIDs.Load(id)
+	return ok
 }
 
 // progressLog is a log line with the share of the generation done, as

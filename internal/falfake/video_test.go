@@ -54,8 +54,10 @@ func TestVideoModels(t *testing.T) {
 	if remix.status != http.StatusOK {
 		t.Errorf("remix of a known video: %d %s", remix.status, remix.body)
 	}
-	bad := c2.do("POST", f2.RunURL()+"/fal-ai/sora-2/video-to-video/remix", map[string]any{"prompt": "at night", "video_id": "nope"})
-	if bad.status != http.StatusUnprocessableEntity {
-		t.Errorf("remix of an unknown video: %d %s", bad.status, bad.body)
+	for _, id := range []string{"nope", "vid_0123456789abcdef"} {
+		bad := c2.do("POST", f2.RunURL()+"/fal-ai/sora-2/video-to-video/remix", map[string]any{"prompt": "at night", "video_id": id})
+		if bad.status != http.StatusUnprocessableEntity {
+			t.Errorf("remix of a video the emulator did not make, %q: %d %s", id, bad.status, bad.body)
+		}
 	}
 }

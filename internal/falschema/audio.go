@@ -30,6 +30,11 @@ type Audio struct {
 	Speed    *AudioField `json:"speed,omitempty"`
 	Format   *AudioField `json:"format,omitempty"`
 	Delivery *AudioField `json:"delivery,omitempty"` // "output_format": url or hex
+	// PCMRate and PCMChannel are the paths of a sample-rate field that
+	// offers 24000 and of a channel-count field that takes 1: raw PCM has
+	// no header, so it must come as OpenAI's pcm is, 24 kHz mono.
+	PCMRate    string `json:"pcm_rate,omitempty"`
+	PCMChannel string `json:"pcm_channel,omitempty"`
 
 	// Transcription.
 	AudioURL   string      `json:"audio_url,omitempty"`
@@ -55,8 +60,9 @@ func (f *AudioField) Has(v string) bool { return f != nil && slices.Contains(f.V
 
 // audio reads the audio side of an endpoint from its input properties
 // and its output schema; nil when it neither speaks nor transcribes.
-func (d *document) audio(endpoint string, props map[string]*property) *Audio {
-	out := d.outputProperties(endpoint)
+// input is the raw input schema, whose name leads to the output's.
+func (d *document) audio(endpoint string, input json.RawMessage, props map[string]*property) *Audio {
+	out := d.outputProperties(endpoint, input)
 	switch {
 	case out["video"] != nil || out["images"] != nil:
 		return nil // a soundtrack beside a video is not speech
@@ -89,6 +95,8 @@ func (d *document) speechSpec(props map[string]*property) *Audio {
 	} else {
 		a.Format = pick(fields, "audio_setting.format", "response_format", "output_format", "format")
 	}
+	a.PCMRate = offering(fields, 24000, "audio_setting.sample_rate", "sample_rate")
+	a.PCMChannel = offering(fields, 1, "audio_setting.channel", "channel", "channels")
 	if a.Voice == nil {
 		a.Voice = suffixed(fields, ".voice_id", ".voice")
 	}
@@ -146,6 +154,22 @@ func pick(fields map[string]Field, paths ...string) *AudioField {
 	return nil
 }
 
+// offering is the first of paths that is a numeric field taking n: in
+// its enumeration when it has one, within its bounds.
+func offering(fields map[string]Field, n float64, paths ...string) string {
+	for _, path := range paths {
+		f, ok := fields[path]
+		switch {
+		case !ok || !f.takes("integer") && !f.takes("number"):
+		case len(f.Enum) > 0 && !slices.Contains(f.Enum, any(n)):
+		case f.Min != nil && n < *f.Min, f.Max != nil && n > *f.Max:
+		default:
+			return path
+		}
+	}
+	return ""
+}
+
 // suffixed describes the first field, by sorted path, whose path ends in
 // one of suffixes.
 func suffixed(fields map[string]Field, suffixes ...string) *AudioField {
@@ -187,7 +211,7 @@ func maxLength(vs []*node) int {
 // outputProperties resolves the top-level properties of the endpoint's
 // output: the 200 answer of its result path (…/requests/{request_id}), or
 // the <Name>Output schema next to its <Name>Input.
-func (d *document) outputProperties(endpoint string) map[string]json.RawMessage {
+func (d *document) outputProperties(endpoint string, input json.RawMessage) map[string]json.RawMessage {
 	var paths map[string]map[string]json.RawMessage
 	lenient(d.root["paths"], &paths)
 	var schema json.RawMessage
@@ -217,7 +241,7 @@ func (d *document) outputProperties(endpoint string) map[string]json.RawMessage 
 		}
 	}
 	if schema == nil {
-		schema = d.outputByName()
+		schema = d.outputByName(input)
 	}
 	if schema == nil {
 		return nil
@@ -235,10 +259,28 @@ func (d *document) outputProperties(endpoint string) map[string]json.RawMessage 
 	return out
 }
 
-// outputByName finds a schema named like the input schema with "Output"
-// for "Input", for documents without a result path.
-func (d *document) outputByName() json.RawMessage {
+// outputByName finds, for documents without a result path, the schema
+// named like the input schema with "Output" for "Input": the one the
+// input's $ref names, else the first such pair by name, so that a
+// document with several pairs always reduces the same way.
+func (d *document) outputByName(input json.RawMessage) json.RawMessage {
+	var ref struct {
+		Ref string `json:"$ref"`
+	}
+	lenient(input, &ref)
+	if name, ok := strings.CutPrefix(ref.Ref, "#/components/schemas/"); ok {
+		if base, ok := strings.CutSuffix(name, "Input"); ok {
+			if out, ok := d.schemas[base+"Output"]; ok {
+				return out
+			}
+		}
+	}
+	names := make([]string, 0, len(d.schemas))
 	for name := range d.schemas {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		if base, ok := strings.CutSuffix(name, "Input"); ok {
 			if out, ok := d.schemas[base+"Output"]; ok {
 				return out

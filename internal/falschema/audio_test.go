@@ -16,7 +16,8 @@ var audioExpectations = map[string]string{
 		"voice":{"path":"voice_setting.voice_id","default":"Wise_Woman"},
 		"speed":{"path":"voice_setting.speed","min":0.5,"max":2},
 		"format":{"path":"audio_setting.format","values":["mp3","pcm","flac"],"default":"mp3"},
-		"delivery":{"path":"output_format","values":["url","hex"],"default":"hex"}}`,
+		"delivery":{"path":"output_format","values":["url","hex"],"default":"hex"},
+		"pcm_rate":"audio_setting.sample_rate","pcm_channel":"audio_setting.channel"}`,
 	"fal-ai/elevenlabs/tts/multilingual-v2": `{"kind":"speech","text":"text",
 		"voice":{"path":"voice","default":"Rachel"},"speed":{"path":"speed","min":0.7,"max":1.2}}`,
 	"fal-ai/wizper": `{"kind":"transcription","audio_url":"audio_url",
@@ -129,6 +130,30 @@ func TestAudioNotFromVideo(t *testing.T) {
 		}
 		if got := caps.Audio != nil && caps.Audio.Kind == Speaks; got != speaks {
 			t.Errorf("output %s: speaks = %v, want %v", output, got, speaks)
+		}
+	}
+}
+
+// TestAudioOutputByInputName: a document without a result path and with
+// several Input/Output pairs reads the output paired with the schema its
+// POST takes, every time, whatever the order of the schemas in memory.
+func TestAudioOutputByInputName(t *testing.T) {
+	doc := []byte(`{"openapi":"3.0.4","components":{"schemas":{
+		"File":{"type":"object","properties":{"url":{"type":"string"}}},
+		"AInput":{"type":"object","properties":{"audio_url":{"type":"string"}}},
+		"AOutput":{"type":"object","properties":{"text":{"type":"string"}}},
+		"BInput":{"type":"object","properties":{"text":{"type":"string"},"voice":{"type":"string"}}},
+		"BOutput":{"type":"object","properties":{"audio":{"$ref":"#/components/schemas/File"}}},
+		"CInput":{"type":"object","properties":{"prompt":{"type":"string"}}},
+		"COutput":{"type":"object","properties":{"images":{"type":"array"}}}}},
+		"paths":{"/x/tts":{"post":{"requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/BInput"}}}}}}}}`)
+	for range 32 {
+		caps, err := Reduce(doc, "x/tts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if caps.Audio == nil || caps.Audio.Kind != Speaks || caps.Audio.Text != "text" {
+			t.Fatalf("x/tts reduced to %+v, want the speech of BOutput", caps.Audio)
 		}
 	}
 }

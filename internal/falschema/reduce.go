@@ -42,7 +42,7 @@ func reduce(doc []byte, endpoint string) (*Capabilities, error) {
 	if err != nil {
 		return nil, err
 	}
-	caps.Audio = d.audio(endpoint, props)
+	caps.Audio = d.audio(endpoint, raw, props)
 	return caps, nil
 }
 

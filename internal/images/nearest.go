@@ -60,30 +60,44 @@ func gcd(a, b int) int {
 // tierRe matches resolution tiers: "1K", "0.5K", "2k", "1080p", "1024".
 var tierRe = regexp.MustCompile(`^(\d{1,5}(?:\.\d{1,3})?)\s*([kKpP]?)$`)
 
+// TierSide says which side of a frame a resolution tier is matched by.
+type TierSide int
+
+// The sides: image tiers ("1K", "2K") name the long side; video tiers
+// ("720p", "4k") the short side, the height of a landscape frame.
+const (
+	LongSide TierSide = iota
+	ShortSide
+)
+
 // tierSide is the nominal long side of a resolution tier: nK is n×1024
 // pixels, np (a video-style height) is the long side of a 16:9 frame of
-// that height, a bare number is itself.
-func tierSide(t string) (float64, bool) {
+// that height, a bare number is itself. For ShortSide it is the short side
+// of a 16:9 frame: np is n, and 4K is 2160 as video names it.
+func tierSide(t string, by TierSide) (float64, bool) {
 	m := tierRe.FindStringSubmatch(strings.TrimSpace(t))
 	if m == nil {
 		return 0, false
 	}
 	v, _ := strconv.ParseFloat(m[1], 64)
-	switch strings.ToLower(m[2]) {
-	case "k":
+	switch unit := strings.ToLower(m[2]); {
+	case unit == "k" && by == ShortSide:
+		v *= 540 // 4k is 3840x2160, 2k 1920x1080 or near
+	case unit == "k":
 		v *= 1024
-	case "p":
+	case unit == "p" && by == LongSide:
 		v = math.Round(v * 16 / 9)
 	}
 	return v, v > 0
 }
 
-// nearestTier picks the tier whose nominal long side is nearest to side;
-// ties go to the larger tier, so the image is not smaller than asked.
-func nearestTier(side int, tiers []string) string {
+// NearestTier picks the tier whose nominal side (see TierSide) is nearest
+// to side; ties go to the larger tier, so the frame is not smaller than
+// asked.
+func NearestTier(side int, tiers []string, by TierSide) string {
 	best, bestSide, bestDist := "", 0.0, math.Inf(1)
 	for _, t := range tiers {
-		s, ok := tierSide(t)
+		s, ok := tierSide(t, by)
 		if !ok {
 			continue
 		}
@@ -93,4 +107,22 @@ func nearestTier(side int, tiers []string) string {
 		}
 	}
 	return best
+}
+
+// NearestRatio picks the "W:H" value of ratios nearest to w×h in aspect
+// (see nearest); "" when none parses.
+func NearestRatio(w, h int, ratios []string) string {
+	c, _ := nearest(float64(w), float64(h), ratioCandidates(ratios))
+	return c.value
+}
+
+// ratioCandidates are the "W:H" values of ratios that parse.
+func ratioCandidates(ratios []string) []candidate {
+	var cands []candidate
+	for _, r := range ratios {
+		if rw, rh, ok := parseRatio(r); ok {
+			cands = append(cands, candidate{r, rw, rh})
+		}
+	}
+	return cands
 }

@@ -128,7 +128,7 @@ func mapSize(w, h int, s falschema.SizeSpec) (map[string]any, string) {
 		}
 	}
 	if r := s.Resolution; r != nil {
-		if t := nearestTier(max(w, h), r.Values); t != "" {
+		if t := NearestTier(max(w, h), r.Values, LongSide); t != "" {
 			out[r.Field] = t
 		}
 	}
@@ -173,13 +173,7 @@ func sizeValue(w, h int, s falschema.SizeSpec) (any, string) {
 
 // aspectValue picks the aspect_ratio value for w×h.
 func aspectValue(w, h int, s falschema.SizeSpec) string {
-	var cands []candidate
-	for _, a := range s.AspectRatios {
-		if rw, rh, ok := parseRatio(a); ok {
-			cands = append(cands, candidate{a, rw, rh})
-		}
-	}
-	c, ok := nearest(float64(w), float64(h), cands)
+	c, ok := nearest(float64(w), float64(h), ratioCandidates(s.AspectRatios))
 	if ok && math.Abs(logRatio(float64(w), float64(h))-logRatio(c.w, c.h)) < 1e-9 {
 		return c.value
 	}

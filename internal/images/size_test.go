@@ -169,16 +169,16 @@ func TestAutoSize(t *testing.T) {
 func TestTierSide(t *testing.T) {
 	tests := map[string]float64{"1K": 1024, "0.5K": 512, "2k": 2048, "4K": 4096, "720p": 1280, "1080P": 1920, "1536": 1536}
 	for in, want := range tests {
-		if got, ok := tierSide(in); !ok || got != want {
+		if got, ok := tierSide(in, LongSide); !ok || got != want {
 			t.Errorf("tierSide(%q) = %v, %v; want %v", in, got, ok, want)
 		}
 	}
 	for _, bad := range []string{"HD", "", "K", "-1K", "1KK"} {
-		if _, ok := tierSide(bad); ok {
+		if _, ok := tierSide(bad, LongSide); ok {
 			t.Errorf("tierSide(%q) accepted", bad)
 		}
 	}
-	if got := nearestTier(1024, []string{"HD", "SD"}); got != "" {
+	if got := NearestTier(1024, []string{"HD", "SD"}, LongSide); got != "" {
 		t.Errorf("unparseable tiers chose %q", got)
 	}
 }
@@ -196,6 +196,21 @@ func TestRoundTo(t *testing.T) {
 	for _, tt := range tests {
 		if got := roundTo(tt.x, tt.m, tt.lo, tt.hi); got != tt.want {
 			t.Errorf("roundTo(%d, %d, %d, %d) = %d, want %d", tt.x, tt.m, tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}
+
+// TestTierByShortSide: video tiers name the short side of the frame.
+func TestTierByShortSide(t *testing.T) {
+	for in, want := range map[string]float64{"720p": 720, "1080P": 1080, "4k": 2160, "480": 480} {
+		if got, ok := tierSide(in, ShortSide); !ok || got != want {
+			t.Errorf("tierSide(%q, ShortSide) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	tiers := []string{"480p", "720p", "1080p", "4k"}
+	for side, want := range map[int]string{720: "720p", 1080: "1080p", 2160: "4k", 600: "720p"} {
+		if got := NearestTier(side, tiers, ShortSide); got != want {
+			t.Errorf("NearestTier(%d, ShortSide) = %q, want %q", side, got, want)
 		}
 	}
 }

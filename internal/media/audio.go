@@ -20,7 +20,7 @@ func SniffAudio(head []byte) string {
 		return "audio/mpeg"
 	case bytes.HasPrefix(head, []byte("\x1a\x45\xdf\xa3")):
 		return "audio/webm"
-	case len(head) >= 12 && bytes.Equal(head[4:8], []byte("ftyp")) && isAudioBrand(string(head[8:12])):
+	case isAudioBrand(isoBrand(head)):
 		return "audio/mp4"
 	case len(head) >= 2 && head[0] == 0xff && head[1]&0xf6 == 0xf0:
 		return "audio/aac" // ADTS: sync word, layer 0
@@ -30,10 +30,11 @@ func SniffAudio(head []byte) string {
 	return ""
 }
 
-// isAudioBrand recognises the ISO-BMFF brands of audio files (m4a).
+// isAudioBrand recognises the ISO-BMFF brands an audio file (m4a, or an
+// mp4 with sound, which speech models read as well) is made with.
 func isAudioBrand(brand string) bool {
 	switch brand {
-	case "M4A ", "M4B ", "mp42", "isom", "dash":
+	case "M4A ", "M4B ", "mp41", "mp42", "isom", "iso2", "dash":
 		return true
 	}
 	return false

@@ -54,12 +54,19 @@ func isBMP(head []byte) bool {
 	return false
 }
 
-// isoImage recognises AVIF and HEIF files by their ISO-BMFF "ftyp" brand.
-func isoImage(head []byte) string {
+// isoBrand is the major brand of an ISO-BMFF file (the four bytes after
+// its "ftyp"), or "" when head is not one: the one rule by which both the
+// image and the audio sniffers tell those files apart.
+func isoBrand(head []byte) string {
 	if len(head) < 12 || !bytes.Equal(head[4:8], []byte("ftyp")) {
 		return ""
 	}
-	switch string(head[8:12]) {
+	return string(head[8:12])
+}
+
+// isoImage recognises AVIF and HEIF files by their ISO-BMFF brand.
+func isoImage(head []byte) string {
+	switch isoBrand(head) {
 	case "avif", "avis":
 		return "image/avif"
 	case "heic", "heix", "mif1", "msf1":

@@ -13,8 +13,7 @@ const MaxSpeechInput = 4096
 type SpeechRequest struct {
 	Model          string
 	Input          string
-	Voice          string // a name, or the id of a {"id": ...} voice object
-	Instructions   string
+	Voice          string   // a name, or the id of a {"id": ...} voice object
 	ResponseFormat string   // mp3 (default), opus, aac, flac, wav, pcm
 	Speed          *float64 // 0.25 to 4
 	StreamFormat   string   // audio (default) or sse
@@ -32,10 +31,11 @@ func DecodeSpeech(body []byte) (*SpeechRequest, *Error) {
 		return nil, e
 	}
 	req := &SpeechRequest{}
+	var instructions string // checked, then dropped: fal's TTS models take none
 	for _, s := range []fieldSpec{
 		{"model", &req.Model, "a string"},
 		{"input", &req.Input, "a string"},
-		{"instructions", &req.Instructions, "a string"},
+		{"instructions", &instructions, "a string"},
 		{"response_format", &req.ResponseFormat, "a string"},
 		{"speed", &req.Speed, "a number"},
 		{"stream_format", &req.StreamFormat, "a string"},
@@ -94,7 +94,6 @@ type TranscriptionRequest struct {
 	Language       string
 	Prompt         string
 	ResponseFormat string // json (default), text, srt, verbose_json, vtt
-	Temperature    string // read and ignored: fal's models take none
 	// Granularities are the timestamp_granularities[] given: segment, word.
 	Granularities []string
 }

@@ -1,11 +1,10 @@
 package openai
 
 import (
-	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/media"
@@ -28,7 +27,7 @@ var audioExtensions = map[string]string{
 // timestamp_granularities may come as "timestamp_granularities[]" (what
 // the SDKs send), with an index, or bare, and repeat.
 func DecodeTranscriptionForm(mr *multipart.Reader, lim FormLimits) (*TranscriptionRequest, *Error) {
-	f := &transcriptForm{editForm: editForm{lim: lim, seen: map[string]bool{}}, req: &TranscriptionRequest{}}
+	f := &transcriptForm{partReader: newPartReader(lim), req: &TranscriptionRequest{}}
 	if e := f.eachPart(mr, f.add); e != nil {
 		return nil, e
 	}
@@ -48,28 +47,22 @@ func DecodeTranscriptionForm(mr *multipart.Reader, lim FormLimits) (*Transcripti
 	return f.req, nil
 }
 
-// transcriptForm is a multipart transcription being read; it shares the
-// body limits and error words of an edit form.
+// transcriptForm is a multipart transcription being read.
 type transcriptForm struct {
-	editForm
+	partReader
 	req *TranscriptionRequest
 }
 
 func (f *transcriptForm) add(part *multipart.Part) *Error {
-	name := part.FormName()
-	if isGranularity(name) {
+	name, e := f.field(part, isGranularity)
+	switch {
+	case e != nil:
+		return e
+	case isGranularity(name):
 		v, e := f.text(part, "timestamp_granularities")
 		f.req.Granularities = append(f.req.Granularities, v)
 		return e
-	}
-	if name == "" {
-		return InvalidRequest("", "invalid_multipart", "A multipart part has no form field name.")
-	}
-	if f.seen[name] {
-		return InvalidRequest(Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", Echo(name))
-	}
-	f.seen[name] = true
-	if name == "file" {
+	case name == "file":
 		return f.readAudio(part)
 	}
 	v, e := f.text(part, name)
@@ -86,32 +79,19 @@ func (f *transcriptForm) add(part *multipart.Part) *Error {
 	case "response_format":
 		f.req.ResponseFormat = strings.TrimSpace(v)
 	case "temperature":
-		f.req.Temperature = v
+		// checked, then dropped: fal's models take none
+		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+			return InvalidRequest("temperature", "invalid_type", "Invalid type for 'temperature': expected a number, got %q.", Echo(v))
+		}
 	}
 	return nil
 }
 
-// text reads a text field, capped at maxFormField.
-func (f *transcriptForm) text(part io.Reader, name string) (string, *Error) {
-	b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
-	if err != nil {
-		return "", f.bodyError(err)
-	}
-	if len(b) > maxFormField {
-		return "", InvalidRequest(Echo(name), "invalid_value", "The field '%s' is longer than %d bytes.", Echo(name), maxFormField)
-	}
-	return string(b), nil
-}
-
 // readAudio reads the file part and checks by its bytes that it is audio.
 func (f *transcriptForm) readAudio(part io.Reader) *Error {
-	data, err := io.ReadAll(io.LimitReader(part, f.lim.MaxFileBytes+1))
-	if err != nil {
-		return f.bodyError(err)
-	}
-	if int64(len(data)) > f.lim.MaxFileBytes {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Type: TypeInvalidRequest, Param: "file", Code: "file_too_large", NoRetry: true,
-			Message: fmt.Sprintf("The audio file is larger than the %d bytes (25 MB) this server accepts.", f.lim.MaxFileBytes)}
+	data, e := f.file(part, "file", f.lim.MaxFileBytes)
+	if e != nil {
+		return e
 	}
 	ct := media.SniffAudio(data)
 	if ct == "" {

@@ -8,9 +8,10 @@ import (
 // maxChoices bounds n: each choice is a whole generation, billed at fal.
 const maxChoices = 8
 
-// maxChatTokens bounds max_tokens and max_completion_tokens, far above what
-// any model produces, so that nonsense values are refused here.
-const maxChatTokens = 1_000_000
+// MaxTokens bounds max_tokens and max_completion_tokens (and the Responses
+// API's max_output_tokens), far above what any model produces, so that
+// nonsense values are refused here.
+const MaxTokens = 1_000_000
 
 // DecodeChat parses the body of POST /v1/chat/completions and checks the
 // two required fields and the bounds of n and the token limits. Fields
@@ -50,7 +51,7 @@ func DecodeChat(body []byte) (*ChatRequest, *Error) {
 
 // checkChatBounds refuses counts that could only run up a bill: more than
 // maxChoices choices, or a token limit that is not positive or is above
-// maxChatTokens.
+// MaxTokens.
 func checkChatBounds(req *ChatRequest) *Error {
 	if req.N != nil && (*req.N < 1 || *req.N > maxChoices) {
 		return InvalidRequest("n", "invalid_value", "'n' must be between 1 and %d.", maxChoices)
@@ -59,8 +60,8 @@ func checkChatBounds(req *ChatRequest) *Error {
 		name  string
 		value *int
 	}{{"max_tokens", req.MaxTokens}, {"max_completion_tokens", req.MaxCompletionTokens}} {
-		if f.value != nil && (*f.value < 1 || *f.value > maxChatTokens) {
-			return InvalidRequest(f.name, "invalid_value", "'%s' must be between 1 and %d.", f.name, maxChatTokens)
+		if f.value != nil && (*f.value < 1 || *f.value > MaxTokens) {
+			return InvalidRequest(f.name, "invalid_value", "'%s' must be between 1 and %d.", f.name, MaxTokens)
 		}
 	}
 	return nil

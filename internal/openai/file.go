@@ -55,16 +55,26 @@ func sniffImage(param string, data []byte) (string, *Error) {
 		"Invalid image file in '%s': its content is %s. Supported formats are PNG, JPEG, WebP and GIF.", param, kind)
 }
 
-// FileTooLarge is the 413 for one input file over the per-file cap.
+// FileTooLarge is the 413 for one input file over the per-file cap, an
+// image's or a recording's alike.
 func FileTooLarge(param string, limit int64) *Error {
 	return &Error{
 		Status:  http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("The file in '%s' is larger than the %d bytes this server accepts per image.", param, limit),
+		Message: fmt.Sprintf("The file in '%s' is larger than the %s this server accepts per file.", param, sizeText(limit)),
 		Type:    TypeInvalidRequest,
 		Param:   param,
 		Code:    "file_too_large",
 		NoRetry: true,
 	}
+}
+
+// sizeText writes a byte count for people: "25 MB" when it is a whole
+// number of MiB (as OpenAI words its 25 MB), else the bytes.
+func sizeText(n int64) string {
+	if n > 0 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d bytes (%d MB)", n, n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // BodyTooLarge is the 413 for a request body over the server's cap.

@@ -24,31 +24,27 @@ type FormLimits struct {
 // 32000 characters fits many times over.
 const maxFormField = 1 << 20
 
-// DecodeImageEditForm reads the multipart variant of an edit (what the
-// SDKs send) part by part, holding nothing but the files' bytes: no
-// temporary files, each file capped and its type checked as it is read.
-// Parts may come in any order (the Go SDK sends the files before the
-// prompt). The images may be named image, image[] (what both SDKs send
-// for a list) or image[<n>], and repeated; each comes out as an ImageRef
-// holding a File. The generation fields are the ones DecodeImageEdit reads
-// from JSON; the fields falproxy does not know are kept as text in Text.
-func DecodeImageEditForm(mr *multipart.Reader, lim FormLimits) (*ImageEditRequest, *Error) {
-	f := &editForm{lim: lim, req: &ImageEditRequest{Text: map[string]string{}}, seen: map[string]bool{}}
-	if e := f.eachPart(mr, f.add); e != nil {
-		return nil, e
-	}
-	return f.req, nil
+// partReader reads a multipart body part by part, holding nothing but
+// what each part's reader keeps: the edit, transcription and video forms
+// share its caps, its duplicate check and the words of its errors.
+type partReader struct {
+	lim  FormLimits
+	seen map[string]bool
+}
+
+func newPartReader(lim FormLimits) partReader {
+	return partReader{lim: lim, seen: map[string]bool{}}
 }
 
 // eachPart calls add for every part of mr, in order, closing each.
-func (f *editForm) eachPart(mr *multipart.Reader, add func(*multipart.Part) *Error) *Error {
+func (p *partReader) eachPart(mr *multipart.Reader, add func(*multipart.Part) *Error) *Error {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return f.bodyError(err)
+			return p.bodyError(err)
 		}
 		e := add(part)
 		part.Close()
@@ -58,37 +54,107 @@ func (f *editForm) eachPart(mr *multipart.Reader, add func(*multipart.Part) *Err
 	}
 }
 
+// field is the form field name of a part, which must be given and, unless
+// repeats (which may be nil) allows the name again, come once.
+func (p *partReader) field(part *multipart.Part, repeats func(string) bool) (string, *Error) {
+	name := part.FormName()
+	switch {
+	case name == "":
+		return "", InvalidRequest("", "invalid_multipart", "A multipart part has no form field name.")
+	case repeats != nil && repeats(name):
+		return name, nil
+	case p.seen[name]:
+		return "", InvalidRequest(Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", Echo(name))
+	}
+	p.seen[name] = true
+	return name, nil
+}
+
+// text reads a text field, capped at maxFormField.
+func (p *partReader) text(part io.Reader, name string) (string, *Error) {
+	b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
+	if err != nil {
+		return "", p.bodyError(err)
+	}
+	if len(b) > maxFormField {
+		return "", InvalidRequest(Echo(name), "invalid_value", "The field '%s' is longer than %d bytes.", Echo(name), maxFormField)
+	}
+	return string(b), nil
+}
+
+// file reads a file part whole, capped at max bytes (413 beyond).
+func (p *partReader) file(part io.Reader, param string, max int64) ([]byte, *Error) {
+	data, err := io.ReadAll(io.LimitReader(part, max+1))
+	if err != nil {
+		return nil, p.bodyError(err)
+	}
+	if int64(len(data)) > max {
+		return nil, FileTooLarge(param, max)
+	}
+	return data, nil
+}
+
+// image reads an image file part, capped at MaxFileBytes and checked by
+// its bytes, as a File named base.
+func (p *partReader) image(part io.Reader, param, base string) (File, *Error) {
+	data, e := p.file(part, param, p.lim.MaxFileBytes)
+	if e != nil {
+		return File{}, e
+	}
+	return ImageFile(param, base, data)
+}
+
+// bodyError reports a failure to read the multipart body: over the body
+// limit (413), or malformed (400).
+func (p *partReader) bodyError(err error) *Error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return BodyTooLarge(p.lim.MaxBodyBytes)
+	}
+	return InvalidRequest("", "invalid_multipart", "The multipart body is malformed: its parts do not follow the multipart/form-data format.")
+}
+
+// DecodeImageEditForm reads the multipart variant of an edit (what the
+// SDKs send) part by part, holding nothing but the files' bytes: no
+// temporary files, each file capped and its type checked as it is read.
+// Parts may come in any order (the Go SDK sends the files before the
+// prompt). The images may be named image, image[] (what both SDKs send
+// for a list) or image[<n>], and repeated; each comes out as an ImageRef
+// holding a File. The generation fields are the ones DecodeImageEdit reads
+// from JSON; the fields falproxy does not know are kept as text in Text.
+func DecodeImageEditForm(mr *multipart.Reader, lim FormLimits) (*ImageEditRequest, *Error) {
+	f := &editForm{partReader: newPartReader(lim), req: &ImageEditRequest{Text: map[string]string{}}}
+	if e := f.eachPart(mr, f.add); e != nil {
+		return nil, e
+	}
+	return f.req, nil
+}
+
 // editForm is a multipart edit being read.
 type editForm struct {
-	lim  FormLimits
-	req  *ImageEditRequest
-	seen map[string]bool
+	partReader
+	req *ImageEditRequest
 }
 
 // add adds one part to the request.
 func (f *editForm) add(part *multipart.Part) *Error {
-	name := part.FormName()
-	switch {
-	case name == "":
-		return InvalidRequest("", "invalid_multipart", "A multipart part has no form field name.")
-	case isImageField(name):
+	name, e := f.field(part, isImageField)
+	if e != nil {
+		return e
+	}
+	if isImageField(name) {
 		if len(f.req.Images) == MaxEditImages {
 			return InvalidRequest("image", "invalid_value", "Too many images: at most %d are allowed.", MaxEditImages)
 		}
-		file, e := f.readImage(part, "image", fmt.Sprintf("image-%d", len(f.req.Images)+1))
+		file, e := f.image(part, "image", fmt.Sprintf("image-%d", len(f.req.Images)+1))
 		if e != nil {
 			return e
 		}
 		f.req.Images = append(f.req.Images, ImageRef{File: &file})
 		return nil
 	}
-	if f.seen[name] {
-		return InvalidRequest(Echo(name), "duplicate_parameter", "The field '%s' is given more than once.", Echo(name))
-	}
-	f.seen[name] = true
 	switch {
 	case name == "mask":
-		file, e := f.readImage(part, "mask", "mask")
+		file, e := f.image(part, "mask", "mask")
 		if e != nil {
 			return e
 		}
@@ -97,35 +163,11 @@ func (f *editForm) add(part *multipart.Part) *Error {
 	case part.FileName() != "":
 		return InvalidRequest(Echo(name), "unsupported_parameter", "The file field '%s' is not supported; send the images as 'image' and the mask as 'mask'.", Echo(name))
 	}
-	b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
-	if err != nil {
-		return f.bodyError(err)
+	v, e := f.text(part, name)
+	if e != nil {
+		return e
 	}
-	if len(b) > maxFormField {
-		return InvalidRequest(Echo(name), "invalid_value", "The field '%s' is longer than %d bytes.", Echo(name), maxFormField)
-	}
-	return f.setText(name, string(b))
-}
-
-// readImage reads one image file part, capped at MaxFileBytes.
-func (f *editForm) readImage(part io.Reader, param, base string) (File, *Error) {
-	data, err := io.ReadAll(io.LimitReader(part, f.lim.MaxFileBytes+1))
-	if err != nil {
-		return File{}, f.bodyError(err)
-	}
-	if int64(len(data)) > f.lim.MaxFileBytes {
-		return File{}, FileTooLarge(param, f.lim.MaxFileBytes)
-	}
-	return ImageFile(param, base, data)
-}
-
-// bodyError reports a failure to read the multipart body: over the body
-// limit (413), or malformed (400).
-func (f *editForm) bodyError(err error) *Error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return BodyTooLarge(f.lim.MaxBodyBytes)
-	}
-	return InvalidRequest("", "invalid_multipart", "The multipart body is malformed: its parts do not follow the multipart/form-data format.")
+	return f.setText(name, v)
 }
 
 // setText stores a text field: a generation field is parsed into the

@@ -17,8 +17,9 @@ const (
 	Chat  Kind = "chat"  // POST /v1/chat/completions
 )
 
-// The kinds of the media routes: Video is served on /v1/videos; no alias
-// has the others yet.
+// The kinds of the media routes: Video is served on /v1/videos, Speech on
+// /v1/audio/speech, Transcription on /v1/audio/transcriptions and
+// translations, Embedding on /v1/embeddings.
 const (
 	Video         Kind = "video"
 	Speech        Kind = "speech"

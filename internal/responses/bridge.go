@@ -43,8 +43,9 @@ type chatRequest struct {
 // ChatBody is the chat completion request that answers req: history (the
 // items of the previous responses, oldest first) and then req's input as
 // messages, with the request's settings mapped onto chat's. A stream asks
-// for usage, which the last event of a Responses stream carries.
-func ChatBody(req *Request, history []Item) ([]byte, *openai.Error) {
+// for usage, which the last event of a Responses stream carries. tools is
+// how the backend takes function tools.
+func ChatBody(req *Request, history []Item, tools ToolMode) ([]byte, *openai.Error) {
 	c := chatRequest{
 		ChatRequest: openai.ChatRequest{Model: req.Model, Stream: req.Stream, MaxTokens: req.MaxOutputTokens, Temperature: req.Temperature},
 		TopP:        req.TopP, ParallelToolCalls: req.ParallelToolCalls, User: req.User,
@@ -72,7 +73,7 @@ func ChatBody(req *Request, history []Item) ([]byte, *openai.Error) {
 	if c.ToolChoice, e = chatToolChoice(req.ToolChoice); e != nil {
 		return nil, e
 	}
-	if req.usesTextTools() {
+	if req.usesTextTools(tools) {
 		c.Messages = slices.Insert(c.Messages, 0, chatMessage{Role: "system", Content: toolsPrompt(req.Tools, req.ToolChoice)})
 	}
 	if req.Reasoning != nil {

@@ -77,7 +77,7 @@ func TestChatBody(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, e := ChatBody(req, history)
+			got, e := ChatBody(req, history, NativeTools)
 			if e != nil {
 				t.Fatal(e)
 			}
@@ -89,7 +89,7 @@ func TestChatBody(t *testing.T) {
 }
 
 // TestChatBodyRefusals lists requests the bridge cannot serve: each is a
-// 400 naming the field.
+// 400 naming the field, from Decode (tools, in every mode) or ChatBody.
 func TestChatBodyRefusals(t *testing.T) {
 	for _, tt := range []struct{ body, param, code string }{
 		{`{"model":"m","input":"x","tools":[{"type":"web_search"}]}`, "tools[0].type", "unsupported_tool"},
@@ -104,10 +104,9 @@ func TestChatBodyRefusals(t *testing.T) {
 		{`{"model":"m","input":"x","text":{"format":{"type":"xml"}}}`, "text.format.type", "invalid_value"},
 	} {
 		req, e := Decode([]byte(tt.body))
-		if e != nil {
-			t.Fatalf("%s: %v", tt.body, e)
+		if e == nil {
+			_, e = ChatBody(req, nil, NativeTools)
 		}
-		_, e = ChatBody(req, nil)
 		if e == nil || e.Status != 400 || e.Param != tt.param || e.Code != tt.code {
 			t.Errorf("%s: got %v, want 400 %s %s", tt.body, e, tt.param, tt.code)
 		}

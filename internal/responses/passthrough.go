@@ -2,7 +2,10 @@ package responses
 
 import (
 	"encoding/json"
+	"errors"
+	"maps"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
@@ -48,106 +51,179 @@ func (r *Request) InputItems() []Item {
 	return r.Input.Items
 }
 
-// Relabel rewrites fal's whole response for the client: model is the name
-// the client asked for. It returns the response as read, for the store.
-func Relabel(body []byte, model string) ([]byte, Response, error) {
+// Relabel rewrites fal's whole response for the client: model is the
+// name the client asked for, and usage, when fal reports none, is
+// estimated from promptChars (see Request.PromptChars) and the output's
+// text. Any JSON object is relayed: fields falproxy does not know, or
+// knows in another type, pass as fal sent them. The response is returned
+// for the store only when keepable (see keepable).
+func Relabel(body []byte, model string, promptChars int) (answer []byte, keep Response, ok bool, err error) {
 	var fields map[string]json.RawMessage
-	var r Response
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, r, err
+	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+		return nil, Response{}, false, errNotObject
 	}
+	if err := relabel(fields, model, promptChars, true); err != nil {
+		return nil, Response{}, false, err
+	}
+	if answer, err = json.Marshal(fields); err != nil {
+		return nil, Response{}, false, err
+	}
+	keep, ok = keepable(answer)
+	return answer, keep, ok, nil
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// relabel renames the model of a response object and, when final (a
+// finished response) and fal reported no usage, estimates it.
+func relabel(fields map[string]json.RawMessage, model string, promptChars int, final bool) error {
 	var err error
 	if fields["model"], err = json.Marshal(model); err != nil {
-		return nil, r, err
+		return err
 	}
-	if body, err = json.Marshal(fields); err != nil {
-		return nil, r, err
+	if !final || reportsUsage(fields["usage"]) {
+		return nil
 	}
-	err = json.Unmarshal(body, &r)
-	return body, r, err
+	u := chat.EstimateUsage(promptChars, outputChars(fields["output"]))
+	fields["usage"], err = json.Marshal(Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens})
+	return err
+}
+
+// reportsUsage reports whether raw is a usage object with a token count.
+func reportsUsage(raw json.RawMessage) bool {
+	var u struct {
+		TotalTokens float64 `json:"total_tokens"`
+	}
+	return json.Unmarshal(raw, &u) == nil && u.TotalTokens > 0
+}
+
+// outputChars counts the characters of an output's text: message and
+// reasoning text, reasoning summaries and function call arguments. What
+// cannot be read counts nothing.
+func outputChars(raw json.RawMessage) int {
+	var items []struct {
+		Content, Summary []struct {
+			Text any `json:"text"`
+		}
+		Arguments any `json:"arguments"`
+	}
+	_ = json.Unmarshal(raw, &items)
+	n := 0
+	for _, it := range items {
+		for _, p := range slices.Concat(it.Content, it.Summary) {
+			n += stringChars(p.Text)
+		}
+		n += stringChars(it.Arguments)
+	}
+	return n
+}
+
+// stringChars counts the characters of v when it is a string.
+func stringChars(v any) int {
+	s, _ := v.(string)
+	return utf8.RuneCountInString(s)
+}
+
+// keepable decodes a response for the store: only one that has an id and
+// completed, or stopped at the token limit, can be continued by
+// previous_response_id; one that cannot be read as a Response is not kept.
+func keepable(body []byte) (Response, bool) {
+	var r Response
+	if json.Unmarshal(body, &r) != nil || r.ID == "" || r.Status != "completed" && r.Status != "incomplete" {
+		return Response{}, false
+	}
+	return r, true
+}
+
+// PromptChars counts the characters of the text sent as the prompt:
+// instructions, then history and input (message text, function call
+// arguments and outputs), for a usage estimate.
+func (r *Request) PromptChars(history []Item) int {
+	n := utf8.RuneCountInString(r.Instructions)
+	for _, it := range slices.Concat(history, r.InputItems()) {
+		n += utf8.RuneCountInString(it.Content.Text) + utf8.RuneCountInString(joinText(it.Content.Parts)) +
+			utf8.RuneCountInString(it.Arguments) + utf8.RuneCountInString(outputText(it.Output))
+	}
+	return n
 }
 
 // PassthroughStream rewrites the events of fal's responses stream as
 // Relabel rewrites a whole response, and notes how the stream ended so
 // that one fal cut short can still end with response.failed.
 type PassthroughStream struct {
-	model string
-	seq   int
-	last  Response // the newest response an event carried
-	final bool     // a final event (completed, incomplete, failed) was seen
+	model       string
+	promptChars int
+	relayed     int                        // events relayed: the next sequence number
+	last        map[string]json.RawMessage // the newest response an event carried, relabelled
+	keep        Response                   // the final response, when keepable
+	kept        bool
+	final       bool // a final event (completed, incomplete, failed) was relayed
 }
 
 // NewPassthroughStream starts rewriting one stream for model, the name the
-// client asked for.
-func NewPassthroughStream(model string) *PassthroughStream {
-	return &PassthroughStream{model: model}
+// client asked for; promptChars is the request's PromptChars.
+func NewPassthroughStream(model string, promptChars int) *PassthroughStream {
+	return &PassthroughStream{model: model, promptChars: promptChars}
 }
 
 // Event returns the event to send for one data payload of fal's stream:
 // its name (the payload's type) and data, with the model of the response
-// it carries, if any, renamed. fal's "error" event ends the stream as
-// response.failed, which every client of the Responses API reads.
+// it carries, if any, renamed (and its usage estimated in a final event
+// without one). fal's "error" event ends the stream as response.failed,
+// which every client of the Responses API reads.
 func (p *PassthroughStream) Event(data []byte) Event {
 	var ev map[string]json.RawMessage
-	if json.Unmarshal(data, &ev) != nil {
+	if json.Unmarshal(data, &ev) != nil || ev == nil {
+		p.relayed++
 		return Event{Data: data}
 	}
 	var name string
 	_ = json.Unmarshal(ev["type"], &name)
 	if name == "error" {
-		return p.Fail(eventError(ev))
+		return p.Fail(openai.EventError(data))
 	}
-	_ = json.Unmarshal(ev["sequence_number"], &p.seq)
-	if raw, ok := ev["response"]; ok {
-		if b, r, err := Relabel(raw, p.model); err == nil {
-			ev["response"], p.last = b, r
+	final := name == "response.completed" || name == "response.incomplete" || name == "response.failed"
+	var resp map[string]json.RawMessage
+	if json.Unmarshal(ev["response"], &resp) == nil && resp != nil && relabel(resp, p.model, p.promptChars, final) == nil {
+		if b, err := json.Marshal(resp); err == nil {
+			ev["response"], p.last = b, resp
 			if b, err := json.Marshal(ev); err == nil {
 				data = b
 			}
+			if final {
+				p.keep, p.kept = keepable(ev["response"])
+			}
 		}
 	}
-	switch name {
-	case "response.completed", "response.incomplete", "response.failed":
-		p.final = true
-	}
+	p.final = p.final || final
+	p.relayed++
 	return Event{Name: name, Data: data}
 }
 
 // Final returns the response of a stream that completed (or stopped at
 // the token limit), for the store.
-func (p *PassthroughStream) Final() (Response, bool) {
-	return p.last, p.final && (p.last.Status == "completed" || p.last.Status == "incomplete")
-}
+func (p *PassthroughStream) Final() (Response, bool) { return p.keep, p.kept }
 
 // Ended reports whether the stream's final event was relayed.
 func (p *PassthroughStream) Ended() bool { return p.final }
 
-// Fail returns response.failed carrying e, for a stream fal cut short.
+// Fail returns response.failed carrying e, for a stream fal cut short or
+// failed: the newest response fal sent, as relabelled, with the failure,
+// numbered after the events relayed.
 func (p *PassthroughStream) Fail(e *openai.Error) Event {
-	r := p.last
-	r.Status, r.Error = "failed", &ResponseError{Code: e.Code, Message: e.Message}
-	b, _ := json.Marshal(map[string]any{"type": "response.failed", "sequence_number": p.seq + 1, "response": r})
+	r := maps.Clone(p.last)
+	if r == nil {
+		r = map[string]json.RawMessage{"object": json.RawMessage(`"response"`), "output": json.RawMessage(`[]`)}
+		r["model"], _ = json.Marshal(p.model)
+	}
+	code := e.Code
+	if code == "" {
+		code = "server_error"
+	}
+	r["status"] = json.RawMessage(`"failed"`)
+	r["error"], _ = json.Marshal(ResponseError{Code: code, Message: e.Message})
+	b, _ := json.Marshal(map[string]any{"type": "response.failed", "sequence_number": p.relayed, "response": r})
 	p.final = true
+	p.relayed++
 	return Event{Name: "response.failed", Data: b}
-}
-
-// eventError is the OpenAI error an "error" event carries, at its top
-// level or under "error".
-func eventError(ev map[string]json.RawMessage) *openai.Error {
-	var e struct {
-		Message string `json:"message"`
-		Code    any    `json:"code"`
-	}
-	if json.Unmarshal(ev["error"], &e) != nil || e.Message == "" {
-		_ = json.Unmarshal(ev["message"], &e.Message)
-		_ = json.Unmarshal(ev["code"], &e.Code)
-	}
-	out := &openai.Error{Message: e.Message, Code: "upstream_error"}
-	if code, ok := e.Code.(string); ok && code != "" {
-		out.Code = code
-	}
-	if out.Message == "" {
-		out.Message = "fal's stream reported an error."
-	}
-	return out
 }

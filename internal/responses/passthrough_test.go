@@ -32,7 +32,7 @@ func TestPassthroughBody(t *testing.T) {
 // the final response, and fails a stream cut short with the next sequence
 // number.
 func TestPassthroughStream(t *testing.T) {
-	p := NewPassthroughStream("alias")
+	p := NewPassthroughStream("alias", 0)
 	ev := p.Event([]byte(`{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"openai/x","status":"in_progress","output":[]}}`))
 	var d struct {
 		Response Response `json:"response"`
@@ -57,7 +57,7 @@ func TestPassthroughStream(t *testing.T) {
 // TestPassthroughStreamError ends a stream at fal's "error" event with
 // response.failed carrying its message and code.
 func TestPassthroughStreamError(t *testing.T) {
-	p := NewPassthroughStream("alias")
+	p := NewPassthroughStream("alias", 0)
 	p.Event([]byte(`{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"x","status":"in_progress","output":[]}}`))
 	ev := p.Event([]byte(`{"type":"error","sequence_number":1,"code":"rate_limit_exceeded","message":"slow down"}`))
 	var f struct {
@@ -67,5 +67,59 @@ func TestPassthroughStreamError(t *testing.T) {
 	if err := json.Unmarshal(ev.Data, &f); err != nil || ev.Name != "response.failed" || f.Seq != 1 || !p.Ended() ||
 		f.Response.Error == nil || f.Response.Error.Code != "rate_limit_exceeded" || f.Response.Error.Message != "slow down" {
 		t.Errorf("event %s %s", ev.Name, ev.Data)
+	}
+}
+
+// TestPassthroughStreamCountsRelayed numbers the response.failed of a
+// stream cut short after the events relayed, whatever fal's own numbers:
+// here fal sent none.
+func TestPassthroughStreamCountsRelayed(t *testing.T) {
+	p := NewPassthroughStream("alias", 0)
+	p.Event([]byte(`{"type":"response.created","response":{"id":"resp_1","model":"x","status":"in_progress","output":[]}}`))
+	p.Event([]byte(`{"type":"response.in_progress","response":{"id":"resp_1","model":"x","status":"in_progress","output":[]}}`))
+	p.Event([]byte(`{"type":"response.output_text.delta","delta":"x"}`))
+	var f struct {
+		Seq int `json:"sequence_number"`
+	}
+	if err := json.Unmarshal(p.Fail(&openai.Error{Message: "cut"}).Data, &f); err != nil || f.Seq != 3 {
+		t.Errorf("response.failed numbered %d, want 3", f.Seq)
+	}
+}
+
+// TestRelabel relays every response fal sends, under the client's model
+// name, with usage estimated when fal reports none; it is kept only when
+// it has an id, finished, and reads as a Response.
+func TestRelabel(t *testing.T) {
+	for _, tt := range []struct {
+		name, body string
+		kept       bool
+		usage      string
+	}{
+		{"completed", `{"id":"resp_1","status":"completed","model":"x","output":[],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}`, true, `{"input_tokens":1,"output_tokens":2,"total_tokens":3}`},
+		{"no usage", `{"id":"resp_1","status":"completed","model":"x","output":[{"type":"message","content":[{"type":"output_text","text":"abcdefgh"}]},` +
+			`{"type":"function_call","arguments":"{}"}]}`, true,
+			`{"input_tokens":3,"input_tokens_details":{"cached_tokens":0},"output_tokens":3,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":6}`},
+		{"numeric error code, item-list instructions, fractional created_at", `{"id":"resp_1","status":"failed","model":"x","created_at":1764600000.5,` +
+			`"instructions":[{"type":"message","role":"developer","content":"x"}],"error":{"code":502,"message":"m"},"usage":{"total_tokens":1}}`, false, `{"total_tokens":1}`},
+		{"loose but completed", `{"id":"resp_1","status":"completed","model":"x","created_at":1.5,"usage":{"total_tokens":1}}`, false, `{"total_tokens":1}`},
+		{"in progress", `{"id":"resp_1","status":"in_progress","model":"x","usage":{"total_tokens":1}}`, false, `{"total_tokens":1}`},
+		{"no id", `{"status":"completed","model":"x","usage":{"total_tokens":1}}`, false, `{"total_tokens":1}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, r, kept, err := Relabel([]byte(tt.body), "alias", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]json.RawMessage
+			if err := json.Unmarshal(out, &got); err != nil || string(got["model"]) != `"alias"` || !sameJSON(t, got["usage"], []byte(tt.usage)) {
+				t.Errorf("answer %s", out)
+			}
+			if kept != tt.kept || kept && (r.Model != "alias" || r.ID != "resp_1") {
+				t.Errorf("kept %v (%+v), want %v", kept, r, tt.kept)
+			}
+		})
+	}
+	if _, _, _, err := Relabel([]byte(`[1]`), "alias", 0); err == nil {
+		t.Error("an array was relayed as a response")
 	}
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// maxOutputTokens bounds max_output_tokens as chat bounds max_tokens.
-const maxOutputTokens = 1_000_000
-
 // Request is the body of POST /v1/responses, reduced to what falproxy reads.
 type Request struct {
 	Model              string          `json:"model"`
@@ -33,11 +30,20 @@ type Request struct {
 	// Fields are the body's top-level fields as sent, for the passthrough
 	// to choose what it forwards.
 	Fields map[string]json.RawMessage `json:"-"`
-	// ToolsAsText is set by the server when the chat backend takes no
-	// tools (it folds the conversation into a prompt): the tools are then
-	// declared in the prompt and the calls read from the answer's text.
-	ToolsAsText bool `json:"-"`
 }
+
+// ToolMode is how the chat backend a request is bridged to takes function
+// tools.
+type ToolMode int
+
+const (
+	// NativeTools: the backend takes chat's tools and answers tool_calls.
+	NativeTools ToolMode = iota
+	// TextTools: the backend takes a prompt only (it folds the
+	// conversation): the tools are declared in the prompt and the calls
+	// read from the answer's text.
+	TextTools
+)
 
 // Stored reports whether the response is to be kept: store defaults to
 // true, as at OpenAI.
@@ -135,8 +141,8 @@ type Part struct {
 	Detail   string `json:"detail,omitempty"`
 }
 
-// Decode parses the body of POST /v1/responses and checks model, input and
-// the bound of max_output_tokens.
+// Decode parses the body of POST /v1/responses and checks model, input,
+// the bound of max_output_tokens and that every tool is a function tool.
 func Decode(body []byte) (*Request, *openai.Error) {
 	fields, e := openai.DecodeObject(body)
 	if e != nil {
@@ -162,8 +168,13 @@ func Decode(body []byte) (*Request, *openai.Error) {
 	if _, ok := fields["input"]; !ok && req.PreviousResponseID == "" {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "Missing required parameter: 'input'.")
 	}
-	if m := req.MaxOutputTokens; m != nil && (*m < 1 || *m > maxOutputTokens) {
-		return nil, openai.InvalidRequest("max_output_tokens", "invalid_value", "'max_output_tokens' must be between 1 and %d.", maxOutputTokens)
+	if m := req.MaxOutputTokens; m != nil && (*m < 1 || *m > openai.MaxTokens) {
+		return nil, openai.InvalidRequest("max_output_tokens", "invalid_value", "'max_output_tokens' must be between 1 and %d.", openai.MaxTokens)
+	}
+	// Hosted tools are refused in every mode: fal's responses route would
+	// forward them to a provider that runs them out of falproxy's sight.
+	if _, e := chatTools(req.Tools); e != nil {
+		return nil, e
 	}
 	return req, nil
 }

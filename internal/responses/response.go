@@ -201,7 +201,7 @@ type chatAnswer struct {
 // Build turns a whole chat completion (its JSON) into the response to
 // req: a reasoning item when the model reasoned, a message item when it
 // wrote text or called no function, and one function_call item per call.
-func Build(req *Request, created int64, completion []byte) (Response, error) {
+func Build(req *Request, created int64, completion []byte, tools ToolMode) (Response, error) {
 	var c chatAnswer
 	if err := json.Unmarshal(completion, &c); err != nil {
 		return Response{}, err
@@ -219,7 +219,7 @@ func Build(req *Request, created int64, completion []byte) (Response, error) {
 			text = *ch.Message.Content
 		}
 		calls := ch.Message.ToolCalls
-		if req.usesTextTools() {
+		if req.usesTextTools(tools) {
 			var read []textCall
 			if text, read = parseTextCalls(text, req.Tools); len(read) > 0 {
 				finishReason = "tool_calls"

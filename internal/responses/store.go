@@ -22,9 +22,12 @@ func DefaultStoreLimits() StoreLimits {
 	return StoreLimits{Count: 1000, Bytes: 64 << 20, Age: time.Hour}
 }
 
-// Stored is one kept response: the conversation items that led to it
-// (input of this and earlier turns, oldest first) and the response itself.
+// Stored is one kept response: the response it continued (its
+// previous_response_id, "" for none), this turn's input items and the
+// response itself. The turns before are their own entries, so that each
+// entry holds, and counts against the byte limit, only its own turn.
 type Stored struct {
+	ParentID string
 	Items    []Item
 	Response Response
 }
@@ -59,7 +62,7 @@ func NewStore(limits StoreLimits) *Store {
 func owner(key string) [32]byte { return sha256.Sum256([]byte(key)) }
 
 // Put keeps s for key, evicting the oldest responses past the limits. A
-// response larger than the byte limit on its own is not kept.
+// turn larger than the byte limit on its own is not kept.
 func (st *Store) Put(key string, s Stored) {
 	b, err := json.Marshal(s)
 	if err != nil || int64(len(b)) > st.limits.Bytes {
@@ -81,15 +84,41 @@ func (st *Store) Get(key, id string) (Stored, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.expire()
+	return st.get(owner(key), id)
+}
+
+func (st *Store) get(owner [32]byte, id string) (Stored, bool) {
 	el, ok := st.byID[id]
-	if !ok {
+	if !ok || el.Value.(*entry).owner != owner {
 		return Stored{}, false
 	}
-	e := el.Value.(*entry)
-	if e.owner != owner(key) {
-		return Stored{}, false
+	return el.Value.(*entry).stored, true
+}
+
+// History is the conversation that led to response id, and its output:
+// each turn's input items and then its output as input items, oldest
+// first, rebuilt from the response's chain of previous responses. It
+// reports false when id, or any turn before it, is no longer kept (older
+// turns go first): a conversation with its start missing would mislead
+// the model. The chain is at most as long as the store holds entries.
+func (st *Store) History(key, id string) ([]Item, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.expire()
+	var chain []Stored
+	for k := owner(key); id != "" && len(chain) <= st.order.Len(); {
+		s, ok := st.get(k, id)
+		if !ok {
+			return nil, false
+		}
+		chain = append(chain, s)
+		id = s.ParentID
 	}
-	return e.stored, true
+	var items []Item
+	for i := len(chain) - 1; i >= 0; i-- {
+		items = append(append(items, chain[i].Items...), InputItems(chain[i].Response.Output)...)
+	}
+	return items, true
 }
 
 // expire drops the responses past the age limit.

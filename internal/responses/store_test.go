@@ -60,3 +60,34 @@ func TestStoreLimits(t *testing.T) {
 		t.Errorf("%d responses, %d bytes left", st.order.Len(), st.bytes)
 	}
 }
+
+// TestStoreHistory rebuilds a conversation from its chain of turns, each
+// kept and counted on its own: the tenth turn of a conversation takes no
+// more room than the first. A conversation whose first turn is gone is
+// not continued.
+func TestStoreHistory(t *testing.T) {
+	st := NewStore(DefaultStoreLimits())
+	parent := ""
+	for i := range 10 {
+		s := stored(fmt.Sprint("resp_", i), fmt.Sprint("turn ", i))
+		s.ParentID = parent
+		s.Response.Output = []OutputItem{messageItem("msg_1", fmt.Sprint("answer ", i), "completed")}
+		st.Put("k", s)
+		parent = s.Response.ID
+	}
+	first, last := st.order.Front().Value.(*entry), st.order.Back().Value.(*entry)
+	if last.size > first.size+8 {
+		t.Errorf("the tenth turn takes %d bytes, the first %d", last.size, first.size)
+	}
+	items, ok := st.History("k", "resp_2")
+	if !ok || len(items) != 6 || items[0].Content.Text != "turn 0" || items[1].Content.Parts[0].Text != "answer 0" || items[4].Content.Text != "turn 2" {
+		t.Fatalf("history %v %+v", ok, items)
+	}
+	if _, ok := st.History("other", "resp_2"); ok {
+		t.Error("another key read the conversation")
+	}
+	st.remove(st.order.Front())
+	if _, ok := st.History("k", "resp_9"); ok {
+		t.Error("a conversation without its first turn was continued")
+	}
+}

@@ -32,7 +32,7 @@ type Stream struct {
 	usage    *chatUsage
 	finished bool
 	// tools and filter read calls out of the text of a model that can
-	// only answer text (see Request.ToolsAsText); tools is nil otherwise.
+	// only answer text (see TextTools); tools is nil otherwise.
 	tools  []Tool
 	filter textCallFilter
 }
@@ -45,10 +45,11 @@ type openItem struct {
 	done  bool
 }
 
-// NewStream starts the stream of the response to req.
-func NewStream(req *Request, created int64) *Stream {
+// NewStream starts the stream of the response to req, bridged to a
+// backend that takes function tools as tools says.
+func NewStream(req *Request, created int64, tools ToolMode) *Stream {
 	s := &Stream{resp: newResponse(req, created), calls: map[int]*openItem{}}
-	if req.usesTextTools() {
+	if req.usesTextTools(tools) {
 		s.tools = req.Tools
 	}
 	return s
@@ -64,6 +65,7 @@ type chatChunk struct {
 		Delta struct {
 			Content          string `json:"content"`
 			ReasoningContent string `json:"reasoning_content"`
+			Reasoning        string `json:"reasoning"` // OpenRouter's name for it
 			ToolCalls        []struct {
 				Index    int    `json:"index"`
 				ID       string `json:"id"`
@@ -86,8 +88,10 @@ func (s *Stream) Start() []Event {
 	}
 }
 
-// Chunk returns the events for one chat chunk (its JSON). A chunk that is
-// not JSON adds nothing.
+// Chunk returns the events for one chat chunk (its JSON), as chat's
+// OpenAI-compatible backend sends it: its reasoning as reasoning_content
+// or, as OpenRouter names it, reasoning. A chunk that is not JSON adds
+// nothing.
 func (s *Stream) Chunk(data []byte) []Event {
 	var c chatChunk
 	if json.Unmarshal(data, &c) != nil {
@@ -99,12 +103,10 @@ func (s *Stream) Chunk(data []byte) []Event {
 	var evs []Event
 	for _, ch := range c.Choices {
 		d := ch.Delta
-		if d.ReasoningContent != "" {
-			evs = s.textDelta(evs, "reasoning", d.ReasoningContent)
+		if d.ReasoningContent == "" {
+			d.ReasoningContent = d.Reasoning
 		}
-		if text := s.visible(d.Content); text != "" {
-			evs = s.textDelta(evs, "message", text)
-		}
+		evs = s.appendDelta(evs, d.Content, d.ReasoningContent)
 		for _, tc := range d.ToolCalls {
 			evs = s.callDelta(evs, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments)
 		}
@@ -113,6 +115,36 @@ func (s *Stream) Chunk(data []byte) []Event {
 		}
 	}
 	return evs
+}
+
+// Delta returns the events for a delta of an answer's text and reasoning,
+// as the folding backends' streams give them (Chunk reads the same from
+// a chat chunk).
+func (s *Stream) Delta(content, reasoning string) []Event {
+	return s.appendDelta(nil, content, reasoning)
+}
+
+func (s *Stream) appendDelta(evs []Event, content, reasoning string) []Event {
+	if reasoning != "" {
+		evs = s.textDelta(evs, "reasoning", reasoning)
+	}
+	if text := s.visible(content); text != "" {
+		evs = s.textDelta(evs, "message", text)
+	}
+	return evs
+}
+
+// Finish returns the last events, as End, of an answer that finished for
+// reason ("" keeps the reason a chunk gave) with usage (nil keeps the
+// usage a chunk gave).
+func (s *Stream) Finish(reason string, usage *openai.Usage) []Event {
+	if reason != "" {
+		s.finish = reason
+	}
+	if usage != nil {
+		s.usage = &chatUsage{Usage: *usage}
+	}
+	return s.End()
 }
 
 // visible is the part of a text delta to send now: all of it, unless
@@ -149,12 +181,12 @@ func (s *Stream) textDelta(evs []Event, kind, text string) []Event {
 		return evs
 	}
 	s.open.text.WriteString(text)
+	d := deltaEvent{ItemID: s.open.item.ID, OutputIndex: s.open.index, ContentIndex: new(0), Delta: text}
 	if kind == "message" {
-		return append(evs, s.event("response.output_text.delta", map[string]any{
-			"item_id": s.open.item.ID, "output_index": s.open.index, "content_index": 0, "delta": text, "logprobs": []any{}}))
+		d.Logprobs = &[]struct{}{}
+		return append(evs, s.delta("response.output_text.delta", d))
 	}
-	return append(evs, s.event("response.reasoning_text.delta", map[string]any{
-		"item_id": s.open.item.ID, "output_index": s.open.index, "content_index": 0, "delta": text}))
+	return append(evs, s.delta("response.reasoning_text.delta", d))
 }
 
 // callDelta adds to the function call at chat's tool_call index, opening
@@ -177,8 +209,7 @@ func (s *Stream) callDelta(evs []Event, index int, callID, name, args string) []
 		return evs
 	}
 	it.text.WriteString(args)
-	return append(evs, s.event("response.function_call_arguments.delta", map[string]any{
-		"item_id": it.item.ID, "output_index": it.index, "delta": args}))
+	return append(evs, s.delta("response.function_call_arguments.delta", deltaEvent{ItemID: it.item.ID, OutputIndex: it.index, Delta: args}))
 }
 
 // closeOpen ends the open message or reasoning item.
@@ -202,10 +233,19 @@ func (s *Stream) closeOpen(evs []Event) []Event {
 		"item_id": it.item.ID, "output_index": it.index, "content_index": 0, "part": it.item.Content[0]})), it)
 }
 
-// itemDone sends output_item.done and puts the item into the response.
+// itemDone sends output_item.done and puts the item into the response at
+// its output_index: items finish in another order than they start (a
+// message written after a function call began finishes first), and
+// clients, the store included, read the output by index.
 func (s *Stream) itemDone(evs []Event, it *openItem) []Event {
 	it.done = true
-	s.resp.Output = append(s.resp.Output, it.item)
+	out := make([]OutputItem, 0, len(s.order))
+	for _, o := range s.order {
+		if o.done {
+			out = append(out, o.item)
+		}
+	}
+	s.resp.Output = out
 	return append(evs, s.event("response.output_item.done", map[string]any{"output_index": it.index, "item": it.item}))
 }
 
@@ -266,6 +306,31 @@ func (s *Stream) Fail(e *openai.Error) []Event {
 	}
 	s.resp.Status, s.resp.Error = "failed", &ResponseError{Code: code, Message: e.Message}
 	return []Event{s.event("response.failed", map[string]any{"response": s.resp})}
+}
+
+// deltaEvent is the data of the events that carry a piece of text or
+// arguments: the most frequent events of a stream, encoded from a struct
+// rather than a map. ContentIndex is absent from function call deltas,
+// Logprobs present in output text deltas only.
+type deltaEvent struct {
+	Type           string      `json:"type"`
+	SequenceNumber int         `json:"sequence_number"`
+	ItemID         string      `json:"item_id"`
+	OutputIndex    int         `json:"output_index"`
+	ContentIndex   *int        `json:"content_index,omitempty"`
+	Delta          string      `json:"delta"`
+	Logprobs       *[]struct{} `json:"logprobs,omitempty"`
+}
+
+// delta stamps d with its type and the next sequence number.
+func (s *Stream) delta(name string, d deltaEvent) Event {
+	d.Type, d.SequenceNumber = name, s.seq
+	s.seq++
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(fmt.Sprintf("responses: encoding an event: %v", err)) // strings and numbers only
+	}
+	return Event{Name: name, Data: b}
 }
 
 // event stamps data with its type and the next sequence number.

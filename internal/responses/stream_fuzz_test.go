@@ -15,11 +15,11 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"delta":{"reasoning_content":"r","content":"c"}}]}`), []byte(`nope`), false)
 	f.Add([]byte(`{"choices":[{"delta":{"content":"ok <tool_c"}}]}`), []byte(`{"choices":[{"delta":{"content":"all>{\"name\":\"get_weather\"}</tool_call>"}}]}`), true)
 	f.Fuzz(func(t *testing.T, a, b []byte, textTools bool) {
-		req := &Request{Model: "m"}
+		req, tools := &Request{Model: "m"}, NativeTools
 		if textTools {
-			req.Tools, req.ToolsAsText = weather, true
+			req.Tools, tools = weather, TextTools
 		}
-		s := NewStream(req, 1)
+		s := NewStream(req, 1, tools)
 		evs := s.Start()
 		evs = append(evs, s.Chunk(a)...)
 		evs = append(evs, s.Chunk(b)...)

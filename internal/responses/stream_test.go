@@ -17,10 +17,12 @@ func chunk(delta string, finish string) []byte {
 	return []byte(`{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":` + delta + `,"finish_reason":` + f + `}]}`)
 }
 
-// run feeds chunks to a new Stream and returns every event.
+// run feeds chunks to a new Stream bridged to a backend that takes tools
+// as text (which matters only for a request with tools) and returns every
+// event.
 func run(t *testing.T, req *Request, chunks ...[]byte) []Event {
 	t.Helper()
-	s := NewStream(req, 1)
+	s := NewStream(req, 1, TextTools)
 	evs := s.Start()
 	for _, c := range chunks {
 		evs = append(evs, s.Chunk(c)...)
@@ -151,7 +153,7 @@ func TestStreamFinalResponse(t *testing.T) {
 // TestStreamFail ends a stream with response.failed carrying the error;
 // nothing follows it.
 func TestStreamFail(t *testing.T) {
-	s := NewStream(&Request{Model: "m"}, 1)
+	s := NewStream(&Request{Model: "m"}, 1, NativeTools)
 	evs := append(s.Start(), s.Chunk(chunk(`{"content":"a"}`, ""))...)
 	evs = append(evs, s.Fail(&openai.Error{Message: "fal broke", Code: "upstream_stream_error"})...)
 	evs = append(evs, s.End()...)
@@ -168,7 +170,7 @@ func TestStreamFail(t *testing.T) {
 func TestBuild(t *testing.T) {
 	req := &Request{Model: "m", Instructions: "sys"}
 	r, err := Build(req, 1, []byte(`{"choices":[{"message":{"role":"assistant","content":"hi","reasoning_content":"why"},"finish_reason":"stop"}],`+
-		`"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`))
+		`"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}`), NativeTools)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func TestBuild(t *testing.T) {
 		r.Usage.TotalTokens != 3 || *r.Instructions != "sys" {
 		t.Errorf("response %+v", r)
 	}
-	r, err = Build(req, 1, []byte(`{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`))
+	r, err = Build(req, 1, []byte(`{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`), NativeTools)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,11 +189,33 @@ func TestBuild(t *testing.T) {
 	if len(items) != 1 || items[0].Type != "function_call" || items[0].CallID != "c1" {
 		t.Errorf("as input items: %+v", items)
 	}
-	r, _ = Build(req, 1, []byte(`{"choices":[{"message":{"content":"ab"},"finish_reason":"length"}]}`))
+	r, _ = Build(req, 1, []byte(`{"choices":[{"message":{"content":"ab"},"finish_reason":"length"}]}`), NativeTools)
 	if r.Status != "incomplete" || r.IncompleteDetails.Reason != "max_output_tokens" {
 		t.Errorf("cut answer: %+v", r)
 	}
-	if _, err := Build(req, 1, []byte(`not json`)); err == nil {
+	if _, err := Build(req, 1, []byte(`not json`), NativeTools); err == nil {
 		t.Error("a broken completion was read")
+	}
+}
+
+// TestStreamOutputInIndexOrder: a message written after a function call
+// began finishes first, yet the final response lists the items in their
+// output_index order, as the events numbered them.
+func TestStreamOutputInIndexOrder(t *testing.T) {
+	evs := run(t, &Request{Model: "m"},
+		chunk(`{"tool_calls":[{"index":0,"id":"c1","function":{"name":"f","arguments":"{}"}}]}`, ""),
+		chunk(`{"content":"and some text"}`, ""), chunk(`{}`, "tool_calls"))
+	r := final(t, evs)
+	if len(r.Output) != 2 || r.Output[0].Type != "function_call" || r.Output[1].Type != "message" {
+		t.Fatalf("output %+v", r.Output)
+	}
+	for _, ev := range evs {
+		var d struct {
+			OutputIndex *int       `json:"output_index"`
+			Item        OutputItem `json:"item"`
+		}
+		if ev.Name == "response.output_item.added" && json.Unmarshal(ev.Data, &d) == nil && r.Output[*d.OutputIndex].ID != d.Item.ID {
+			t.Errorf("item %s was added at %d, is at another place in the output", d.Item.ID, *d.OutputIndex)
+		}
 	}
 }

@@ -22,11 +22,15 @@ const (
 	callClose = "</tool_call>"
 )
 
+// ToolsPromptIntro opens the system message that declares the tools; the
+// fal emulator's folding LLMs find the declarations by it.
+const ToolsPromptIntro = "You can call functions."
+
 // toolsPrompt is the system message declaring tools to a model that can
 // only answer text; choice is the request's tool_choice.
 func toolsPrompt(tools []Tool, choice json.RawMessage) string {
 	var b strings.Builder
-	b.WriteString("You can call functions. To call one, answer with nothing but one line per call:\n")
+	b.WriteString(ToolsPromptIntro + " To call one, answer with nothing but one line per call:\n")
 	b.WriteString(callOpen + `{"name": "<function name>", "arguments": {<the arguments as JSON>}}` + callClose + "\n")
 	b.WriteString("Each call's result comes back in a later message. The functions:\n")
 	for _, t := range tools {
@@ -50,10 +54,10 @@ func toolsPrompt(tools []Tool, choice json.RawMessage) string {
 }
 
 // usesTextTools reports whether req declares tools to a model that answers
-// only text (ToolsAsText) and lets it call them.
-func (r *Request) usesTextTools() bool {
+// only text (TextTools) and lets it call them.
+func (r *Request) usesTextTools(tools ToolMode) bool {
 	var mode string
-	return r.ToolsAsText && len(r.Tools) > 0 && (json.Unmarshal(r.ToolChoice, &mode) != nil || mode != "none")
+	return tools == TextTools && len(r.Tools) > 0 && (json.Unmarshal(r.ToolChoice, &mode) != nil || mode != "none")
 }
 
 // textCall is a function call read from a model's text.
@@ -89,7 +93,22 @@ func parseTextCalls(text string, tools []Tool) (rest string, calls []textCall) {
 		return text, nil
 	}
 	outside.WriteString(s)
-	return strings.TrimSpace(outside.String()), calls
+	rest = strings.TrimSpace(outside.String())
+	if strings.TrimSpace(unfence(rest)) == "" {
+		rest = "" // the calls were wrapped in a code block
+	}
+	return rest, calls
+}
+
+// unfence is s without the Markdown code fence lines (```, ```json) that
+// open and close it, when it has them; models often wrap a call in one.
+func unfence(s string) string {
+	s = strings.TrimSpace(s)
+	if body, ok := strings.CutPrefix(s, "```"); ok {
+		_, body, _ = strings.Cut(body, "\n") // the fence line, with its language
+		s = body
+	}
+	return strings.TrimSuffix(strings.TrimSpace(s), "```")
 }
 
 // readTextCall reads the JSON inside one tagged block.
@@ -98,7 +117,7 @@ func readTextCall(body string, tools []Tool) (textCall, bool) {
 		Name      string          `json:"name"`
 		Arguments json.RawMessage `json:"arguments"`
 	}
-	if json.Unmarshal([]byte(body), &c) != nil || !slices.ContainsFunc(tools, func(t Tool) bool { return t.Name == c.Name }) {
+	if json.Unmarshal([]byte(unfence(body)), &c) != nil || !slices.ContainsFunc(tools, func(t Tool) bool { return t.Name == c.Name }) {
 		return textCall{}, false
 	}
 	args := "{}"

@@ -31,6 +31,50 @@ func TestParseTextCalls(t *testing.T) {
 	}
 }
 
+// TestParseTextCallsFromModels reads the imperfect answers models give
+// when asked for tagged calls: prose around the calls, calls wrapped in a
+// code block (or holding one), whitespace and line breaks inside the tags,
+// two calls on one line. A tagged block that is not valid JSON of a
+// declared function leaves the whole answer as plain text.
+func TestParseTextCallsFromModels(t *testing.T) {
+	for _, tt := range []struct {
+		name, text, rest, calls string
+	}{
+		{"prose before and after",
+			"Sure! I'll check the weather for you.\n\n<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}</tool_call>\n\nLet me know if you need anything else.",
+			"Sure! I'll check the weather for you.\n\n\n\nLet me know if you need anything else.", `get_weather({"city":"Paris"})`},
+		{"wrapped in a code block",
+			"```json\n<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>\n```", "", `get_weather({"city":"Oslo"})`},
+		{"a code block inside the tags",
+			"<tool_call>\n```json\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Lima\"}}\n```\n</tool_call>", "", `get_weather({"city":"Lima"})`},
+		{"whitespace and line breaks",
+			"  <tool_call>\n  {\n    \"name\": \"get_weather\",\n    \"arguments\": { \"city\" : \"Rome\" }\n  }\n</tool_call>  \n", "", `get_weather({"city":"Rome"})`},
+		{"two calls on one line",
+			`<tool_call>{"name":"get_weather","arguments":{"city":"Paris"}}</tool_call><tool_call>{"name":"get_weather","arguments":{"city":"Rome"}}</tool_call>`,
+			"", `get_weather({"city":"Paris"}) get_weather({"city":"Rome"})`},
+		{"malformed JSON: a trailing comma",
+			`<tool_call>{"name": "get_weather", "arguments": {"city": "Paris",}}</tool_call>`,
+			`<tool_call>{"name": "get_weather", "arguments": {"city": "Paris",}}</tool_call>`, ""},
+		{"malformed JSON: single quotes",
+			`I will call it. <tool_call>{'name': 'get_weather'}</tool_call>`, `I will call it. <tool_call>{'name': 'get_weather'}</tool_call>`, ""},
+		{"one good call, one malformed: all text",
+			`<tool_call>{"name":"get_weather","arguments":{}}</tool_call> <tool_call>{"name":</tool_call>`,
+			`<tool_call>{"name":"get_weather","arguments":{}}</tool_call> <tool_call>{"name":</tool_call>`, ""},
+		{"a tag in prose about tags", "Use <tool_call> tags to call tools.", "Use <tool_call> tags to call tools.", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rest, calls := parseTextCalls(tt.text, weather)
+			var got []string
+			for _, c := range calls {
+				got = append(got, c.name+"("+c.arguments+")")
+			}
+			if rest != tt.rest || strings.Join(got, " ") != tt.calls {
+				t.Errorf("rest %q, calls %v; want %q, %s", rest, got, tt.rest, tt.calls)
+			}
+		})
+	}
+}
+
 // TestTextCallFilter streams a text in every split: what is sent plus what
 // finish returns never loses text, and a call's tag is never sent.
 func TestTextCallFilter(t *testing.T) {
@@ -67,8 +111,7 @@ func TestTextToolsBridge(t *testing.T) {
 	if e != nil {
 		t.Fatal(e)
 	}
-	req.ToolsAsText = true
-	body, e := ChatBody(req, nil)
+	body, e := ChatBody(req, nil, TextTools)
 	if e != nil {
 		t.Fatal(e)
 	}
@@ -82,7 +125,7 @@ func TestTextToolsBridge(t *testing.T) {
 	}
 
 	answer := `<tool_call>{"name":"get_weather","arguments":{"city":"Paris"}}</tool_call>`
-	r, err := Build(req, 1, []byte(`{"choices":[{"message":{"content":`+string(mustMarshal(answer))+`},"finish_reason":"stop"}]}`))
+	r, err := Build(req, 1, []byte(`{"choices":[{"message":{"content":`+string(mustMarshal(answer))+`},"finish_reason":"stop"}]}`), TextTools)
 	if err != nil || len(r.Output) != 1 || r.Output[0].Type != "function_call" || *r.Output[0].Arguments != `{"city":"Paris"}` ||
 		!strings.HasPrefix(r.Output[0].CallID, "call_") {
 		t.Fatalf("whole: %v %+v", err, r.Output)
@@ -103,7 +146,7 @@ func TestTextToolsBridge(t *testing.T) {
 	}
 
 	req.ToolChoice = json.RawMessage(`"none"`)
-	if body, _ := ChatBody(req, nil); strings.Contains(string(body), "<tool_call>") {
+	if body, _ := ChatBody(req, nil, TextTools); strings.Contains(string(body), "<tool_call>") {
 		t.Error("tools were declared with tool_choice none")
 	}
 }

@@ -154,7 +154,8 @@ func (s *Server) handleAudioModels(w http.ResponseWriter, r *http.Request) {
 
 // handleAudioVoices serves GET /v1/audio/voices ({voices:[{id,name}]}):
 // the voices of the speech model named by ?model=, or of every speech
-// model, plus OpenAI's voice names, which every speech model takes.
+// model, plus OpenAI's voice names, which every speech model takes. A
+// model whose schema cannot be fetched is left out and logged.
 func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
 	defer cancel()
@@ -181,8 +182,10 @@ func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 	for _, m := range models {
 		caps, err := s.opt.Schemas.Get(ctx, m.Endpoint)
 		if err != nil {
-			writeError(w, s.schemaFailure(ctx, err))
-			return
+			// One model fal cannot describe must not hide the others'
+			// voices from a settings page.
+			s.log.Warn("audio voices: skipping a model whose schema cannot be had", "alias", m.Alias, "endpoint", m.Endpoint, "err", s.opt.Redact(err.Error()))
+			continue
 		}
 		if caps.Audio != nil && caps.Audio.Kind == falschema.Speaks {
 			for _, v := range audio.Voices(caps.Audio) {

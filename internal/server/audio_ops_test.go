@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,7 +15,9 @@ import (
 
 	oai "github.com/openai/openai-go/v3"
 
+	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/registry"
 )
 
 // TestAudioListings: /v1/models lists the audio aliases with the kind
@@ -206,5 +209,94 @@ func TestSpeechStreams(t *testing.T) {
 	}
 	if got := append(first, rest...); !bytes.Equal(got, wav) || resp.Header.Get("Content-Type") != "audio/wav" {
 		t.Errorf("got %d bytes labelled %q", len(got), resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestAudioListingsNeedNoKey: Open WebUI asks for /v1/audio/models and
+// /v1/audio/voices without Authorization, and gets them; the audio routes
+// that run jobs still need a key, and fal receives nothing from them.
+func TestAudioListingsNeedNoKey(t *testing.T) {
+	h := newHarness(t, withAudio)
+	for _, path := range []string{"/v1/audio/models", "/v1/audio/voices"} {
+		req, _ := http.NewRequest(http.MethodGet, h.url+path, nil)
+		code, _, body := h.do(req)
+		if code != http.StatusOK || !strings.Contains(string(body), `"alloy"`) && !strings.Contains(string(body), `"tts-1"`) {
+			t.Errorf("%s without a key: %d %s", path, code, body)
+		}
+	}
+	for _, path := range []string{"/v1/audio/speech", "/v1/audio/transcriptions", "/v1/audio/translations"} {
+		req, _ := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(`{"model":"tts-1","input":"hi"}`))
+		req.Header.Set("Content-Type", "application/json")
+		code, _, body := h.do(req)
+		if e := decodeError(t, body); code != http.StatusUnauthorized || e.Type != "invalid_request_error" {
+			t.Errorf("%s without a key: %d %+v", path, code, e)
+		}
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Errorf("fal received %d jobs", n)
+	}
+}
+
+// TestAudioVoicesSkipsUnknownSchema: a speech alias whose schema fal
+// cannot give is left out of /v1/audio/voices (and logged) rather than
+// turning the whole listing into a 502.
+func TestAudioVoicesSkipsUnknownSchema(t *testing.T) {
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.server.AudioModels = append([]registry.AudioModel{{Alias: "ghost", Endpoint: "fal-ai/no-such-voice-model"}}, s.server.AudioModels...)
+	})
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices", nil)
+	code, _, body := h.do(req)
+	var voices struct{ Voices []struct{ ID string } }
+	if err := json.Unmarshal(body, &voices); code != http.StatusOK || err != nil {
+		t.Fatalf("%d %s", code, body)
+	}
+	ids := map[string]bool{}
+	for _, v := range voices.Voices {
+		ids[v.ID] = true
+	}
+	if !ids["alloy"] || !ids["af_heart"] || !ids["Rachel"] {
+		t.Errorf("voices %+v", voices)
+	}
+	asked := false
+	for _, c := range h.fake.Received() {
+		asked = asked || c.Op == falfake.OpSchema && strings.Contains(c.Query, "no-such-voice-model")
+	}
+	if !asked || !strings.Contains(h.logs.String(), "fal-ai/no-such-voice-model") {
+		t.Errorf("fal was asked for the ghost's schema: %v; logs:\n%s", asked, h.logs)
+	}
+}
+
+// TestSpeechLongDownload: a speech file that takes longer to arrive than
+// the downloader's timeout and than the request timeout, but is never
+// silent for that long, reaches the client whole: audio is streamed as
+// media, cut only by silence, not as an image download with a deadline.
+func TestSpeechLongDownload(t *testing.T) {
+	const idle = time.Second
+	h := newHarness(t, withAudio, func(s *setup) {
+		s.server.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true, Timeout: idle})
+		s.server.RequestTimeout = 2 * idle
+	})
+	wav := falfake.ToneWAV(2000, 440)
+	const chunks = 16 // one every idle/6: 2.5 idle timeouts in all
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(wav)))
+		step := len(wav)/chunks + 1
+		for i := 0; i < len(wav); i += step {
+			if i > 0 {
+				time.Sleep(idle / 6)
+			}
+			_, _ = w.Write(wav[i:min(i+step, len(wav))])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer cdn.Close()
+	h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Times: 1,
+		Body: `{"audio":{"url":"` + cdn.URL + `/speech.wav","content_type":"audio/wav"}}`})
+	hdr, got := h.speak(speechParams("tts-1"))
+	if !bytes.Equal(got, wav) || hdr.Get("Content-Type") != "audio/wav" {
+		t.Errorf("got %d of %d bytes, labelled %q", len(got), len(wav), hdr.Get("Content-Type"))
+	}
+	if in := h.lastInput(); in["prompt"] != "Hello" {
+		t.Errorf("fal received %v", in)
 	}
 }

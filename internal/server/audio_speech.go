@@ -24,7 +24,8 @@ var errNotAudio = errors.New("fal's result is not audio")
 
 // handleSpeech serves POST /v1/audio/speech: the model's TTS job runs on
 // fal's queue, and its audio is streamed from fal's CDN to the client as
-// it arrives, labelled with the type its first bytes show.
+// it arrives (see streamSpeech), labelled with the type its first bytes
+// show.
 func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 	body, e := s.readBody(w, r)
 	if e != nil {
@@ -63,12 +64,28 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		s.writeAudio(ctx, w, r, &fal.Download{Body: io.NopCloser(bytes.NewReader(speech.Inline)), ContentLength: int64(len(speech.Inline))}, spec, plan)
 		return
 	}
-	dl, err := s.opt.Downloader.Open(ctx, speech.URL)
+	dl, err := s.streamSpeech(r.Context(), speech.URL)
 	if err != nil {
 		s.failAudio(ctx, w, r, err, spec)
 		return
 	}
 	s.writeAudio(ctx, w, r, dl, spec, plan)
+}
+
+// streamSpeech opens fal's audio file as media, not as an image: a long
+// speech has no size cap and no whole-download deadline (neither the
+// image downloader's nor the job's), only the idle timeout, and it ends
+// when the client leaves.
+func (s *Server) streamSpeech(ctx context.Context, url string) (*fal.Download, error) {
+	resp, err := s.opt.Downloader.Stream(ctx, url, "")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, &fal.Error{Op: fal.OpDownload, Status: resp.StatusCode, Detail: "media download failed: HTTP " + resp.Status}
+	}
+	return &fal.Download{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), ContentLength: resp.ContentLength}, nil
 }
 
 // failAudio answers a failed audio job, naming in a fal 422 the OpenAI
@@ -77,16 +94,7 @@ func (s *Server) failAudio(ctx context.Context, w http.ResponseWriter, r *http.R
 	if r.Context().Err() != nil {
 		return
 	}
-	if errors.Is(err, errNotAudio) {
-		writeError(w, s.logUpstream(ctx, err, &openai.Error{Status: http.StatusBadGateway, Message: "fal's result is not audio.",
-			Type: openai.TypeUpstream, Code: "upstream_not_audio", NoRetry: true}))
-		return
-	}
-	e := s.failUpstream(ctx, err)
-	if e.Param != "" {
-		e.Param = audio.Param(spec, e.Param)
-	}
-	writeError(w, e)
+	writeError(w, s.failUpstreamAs(ctx, err, func(falField string) string { return audio.Param(spec, falField) }))
 }
 
 // writeAudio streams an audio download to the client: its first bytes

@@ -144,8 +144,9 @@ func TestSpeechNestedFields(t *testing.T) {
 	}
 }
 
-// TestSpeechPCM asks MiniMax for pcm, which it offers: raw samples with
-// no signature come back as audio/pcm, byte for byte.
+// TestSpeechPCM asks MiniMax for pcm, which it offers, at OpenAI's 24 kHz
+// mono: raw samples with no signature come back as audio/pcm, byte for
+// byte.
 func TestSpeechPCM(t *testing.T) {
 	h := newHarness(t, withAudio)
 	hdr, got := h.speak(oai.AudioSpeechNewParams{
@@ -154,6 +155,10 @@ func TestSpeechPCM(t *testing.T) {
 	})
 	if hdr.Get("Content-Type") != "audio/pcm" || len(got) == 0 || bytes.HasPrefix(got, []byte("RIFF")) || !bytes.Equal(got, h.falAudio()) {
 		t.Errorf("pcm answer %v, %d bytes", hdr, len(got))
+	}
+	want := `{"channel":1,"format":"pcm","sample_rate":24000}`
+	if b, _ := json.Marshal(h.lastInput()["audio_setting"]); string(b) != want {
+		t.Errorf("fal received audio_setting %s, want OpenAI's pcm: %s", b, want)
 	}
 }
 
@@ -381,7 +386,8 @@ func TestTranscriptionWords(t *testing.T) {
 }
 
 // TestTranslationSDK translates with openai-go: the model's task
-// translate, no language sent.
+// translate, and language null so that the model detects the recording's
+// language rather than assume its default.
 func TestTranslationSDK(t *testing.T) {
 	h := newHarness(t, withAudio)
 	wav := falfake.ToneWAV(800, 600)
@@ -398,7 +404,53 @@ func TestTranslationSDK(t *testing.T) {
 	if in["task"] != "translate" {
 		t.Errorf("fal received %.200v", in)
 	}
-	if _, ok := in["language"]; ok {
-		t.Errorf("a translation sends no language: %.200v", in)
+	if v, ok := in["language"]; !ok || v != nil {
+		t.Errorf("language %v: the model must detect the recording's language", v)
+	}
+}
+
+// TestTranscriptionTemperature: temperature is read as a number and not
+// sent (fal's models take none); one that is no number is a 400 naming
+// it, and reaches no fal job.
+func TestTranscriptionTemperature(t *testing.T) {
+	h := newHarness(t, withAudio)
+	wav := falfake.ToneWAV(200, 300)
+	send := func(temperature string) (int, []byte) {
+		ct, body := multipartBody(t, []formPart{{name: "file", file: "a.wav", data: wav}, {name: "model", data: []byte("whisper-1")}, {name: "temperature", data: []byte(temperature)}})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Content-Type", ct)
+		code, _, out := h.do(req)
+		return code, out
+	}
+	code, out := send("warm")
+	if e := decodeError(t, out); code != http.StatusBadRequest || deref(e.Param) != "temperature" || !strings.Contains(e.Message, "number") {
+		t.Errorf("temperature warm: %d %+v", code, e)
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Fatalf("fal received %d jobs", n)
+	}
+	if code, out = send(" 0.2 "); code != http.StatusOK || !strings.Contains(string(out), heard(wav)) {
+		t.Fatalf("temperature 0.2: %d %s", code, out)
+	}
+	if in := h.lastInput(); in["temperature"] != nil || len(in) != 3 {
+		t.Errorf("fal received %.200v", in)
+	}
+}
+
+// TestTranscriptionMP4: a recording in an mp4 made with brand mp41 (what
+// many phones write) is audio; fal receives it unchanged as audio/mp4.
+func TestTranscriptionMP4(t *testing.T) {
+	h := newHarness(t, withAudio)
+	rec := append([]byte("\x00\x00\x00\x18ftypmp41\x00\x00\x00\x00mp41isom"), make([]byte, 512)...)
+	res, err := h.sdk.Audio.Transcriptions.New(context.Background(), oai.AudioTranscriptionNewParams{File: bytes.NewReader(rec), Model: "whisper-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Text != heard(rec) {
+		t.Errorf("text %q, want %q", res.Text, heard(rec))
+	}
+	if in := h.lastInput(); in["audio_url"] != "data:audio/mp4;base64,"+base64.StdEncoding.EncodeToString(rec) {
+		t.Errorf("fal received %.80v", in["audio_url"])
 	}
 }

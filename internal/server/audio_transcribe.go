@@ -41,7 +41,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		writeError(w, e)
 		return
 	}
-	plan, e := audio.PlanTranscription(req, spec, alias, "", translate)
+	plan, e := audio.PlanTranscription(req, spec, alias, translate)
 	if e != nil {
 		writeError(w, e)
 		return

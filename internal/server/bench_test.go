@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -63,6 +64,7 @@ type discardWriter struct {
 	header http.Header
 	status int
 	n      int
+	events int // server-sent events and comments, by their blank lines
 }
 
 func (d *discardWriter) Header() http.Header {
@@ -81,6 +83,7 @@ func (d *discardWriter) WriteHeader(code int) {
 func (d *discardWriter) Write(p []byte) (int, error) {
 	d.WriteHeader(http.StatusOK)
 	d.n += len(p)
+	d.events += bytes.Count(p, []byte("\n\n"))
 	return len(p), nil
 }
 
@@ -171,6 +174,24 @@ func BenchmarkChatStream(b *testing.B) {
 			b.Fatal("empty stream")
 		}
 	}
+}
+
+// BenchmarkResponsesStream measures relaying the same streamed answer as
+// BenchmarkChatStream through the Responses bridge on the same backend;
+// the difference between the two, over the events sent, is what
+// translating one chat delta into Responses events costs. It reports the
+// events of one answer as events/op.
+func BenchmarkResponsesStream(b *testing.B) {
+	h, _ := benchServer(b, falfake.Options{}, nil)
+	body := `{"model":"gpt-4o","stream":true,"input":"Tell me about lighthouses on rocky coasts and how their keepers kept the lamps burning through long winter nights"}`
+	events := serve(b, h, http.MethodPost, "/v1/responses", body).events
+	b.ReportAllocs()
+	for b.Loop() {
+		if w := serve(b, h, http.MethodPost, "/v1/responses", body); w.n == 0 {
+			b.Fatal("empty stream")
+		}
+	}
+	b.ReportMetric(float64(events), "events/op")
 }
 
 // BenchmarkListModels measures GET /v1/models with the access key, the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/chat"
@@ -17,18 +18,25 @@ import (
 var passthroughPath = chat.Passthrough.String() + "/chat/completions"
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
-	if req, ok := decodeBody(s, w, r, openai.DecodeChat); ok {
-		s.serveChat(w, r, req)
+	req, ok := decodeBody(s, w, r, openai.DecodeChat)
+	if !ok {
+		return
+	}
+	if e := s.serveChat(r, req, &chatWriter{w: w}); e != nil {
+		writeError(w, e)
 	}
 }
 
-// serveChat answers a decoded chat request on the configured backend. The
-// Responses bridge calls it too, with the chat request it built.
-func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *openai.ChatRequest) {
+// serveChat answers a decoded chat request on the configured backend,
+// delivering the answer to sink (see chatSink). It returns the error that
+// stops a request before its answer began, for the caller to write; nil
+// when the answer was delivered, or when the client is gone and nothing is
+// to be written. The Responses bridge calls it too, with the chat request
+// it built and a sink that translates the answer.
+func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSink) *openai.Error {
 	falModel, ok := s.models.chat[req.Model]
 	if !ok {
-		writeError(w, openai.ModelNotFound(req.Model))
-		return
+		return openai.ModelNotFound(req.Model)
 	}
 	ri := infoFrom(r.Context())
 	ctx, cancel := s.modelContext(r, req.Model)
@@ -36,13 +44,11 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *openai.C
 
 	backend := s.opt.ChatBackend
 	if backend == chat.Passthrough {
-		s.chatPassthrough(ctx, w, req, falModel)
-		return
+		return s.chatPassthrough(ctx, req, falModel, sink)
 	}
 	folded, e := chat.Fold(req.Messages, s.opt.ChatLimits)
 	if e != nil {
-		writeError(w, e)
-		return
+		return e
 	}
 	if folded.DroppedMessages > 0 || folded.TruncatedSystem > 0 {
 		s.log.Debug("conversation shortened to fit fal's prompt limits", "request_id", ri.ID,
@@ -52,46 +58,48 @@ func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *openai.C
 	req.Model = falModel
 	input, err := json.Marshal(chat.FalInput(req, folded, backend))
 	if err != nil {
-		writeError(w, openai.ServerError("encoding the fal input failed"))
-		return
+		return openai.ServerError("encoding the fal input failed")
 	}
 	if s.opt.Debug {
 		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(input))
 	}
 	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
 	if req.Stream {
-		s.chatStream(ctx, w, req, clientModel, endpoint, input, folded.PromptChars())
-		return
+		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+		return s.chatStream(ctx, streamStart{model: clientModel, includeUsage: includeUsage, promptChars: folded.PromptChars()}, endpoint, input, sink)
 	}
-	s.chatOnce(ctx, w, clientModel, endpoint, input, folded.PromptChars())
+	return s.chatOnce(ctx, clientModel, endpoint, input, folded.PromptChars(), sink)
 }
 
 // chatOnce runs a non-streaming completion through fal's queue, so that a
 // client that goes away has its job cancelled. promptChars is the length
 // of the prompt sent, for a usage estimate when fal reports none.
-func (s *Server) chatOnce(ctx context.Context, w http.ResponseWriter, model, endpoint string, input []byte, promptChars int) {
+func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []byte, promptChars int, sink chatSink) *openai.Error {
 	res, err := s.opt.Fal.Run(ctx, endpoint, input)
 	if res != nil {
 		infoFrom(ctx).set("", res.RequestID)
 	}
 	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, chatUpstreamError(err)))
+		if cancelled(ctx) {
+			return nil
 		}
-		return
+		return s.logUpstream(ctx, err, chatUpstreamError(err))
 	}
 	var out chat.FalOutput
 	if err := json.Unmarshal(res.Body, &out); err != nil {
-		writeError(w, malformedAnswer())
-		return
+		return malformedAnswer()
 	}
 	if msg := out.ErrorMessage(); msg != "" {
-		writeError(w, modelError(msg))
-		return
+		return modelError(msg)
 	}
 	c := chat.Completion(chat.NewID(), model, time.Now().Unix(), out)
 	c.Usage = chat.Usage(out.Usage, promptChars, out.Chars())
-	writeJSON(w, http.StatusOK, c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return openai.ServerError("encoding the response failed")
+	}
+	sink.whole(b)
+	return nil
 }
 
 // modelError is the error for a model that reported a failure in its
@@ -105,27 +113,27 @@ func malformedAnswer() *openai.Error {
 	return &openai.Error{Status: http.StatusBadGateway, Message: "fal's answer is not valid JSON.", Type: openai.TypeUpstream, Code: "upstream_malformed"}
 }
 
-// chatStream relays fal's SSE stream as OpenAI chunks. Errors before the
-// first byte are ordinary error responses; later ones are an error event.
-func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, model, endpoint string, input []byte, promptChars int) {
+// chatStream relays fal's SSE stream to sink as text deltas. Errors before
+// the first byte are returned; later ones end the stream with an error
+// event.
+func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string, input []byte, sink chatSink) *openai.Error {
 	resp, err := s.opt.Fal.Post(ctx, endpoint, input, "text/event-stream")
 	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, chatUpstreamError(err)))
+		if cancelled(ctx) {
+			return nil
 		}
-		return
+		return s.logUpstream(ctx, err, chatUpstreamError(err))
 	}
 	defer resp.Close()
 	infoFrom(ctx).set("", resp.RequestID)
 
-	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	st := chat.NewStream(chat.NewID(), model, time.Now().Unix(), includeUsage)
-	out := startSSE(w, chatEnd)
-	if out.data(st.Start()) != nil {
-		return
+	out, err := sink.start(ss)
+	if err != nil {
+		return nil
 	}
+	var texts chat.Deltas
 	var last chat.FalOutput
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		var ev chat.FalOutput
 		if err := json.Unmarshal(data, &ev); err != nil {
 			return true, out.fail(malformedAnswer())
@@ -134,81 +142,88 @@ func (s *Server) chatStream(ctx context.Context, w http.ResponseWriter, req *ope
 			return true, out.fail(modelError(msg))
 		}
 		last = ev
-		if err := out.data(st.Event(ev)); err != nil {
+		if err := sink.text(texts.Next(ev)); err != nil {
 			return true, err
 		}
 		if !ev.Partial {
-			return true, out.data(st.Finish("stop", chat.Usage(ev.Usage, promptChars, st.Chars())))
+			return true, sink.end("stop", chat.Usage(ev.Usage, ss.promptChars, texts.Chars()))
 		}
 		return false, nil
 	})
 	// If fal closes without a final event, what arrived is the answer.
 	failed := out.close(ctx, err, func() error {
-		return out.data(st.Finish("stop", chat.Usage(last.Usage, promptChars, st.Chars())))
+		return sink.end("stop", chat.Usage(last.Usage, ss.promptChars, texts.Chars()))
 	})
 	if failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
 	}
+	return nil
 }
 
 // chatPassthrough forwards the request's OpenAI fields (see
 // chat.PassthroughBody) to fal's OpenAI-compatible endpoint with the fal
-// model id, and relays the answer under the name the client asked for.
-func (s *Server) chatPassthrough(ctx context.Context, w http.ResponseWriter, req *openai.ChatRequest, falModel string) {
+// model id, and delivers the answer to sink under the name the client
+// asked for: whole, or fal's chunks as they come.
+func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, falModel string, sink chatSink) *openai.Error {
 	body, dropped, err := chat.PassthroughBody(req.Fields, falModel)
 	if err != nil {
-		writeError(w, openai.ServerError("encoding the fal input failed"))
-		return
+		return openai.ServerError("encoding the fal input failed")
 	}
-	resp := s.forwardToFal(ctx, w, passthroughPath, body, dropped, req.Stream)
+	resp, e := s.postToFal(ctx, passthroughPath, body, dropped, req.Stream)
 	if resp == nil {
-		return
+		return e
 	}
 	defer resp.Close()
 	promptChars := chat.MessageChars(req.Messages)
 	if !req.Stream {
-		s.passthroughAnswer(ctx, w, resp, req.Model, promptChars)
-		return
+		b, e := s.readAll(ctx, resp)
+		if b == nil {
+			return e
+		}
+		answer, err := chat.PassthroughAnswer(b, req.Model, promptChars)
+		if err != nil {
+			return malformedAnswer()
+		}
+		sink.whole(answer)
+		return nil
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	ps := chat.NewPassthroughStream(req.Model, includeUsage, promptChars)
-	out := startSSE(w, chatEnd)
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	out, err := sink.start(streamStart{model: req.Model, includeUsage: includeUsage, promptChars: promptChars, passthrough: true})
+	if err != nil {
+		return nil
+	}
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		switch {
 		case string(data) == "[DONE]":
-			return true, out.data(ps.End())
+			return true, sink.end("", nil)
 		case isErrorEvent(data):
 			// Relayed as it is, and the end: a [DONE] after it
 			// would pass the failure off as a normal end.
 			return true, out.failWith(data)
 		}
-		return false, out.data(ps.Event(data))
+		return false, sink.raw(data)
 	})
-	if failed := out.close(ctx, err, func() error { return out.data(ps.End()) }); failed != nil {
+	if failed := out.close(ctx, err, func() error { return sink.end("", nil) }); failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
 	}
+	return nil
 }
 
-// passthroughAnswer relays fal's whole OpenAI-compatible answer, rewritten
-// by chat.PassthroughAnswer.
-func (s *Server) passthroughAnswer(ctx context.Context, w http.ResponseWriter, resp *fal.Response, model string, promptChars int) {
-	b, ok := s.readWhole(ctx, w, resp)
-	if !ok {
-		return
-	}
-	answer, err := chat.PassthroughAnswer(b, model, promptChars)
-	if err != nil {
-		writeError(w, malformedAnswer())
-		return
-	}
-	writeEncoded(w, answer)
-}
-
-// forwardToFal posts body to one of fal's OpenAI-compatible routes through
-// the key pool (rotation and failover), logging at debug level the
-// request's fields left out and the body. On failure it has answered the
-// client and returns nil.
+// forwardToFal posts body to one of fal's OpenAI-compatible routes as
+// postToFal does. On failure it has answered the client and returns nil.
 func (s *Server) forwardToFal(ctx context.Context, w http.ResponseWriter, path string, body []byte, dropped []string, stream bool) *fal.Response {
+	resp, e := s.postToFal(ctx, path, body, dropped, stream)
+	if e != nil {
+		writeError(w, e)
+	}
+	return resp
+}
+
+// postToFal posts body to one of fal's OpenAI-compatible routes through
+// the key pool (rotation and failover), logging at debug level the
+// request's fields left out and the body. On failure it returns nil and
+// the error for the client, or no error when the client is gone.
+func (s *Server) postToFal(ctx context.Context, path string, body []byte, dropped []string, stream bool) (*fal.Response, *openai.Error) {
 	ri := infoFrom(ctx)
 	if len(dropped) > 0 {
 		s.log.Debug("request fields not forwarded to fal", "request_id", ri.ID, "fields", dropped)
@@ -222,31 +237,45 @@ func (s *Server) forwardToFal(ctx context.Context, w http.ResponseWriter, path s
 	}
 	resp, err := s.opt.Fal.Post(ctx, path, body, accept)
 	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.logUpstream(ctx, err, passthroughError(err)))
+		if cancelled(ctx) {
+			return nil, nil
 		}
-		return nil
+		return nil, s.logUpstream(ctx, err, passthroughError(err))
 	}
 	ri.set("", resp.RequestID)
-	return resp
+	return resp, nil
 }
 
-// readWhole reads a whole answer of fal. On failure it has answered the
-// client and reports false.
+// readWhole reads a whole answer of fal as readAll does. On failure it
+// has answered the client and reports false.
 func (s *Server) readWhole(ctx context.Context, w http.ResponseWriter, resp *fal.Response) ([]byte, bool) {
+	b, e := s.readAll(ctx, resp)
+	if e != nil {
+		writeError(w, e)
+	}
+	return b, b != nil
+}
+
+// readAll reads a whole answer of fal. On failure it returns nil and the
+// error for the client, or no error when the client is gone.
+func (s *Server) readAll(ctx context.Context, resp *fal.Response) ([]byte, *openai.Error) {
 	b, err := resp.ReadAll()
 	if err != nil {
-		if !cancelled(ctx) {
-			writeError(w, s.failUpstream(ctx, err))
+		if cancelled(ctx) {
+			return nil, nil
 		}
-		return nil, false
+		return nil, s.failUpstream(ctx, err)
 	}
-	return b, true
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
 }
 
 // writeEncoded sends a JSON answer that is already encoded.
 func writeEncoded(w http.ResponseWriter, answer []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(answer)
 }

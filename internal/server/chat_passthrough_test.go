@@ -12,6 +12,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/responses"
 )
 
 // TestPassthroughForwardsOnlyOpenAIFields sends OpenRouter's routing
@@ -193,19 +194,33 @@ func falUsageOf(t *testing.T, h *harness) wireUsage {
 // TestReadmeListsPassthroughFields keeps both READMEs' lists of forwarded
 // fields in step with the code.
 func TestReadmeListsPassthroughFields(t *testing.T) {
-	for name, heading := range map[string]string{"README.md": "\n### Chat\n", "README.zh-CN.md": "\n### 对话\n"} {
+	for name, headings := range map[string][2]string{
+		"README.md":       {"\n### Chat\n", "\n### Responses and embeddings\n"},
+		"README.zh-CN.md": {"\n### 对话\n", "\n### Responses 与 embeddings\n"},
+	} {
 		readme, err := os.ReadFile("../../" + name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, section, _ := strings.Cut(string(readme), heading)
-		section, _, _ = strings.Cut(section, "\n## ")
-		for _, f := range chat.PassthroughFields() {
-			if !strings.Contains(section, "`"+f+"`") {
-				t.Errorf("%s does not list the forwarded field %q", name, f)
+		for i, fields := range [][]string{chat.PassthroughFields(), responses.PassthroughFields()} {
+			section := readmeSection(string(readme), headings[i])
+			for _, f := range fields {
+				if !strings.Contains(section, "`"+f+"`") {
+					t.Errorf("%s does not list the forwarded field %q under %q", name, f, strings.TrimSpace(headings[i]))
+				}
 			}
 		}
 	}
+}
+
+// readmeSection is the text after heading up to the next heading of the
+// same or a higher level ("## " or "### ").
+func readmeSection(readme, heading string) string {
+	_, section, _ := strings.Cut(readme, heading)
+	for _, next := range []string{"\n## ", "\n### "} {
+		section, _, _ = strings.Cut(section, next)
+	}
+	return section
 }
 
 // TestPassthroughErrorInWords: a 400 from fal's OpenAI-compatible route

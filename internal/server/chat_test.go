@@ -39,6 +39,19 @@ func chatBackends() []chatBackend {
 	}
 }
 
+// backendsNamed picks the chatBackends of the given backends.
+func backendsNamed(want ...chat.Backend) []chatBackend {
+	var out []chatBackend
+	for _, b := range chatBackends() {
+		for _, w := range want {
+			if b.name == w.String() {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
 // foldedBackends lists the backends that fold messages into a prompt.
 func foldedBackends() []chatBackend {
 	var out []chatBackend

@@ -33,3 +33,22 @@ func TestDebugLogBoundsPayloads(t *testing.T) {
 		t.Errorf("debug line keeps credentials or lacks the shortened prompt: %s", line)
 	}
 }
+
+// TestDebugLogVideoInput: the input of a video job is logged in debug
+// mode as an image job's is.
+func TestDebugLogVideoInput(t *testing.T) {
+	h := newHarness(t, withVideos(0), func(s *setup) { s.server.Debug = true })
+	code, _, out := h.post(context.Background(), "/v1/videos", `{"model":"sora-2","prompt":"a fox from https://alice:hunter2@images.example.com/fox.png"}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, out)
+	}
+	var line string
+	for l := range strings.Lines(h.logs.String()) {
+		if strings.Contains(l, `msg="fal input"`) {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "fal-ai/sora-2/text-to-video") || !strings.Contains(line, "a fox from") || strings.Contains(line, "hunter2") {
+		t.Errorf("the video's fal input is not logged, or keeps credentials: %q", line)
+	}
+}

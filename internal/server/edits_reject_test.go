@@ -49,7 +49,7 @@ func TestEditRejects(t *testing.T) {
 		{"text file as image", with(kontext, file("image", []byte("hello, this is a plain text note\n"))),
 			400, "image", "invalid_image_format", "text/plain"},
 		{"empty image", with(kontext, file("image", nil)), 400, "image", "invalid_image_format", "empty"},
-		{"image over the per-file cap", with(kontext, file("image", big)), 413, "image", "file_too_large", "per image"},
+		{"image over the per-file cap", with(kontext, file("image", big)), 413, "image", "file_too_large", "12288 bytes this server accepts per file"},
 		{"mask over the per-file cap", form(text("model", "fill"), text("prompt", "p"), file("image", small), file("mask", big)),
 			413, "mask", "file_too_large", ""},
 		{"body over the limit", with(kontext, file("image[]", medium), file("image[]", medium), file("image[]", medium), file("image[]", medium), file("image[]", medium)),

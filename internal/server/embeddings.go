@@ -56,7 +56,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	answer, err := embeddings.Answer(b, req, req.Model)
+	answer, err := embeddings.Answer(b, req)
 	if err != nil {
 		writeError(w, malformedAnswer())
 		return

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"testing"
@@ -103,5 +104,56 @@ func TestEmbeddingsListed(t *testing.T) {
 	last := list.Data[len(list.Data)-1]
 	if last.ID != "text-embedding-3-small" || last.JSON.ExtraFields["fal"].Raw() != `{"kind":"embedding"}` {
 		t.Errorf("last listed model %s %s", last.ID, last.RawJSON())
+	}
+}
+
+// TestEmbeddingsConvertedAndEstimated puts falproxy in front of a provider
+// that answers floats to a base64 request and reports no usage: openai-go,
+// which asks for base64, still reads the vectors (falproxy encodes them as
+// base64 float32), and usage is estimated: a quarter of the characters of
+// text inputs, rounded up, and the exact count of token-id inputs.
+func TestEmbeddingsConvertedAndEstimated(t *testing.T) {
+	h := newHarness(t, withEmbeddings, func(s *setup) { s.fake.EmbeddingsFloatsNoUsage = true })
+	ctx := context.Background()
+	res, err := h.sdk.Embeddings.New(ctx, oai.EmbeddingNewParams{
+		Model:          "text-embedding-3-small",
+		Input:          oai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"the first text", "a second"}},
+		EncodingFormat: oai.EmbeddingNewParamsEncodingFormatBase64,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Data []struct {
+			Embedding any `json:"embedding"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(res.RawJSON()), &answer); err != nil || len(answer.Data) != 2 {
+		t.Fatalf("answer %s", res.RawJSON())
+	}
+	if _, isBase64 := answer.Data[0].Embedding.(string); !isBase64 || len(res.Data[0].Embedding) != 8 {
+		t.Errorf("the client asked for base64 and got %s", res.RawJSON())
+	}
+	if in := decodeJSON(t, h.onlyFalCall(falfake.OpEmbed).Body); in["encoding_format"] != "base64" {
+		t.Errorf("fal received %v", in)
+	}
+	// "the first text" and "a second": 22 characters, 6 tokens.
+	if res.Usage.PromptTokens != 6 || res.Usage.TotalTokens != 6 {
+		t.Errorf("usage %+v, want the estimate of 6", res.Usage)
+	}
+
+	h.fake.Reset()
+	res, err = h.sdk.Embeddings.New(ctx, oai.EmbeddingNewParams{
+		Model: "text-embedding-3-small",
+		Input: oai.EmbeddingNewParamsInputUnion{OfArrayOfTokenArrays: [][]int64{{1, 2, 3}, {4, 5}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Usage.PromptTokens != 5 || res.Usage.TotalTokens != 5 || len(res.Data) != 2 {
+		t.Errorf("token inputs: %s, want usage 5", res.RawJSON())
+	}
+	if in := decodeJSON(t, h.onlyFalCall(falfake.OpEmbed).Body); in["input"] == nil {
+		t.Errorf("fal received %v", in)
 	}
 }

@@ -8,14 +8,11 @@ import (
 // runFal runs one fal job on input and returns its output, logging the
 // input in debug mode and recording fal's request id for the access log.
 func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
-	b, err := json.Marshal(input)
+	b, err := s.falInput(ctx, endpoint, input)
 	if err != nil {
 		return nil, err
 	}
 	ri := infoFrom(ctx)
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "endpoint", endpoint, "input", s.loggable(b))
-	}
 	res, err := s.opt.Fal.Run(ctx, endpoint, b)
 	if res != nil {
 		ri.set("", res.RequestID)
@@ -24,4 +21,17 @@ func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]a
 		return nil, err
 	}
 	return res.Body, nil
+}
+
+// falInput encodes the input of a fal job on endpoint, and logs it in
+// debug mode, shortened and without credentials.
+func (s *Server) falInput(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, err
+	}
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "input", s.loggable(b))
+	}
+	return b, nil
 }

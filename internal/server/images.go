@@ -97,7 +97,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 		if r.Context().Err() != nil {
 			return // the client is gone; fal jobs were cancelled
 		}
-		writeError(w, s.failPlan(ctx, err, plan))
+		writeError(w, s.failUpstreamAs(ctx, err, plan.Param))
 		return
 	}
 	if !plan.B64 {

@@ -46,7 +46,7 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		out.close(ctx, err, nil)
 		return
 	case res.err != nil:
-		_ = out.fail(s.failPlan(ctx, res.err, plan))
+		_ = out.fail(s.failUpstreamAs(ctx, res.err, plan.Param))
 		return
 	}
 	size := plan.Size

@@ -186,9 +186,11 @@ func withCORS(origins []string) middleware {
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Add("Vary", "Origin")
 			}
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, X-Falproxy-Cost-Usd")
+			// A player in a page seeks a video's content with Range and
+			// reads where its part lies in the file.
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges, X-Falproxy-Cost-Usd")
 			if r.Method == http.MethodOptions {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS")
 				// Browser SDKs send X-Stainless-* and other headers; allow
 				// what the preflight asks for, or the seed's basic pair.
 				allow := r.Header.Get("Access-Control-Request-Headers")

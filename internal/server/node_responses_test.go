@@ -33,7 +33,7 @@ func TestNodeResponses(t *testing.T) {
 // OpenAI-compatible one. fal must receive the tool, then the call and its
 // output.
 func TestNodeAgentsSDK(t *testing.T) {
-	for _, b := range []chatBackend{chatBackends()[0], chatBackends()[2]} {
+	for _, b := range backendsNamed(chat.Router, chat.Passthrough) {
 		t.Run(b.name, func(t *testing.T) {
 			h := newHarness(t, withBackend(b.name))
 			runNode(t, []string{"@openai/agents"}, []string{"OPENAI_BASE_URL=" + h.url + "/v1", "OPENAI_API_KEY=" + accessKey,

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,16 +27,14 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	key := bearer(r)
 	var history []responses.Item
 	if req.PreviousResponseID != "" {
-		prev, ok := s.responses.Get(key, req.PreviousResponseID)
-		if !ok {
+		if history, ok = s.responses.History(key, req.PreviousResponseID); !ok {
 			writeError(w, previousNotFound(req.PreviousResponseID, s.opt.ResponsesStore.Age))
 			return
 		}
-		history = slices.Concat(prev.Items, responses.InputItems(prev.Response.Output))
 	}
 	keep := func(resp responses.Response) {
 		if req.Stored() {
-			s.responses.Put(key, responses.Stored{Items: slices.Concat(history, req.InputItems()), Response: resp})
+			s.responses.Put(key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp})
 		}
 	}
 	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
@@ -49,13 +44,16 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	s.responsesBridge(w, r, req, history, keep)
 }
 
-// responsesBridge answers a Responses request through the chat pipeline:
-// whole, from the chat completion it writes; streamed, by a relay that
-// translates its chat stream event by event. keep stores a finished
-// response.
+// responsesBridge answers a Responses request through the chat pipeline,
+// whose answer a responsesWriter translates: whole, into a response;
+// streamed, into Responses events as the chat deltas come. keep stores a
+// finished response.
 func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
-	req.ToolsAsText = s.opt.ChatBackend != chat.Passthrough
-	chatBody, e := responses.ChatBody(req, history)
+	tools := responses.TextTools
+	if s.opt.ChatBackend == chat.Passthrough {
+		tools = responses.NativeTools
+	}
+	chatBody, e := responses.ChatBody(req, history, tools)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -65,32 +63,14 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 		writeError(w, bridgeError(e))
 		return
 	}
-	created := time.Now().Unix()
-	if req.Stream {
-		relay := newResponsesRelay(w, responses.NewStream(req, created))
-		s.serveChat(relay, r, chatReq)
-		if resp, ok := relay.end(r.Context()); ok {
-			keep(resp)
-		}
+	rw := &responsesWriter{w: w, req: req, created: time.Now().Unix(), tools: tools}
+	if e := s.serveChat(r, chatReq, rw); e != nil {
+		writeError(w, bridgeError(e))
 		return
 	}
-	answer := &capturedAnswer{header: http.Header{}}
-	s.serveChat(answer, r, chatReq)
-	switch answer.status {
-	case http.StatusOK:
-	case 0: // nothing was written: the client is gone
-		return
-	default:
-		answer.relayError(w)
-		return
+	if resp, ok := rw.finished(); ok {
+		keep(resp)
 	}
-	resp, err := responses.Build(req, created, answer.body.Bytes())
-	if err != nil {
-		writeError(w, malformedAnswer())
-		return
-	}
-	keep(resp)
-	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleGetResponse serves GET /v1/responses/{id}: a response the same
@@ -112,7 +92,8 @@ func previousNotFound(id string, age time.Duration) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 		Code: "previous_response_not_found", NoRetry: true,
 		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses in process for " +
-			shortDuration(age) + ", per access key, and none created with store set to false."}
+			shortDuration(age) + ", per access key, and none created with store set to false; a conversation continues " +
+			"only while all of its turns are kept."}
 }
 
 // shortDuration writes d without zero minutes and seconds: "1h", "1h30m".
@@ -137,60 +118,4 @@ func bridgeError(e *openai.Error) *openai.Error {
 		e.Param = "max_output_tokens"
 	}
 	return e
-}
-
-// capturedAnswer holds a whole chat answer the bridge translates.
-type capturedAnswer struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (a *capturedAnswer) Header() http.Header { return a.header }
-
-func (a *capturedAnswer) WriteHeader(status int) {
-	if a.status == 0 {
-		a.status = status
-	}
-}
-
-func (a *capturedAnswer) Write(p []byte) (int, error) {
-	a.WriteHeader(http.StatusOK)
-	return a.body.Write(p)
-}
-
-// relayError passes a chat error on: it is already OpenAI-shaped, with its
-// retry advice in the headers; only its param is renamed to the Responses
-// field (see bridgeError).
-func (a *capturedAnswer) relayError(w http.ResponseWriter) {
-	body := a.body.Bytes()
-	var env struct {
-		Error struct {
-			Message string  `json:"message"`
-			Type    string  `json:"type"`
-			Param   *string `json:"param"`
-			Code    *string `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &env) == nil && env.Error.Param != nil {
-		e := bridgeError(&openai.Error{Param: *env.Error.Param})
-		env.Error.Param = &e.Param
-		if b, err := json.Marshal(env); err == nil {
-			body = b
-		}
-	}
-	copyRetryAdvice(w.Header(), a.header)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(a.status)
-	_, _ = w.Write(body)
-}
-
-// copyRetryAdvice copies the headers that tell an SDK whether and when to
-// retry.
-func copyRetryAdvice(dst, src http.Header) {
-	for _, h := range []string{"X-Should-Retry", "Retry-After", "Retry-After-Ms"} {
-		if v := src.Get(h); v != "" {
-			dst.Set(h, v)
-		}
-	}
 }

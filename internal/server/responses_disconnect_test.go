@@ -12,7 +12,7 @@ import (
 // TestResponsesClientDisconnect cancels a Responses client while fal
 // works, whole and streamed, through the bridge: the fal job is cancelled
 // as for chat, and falproxy writes nothing to the gone client (no handler
-// panic on an answer that never started) and keeps nothing.
+// panic on an answer that never started).
 func TestResponsesClientDisconnect(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(map[bool]string{false: "whole", true: "streamed"}[stream], func(t *testing.T) {

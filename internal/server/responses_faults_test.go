@@ -33,6 +33,16 @@ func responsesEvents(t *testing.T, body []byte) (names []string, data []map[stri
 	return names, data
 }
 
+// responsesModes are the ways falproxy serves /v1/responses: the bridge
+// on every chat backend, and the passthrough of fal's responses route.
+func responsesModes() map[string]func(*setup) {
+	modes := map[string]func(*setup){"passthrough of fal's responses": withResponsesPassthrough}
+	for _, b := range chatBackends() {
+		modes["bridge on "+b.name] = withBackend(b.name)
+	}
+	return modes
+}
+
 // TestResponsesMidStreamFailure makes fal fail after a few tokens, through
 // the bridge on every chat backend and through the passthrough of fal's
 // responses route (whose "error" event is turned into response.failed):
@@ -40,11 +50,7 @@ func responsesEvents(t *testing.T, body []byte) (names []string, data []map[stri
 // OpenAI error, after the text that arrived, and never with
 // response.completed.
 func TestResponsesMidStreamFailure(t *testing.T) {
-	modes := map[string]func(*setup){"passthrough of fal's responses": withResponsesPassthrough}
-	for _, b := range chatBackends() {
-		modes["bridge on "+b.name] = withBackend(b.name)
-	}
-	for name, mode := range modes {
+	for name, mode := range responsesModes() {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, mode)
 			code, hdr, body := h.post(context.Background(), "/v1/responses", `{"model":"gpt-4o","stream":true,"input":"tell me a long story [fail] please"}`)

@@ -28,34 +28,42 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	defer resp.Close()
+	promptChars := req.PromptChars(history)
 	if !req.Stream {
 		b, ok := s.readWhole(ctx, w, resp)
 		if !ok {
 			return
 		}
-		answer, final, err := responses.Relabel(b, req.Model)
+		answer, final, finished, err := responses.Relabel(b, req.Model, promptChars)
 		if err != nil {
 			writeError(w, malformedAnswer())
 			return
 		}
-		keep(final)
+		if finished {
+			keep(final)
+		}
 		writeEncoded(w, answer)
 		return
 	}
-	ps := responses.NewPassthroughStream(req.Model)
+	ps := responses.NewPassthroughStream(req.Model, promptChars)
 	out := startSSE(w, responsesEnd)
-	err = relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
+	out.failEvent = func(e *openai.Error) (string, []byte) {
+		ev := ps.Fail(e)
+		return ev.Name, ev.Data
+	}
+	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		ev := ps.Event(data)
-		return ps.Ended(), out.send(ev.Name, ev.Data)
-	})
-	if !ps.Ended() && !cancelled(ctx) {
-		failure := streamFailure()
-		if ctx.Err() != nil {
-			failure = timeoutError()
+		err := out.send(ev.Name, ev.Data)
+		if ps.Ended() {
+			_ = out.finish()
+			return true, err
 		}
-		ev := ps.Fail(failure)
-		_ = out.send(ev.Name, ev.Data)
-		s.logUpstream(ctx, err, failure)
+		return false, err
+	})
+	// A stream fal closed without its final event is cut short: it
+	// fails (with nil for atEOF), as a break does.
+	if failed := out.close(ctx, err, nil); failed != nil {
+		s.logUpstream(ctx, failed, streamFailure())
 	}
 	if final, ok := ps.Final(); ok {
 		keep(final)

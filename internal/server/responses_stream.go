@@ -1,125 +1,79 @@
 package server
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/responses"
 )
 
-// responsesRelay is the http.ResponseWriter the chat pipeline writes a
-// streamed answer to when it answers a Responses request: it reads the
-// chat events as they are written and sends their Responses events
-// instead. An error before the stream started (a status other than 200)
-// passes through as it is; the chat pipeline's keep-alives pass through;
-// its error event becomes response.failed and its [DONE] the final events.
-type responsesRelay struct {
-	w       http.ResponseWriter
-	st      *responses.Stream
-	failure capturedAnswer // an answer that is not a stream: an error
-	out     *sseWriter     // nil until the stream started
-	pending []byte         // chat stream text not yet a whole event
-	err     error          // the first write to the client that failed
+// responsesWriter is the Responses bridge's chat sink: it translates the
+// chat answer serveChat delivers into the response to req, whole, or into
+// the events of a Responses stream as the deltas come. A failure after the
+// stream started ends it with response.failed (see sseWriter.failEvent).
+type responsesWriter struct {
+	w        http.ResponseWriter
+	req      *responses.Request
+	created  int64
+	tools    responses.ToolMode
+	st       *responses.Stream // nil until a stream starts
+	out      *sseWriter
+	answered *responses.Response // the whole response written, if any
 }
 
-func newResponsesRelay(w http.ResponseWriter, st *responses.Stream) *responsesRelay {
-	return &responsesRelay{w: w, st: st, failure: capturedAnswer{header: http.Header{}}}
-}
-
-func (rr *responsesRelay) Header() http.Header { return rr.failure.header }
-
-func (rr *responsesRelay) WriteHeader(status int) {
-	if rr.out != nil || rr.failure.status != 0 {
+func (rw *responsesWriter) whole(completion []byte) {
+	resp, err := responses.Build(rw.req, rw.created, completion, rw.tools)
+	if err != nil {
+		writeError(rw.w, malformedAnswer())
 		return
 	}
-	if status != http.StatusOK || rr.failure.header.Get("Content-Type") != "text/event-stream" {
-		rr.failure.WriteHeader(status)
-		return
-	}
-	rr.out = startSSE(rr.w, responsesEnd)
-	rr.send(rr.st.Start())
+	rw.answered = &resp
+	writeJSON(rw.w, http.StatusOK, resp)
 }
 
-func (rr *responsesRelay) Write(p []byte) (int, error) {
-	rr.WriteHeader(http.StatusOK)
-	if rr.out == nil {
-		return rr.failure.Write(p)
-	}
-	rr.pending = append(rr.pending, p...)
-	for {
-		frame, rest, whole := bytes.Cut(rr.pending, []byte("\n\n"))
-		if !whole {
-			break
+func (rw *responsesWriter) start(streamStart) (*sseWriter, error) {
+	rw.st = responses.NewStream(rw.req, rw.created, rw.tools)
+	rw.out = startSSE(rw.w, responsesEnd)
+	rw.out.failEvent = func(e *openai.Error) (string, []byte) {
+		for _, ev := range rw.st.Fail(e) {
+			return ev.Name, ev.Data
 		}
-		rr.frame(frame)
-		rr.pending = append(rr.pending[:0], rest...)
+		return "", nil
 	}
-	return len(p), rr.err
+	return rw.out, rw.send(rw.st.Start())
 }
 
-// FlushError is how http.ResponseController flushes: every event is sent
-// and flushed as it is translated, and an error is written whole at the
-// end, so there is nothing left to flush.
-func (rr *responsesRelay) FlushError() error { return rr.err }
-
-// frame handles one chat event: a keep-alive comment, [DONE], an error
-// event or a chunk.
-func (rr *responsesRelay) frame(frame []byte) {
-	if bytes.HasPrefix(frame, []byte(":")) {
-		if rr.err == nil {
-			rr.err = rr.out.keepAlive()
-		}
-		return
-	}
-	var data []byte
-	for line := range bytes.Lines(frame) {
-		if d, ok := bytes.CutPrefix(bytes.TrimRight(line, "\n"), []byte("data: ")); ok {
-			if data != nil {
-				data = append(data, '\n')
-			}
-			data = append(data, d...)
-		}
-	}
-	switch {
-	case string(data) == "[DONE]":
-		rr.send(rr.st.End())
-	case isErrorEvent(data):
-		rr.send(rr.st.Fail(chatStreamError(data)))
-	default:
-		rr.send(rr.st.Chunk(data))
-	}
+func (rw *responsesWriter) text(content, reasoning string) error {
+	return rw.send(rw.st.Delta(content, reasoning))
 }
 
-func (rr *responsesRelay) send(evs []responses.Event) {
+func (rw *responsesWriter) raw(chunk []byte) error { return rw.send(rw.st.Chunk(chunk)) }
+
+func (rw *responsesWriter) end(finishReason string, usage *openai.Usage) error {
+	return rw.send(rw.st.Finish(finishReason, usage))
+}
+
+// send sends events in order, stopping at the first that cannot be
+// written.
+func (rw *responsesWriter) send(evs []responses.Event) error {
 	for _, ev := range evs {
-		if rr.err != nil {
-			return
+		if err := rw.out.send(ev.Name, ev.Data); err != nil {
+			return err
 		}
-		rr.err = rr.out.send(ev.Name, ev.Data)
 	}
+	return nil
 }
 
-// end finishes the answer after the chat pipeline returned: an error
-// before the stream is relayed; a stream the pipeline left without its
-// end, with the client still there, ends with response.failed. It returns
-// the whole response when the stream completed (or stopped at the token
-// limit).
-func (rr *responsesRelay) end(ctx context.Context) (responses.Response, bool) {
-	if rr.out == nil {
-		if rr.failure.status != 0 {
-			rr.failure.relayError(rr.w)
-		}
-		return responses.Response{}, false
-	}
-	resp := rr.st.Response()
-	if resp.Status == "completed" || resp.Status == "incomplete" {
-		return resp, true
-	}
-	if ctx.Err() == nil {
-		rr.send(rr.st.Fail(streamFailure()))
+// finished returns the response to keep: the whole one written, or the
+// one a stream carried to its end when it completed (or stopped at the
+// token limit).
+func (rw *responsesWriter) finished() (responses.Response, bool) {
+	switch {
+	case rw.answered != nil:
+		return *rw.answered, true
+	case rw.st != nil:
+		resp := rw.st.Response()
+		return resp, resp.Status == "completed" || resp.Status == "incomplete"
 	}
 	return responses.Response{}, false
 }
@@ -127,22 +81,3 @@ func (rr *responsesRelay) end(ctx context.Context) (responses.Response, bool) {
 // responsesEnd is the Responses stream: named events, and no end marker
 // after response.completed.
 var responsesEnd = streamEnd{}
-
-// chatStreamError reads the OpenAI error of a chat error event; one that
-// cannot be read is a stream failure.
-func chatStreamError(data []byte) *openai.Error {
-	var ev struct {
-		Error struct {
-			Message string `json:"message"`
-			Code    any    `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &ev) != nil || ev.Error.Message == "" {
-		return streamFailure()
-	}
-	e := &openai.Error{Message: ev.Error.Message, Type: openai.TypeServer}
-	if code, ok := ev.Error.Code.(string); ok {
-		e.Code = code
-	}
-	return e
-}

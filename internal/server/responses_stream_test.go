@@ -1,40 +1,42 @@
 package server
 
 import (
-	"context"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/responses"
 )
 
-// TestResponsesRelayFrames writes a chat stream to the relay in pieces
-// that cut events and lines: keep-alive comments pass on as comments, the
-// chunks become Responses events, [DONE] the final ones, and the relay
-// keeps the completed response.
-func TestResponsesRelayFrames(t *testing.T) {
+// TestResponsesWriterStream delivers a streamed chat answer to the
+// bridge's sink as serveChat does: keep-alive comments pass on as
+// comments, the deltas become Responses events, the end the final ones,
+// and the completed response is the one to keep.
+func TestResponsesWriterStream(t *testing.T) {
 	rec := httptest.NewRecorder()
-	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1))
-	rr.Header().Set("Content-Type", "text/event-stream")
-	rr.WriteHeader(http.StatusOK)
-	chat := ": keep-alive\n\n" +
-		`data: {"choices":[{"delta":{"content":"Hel"}}]}` + "\n\n" +
-		": keep-alive\n\n" +
-		`data: {"choices":[{"delta":{"content":"lo"},"finish_reason":"stop"}]}` + "\n\n" +
-		"data: [DONE]\n\n"
-	for len(chat) > 0 {
-		n := min(7, len(chat))
-		if _, err := rr.Write([]byte(chat[:n])); err != nil {
+	rw := &responsesWriter{w: rec, req: &responses.Request{Model: "m"}, created: 1}
+	out, err := rw.start(streamStart{model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []func() error{
+		out.keepAlive,
+		func() error { return rw.text("Hel", "") },
+		out.keepAlive,
+		func() error { return rw.text("lo", "") },
+		func() error {
+			return rw.end("stop", &openai.Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3})
+		},
+	} {
+		if err := step(); err != nil {
 			t.Fatal(err)
 		}
-		chat = chat[n:]
 	}
-	resp, ok := rr.end(context.Background())
+	resp, ok := rw.finished()
 	body := rec.Body.String()
-	if !ok || resp.Status != "completed" || resp.Output[0].Content[0].Text != "Hello" {
+	if !ok || resp.Status != "completed" || resp.Output[0].Content[0].Text != "Hello" || resp.Usage.TotalTokens != 3 {
 		t.Fatalf("response %+v (kept %v)", resp, ok)
 	}
 	if strings.Count(body, ": keep-alive\n\n") != 2 || strings.Contains(body, "[DONE]") ||
@@ -46,21 +48,20 @@ func TestResponsesRelayFrames(t *testing.T) {
 	}
 }
 
-// TestResponsesRelayError passes an error written before the stream on
-// whole, with its retry advice and the param renamed to the Responses
-// field.
-func TestResponsesRelayError(t *testing.T) {
+// TestResponsesWriterFailure ends a started stream that fails with
+// response.failed carrying the error, and keeps nothing.
+func TestResponsesWriterFailure(t *testing.T) {
 	rec := httptest.NewRecorder()
-	rr := newResponsesRelay(rec, responses.NewStream(&responses.Request{Model: "m"}, 1))
-	rr.Header().Set("Content-Type", "application/json")
-	rr.Header().Set("Retry-After", "3")
-	rr.WriteHeader(http.StatusBadRequest)
-	_, _ = rr.Write([]byte(`{"error":{"message":"too long","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`))
-	if _, ok := rr.end(context.Background()); ok {
-		t.Error("an error was kept as a response")
+	rw := &responsesWriter{w: rec, req: &responses.Request{Model: "m"}, created: 1}
+	out, _ := rw.start(streamStart{model: "m"})
+	_ = rw.text("Hel", "")
+	_ = out.failWith([]byte(`{"error":{"message":"fal broke","code":"model_error"}}`))
+	body := rec.Body.String()
+	if !strings.Contains(body, "event: response.failed\n") || !strings.Contains(body, `"code":"model_error","message":"fal broke"`) {
+		t.Errorf("stream:\n%s", body)
 	}
-	if rec.Code != http.StatusBadRequest || rec.Header().Get("Retry-After") != "3" || !strings.Contains(rec.Body.String(), `"param":"input"`) {
-		t.Errorf("%d %v %s", rec.Code, rec.Header(), rec.Body.String())
+	if _, ok := rw.finished(); ok {
+		t.Error("a failed response was kept")
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/falproxy/falproxy/internal/chat"
 )
 
 // falChatRequest is what fal received for the one chat call of a bridged
@@ -142,4 +144,37 @@ func readResponseStream(t *testing.T, stream *ssestream.Stream[responses.Respons
 	}
 	got.text, got.args, got.accumulated = text.String(), args.String(), acc.Snapshot().OutputText()
 	return got
+}
+
+// TestResponsesConversationChain continues a conversation for three turns
+// by previous_response_id: the third turn reaches fal with every earlier
+// turn, input and answer, in order, rebuilt from the kept turns.
+func TestResponsesConversationChain(t *testing.T) {
+	h := newHarness(t, withBackend(chat.Passthrough.String()))
+	ctx := context.Background()
+	prev := ""
+	var answers []string
+	for _, text := range []string{"first", "second", "third"} {
+		params := responses.ResponseNewParams{Model: "gpt-4o", Input: responses.ResponseNewParamsInputUnion{OfString: oai.String(text)}}
+		if prev != "" {
+			params.PreviousResponseID = oai.String(prev)
+		}
+		h.fake.Reset()
+		resp, err := h.sdk.Responses.New(ctx, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = resp.ID
+		answers = append(answers, resp.OutputText())
+	}
+	var msgs []struct{ Role, Content string }
+	b, _ := json.Marshal(h.falChatRequest(backendsNamed(chat.Passthrough)[0], false)["messages"])
+	if err := json.Unmarshal(b, &msgs); err != nil || len(msgs) != 5 {
+		t.Fatalf("fal received %s", b)
+	}
+	for i, want := range []string{"first", answers[0], "second", answers[1], "third"} {
+		if msgs[i].Content != want {
+			t.Errorf("message %d is %q, want %q", i, msgs[i].Content, want)
+		}
+	}
 }

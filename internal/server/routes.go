@@ -28,8 +28,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /v1/audio/speech", work(s.handleSpeech))
 	mux.Handle("POST /v1/audio/transcriptions", work(s.handleTranscription))
 	mux.Handle("POST /v1/audio/translations", work(s.handleTranslation))
-	mux.Handle("GET /v1/audio/models", auth(s.handleAudioModels))
-	mux.Handle("GET /v1/audio/voices", auth(s.handleAudioVoices))
+	// The audio listings show only aliases and voice ids, and Open WebUI
+	// asks for them without a key: they are public.
+	mux.HandleFunc("GET /v1/audio/models", s.handleAudioModels)
+	mux.HandleFunc("GET /v1/audio/voices", s.handleAudioVoices)
 	mux.Handle("POST /v1/responses", work(s.handleResponses))
 	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
 	mux.Handle("POST /v1/embeddings", work(s.handleEmbeddings))

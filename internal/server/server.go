@@ -108,6 +108,10 @@ type Options struct {
 	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
 	EmbeddingModels []registry.EmbeddingModel
 
+	// KeepAliveEvery is how often a relayed stream that fal leaves silent
+	// gets a keep-alive comment; 15s when zero. Tests shorten it.
+	KeepAliveEvery time.Duration
+
 	// Teams: Gate, when set, accepts virtual keys beside AccessKeys,
 	// applies their limits and budgets and keeps the usage ledger;
 	// AdminKey (ADMIN_KEY) opens the admin API under /admin/; Prices

@@ -49,6 +49,11 @@ type sseWriter struct {
 	buf   []byte
 	bw    *bufio.Writer // for events too large to hold (see sendWith)
 	ended bool          // the end or an error event was sent
+	every time.Duration // the keep-alive interval
+	// failEvent, when set, builds the event that ends a failed stream in
+	// place of OpenAI's error event: a Responses stream ends with its
+	// own response.failed, which carries the response so far.
+	failEvent func(*openai.Error) (name string, data []byte)
 }
 
 // startSSE sends the headers of an event stream that ends as end says.
@@ -58,7 +63,7 @@ func startSSE(w http.ResponseWriter, end streamEnd) *sseWriter {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end, every: keepAliveEvery}
 	_ = s.rc.Flush()
 	return s
 }
@@ -142,10 +147,15 @@ func (s *sseWriter) finish() error {
 }
 
 // fail ends the stream with an error event carrying e (a server error
-// when nil). Both OpenAI SDKs end the stream with an error on it.
+// when nil), or the event failEvent builds. Both OpenAI SDKs end the
+// stream with an error on it.
 func (s *sseWriter) fail(e *openai.Error) error {
 	if e == nil {
 		e = openai.ServerError("the upstream stream failed")
+	}
+	if s.failEvent != nil {
+		s.ended = true
+		return s.send(s.failEvent(e))
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -155,8 +165,12 @@ func (s *sseWriter) fail(e *openai.Error) error {
 }
 
 // failWith ends the stream with an error event carrying data as it is
-// (fal's own error event, relayed).
+// (fal's own error event, relayed), or with the event failEvent builds
+// from the error data carries.
 func (s *sseWriter) failWith(data []byte) error {
+	if s.failEvent != nil {
+		return s.fail(openai.EventError(data))
+	}
 	s.ended = true
 	return s.send(s.end.errorName, data)
 }
@@ -212,7 +226,7 @@ func timeoutError() *openai.Error {
 // returns handle's error, the error of a keep-alive that could not be
 // written, or ctx's error when ctx ends or ch closes first.
 func keepAliveUntil[T any](ctx context.Context, out *sseWriter, ch <-chan T, handle func(T) (stop bool, err error)) error {
-	tick := time.NewTicker(keepAliveEvery)
+	tick := time.NewTicker(out.every)
 	defer tick.Stop()
 	for {
 		select {
@@ -271,10 +285,14 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 }
 
 // relay feeds every event of fal's stream to handle, sending keep-alive
-// comments while fal is silent. It returns when handle says stop, the
-// stream ends (with the read error, io.EOF at a normal end), or ctx ends.
-// Events are read on a goroutine that ends with the call.
-func relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
+// comments while fal is silent (every Options.KeepAliveEvery). It returns
+// when handle says stop, the stream ends (with the read error, io.EOF at
+// a normal end), or ctx ends. Events are read on a goroutine that ends
+// with the call.
+func (s *Server) relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
+	if s.opt.KeepAliveEvery > 0 {
+		out.every = s.opt.KeepAliveEvery
+	}
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	defer stopPump()
 	return keepAliveUntil(ctx, out, pumpEvents(pumpCtx, rd), func(ev upstreamEvent) (bool, error) {

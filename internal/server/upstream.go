@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/fal"
-	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -39,6 +38,9 @@ func upstreamError(err error) *openai.Error {
 	case errors.Is(err, errNotAnImage):
 		return &openai.Error{Status: http.StatusBadGateway, Message: "fal's result is not an image.",
 			Type: openai.TypeUpstream, Code: "upstream_not_an_image", NoRetry: true}
+	case errors.Is(err, errNotAudio):
+		return &openai.Error{Status: http.StatusBadGateway, Message: "fal's result is not audio.",
+			Type: openai.TypeUpstream, Code: "upstream_not_audio", NoRetry: true}
 	case !isFal:
 		return &openai.Error{Status: http.StatusBadGateway, Message: "The call to fal failed.", Type: openai.TypeUpstream, Code: "upstream_error"}
 	}
@@ -111,12 +113,13 @@ func (s *Server) logUpstream(ctx context.Context, err error, e *openai.Error) *o
 	return e
 }
 
-// failPlan is failUpstream for the fal jobs of a plan: fal's validation
-// error names the request field the rejected input came from.
-func (s *Server) failPlan(ctx context.Context, err error, plan *images.Plan) *openai.Error {
+// failUpstreamAs is failUpstream for a request whose fields fal knows by
+// other names: mapParam names, in the request's words, the field the input
+// fal rejected came from.
+func (s *Server) failUpstreamAs(ctx context.Context, err error, mapParam func(falField string) string) *openai.Error {
 	e := s.failUpstream(ctx, err)
 	if e.Param != "" {
-		e.Param = plan.Param(e.Param)
+		e.Param = mapParam(e.Param)
 	}
 	return e
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -77,7 +76,11 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 		if err != nil {
 			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
 		}
-		return video.DecodeForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+		form, e := openai.DecodeVideoForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+		if e != nil {
+			return nil, e
+		}
+		return video.FromForm(form)
 	case "application/json":
 		body, e := s.readBody(w, r)
 		if e != nil {
@@ -112,24 +115,34 @@ func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.I
 // id seals ref with fal's request id, the submitting key's tag and the
 // caller's access tag.
 func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http.Request, ref video.Ref, input map[string]any) {
-	body, err := json.Marshal(input)
+	body, err := s.falInput(ctx, ref.Endpoint, input)
 	if err != nil {
 		writeError(w, openai.ServerError("encoding fal's input failed"))
 		return
 	}
-	job, err := s.opt.Fal.Submit(ctx, ref.Endpoint, body)
+	// fal may accept the job while the client leaves: the submit ends
+	// only with the request timeout, not with the client, so that the
+	// job is known and can be cancelled rather than run and be billed
+	// with no one to fetch it.
+	submitCtx, cancel := detached(ctx)
+	defer cancel()
+	job, err := s.opt.Fal.Submit(submitCtx, ref.Endpoint, body)
 	if err != nil {
 		if r.Context().Err() == nil {
-			writeError(w, s.failVideoInput(ctx, err))
+			writeError(w, s.failUpstreamAs(ctx, err, video.Param))
 		}
 		return
 	}
 	job.Release() // fal queues the job from here on
+	if r.Context().Err() != nil {
+		s.opt.Fal.Cancel(job)
+		return
+	}
 	infoFrom(r.Context()).set("", job.RequestID)
 	accessKey := bearer(r)
 	key := s.videos.signingKey(job.Key())
 	now := time.Now()
-	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), video.AccessTag(key, accessKey), now.Unix()
+	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), key.AccessTag(accessKey), now.Unix()
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
@@ -137,11 +150,11 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	writeJSON(w, http.StatusOK, v)
 }
 
-// failVideoInput is failUpstream with fal's field names in OpenAI's words.
-func (s *Server) failVideoInput(ctx context.Context, err error) *openai.Error {
-	e := s.failUpstream(ctx, err)
-	if e.Param != "" {
-		e.Param = video.Param(e.Param)
+// detached is ctx, with its values and deadline, that does not end when
+// ctx is cancelled.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	}
-	return e
+	return context.WithCancel(context.WithoutCancel(ctx))
 }

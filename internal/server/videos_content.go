@@ -29,15 +29,14 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
-	st, e := s.videoStatus(ctx, id, ref, key)
+	st, e := s.videoStatus(ctx, id, ref, key, false)
 	cancel()
 	if e != nil {
 		writeError(w, e)
 		return
 	}
 	if st.video.Status != video.Completed {
-		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_ready", NoRetry: true,
-			Message: "This video is " + string(st.video.Status) + "; its content exists only once it has completed."})
+		writeError(w, videoNotReady(st.video.Status))
 		return
 	}
 	url, ok := st.output.URLs[variant]
@@ -48,7 +47,11 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 	}
 	// No REQUEST_TIMEOUT here: a long video to a slow client may take
 	// longer; the download ends only when fal's CDN falls silent.
-	resp, err := s.opt.Downloader.Stream(r.Context(), url, r.Header.Get("Range"))
+	method := http.MethodGet
+	if r.Method == http.MethodHead {
+		method = http.MethodHead
+	}
+	resp, err := s.opt.Downloader.StreamMethod(r.Context(), method, url, r.Header.Get("Range"))
 	if err != nil {
 		writeError(w, s.failUpstream(r.Context(), err))
 		return

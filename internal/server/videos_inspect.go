@@ -48,16 +48,16 @@ func remixCandidate(m registry.VideoModel) (endpoint string, configured bool) {
 // words word chooses for the caller's reader (an operator sees the cause,
 // an HTTP client words). A remix endpoint looked for next to the
 // text-to-video one that fal does not have is no error: the model cannot
-// remix. failed reports that some fetch failed.
-func InspectVideo(ctx context.Context, store *falschema.Store, m registry.VideoModel, word func(error) string) (info VideoModelInfo, failed bool) {
-	info = VideoModelInfo{Kind: registry.Video, Alias: m.Alias}
+// remix.
+func InspectVideo(ctx context.Context, store *falschema.Store, m registry.VideoModel, word func(error) string) VideoModelInfo {
+	info := VideoModelInfo{Kind: registry.Video, Alias: m.Alias}
 	add := func(role, endpoint string) *falschema.Capabilities {
 		e := VideoEndpointInfo{Role: role, Endpoint: endpoint}
 		caps, err := store.Get(ctx, endpoint)
 		if err == nil {
 			e.Capabilities = video.Describe(caps)
 		} else {
-			e.Error, failed = word(err), true
+			e.Error = word(err)
 		}
 		info.Endpoints = append(info.Endpoints, e)
 		return caps
@@ -68,23 +68,23 @@ func InspectVideo(ctx context.Context, store *falschema.Store, m registry.VideoM
 	}
 	remix, configured := remixCandidate(m)
 	if remix == "" {
-		return info, failed
+		return info
 	}
 	if !configured {
 		if _, err := store.Get(ctx, remix); errors.Is(err, falschema.ErrUnknownEndpoint) {
-			return info, failed
+			return info
 		}
 	}
 	if add("remix", remix) != nil {
 		info.Remix = remix
 	}
-	return info, failed
+	return info
 }
 
 // inspectVideo is InspectVideo for GET /v1/models/{model}, with failures
 // in words for an HTTP client.
 func (s *Server) inspectVideo(ctx context.Context, alias string) VideoModelInfo {
-	info, _ := InspectVideo(ctx, s.opt.Schemas, s.videos.models[alias], func(err error) string {
+	info := InspectVideo(ctx, s.opt.Schemas, s.videos.models[alias], func(err error) string {
 		return s.schemaFailure(ctx, err).Message
 	})
 	info.Alias = ""

@@ -53,14 +53,13 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 	}
 	infoFrom(r.Context()).set(m.Alias, "")
 	ctx = s.withPriority(ctx, m.Alias)
-	st, e := s.videoStatus(ctx, id, ref, key)
+	st, e := s.videoStatus(ctx, id, ref, key, false)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
 	if st.video.Status != video.Completed || st.output.VideoID == "" {
-		writeError(w, openai.InvalidRequest("video_id", "video_not_ready",
-			"Only a completed video can be remixed; this one is %s.", strings.ReplaceAll(string(st.video.Status), "_", " ")))
+		writeError(w, videoNotReady(st.video.Status))
 		return
 	}
 	remix := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: ref.Seconds, Size: ref.Size, RemixedFrom: id, Prompt: req.Prompt}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
@@ -16,17 +17,27 @@ import (
 const videoIDLabel = "falproxy video ids"
 
 // videoState is what the video routes share: the models, the keys that
-// seal ids, and the index of the videos created through this process.
+// seal ids, the index of the videos created through this process, the
+// finished results read and the ids deleted here.
 type videoState struct {
 	models  map[string]registry.VideoModel
-	first   string   // alias used when a request names no model
-	signing [][]byte // SIGNING_KEY; empty derives a key per fal key
-	pool    *fal.Pool
+	first   string       // alias used when a request names no model
+	signing []*video.Key // SIGNING_KEY; empty derives a key per fal key
+	// falKeys are the fal keys by tag, each with the key it derives for
+	// ids, derived once.
+	falKeys map[string]falKeyEntry
 	index   *videoIndex
+	results *videoResults
+	deleted *deletedVideos
+	ttl     time.Duration // how long fal keeps the files, for expires_at
 }
 
 func newVideoState(opt Options) *videoState {
-	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge)}
+	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge),
+		results: newVideoResults(videoResultsSize), deleted: newDeletedVideos(deletedVideosSize), ttl: opt.MediaTTL}
+	if v.ttl <= 0 {
+		v.ttl = falRetention
+	}
 	for _, m := range opt.VideoModels {
 		v.models[m.Alias] = m
 	}
@@ -34,12 +45,21 @@ func newVideoState(opt Options) *videoState {
 		v.first = opt.VideoModels[0].Alias
 	}
 	for _, k := range opt.SigningKeys {
-		v.signing = append(v.signing, []byte(k))
+		v.signing = append(v.signing, video.NewKey([]byte(k)))
 	}
+	v.falKeys = map[string]falKeyEntry{}
 	if opt.Fal != nil {
-		v.pool = opt.Fal.Pool()
+		for _, k := range opt.Fal.Pool().Keys() {
+			v.falKeys[string(k.Tag())] = falKeyEntry{fal: k, ids: video.NewKey(k.Derive(videoIDLabel))}
+		}
 	}
 	return v
+}
+
+// falKeyEntry is a fal key and the key it derives for video ids.
+type falKeyEntry struct {
+	fal *fal.Key
+	ids *video.Key
 }
 
 // model resolves the model of a video request.
@@ -55,37 +75,33 @@ func (v *videoState) model(name string) (registry.VideoModel, *openai.Error) {
 }
 
 // signingKey is the key that seals the id of a job submitted with k.
-func (v *videoState) signingKey(k *fal.Key) []byte {
+func (v *videoState) signingKey(k *fal.Key) *video.Key {
 	if len(v.signing) > 0 {
 		return v.signing[0]
 	}
-	return k.Derive(videoIDLabel)
+	return v.falKeys[string(k.Tag())].ids
 }
 
 // open reads an id made for accessKey: its Ref and the fal key that can
-// follow its job. Any id this process cannot vouch for, or made with
-// another access key, is the same 404.
+// follow its job. Any id this process cannot vouch for, made with another
+// access key, or deleted here, is the same 404.
 func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
-	if v.pool == nil { // without a fal client no job can be followed
-		return nil, nil, videoNotFound()
-	}
-	ref, key, err := video.Open(id, func(claimed *video.Ref) [][]byte {
+	var falKey *fal.Key // the fal key that can follow the job, looked up once
+	ref, key, err := video.Open(id, func(tag []byte) []*video.Key {
+		e, ok := v.falKeys[string(tag)]
+		if !ok { // the key was removed, or there is no fal client
+			return nil
+		}
+		falKey = e.fal
 		if len(v.signing) > 0 {
 			return v.signing
 		}
-		if k := v.pool.KeyByTag(claimed.KeyTag); k != nil {
-			return [][]byte{k.Derive(videoIDLabel)}
-		}
-		return nil
+		return []*video.Key{e.ids}
 	})
-	if err != nil || !ref.Owns(key, accessKey) {
+	if err != nil || !ref.Owns(key, accessKey) || v.deleted.has(id, time.Now()) {
 		return nil, nil, videoNotFound()
 	}
-	k := v.pool.KeyByTag(ref.KeyTag)
-	if k == nil {
-		return nil, nil, videoNotFound()
-	}
-	return ref, k, nil
+	return ref, falKey, nil
 }
 
 // requestedVideo opens the video the request's path names for the
@@ -106,6 +122,19 @@ func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id stri
 func videoNotFound() *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "video_not_found", Param: "video_id",
 		Message: "No video with this id exists for this API key.", NoRetry: true}
+}
+
+// expires is when the files of ref's video are gone from fal's CDN.
+func (v *videoState) expires(ref *video.Ref) time.Time {
+	return time.Unix(ref.CreatedAt, 0).Add(v.ttl)
+}
+
+// videoNotReady is the 409 of content or a remix asked of a video that has
+// not completed: the request conflicts with the video's state, and the
+// same request succeeds once it has completed (never, once it failed).
+func videoNotReady(status video.Status) *openai.Error {
+	return &openai.Error{Status: http.StatusConflict, Type: openai.TypeInvalidRequest, Code: "video_not_ready", Param: "video_id", NoRetry: true,
+		Message: "This video is " + strings.ReplaceAll(string(status), "_", " ") + "; it can be downloaded or remixed only once it has completed."}
 }
 
 // ownerOf identifies an access key in the index without keeping it.

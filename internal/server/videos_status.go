@@ -28,7 +28,7 @@ func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	st, e := s.videoStatus(ctx, id, ref, key)
+	st, e := s.videoStatus(ctx, id, ref, key, true)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -37,28 +37,25 @@ func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
 }
 
 // videoStatus asks fal where the job stands: queued (progress 0),
-// running (progress from its logs, or from the time passed), or completed,
-// when the result says whether it failed and which files it made.
-func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key) (*videoSeen, *openai.Error) {
+// running (progress from its logs, or from the time passed; withLogs asks
+// fal for them, which only GET needs), or finished, when the result says
+// whether it failed and which files it made. A finished result is kept
+// (see videoResults) and asked of fal only once.
+func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, withLogs bool) (*videoSeen, *openai.Error) {
 	seen := &videoSeen{video: video.New(id, ref)}
 	v := &seen.video
-	known, indexed := s.videos.index.get(id)
-	if indexed {
+	if known, indexed := s.videos.index.get(id, time.Now()); indexed {
 		v.Prompt = known.last.Prompt
-		v.CompletedAt = known.last.CompletedAt
 	}
-	ttl := s.opt.MediaTTL
-	if ttl <= 0 {
-		ttl = falRetention
-	}
-	expires := ref.CreatedAt + int64(ttl/time.Second)
+	expires := s.videos.expires(ref).Unix()
 	v.ExpiresAt = &expires
-	if indexed && known.output != nil {
-		v.Status, v.Progress, seen.output = video.Completed, 100, known.output
+	if done, ok := s.videos.results.get(id); ok {
+		done.fill(seen)
+		s.videos.index.update(*v)
 		return seen, nil
 	}
 	job := s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key)
-	st, err := s.opt.Fal.Progress(ctx, job)
+	st, err := s.opt.Fal.Progress(ctx, job, withLogs)
 	if err != nil {
 		return nil, s.failVideoLookup(ctx, err)
 	}
@@ -73,55 +70,46 @@ func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key
 		}
 		v.Progress = video.Progress(logs, time.Since(time.Unix(ref.CreatedAt, 0)))
 	default:
-		if e := s.videoResult(ctx, job, seen); e != nil {
+		done, e := s.videoResult(ctx, job)
+		if e != nil {
 			return nil, e
 		}
+		s.videos.results.add(id, done).fill(seen)
 	}
-	s.videos.index.update(*v, seen.output)
+	s.videos.index.update(*v)
 	return seen, nil
 }
 
-// videoResult reads a completed job's result into seen: the files, or
-// why it failed.
-func (s *Server) videoResult(ctx context.Context, job *fal.Job, seen *videoSeen) *openai.Error {
-	v := &seen.video
-	if v.CompletedAt == nil {
-		now := time.Now().Unix()
-		v.CompletedAt = &now
-	}
+// videoResult reads a completed job's result: the files, or why it
+// failed.
+func (s *Server) videoResult(ctx context.Context, job *fal.Job) (*finishedVideo, *openai.Error) {
+	done := &finishedVideo{completedAt: time.Now().Unix()}
 	body, err := s.opt.Fal.Result(ctx, job)
 	if fe, ok := errors.AsType[*fal.Error](err); ok && fe.JobFailed {
-		v.Status, v.Error = video.Failed, videoFailure(fe)
-		return nil
+		done.failure = videoFailure(fe)
+		return done, nil
 	}
 	if err != nil {
-		return s.failVideoLookup(ctx, err)
+		return nil, s.failVideoLookup(ctx, err)
 	}
 	out, ok := video.ParseOutput(body)
 	if !ok {
-		v.Status, v.Error = video.Failed, &video.Error{Code: "upstream_no_video", Message: "fal's result holds no video."}
-		return nil
+		done.failure = &video.Error{Code: "upstream_no_video", Message: "fal's result holds no video."}
+		return done, nil
 	}
-	v.Status, v.Progress, seen.output = video.Completed, 100, out
-	return nil
+	done.output = out
+	return done, nil
 }
 
-// videoFailure is the error of a job fal ran and failed, with fal's
-// reason: a content-policy block, input fal refused (named in OpenAI's
-// words), or the error type of a runner failure.
+// videoFailure is the error of a job fal ran and failed, mapped as any
+// failed fal call is (see falCallError): a content-policy block, input fal
+// refused, named in OpenAI's words, or the error type of a runner failure.
 func videoFailure(fe *fal.Error) *video.Error {
-	if len(fe.Validation) > 0 {
-		d := fe.Validation[0]
-		if d.Type == "content_policy_violation" {
-			return &video.Error{Code: "moderation_blocked", Message: "fal's content checker blocked the request: " + falText(fe)}
-		}
-		return &video.Error{Code: "invalid_input", Message: "fal rejected the input '" + openai.Echo(video.Param(d.Field())) + "': " + falText(fe)}
+	e := falCallError(fe)
+	if e.Param != "" {
+		return &video.Error{Code: e.Code, Message: "fal rejected the input '" + video.Param(e.Param) + "': " + falText(fe)}
 	}
-	code := openai.Echo(fe.ErrorType)
-	if code == "" {
-		code = "generation_failed"
-	}
-	return &video.Error{Code: code, Message: "The fal job failed: " + falText(fe)}
+	return &video.Error{Code: e.Code, Message: e.Message}
 }
 
 // failVideoLookup maps a failed status or result call. fal forgets jobs
@@ -134,14 +122,20 @@ func (s *Server) failVideoLookup(ctx context.Context, err error) *openai.Error {
 }
 
 // handleDeleteVideo serves DELETE /v1/videos/{id}: the job is cancelled
-// at fal if it still runs (in the background, retried until fal confirms
-// it), and the video leaves the index.
+// at fal unless it is known to have finished (in the background, retried
+// until fal confirms it), the video leaves the index, and its id is
+// remembered as deleted, so that this process answers 404 for it from
+// then on.
 func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
 	id, ref, key, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}
-	s.opt.Fal.Cancel(s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key))
+	if _, finished := s.videos.results.get(id); !finished {
+		s.opt.Fal.Cancel(s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key))
+	}
+	s.videos.deleted.add(id, s.videos.expires(ref), time.Now())
+	s.videos.results.remove(id)
 	s.videos.index.remove(id)
 	writeJSON(w, http.StatusOK, video.Deleted{ID: id, Object: "video.deleted", Deleted: true})
 }
@@ -179,7 +173,7 @@ func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("order", "invalid_value", "Invalid 'order': expected asc or desc."))
 		return
 	}
-	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc")
+	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc", time.Now())
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {
 		page.Data = []video.Video{}

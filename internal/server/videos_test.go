@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -49,6 +51,31 @@ func pollVideo(t *testing.T, sdk oai.Client, id string) *oai.Video {
 		return v.Status == oai.VideoStatusCompleted || v.Status == oai.VideoStatusFailed
 	})
 	return v
+}
+
+// createVideo creates a video of model with the prompt "a fox".
+func createVideo(t *testing.T, sdk oai.Client, model string) *oai.Video {
+	t.Helper()
+	v, err := sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: oai.VideoModel(model)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// downloadVideo reads the content of a video as the SDK downloads it.
+func downloadVideo(t *testing.T, sdk oai.Client, id string, params oai.VideoDownloadContentParams, opts ...option.RequestOption) []byte {
+	t.Helper()
+	resp, err := sdk.Videos.DownloadContent(context.Background(), id, params, opts...)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	return b
 }
 
 func TestVideoCreatePollDownload(t *testing.T) {
@@ -92,12 +119,7 @@ func TestVideoCreatePollDownload(t *testing.T) {
 		t.Errorf("range: %d %v, %d bytes", status, hdr, len(part))
 	}
 
-	thumb, err := h.sdk.Videos.DownloadContent(ctx, created.ID, oai.VideoDownloadContentParams{Variant: oai.VideoDownloadContentParamsVariantThumbnail})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := io.ReadAll(thumb.Body)
-	thumb.Body.Close()
+	tb := downloadVideo(t, h.sdk, created.ID, oai.VideoDownloadContentParams{Variant: oai.VideoDownloadContentParamsVariantThumbnail})
 	if !bytes.Equal(tb, falfake.VideoAsset("thumbnail.jpg")) {
 		t.Errorf("thumbnail: %d bytes", len(tb))
 	}
@@ -110,11 +132,7 @@ func TestVideoCreatePollDownload(t *testing.T) {
 
 func TestVideoVariantAndModelErrors(t *testing.T) {
 	h := newHarness(t, withVideos(0))
-	ctx := context.Background()
-	veo, err := h.sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "a fox", Model: "veo"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	veo := createVideo(t, h.sdk, "veo")
 	pollVideo(t, h.sdk, veo.ID)
 	for _, tc := range []struct {
 		method, path, body string
@@ -231,5 +249,36 @@ func TestVideoHoldsKeySlotOnlyWhileSubmitting(t *testing.T) {
 	jobs := h.fake.Jobs()
 	if len(jobs) != 3 || jobs[0].State == falfake.StateCompleted {
 		t.Errorf("fal's jobs %+v: want three, the first still running", jobs)
+	}
+}
+
+// TestVideoExtrasAndURLReach: a multipart field falproxy does not map
+// reaches fal typed by the model's schema, and a JSON input_reference
+// with an https URL reaches fal as it is.
+func TestVideoExtrasAndURLReach(t *testing.T) {
+	h := newHarness(t, withVideos(0))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"model": "kling", "prompt": "a fox", "negative_prompt": "blur", "generate_audio": "false", "cfg_scale": "0.7"} {
+		_ = mw.WriteField(k, v)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/videos", &body)
+	req.Header.Set("Authorization", "Bearer "+accessKey)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if status, _, out := h.do(req); status != http.StatusOK {
+		t.Fatalf("multipart: %d %s", status, out)
+	}
+	const url = "https://images.example.com/fox.png"
+	if status, _, out := h.post(context.Background(), "/v1/videos",
+		`{"model":"sora-2","prompt":"the fox runs","input_reference":{"image_url":"`+url+`"}}`); status != http.StatusOK {
+		t.Fatalf("json: %d %s", status, out)
+	}
+	in := h.falInputs()
+	if len(in) != 2 || in[0]["negative_prompt"] != "blur" || in[0]["generate_audio"] != false || in[0]["cfg_scale"] != 0.7 {
+		t.Errorf("fal received the extras as %v", in)
+	}
+	if len(in) == 2 && in[1]["image_url"] != url {
+		t.Errorf("fal received image_url %v, want %s", in[1]["image_url"], url)
 	}
 }

@@ -1,6 +1,9 @@
 package video
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // Output is what falproxy reads of a video endpoint's result.
 type Output struct {
@@ -16,14 +19,7 @@ type Output struct {
 var variants = []string{"video", "thumbnail", "spritesheet"}
 
 // IsVariant reports whether v names a content variant.
-func IsVariant(v string) bool {
-	for _, x := range variants {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func IsVariant(v string) bool { return slices.Contains(variants, v) }
 
 // ParseOutput reads a video result. A variant counts only with a URL.
 func ParseOutput(body []byte) (*Output, bool) {

@@ -54,7 +54,7 @@ func PlanInput(req *Request, extra map[string]json.RawMessage, caps *falschema.C
 		return nil, e
 	}
 	if req.Image != nil {
-		p.ImageField = ImageField(caps)
+		p.ImageField = imageField(caps)
 		if p.ImageField == "" {
 			return nil, openai.InvalidRequest("input_reference", "unsupported_parameter",
 				"This model takes no input image; send the request without input_reference.")
@@ -82,11 +82,11 @@ func RemixInput(prompt, falVideoID string, caps *falschema.Capabilities) map[str
 	return in
 }
 
-// ImageField is the field an endpoint takes its starting image in: a
+// imageField is the field an endpoint takes its starting image in: a
 // required image URL field first, else image_url, start_image_url,
 // first_frame_url, else any other *image_url field that is not an end
 // frame. "" when it takes none.
-func ImageField(caps *falschema.Capabilities) string {
+func imageField(caps *falschema.Capabilities) string {
 	for _, name := range caps.Required {
 		if isStartImage(name) {
 			return name
@@ -116,7 +116,8 @@ func isStartImage(name string) bool {
 // duration sets the duration field from seconds: the exact value when the
 // schema allows it, else the nearest allowed one, in the schema's type
 // (8, "8" or "8s"). Without seconds, the model's default is left alone and
-// reported.
+// reported. A model without a duration field takes no length: seconds is
+// checked but not sent, and the Video's seconds stays "".
 func (p *Plan) duration(seconds string, caps *falschema.Capabilities) *openai.Error {
 	want := 0.0
 	if seconds != "" {
@@ -129,8 +130,7 @@ func (p *Plan) duration(seconds string, caps *falschema.Capabilities) *openai.Er
 	}
 	f, ok := caps.Fields["duration"]
 	if !ok {
-		p.Seconds = seconds
-		return nil
+		return nil // the model picks the length, which only its result tells
 	}
 	if seconds == "" {
 		p.Seconds = defaultSeconds(f)

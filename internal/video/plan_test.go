@@ -141,12 +141,28 @@ func TestPlanRejects(t *testing.T) {
 		{"fal-ai/veo3.1", Request{Prompt: "p", Seconds: "eight"}, "seconds"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Seconds: "-4"}, "seconds"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "wide"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "+1280x720"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "1280x-720"}, "size"},
+		{"fal-ai/veo3.1", Request{Prompt: "p", Size: "auto"}, "size"},
 		{"fal-ai/veo3.1", Request{Prompt: "p", Image: image}, "input_reference"},
 	} {
 		_, e := PlanInput(&tc.req, nil, caps[tc.endpoint])
 		if e == nil || e.Param != tc.param || e.Status != 400 {
 			t.Errorf("%s %+v: error %v, want a 400 naming %s", tc.endpoint, tc.req, e, tc.param)
 		}
+	}
+}
+
+// TestPlanWithoutDuration: a model without a duration field picks the
+// length itself, so the Video does not claim the requested seconds.
+func TestPlanWithoutDuration(t *testing.T) {
+	caps := &falschema.Capabilities{Fields: map[string]falschema.Field{"prompt": {Types: []string{"string"}}}}
+	p, e := PlanInput(&Request{Prompt: "a fox", Seconds: "8"}, nil, caps)
+	if e != nil || p.Seconds != "" || len(p.Input) != 1 {
+		t.Errorf("plan %+v, %v: want seconds \"\" and only the prompt", p, e)
+	}
+	if _, e := PlanInput(&Request{Prompt: "a fox", Seconds: "eight"}, nil, caps); e == nil || e.Param != "seconds" {
+		t.Errorf("bad seconds: %v", e)
 	}
 }
 
@@ -176,5 +192,13 @@ func TestDescribe(t *testing.T) {
 	}
 	if d := Describe(caps["fal-ai/sora-2/video-to-video/remix"]); !d.Remix {
 		t.Errorf("sora remix: %+v", d)
+	}
+	lo, hi := 1.0, 10.0
+	free := &falschema.Capabilities{Fields: map[string]falschema.Field{"duration": {Types: []string{"integer"}, Min: &lo, Max: &hi}}}
+	if d := Describe(free); !d.Duration || d.Durations != nil || d.MinSeconds == nil || *d.MinSeconds != 1 || d.MaxSeconds == nil || *d.MaxSeconds != 10 {
+		t.Errorf("a free duration field: %+v", d)
+	}
+	if d := Describe(&falschema.Capabilities{}); d.Duration {
+		t.Errorf("no duration field: %+v", d)
 	}
 }

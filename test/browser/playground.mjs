@@ -27,7 +27,8 @@ function toneWav(n) {
   return b;
 }
 
-const { context, close } = await launch();
+// The fake microphone plays a tone and needs no permission prompt.
+const { context, close } = await launch(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
 
 try {
   const page = context.pages()[0] ?? await context.newPage();
@@ -137,7 +138,7 @@ try {
   assert.match(await reply.locator('.content').textContent(), /And again/);
 
   // Audio: type text and hear it, then pick a recording and read its
-  // transcript and translation.
+  // transcript and translation, then record one.
   await page.click('#tab-audio');
   assert.ok((await groups('#speech-model'))['Speech models'].includes('tts-1'), 'tts-1 is not offered for speech');
   assert.ok((await groups('#stt-model'))['Transcription models'].includes('whisper-1'), 'whisper-1 is not offered for transcription');
@@ -160,6 +161,19 @@ try {
   await page.click('#translate');
   await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 2);
   assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^1\n00:00:00,000 --> 00:00:00,\d{3}\nTranslated: Heard /);
+
+  // Record from the (fake) microphone, stop, and read the transcript of
+  // what it recorded.
+  await page.selectOption('#stt-format', 'json');
+  await page.click('#record');
+  await page.waitForSelector('#record[aria-pressed=true]');
+  await page.waitForTimeout(600); // let the microphone play a little
+  assert.equal(await page.textContent('#record'), 'Stop');
+  await page.click('#record');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript-results .run[data-state=done]').length === 3);
+  assert.equal(await page.textContent('#record'), 'Record');
+  assert.match(await page.textContent('#transcript-results .run:first-child .meta'), /^whisper-1 · json · recording\.webm · /);
+  assert.match(await page.textContent('#transcript-results .run:first-child pre'), /^Heard \d+ bytes\. Digest [0-9a-f]{8}\.$/);
 
   // Responses: a streamed response shows its text and completes; an
   // embedding shows its dimensions.
@@ -186,7 +200,7 @@ try {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await page.screenshot({ path: variant('phone'), fullPage: true });
 
-  console.log(`playground: image loaded, chat streamed (${answer.length} chars), speech played, recording transcribed; screenshot ${screenshot}`);
+  console.log(`playground: image loaded, chat streamed (${answer.length} chars), speech played, recordings transcribed; screenshot ${screenshot}`);
 } finally {
   await close();
 }

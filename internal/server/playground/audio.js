@@ -1,6 +1,7 @@
 // falproxy playground, Audio tab: type text and hear it (POST
-// /v1/audio/speech), pick a recording and read its transcript or English
-// translation (POST /v1/audio/transcriptions and /translations).
+// /v1/audio/speech), pick a recording or record one from the microphone,
+// and read its transcript or English translation (POST
+// /v1/audio/transcriptions and /translations).
 import { $, el, request, errorBox, seconds } from './app.js';
 
 /** showAudioModels offers speech and transcription models first in their
@@ -60,8 +61,11 @@ async function speak(event) {
 
 async function transcribe(event) {
   event.preventDefault();
-  const translate = event.submitter?.id === 'translate';
-  const file = $('recording').files[0];
+  await sendRecording($('recording').files[0], event.submitter?.id === 'translate');
+}
+
+/** sendRecording transcribes or translates file and shows the answer. */
+async function sendRecording(file, translate) {
   const form = new FormData();
   form.append('file', file);
   form.append('model', $('stt-model').value);
@@ -72,7 +76,7 @@ async function transcribe(event) {
     const res = await request(`v1/audio/${translate ? 'translations' : 'transcriptions'}`, { body: form });
     const text = res.headers.get('Content-Type').startsWith('application/json') && $('stt-format').value === 'json'
       ? (await res.json()).text : await res.text();
-    meta.textContent = `${$('stt-model').value} · ${$('stt-format').value} · ${seconds(start)}`;
+    meta.textContent = `${$('stt-model').value} · ${$('stt-format').value} · ${file.name} · ${seconds(start)}`;
     entry.append(el('pre', 'transcript-text', text));
     entry.dataset.state = 'done';
   } catch (err) {
@@ -82,6 +86,49 @@ async function transcribe(event) {
   }
 }
 
+/** recorder is the microphone recording under way, if any. */
+let recorder = null;
+
+/** toggleRecording starts recording from the microphone, or stops it and
+ * transcribes what it heard. Browsers give the microphone only to pages
+ * served over https or from localhost. */
+async function toggleRecording() {
+  if (recorder) {
+    recorder.stop();
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (err) {
+    const { entry } = run('transcript-results', 'The microphone cannot be used (it needs https or localhost, and your permission).');
+    entry.append(errorBox(err));
+    entry.dataset.state = 'error';
+    return;
+  }
+  const chunks = [];
+  const rec = new MediaRecorder(stream);
+  rec.addEventListener('dataavailable', (e) => { if (e.data.size > 0) chunks.push(e.data); });
+  rec.addEventListener('stop', () => {
+    for (const track of stream.getTracks()) track.stop();
+    recorder = null;
+    showRecording(false);
+    const type = rec.mimeType || 'audio/webm';
+    const ext = type.includes('ogg') ? 'ogg' : type.includes('mp4') ? 'm4a' : 'webm';
+    sendRecording(new File(chunks, `recording.${ext}`, { type }), false);
+  });
+  rec.start();
+  recorder = rec;
+  showRecording(true);
+}
+
+/** showRecording makes the record button say what pressing it does. */
+function showRecording(on) {
+  $('record').textContent = on ? 'Stop' : 'Record';
+  $('record').setAttribute('aria-pressed', String(on));
+}
+
 $('speech-form').addEventListener('submit', speak);
 $('speech-model').addEventListener('change', loadVoices);
 $('transcribe-form').addEventListener('submit', transcribe);
+$('record').addEventListener('click', toggleRecording);
