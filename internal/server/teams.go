@@ -103,7 +103,14 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			}
 		}
 		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: job.settle != settleAsEstimated}
+		finished := false
+		defer func() {
+			if !finished && hold != nil { // the handler panicked: free the reservation
+				g.Settle(hold, 0)
+			}
+		}()
 		next.ServeHTTP(rec, r)
+		finished = true
 
 		status := rec.status
 		switch {
