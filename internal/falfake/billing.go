@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"sync"
+	"unicode/utf8"
 )
 
 // Price is what the emulator charges for one unit of an endpoint's
@@ -14,19 +15,21 @@ type Price struct {
 	Unit      string  `json:"unit"`
 }
 
-// defaultPrices are the emulator's prices, per generated image, for its
-// image endpoints; Options.Prices adds or replaces entries.
+// defaultPrices are the emulator's prices: per generated image for its
+// image endpoints, per 1000 characters for a speech endpoint;
+// Options.Prices adds or replaces entries.
 var defaultPrices = map[string]Price{
-	"fal-ai/flux/dev":            {0.025, "image"},
-	"fal-ai/flux/schnell":        {0.003, "image"},
-	"fal-ai/fast-sdxl":           {0.002, "image"},
-	"fal-ai/flux-pro/v1.1-ultra": {0.06, "image"},
-	"fal-ai/flux-pro/kontext":    {0.04, "image"},
+	"fal-ai/kokoro/american-english": {0.02, "1000 characters"},
+	"fal-ai/flux/dev":                {0.025, "image"},
+	"fal-ai/flux/schnell":            {0.003, "image"},
+	"fal-ai/fast-sdxl":               {0.002, "image"},
+	"fal-ai/flux-pro/v1.1-ultra":     {0.06, "image"},
+	"fal-ai/flux-pro/kontext":        {0.04, "image"},
 }
 
 // bill is what fal would charge, per fal key: completed jobs of priced
-// endpoints whose output is images. Failed and cancelled jobs cost
-// nothing, as on fal.
+// endpoints whose units are images or characters. Failed and cancelled
+// jobs cost nothing, as on fal.
 type bill struct {
 	mu     sync.Mutex
 	micros map[string]int64 // by fal key
@@ -40,19 +43,33 @@ func (f *Fake) price(endpoint string) (Price, bool) {
 	return p, ok
 }
 
-// charge bills a finished job of endpoint for key by its output.
-func (f *Fake) charge(key, endpoint string, out outcome) {
+// charge bills a finished job of endpoint for key, by its output
+// (images) or its input (characters of speech).
+func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
 	p, ok := f.price(endpoint)
-	if !ok || out.status != http.StatusOK || p.Unit != "image" {
+	if !ok || out.status != http.StatusOK {
 		return
 	}
-	var body struct {
-		Images []json.RawMessage `json:"images"`
-	}
-	if json.Unmarshal(out.body, &body) != nil {
+	var units float64
+	switch p.Unit {
+	case "image":
+		var body struct {
+			Images []json.RawMessage `json:"images"`
+		}
+		if json.Unmarshal(out.body, &body) != nil {
+			return
+		}
+		units = float64(len(body.Images))
+	case "1000 characters":
+		var in node
+		if json.Unmarshal(input, &in) != nil {
+			return
+		}
+		units = float64(utf8.RuneCountInString(firstString(in, "text", "prompt", "input"))) / 1000
+	default:
 		return
 	}
-	cost := int64(math.Round(float64(len(body.Images)) * p.UnitPrice * 1e6))
+	cost := int64(math.Round(units * p.UnitPrice * 1e6))
 	f.bill.mu.Lock()
 	defer f.bill.mu.Unlock()
 	if f.bill.micros == nil {

@@ -185,7 +185,7 @@ func sqliteURL(t *testing.T) string {
 func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), func(s *setup) {
+		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
 			s.fake.GenerationTime = 30 * time.Millisecond
 			s.metrics = true
 		})
@@ -204,6 +204,10 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 				t.Fatalf("%s: %d %s", r.body, status, body)
 			}
 		}
+		speech := `{"model":"tts-1","voice":"alloy","input":"` + strings.Repeat("ab", 250) + `"}`
+		if status, _, body := h.postAs(ctx, key, "/v1/audio/speech", speech); status != http.StatusOK {
+			t.Fatalf("speech: %d %.200s", status, body)
+		}
 		// A cancelled job: the client leaves while fal runs it.
 		h.fake.Reset()
 		cancel, done := h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"flux-dev","prompt":"left"}`)
@@ -214,14 +218,14 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		ts.flush(t)
 
 		total := h.usage("")
-		if len(total) != 1 || total[0].Requests != 6 {
-			t.Fatalf("usage %+v, want 6 requests", total)
+		if len(total) != 1 || total[0].Requests != 7 {
+			t.Fatalf("usage %+v, want 7 requests", total)
 		}
 		bill := h.fake.BillUSD()
-		if cents(bill) != 11 { // two flux-dev images, one sdxl, one ultra
+		if cents(bill) != 12 { // two flux-dev images, one sdxl, one ultra, 500 characters of speech
 			t.Fatalf("the emulator billed %v", bill)
 		}
-		if cents(total[0].CostUSD) != cents(bill) {
+		if math.Abs(total[0].CostUSD-bill) > 1e-9 { // the same to the micro-dollar, so to the cent
 			t.Fatalf("the ledger says $%v, fal billed $%v", total[0].CostUSD, bill)
 		}
 		if total[0].UnpricedRequests != 1 {
@@ -232,7 +236,7 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 			t.Errorf("/metrics does not show the key's cost:\n%s", m)
 		}
 		byModel := h.usage("?group_by=model")
-		if len(byModel) != 4 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {
+		if len(byModel) != 5 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {
 			t.Fatalf("by model %+v", byModel)
 		}
 	})
