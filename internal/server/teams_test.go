@@ -446,3 +446,22 @@ func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 		t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
 	}
 }
+
+func TestVirtualKeyListsOnlyItsModels(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}))
+	_, key := h.createKey(map[string]any{"name": "narrow", "models": []string{"flux-dev", "gpt-4o"}})
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/models", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	status, _, body := h.do(req)
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	if len(list.Data) != 2 || list.Data[0].ID != "flux-dev" || list.Data[1].ID != "gpt-4o" {
+		t.Fatalf("the key sees %+v", list.Data)
+	}
+}
