@@ -153,8 +153,15 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) keySpec(w http.ResponseWriter, r *http.Request) (teams.KeySpec, bool) {
 	return decodeBody(s, w, r, func(b []byte) (teams.KeySpec, *openai.Error) {
 		var spec teams.KeySpec
+		if _, e := openai.DecodeObject(b); e != nil {
+			return spec, e
+		}
 		if err := json.Unmarshal(b, &spec); err != nil {
-			return spec, openai.InvalidRequest("", "invalid_json", "The body must be a JSON object of key settings.")
+			field := "a setting"
+			if ute, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && ute.Field != "" {
+				field = ute.Field
+			}
+			return spec, openai.InvalidRequest(field, "invalid_type", "Invalid type for '%s': see the key settings in the README.", field)
 		}
 		return spec, nil
 	})

@@ -281,15 +281,31 @@ func TestAdminAPIIsAbsentWithoutAdminKey(t *testing.T) {
 }
 
 func TestAdminAPIWantsTheAdminKey(t *testing.T) {
-	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}))
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts))
 	req, _ := http.NewRequest(http.MethodGet, h.url+"/admin/keys", nil)
 	req.Header.Set("Authorization", "Bearer "+accessKey)
 	if status, _, body := h.do(req); status != http.StatusUnauthorized {
 		t.Fatalf("a client key on the admin API: %d %s", status, body)
 	}
-	var bad map[string]any
-	if status := h.admin(http.MethodPost, "/admin/keys", map[string]any{"name": "x", "budget_period": "weekly"}, &bad); status != http.StatusBadRequest {
-		t.Fatalf("a bad period: %d %v", status, bad)
+	for _, c := range []struct {
+		spec  map[string]any
+		param string
+		says  string
+	}{
+		{map[string]any{"name": "x", "budget_period": "weekly"}, "", "budget_period must be daily, monthly or total"},
+		{map[string]any{"name": "x", "rpm": "many"}, "rpm", "Invalid type for 'rpm'"},
+		{map[string]any{"name": "x", "expires_at": "tomorrow"}, "", "expires_at must be a time"},
+		{map[string]any{"owner": "nobody"}, "", "name is required"},
+	} {
+		var bad struct{ Error apiError }
+		status := h.admin(http.MethodPost, "/admin/keys", c.spec, &bad)
+		if status != http.StatusBadRequest || deref(bad.Error.Param) != c.param || !strings.Contains(bad.Error.Message, c.says) {
+			t.Errorf("%v: %d %+v", c.spec, status, bad.Error)
+		}
+	}
+	if keys, _ := ts.store.Keys(context.Background()); len(keys) != 0 {
+		t.Fatalf("a refused key was stored: %+v", keys)
 	}
 }
 
