@@ -274,13 +274,13 @@ func usageTotals(ctx context.Context, args []string, environ func(string) (strin
 		return json.NewEncoder(stdout).Encode(totals)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tREQUESTS\tUNITS\tCOST (USD)\tUNPRICED")
+	fmt.Fprintln(tw, "GROUP\tNAME\tREQUESTS\tUNITS\tCOST (USD)\tUNPRICED")
 	for _, t := range totals {
 		g := t.Group
 		if g == "" {
 			g = "total"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%g\t%.6f\t%d\n", g, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%.6f\t%d\n", g, t.Name, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
 	}
 	return tw.Flush()
 }

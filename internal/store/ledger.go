@@ -85,7 +85,10 @@ type UsageFilter struct {
 
 // UsageTotal sums a group of ledger rows.
 type UsageTotal struct {
+	// Group is the key id ("operator" for operator keys), the alias or
+	// the day (2026-03-01); Name is the key's name when grouped by key.
 	Group    string  `json:"group,omitempty"`
+	Name     string  `json:"name,omitempty"`
 	Requests int64   `json:"requests"`
 	Units    float64 `json:"units"`
 	// CostUSD is the sum of known costs; UnpricedRequests counts rows
@@ -101,7 +104,8 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 	case "":
 		group = `''`
 	case "key":
-		group = `key_name`
+		// By id: two keys may share a name.
+		group = `CASE WHEN key_id = '' THEN 'operator' ELSE key_id END`
 	case "model":
 		group = `alias`
 	case "day":
@@ -124,7 +128,7 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 	if !f.To.IsZero() {
 		where, args = append(where, "ts < ?"), append(args, f.To.UnixMilli())
 	}
-	q := `SELECT ` + group + ` AS g, COUNT(*), COALESCE(SUM(units), 0), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT),
+	q := `SELECT ` + group + ` AS g, MAX(key_name), COUNT(*), COALESCE(SUM(units), 0), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT),
 		SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) FROM usage_ledger`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
@@ -140,12 +144,16 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 		var t UsageTotal
 		var micros int64
 		var unpriced sql.NullInt64
-		if err := rows.Scan(&t.Group, &t.Requests, &t.Units, &micros, &unpriced); err != nil {
+		var name string
+		if err := rows.Scan(&t.Group, &name, &t.Requests, &t.Units, &micros, &unpriced); err != nil {
 			return nil, fmt.Errorf("reading usage: %w", err)
 		}
 		t.CostUSD, t.UnpricedRequests = MicrosToUSD(micros), unpriced.Int64
-		if f.GroupBy == "day" {
+		switch f.GroupBy {
+		case "day":
 			t.Group = dayOf(t.Group)
+		case "key":
+			t.Name = name
 		}
 		out = append(out, t)
 	}

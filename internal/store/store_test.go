@@ -122,8 +122,8 @@ func TestLedgerSums(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []UsageTotal{{Group: "a", Requests: 2, Units: 3, CostUSD: 0.075}, {Group: "b", Requests: 1, Units: 1, UnpricedRequests: 1},
-			{Group: "c", Requests: 200, Units: 2000, CostUSD: 0.0002}}
+		want := []UsageTotal{{Group: "k1", Name: "a", Requests: 2, Units: 3, CostUSD: 0.075}, {Group: "k2", Name: "b", Requests: 1, Units: 1, UnpricedRequests: 1},
+			{Group: "k3", Name: "c", Requests: 200, Units: 2000, CostUSD: 0.0002}}
 		if len(byKey) != 3 || byKey[0] != want[0] || byKey[1] != want[1] || byKey[2] != want[2] {
 			t.Fatalf("by key %+v", byKey)
 		}
