@@ -74,6 +74,10 @@ const (
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 	envVideoModels       = "VIDEO_MODELS"
 	envSigningKey        = "SIGNING_KEY"
+	envDatabaseURL       = "DATABASE_URL"
+	envAdminKey          = "ADMIN_KEY"
+	envAPIURL            = "FAL_API_URL"
+	envPricesFile        = "PRICES_FILE"
 )
 
 // Modes RESPONSES_MODE accepts.
@@ -161,6 +165,10 @@ var Variables = []Variable{
 	{
 		Name: envOpenAPIURL, Default: "https://fal.ai/api/openapi/queue/openapi.json", Group: GroupCore, Format: formatURL,
 		Description: "Where the per-endpoint OpenAPI document is fetched (`?endpoint_id=<id>` is appended).",
+	},
+	{
+		Name: envAPIURL, Default: "https://api.fal.ai", Group: GroupCore, Format: formatURL,
+		Description: "Base of fal's platform API, whose pricing API (`/v1/models/pricing`) prices requests for budgets and the usage ledger. A trailing slash is removed.",
 	},
 	{
 		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,
@@ -299,6 +307,21 @@ var Variables = []Variable{
 		Name: envLogFormat, Default: LogText, Group: GroupOps,
 		Format:      "text or json",
 		Description: "Log line format.",
+	},
+	{
+		Name: envDatabaseURL, Group: GroupOps, Secret: true,
+		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db",
+		Description: "The store of virtual keys and the usage ledger. Empty: `falproxy.db` in the working directory (beside `.env`), used only when `ADMIN_KEY` is set; with neither, falproxy keeps no database. Migrations run at start-up.",
+	},
+	{
+		Name: envAdminKey, Group: GroupOps, Secret: true,
+		Format:      "empty, or a key of at least " + strconv.Itoa(MinKeyLength) + " characters without spaces",
+		Description: "Opens the admin API under `/admin/` to `Authorization: Bearer <key>`; it manages virtual keys and reads usage. With the playground on, `/admin` serves a page for it. Unset, `/admin/` answers 404.",
+	},
+	{
+		Name: envPricesFile, Group: GroupOps,
+		Format:      "empty, or the path of a JSON file",
+		Description: "Prices that override fal's pricing API, as JSON `{\"fal-ai/flux/dev\": {\"unit_price\": 0.025, \"unit\": \"image\"}}`.",
 	},
 	{
 		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,

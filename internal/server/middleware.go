@@ -188,7 +188,7 @@ func withCORS(origins []string) middleware {
 			}
 			// A player in a page seeks a video's content with Range and
 			// reads where its part lies in the file.
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges, X-Falproxy-Cost-Usd")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS")
 				// Browser SDKs send X-Stainless-* and other headers; allow

@@ -8,6 +8,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // modelTable is the server's registry of models: it resolves client model
@@ -115,9 +116,13 @@ type modelKind struct {
 }
 
 func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
-	data := make([]listedModel, len(s.models.entries))
+	sess := sessionFrom(r.Context())
+	data := make([]listedModel, 0, len(s.models.entries))
 	for i, e := range s.models.entries {
-		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}}
+		if sess != nil && !teams.Allows(sess.Key, e.Alias) {
+			continue // a virtual key sees the models it may use
+		}
+		data = append(data, listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}})
 	}
 	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: data})
 }

@@ -14,8 +14,10 @@ import (
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/responses"
+	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // Options is everything the server needs; cmd builds it from the config.
@@ -109,6 +111,14 @@ type Options struct {
 	// KeepAliveEvery is how often a relayed stream that fal leaves silent
 	// gets a keep-alive comment; 15s when zero. Tests shorten it.
 	KeepAliveEvery time.Duration
+
+	// Teams: Gate, when set, accepts virtual keys beside AccessKeys,
+	// applies their limits and budgets and keeps the usage ledger;
+	// AdminKey (ADMIN_KEY) opens the admin API under /admin/; Prices
+	// prices requests for budgets and the ledger.
+	Gate     *teams.Gate
+	AdminKey string
+	Prices   *pricing.Catalog
 }
 
 // Server holds the handlers' shared state.
