@@ -148,6 +148,10 @@ func New(opt Options) http.Handler {
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
 	}
+	// fal's responses route takes the model ids of the passthrough chat
+	// backend only; config refuses other pairings, and this keeps the
+	// handlers from checking both.
+	opt.ResponsesPassthrough = opt.ResponsesPassthrough && opt.ChatBackend == chat.Passthrough
 	if opt.ResponsesStore == (responses.StoreLimits{}) {
 		opt.ResponsesStore = responses.DefaultStoreLimits()
 	}
