@@ -63,7 +63,7 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 	}
 	if req.Stream {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		return s.chatStream(ctx, streamStart{model: clientModel, includeUsage: includeUsage, promptChars: folded.PromptChars()}, endpoint, input, sink)
+		return s.chatStream(ctx, streamStart{model: clientModel, includeUsage: includeUsage, promptChars: folded.PromptChars(), keepAlive: s.opt.KeepAliveEvery}, endpoint, input, sink)
 	}
 	return s.chatOnce(ctx, clientModel, endpoint, input, folded.PromptChars(), sink)
 }
@@ -182,7 +182,8 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 		return nil
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	out, err := sink.start(streamStart{model: req.Model, includeUsage: includeUsage, promptChars: promptChars, passthrough: true})
+	out, err := sink.start(streamStart{model: req.Model, includeUsage: includeUsage, promptChars: promptChars, passthrough: true,
+		keepAlive: s.opt.KeepAliveEvery})
 	if err != nil {
 		return nil
 	}

@@ -106,8 +106,9 @@ type Options struct {
 	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
 	EmbeddingModels []registry.EmbeddingModel
 
-	// KeepAliveEvery is how often a relayed stream that fal leaves silent
-	// gets a keep-alive comment; 15s when zero. Tests shorten it.
+	// KeepAliveEvery is how often a stream (chat, images, Responses) that
+	// fal leaves silent gets a keep-alive comment; 15s when zero. Tests
+	// shorten it.
 	KeepAliveEvery time.Duration
 }
 
@@ -144,6 +145,9 @@ func New(opt Options) http.Handler {
 	}
 	if opt.InlineLimit == 0 {
 		opt.InlineLimit = 1 << 20
+	}
+	if opt.KeepAliveEvery <= 0 {
+		opt.KeepAliveEvery = defaultKeepAliveEvery
 	}
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
