@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"strconv"
@@ -48,16 +47,11 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 	}
 	// The recording travels as edits' input images do; its name and type
 	// come from its bytes.
-	urls, err := s.falURLs(ctx, []editImage{fileImage(req.File)}, s.opt.InlineLimit)
-	if err != nil {
-		if r.Context().Err() != nil {
-			return
+	urls, e := s.inputURLs(ctx, r, []editImage{fileImage(req.File)}, "The recording")
+	if urls == nil {
+		if e != nil {
+			writeError(w, e)
 		}
-		if errors.Is(err, fal.ErrNoStorage) {
-			writeError(w, openai.ServerError("The recording is too large to send inline and no fal storage URL is configured."))
-			return
-		}
-		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	plan.Input[spec.AudioURL] = urls[0]

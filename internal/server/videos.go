@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"mime"
 	"net/http"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
 )
@@ -58,10 +56,14 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Image != nil {
-		if e := s.attachImage(ctx, plan, *req.Image); e != nil {
-			writeError(w, e)
+		url, e := s.inputImageURL(ctx, r, *req.Image)
+		if url == "" {
+			if e != nil {
+				writeError(w, e)
+			}
 			return
 		}
+		plan.Input[plan.ImageField] = url
 	}
 	ref := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: plan.Seconds, Size: req.Size, Prompt: req.Prompt}
 	s.submitVideo(ctx, w, r, ref, plan.Input)
@@ -92,23 +94,19 @@ func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*vide
 		"Videos take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
 }
 
-// attachImage puts the input image where the plan wants it: inline as a
-// data: URI when small (INLINE_LIMIT), uploaded to fal storage otherwise,
-// or the client's own URL.
-func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.ImageRef) *openai.Error {
+// inputImageURL is the URL of the input image for fal: inline as a data:
+// URI when small (INLINE_LIMIT), uploaded to fal storage otherwise, or the
+// client's own URL. It is "" with no error when the client is gone.
+func (s *Server) inputImageURL(ctx context.Context, r *http.Request, ref openai.ImageRef) (string, *openai.Error) {
 	img, e := s.refImage(ref, "input_reference.image_url", "input-reference")
 	if e != nil {
-		return e
+		return "", e
 	}
-	urls, err := s.falURLs(ctx, []editImage{img}, s.opt.InlineLimit)
-	switch {
-	case err == nil:
-		plan.Input[plan.ImageField] = urls[0]
-		return nil
-	case errors.Is(err, fal.ErrNoStorage):
-		return openai.ServerError("The input image is too large to send inline and no fal storage URL is configured.")
+	urls, e := s.inputURLs(ctx, r, []editImage{img}, "The input image")
+	if urls == nil {
+		return "", e
 	}
-	return s.failUpstream(ctx, err)
+	return urls[0], nil
 }
 
 // submitVideo puts a video job on fal's queue and answers its Video: the
