@@ -71,6 +71,16 @@ var (
 	}
 )
 
+// audioContext is the job context of an audio request: modelContext when
+// it names an audio alias, so that a failed schema lookup is logged and
+// counted under it; a default model is named once chosen (see audioJob).
+func (s *Server) audioContext(r *http.Request, model string) (context.Context, context.CancelFunc) {
+	if _, ok := s.models.audio[model]; ok {
+		return s.modelContext(r, model)
+	}
+	return s.jobContext(r)
+}
+
 // audioJob resolves the model of an audio request (see audioModel), names
 // it for the access log and metrics, and gives ctx its queue priority.
 func (s *Server) audioJob(ctx context.Context, model string, want falschema.AudioKind) (context.Context, string, string, *falschema.Audio, *openai.Error) {

@@ -37,7 +37,7 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.audioContext(r, req.Model)
 	defer cancel()
 	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Speaks)
 	if e != nil {

@@ -33,7 +33,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.audioContext(r, req.Model)
 	defer cancel()
 	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Transcribes)
 	if e != nil {

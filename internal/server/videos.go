@@ -34,15 +34,13 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 		endpoint = m.Image
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, m.Alias)
 	defer cancel()
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
 		writeError(w, s.schemaFailure(ctx, err))
 		return
 	}
-	infoFrom(r.Context()).set(m.Alias, "")
-	ctx = s.withPriority(ctx, m.Alias)
 	extra := req.Extra
 	if req.Text != nil {
 		if extra, e = typedExtras(req.Text, caps); e != nil {
