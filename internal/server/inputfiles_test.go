@@ -59,3 +59,32 @@ func TestInputFilesWithoutStorage(t *testing.T) {
 		t.Errorf("fal got jobs: %+v", jobs)
 	}
 }
+
+// TestFileRoutesBodyTypes: the routes that take files answer a body of
+// another type, and a multipart body without a boundary, alike, saying
+// which body types they take; fal gets nothing.
+func TestFileRoutesBodyTypes(t *testing.T) {
+	h := newHarness(t, withVideos(0), withAudio)
+	for route, takes := range map[string]string{
+		"/v1/images/edits":         "or application/json",
+		"/v1/videos":               "or application/json",
+		"/v1/audio/transcriptions": "(as the OpenAI SDKs send);",
+	} {
+		for contentType, code := range map[string]string{"text/plain": "unsupported_content_type", "multipart/form-data": "invalid_multipart"} {
+			req, _ := http.NewRequest(http.MethodPost, h.url+route, strings.NewReader("model=x"))
+			req.Header.Set("Authorization", "Bearer "+accessKey)
+			req.Header.Set("Content-Type", contentType)
+			status, hdr, body := h.do(req)
+			e := decodeError(t, body)
+			if status != http.StatusBadRequest || deref(e.Code) != code || hdr.Get("X-Should-Retry") != "false" {
+				t.Errorf("%s with %s: %d %v %s", route, contentType, status, hdr, body)
+			}
+			if code == "unsupported_content_type" && !strings.Contains(e.Message, takes) {
+				t.Errorf("%s: %s", route, e.Message)
+			}
+		}
+	}
+	if n := len(h.fake.Received()); n != 0 {
+		t.Errorf("fal received %d calls", n)
+	}
+}

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"mime"
+	"mime/multipart"
 	"net/http"
 	"time"
 
@@ -69,27 +69,14 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 
 // readVideoRequest reads a video request in either of its formats.
 func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*video.Request, *openai.Error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "multipart/form-data":
-		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
-		if err != nil {
-			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
-		}
-		form, e := openai.DecodeVideoForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+	decodeForm := func(mr *multipart.Reader, lim openai.FormLimits) (*video.Request, *openai.Error) {
+		form, e := openai.DecodeVideoForm(mr, lim)
 		if e != nil {
 			return nil, e
 		}
 		return video.FromForm(form)
-	case "application/json":
-		body, e := s.readBody(w, r)
-		if e != nil {
-			return nil, e
-		}
-		return video.DecodeJSON(body)
 	}
-	return nil, openai.InvalidRequest("", "unsupported_content_type",
-		"Videos take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
+	return readForm(s, w, r, "Videos", decodeForm, video.DecodeJSON, s.opt.MaxImageBytes)
 }
 
 // inputImageURL is the URL of the input image for fal: inline as a data:
