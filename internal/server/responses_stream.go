@@ -35,10 +35,8 @@ func (rw *responsesWriter) start(ss streamStart) (*sseWriter, error) {
 	rw.st = responses.NewStream(rw.req, rw.created, rw.tools)
 	rw.out = startSSE(rw.w, responsesEnd, ss.keepAlive)
 	rw.out.failEvent = func(e *openai.Error) (string, []byte) {
-		for _, ev := range rw.st.Fail(e) {
-			return ev.Name, ev.Data
-		}
-		return "", nil
+		ev, _ := rw.st.Fail(e) // none, once the stream has ended
+		return ev.Name, ev.Data
 	}
 	return rw.out, rw.send(rw.st.Start())
 }
