@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
 )
@@ -129,7 +130,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
-	s.videos.index.add(v, ownerOf(accessKey), now)
+	s.videos.index.add(v, bounded.Owner(accessKey), now)
 	writeJSON(w, http.StatusOK, v)
 }
 
