@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/chat"
@@ -121,6 +122,9 @@ type Server struct {
 	admission *admission
 	videos    *videoState
 	responses *responses.Store
+	// voicesWarned holds the endpoints whose failed schema
+	// /v1/audio/voices has logged at warn level (see voicesSkipped).
+	voicesWarned sync.Map
 }
 
 // New returns the falproxy HTTP handler.
