@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,16 @@ const nodeTimeout = 2 * time.Minute
 func runNodeScript(t *testing.T, h *harness, script string, env ...string) string {
 	t.Helper()
 	return runNode(t, []string{"openai"}, append([]string{"FALPROXY_URL=" + h.url + "/v1", "FALPROXY_KEY=" + accessKey}, env...), script)
+}
+
+// codexPlatformPackage is the npm package that holds the Codex binary for
+// this machine. npm installs only the one for its platform, as an optional
+// dependency of @openai/codex, which without it is installed yet cannot
+// run (an install with --omit=optional, or from another platform).
+func codexPlatformPackage() string {
+	platform := cmp.Or(map[string]string{"windows": "win32"}[runtime.GOOS], runtime.GOOS)
+	arch := cmp.Or(map[string]string{"amd64": "x64"}[runtime.GOARCH], runtime.GOARCH)
+	return "@openai/codex-" + platform + "-" + arch
 }
 
 // runNode runs test/node/<script> (a path under test/node, such as an npm
