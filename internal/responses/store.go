@@ -8,7 +8,7 @@ import (
 )
 
 // StoreLimits bound what a Store keeps: at most Count responses and Bytes
-// of them, each for at most Age. The oldest go first.
+// of them (zero: no bound), each for at most Age. The oldest go first.
 type StoreLimits struct {
 	Count int
 	Bytes int64
