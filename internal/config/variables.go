@@ -172,7 +172,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,
-		Description: "Base of fal's REST API, used to upload input images to fal storage.",
+		Description: "Base of fal's REST API, used to upload input files (edit images, video input references, recordings to transcribe) to fal storage when larger than 1 MiB (smaller ones go inline).",
 	},
 	{
 		Name: envFalH2C, Default: "false", Group: GroupCore, Format: formatBool,
@@ -181,7 +181,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envAllowPrivateMedia, Default: "false", Group: GroupCore, Format: formatBool,
-		Description: "Let result images be downloaded from private, loopback and link-local addresses. " +
+		Description: "Let generated media (result images, speech, video content) be downloaded from private, loopback and link-local addresses. " +
 			"Off, a result URL pointing into the network falproxy runs in is refused; `falproxy demo` turns it on for its emulator.",
 	},
 	{
@@ -204,8 +204,8 @@ var Variables = []Variable{
 	{
 		Name: envMediaTTL, Group: GroupCore,
 		Format: "empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds",
-		Description: "How long fal keeps the images it generates, sent as `X-Fal-Object-Lifecycle-Preference` with every job. " +
-			"Empty leaves fal's default. Result URLs stop working after it, so keep it longer than clients need them.",
+		Description: "How long fal keeps the media it generates (images, speech, videos), sent as `X-Fal-Object-Lifecycle-Preference` with every job, and the basis of a video's `expires_at`. " +
+			"Empty leaves fal's default (7 days for `expires_at`). Result URLs stop working after it, so keep it longer than clients need them.",
 	},
 	{
 		Name: envQueuePriority, Group: GroupCore,
@@ -266,7 +266,8 @@ var Variables = []Variable{
 	},
 	{
 		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,
-		Description: "Most requests running fal work (image generations and edits, chat) at once; further such requests wait up to `ADMISSION_WAIT` for a slot, then get 503.",
+		Description: "Most requests running fal work (image generations and edits, chat, Responses, embeddings, audio, video creation and remixes) at once; further such requests wait up to `ADMISSION_WAIT` for a slot, then get 503. " +
+			"Reading a video's status or content starts no fal job and is not counted.",
 	},
 	{
 		Name: envKeyConcurrency, Default: "0", Group: GroupLimits, Format: formatCount,

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/audio"
@@ -70,6 +71,16 @@ var (
 		falschema.Transcribes: "/v1/audio/transcriptions or /v1/audio/translations",
 	}
 )
+
+// audioContext is the job context of an audio request: modelContext when
+// it names an audio alias, so that a failed schema lookup is logged and
+// counted under it; a default model is named once chosen (see audioJob).
+func (s *Server) audioContext(r *http.Request, model string) (context.Context, context.CancelFunc) {
+	if _, ok := s.models.audio[model]; ok {
+		return s.modelContext(r, model)
+	}
+	return s.jobContext(r)
+}
 
 // audioJob resolves the model of an audio request (see audioModel), names
 // it for the access log and metrics, and gives ctx its queue priority.
@@ -184,7 +195,7 @@ func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// One model fal cannot describe must not hide the others'
 			// voices from a settings page.
-			s.log.Warn("audio voices: skipping a model whose schema cannot be had", "alias", m.Alias, "endpoint", m.Endpoint, "err", s.opt.Redact(err.Error()))
+			s.voicesSkipped(m, err)
 			continue
 		}
 		if caps.Audio != nil && caps.Audio.Kind == falschema.Speaks {
@@ -194,4 +205,17 @@ func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// voicesSkipped logs a model left out of /v1/audio/voices because its
+// schema cannot be had: at warn level the first time for its endpoint,
+// then at debug level, since the route is public and settings pages poll
+// it.
+func (s *Server) voicesSkipped(m registry.AudioModel, err error) {
+	level := slog.LevelDebug
+	if _, warned := s.voicesWarned.LoadOrStore(m.Endpoint, true); !warned {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "audio voices: skipping a model whose schema cannot be had",
+		"alias", m.Alias, "endpoint", m.Endpoint, "err", s.opt.Redact(err.Error()))
 }

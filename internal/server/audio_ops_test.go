@@ -300,3 +300,27 @@ func TestSpeechLongDownload(t *testing.T) {
 		t.Errorf("fal received %v", in)
 	}
 }
+
+// TestVoicesWarnOncePerEndpoint: /v1/audio/voices, public and polled by
+// settings pages, still answers when a speech model's schema cannot be
+// had, and logs that at warn level once for the endpoint, not on every
+// call.
+func TestVoicesWarnOncePerEndpoint(t *testing.T) {
+	h := newHarness(t, withAudio)
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSchema, Endpoint: "fal-ai/kokoro/american-english", Status: http.StatusBadRequest})
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices", nil)
+		code, _, body := h.do(req)
+		if code != http.StatusOK || !strings.Contains(string(body), `"id":"alloy"`) || strings.Contains(string(body), "af_heart") {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	logs := h.logText()
+	warned := strings.Count(logs, `level=WARN msg="audio voices: skipping`)
+	if warned != 1 || !strings.Contains(logs, `level=DEBUG msg="audio voices: skipping`) {
+		t.Errorf("%d warnings about the skipped model:\n%s", warned, logs)
+	}
+	if h.fake.Counts().Schemas == 0 {
+		t.Error("fal was not asked for the schema")
+	}
+}

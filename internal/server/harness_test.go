@@ -57,6 +57,9 @@ type setup struct {
 	// only, with falproxy's default client; otherwise both speak h2c, as
 	// falproxy and fal speak HTTP/2.
 	http1 bool
+	// noStorage leaves falproxy without fal storage (no FAL_STORAGE_URL
+	// to upload large input files to).
+	noStorage bool
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -123,7 +126,11 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 	if s.metrics {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
-	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: fake.StorageURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
+	storage := fake.StorageURL()
+	if s.noStorage {
+		storage = ""
+	}
+	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: storage, Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
 	if opt.Downloader == nil {
 		opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
 	}

@@ -37,7 +37,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 			s.responses.Put(key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp})
 		}
 	}
-	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
+	if s.opt.ResponsesPassthrough {
 		s.responsesPassthrough(w, r, req, history, keep)
 		return
 	}
@@ -79,8 +79,8 @@ func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	stored, ok := s.responses.Get(bearer(r), id)
 	if !ok {
-		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, NoRetry: true,
-			Message: "Response with id '" + openai.Echo(id) + "' not found."})
+		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "response_not_found",
+			Param: "response_id", NoRetry: true, Message: "Response with id '" + openai.Echo(id) + "' not found."})
 		return
 	}
 	writeJSON(w, http.StatusOK, stored.Response)

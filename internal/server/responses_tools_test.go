@@ -213,8 +213,9 @@ func TestResponsesStoreAndGet(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/responses/"+kept.ID, nil)
 	req.Header.Set("Authorization", "Bearer "+otherKey)
-	if code, _, body := h.do(req); code != http.StatusNotFound {
-		t.Errorf("another key read the response: %d %s", code, body)
+	if code, hdr, body := h.do(req); code != http.StatusNotFound || deref(decodeError(t, body).Code) != "response_not_found" ||
+		hdr.Get("X-Should-Retry") != "false" {
+		t.Errorf("another key read the response: %d %v %s", code, hdr, body)
 	}
 
 	unkept, err := h.sdk.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o", Store: oai.Bool(false),

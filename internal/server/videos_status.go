@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
@@ -173,7 +174,7 @@ func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("order", "invalid_value", "Invalid 'order': expected asc or desc."))
 		return
 	}
-	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc", time.Now())
+	data, more := s.videos.index.page(bounded.Owner(bearer(r)), q.Get("after"), limit, order == "asc", time.Now())
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {
 		page.Data = []video.Video{}
