@@ -79,8 +79,7 @@ func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	stored, ok := s.responses.Get(bearer(r), id)
 	if !ok {
-		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "response_not_found",
-			Param: "response_id", NoRetry: true, Message: "Response with id '" + openai.Echo(id) + "' not found."})
+		writeError(w, responseNotFound(id))
 		return
 	}
 	writeJSON(w, http.StatusOK, stored.Response)
