@@ -156,7 +156,8 @@ const (
 )
 
 // handleListVideos serves GET /v1/videos from the index: the caller's
-// videos created through this process, with their status as last seen.
+// videos created through this process, the unfinished ones of the page
+// with their status asked of fal (see refreshUnfinished).
 func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 	lq, e := readListQuery(r, defaultVideoPage, maxVideoPage)
 	if e != nil {
@@ -164,6 +165,7 @@ func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, more := s.videos.index.page(bounded.Owner(bearer(r)), lq.After, lq.Limit, lq.Asc, time.Now())
+	s.refreshUnfinished(r, data)
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {
 		page.Data = []video.Video{}
