@@ -21,6 +21,17 @@ func responseNotFound(id string) *openai.Error {
 		Param: "response_id", NoRetry: true, Message: "Response with id '" + openai.Echo(id) + "' not found."}
 }
 
+// storedResponse is the response the request's path names, stored by the
+// request's access key; without one it has answered the 404 and ok is
+// false.
+func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request) (stored responses.Stored, ok bool) {
+	id := r.PathValue("id")
+	if stored, ok = s.responses.Get(bearer(r), id); !ok {
+		writeError(w, responseNotFound(id))
+	}
+	return stored, ok
+}
+
 // handleDeleteResponse serves DELETE /v1/responses/{id}: the access key's
 // stored response is forgotten.
 func (s *Server) handleDeleteResponse(w http.ResponseWriter, r *http.Request) {
@@ -45,10 +56,8 @@ type inputItemsPage struct {
 // page of the input items of the access key's stored response, newest
 // first unless order=asc.
 func (s *Server) handleResponseInputItems(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	stored, ok := s.responses.Get(bearer(r), id)
+	stored, ok := s.storedResponse(w, r)
 	if !ok {
-		writeError(w, responseNotFound(id))
 		return
 	}
 	lq, e := readListQuery(r, defaultInputItemsPage, maxInputItemsPage)
@@ -64,7 +73,7 @@ func (s *Server) handleResponseInputItems(w http.ResponseWriter, r *http.Request
 		at := slices.IndexFunc(items, func(it responses.Item) bool { return it.ID == lq.After })
 		if at < 0 {
 			writeError(w, openai.InvalidRequest("after", "invalid_value", "Invalid 'after': response '%s' has no input item with id '%s'.",
-				openai.Echo(id), openai.Echo(lq.After)))
+				openai.Echo(stored.Response.ID), openai.Echo(lq.After)))
 			return
 		}
 		items = items[at+1:]
@@ -83,9 +92,7 @@ func (s *Server) handleResponseInputItems(w http.ResponseWriter, r *http.Request
 // background response can be cancelled, and falproxy runs none: every
 // response is answered within its request.
 func (s *Server) handleCancelResponse(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, ok := s.responses.Get(bearer(r), id); !ok {
-		writeError(w, responseNotFound(id))
+	if _, ok := s.storedResponse(w, r); !ok {
 		return
 	}
 	writeError(w, openai.InvalidRequest("response_id", "invalid_request",
