@@ -98,3 +98,14 @@ func (st *Store) History(key, id string) ([]Item, bool) {
 	}
 	return items, true
 }
+
+// Delete forgets response id of key, reporting whether key had it. The
+// responses that continued it keep their own turns, but a conversation
+// through it can no longer be rebuilt (see History).
+func (st *Store) Delete(key, id string) bool {
+	if _, ok := st.Get(key, id); !ok {
+		return false
+	}
+	st.entries.Remove(id)
+	return true
+}

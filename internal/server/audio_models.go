@@ -165,13 +165,16 @@ func (s *Server) handleAudioModels(w http.ResponseWriter, r *http.Request) {
 
 // handleAudioVoices serves GET /v1/audio/voices ({voices:[{id,name}]}):
 // the voices of the speech model named by ?model=, or of every speech
-// model, plus OpenAI's voice names, which every speech model takes. A
-// model whose schema cannot be fetched is left out and logged.
+// model, plus OpenAI's voice names, which every speech model takes. For a
+// named model, an OpenAI name that maps to another voice is named with
+// the mapping ("alloy → Wise_Woman"); a model that does not speak is a
+// 400. A model whose schema cannot be fetched is left out and logged.
 func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
 	defer cancel()
 	models := s.opt.AudioModels
-	if name := r.URL.Query().Get("model"); name != "" {
+	name := r.URL.Query().Get("model")
+	if name != "" {
 		endpoint, ok := s.models.audio[name]
 		if !ok {
 			writeError(w, openai.ModelNotFound(name))
@@ -179,29 +182,42 @@ func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 		}
 		models = []registry.AudioModel{{Alias: name, Endpoint: endpoint}}
 	}
-	out := openai.AudioVoices{Voices: []openai.AudioVoice{}}
-	seen := map[string]bool{}
-	add := func(id string) {
-		if !seen[id] {
-			seen[id] = true
-			out.Voices = append(out.Voices, openai.AudioVoice{ID: id, Name: id})
-		}
-	}
-	for _, v := range audio.OpenAIVoices {
-		add(v)
-	}
+	var speakers []*falschema.Audio
 	for _, m := range models {
 		caps, err := s.opt.Schemas.Get(ctx, m.Endpoint)
-		if err != nil {
+		switch {
+		case err != nil:
 			// One model fal cannot describe must not hide the others'
 			// voices from a settings page.
 			s.voicesSkipped(m, err)
-			continue
+		case caps.Audio != nil && caps.Audio.Kind == falschema.Speaks:
+			speakers = append(speakers, caps.Audio)
+		case name != "":
+			writeError(w, openai.InvalidRequest("model", "model_not_supported",
+				"The model `%s` does not speak, so it has no voices; name a speech model (one for /v1/audio/speech).", name))
+			return
 		}
-		if caps.Audio != nil && caps.Audio.Kind == falschema.Speaks {
-			for _, v := range audio.Voices(caps.Audio) {
-				add(v)
+	}
+	out := openai.AudioVoices{Voices: []openai.AudioVoice{}}
+	seen := map[string]bool{}
+	add := func(id, label string) {
+		if !seen[id] {
+			seen[id] = true
+			out.Voices = append(out.Voices, openai.AudioVoice{ID: id, Name: label})
+		}
+	}
+	for _, v := range audio.OpenAIVoices {
+		label := v
+		if name != "" && len(speakers) == 1 {
+			if to := audio.MappedVoice(v, speakers[0]); to != "" {
+				label = v + " → " + to
 			}
+		}
+		add(v, label)
+	}
+	for _, a := range speakers {
+		for _, v := range audio.Voices(a) {
+			add(v, v)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

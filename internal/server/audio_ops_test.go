@@ -66,20 +66,42 @@ func TestAudioListings(t *testing.T) {
 	}
 	var voices struct{ Voices []struct{ ID, Name string } }
 	get("/v1/audio/voices?model=tts-1", &voices)
-	ids := map[string]bool{}
+	names := map[string]string{}
 	for _, v := range voices.Voices {
-		ids[v.ID] = v.Name == v.ID
+		names[v.ID] = v.Name
 	}
-	if !ids["alloy"] || !ids["af_heart"] || !ids["am_onyx"] || ids["Wise_Woman"] {
+	if names["alloy"] != "alloy → af_alloy" || names["ash"] != "ash → af_heart" || names["af_heart"] != "af_heart" ||
+		names["am_onyx"] != "am_onyx" || names["Wise_Woman"] != "" {
 		t.Errorf("tts-1 voices %+v", voices)
 	}
+	get("/v1/audio/voices?model=tts-1-hd", &voices)
+	if v := voices.Voices[0]; v.ID != "alloy" || v.Name != "alloy → Wise_Woman" {
+		t.Errorf("tts-1-hd voices %+v", voices)
+	}
 	get("/v1/audio/voices", &voices)
-	ids = map[string]bool{}
+	ids := map[string]bool{}
 	for _, v := range voices.Voices {
 		ids[v.ID] = true
 	}
 	if !ids["af_heart"] || !ids["Wise_Woman"] || !ids["Rachel"] {
 		t.Errorf("all voices %+v", voices)
+	}
+}
+
+// TestAudioVoicesOfTranscriptionModel: a transcription model does not
+// speak, so asking for its voices is a 400 naming the model, not a list
+// of voices it cannot use.
+func TestAudioVoicesOfTranscriptionModel(t *testing.T) {
+	h := newHarness(t, withAudio)
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices?model=whisper-1", nil)
+	code, hdr, body := h.do(req)
+	e := decodeError(t, body)
+	if code != http.StatusBadRequest || deref(e.Param) != "model" || !strings.Contains(e.Message, "`whisper-1` does not speak") ||
+		hdr.Get("X-Should-Retry") != "false" {
+		t.Errorf("voices of whisper-1: %d %s", code, body)
+	}
+	if len(h.falCalls(falfake.OpSubmit)) != 0 {
+		t.Error("listing voices ran a fal job")
 	}
 }
 

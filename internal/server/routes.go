@@ -34,6 +34,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/audio/voices", s.handleAudioVoices)
 	mux.Handle("POST /v1/responses", work(s.handleResponses))
 	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
+	mux.Handle("DELETE /v1/responses/{id}", auth(s.handleDeleteResponse))
+	mux.Handle("GET /v1/responses/{id}/input_items", auth(s.handleResponseInputItems))
+	mux.Handle("POST /v1/responses/{id}/cancel", auth(s.handleCancelResponse))
 	mux.Handle("POST /v1/embeddings", work(s.handleEmbeddings))
 	s.adminRoutes(mux)
 	if s.opt.Playground {
