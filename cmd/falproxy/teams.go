@@ -48,10 +48,12 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger) (*team
 	return &teamsParts{store: st, gate: teams.New(teams.Options{Store: st, Logger: log}), prices: prices, admin: cfg.AdminKey}, nil
 }
 
-// wire hands the parts to the server options.
+// wire hands the parts to the server options and the ledger's drop count
+// to the metrics.
 func (t *teamsParts) wire(opt *server.Options) {
 	if t.gate != nil {
 		opt.Gate, opt.Prices, opt.AdminKey = t.gate, t.prices, t.admin
+		opt.Metrics.WatchLedger(t.gate.LedgerDropped)
 	}
 }
 

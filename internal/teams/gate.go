@@ -26,10 +26,13 @@ type Gate struct {
 	limits Limits
 	ledger *Ledger
 	now    func() time.Time
+	// insertRows writes ledger rows: the store's, or a test's wrapper.
+	insertRows func(context.Context, []store.Row) error
 
-	// storing is held for writing while ledger rows are committed and
-	// their spend moved to stored, and for reading while a key's stored
-	// spend is read, so that each settled cost is counted exactly once.
+	// storing is held for writing from before ledger rows are committed
+	// until their spend is moved to stored, and for reading while a key's
+	// stored spend is read, so that each settled cost is counted exactly
+	// once: a read sees the rows either in the store or in Limits.
 	storing sync.RWMutex
 
 	mu    sync.Mutex
@@ -60,8 +63,8 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{store: opt.Store, limits: opt.Limits, now: time.Now, cache: make(map[string]*cached)}
-	g.ledger = newLedger(opt.Store, opt.Logger, g.stored)
+	g := &Gate{store: opt.Store, limits: opt.Limits, now: time.Now, insertRows: opt.Store.InsertRows, cache: make(map[string]*cached)}
+	g.ledger = newLedger(opt.Logger, g.commit)
 	return g
 }
 
@@ -80,18 +83,27 @@ func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
 
 // Flush writes the ledger rows queued so far, until ctx ends, and reports
 // how many are left.
-func (g *Gate) Flush(ctx context.Context) int { return g.ledger.Flush(ctx) }
+func (g *Gate) Flush(ctx context.Context) int { return g.ledger.flush(ctx) }
 
-// stored runs after the ledger committed rows: their spend now counts in
-// the store.
-func (g *Gate) stored(rows []store.Row) {
+// LedgerDropped is how many ledger rows were dropped because the database
+// was unavailable for longer than the queue could hold.
+func (g *Gate) LedgerDropped() uint64 { return g.ledger.Dropped() }
+
+// commit writes a batch of ledger rows and moves their spend to stored,
+// with storing held across both so that no load of a key's spend falls
+// between them.
+func (g *Gate) commit(ctx context.Context, rows []store.Row) error {
 	g.storing.Lock()
 	defer g.storing.Unlock()
+	if err := g.insertRows(ctx, rows); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		if r.KeyID != "" && r.CostMicros != nil {
 			g.limits.Stored(r.KeyID, *r.CostMicros)
 		}
 	}
+	return nil
 }
 
 // ErrUnavailable means the store could not be asked about a key that is

@@ -77,3 +77,100 @@ func TestSpendIsCountedOnce(t *testing.T) {
 		t.Fatal("the remaining 40 were refused")
 	}
 }
+
+// TestSpendLoadedWhileRowsCommitCountsOnce: a key's spend read from the
+// store right after a ledger batch committed, before its spend moved to
+// stored, would count the batch twice and refuse a request the budget
+// still covers.
+func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g := New(Options{Store: st})
+	defer g.Close(ctx)
+	budget := int64(100)
+	k := NewKey()
+	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &budget, store.PeriodTotal, true
+	k, secret, err := st.CreateKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := g.Lookup(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := g.Reserve(sess, 60)
+	if !ok {
+		t.Fatal("the first 60 were refused")
+	}
+	// Right after the rows commit, the key is loaded again: at once when
+	// nothing holds the spend count still, else as soon as it is free.
+	reloaded := make(chan *Session, 1)
+	g.insertRows = func(ctx context.Context, rows []store.Row) error {
+		if err := st.InsertRows(ctx, rows); err != nil {
+			return err
+		}
+		reload := func() {
+			g.Forget()
+			s, err := g.Lookup(context.Background(), secret)
+			if err != nil {
+				t.Error(err)
+			}
+			reloaded <- s
+		}
+		if g.storing.TryRLock() {
+			g.storing.RUnlock()
+			reload()
+		} else {
+			go reload()
+		}
+		return nil
+	}
+	cost := int64(60)
+	g.Settle(r, cost)
+	g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200})
+	if left := g.Flush(ctx); left != 0 {
+		t.Fatalf("%d rows left", left)
+	}
+	sess = <-reloaded
+	if _, ok := g.Reserve(sess, 40); !ok {
+		t.Fatal("the remaining 40 of the budget were refused: the 60 spent counted twice")
+	}
+}
+
+// TestLedgerOutageIsBounded: while the database does not answer, the
+// queue stops growing at its cap, counting what it drops, and Close
+// returns when its context ends instead of waiting for the stuck write.
+func TestLedgerOutageIsBounded(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g := New(Options{Store: st})
+	entered, unstuck := make(chan struct{}), make(chan struct{})
+	g.insertRows = func(context.Context, []store.Row) error {
+		close(entered)
+		<-unstuck // a database that never answers, whatever the deadline
+		return context.DeadlineExceeded
+	}
+	defer close(unstuck)
+	row := store.Row{Time: time.Now(), KeyName: "k", Alias: "a", Status: 200}
+	g.Record(row)
+	<-entered // the writer holds that row in its stuck batch
+	for range maxQueued + 5 {
+		g.Record(row)
+	}
+	if got := g.LedgerDropped(); got != 5 {
+		t.Fatalf("dropped %d rows, want the 5 past the cap", got)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if left := g.Close(done); left != maxQueued {
+		t.Fatalf("Close reported %d rows left, want %d", left, maxQueued)
+	}
+}
