@@ -2,7 +2,9 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -172,5 +174,37 @@ func TestLedgerOutageIsBounded(t *testing.T) {
 	cancel()
 	if left := g.Close(done); left != maxQueued {
 		t.Fatalf("Close reported %d rows left, want %d", left, maxQueued)
+	}
+}
+
+// TestMadeUpKeysCannotEvictRealOnes: more made-up keys than the cache
+// holds leave a real key cached, and a made-up key presented again is
+// refused without asking the store (here closed).
+func TestMadeUpKeysCannotEvictRealOnes(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "keys.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(Options{Store: st})
+	defer g.Close(ctx)
+	_, secret, err := st.CreateKey(ctx, NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Lookup(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxCached + 1 {
+		if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(i)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("made-up key %d: %v", i, err)
+		}
+	}
+	_ = st.Close()
+	if _, err := g.Lookup(ctx, secret); err != nil {
+		t.Fatalf("the real key after the made-up ones, with the store closed: %v", err)
+	}
+	if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(maxCached)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a made-up key presented again: %v, want it refused as unknown without the store", err)
 	}
 }
