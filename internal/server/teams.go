@@ -78,18 +78,22 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		start := time.Now()
 		sess := sessionFrom(r.Context())
 		job := s.workloadOf(r)
+		price, priced := s.opt.Prices.Price(r.Context(), job.endpoint)
+		estimate := charge{}
+		if !job.unmeasured {
+			estimate = chargeFor(price, priced, job.measures)
+		}
 		if sess != nil {
+			if e := checkable(sess.Key, job, estimate, priced); e != nil {
+				writeError(w, e)
+				return
+			}
 			release, e := s.admitKey(sess, job, start)
 			if e != nil {
 				writeError(w, e)
 				return
 			}
 			defer release()
-		}
-		price, priced := s.opt.Prices.Price(r.Context(), job.endpoint)
-		estimate := charge{}
-		if !job.unmeasured {
-			estimate = chargeFor(price, priced, job.measures)
 		}
 		if estimate.cost != nil {
 			w.Header().Set(costHeader, strconv.FormatFloat(store.MicrosToUSD(*estimate.cost), 'f', -1, 64))
@@ -146,6 +150,26 @@ func (s *Server) admitKey(sess *teams.Session, job workload, now time.Time) (rel
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}
 	}
 	return release, nil
+}
+
+// checkable refuses a request that a key's hard budget cannot be checked
+// against: one whose price is not known before it runs (a model missing
+// from fal's pricing API and PRICES_FILE, a price in a unit the request
+// has no measure for, a remix). A $0 estimate would let such requests
+// through for ever. A transcription's price is known but its length only
+// after it ran: it passes while the budget is not yet spent.
+func checkable(k store.Key, job workload, estimate charge, priced bool) *openai.Error {
+	if !k.HardStop || k.BudgetMicros == nil || estimate.cost != nil || (job.unmeasured && priced) {
+		return nil
+	}
+	model := job.alias
+	if model == "" {
+		model = "this model"
+	} else {
+		model = "the model `" + openai.Echo(model) + "`"
+	}
+	return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_priced", NoRetry: true,
+		Message: fmt.Sprintf("This API key has a hard budget, and the cost of a request to %s cannot be estimated beforehand: its price is not known to falproxy.", model)}
 }
 
 // budgetSpent is the 429 for a key whose hard budget cannot cover a

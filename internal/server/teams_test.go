@@ -481,3 +481,36 @@ func TestVirtualKeyListsOnlyItsModels(t *testing.T) {
 		t.Fatalf("the key sees %+v", list.Data)
 	}
 }
+
+// TestHardBudgetRefusesUnpricedModels: a request whose cost cannot be
+// estimated (here a chat model fal's pricing API does not price) is
+// refused for a key with a hard budget before fal runs anything, since
+// a $0 estimate would never reach the budget; a key without a hard stop
+// still uses the model, and the hard-budget key still uses priced ones.
+func TestHardBudgetRefusesUnpricedModels(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		_, hard := h.createKey(map[string]any{"name": "hard", "budget_usd": 5, "budget_period": "daily"})
+		_, soft := h.createKey(map[string]any{"name": "soft", "budget_usd": 5, "budget_period": "daily", "hard_stop": false})
+		const chat = `{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}`
+		ctx := context.Background()
+		status, hdr, body := h.postAs(ctx, hard, "/v1/chat/completions", chat)
+		e := decodeError(t, body)
+		if status != http.StatusForbidden || deref(e.Code) != "model_not_priced" || deref(e.Param) != "model" ||
+			hdr.Get("X-Should-Retry") != "false" || !strings.Contains(e.Message, "gpt-4o") {
+			t.Fatalf("unpriced model with a hard budget: %d %+v %v", status, e, hdr)
+		}
+		if n := len(h.fake.Jobs()); n != 0 {
+			t.Fatalf("fal received %d jobs for a refused request", n)
+		}
+		if status, _, body := h.postAs(ctx, soft, "/v1/chat/completions", chat); status != http.StatusOK {
+			t.Fatalf("unpriced model without a hard stop: %d %s", status, body)
+		}
+		if status, _, body := h.postAs(ctx, hard, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("priced model with a hard budget: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 1 {
+			t.Fatalf("fal received %d image jobs, want 1", n)
+		}
+	})
+}
