@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,6 +131,37 @@ func TestLedgerSums(t *testing.T) {
 		byDay, _ := s.Usage(ctx, UsageFilter{GroupBy: "day", KeyID: "k2"})
 		if len(byDay) != 1 || byDay[0].Group != "2026-03-05" {
 			t.Fatalf("by day %+v", byDay)
+		}
+	})
+}
+
+// TestConcurrentMigratorsApplyEachStepOnce: replicas starting together on
+// an empty database all open it, and each migration is applied once.
+func TestConcurrentMigratorsApplyEachStepOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		const replicas = 8
+		errs := make(chan error, replicas)
+		var wg sync.WaitGroup
+		for range replicas {
+			wg.Go(func() {
+				s, err := Open(context.Background(), url)
+				if err == nil {
+					_ = s.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("a replica could not open the database: %v", err)
+			}
+		}
+		s := open(t, url)
+		var steps int
+		if err := s.queryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&steps); err != nil || steps != len(migrations()) {
+			t.Fatalf("%d migrations recorded (%v), want %d", steps, err, len(migrations()))
 		}
 	})
 }
