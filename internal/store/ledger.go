@@ -24,11 +24,16 @@ type Row struct {
 	Status     int
 	Latency    time.Duration
 	RequestID  string
+	// UID identifies the row for good: a row written twice is stored
+	// once.
+	UID string
 }
 
-const ledgerColumns = 12
+const ledgerColumns = 13
 
-// InsertRows writes rows in one transaction, many rows per statement.
+// InsertRows writes rows in one transaction, many rows per statement. A
+// row whose UID the ledger already holds is skipped, so that a batch may
+// be written again when it is not known whether its commit went through.
 func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -38,7 +43,7 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	// 12 values a row; 80 rows stay well under either database's limit
+	// 13 values a row; 80 rows stay well under either database's limit
 	// on bound values.
 	const perStatement = 80
 	for start := 0; start < len(rows); start += perStatement {
@@ -48,10 +53,10 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		for i, r := range chunk {
 			values[i] = "(" + placeholders(ledgerColumns) + ")"
 			args = append(args, r.Time.UnixMilli(), r.KeyID, r.KeyName, r.Alias, r.Endpoint, strings.Join(r.FalRequestIDs, ","),
-				r.Units, r.Unit, r.CostMicros, r.Status, float64(r.Latency.Microseconds())/1000, r.RequestID)
+				r.Units, r.Unit, r.CostMicros, r.Status, float64(r.Latency.Microseconds())/1000, r.RequestID, nullIfEmpty(r.UID))
 		}
-		q := `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, cost_micros, status, latency_ms, request_id) VALUES ` +
-			strings.Join(values, ", ")
+		q := `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, cost_micros, status, latency_ms, request_id, row_uid) VALUES ` +
+			strings.Join(values, ", ") + ` ON CONFLICT (row_uid) DO NOTHING`
 		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...); err != nil {
 			return fmt.Errorf("writing the ledger: %w", err)
 		}
@@ -60,6 +65,15 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	return nil
+}
+
+// nullIfEmpty is NULL for "": rows without a UID are never taken for
+// each other.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Spent is what a key has spent since a time, in micro-dollars.

@@ -165,3 +165,38 @@ func TestConcurrentMigratorsApplyEachStepOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestLedgerRowsWrittenTwiceCountOnce: a batch written again, as after a
+// commit whose reply was lost, adds nothing, on a database migrated from
+// the version before row ids, whose rows keep counting.
+func TestLedgerRowsWrittenTwiceCountOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		old, err := openAt(ctx, url, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.exec(ctx, `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, cost_micros, status, latency_ms, request_id)
+			VALUES (?, 'k', 'k', 'flux-dev', 'fal-ai/flux/dev', 25000, 200, 1, 'before')`, time.Now().UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		_ = old.Close()
+
+		s := open(t, url)
+		cost := int64(25_000)
+		batch := []Row{
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-1"},
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-2"},
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200},
+		}
+		for range 2 {
+			if err := s.InsertRows(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The old row, p-1 and p-2 once, the row without a UID twice.
+		if spent, err := s.Spent(ctx, "k", time.Unix(0, 0)); err != nil || spent != 5*cost {
+			t.Fatalf("spent %d (%v), want %d", spent, err, 5*cost)
+		}
+	})
+}

@@ -2,7 +2,10 @@ package teams
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +27,7 @@ type Ledger struct {
 	mu      sync.Mutex
 	queue   []store.Row
 	dropped atomic.Uint64
+	uids    *uidSource
 	once    sync.Once
 	wake    chan struct{}
 	closing chan struct{}
@@ -47,13 +51,15 @@ const batchTimeout = 10 * time.Second
 const retryPause = time.Second
 
 func newLedger(log *slog.Logger, commit func(context.Context, []store.Row) error) *Ledger {
-	l := &Ledger{log: log, commit: commit, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	l := &Ledger{log: log, commit: commit, uids: newUIDSource(), wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l
 }
 
-// Add queues a row; it never waits for the database.
+// Add queues a row; it never waits for the database. It gives the row
+// its UID.
 func (l *Ledger) Add(r store.Row) {
+	r.UID = l.uids.next()
 	l.mu.Lock()
 	full := len(l.queue) >= maxQueued
 	if !full {
@@ -160,3 +166,18 @@ func (l *Ledger) pending() int {
 	defer l.mu.Unlock()
 	return len(l.queue)
 }
+
+// uidSource makes row UIDs: a random prefix of the process and a
+// sequence. Request ids cannot serve, since a client may choose its own.
+type uidSource struct {
+	prefix string
+	seq    atomic.Uint64
+}
+
+func newUIDSource() *uidSource {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return &uidSource{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (u *uidSource) next() string { return u.prefix + strconv.FormatUint(u.seq.Add(1), 10) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,8 +156,9 @@ func TestLedgerOutageIsBounded(t *testing.T) {
 	defer st.Close()
 	g := New(Options{Store: st})
 	entered, unstuck := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	g.insertRows = func(context.Context, []store.Row) error {
-		close(entered)
+		once.Do(func() { close(entered) })
 		<-unstuck // a database that never answers, whatever the deadline
 		return context.DeadlineExceeded
 	}
