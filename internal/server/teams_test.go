@@ -514,3 +514,52 @@ func TestHardBudgetRefusesUnpricedModels(t *testing.T) {
 		}
 	})
 }
+
+// TestBusyServerCostsTheKeyNothing: a request refused for want of a
+// MAX_INFLIGHT slot does not use up its key's requests per minute.
+func TestBusyServerCostsTheKeyNothing(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick, func(s *setup) {
+		s.server.MaxInflight = 1
+		s.server.AdmissionWait = time.Nanosecond // refused as soon as the slot is taken
+	})
+	_, key := h.createKey(map[string]any{"name": "one-a-minute", "rpm": 1})
+	// The operator's chat holds the only slot: fal holds its job's status
+	// until the client leaves.
+	h.fake.Inject(falfake.Fault{Op: falfake.OpStream, Endpoint: "openrouter/router", Delay: time.Hour, Times: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}`))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		if resp, err := h.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	eventually(t, "the operator's chat to hold the slot", func() bool {
+		for _, c := range h.fake.Received() {
+			if c.Op == falfake.OpStream && c.Endpoint == "openrouter/router" {
+				return true
+			}
+		}
+		return false
+	})
+	status, _, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+	if e := decodeError(t, body); status != http.StatusServiceUnavailable || deref(e.Code) != "server_busy" {
+		t.Fatalf("with the only slot taken: %d %+v", status, e)
+	}
+	cancel()
+	<-held
+	eventually(t, "the slot to be free", func() bool {
+		status, _, _ := h.post(context.Background(), "/v1/images/generations", imageBody)
+		return status == http.StatusOK
+	})
+	status, _, body = h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+	if status != http.StatusOK {
+		t.Fatalf("the key's first admitted request of the minute: %d %s", status, body)
+	}
+	if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
+		t.Fatalf("fal received %d image jobs, want the probe's and the key's", n)
+	}
+}
