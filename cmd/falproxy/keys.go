@@ -28,7 +28,8 @@ settings: --owner TEXT --models a,b (empty: all) --rpm N --max-concurrent N
           --budget USD (negative: none) --period daily|monthly|total
           --hard-stop=true|false --expires 2026-12-31T23:59:59Z ("": never)
           --enabled=true|false
-The store is DATABASE_URL from .env or the environment, else falproxy.db here.
+The store is DATABASE_URL from .env or the environment, else falproxy.db here
+when ADMIN_KEY is set: the database serve uses.
 A change reaches running servers within seconds.
 `
 
@@ -38,9 +39,10 @@ func openStore(ctx context.Context, environ func(string) (string, bool)) (*store
 	if err != nil {
 		return nil, err
 	}
-	url := strings.TrimSpace(getenv("DATABASE_URL"))
+	url := config.StoreURLOf(strings.TrimSpace(getenv("DATABASE_URL")), strings.TrimSpace(getenv("ADMIN_KEY")))
 	if url == "" {
-		url = config.DefaultDatabaseURL()
+		return nil, &exitCode{2, errors.New("falproxy: no database: set DATABASE_URL, or ADMIN_KEY to use " + config.DefaultDatabaseFile +
+			" in this directory, as serve does")}
 	}
 	if !config.ValidDatabaseURL(url) {
 		return nil, &exitCode{2, errors.New("falproxy: DATABASE_URL must start with sqlite:// or postgres://")}
