@@ -563,3 +563,30 @@ func TestBusyServerCostsTheKeyNothing(t *testing.T) {
 		t.Fatalf("fal received %d image jobs, want the probe's and the key's", n)
 	}
 }
+
+// TestPricesComeThroughEveryFalKey: a fal key refused by the pricing API
+// (which may want an admin key) is skipped for the next one, so budgets
+// keep their prices, and is still used for models.
+func TestPricesComeThroughEveryFalKey(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick)
+	h.fake.Inject(falfake.Fault{Op: falfake.OpPricing, Key: "fal-key-1:secret1", Status: http.StatusForbidden})
+	_, key := h.createKey(map[string]any{"name": "budgeted", "budget_usd": 1})
+	for i := range 4 {
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.025" {
+			t.Fatalf("request %d: %d %s, estimate %q", i, status, body, hdr.Get("X-Falproxy-Cost-Usd"))
+		}
+	}
+	pricedWith, workedWith := map[string]bool{}, map[string]bool{}
+	for _, c := range h.fake.Received() {
+		switch c.Op {
+		case falfake.OpPricing:
+			pricedWith[c.Key] = true
+		case falfake.OpSubmit:
+			workedWith[c.Key] = true
+		}
+	}
+	if !pricedWith["fal-key-1:secret1"] || !pricedWith["fal-key-2:secret2"] || !workedWith["fal-key-1:secret1"] {
+		t.Fatalf("pricing asked with %v, models run with %v", pricedWith, workedWith)
+	}
+}
