@@ -15,6 +15,7 @@ import (
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 // TestKeysCLIServeAndUsageAgreeWithFalsBill makes a key with the CLI,
@@ -22,12 +23,17 @@ import (
 // on shutdown) and reads `falproxy usage`, which must equal what fal (the
 // emulator) billed.
 func TestKeysCLIServeAndUsageAgreeWithFalsBill(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { cliServeUsage(t, "sqlite://"+filepath.Join(t.TempDir(), "teams.db")) })
+	t.Run("postgres", func(t *testing.T) { cliServeUsage(t, pgtest.URL(t)) })
+}
+
+// cliServeUsage runs the CLI, serve and usage on the database at db.
+func cliServeUsage(t *testing.T, db string) {
 	fake, err := falfake.New(falfake.Options{GenerationTime: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fake.Close()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "teams.db")
 	env := fakeEnv(fake, map[string]string{"DATABASE_URL": db, "ADMIN_KEY": "admin-key-0123456789", "FAL_API_URL": fake.APIURL()})
 
 	var out, errs bytes.Buffer

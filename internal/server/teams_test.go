@@ -313,32 +313,34 @@ func TestAdminAPIWantsTheAdminKey(t *testing.T) {
 // virtual key the process has not cached gets 503 with retry advice; a
 // cached one and the operator keys keep working.
 func TestDatabaseDownRefusesUncheckableKeysOnly(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), quick)
-	_, cachedKey := h.createKey(map[string]any{"name": "cached"})
-	_, coldKey := h.createKey(map[string]any{"name": "cold"})
-	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	ts.storeGone = true
-	_ = ts.store.Close()
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		_, cachedKey := h.createKey(map[string]any{"name": "cached"})
+		_, coldKey := h.createKey(map[string]any{"name": "cold"})
+		ctx := context.Background()
+		if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		ts.storeGone = true
+		_ = ts.store.Close()
 
-	status, hdr, body := h.postAs(ctx, coldKey, "/v1/images/generations", imageBody)
-	e := decodeError(t, body)
-	if status != http.StatusServiceUnavailable || deref(e.Code) != "key_store_unavailable" || hdr.Get("Retry-After") == "" ||
-		strings.Contains(e.Message, "sql") {
-		t.Fatalf("uncached key with the database down: %d %+v %v", status, e, hdr)
-	}
-	if status, _, body := h.post(ctx, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("operator key with the database down: %d %s", status, body)
-	}
-	if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("cached key with the database down: %d %s", status, body)
-	}
-	if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
-		t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
-	}
+		status, hdr, body := h.postAs(ctx, coldKey, "/v1/images/generations", imageBody)
+		e := decodeError(t, body)
+		if status != http.StatusServiceUnavailable || deref(e.Code) != "key_store_unavailable" || hdr.Get("Retry-After") == "" ||
+			strings.Contains(e.Message, "sql") {
+			t.Fatalf("uncached key with the database down: %d %+v %v", status, e, hdr)
+		}
+		if status, _, body := h.post(ctx, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("operator key with the database down: %d %s", status, body)
+		}
+		if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("cached key with the database down: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
+			t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
+		}
+	})
 }
 
 // TestRevokeReachesAnotherReplica: two falproxy processes share the
@@ -363,64 +365,68 @@ func TestRevokeReachesAnotherReplica(t *testing.T) {
 }
 
 func TestBudgetChangeAppliesAtOnce(t *testing.T) {
-	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick)
-	id, key := h.createKey(map[string]any{"name": "raised", "budget_usd": 0.025})
-	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	status, hdr, _ := h.postAs(ctx, key, "/v1/images/generations", imageBody)
-	if status != http.StatusTooManyRequests || hdr.Get("X-Should-Retry") != "false" {
-		t.Fatalf("over budget: %d %v", status, hdr)
-	}
-	if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"budget_usd": 0.05}, nil); status != http.StatusOK {
-		t.Fatalf("raise: %d", status)
-	}
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("after the raise: %d %s", status, body)
-	}
-	var view struct {
-		SpentUSD  float64 `json:"spent_usd"`
-		BudgetUSD float64 `json:"budget_usd"`
-	}
-	h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
-	if view.BudgetUSD != 0.05 {
-		t.Fatalf("view %+v", view)
-	}
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		id, key := h.createKey(map[string]any{"name": "raised", "budget_usd": 0.025})
+		ctx := context.Background()
+		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		status, hdr, _ := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+		if status != http.StatusTooManyRequests || hdr.Get("X-Should-Retry") != "false" {
+			t.Fatalf("over budget: %d %v", status, hdr)
+		}
+		if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"budget_usd": 0.05}, nil); status != http.StatusOK {
+			t.Fatalf("raise: %d", status)
+		}
+		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("after the raise: %d %s", status, body)
+		}
+		var view struct {
+			SpentUSD  float64 `json:"spent_usd"`
+			BudgetUSD float64 `json:"budget_usd"`
+		}
+		h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
+		if view.BudgetUSD != 0.05 {
+			t.Fatalf("view %+v", view)
+		}
+	})
 }
 
 // TestTokenPricedAnswersSettleToTheirUsage: a chat answer is estimated
 // from its size and max_tokens, and the ledger keeps the usage the client
 // was told instead.
 func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), func(s *setup) {
-		s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "chatty"})
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":2000,"messages":[{"role":"user","content":"Hello there"}]}`)
+		if status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		var answer struct {
+			Usage struct {
+				TotalTokens int `json:"total_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(body, &answer); err != nil || answer.Usage.TotalTokens == 0 {
+			t.Fatalf("no usage in %s", body)
+		}
+		estimate, _ := strconv.ParseFloat(hdr.Get("X-Falproxy-Cost-Usd"), 64)
+		if estimate < 2000*5/1e6 {
+			t.Fatalf("estimate $%v does not hold max_tokens", estimate)
+		}
+		ts.flush(t)
+		got := h.usage("?model=gpt-4o")
+		want := float64(answer.Usage.TotalTokens) * 5 / 1e6
+		if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
+			t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
+		}
 	})
-	_, key := h.createKey(map[string]any{"name": "chatty"})
-	status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
-		`{"model":"gpt-4o","max_tokens":2000,"messages":[{"role":"user","content":"Hello there"}]}`)
-	if status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	var answer struct {
-		Usage struct {
-			TotalTokens int `json:"total_tokens"`
-		} `json:"usage"`
-	}
-	if err := json.Unmarshal(body, &answer); err != nil || answer.Usage.TotalTokens == 0 {
-		t.Fatalf("no usage in %s", body)
-	}
-	estimate, _ := strconv.ParseFloat(hdr.Get("X-Falproxy-Cost-Usd"), 64)
-	if estimate < 2000*5/1e6 {
-		t.Fatalf("estimate $%v does not hold max_tokens", estimate)
-	}
-	ts.flush(t)
-	got := h.usage("?model=gpt-4o")
-	want := float64(answer.Usage.TotalTokens) * 5 / 1e6
-	if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
-		t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
-	}
 }
 
 // TestTranscriptionSettlesToItsDuration: a recording's length is known
@@ -428,39 +434,41 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 // duration a verbose answer reports, and a speech request at its
 // characters.
 func TestTranscriptionSettlesToItsDuration(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
-		s.fake.Prices = map[string]falfake.Price{
-			"fal-ai/wizper":                  {UnitPrice: 0.006, Unit: "audio minute"},
-			"fal-ai/kokoro/american-english": {UnitPrice: 0.02, Unit: "1000 characters"},
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/wizper":                  {UnitPrice: 0.006, Unit: "audio minute"},
+				"fal-ai/kokoro/american-english": {UnitPrice: 0.02, Unit: "1000 characters"},
+			}
+		})
+		_, key := h.createKey(map[string]any{"name": "voice"})
+		ct, body := multipartBody(t, []formPart{
+			{name: "model", data: []byte("whisper-1")},
+			{name: "response_format", data: []byte("verbose_json")},
+			{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
+		})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", ct)
+		status, hdr, answer := h.do(req)
+		if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
+			t.Fatalf("%d %s", status, answer)
+		}
+		if hdr.Get("X-Falproxy-Cost-Usd") != "" {
+			t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+		}
+		speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
+		if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
+			t.Fatalf("speech: %d %q %.200s", status, hdr.Get("X-Falproxy-Cost-Usd"), b)
+		}
+		ts.flush(t)
+		byModel := h.usage("?group_by=model")
+		if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
+			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
+			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
 		}
 	})
-	_, key := h.createKey(map[string]any{"name": "voice"})
-	ct, body := multipartBody(t, []formPart{
-		{name: "model", data: []byte("whisper-1")},
-		{name: "response_format", data: []byte("verbose_json")},
-		{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
-	})
-	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", ct)
-	status, hdr, answer := h.do(req)
-	if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
-		t.Fatalf("%d %s", status, answer)
-	}
-	if hdr.Get("X-Falproxy-Cost-Usd") != "" {
-		t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
-	}
-	speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
-	if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
-		t.Fatalf("speech: %d %q %.200s", status, hdr.Get("X-Falproxy-Cost-Usd"), b)
-	}
-	ts.flush(t)
-	byModel := h.usage("?group_by=model")
-	if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
-		byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
-		t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
-	}
 }
 
 func TestVirtualKeyListsOnlyItsModels(t *testing.T) {
