@@ -111,21 +111,27 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 			fmt.Fprintf(stdout, "revoked %s\n", id)
 			return nil
 		}
-		k, err := st.KeyByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if action == "update" {
-			spec, rest, err := parseKeySpec(args[1:], stderr)
-			if err != nil || len(rest) != 0 {
-				return usageError(err, rest)
-			}
-			if err := spec.Apply(&k); err != nil {
-				return &exitCode{2, fmt.Errorf("falproxy keys update: %w", err)}
-			}
-			if k, err = st.UpdateKey(ctx, k); err != nil {
+		if action != "update" {
+			k, err := st.KeyByID(ctx, id)
+			if err != nil {
 				return err
 			}
+			return printKey(ctx, stdout, st, k, now)
+		}
+		spec, rest, err := parseKeySpec(args[1:], stderr)
+		if err != nil || len(rest) != 0 {
+			return usageError(err, rest)
+		}
+		var invalid error
+		k, err := st.ModifyKey(ctx, id, func(k *store.Key) error {
+			invalid = spec.Apply(k)
+			return invalid
+		})
+		if invalid != nil {
+			return &exitCode{2, fmt.Errorf("falproxy keys update: %w", invalid)}
+		}
+		if err != nil {
+			return err
 		}
 		return printKey(ctx, stdout, st, k, now)
 	}

@@ -88,19 +88,19 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
-	k, ok := s.adminKey(w, r)
-	if !ok {
-		return
-	}
 	spec, ok := s.keySpec(w, r)
 	if !ok {
 		return
 	}
-	if err := spec.Apply(&k); err != nil {
-		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", err.Error()))
+	var invalid error
+	k, err := s.opt.Gate.Store().ModifyKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		invalid = spec.Apply(k)
+		return invalid
+	})
+	if invalid != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", invalid.Error()))
 		return
 	}
-	k, err := s.opt.Gate.Store().UpdateKey(r.Context(), k)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return

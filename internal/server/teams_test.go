@@ -598,3 +598,53 @@ func TestPricesComeThroughEveryFalKey(t *testing.T) {
 		t.Fatalf("pricing asked with %v, models run with %v", pricedWith, workedWith)
 	}
 }
+
+// TestConcurrentKeyChangesAllLand: two changes of one key's different
+// settings made at once both stay; neither writes back the other's old
+// value.
+func TestConcurrentKeyChangesAllLand(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}))
+		id, _ := h.createKey(map[string]any{"name": "busy"})
+		for round := 1; round <= 20; round++ {
+			var wg sync.WaitGroup
+			for _, field := range []string{"rpm", "max_concurrent"} {
+				wg.Go(func() {
+					if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{field: round}, nil); status != http.StatusOK {
+						t.Errorf("PATCH %s: %d", field, status)
+					}
+				})
+			}
+			wg.Wait()
+			var got struct {
+				RPM           int `json:"rpm"`
+				MaxConcurrent int `json:"max_concurrent"`
+			}
+			h.admin(http.MethodGet, "/admin/keys/"+id, nil, &got)
+			if got.RPM != round || got.MaxConcurrent != round {
+				t.Fatalf("round %d: rpm %d, max_concurrent %d: a change was lost", round, got.RPM, got.MaxConcurrent)
+			}
+		}
+	})
+}
+
+// TestKeyNamesAreText: a name with a control character (which Postgres
+// cannot store) is a 400 naming the field, on both stores, not a 503.
+func TestKeyNamesAreText(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}))
+		id, _ := h.createKey(map[string]any{"name": "plain"})
+		for _, c := range []struct{ method, path string }{{http.MethodPost, "/admin/keys"}, {http.MethodPatch, "/admin/keys/" + id}} {
+			var got struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			status := h.admin(c.method, c.path, map[string]any{"name": "bad\x00name"}, &got)
+			if status != http.StatusBadRequest || got.Error.Code != "invalid_key_settings" || !strings.Contains(got.Error.Message, "name") {
+				t.Fatalf("%s %s: %d %+v", c.method, c.path, status, got.Error)
+			}
+		}
+	})
+}

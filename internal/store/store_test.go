@@ -83,8 +83,7 @@ func TestKeysRoundTrip(t *testing.T) {
 		if _, err := s.KeyBySecret(ctx, secret+"x"); err != ErrNotFound {
 			t.Fatalf("a wrong secret: %v", err)
 		}
-		got.Enabled = false
-		if _, err := s.UpdateKey(ctx, got); err != nil {
+		if _, err := s.ModifyKey(ctx, got.ID, func(k *Key) error { k.Enabled = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if again, _ := s.KeyByID(ctx, k.ID); again.Enabled {

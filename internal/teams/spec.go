@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/falproxy/falproxy/internal/store"
 )
@@ -40,7 +42,13 @@ func (s KeySpec) Apply(k *store.Key) error {
 	if k.Name == "" {
 		return fmt.Errorf("name is required")
 	}
+	if !plainText(k.Name) {
+		return fmt.Errorf("name must be UTF-8 text without control characters")
+	}
 	if s.Owner != nil {
+		if !plainText(*s.Owner) {
+			return fmt.Errorf("owner must be UTF-8 text without control characters")
+		}
 		k.Owner = *s.Owner
 	}
 	if s.Models != nil {
@@ -49,6 +57,9 @@ func (s KeySpec) Apply(k *store.Key) error {
 			if m = strings.TrimSpace(m); m != "" {
 				if strings.Contains(m, ",") {
 					return fmt.Errorf("a model alias in models contains a comma")
+				}
+				if !plainText(m) {
+					return fmt.Errorf("a model alias in models is not UTF-8 text without control characters")
 				}
 				k.Models = append(k.Models, m)
 			}
@@ -123,4 +134,11 @@ func View(ctx context.Context, st *store.Store, k store.Key, now time.Time) (Key
 		v.Models = []string{}
 	}
 	return v, nil
+}
+
+// plainText reports whether s is valid UTF-8 without control characters:
+// what both databases store as text (Postgres refuses NUL and invalid
+// UTF-8) and what a list can show.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
