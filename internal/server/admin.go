@@ -135,11 +135,11 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 			*t.dst = when
 		}
 	}
-	if f.GroupBy != "" && f.GroupBy != "key" && f.GroupBy != "model" && f.GroupBy != "day" {
+	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
+	if errors.Is(err, store.ErrInvalidGroupBy) {
 		writeError(w, openai.InvalidRequest("group_by", "invalid_value", "group_by must be key, model or day."))
 		return
 	}
-	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return

@@ -139,12 +139,11 @@ func (s *Server) admitKey(sess *teams.Session, job workload, now time.Time) (rel
 		return nil, &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(job.alias))}
 	}
-	limits := s.opt.Gate.Limits()
-	if wait, ok := limits.AllowRequest(k.ID, k.RPM, now); !ok {
+	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)}
 	}
-	release, ok := limits.Acquire(k.ID, k.MaxConcurrent)
+	release, ok := s.opt.Gate.Acquire(sess)
 	if !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}

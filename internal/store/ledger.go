@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -111,6 +112,9 @@ type UsageTotal struct {
 	UnpricedRequests int64   `json:"unpriced_requests"`
 }
 
+// ErrInvalidGroupBy is Usage's answer to a GroupBy it does not know.
+var ErrInvalidGroupBy = errors.New("group_by must be key, model or day")
+
 // Usage sums the ledger rows the filter selects, by group.
 func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) {
 	var group string
@@ -126,7 +130,7 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 		// Milliseconds to whole UTC days since 1970; formatted below.
 		group = `CAST(ts / 86400000 AS TEXT)`
 	default:
-		return nil, fmt.Errorf("group_by must be key, model or day")
+		return nil, ErrInvalidGroupBy
 	}
 	var where []string
 	var args []any

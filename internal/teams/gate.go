@@ -34,7 +34,6 @@ type Gate struct {
 	store  *store.Store
 	limits Limits
 	ledger *Ledger
-	now    func() time.Time
 	// insertRows writes ledger rows: the store's, or a test's wrapper.
 	insertRows func(context.Context, []store.Row) error
 
@@ -78,7 +77,7 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{store: opt.Store, limits: opt.Limits, now: time.Now, insertRows: opt.Store.InsertRows,
+	g := &Gate{store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows,
 		cache: make(map[string]*cached), pending: make(map[string]*cached), unknown: make(map[string]time.Time)}
 	g.ledger = newLedger(opt.Logger, g.commit)
 	return g
@@ -87,8 +86,17 @@ func New(opt Options) *Gate {
 // Store is the gate's store, for the admin API.
 func (g *Gate) Store() *store.Store { return g.store }
 
-// Limits are the gate's counters.
-func (g *Gate) Limits() Limits { return g.limits }
+// AllowRequest counts a request of the session's key against its rpm, or
+// reports how long until one more would be allowed.
+func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok bool) {
+	return g.limits.AllowRequest(s.Key.ID, s.Key.RPM, now)
+}
+
+// Acquire takes one of the session key's max_concurrent slots; release
+// gives it back.
+func (g *Gate) Acquire(s *Session) (release func(), ok bool) {
+	return g.limits.Acquire(s.Key.ID, s.Key.MaxConcurrent)
+}
 
 // Record queues a ledger row.
 func (g *Gate) Record(r store.Row) { g.ledger.Add(r) }
@@ -139,7 +147,7 @@ type Session struct {
 // the database for a key it knows.
 func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
 	hash := store.HashKey(secret)
-	now := g.now()
+	now := time.Now()
 	c := g.entry(hash, now)
 	if c == nil {
 		return nil, store.ErrNotFound
@@ -244,7 +252,7 @@ func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Ses
 func (g *Gate) refresh(secret, hash string, c *cached) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
-	now := g.now()
+	now := time.Now()
 	err := g.load(ctx, secret, c, now)
 	c.mu.Lock()
 	c.refreshing = false
