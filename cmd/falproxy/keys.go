@@ -88,13 +88,14 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		views, err := teams.Views(ctx, st, all, now)
+		if err != nil {
+			return err
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tPREFIX\tMODELS\tRPM\tCONCURRENT\tBUDGET\tSPENT\tENABLED\tEXPIRES")
-		for _, k := range all {
-			v, err := teams.View(ctx, st, k, now)
-			if err != nil {
-				return err
-			}
+		for _, v := range views {
+			k := v.Key
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%d\t%d\t%s\t$%.4f\t%t\t%s\n", k.ID, k.Name, k.Owner, k.Prefix, orAll(k.Models),
 				k.RPM, k.MaxConcurrent, budgetText(v), v.SpentUSD, k.Enabled, expiresText(k))
 		}

@@ -67,14 +67,10 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	views := make([]teams.KeyView, 0, len(keys))
-	for _, k := range keys {
-		v, err := teams.View(r.Context(), st, k, time.Now())
-		if err != nil {
-			s.storeFailed(w, r, err)
-			return
-		}
-		views = append(views, v)
+	views, err := teams.Views(r.Context(), st, keys, time.Now())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": views})
 }

@@ -68,6 +68,43 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 	return nil
 }
 
+// SpentSinceEach sums every key's spend since each of starts in one
+// query, for listing many keys: by key id, the sums in the order of
+// starts. Keys without spend are missing.
+func (s *Store) SpentSinceEach(ctx context.Context, starts []time.Time) (map[string][]int64, error) {
+	if len(starts) == 0 {
+		return map[string][]int64{}, nil
+	}
+	sums := make([]string, len(starts))
+	args := make([]any, 0, len(starts)+1)
+	earliest := starts[0].UnixMilli()
+	for i, t := range starts {
+		sums[i] = `CAST(COALESCE(SUM(CASE WHEN ts >= ? THEN cost_micros END), 0) AS BIGINT)`
+		args = append(args, t.UnixMilli())
+		earliest = min(earliest, t.UnixMilli())
+	}
+	args = append(args, earliest)
+	rows, err := s.query(ctx, `SELECT key_id, `+strings.Join(sums, ", ")+` FROM usage_ledger WHERE key_id <> '' AND ts >= ? GROUP BY key_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the spend: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]int64)
+	for rows.Next() {
+		var id string
+		v := make([]int64, len(starts))
+		dst := []any{&id}
+		for i := range v {
+			dst = append(dst, &v[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, fmt.Errorf("reading the spend: %w", err)
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
+}
+
 // nullIfEmpty is NULL for "": rows without a UID are never taken for
 // each other.
 func nullIfEmpty(s string) any {

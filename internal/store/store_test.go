@@ -199,3 +199,38 @@ func TestLedgerRowsWrittenTwiceCountOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSpentSinceEachSumsEveryPeriodAtOnce: one query gives every key's
+// spend since each start, as Spent gives it for one.
+func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		cost := func(m int64) *int64 { return &m }
+		day := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+		if err := s.InsertRows(ctx, []Row{
+			{Time: day.Add(-48 * time.Hour), KeyID: "a", CostMicros: cost(1), Status: 200},
+			{Time: day.Add(time.Hour), KeyID: "a", CostMicros: cost(10), Status: 200},
+			{Time: day.Add(-time.Hour), KeyID: "b", CostMicros: cost(100), Status: 200},
+			{Time: day.Add(time.Hour), KeyID: "b", Status: 200}, // unpriced
+			{Time: day.Add(time.Hour), KeyID: "", CostMicros: cost(1000), Status: 200},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		starts := []time.Time{day, day.AddDate(0, 0, -3)}
+		got, err := s.SpentSinceEach(ctx, starts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["a"][0] != 10 || got["a"][1] != 11 || got["b"][0] != 0 || got["b"][1] != 100 {
+			t.Fatalf("spend %v", got)
+		}
+		for id, sums := range got {
+			for i, start := range starts {
+				if one, _ := s.Spent(ctx, id, start); one != sums[i] {
+					t.Fatalf("key %s since %v: %d, Spent says %d", id, start, sums[i], one)
+				}
+			}
+		}
+	})
+}

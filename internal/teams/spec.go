@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -125,6 +126,34 @@ func View(ctx context.Context, st *store.Store, k store.Key, now time.Time) (Key
 	if err != nil {
 		return KeyView{}, err
 	}
+	return viewOf(k, spent), nil
+}
+
+// Views reads the spend of many keys in one query.
+func Views(ctx context.Context, st *store.Store, keys []store.Key, now time.Time) ([]KeyView, error) {
+	var starts []time.Time
+	for _, k := range keys {
+		if start := k.PeriodStart(now); !slices.ContainsFunc(starts, start.Equal) {
+			starts = append(starts, start)
+		}
+	}
+	spent, err := st.SpentSinceEach(ctx, starts)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]KeyView, 0, len(keys))
+	for _, k := range keys {
+		var v int64
+		if sums := spent[k.ID]; sums != nil {
+			v = sums[slices.IndexFunc(starts, k.PeriodStart(now).Equal)]
+		}
+		views = append(views, viewOf(k, v))
+	}
+	return views, nil
+}
+
+// viewOf is a key's view with its period's spend.
+func viewOf(k store.Key, spent int64) KeyView {
 	v := KeyView{Key: k, SpentUSD: store.MicrosToUSD(spent)}
 	if k.BudgetMicros != nil {
 		b := store.MicrosToUSD(*k.BudgetMicros)
@@ -133,7 +162,7 @@ func View(ctx context.Context, st *store.Store, k store.Key, now time.Time) (Key
 	if v.Models == nil {
 		v.Models = []string{}
 	}
-	return v, nil
+	return v
 }
 
 // plainText reports whether s is valid UTF-8 without control characters:
