@@ -99,13 +99,8 @@ func (p *stallingProxy) close() {
 func TestStalledDatabaseHoldsNoCachedKey(t *testing.T) {
 	proxy, dbURL := newStallingProxy(t, pgtest.URL(t))
 	ts := &teamsSetup{url: dbURL}
-	h := newHarness(t, withTeams(ts), quick)
-	_, cachedKey := h.createKey(map[string]any{"name": "cached"})
-	_, coldKey := h.createKey(map[string]any{"name": "cold"})
+	h, cachedKey, coldKey := cachedAndColdKeys(t, ts)
 	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
 	time.Sleep(teams.CacheTTL) // the cached entry is stale from here on
 	ts.storeGone = true
 	proxy.stall()

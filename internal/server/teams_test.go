@@ -315,13 +315,8 @@ func TestAdminAPIWantsTheAdminKey(t *testing.T) {
 func TestDatabaseDownRefusesUncheckableKeysOnly(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), quick)
-		_, cachedKey := h.createKey(map[string]any{"name": "cached"})
-		_, coldKey := h.createKey(map[string]any{"name": "cold"})
+		h, cachedKey, coldKey := cachedAndColdKeys(t, ts)
 		ctx := context.Background()
-		if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-			t.Fatalf("%d %s", status, body)
-		}
 		ts.storeGone = true
 		_ = ts.store.Close()
 
@@ -647,4 +642,17 @@ func TestKeyNamesAreText(t *testing.T) {
 			}
 		}
 	})
+}
+
+// cachedAndColdKeys starts falproxy on ts with two keys: one this process
+// has used (so cached), one it has not.
+func cachedAndColdKeys(t *testing.T, ts *teamsSetup) (h *harness, cachedKey, coldKey string) {
+	t.Helper()
+	h = newHarness(t, withTeams(ts), quick)
+	_, cachedKey = h.createKey(map[string]any{"name": "cached"})
+	_, coldKey = h.createKey(map[string]any{"name": "cold"})
+	if status, _, body := h.postAs(context.Background(), cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	return h, cachedKey, coldKey
 }

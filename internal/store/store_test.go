@@ -34,13 +34,23 @@ func open(t *testing.T, url string) *Store {
 	return s
 }
 
+// cost is a ledger row's cost of m micro-dollars.
+func cost(m int64) *int64 { return &m }
+
+// openVersion opens a database migrated only up to version.
+func openVersion(t *testing.T, url string, version int) *Store {
+	t.Helper()
+	s, err := openAt(context.Background(), url, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestMigrationsFromEmptyAndFromThePreviousVersion(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		old, err := openAt(ctx, url, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := openVersion(t, url, 1)
 		if v, _ := old.SchemaVersion(ctx); v != 1 {
 			t.Fatalf("version %d after the first migration", v)
 		}
@@ -102,7 +112,6 @@ func TestLedgerSums(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := open(t, url)
-		cost := func(m int64) *int64 { return &m }
 		day := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 		rows := []Row{
 			{Time: day, KeyID: "k1", KeyName: "a", Alias: "flux-dev", Units: 1, Unit: "image", CostMicros: cost(25_000), Status: 200},
@@ -171,10 +180,7 @@ func TestConcurrentMigratorsApplyEachStepOnce(t *testing.T) {
 func TestLedgerRowsWrittenTwiceCountOnce(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		old, err := openAt(ctx, url, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := openVersion(t, url, 2)
 		if _, err := old.exec(ctx, `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, cost_micros, status, latency_ms, request_id)
 			VALUES (?, 'k', 'k', 'flux-dev', 'fal-ai/flux/dev', 25000, 200, 1, 'before')`, time.Now().UnixMilli()); err != nil {
 			t.Fatal(err)
@@ -206,7 +212,6 @@ func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := open(t, url)
-		cost := func(m int64) *int64 { return &m }
 		day := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
 		if err := s.InsertRows(ctx, []Row{
 			{Time: day.Add(-48 * time.Hour), KeyID: "a", CostMicros: cost(1), Status: 200},

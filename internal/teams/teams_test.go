@@ -16,12 +16,7 @@ import (
 // all in the store once Close returns.
 func TestCloseWritesEveryQueuedRow(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	g := New(Options{Store: st})
+	st, g := sqliteGate(t)
 	const rows = 5000
 	cost := int64(10)
 	for range rows {
@@ -87,12 +82,7 @@ func TestSpendIsCountedOnce(t *testing.T) {
 // still covers.
 func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	g := New(Options{Store: st})
+	st, g := sqliteGate(t)
 	defer g.Close(ctx)
 	budget := int64(100)
 	k := NewKey()
@@ -149,12 +139,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 // returns when its context ends instead of waiting for the stuck write.
 func TestLedgerOutageIsBounded(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	g := New(Options{Store: st})
+	_, g := sqliteGate(t)
 	entered, unstuck := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	g.insertRows = func(context.Context, []store.Row) error {
@@ -184,11 +169,7 @@ func TestLedgerOutageIsBounded(t *testing.T) {
 // refused without asking the store (here closed).
 func TestMadeUpKeysCannotEvictRealOnes(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "keys.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := New(Options{Store: st})
+	st, g := sqliteGate(t)
 	defer g.Close(ctx)
 	_, secret, err := st.CreateKey(ctx, NewKey())
 	if err != nil {
@@ -209,4 +190,15 @@ func TestMadeUpKeysCannotEvictRealOnes(t *testing.T) {
 	if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(maxCached)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a made-up key presented again: %v, want it refused as unknown without the store", err)
 	}
+}
+
+// sqliteGate is a gate on a fresh SQLite store, closed after the test.
+func sqliteGate(t *testing.T) (*store.Store, *Gate) {
+	t.Helper()
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, New(Options{Store: st})
 }
