@@ -656,3 +656,45 @@ func cachedAndColdKeys(t *testing.T, ts *teamsSetup) (h *harness, cachedKey, col
 	}
 	return h, cachedKey, coldKey
 }
+
+// TestDefaultModelsAreCheckedAndPricedAsRun: a request that names no model
+// is held to the key's model list and priced as the model the handler
+// runs: an edit's first editing model (kontext here, not the default
+// image model), speech's first speaking model.
+func TestDefaultModelsAreCheckedAndPricedAsRun(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), withAudio, quick)
+	_, narrow := h.createKey(map[string]any{"name": "flux-only", "models": []string{"flux-dev"}})
+	_, editor := h.createKey(map[string]any{"name": "editor", "models": []string{"kontext"}, "budget_usd": 1})
+	edit := func(key string) (int, http.Header, []byte) {
+		ct, body := multipartBody(t, []formPart{
+			{name: "prompt", data: []byte("make it blue")},
+			{name: "image", file: "in.png", data: pngFile(t, 16, 16, false)},
+		})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/images/edits", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", ct)
+		return h.do(req)
+	}
+	status, _, body := edit(narrow)
+	if e := decodeError(t, body); status != http.StatusForbidden || deref(e.Code) != "model_not_allowed" || !strings.Contains(e.Message, "kontext") {
+		t.Fatalf("an edit without a model by a key without kontext: %d %+v", status, e)
+	}
+	speech := `{"input":"hello there","voice":"alloy"}`
+	status, _, body = h.postAs(context.Background(), narrow, "/v1/audio/speech", speech)
+	if e := decodeError(t, body); status != http.StatusForbidden || deref(e.Code) != "model_not_allowed" {
+		t.Fatalf("speech without a model by a key without audio models: %d %+v", status, e)
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Fatalf("fal ran %d jobs for refused requests", n)
+	}
+	status, hdr, body := edit(editor)
+	if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.04" {
+		t.Fatalf("an edit without a model by a key with kontext: %d, estimate %q: %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+	}
+	ts.flush(t)
+	// The refused requests are in the ledger too, at no cost.
+	if got := h.usage("?group_by=model"); len(got) != 2 || got[0].Group != "kontext" || got[0].CostUSD != 0.04 || got[1].CostUSD != 0 {
+		t.Fatalf("ledger %+v, want the kontext edit at $0.04", got)
+	}
+}

@@ -36,6 +36,10 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 		endpoint = m.Image
 	}
+	if e := s.admitModel(r.Context(), m.Alias, endpoint); e != nil {
+		writeError(w, e)
+		return
+	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
