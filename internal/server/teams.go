@@ -167,6 +167,15 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 	return nil
 }
 
+// remeasure corrects a request's measures with what its handler knows
+// better than the body says (a video's length as fal will make it); it
+// is called before admitModel.
+func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) {
+	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil && !m.admitted {
+		change(&m.job.measures)
+	}
+}
+
 // admitKey checks a key's rate and concurrency; release ends the
 // request's concurrency slot.
 func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e *openai.Error) {

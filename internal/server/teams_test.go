@@ -698,3 +698,20 @@ func TestDefaultModelsAreCheckedAndPricedAsRun(t *testing.T) {
 		t.Fatalf("ledger %+v, want the kontext edit at $0.04", got)
 	}
 }
+
+// TestVideoIsPricedAtTheLengthFalMakes: a video's estimate counts the
+// seconds fal will generate as the plan reads them ("8s" is 8 seconds),
+// not a guess from the body.
+func TestVideoIsPricedAtTheLengthFalMakes(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), withVideos(time.Millisecond), func(s *setup) {
+		s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "video second"}}
+	})
+	_, key := h.createKey(map[string]any{"name": "films", "budget_usd": 5})
+	status, hdr, body := h.postAs(context.Background(), key, "/v1/videos", `{"model":"sora-2","prompt":"a lighthouse","seconds":"8s"}`)
+	if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.8" {
+		t.Fatalf("%d, estimate %q: %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+	}
+	if n := h.falSubmits("fal-ai/sora-2/text-to-video"); n != 1 {
+		t.Fatalf("fal received %d video jobs", n)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/video"
 )
 
@@ -36,10 +38,6 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 		endpoint = m.Image
 	}
-	if e := s.admitModel(r.Context(), m.Alias, endpoint); e != nil {
-		writeError(w, e)
-		return
-	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
@@ -57,6 +55,13 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	plan, e := video.PlanInput(req, extra, caps)
+	if e == nil {
+		// Priced at the length fal will make, which the plan knows.
+		if secs, err := strconv.ParseFloat(plan.Seconds, 64); err == nil {
+			s.remeasure(r.Context(), func(m *pricing.Measures) { m.Seconds = secs })
+		}
+		e = s.admitModel(r.Context(), m.Alias, endpoint)
+	}
 	if e != nil {
 		writeError(w, e)
 		return
