@@ -28,7 +28,8 @@ settings: --owner TEXT --models a,b (empty: all) --rpm N --max-concurrent N
           --budget USD (negative: none) --period daily|monthly|total
           --hard-stop=true|false --expires 2026-12-31T23:59:59Z ("": never)
           --enabled=true|false
-The store is DATABASE_URL from .env or the environment, else falproxy.db here.
+The store is DATABASE_URL from .env or the environment, else falproxy.db here
+when ADMIN_KEY is set: the database serve uses.
 A change reaches running servers within seconds.
 `
 
@@ -38,9 +39,10 @@ func openStore(ctx context.Context, environ func(string) (string, bool)) (*store
 	if err != nil {
 		return nil, err
 	}
-	url := strings.TrimSpace(getenv("DATABASE_URL"))
+	url := config.StoreURLOf(strings.TrimSpace(getenv("DATABASE_URL")), strings.TrimSpace(getenv("ADMIN_KEY")))
 	if url == "" {
-		url = config.DefaultDatabaseURL()
+		return nil, &exitCode{2, errors.New("falproxy: no database: set DATABASE_URL, or ADMIN_KEY to use " + config.DefaultDatabaseFile +
+			" in this directory, as serve does")}
 	}
 	if !config.ValidDatabaseURL(url) {
 		return nil, &exitCode{2, errors.New("falproxy: DATABASE_URL must start with sqlite:// or postgres://")}
@@ -86,13 +88,14 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		views, err := teams.Views(ctx, st, all, now)
+		if err != nil {
+			return err
+		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tPREFIX\tMODELS\tRPM\tCONCURRENT\tBUDGET\tSPENT\tENABLED\tEXPIRES")
-		for _, k := range all {
-			v, err := teams.View(ctx, st, k, now)
-			if err != nil {
-				return err
-			}
+		for _, v := range views {
+			k := v.Key
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%d\t%d\t%s\t$%.4f\t%t\t%s\n", k.ID, k.Name, k.Owner, k.Prefix, orAll(k.Models),
 				k.RPM, k.MaxConcurrent, budgetText(v), v.SpentUSD, k.Enabled, expiresText(k))
 		}
@@ -109,21 +112,27 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 			fmt.Fprintf(stdout, "revoked %s\n", id)
 			return nil
 		}
-		k, err := st.KeyByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if action == "update" {
-			spec, rest, err := parseKeySpec(args[1:], stderr)
-			if err != nil || len(rest) != 0 {
-				return usageError(err, rest)
-			}
-			if err := spec.Apply(&k); err != nil {
-				return &exitCode{2, fmt.Errorf("falproxy keys update: %w", err)}
-			}
-			if k, err = st.UpdateKey(ctx, k); err != nil {
+		if action != "update" {
+			k, err := st.KeyByID(ctx, id)
+			if err != nil {
 				return err
 			}
+			return printKey(ctx, stdout, st, k, now)
+		}
+		spec, rest, err := parseKeySpec(args[1:], stderr)
+		if err != nil || len(rest) != 0 {
+			return usageError(err, rest)
+		}
+		var invalid error
+		k, err := st.ModifyKey(ctx, id, func(k *store.Key) error {
+			invalid = spec.Apply(k)
+			return invalid
+		})
+		if invalid != nil {
+			return &exitCode{2, fmt.Errorf("falproxy keys update: %w", invalid)}
+		}
+		if err != nil {
+			return err
 		}
 		return printKey(ctx, stdout, st, k, now)
 	}

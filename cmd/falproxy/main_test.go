@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		pgtest.Stop()
+		os.Exit(code)
+	}))
 }
 
 // testEnv starts the fal emulator and returns an environment pointing

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
@@ -24,6 +25,7 @@ type teamsParts struct {
 	gate   *teams.Gate
 	prices *pricing.Catalog
 	admin  string
+	fal    *fal.Client // set by wire, before any price is asked for
 }
 
 // openTeams opens the store when DATABASE_URL or ADMIN_KEY is set and
@@ -44,14 +46,23 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger) (*team
 			return nil, &exitCode{2, fmt.Errorf("falproxy: PRICES_FILE: %w", err)}
 		}
 	}
-	prices := pricing.NewCatalog(pricing.Options{APIURL: cfg.APIURL, Key: cfg.FalKeys[0], File: file, Logger: log})
-	return &teamsParts{store: st, gate: teams.New(teams.Options{Store: st, Logger: log}), prices: prices, admin: cfg.AdminKey}, nil
+	t := &teamsParts{store: st, gate: teams.New(teams.Options{Store: st, Logger: log}), admin: cfg.AdminKey}
+	get := pricing.WithKey(nil, cfg.FalAdminKey)
+	if cfg.FalAdminKey == "" {
+		// The pool's keys in turn, through the fal client wire is given.
+		get = func(ctx context.Context, url string) ([]byte, error) { return t.fal.PlatformGet(ctx, url) }
+	}
+	t.prices = pricing.NewCatalog(pricing.Options{APIURL: cfg.APIURL, Get: get, File: file, Logger: log})
+	return t, nil
 }
 
-// wire hands the parts to the server options.
+// wire hands the parts to the server options and the ledger's drop count
+// to the metrics, and takes the fal client prices are fetched with.
 func (t *teamsParts) wire(opt *server.Options) {
 	if t.gate != nil {
+		t.fal = opt.Fal
 		opt.Gate, opt.Prices, opt.AdminKey = t.gate, t.prices, t.admin
+		opt.Metrics.WatchLedger(t.gate.LedgerDropped)
 	}
 }
 

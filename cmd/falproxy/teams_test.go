@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 // TestKeysCLIServeAndUsageAgreeWithFalsBill makes a key with the CLI,
@@ -21,12 +23,17 @@ import (
 // on shutdown) and reads `falproxy usage`, which must equal what fal (the
 // emulator) billed.
 func TestKeysCLIServeAndUsageAgreeWithFalsBill(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { cliServeUsage(t, "sqlite://"+filepath.Join(t.TempDir(), "teams.db")) })
+	t.Run("postgres", func(t *testing.T) { cliServeUsage(t, pgtest.URL(t)) })
+}
+
+// cliServeUsage runs the CLI, serve and usage on the database at db.
+func cliServeUsage(t *testing.T, db string) {
 	fake, err := falfake.New(falfake.Options{GenerationTime: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fake.Close()
-	db := "sqlite://" + filepath.Join(t.TempDir(), "teams.db")
 	env := fakeEnv(fake, map[string]string{"DATABASE_URL": db, "ADMIN_KEY": "admin-key-0123456789", "FAL_API_URL": fake.APIURL()})
 
 	var out, errs bytes.Buffer
@@ -132,5 +139,26 @@ func TestKeysUpdateChangesOnlyTheFlagsGiven(t *testing.T) {
 	err := run(context.Background(), []string{"keys", "update", k.ID, "--rpm", "many"}, lookup(env), &out, &errs)
 	if err == nil || !strings.Contains(err.Error(), "--rpm must be a number") {
 		t.Fatalf("a bad --rpm: %v", err)
+	}
+}
+
+// TestKeysUseTheDatabaseServeUses: without DATABASE_URL the CLI opens
+// falproxy.db here only when ADMIN_KEY is set, as serve does; with
+// neither it refuses instead of making a database serve never reads.
+func TestKeysUseTheDatabaseServeUses(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var out, errs bytes.Buffer
+	err := run(context.Background(), []string{"keys", "list"}, lookup(map[string]string{}), &out, &errs)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("keys list with no database configured: %v", err)
+	}
+	if _, err := os.Stat(config.DefaultDatabaseFile); !os.IsNotExist(err) {
+		t.Fatalf("a database file was made: %v", err)
+	}
+	if err := run(context.Background(), []string{"keys", "list"}, lookup(map[string]string{"ADMIN_KEY": "admin-key-0123456789"}), &out, &errs); err != nil {
+		t.Fatalf("keys list with ADMIN_KEY: %v %s", err, errs.String())
+	}
+	if _, err := os.Stat(config.DefaultDatabaseFile); err != nil {
+		t.Fatalf("the database serve would use was not opened: %v", err)
 	}
 }

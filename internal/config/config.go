@@ -81,6 +81,7 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL: sqlite://... or postgres://...; "" = DefaultDatabaseURL when AdminKey is set
 	AdminKey    string // ADMIN_KEY: Bearer token of the admin API; "" = no admin API
 	APIURL      string // FAL_API_URL, without trailing slash
+	FalAdminKey string // FAL_ADMIN_KEY: the key of fal's pricing API; "" = the AI_KEYS in turn
 	PricesFile  string // PRICES_FILE: path of a JSON prices file; "" = none
 
 	// Audio.
@@ -151,6 +152,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DatabaseURL = l.databaseURL(envDatabaseURL)
 	c.AdminKey = l.key(envAdminKey)
 	c.APIURL = l.baseURL(envAPIURL)
+	c.FalAdminKey = l.key(envFalAdminKey)
 	c.PricesFile, _ = l.str(envPricesFile)
 
 	separator, _ := l.raw(envPromptSeparator)

@@ -12,9 +12,13 @@ const DefaultDatabaseFile = "falproxy.db"
 // StoreURL is the database serve opens: DATABASE_URL, else the default
 // file when ADMIN_KEY is set (virtual keys are in play), else "" (no
 // store: falproxy keeps no database).
-func (c *Config) StoreURL() string {
-	if c.DatabaseURL != "" || c.AdminKey == "" {
-		return c.DatabaseURL
+func (c *Config) StoreURL() string { return StoreURLOf(c.DatabaseURL, c.AdminKey) }
+
+// StoreURLOf is the rule of StoreURL for DATABASE_URL and ADMIN_KEY, for
+// the commands that read only those.
+func StoreURLOf(databaseURL, adminKey string) string {
+	if databaseURL != "" || adminKey == "" {
+		return databaseURL
 	}
 	return DefaultDatabaseURL()
 }

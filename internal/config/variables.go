@@ -77,6 +77,7 @@ const (
 	envDatabaseURL       = "DATABASE_URL"
 	envAdminKey          = "ADMIN_KEY"
 	envAPIURL            = "FAL_API_URL"
+	envFalAdminKey       = "FAL_ADMIN_KEY"
 	envPricesFile        = "PRICES_FILE"
 )
 
@@ -169,6 +170,11 @@ var Variables = []Variable{
 	{
 		Name: envAPIURL, Default: "https://api.fal.ai", Group: GroupCore, Format: formatURL,
 		Description: "Base of fal's platform API, whose pricing API (`/v1/models/pricing`) prices requests for budgets and the usage ledger. A trailing slash is removed.",
+	},
+	{
+		Name: envFalAdminKey, Group: GroupCore, Secret: true,
+		Format:      "empty, or a fal admin key of at least " + strconv.Itoa(MinKeyLength) + " characters without spaces",
+		Description: "The fal key fal's pricing API is called with, for accounts where that API wants an admin key. Empty: the keys of `AI_KEYS` in turn, as for other calls. Used for nothing else.",
 	},
 	{
 		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,

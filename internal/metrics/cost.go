@@ -15,3 +15,15 @@ func (m *Metrics) Cost(keyName, model string, usd float64) {
 		m.cost.WithLabelValues(keyName, model).Add(usd)
 	}
 }
+
+// WatchLedger exports the count of usage ledger rows dropped because the
+// database was unavailable for longer than the writer's queue could hold.
+func (m *Metrics) WatchLedger(dropped func() uint64) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "falproxy_ledger_rows_dropped_total",
+		Help: "Usage ledger rows dropped because the database could not take them before the queue filled.",
+	}, func() float64 { return float64(dropped()) }))
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,27 +20,59 @@ import (
 type Options struct {
 	// APIURL is fal's platform API (FAL_API_URL); "" fetches nothing.
 	APIURL string
-	// Key is the fal key the pricing API is called with.
-	Key  string
-	HTTP *http.Client
+	// Get fetches a URL of the platform API with a fal key and returns a
+	// 2xx answer's body: FAL_ADMIN_KEY's (see WithKey) or the pool's
+	// keys in turn.
+	Get func(ctx context.Context, url string) ([]byte, error)
 	// File holds prices that override fal's (PRICES_FILE), by endpoint.
 	File map[string]Price
-	// TTL is how long a fetched price is used before it is fetched again
-	// (default a day); RetryAfter how long a failed fetch is not repeated
-	// (default a minute).
+	// TTL is how long a fetched price is fresh (default a day): past it
+	// the price is still used while one background fetch refreshes it.
+	// RetryAfter is how long a failed fetch is not repeated (default a
+	// minute).
 	TTL        time.Duration
 	RetryAfter time.Duration
 	Logger     *slog.Logger
 }
 
+// WithKey is a getter that calls the platform API with one key, e.g.
+// FAL_ADMIN_KEY; hc nil uses a client with a 10 s timeout.
+func WithKey(hc *http.Client, key string) func(context.Context, string) ([]byte, error) {
+	if hc == nil {
+		hc = &http.Client{Timeout: fetchTimeout}
+	}
+	return func(ctx context.Context, u string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Key "+key)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("the pricing API did not answer")
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("the pricing API answered %d", resp.StatusCode)
+		}
+		return io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	}
+}
+
+// fetchTimeout bounds one call to the pricing API.
+const fetchTimeout = 10 * time.Second
+
+// maxPerCall is the most endpoint ids fal's pricing API takes in one call.
+const maxPerCall = 50
+
 // Catalog answers the price of an endpoint. Prices from fal are cached per
-// endpoint; a failed refresh keeps the stale price.
+// endpoint; a stale price is served while it is refreshed in the
+// background, and kept when the refresh fails.
 type Catalog struct {
 	opt Options
 	mu  sync.Mutex
 	got map[string]cached
-	// fetching joins concurrent first requests for an endpoint into one
-	// call to fal.
+	// fetching joins concurrent fetches of an endpoint into one call.
 	fetching singleflight.Group
 }
 
@@ -56,11 +90,11 @@ func NewCatalog(opt Options) *Catalog {
 	if opt.RetryAfter <= 0 {
 		opt.RetryAfter = time.Minute
 	}
-	if opt.HTTP == nil {
-		opt.HTTP = &http.Client{Timeout: 10 * time.Second}
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Get == nil {
+		opt.APIURL = ""
 	}
 	return &Catalog{opt: opt, got: make(map[string]cached)}
 }
@@ -79,9 +113,12 @@ func LoadFile(path string) (map[string]Price, error) {
 	return prices, nil
 }
 
-// Price returns the price of an endpoint, or false when none is known.
+// Price returns the price of an endpoint, or false when none is known. An
+// endpoint never asked about is fetched at once (Warm does that for the
+// configured models at start-up); a stale or missing price is fetched
+// again in the background, and the request goes on with what is known.
 func (c *Catalog) Price(ctx context.Context, endpoint string) (Price, bool) {
-	if c == nil {
+	if c == nil || endpoint == "" {
 		return Price{}, false
 	}
 	if p, ok := c.opt.File[endpoint]; ok {
@@ -97,41 +134,53 @@ func (c *Catalog) Price(ctx context.Context, endpoint string) (Price, bool) {
 	if c.opt.APIURL == "" || (seen && time.Since(e.fetched) < wait) {
 		return e.price, e.known
 	}
-	// The call outlives a request that gives up: others may be joined to
+	// The fetch outlives a request that gives up: others may be joined to
 	// it, and a failure would leave the endpoint unpriced for RetryAfter.
-	fetchCtx := context.WithoutCancel(ctx)
-	v, err, _ := c.fetching.Do(endpoint, func() (any, error) { return c.fetch(fetchCtx, endpoint) })
-	p, _ := v.(Price)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		c.opt.Logger.Warn("fal pricing lookup failed", "endpoint", endpoint, "error", err.Error(), "stale_kept", e.known)
-		e.fetched = time.Now() // retry later; a stale price stays
-		c.got[endpoint] = e
+	done := c.fetching.DoChan(endpoint, func() (any, error) {
+		c.refresh(context.WithoutCancel(ctx), []string{endpoint})
+		return nil, nil
+	})
+	if seen {
 		return e.price, e.known
 	}
-	c.got[endpoint] = cached{price: p, known: p.Unit != "", fetched: time.Now()}
-	return p, p.Unit != ""
+	<-done
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e = c.got[endpoint]
+	return e.price, e.known
 }
 
-// fetch asks fal's pricing API; an endpoint fal lists no price for comes
-// back as the zero Price.
-func (c *Catalog) fetch(ctx context.Context, endpoint string) (Price, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+// refresh fetches the prices of endpoints in one call and files them; on
+// a failure each keeps what it had, tried again after RetryAfter.
+func (c *Catalog) refresh(ctx context.Context, endpoints []string) {
+	prices, err := c.fetch(ctx, endpoints)
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range endpoints {
+		if err != nil {
+			e := c.got[id]
+			e.fetched = now
+			c.got[id] = e
+			continue
+		}
+		p := prices[id]
+		c.got[id] = cached{price: p, known: p.Unit != "", fetched: now}
+	}
+	if err != nil {
+		c.opt.Logger.Warn("fal pricing lookup failed; known prices kept", "endpoints", len(endpoints), "error", err.Error())
+	}
+}
+
+// fetch asks fal's pricing API for up to maxPerCall endpoints; an
+// endpoint fal lists no price for is missing from the answer.
+func (c *Catalog) fetch(ctx context.Context, endpoints []string) (map[string]Price, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
-	u := c.opt.APIURL + "/v1/models/pricing?endpoint_id=" + url.QueryEscape(endpoint)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	q := url.Values{"endpoint_id": endpoints}
+	b, err := c.opt.Get(ctx, c.opt.APIURL+"/v1/models/pricing?"+q.Encode())
 	if err != nil {
-		return Price{}, err
-	}
-	req.Header.Set("Authorization", "Key "+c.opt.Key)
-	resp, err := c.opt.HTTP.Do(req)
-	if err != nil {
-		return Price{}, fmt.Errorf("the pricing API did not answer")
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return Price{}, fmt.Errorf("the pricing API answered %d", resp.StatusCode)
+		return nil, err
 	}
 	var body struct {
 		Prices []struct {
@@ -141,27 +190,35 @@ func (c *Catalog) fetch(ctx context.Context, endpoint string) (Price, error) {
 			Currency   string  `json:"currency"`
 		} `json:"prices"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return Price{}, fmt.Errorf("the pricing API's answer is not JSON")
+	if err := json.Unmarshal(b, &body); err != nil {
+		return nil, fmt.Errorf("the pricing API's answer is not JSON")
 	}
+	out := make(map[string]Price, len(body.Prices))
 	for _, p := range body.Prices {
-		if p.EndpointID == endpoint && (p.Currency == "" || p.Currency == "USD") {
-			return Price{UnitPrice: p.UnitPrice, Unit: p.Unit}, nil
+		if p.Currency == "" || p.Currency == "USD" {
+			out[p.EndpointID] = Price{UnitPrice: p.UnitPrice, Unit: p.Unit}
 		}
 	}
-	return Price{}, nil
+	return out, nil
 }
 
-// Warm fetches the prices of endpoints, so that the first requests do not
-// wait for fal's pricing API; serve runs it beside start-up.
+// Warm fetches the prices of endpoints, maxPerCall to a call, so that the
+// first requests do not wait for fal's pricing API; serve runs it beside
+// start-up.
 func (c *Catalog) Warm(ctx context.Context, endpoints []string) {
-	if c == nil {
+	if c == nil || c.opt.APIURL == "" {
 		return
 	}
+	var ids []string
 	for _, e := range endpoints {
+		if _, inFile := c.opt.File[e]; e != "" && !inFile && !slices.Contains(ids, e) {
+			ids = append(ids, e)
+		}
+	}
+	for batch := range slices.Chunk(ids, maxPerCall) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.Price(ctx, e)
+		c.refresh(ctx, batch)
 	}
 }

@@ -2,8 +2,11 @@ package pricing
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,53 +45,154 @@ func TestUnits(t *testing.T) {
 	}
 }
 
-// TestCatalogCachesAndKeepsAStalePrice: fal's pricing API is asked once
-// per endpoint while the price is fresh, again once it is old, and a
-// failed refresh keeps the old price.
-func TestCatalogCachesAndKeepsAStalePrice(t *testing.T) {
-	var calls atomic.Int32
-	var failing atomic.Bool
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
+// pricingAPI is a pricing API that prices every endpoint asked about at
+// $0.025 an image, counting calls and the ids of each; while failing it
+// answers 502.
+type pricingAPI struct {
+	*httptest.Server
+	calls   atomic.Int32
+	failing atomic.Bool
+	mu      sync.Mutex
+	batches [][]string
+}
+
+func newPricingAPI(t *testing.T) *pricingAPI {
+	a := &pricingAPI{}
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.calls.Add(1)
 		if r.Header.Get("Authorization") != "Key fal-key" || r.URL.Path != "/v1/models/pricing" {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
-		if failing.Load() {
+		ids := r.URL.Query()["endpoint_id"]
+		a.mu.Lock()
+		a.batches = append(a.batches, ids)
+		a.mu.Unlock()
+		if a.failing.Load() {
 			http.Error(w, "down", http.StatusBadGateway)
 			return
 		}
+		var prices []map[string]any
+		for _, id := range ids {
+			prices = append(prices, map[string]any{"endpoint_id": id, "unit_price": 0.025, "unit": "image", "currency": "USD"})
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"prices":[{"endpoint_id":"` + r.URL.Query().Get("endpoint_id") + `","unit_price":0.025,"unit":"image","currency":"USD"}],"has_more":false}`))
+		_ = json.NewEncoder(w).Encode(map[string]any{"prices": prices, "has_more": false})
 	}))
-	defer api.Close()
-	c := NewCatalog(Options{APIURL: api.URL, Key: "fal-key", TTL: time.Hour, RetryAfter: time.Hour})
+	t.Cleanup(a.Close)
+	return a
+}
+
+// settled waits for the catalog's fetch of endpoint in flight, if any.
+func settled(c *Catalog, endpoint string) {
+	_, _, _ = c.fetching.Do(endpoint, func() (any, error) { return nil, nil })
+}
+
+// age makes an endpoint's entry as old as d.
+func age(c *Catalog, endpoint string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.got[endpoint]
+	e.fetched = time.Now().Add(-d)
+	c.got[endpoint] = e
+}
+
+// TestCatalogCachesAndKeepsAStalePrice: fal's pricing API is asked once
+// per endpoint while the price is fresh, again once it is old, and a
+// failed refresh keeps the old price.
+func TestCatalogCachesAndKeepsAStalePrice(t *testing.T) {
+	api := newPricingAPI(t)
+	c := NewCatalog(Options{APIURL: api.URL, Get: WithKey(nil, "fal-key"), TTL: time.Hour, RetryAfter: time.Hour})
 	ctx := context.Background()
 	for range 3 {
 		if p, ok := c.Price(ctx, "fal-ai/flux/dev"); !ok || p.UnitPrice != 0.025 {
 			t.Fatalf("price %+v %v", p, ok)
 		}
 	}
-	if calls.Load() != 1 {
-		t.Fatalf("%d calls for one endpoint within its TTL", calls.Load())
+	if api.calls.Load() != 1 {
+		t.Fatalf("%d calls for one endpoint within its TTL", api.calls.Load())
 	}
-	// Age the entry, then fail the refresh: the stale price stays.
-	c.mu.Lock()
-	e := c.got["fal-ai/flux/dev"]
-	e.fetched = time.Now().Add(-2 * time.Hour)
-	c.got["fal-ai/flux/dev"] = e
-	c.mu.Unlock()
-	failing.Store(true)
+	age(c, "fal-ai/flux/dev", 2*time.Hour)
+	api.failing.Store(true)
+	if p, ok := c.Price(ctx, "fal-ai/flux/dev"); !ok || p.UnitPrice != 0.025 {
+		t.Fatalf("during a failing refresh: %+v %v", p, ok)
+	}
+	settled(c, "fal-ai/flux/dev")
 	if p, ok := c.Price(ctx, "fal-ai/flux/dev"); !ok || p.UnitPrice != 0.025 {
 		t.Fatalf("after a failed refresh: %+v %v", p, ok)
 	}
-	if calls.Load() != 2 {
-		t.Fatalf("the old entry was not refreshed: %d calls", calls.Load())
+	if api.calls.Load() != 2 {
+		t.Fatalf("the old entry was not refreshed once: %d calls", api.calls.Load())
 	}
 }
 
+// TestStalePriceIsServedWhileRefreshed: a request finding a price past
+// its TTL goes on with it at once, whatever fal's pricing API is doing;
+// one background call refreshes it. Requests without an endpoint ask
+// fal nothing.
+func TestStalePriceIsServedWhileRefreshed(t *testing.T) {
+	api := newPricingAPI(t)
+	var held atomic.Bool
+	hold := make(chan struct{})
+	get := WithKey(nil, "fal-key")
+	c := NewCatalog(Options{APIURL: api.URL, TTL: time.Hour, Get: func(ctx context.Context, u string) ([]byte, error) {
+		if held.Load() {
+			<-hold // a pricing API that does not answer, whatever the deadline
+		}
+		return get(ctx, u)
+	}})
+	ctx := context.Background()
+	c.Price(ctx, "fal-ai/flux/dev")
+	age(c, "fal-ai/flux/dev", 2*time.Hour)
+	held.Store(true)
+	for range 3 { // would wait for ever if a request waited on the refresh
+		if p, ok := c.Price(ctx, "fal-ai/flux/dev"); !ok || p.UnitPrice != 0.025 {
+			t.Fatalf("stale price: %+v %v", p, ok)
+		}
+	}
+	close(hold)
+	settled(c, "fal-ai/flux/dev")
+	if _, ok := c.Price(ctx, ""); ok {
+		t.Fatal("a request without an endpoint got a price")
+	}
+	if n := api.calls.Load(); n != 2 {
+		t.Fatalf("%d calls, want the first fetch and one refresh", n)
+	}
+}
+
+// TestWarmAsksForFiftyEndpointsACall: start-up fetches 120 endpoints in
+// three calls of at most 50 ids, and every one is priced after.
+func TestWarmAsksForFiftyEndpointsACall(t *testing.T) {
+	api := newPricingAPI(t)
+	c := NewCatalog(Options{APIURL: api.URL, Get: WithKey(nil, "fal-key")})
+	var ids []string
+	for i := range 120 {
+		ids = append(ids, fmt.Sprintf("fal-ai/model-%d", i))
+	}
+	c.Warm(context.Background(), append(ids, "", ids[0]))
+	if len(api.batches) != 3 || len(api.batches[0]) != 50 || len(api.batches[2]) != 20 {
+		t.Fatalf("calls of %d ids", lens(api.batches))
+	}
+	for _, id := range ids {
+		if _, ok := c.Price(context.Background(), id); !ok {
+			t.Fatalf("%s not priced after Warm", id)
+		}
+	}
+	if n := api.calls.Load(); n != 3 {
+		t.Fatalf("%d calls", n)
+	}
+}
+
+func lens(batches [][]string) []int {
+	out := make([]int, len(batches))
+	for i, b := range batches {
+		out[i] = len(b)
+	}
+	return out
+}
+
 func TestPricesFileOverridesTheAPI(t *testing.T) {
-	c := NewCatalog(Options{APIURL: "http://127.0.0.1:1", File: map[string]Price{"fal-ai/flux/dev": {UnitPrice: 0.01, Unit: "image"}}})
+	c := NewCatalog(Options{APIURL: "http://127.0.0.1:1", Get: WithKey(nil, "fal-key"), File: map[string]Price{"fal-ai/flux/dev": {UnitPrice: 0.01, Unit: "image"}}})
 	if p, ok := c.Price(context.Background(), "fal-ai/flux/dev"); !ok || p.UnitPrice != 0.01 {
 		t.Fatalf("%+v %v", p, ok)
 	}

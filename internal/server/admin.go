@@ -67,14 +67,10 @@ func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	views := make([]teams.KeyView, 0, len(keys))
-	for _, k := range keys {
-		v, err := teams.View(r.Context(), st, k, time.Now())
-		if err != nil {
-			s.storeFailed(w, r, err)
-			return
-		}
-		views = append(views, v)
+	views, err := teams.Views(r.Context(), st, keys, time.Now())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": views})
 }
@@ -88,19 +84,19 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
-	k, ok := s.adminKey(w, r)
-	if !ok {
-		return
-	}
 	spec, ok := s.keySpec(w, r)
 	if !ok {
 		return
 	}
-	if err := spec.Apply(&k); err != nil {
-		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", err.Error()))
+	var invalid error
+	k, err := s.opt.Gate.Store().ModifyKey(r.Context(), r.PathValue("id"), func(k *store.Key) error {
+		invalid = spec.Apply(k)
+		return invalid
+	})
+	if invalid != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", invalid.Error()))
 		return
 	}
-	k, err := s.opt.Gate.Store().UpdateKey(r.Context(), k)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -135,11 +131,11 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 			*t.dst = when
 		}
 	}
-	if f.GroupBy != "" && f.GroupBy != "key" && f.GroupBy != "model" && f.GroupBy != "day" {
+	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
+	if errors.Is(err, store.ErrInvalidGroupBy) {
 		writeError(w, openai.InvalidRequest("group_by", "invalid_value", "group_by must be key, model or day."))
 		return
 	}
-	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return

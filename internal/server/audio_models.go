@@ -86,6 +86,9 @@ func (s *Server) audioContext(r *http.Request, model string) (context.Context, c
 // it for the access log and metrics, and gives ctx its queue priority.
 func (s *Server) audioJob(ctx context.Context, model string, want falschema.AudioKind) (context.Context, string, string, *falschema.Audio, *openai.Error) {
 	alias, endpoint, spec, e := s.audioModel(ctx, model, want)
+	if e == nil {
+		e = s.admitModel(ctx, alias, endpoint)
+	}
 	if e != nil {
 		return ctx, "", "", nil, e
 	}

@@ -38,6 +38,9 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 	if !ok {
 		return openai.ModelNotFound(req.Model)
 	}
+	if e := s.admitModel(r.Context(), req.Model, falModel); e != nil {
+		return e
+	}
 	ri := infoFrom(r.Context())
 	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()

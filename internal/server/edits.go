@@ -31,6 +31,9 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 
 	alias, endpoint, caps, e := s.editModel(ctx, in.req.Model)
+	if e == nil {
+		e = s.admitModel(ctx, alias, endpoint)
+	}
 	if e != nil {
 		writeError(w, e)
 		return

@@ -40,6 +40,10 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.ModelNotFound(req.Model))
 		return
 	}
+	if e := s.admitModel(r.Context(), req.Model, falModel); e != nil {
+		writeError(w, e)
+		return
+	}
 	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
 	falBody, dropped, err := embeddings.Body(req, falModel)

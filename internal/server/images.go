@@ -26,6 +26,9 @@ func (s *Server) handleImageGeneration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	alias, endpoint, e := s.models.imageEndpoint(req.Model)
+	if e == nil {
+		e = s.admitModel(r.Context(), alias, endpoint)
+	}
 	if e != nil {
 		writeError(w, e)
 		return

@@ -14,8 +14,9 @@ import (
 	"github.com/falproxy/falproxy/internal/pricing"
 )
 
-// workload is what a request asks of fal, read from its body before it
-// runs: the alias, the fal endpoint that prices it, and its measures.
+// workload is what a request asks of fal: its measures, read from its
+// body before it runs, and the alias and fal endpoint the handler
+// resolved (see admitModel).
 type workload struct {
 	alias    string
 	endpoint string
@@ -38,7 +39,6 @@ const (
 
 // requestFields are the body fields that size a request, on any route.
 type requestFields struct {
-	Model               string          `json:"model"`
 	N                   json.RawMessage `json:"n"`
 	Size                string          `json:"size"`
 	Seconds             json.RawMessage `json:"seconds"`
@@ -59,47 +59,37 @@ const (
 	bytesPerToken = 4
 )
 
-// workloadOf reads a buffered request's model and measures.
+// workloadOf reads a buffered request's measures.
 func (s *Server) workloadOf(r *http.Request) workload {
 	body, _ := r.Body.(*bufferedBody)
 	if body == nil {
 		return workload{}
 	}
 	f := readFields(r.Header.Get("Content-Type"), body.bytes)
-	w := workload{alias: f.Model}
+	var w workload
 	switch r.Pattern {
 	case "POST /v1/images/generations", "POST /v1/images/edits":
-		if alias, endpoint, e := s.models.imageEndpoint(f.Model); e == nil {
-			w.alias, w.endpoint = alias, endpoint
-		}
 		n := max(number(f.N, 1), 1)
 		w.measures.Images = n
 		w.measures.Megapixels = float64(n) * megapixels(f.Size)
 	case "POST /v1/chat/completions", "POST /v1/responses":
-		w.endpoint = s.models.chat[f.Model]
 		out := number(f.MaxTokens, number(f.MaxCompletionTokens, number(f.MaxOutputTokens, defaultOutputTokens)))
 		w.measures.Tokens = len(body.bytes)/bytesPerToken + out
 		w.settle = settleByTokens
 	case "POST /v1/embeddings":
-		w.endpoint = s.models.embedding[f.Model]
 		w.measures.Tokens = len(body.bytes) / bytesPerToken
 		w.settle = settleByTokens
 	case "POST /v1/videos":
-		if m, e := s.videos.model(f.Model); e == nil {
-			w.alias, w.endpoint = m.Alias, m.Text
-		}
 		w.measures.Seconds = float64(number(f.Seconds, defaultVideoSeconds))
 	case "POST /v1/videos/{id}/remix":
-		// The alias is the original video's, known once the handler has
+		// The length is the source video's, known once the handler has
 		// opened its id: a remix is recorded unpriced.
 		w.unmeasured = true
 	case "POST /v1/audio/speech":
-		w.endpoint = s.models.audio[f.Model]
 		var text string
 		_ = json.Unmarshal(f.Input, &text)
 		w.measures.Characters = utf8.RuneCountInString(text)
 	case "POST /v1/audio/transcriptions", "POST /v1/audio/translations":
-		w.endpoint = s.models.audio[f.Model]
 		w.unmeasured, w.settle = true, settleByDuration
 	}
 	return w
@@ -126,8 +116,6 @@ func readFields(contentType string, body []byte) requestFields {
 		v, _ := io.ReadAll(io.LimitReader(p, 4096))
 		quoted, _ := json.Marshal(string(v))
 		switch p.FormName() {
-		case "model":
-			f.Model = string(v)
 		case "n":
 			f.N = quoted
 		case "size":

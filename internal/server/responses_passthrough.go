@@ -16,6 +16,10 @@ var responsesPath = chat.Passthrough.String() + "/responses"
 // key pool as the chat passthrough, and relays the answer under the name
 // the client asked for. keep stores a finished response.
 func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
+	if e := s.admitModel(r.Context(), req.Model, s.models.chat[req.Model]); e != nil {
+		writeError(w, e)
+		return
+	}
 	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
 	body, dropped, err := responses.PassthroughBody(req, history, s.models.chat[req.Model])

@@ -7,8 +7,11 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.Handler { return s.authenticate(h) }
 	// work marks routes that run fal jobs: authenticated, their body read
-	// whole, then admitted.
-	work := func(h http.HandlerFunc) http.Handler { return s.authenticate(s.bufferBody(s.meter(s.limit(h)))) }
+	// whole, admitted to a MAX_INFLIGHT slot, then held to the key's
+	// limits, so that a request waiting for a slot holds none of its
+	// key's rate, concurrency or budget, and one refused a slot costs its
+	// key nothing.
+	work := func(h http.HandlerFunc) http.Handler { return s.authenticate(s.bufferBody(s.limit(s.meter(h)))) }
 
 	mux.HandleFunc("GET /health", s.handleHealth)
 	if s.opt.Metrics != nil && !s.opt.MetricsElsewhere {

@@ -65,10 +65,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // before fal ran, not fal's bill.
 const costHeader = "X-Falproxy-Cost-Usd"
 
-// meter applies a virtual key's model list, rate, concurrency and budget
-// to a request that runs fal work, tells the client its estimated cost,
-// and writes the request to the usage ledger. Without a store it does
-// nothing.
+// meter applies a virtual key's rate and concurrency to a request that
+// runs fal work and writes the request to the usage ledger; the model
+// list, the price and the budget apply where the handler resolves the
+// model (admitModel). Without a store it does nothing.
 func (s *Server) meter(next http.Handler) http.Handler {
 	g := s.opt.Gate
 	if g == nil {
@@ -77,39 +77,23 @@ func (s *Server) meter(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sess := sessionFrom(r.Context())
-		job := s.workloadOf(r)
 		if sess != nil {
-			release, e := s.admitKey(sess, job, start)
+			release, e := s.admitKey(sess, start)
 			if e != nil {
 				writeError(w, e)
 				return
 			}
 			defer release()
 		}
-		price, priced := s.opt.Prices.Price(r.Context(), job.endpoint)
-		estimate := charge{}
-		if !job.unmeasured {
-			estimate = chargeFor(price, priced, job.measures)
-		}
-		if estimate.cost != nil {
-			w.Header().Set(costHeader, strconv.FormatFloat(store.MicrosToUSD(*estimate.cost), 'f', -1, 64))
-		}
-		var hold *teams.Reservation
-		if sess != nil {
-			var ok bool
-			if hold, ok = g.Reserve(sess, valueOr(estimate.cost, 0)); !ok {
-				writeError(w, budgetSpent(sess.Key, start))
-				return
-			}
-		}
-		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: job.settle != settleAsEstimated}
+		m := &metering{sess: sess, job: s.workloadOf(r), w: w, start: start}
+		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: m.job.settle != settleAsEstimated}
 		finished := false
 		defer func() {
-			if !finished && hold != nil { // the handler panicked: free the reservation
-				g.Settle(hold, 0)
+			if !finished && m.hold != nil { // the handler panicked: free the reservation
+				g.Settle(m.hold, 0)
 			}
 		}()
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), meteringKey{}, m)))
 		finished = true
 
 		status := rec.status
@@ -119,33 +103,107 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		case status == 0:
 			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 		}
-		actual := settled(job, estimate, price, priced, status, rec.tail)
-		if hold != nil {
-			g.Settle(hold, valueOr(actual.cost, 0))
+		actual := settled(m.job, m.estimate, m.price, m.priced, status, rec.tail)
+		if m.hold != nil {
+			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
-		s.record(r, sess, job, actual, status, start)
+		s.record(r, sess, m.job, actual, status, start)
 	})
 }
 
-// admitKey checks a key's model list, rate and concurrency; release ends
-// the request's concurrency slot.
-func (s *Server) admitKey(sess *teams.Session, job workload, now time.Time) (release func(), e *openai.Error) {
-	k := sess.Key
-	if job.alias != "" && !teams.Allows(k, job.alias) {
-		return nil, &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
-			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(job.alias))}
+// metering is what meter and admitModel know of a request: its key, its
+// measures, and once the handler named the model, its price, estimate
+// and budget reservation.
+type metering struct {
+	sess     *teams.Session
+	job      workload
+	w        http.ResponseWriter
+	start    time.Time
+	admitted bool
+	price    pricing.Price
+	priced   bool
+	estimate charge
+	hold     *teams.Reservation
+}
+
+type meteringKey struct{}
+
+// admitModel is called by a handler once it has resolved the model alias
+// of a request and the fal endpoint that will run it, before any fal
+// work: it applies the key's model list, prices the request at that
+// endpoint, refuses what a hard budget cannot check or cover, reserves
+// the estimate and tells the client. Metering the model the handler
+// actually runs, not one read from the body beforehand, is what keeps a
+// default model (an edit's, an audio request's) from slipping past a
+// key's model list or being priced as another.
+func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai.Error {
+	m, _ := ctx.Value(meteringKey{}).(*metering)
+	if m == nil || m.admitted {
+		return nil
 	}
-	limits := s.opt.Gate.Limits()
-	if wait, ok := limits.AllowRequest(k.ID, k.RPM, now); !ok {
+	m.job.alias, m.job.endpoint = alias, endpoint
+	if m.sess != nil && !teams.Allows(m.sess.Key, alias) {
+		return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
+			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
+	}
+	m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+	if !m.job.unmeasured {
+		m.estimate = chargeFor(m.price, m.priced, m.job.measures)
+	}
+	if m.sess != nil {
+		if e := checkable(m.sess.Key, m.job, m.estimate, m.priced); e != nil {
+			return e
+		}
+		hold, ok := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
+		if !ok {
+			return budgetSpent(m.sess.Key, m.start)
+		}
+		m.hold = hold
+	}
+	if m.estimate.cost != nil {
+		m.w.Header().Set(costHeader, strconv.FormatFloat(store.MicrosToUSD(*m.estimate.cost), 'f', -1, 64))
+	}
+	m.admitted = true
+	return nil
+}
+
+// remeasure corrects a request's measures with what its handler knows
+// better than the body says (a video's length as fal will make it); it
+// is called before admitModel.
+func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) {
+	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil && !m.admitted {
+		change(&m.job.measures)
+	}
+}
+
+// admitKey checks a key's rate and concurrency; release ends the
+// request's concurrency slot.
+func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e *openai.Error) {
+	k := sess.Key
+	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)}
 	}
-	release, ok := limits.Acquire(k.ID, k.MaxConcurrent)
+	release, ok := s.opt.Gate.Acquire(sess)
 	if !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}
 	}
 	return release, nil
+}
+
+// checkable refuses a request that a key's hard budget cannot be checked
+// against: one whose price is not known before it runs (a model missing
+// from fal's pricing API and PRICES_FILE, a price in a unit the request
+// has no measure for, a remix). A $0 estimate would let such requests
+// through for ever. A transcription's price is known but its length only
+// after it ran: it passes while the budget is not yet spent.
+func checkable(k store.Key, job workload, estimate charge, priced bool) *openai.Error {
+	if !k.HardStop || k.BudgetMicros == nil || estimate.cost != nil || (job.settle == settleByDuration && priced) {
+		return nil
+	}
+	return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_priced", NoRetry: true,
+		Message: fmt.Sprintf("This API key has a hard budget, and the cost of a request to the model `%s` cannot be estimated beforehand: its price is not known to falproxy.", openai.Echo(job.alias))}
 }
 
 // budgetSpent is the 429 for a key whose hard budget cannot cover a

@@ -38,7 +38,10 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	}
 	ts.gate, ts.store = teams.New(teams.Options{Store: st}), st
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
-	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), Key: "fal-key-1:secret1", HTTP: hc})
+	// Prices come through the server's fal client, with its keys in turn,
+	// as serve fetches them without FAL_ADMIN_KEY; opt.Fal is set later.
+	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(),
+		Get: func(ctx context.Context, url string) ([]byte, error) { return opt.Fal.PlatformGet(ctx, url) }})
 	t.Cleanup(func() {
 		wait := 10 * time.Second
 		if ts.storeGone {

@@ -313,32 +313,29 @@ func TestAdminAPIWantsTheAdminKey(t *testing.T) {
 // virtual key the process has not cached gets 503 with retry advice; a
 // cached one and the operator keys keep working.
 func TestDatabaseDownRefusesUncheckableKeysOnly(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), quick)
-	_, cachedKey := h.createKey(map[string]any{"name": "cached"})
-	_, coldKey := h.createKey(map[string]any{"name": "cold"})
-	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	ts.storeGone = true
-	_ = ts.store.Close()
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h, cachedKey, coldKey := cachedAndColdKeys(t, ts)
+		ctx := context.Background()
+		ts.storeGone = true
+		_ = ts.store.Close()
 
-	status, hdr, body := h.postAs(ctx, coldKey, "/v1/images/generations", imageBody)
-	e := decodeError(t, body)
-	if status != http.StatusServiceUnavailable || deref(e.Code) != "key_store_unavailable" || hdr.Get("Retry-After") == "" ||
-		strings.Contains(e.Message, "sql") {
-		t.Fatalf("uncached key with the database down: %d %+v %v", status, e, hdr)
-	}
-	if status, _, body := h.post(ctx, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("operator key with the database down: %d %s", status, body)
-	}
-	if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("cached key with the database down: %d %s", status, body)
-	}
-	if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
-		t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
-	}
+		status, hdr, body := h.postAs(ctx, coldKey, "/v1/images/generations", imageBody)
+		e := decodeError(t, body)
+		if status != http.StatusServiceUnavailable || deref(e.Code) != "key_store_unavailable" || hdr.Get("Retry-After") == "" ||
+			strings.Contains(e.Message, "sql") {
+			t.Fatalf("uncached key with the database down: %d %+v %v", status, e, hdr)
+		}
+		if status, _, body := h.post(ctx, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("operator key with the database down: %d %s", status, body)
+		}
+		if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("cached key with the database down: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
+			t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
+		}
+	})
 }
 
 // TestRevokeReachesAnotherReplica: two falproxy processes share the
@@ -363,64 +360,68 @@ func TestRevokeReachesAnotherReplica(t *testing.T) {
 }
 
 func TestBudgetChangeAppliesAtOnce(t *testing.T) {
-	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick)
-	id, key := h.createKey(map[string]any{"name": "raised", "budget_usd": 0.025})
-	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	status, hdr, _ := h.postAs(ctx, key, "/v1/images/generations", imageBody)
-	if status != http.StatusTooManyRequests || hdr.Get("X-Should-Retry") != "false" {
-		t.Fatalf("over budget: %d %v", status, hdr)
-	}
-	if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"budget_usd": 0.05}, nil); status != http.StatusOK {
-		t.Fatalf("raise: %d", status)
-	}
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("after the raise: %d %s", status, body)
-	}
-	var view struct {
-		SpentUSD  float64 `json:"spent_usd"`
-		BudgetUSD float64 `json:"budget_usd"`
-	}
-	h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
-	if view.BudgetUSD != 0.05 {
-		t.Fatalf("view %+v", view)
-	}
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		id, key := h.createKey(map[string]any{"name": "raised", "budget_usd": 0.025})
+		ctx := context.Background()
+		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		status, hdr, _ := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+		if status != http.StatusTooManyRequests || hdr.Get("X-Should-Retry") != "false" {
+			t.Fatalf("over budget: %d %v", status, hdr)
+		}
+		if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{"budget_usd": 0.05}, nil); status != http.StatusOK {
+			t.Fatalf("raise: %d", status)
+		}
+		if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("after the raise: %d %s", status, body)
+		}
+		var view struct {
+			SpentUSD  float64 `json:"spent_usd"`
+			BudgetUSD float64 `json:"budget_usd"`
+		}
+		h.admin(http.MethodGet, "/admin/keys/"+id, nil, &view)
+		if view.BudgetUSD != 0.05 {
+			t.Fatalf("view %+v", view)
+		}
+	})
 }
 
 // TestTokenPricedAnswersSettleToTheirUsage: a chat answer is estimated
 // from its size and max_tokens, and the ledger keeps the usage the client
 // was told instead.
 func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), func(s *setup) {
-		s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "chatty"})
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":2000,"messages":[{"role":"user","content":"Hello there"}]}`)
+		if status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		var answer struct {
+			Usage struct {
+				TotalTokens int `json:"total_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(body, &answer); err != nil || answer.Usage.TotalTokens == 0 {
+			t.Fatalf("no usage in %s", body)
+		}
+		estimate, _ := strconv.ParseFloat(hdr.Get("X-Falproxy-Cost-Usd"), 64)
+		if estimate < 2000*5/1e6 {
+			t.Fatalf("estimate $%v does not hold max_tokens", estimate)
+		}
+		ts.flush(t)
+		got := h.usage("?model=gpt-4o")
+		want := float64(answer.Usage.TotalTokens) * 5 / 1e6
+		if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
+			t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
+		}
 	})
-	_, key := h.createKey(map[string]any{"name": "chatty"})
-	status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
-		`{"model":"gpt-4o","max_tokens":2000,"messages":[{"role":"user","content":"Hello there"}]}`)
-	if status != http.StatusOK {
-		t.Fatalf("%d %s", status, body)
-	}
-	var answer struct {
-		Usage struct {
-			TotalTokens int `json:"total_tokens"`
-		} `json:"usage"`
-	}
-	if err := json.Unmarshal(body, &answer); err != nil || answer.Usage.TotalTokens == 0 {
-		t.Fatalf("no usage in %s", body)
-	}
-	estimate, _ := strconv.ParseFloat(hdr.Get("X-Falproxy-Cost-Usd"), 64)
-	if estimate < 2000*5/1e6 {
-		t.Fatalf("estimate $%v does not hold max_tokens", estimate)
-	}
-	ts.flush(t)
-	got := h.usage("?model=gpt-4o")
-	want := float64(answer.Usage.TotalTokens) * 5 / 1e6
-	if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
-		t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
-	}
 }
 
 // TestTranscriptionSettlesToItsDuration: a recording's length is known
@@ -428,39 +429,41 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 // duration a verbose answer reports, and a speech request at its
 // characters.
 func TestTranscriptionSettlesToItsDuration(t *testing.T) {
-	ts := &teamsSetup{url: sqliteURL(t)}
-	h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
-		s.fake.Prices = map[string]falfake.Price{
-			"fal-ai/wizper":                  {UnitPrice: 0.006, Unit: "audio minute"},
-			"fal-ai/kokoro/american-english": {UnitPrice: 0.02, Unit: "1000 characters"},
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/wizper":                  {UnitPrice: 0.006, Unit: "audio minute"},
+				"fal-ai/kokoro/american-english": {UnitPrice: 0.02, Unit: "1000 characters"},
+			}
+		})
+		_, key := h.createKey(map[string]any{"name": "voice"})
+		ct, body := multipartBody(t, []formPart{
+			{name: "model", data: []byte("whisper-1")},
+			{name: "response_format", data: []byte("verbose_json")},
+			{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
+		})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", ct)
+		status, hdr, answer := h.do(req)
+		if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
+			t.Fatalf("%d %s", status, answer)
+		}
+		if hdr.Get("X-Falproxy-Cost-Usd") != "" {
+			t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+		}
+		speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
+		if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
+			t.Fatalf("speech: %d %q %.200s", status, hdr.Get("X-Falproxy-Cost-Usd"), b)
+		}
+		ts.flush(t)
+		byModel := h.usage("?group_by=model")
+		if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
+			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
+			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
 		}
 	})
-	_, key := h.createKey(map[string]any{"name": "voice"})
-	ct, body := multipartBody(t, []formPart{
-		{name: "model", data: []byte("whisper-1")},
-		{name: "response_format", data: []byte("verbose_json")},
-		{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
-	})
-	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", ct)
-	status, hdr, answer := h.do(req)
-	if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
-		t.Fatalf("%d %s", status, answer)
-	}
-	if hdr.Get("X-Falproxy-Cost-Usd") != "" {
-		t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
-	}
-	speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
-	if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
-		t.Fatalf("speech: %d %q %.200s", status, hdr.Get("X-Falproxy-Cost-Usd"), b)
-	}
-	ts.flush(t)
-	byModel := h.usage("?group_by=model")
-	if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
-		byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
-		t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
-	}
 }
 
 func TestVirtualKeyListsOnlyItsModels(t *testing.T) {
@@ -479,5 +482,236 @@ func TestVirtualKeyListsOnlyItsModels(t *testing.T) {
 	}
 	if len(list.Data) != 2 || list.Data[0].ID != "flux-dev" || list.Data[1].ID != "gpt-4o" {
 		t.Fatalf("the key sees %+v", list.Data)
+	}
+}
+
+// TestHardBudgetRefusesUnpricedModels: a request whose cost cannot be
+// estimated (here a chat model fal's pricing API does not price) is
+// refused for a key with a hard budget before fal runs anything, since
+// a $0 estimate would never reach the budget; a key without a hard stop
+// still uses the model, and the hard-budget key still uses priced ones.
+func TestHardBudgetRefusesUnpricedModels(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}), quick)
+		_, hard := h.createKey(map[string]any{"name": "hard", "budget_usd": 5, "budget_period": "daily"})
+		_, soft := h.createKey(map[string]any{"name": "soft", "budget_usd": 5, "budget_period": "daily", "hard_stop": false})
+		const chat = `{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}`
+		ctx := context.Background()
+		status, hdr, body := h.postAs(ctx, hard, "/v1/chat/completions", chat)
+		e := decodeError(t, body)
+		if status != http.StatusForbidden || deref(e.Code) != "model_not_priced" || deref(e.Param) != "model" ||
+			hdr.Get("X-Should-Retry") != "false" || !strings.Contains(e.Message, "gpt-4o") {
+			t.Fatalf("unpriced model with a hard budget: %d %+v %v", status, e, hdr)
+		}
+		if n := len(h.fake.Jobs()); n != 0 {
+			t.Fatalf("fal received %d jobs for a refused request", n)
+		}
+		if status, _, body := h.postAs(ctx, soft, "/v1/chat/completions", chat); status != http.StatusOK {
+			t.Fatalf("unpriced model without a hard stop: %d %s", status, body)
+		}
+		if status, _, body := h.postAs(ctx, hard, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("priced model with a hard budget: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 1 {
+			t.Fatalf("fal received %d image jobs, want 1", n)
+		}
+	})
+}
+
+// TestBusyServerCostsTheKeyNothing: a request refused for want of a
+// MAX_INFLIGHT slot does not use up its key's requests per minute.
+func TestBusyServerCostsTheKeyNothing(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick, func(s *setup) {
+		s.server.MaxInflight = 1
+		s.server.AdmissionWait = time.Nanosecond // refused as soon as the slot is taken
+	})
+	_, key := h.createKey(map[string]any{"name": "one-a-minute", "rpm": 1})
+	// The operator's chat holds the only slot: fal holds its job's status
+	// until the client leaves.
+	h.fake.Inject(falfake.Fault{Op: falfake.OpStream, Endpoint: "openrouter/router", Delay: time.Hour, Times: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}`))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		if resp, err := h.client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	eventually(t, "the operator's chat to hold the slot", func() bool {
+		for _, c := range h.fake.Received() {
+			if c.Op == falfake.OpStream && c.Endpoint == "openrouter/router" {
+				return true
+			}
+		}
+		return false
+	})
+	status, _, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+	if e := decodeError(t, body); status != http.StatusServiceUnavailable || deref(e.Code) != "server_busy" {
+		t.Fatalf("with the only slot taken: %d %+v", status, e)
+	}
+	cancel()
+	<-held
+	eventually(t, "the slot to be free", func() bool {
+		status, _, _ := h.post(context.Background(), "/v1/images/generations", imageBody)
+		return status == http.StatusOK
+	})
+	status, _, body = h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+	if status != http.StatusOK {
+		t.Fatalf("the key's first admitted request of the minute: %d %s", status, body)
+	}
+	if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
+		t.Fatalf("fal received %d image jobs, want the probe's and the key's", n)
+	}
+}
+
+// TestPricesComeThroughEveryFalKey: a fal key refused by the pricing API
+// (which may want an admin key) is skipped for the next one, so budgets
+// keep their prices, and is still used for models.
+func TestPricesComeThroughEveryFalKey(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), quick)
+	h.fake.Inject(falfake.Fault{Op: falfake.OpPricing, Key: "fal-key-1:secret1", Status: http.StatusForbidden})
+	_, key := h.createKey(map[string]any{"name": "budgeted", "budget_usd": 1})
+	for i := range 4 {
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.025" {
+			t.Fatalf("request %d: %d %s, estimate %q", i, status, body, hdr.Get("X-Falproxy-Cost-Usd"))
+		}
+	}
+	pricedWith, workedWith := map[string]bool{}, map[string]bool{}
+	for _, c := range h.fake.Received() {
+		switch c.Op {
+		case falfake.OpPricing:
+			pricedWith[c.Key] = true
+		case falfake.OpSubmit:
+			workedWith[c.Key] = true
+		}
+	}
+	if !pricedWith["fal-key-1:secret1"] || !pricedWith["fal-key-2:secret2"] || !workedWith["fal-key-1:secret1"] {
+		t.Fatalf("pricing asked with %v, models run with %v", pricedWith, workedWith)
+	}
+}
+
+// TestConcurrentKeyChangesAllLand: two changes of one key's different
+// settings made at once both stay; neither writes back the other's old
+// value.
+func TestConcurrentKeyChangesAllLand(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}))
+		id, _ := h.createKey(map[string]any{"name": "busy"})
+		for round := 1; round <= 20; round++ {
+			var wg sync.WaitGroup
+			for _, field := range []string{"rpm", "max_concurrent"} {
+				wg.Go(func() {
+					if status := h.admin(http.MethodPatch, "/admin/keys/"+id, map[string]any{field: round}, nil); status != http.StatusOK {
+						t.Errorf("PATCH %s: %d", field, status)
+					}
+				})
+			}
+			wg.Wait()
+			var got struct {
+				RPM           int `json:"rpm"`
+				MaxConcurrent int `json:"max_concurrent"`
+			}
+			h.admin(http.MethodGet, "/admin/keys/"+id, nil, &got)
+			if got.RPM != round || got.MaxConcurrent != round {
+				t.Fatalf("round %d: rpm %d, max_concurrent %d: a change was lost", round, got.RPM, got.MaxConcurrent)
+			}
+		}
+	})
+}
+
+// TestKeyNamesAreText: a name with a control character (which Postgres
+// cannot store) is a 400 naming the field, on both stores, not a 503.
+func TestKeyNamesAreText(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		h := newHarness(t, withTeams(&teamsSetup{url: url}))
+		id, _ := h.createKey(map[string]any{"name": "plain"})
+		for _, c := range []struct{ method, path string }{{http.MethodPost, "/admin/keys"}, {http.MethodPatch, "/admin/keys/" + id}} {
+			var got struct {
+				Error struct {
+					Code    string `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			status := h.admin(c.method, c.path, map[string]any{"name": "bad\x00name"}, &got)
+			if status != http.StatusBadRequest || got.Error.Code != "invalid_key_settings" || !strings.Contains(got.Error.Message, "name") {
+				t.Fatalf("%s %s: %d %+v", c.method, c.path, status, got.Error)
+			}
+		}
+	})
+}
+
+// cachedAndColdKeys starts falproxy on ts with two keys: one this process
+// has used (so cached), one it has not.
+func cachedAndColdKeys(t *testing.T, ts *teamsSetup) (h *harness, cachedKey, coldKey string) {
+	t.Helper()
+	h = newHarness(t, withTeams(ts), quick)
+	_, cachedKey = h.createKey(map[string]any{"name": "cached"})
+	_, coldKey = h.createKey(map[string]any{"name": "cold"})
+	if status, _, body := h.postAs(context.Background(), cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	return h, cachedKey, coldKey
+}
+
+// TestDefaultModelsAreCheckedAndPricedAsRun: a request that names no model
+// is held to the key's model list and priced as the model the handler
+// runs: an edit's first editing model (kontext here, not the default
+// image model), speech's first speaking model.
+func TestDefaultModelsAreCheckedAndPricedAsRun(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), withAudio, quick)
+	_, narrow := h.createKey(map[string]any{"name": "flux-only", "models": []string{"flux-dev"}})
+	_, editor := h.createKey(map[string]any{"name": "editor", "models": []string{"kontext"}, "budget_usd": 1})
+	edit := func(key string) (int, http.Header, []byte) {
+		ct, body := multipartBody(t, []formPart{
+			{name: "prompt", data: []byte("make it blue")},
+			{name: "image", file: "in.png", data: pngFile(t, 16, 16, false)},
+		})
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/images/edits", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", ct)
+		return h.do(req)
+	}
+	status, _, body := edit(narrow)
+	if e := decodeError(t, body); status != http.StatusForbidden || deref(e.Code) != "model_not_allowed" || !strings.Contains(e.Message, "kontext") {
+		t.Fatalf("an edit without a model by a key without kontext: %d %+v", status, e)
+	}
+	speech := `{"input":"hello there","voice":"alloy"}`
+	status, _, body = h.postAs(context.Background(), narrow, "/v1/audio/speech", speech)
+	if e := decodeError(t, body); status != http.StatusForbidden || deref(e.Code) != "model_not_allowed" {
+		t.Fatalf("speech without a model by a key without audio models: %d %+v", status, e)
+	}
+	if n := len(h.fake.Jobs()); n != 0 {
+		t.Fatalf("fal ran %d jobs for refused requests", n)
+	}
+	status, hdr, body := edit(editor)
+	if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.04" {
+		t.Fatalf("an edit without a model by a key with kontext: %d, estimate %q: %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+	}
+	ts.flush(t)
+	// The refused requests are in the ledger too, at no cost.
+	if got := h.usage("?group_by=model"); len(got) != 2 || got[0].Group != "kontext" || got[0].CostUSD != 0.04 || got[1].CostUSD != 0 {
+		t.Fatalf("ledger %+v, want the kontext edit at $0.04", got)
+	}
+}
+
+// TestVideoIsPricedAtTheLengthFalMakes: a video's estimate counts the
+// seconds fal will generate as the plan reads them ("8s" is 8 seconds),
+// not a guess from the body.
+func TestVideoIsPricedAtTheLengthFalMakes(t *testing.T) {
+	h := newHarness(t, withTeams(&teamsSetup{url: sqliteURL(t)}), withVideos(time.Millisecond), func(s *setup) {
+		s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "video second"}}
+	})
+	_, key := h.createKey(map[string]any{"name": "films", "budget_usd": 5})
+	status, hdr, body := h.postAs(context.Background(), key, "/v1/videos", `{"model":"sora-2","prompt":"a lighthouse","seconds":"8s"}`)
+	if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.8" {
+		t.Fatalf("%d, estimate %q: %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+	}
+	if n := h.falSubmits("fal-ai/sora-2/text-to-video"); n != 1 {
+		t.Fatalf("fal received %d video jobs", n)
 	}
 }

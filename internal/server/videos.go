@@ -4,10 +4,12 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/video"
 )
 
@@ -50,6 +52,13 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	plan, e := video.PlanInput(req, extra, caps)
+	if e == nil {
+		// Priced at the length fal will make, which the plan knows.
+		if secs, err := strconv.ParseFloat(plan.Seconds, 64); err == nil {
+			s.remeasure(r.Context(), func(m *pricing.Measures) { m.Seconds = secs })
+		}
+		e = s.admitModel(r.Context(), m.Alias, endpoint)
+	}
 	if e != nil {
 		writeError(w, e)
 		return

@@ -47,6 +47,9 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.modelContext(r, m.Alias)
 	defer cancel()
 	endpoint, caps, e := s.remixEndpoint(ctx, m)
+	if e == nil {
+		e = s.admitModel(ctx, m.Alias, endpoint)
+	}
 	if e != nil {
 		writeError(w, e)
 		return

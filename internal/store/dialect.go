@@ -27,8 +27,12 @@ func dialectFor(url string) (dialect, string, error) {
 			return dialect{}, "", fmt.Errorf("the database URL names no file: use sqlite:///path/to/falproxy.db")
 		}
 		// WAL lets readers run beside the writer; the busy timeout makes
-		// a writer wait for another instead of failing at once.
-		return dialect{driver: "sqlite"}, "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)", nil
+		// a writer wait for another instead of failing at once; immediate
+		// transactions take the write lock at BEGIN, so that two
+		// processes never both read and then both write. The path is
+		// escaped: a "?" or "#" in it would start the DSN's parameters.
+		return dialect{driver: "sqlite"}, "file:" + escapePath(path) +
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return dialect{driver: "pgx", numbered: true}, url, nil
 	}
@@ -61,4 +65,10 @@ func (d dialect) rebind(query string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// escapePath escapes what would end the path of a file: URI: "%", "?" and
+// "#".
+func escapePath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }

@@ -108,18 +108,36 @@ func keyValues(k Key) []any {
 		k.CreatedAt.UnixMilli(), k.UpdatedAt.UnixMilli()}
 }
 
-// UpdateKey writes every setting of k (found by its id).
-func (s *Store) UpdateKey(ctx context.Context, k Key) (Key, error) {
-	k.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
-	res, err := s.exec(ctx, `UPDATE virtual_keys SET name = ?, owner = ?, models = ?, rpm = ?, max_concurrent = ?,
-		budget_micros = ?, budget_period = ?, hard_stop = ?, expires_at = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-		k.Name, k.Owner, strings.Join(k.Models, ","), k.RPM, k.MaxConcurrent, k.BudgetMicros, k.BudgetPeriod,
-		boolInt(k.HardStop), millisOrNil(k.ExpiresAt), boolInt(k.Enabled), k.UpdatedAt.UnixMilli(), k.ID)
+// ModifyKey changes the key with id through change and stores the result,
+// all in one transaction that holds the key's row (SQLite's write lock,
+// Postgres' row lock), so that two changes made at once both land. An
+// error of change is returned as it is, and nothing is written.
+func (s *Store) ModifyKey(ctx context.Context, id string, change func(*Key) error) (Key, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Key{}, fmt.Errorf("updating the key: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Key{}, ErrNotFound
+	defer func() { _ = tx.Rollback() }()
+	lock := ""
+	if s.dialect.numbered {
+		lock = " FOR UPDATE"
+	}
+	k, err := scanKey(tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT `+keyColumns+` FROM virtual_keys WHERE id = ?`+lock), id))
+	if err != nil {
+		return Key{}, err
+	}
+	if err := change(&k); err != nil {
+		return Key{}, err
+	}
+	k.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	if _, err := tx.ExecContext(ctx, s.dialect.rebind(`UPDATE virtual_keys SET name = ?, owner = ?, models = ?, rpm = ?, max_concurrent = ?,
+		budget_micros = ?, budget_period = ?, hard_stop = ?, expires_at = ?, enabled = ?, updated_at = ? WHERE id = ?`),
+		k.Name, k.Owner, strings.Join(k.Models, ","), k.RPM, k.MaxConcurrent, k.BudgetMicros, k.BudgetPeriod,
+		boolInt(k.HardStop), millisOrNil(k.ExpiresAt), boolInt(k.Enabled), k.UpdatedAt.UnixMilli(), k.ID); err != nil {
+		return Key{}, fmt.Errorf("updating the key: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Key{}, fmt.Errorf("updating the key: %w", err)
 	}
 	return k, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,11 +25,16 @@ type Row struct {
 	Status     int
 	Latency    time.Duration
 	RequestID  string
+	// UID identifies the row for good: a row written twice is stored
+	// once.
+	UID string
 }
 
-const ledgerColumns = 12
+const ledgerColumns = 13
 
-// InsertRows writes rows in one transaction, many rows per statement.
+// InsertRows writes rows in one transaction, many rows per statement. A
+// row whose UID the ledger already holds is skipped, so that a batch may
+// be written again when it is not known whether its commit went through.
 func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 	if len(rows) == 0 {
 		return nil
@@ -38,7 +44,7 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	// 12 values a row; 80 rows stay well under either database's limit
+	// 13 values a row; 80 rows stay well under either database's limit
 	// on bound values.
 	const perStatement = 80
 	for start := 0; start < len(rows); start += perStatement {
@@ -48,10 +54,10 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		for i, r := range chunk {
 			values[i] = "(" + placeholders(ledgerColumns) + ")"
 			args = append(args, r.Time.UnixMilli(), r.KeyID, r.KeyName, r.Alias, r.Endpoint, strings.Join(r.FalRequestIDs, ","),
-				r.Units, r.Unit, r.CostMicros, r.Status, float64(r.Latency.Microseconds())/1000, r.RequestID)
+				r.Units, r.Unit, r.CostMicros, r.Status, float64(r.Latency.Microseconds())/1000, r.RequestID, nullIfEmpty(r.UID))
 		}
-		q := `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, cost_micros, status, latency_ms, request_id) VALUES ` +
-			strings.Join(values, ", ")
+		q := `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, cost_micros, status, latency_ms, request_id, row_uid) VALUES ` +
+			strings.Join(values, ", ") + ` ON CONFLICT (row_uid) DO NOTHING`
 		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...); err != nil {
 			return fmt.Errorf("writing the ledger: %w", err)
 		}
@@ -60,6 +66,52 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 		return fmt.Errorf("writing the ledger: %w", err)
 	}
 	return nil
+}
+
+// SpentSinceEach sums every key's spend since each of starts in one
+// query, for listing many keys: by key id, the sums in the order of
+// starts. Keys without spend are missing.
+func (s *Store) SpentSinceEach(ctx context.Context, starts []time.Time) (map[string][]int64, error) {
+	if len(starts) == 0 {
+		return map[string][]int64{}, nil
+	}
+	sums := make([]string, len(starts))
+	args := make([]any, 0, len(starts)+1)
+	earliest := starts[0].UnixMilli()
+	for i, t := range starts {
+		sums[i] = `CAST(COALESCE(SUM(CASE WHEN ts >= ? THEN cost_micros END), 0) AS BIGINT)`
+		args = append(args, t.UnixMilli())
+		earliest = min(earliest, t.UnixMilli())
+	}
+	args = append(args, earliest)
+	rows, err := s.query(ctx, `SELECT key_id, `+strings.Join(sums, ", ")+` FROM usage_ledger WHERE key_id <> '' AND ts >= ? GROUP BY key_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the spend: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]int64)
+	for rows.Next() {
+		var id string
+		v := make([]int64, len(starts))
+		dst := []any{&id}
+		for i := range v {
+			dst = append(dst, &v[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, fmt.Errorf("reading the spend: %w", err)
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
+}
+
+// nullIfEmpty is NULL for "": rows without a UID are never taken for
+// each other.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Spent is what a key has spent since a time, in micro-dollars.
@@ -97,6 +149,9 @@ type UsageTotal struct {
 	UnpricedRequests int64   `json:"unpriced_requests"`
 }
 
+// ErrInvalidGroupBy is Usage's answer to a GroupBy it does not know.
+var ErrInvalidGroupBy = errors.New("group_by must be key, model or day")
+
 // Usage sums the ledger rows the filter selects, by group.
 func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) {
 	var group string
@@ -112,7 +167,7 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 		// Milliseconds to whole UTC days since 1970; formatted below.
 		group = `CAST(ts / 86400000 AS TEXT)`
 	default:
-		return nil, fmt.Errorf("group_by must be key, model or day")
+		return nil, ErrInvalidGroupBy
 	}
 	var where []string
 	var args []any

@@ -41,31 +41,47 @@ func migrations() []migration {
 // migrate applies, each in its own transaction, the migrations above the
 // version the database records, up to target.
 func (s *Store) migrate(ctx context.Context, target int) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("preparing the migrations table: %w", err)
-	}
-	current, err := s.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
 	for _, m := range migrations() {
-		if m.version <= current || m.version > target {
-			continue
+		if m.version > target {
+			break
 		}
-		if err := s.apply(ctx, m); err != nil {
+		if err := s.applyOnce(ctx, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, m migration) error {
+// migrationLock is the Postgres advisory lock id that serialises
+// migrations of replicas starting together.
+const migrationLock = 0x66616c70 // "falp"
+
+// applyOnce applies m unless the database already has it. The check and
+// the change run in one transaction under a lock (Postgres' advisory
+// lock, SQLite's write lock taken at BEGIN), so that replicas migrating
+// at once apply each step exactly once.
+func (s *Store) applyOnce(ctx context.Context, m migration) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if s.dialect.numbered {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("waiting for other migrations: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("preparing the migrations table: %w", err)
+	}
+	var applied int
+	if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&applied); err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if applied > 0 {
+		return nil
+	}
 	for _, stmt := range strings.Split(m.sql, ";") {
 		if strings.TrimSpace(stripComments(stmt)) == "" {
 			continue

@@ -46,9 +46,6 @@ func openAt(ctx context.Context, url string, version int) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
 // ErrNotFound is returned for a key id that does not exist.
 var ErrNotFound = errors.New("not found")
 

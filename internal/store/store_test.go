@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,13 +34,23 @@ func open(t *testing.T, url string) *Store {
 	return s
 }
 
+// cost is a ledger row's cost of m micro-dollars.
+func cost(m int64) *int64 { return &m }
+
+// openVersion opens a database migrated only up to version.
+func openVersion(t *testing.T, url string, version int) *Store {
+	t.Helper()
+	s, err := openAt(context.Background(), url, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestMigrationsFromEmptyAndFromThePreviousVersion(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		old, err := openAt(ctx, url, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := openVersion(t, url, 1)
 		if v, _ := old.SchemaVersion(ctx); v != 1 {
 			t.Fatalf("version %d after the first migration", v)
 		}
@@ -82,8 +93,7 @@ func TestKeysRoundTrip(t *testing.T) {
 		if _, err := s.KeyBySecret(ctx, secret+"x"); err != ErrNotFound {
 			t.Fatalf("a wrong secret: %v", err)
 		}
-		got.Enabled = false
-		if _, err := s.UpdateKey(ctx, got); err != nil {
+		if _, err := s.ModifyKey(ctx, got.ID, func(k *Key) error { k.Enabled = false; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if again, _ := s.KeyByID(ctx, k.ID); again.Enabled {
@@ -102,7 +112,6 @@ func TestLedgerSums(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := open(t, url)
-		cost := func(m int64) *int64 { return &m }
 		day := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 		rows := []Row{
 			{Time: day, KeyID: "k1", KeyName: "a", Alias: "flux-dev", Units: 1, Unit: "image", CostMicros: cost(25_000), Status: 200},
@@ -130,6 +139,103 @@ func TestLedgerSums(t *testing.T) {
 		byDay, _ := s.Usage(ctx, UsageFilter{GroupBy: "day", KeyID: "k2"})
 		if len(byDay) != 1 || byDay[0].Group != "2026-03-05" {
 			t.Fatalf("by day %+v", byDay)
+		}
+	})
+}
+
+// TestConcurrentMigratorsApplyEachStepOnce: replicas starting together on
+// an empty database all open it, and each migration is applied once.
+func TestConcurrentMigratorsApplyEachStepOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		const replicas = 8
+		errs := make(chan error, replicas)
+		var wg sync.WaitGroup
+		for range replicas {
+			wg.Go(func() {
+				s, err := Open(context.Background(), url)
+				if err == nil {
+					_ = s.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("a replica could not open the database: %v", err)
+			}
+		}
+		s := open(t, url)
+		var steps int
+		if err := s.queryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&steps); err != nil || steps != len(migrations()) {
+			t.Fatalf("%d migrations recorded (%v), want %d", steps, err, len(migrations()))
+		}
+	})
+}
+
+// TestLedgerRowsWrittenTwiceCountOnce: a batch written again, as after a
+// commit whose reply was lost, adds nothing, on a database migrated from
+// the version before row ids, whose rows keep counting.
+func TestLedgerRowsWrittenTwiceCountOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		old := openVersion(t, url, 2)
+		if _, err := old.exec(ctx, `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, cost_micros, status, latency_ms, request_id)
+			VALUES (?, 'k', 'k', 'flux-dev', 'fal-ai/flux/dev', 25000, 200, 1, 'before')`, time.Now().UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		_ = old.Close()
+
+		s := open(t, url)
+		cost := int64(25_000)
+		batch := []Row{
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-1"},
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-2"},
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200},
+		}
+		for range 2 {
+			if err := s.InsertRows(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The old row, p-1 and p-2 once, the row without a UID twice.
+		if spent, err := s.Spent(ctx, "k", time.Unix(0, 0)); err != nil || spent != 5*cost {
+			t.Fatalf("spent %d (%v), want %d", spent, err, 5*cost)
+		}
+	})
+}
+
+// TestSpentSinceEachSumsEveryPeriodAtOnce: one query gives every key's
+// spend since each start, as Spent gives it for one.
+func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		day := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+		if err := s.InsertRows(ctx, []Row{
+			{Time: day.Add(-48 * time.Hour), KeyID: "a", CostMicros: cost(1), Status: 200},
+			{Time: day.Add(time.Hour), KeyID: "a", CostMicros: cost(10), Status: 200},
+			{Time: day.Add(-time.Hour), KeyID: "b", CostMicros: cost(100), Status: 200},
+			{Time: day.Add(time.Hour), KeyID: "b", Status: 200}, // unpriced
+			{Time: day.Add(time.Hour), KeyID: "", CostMicros: cost(1000), Status: 200},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		starts := []time.Time{day, day.AddDate(0, 0, -3)}
+		got, err := s.SpentSinceEach(ctx, starts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got["a"][0] != 10 || got["a"][1] != 11 || got["b"][0] != 0 || got["b"][1] != 100 {
+			t.Fatalf("spend %v", got)
+		}
+		for id, sums := range got {
+			for i, start := range starts {
+				if one, _ := s.Spent(ctx, id, start); one != sums[i] {
+					t.Fatalf("key %s since %v: %d, Spent says %d", id, start, sums[i], one)
+				}
+			}
 		}
 	})
 }

@@ -15,9 +15,18 @@ import (
 // revoked by another process stops working within it.
 const CacheTTL = 2 * time.Second
 
-// maxCached bounds the cache: clients presenting ever new made-up keys
-// cannot grow it without end. Past it the cache starts over.
+// maxCached bounds the cache of known keys; past it one entry makes
+// room for the next.
 const maxCached = 10_000
+
+// maxUnknown bounds the keys remembered as unknown for CacheTTL, so that
+// a client presenting the same made-up key costs one query per CacheTTL;
+// past it they are forgotten together.
+const maxUnknown = 10_000
+
+// loadTimeout bounds the queries that load a key: a database that does not
+// answer must not hold requests for longer.
+const loadTimeout = 2 * time.Second
 
 // Gate authenticates virtual keys and keeps their limits, budgets and
 // usage.
@@ -25,24 +34,32 @@ type Gate struct {
 	store  *store.Store
 	limits Limits
 	ledger *Ledger
-	now    func() time.Time
+	// insertRows writes ledger rows: the store's, or a test's wrapper.
+	insertRows func(context.Context, []store.Row) error
 
-	// storing is held for writing while ledger rows are committed and
-	// their spend moved to stored, and for reading while a key's stored
-	// spend is read, so that each settled cost is counted exactly once.
+	// storing is held for writing from before ledger rows are committed
+	// until their spend is moved to stored, and for reading while a key's
+	// stored spend is read, so that each settled cost is counted exactly
+	// once: a read sees the rows either in the store or in Limits.
 	storing sync.RWMutex
 
-	mu    sync.Mutex
-	cache map[string]*cached // by key hash
+	mu      sync.Mutex
+	cache   map[string]*cached   // known keys by hash
+	pending map[string]*cached   // keys by hash being loaded for the first time
+	unknown map[string]time.Time // when each hash was last found unknown
 }
 
 type cached struct {
-	key     store.Key
-	found   bool
-	spent   int64 // stored spend of the current period when loaded
-	period  time.Time
-	loaded  time.Time
+	// loading serialises the loads a request waits for.
 	loading sync.Mutex
+
+	mu         sync.Mutex // guards the fields below
+	key        store.Key
+	found      bool
+	spent      int64 // stored spend of the current period when loaded
+	period     time.Time
+	loaded     time.Time
+	refreshing bool // a background load is under way
 }
 
 // Options configure a Gate.
@@ -60,16 +77,26 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{store: opt.Store, limits: opt.Limits, now: time.Now, cache: make(map[string]*cached)}
-	g.ledger = newLedger(opt.Store, opt.Logger, g.stored)
+	g := &Gate{store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows,
+		cache: make(map[string]*cached), pending: make(map[string]*cached), unknown: make(map[string]time.Time)}
+	g.ledger = newLedger(opt.Logger, g.commit)
 	return g
 }
 
 // Store is the gate's store, for the admin API.
 func (g *Gate) Store() *store.Store { return g.store }
 
-// Limits are the gate's counters.
-func (g *Gate) Limits() Limits { return g.limits }
+// AllowRequest counts a request of the session's key against its rpm, or
+// reports how long until one more would be allowed.
+func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok bool) {
+	return g.limits.AllowRequest(s.Key.ID, s.Key.RPM, now)
+}
+
+// Acquire takes one of the session key's max_concurrent slots; release
+// gives it back.
+func (g *Gate) Acquire(s *Session) (release func(), ok bool) {
+	return g.limits.Acquire(s.Key.ID, s.Key.MaxConcurrent)
+}
 
 // Record queues a ledger row.
 func (g *Gate) Record(r store.Row) { g.ledger.Add(r) }
@@ -80,18 +107,27 @@ func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
 
 // Flush writes the ledger rows queued so far, until ctx ends, and reports
 // how many are left.
-func (g *Gate) Flush(ctx context.Context) int { return g.ledger.Flush(ctx) }
+func (g *Gate) Flush(ctx context.Context) int { return g.ledger.flush(ctx) }
 
-// stored runs after the ledger committed rows: their spend now counts in
-// the store.
-func (g *Gate) stored(rows []store.Row) {
+// LedgerDropped is how many ledger rows were dropped because the database
+// was unavailable for longer than the queue could hold.
+func (g *Gate) LedgerDropped() uint64 { return g.ledger.Dropped() }
+
+// commit writes a batch of ledger rows and moves their spend to stored,
+// with storing held across both so that no load of a key's spend falls
+// between them.
+func (g *Gate) commit(ctx context.Context, rows []store.Row) error {
 	g.storing.Lock()
 	defer g.storing.Unlock()
+	if err := g.insertRows(ctx, rows); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		if r.KeyID != "" && r.CostMicros != nil {
 			g.limits.Stored(r.KeyID, *r.CostMicros)
 		}
 	}
+	return nil
 }
 
 // ErrUnavailable means the store could not be asked about a key that is
@@ -105,33 +141,131 @@ type Session struct {
 }
 
 // Lookup finds the key a client presented. It reports store.ErrNotFound
-// for an unknown key and ErrUnavailable when the store cannot answer and
-// the key is not cached (a stale entry is used then).
+// for an unknown key and ErrUnavailable when the store cannot answer in
+// time and the key is not cached. A cached key past CacheTTL is used as it
+// is while one background load refreshes it, so that no request waits on
+// the database for a key it knows.
 func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
 	hash := store.HashKey(secret)
-	g.mu.Lock()
-	c := g.cache[hash]
+	now := time.Now()
+	c := g.entry(hash, now)
 	if c == nil {
-		if len(g.cache) >= maxCached {
-			clear(g.cache)
-		}
-		c = &cached{}
-		g.cache[hash] = c
+		return nil, store.ErrNotFound
 	}
-	g.mu.Unlock()
-
+	if s := g.cachedSession(secret, hash, c, now); s != nil {
+		return s, nil
+	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	now := g.now()
-	if c.loaded.IsZero() || now.Sub(c.loaded) >= CacheTTL || (c.found && !c.key.PeriodStart(now).Equal(c.period)) {
-		if err := g.load(ctx, secret, c, now); err != nil && c.loaded.IsZero() {
-			return nil, err
-		}
+	if s := g.cachedSession(secret, hash, c, now); s != nil { // loaded meanwhile
+		return s, nil
 	}
+	lctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	err := g.load(lctx, secret, c, now)
+	g.loaded(hash, c, err, now)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.found {
 		return nil, store.ErrNotFound
 	}
 	return &Session{Key: c.key, entry: c}, nil
+}
+
+// entry is the cache entry of a key hash, new if need be; nil when the
+// key was recently found unknown.
+func (g *Gate) entry(hash string, now time.Time) *cached {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c := g.cache[hash]; c != nil {
+		return c
+	}
+	if at, ok := g.unknown[hash]; ok && now.Sub(at) < CacheTTL {
+		return nil
+	}
+	c := g.pending[hash]
+	if c == nil {
+		c = &cached{}
+		g.pending[hash] = c
+	}
+	return c
+}
+
+// loaded files an entry after its first load: a found key among the
+// cached, an unknown one among the unknown, neither after an error.
+func (g *Gate) loaded(hash string, c *cached, err error, now time.Time) {
+	c.mu.Lock()
+	found := c.found
+	c.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pending[hash] == c {
+		delete(g.pending, hash)
+	}
+	switch {
+	case err != nil:
+	case found:
+		if len(g.cache) >= maxCached {
+			for h := range g.cache { // evict one entry, whichever
+				delete(g.cache, h)
+				break
+			}
+		}
+		g.cache[hash] = c
+	default:
+		g.markUnknown(hash, now)
+	}
+}
+
+// markUnknown files a hash among the unknown keys; g.mu is held. The
+// unknown are bounded apart from the cached, so that made-up keys cannot
+// push real ones out.
+func (g *Gate) markUnknown(hash string, now time.Time) {
+	if len(g.unknown) >= maxUnknown {
+		clear(g.unknown)
+	}
+	g.unknown[hash] = now
+}
+
+// cachedSession is the entry's key when it is loaded and of the current
+// budget period, starting a background refresh once it is stale; nil
+// when the entry must be loaded first.
+func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.found || !c.key.PeriodStart(now).Equal(c.period) {
+		return nil
+	}
+	if now.Sub(c.loaded) >= CacheTTL && !c.refreshing {
+		c.refreshing = true
+		go g.refresh(secret, hash, c)
+	}
+	return &Session{Key: c.key, entry: c}
+}
+
+// refresh reloads a stale entry; a key deleted meanwhile leaves the
+// cache. A failed refresh keeps the entry as it was, to be tried again by
+// the next request.
+func (g *Gate) refresh(secret, hash string, c *cached) {
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	now := time.Now()
+	err := g.load(ctx, secret, c, now)
+	c.mu.Lock()
+	c.refreshing = false
+	gone := err == nil && !c.found
+	c.mu.Unlock()
+	if gone {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.cache[hash] == c {
+			delete(g.cache, hash)
+		}
+		g.markUnknown(hash, now)
+	}
 }
 
 // Reserve holds estimate micro-dollars of the session key's budget, with
@@ -139,8 +273,8 @@ func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
 // hard budget cannot cover it.
 func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
 	c := s.entry
-	c.loading.Lock()
-	defer c.loading.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	b := Budget{Limit: -1, Spent: c.spent, HardStop: c.key.HardStop}
 	if c.key.BudgetMicros != nil {
 		b.Limit = *c.key.BudgetMicros
@@ -151,11 +285,14 @@ func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
 // Settle turns a reservation into the actual cost.
 func (g *Gate) Settle(r *Reservation, actual int64) { g.limits.Settle(r, actual) }
 
-// load reads a key and its period's spend into c; c.loading is held.
+// load reads a key and its period's spend into c. The queries run without
+// c.mu, so that requests using the entry meanwhile do not wait on them.
 func (g *Gate) load(ctx context.Context, secret string, c *cached, now time.Time) error {
 	k, err := g.store.KeyBySecret(ctx, secret)
 	if errors.Is(err, store.ErrNotFound) {
+		c.mu.Lock()
 		c.found, c.loaded = false, now
+		c.mu.Unlock()
 		return nil
 	}
 	if err != nil {
@@ -169,7 +306,9 @@ func (g *Gate) load(ctx context.Context, secret string, c *cached, now time.Time
 		return ErrUnavailable
 	}
 	g.limits.Loaded(k.ID)
+	c.mu.Lock()
 	c.key, c.found, c.spent, c.period, c.loaded = k, true, spent, period, now
+	c.mu.Unlock()
 	return nil
 }
 
@@ -181,6 +320,7 @@ func (g *Gate) Forget() {
 	// Changes are rare: dropping every entry is simpler than finding the
 	// key's, whose fields belong to their loaders.
 	clear(g.cache)
+	clear(g.unknown)
 }
 
 // Usable says why a key may not be used now: "disabled", "expired" or "".

@@ -2,8 +2,12 @@ package teams
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/store"
@@ -13,15 +17,17 @@ import (
 // Add only appends to a queue in memory, a writer goroutine drains it, and
 // Close writes what is left.
 type Ledger struct {
-	store  *store.Store
-	log    *slog.Logger
-	stored func([]store.Row) // called after rows are committed
+	log *slog.Logger
+	// commit writes a batch; it runs under writing.
+	commit func(context.Context, []store.Row) error
 
-	// writing is held while a batch is taken and written, so that Flush
+	// writing is held while a batch is taken and written, so that flush
 	// knows no batch is in flight once the queue is empty.
 	writing sync.Mutex
 	mu      sync.Mutex
 	queue   []store.Row
+	dropped atomic.Uint64
+	uids    *uidSource
 	once    sync.Once
 	wake    chan struct{}
 	closing chan struct{}
@@ -31,26 +37,50 @@ type Ledger struct {
 // maxBatch bounds the rows of one transaction.
 const maxBatch = 1000
 
+// maxQueued bounds the rows kept in memory while the database cannot take
+// them: past it new rows are dropped (logged and counted), so that an
+// outage cannot exhaust the process's memory.
+const maxQueued = 200_000
+
+// batchTimeout bounds one batch's write: a database that stops answering
+// must not hold the writer, nor a shutdown, for ever.
+const batchTimeout = 10 * time.Second
+
 // retryPause is the wait after a failed write before the rows are tried
 // again; they stay queued meanwhile.
 const retryPause = time.Second
 
-func newLedger(s *store.Store, log *slog.Logger, stored func([]store.Row)) *Ledger {
-	l := &Ledger{store: s, log: log, stored: stored, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+func newLedger(log *slog.Logger, commit func(context.Context, []store.Row) error) *Ledger {
+	l := &Ledger{log: log, commit: commit, uids: newUIDSource(), wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go l.run()
 	return l
 }
 
-// Add queues a row; it never waits for the database.
+// Add queues a row; it never waits for the database. It gives the row
+// its UID.
 func (l *Ledger) Add(r store.Row) {
+	r.UID = l.uids.next()
 	l.mu.Lock()
-	l.queue = append(l.queue, r)
+	full := len(l.queue) >= maxQueued
+	if !full {
+		l.queue = append(l.queue, r)
+	}
 	l.mu.Unlock()
+	if full {
+		// Logged on the first drop and every thousandth after it.
+		if n := l.dropped.Add(1); n%1000 == 1 {
+			l.log.Error("usage ledger queue full: rows dropped while the database is unavailable", "dropped_total", n)
+		}
+		return
+	}
 	select {
 	case l.wake <- struct{}{}:
 	default:
 	}
 }
+
+// Dropped is how many rows were dropped because the queue was full.
+func (l *Ledger) Dropped() uint64 { return l.dropped.Load() }
 
 func (l *Ledger) run() {
 	defer close(l.done)
@@ -79,7 +109,10 @@ func (l *Ledger) writeBatch(ctx context.Context) bool {
 	if n == 0 {
 		return false
 	}
-	if err := l.store.InsertRows(ctx, batch); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	err := l.commit(wctx, batch)
+	cancel()
+	if err != nil {
 		l.log.Error("usage ledger write failed; rows kept for a retry", "rows", n, "error", err.Error())
 		l.mu.Lock()
 		l.queue = append(batch, l.queue...)
@@ -91,7 +124,6 @@ func (l *Ledger) writeBatch(ctx context.Context) bool {
 		}
 		return false
 	}
-	l.stored(batch)
 	return more
 }
 
@@ -99,23 +131,27 @@ func (l *Ledger) writeBatch(ctx context.Context) bool {
 // ends; it reports how many rows could not be written.
 func (l *Ledger) Close(ctx context.Context) int {
 	l.once.Do(func() { close(l.closing) })
-	<-l.done
-	return l.Flush(ctx)
+	select {
+	case <-l.done:
+	case <-ctx.Done(): // the writer is stuck in a batch: give up on the rest
+		return l.pending()
+	}
+	return l.flush(ctx)
 }
 
-// Flush writes the rows queued so far, until ctx ends, and reports how
+// flush writes the rows queued so far, until ctx ends, and reports how
 // many are left.
-func (l *Ledger) Flush(ctx context.Context) int {
+func (l *Ledger) flush(ctx context.Context) int {
 	for {
 		// Under writing, an empty queue means no batch is in flight.
 		l.writing.Lock()
-		left := l.Pending()
+		left := l.pending()
 		l.writing.Unlock()
 		if left == 0 || ctx.Err() != nil {
 			return left
 		}
 		l.writeBatch(ctx)
-		if l.Pending() >= left { // the write failed: pause before the next try
+		if l.pending() >= left { // the write failed: pause before the next try
 			select {
 			case <-time.After(100 * time.Millisecond):
 			case <-ctx.Done():
@@ -124,9 +160,24 @@ func (l *Ledger) Flush(ctx context.Context) int {
 	}
 }
 
-// Pending is how many rows wait to be written.
-func (l *Ledger) Pending() int {
+// pending is how many rows wait to be written.
+func (l *Ledger) pending() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.queue)
 }
+
+// uidSource makes row UIDs: a random prefix of the process and a
+// sequence. Request ids cannot serve, since a client may choose its own.
+type uidSource struct {
+	prefix string
+	seq    atomic.Uint64
+}
+
+func newUIDSource() *uidSource {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return &uidSource{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (u *uidSource) next() string { return u.prefix + strconv.FormatUint(u.seq.Add(1), 10) }

@@ -3,8 +3,11 @@ package teams
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/falproxy/falproxy/internal/store"
 )
@@ -40,7 +43,13 @@ func (s KeySpec) Apply(k *store.Key) error {
 	if k.Name == "" {
 		return fmt.Errorf("name is required")
 	}
+	if !plainText(k.Name) {
+		return fmt.Errorf("name must be UTF-8 text without control characters")
+	}
 	if s.Owner != nil {
+		if !plainText(*s.Owner) {
+			return fmt.Errorf("owner must be UTF-8 text without control characters")
+		}
 		k.Owner = *s.Owner
 	}
 	if s.Models != nil {
@@ -49,6 +58,9 @@ func (s KeySpec) Apply(k *store.Key) error {
 			if m = strings.TrimSpace(m); m != "" {
 				if strings.Contains(m, ",") {
 					return fmt.Errorf("a model alias in models contains a comma")
+				}
+				if !plainText(m) {
+					return fmt.Errorf("a model alias in models is not UTF-8 text without control characters")
 				}
 				k.Models = append(k.Models, m)
 			}
@@ -114,6 +126,34 @@ func View(ctx context.Context, st *store.Store, k store.Key, now time.Time) (Key
 	if err != nil {
 		return KeyView{}, err
 	}
+	return viewOf(k, spent), nil
+}
+
+// Views reads the spend of many keys in one query.
+func Views(ctx context.Context, st *store.Store, keys []store.Key, now time.Time) ([]KeyView, error) {
+	var starts []time.Time
+	for _, k := range keys {
+		if start := k.PeriodStart(now); !slices.ContainsFunc(starts, start.Equal) {
+			starts = append(starts, start)
+		}
+	}
+	spent, err := st.SpentSinceEach(ctx, starts)
+	if err != nil {
+		return nil, err
+	}
+	views := make([]KeyView, 0, len(keys))
+	for _, k := range keys {
+		var v int64
+		if sums := spent[k.ID]; sums != nil {
+			v = sums[slices.IndexFunc(starts, k.PeriodStart(now).Equal)]
+		}
+		views = append(views, viewOf(k, v))
+	}
+	return views, nil
+}
+
+// viewOf is a key's view with its period's spend.
+func viewOf(k store.Key, spent int64) KeyView {
 	v := KeyView{Key: k, SpentUSD: store.MicrosToUSD(spent)}
 	if k.BudgetMicros != nil {
 		b := store.MicrosToUSD(*k.BudgetMicros)
@@ -122,5 +162,12 @@ func View(ctx context.Context, st *store.Store, k store.Key, now time.Time) (Key
 	if v.Models == nil {
 		v.Models = []string{}
 	}
-	return v, nil
+	return v
+}
+
+// plainText reports whether s is valid UTF-8 without control characters:
+// what both databases store as text (Postgres refuses NUL and invalid
+// UTF-8) and what a list can show.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }

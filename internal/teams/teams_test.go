@@ -2,7 +2,10 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,12 +16,7 @@ import (
 // all in the store once Close returns.
 func TestCloseWritesEveryQueuedRow(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	g := New(Options{Store: st})
+	st, g := sqliteGate(t)
 	const rows = 5000
 	cost := int64(10)
 	for range rows {
@@ -76,4 +74,131 @@ func TestSpendIsCountedOnce(t *testing.T) {
 	if _, ok := l.Reserve("k", b, 40); !ok {
 		t.Fatal("the remaining 40 were refused")
 	}
+}
+
+// TestSpendLoadedWhileRowsCommitCountsOnce: a key's spend read from the
+// store right after a ledger batch committed, before its spend moved to
+// stored, would count the batch twice and refuse a request the budget
+// still covers.
+func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	st, g := sqliteGate(t)
+	defer g.Close(ctx)
+	budget := int64(100)
+	k := NewKey()
+	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &budget, store.PeriodTotal, true
+	k, secret, err := st.CreateKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := g.Lookup(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := g.Reserve(sess, 60)
+	if !ok {
+		t.Fatal("the first 60 were refused")
+	}
+	// Right after the rows commit, the key is loaded again: at once when
+	// nothing holds the spend count still, else as soon as it is free.
+	reloaded := make(chan *Session, 1)
+	g.insertRows = func(ctx context.Context, rows []store.Row) error {
+		if err := st.InsertRows(ctx, rows); err != nil {
+			return err
+		}
+		reload := func() {
+			g.Forget()
+			s, err := g.Lookup(context.Background(), secret)
+			if err != nil {
+				t.Error(err)
+			}
+			reloaded <- s
+		}
+		if g.storing.TryRLock() {
+			g.storing.RUnlock()
+			reload()
+		} else {
+			go reload()
+		}
+		return nil
+	}
+	cost := int64(60)
+	g.Settle(r, cost)
+	g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200})
+	if left := g.Flush(ctx); left != 0 {
+		t.Fatalf("%d rows left", left)
+	}
+	sess = <-reloaded
+	if _, ok := g.Reserve(sess, 40); !ok {
+		t.Fatal("the remaining 40 of the budget were refused: the 60 spent counted twice")
+	}
+}
+
+// TestLedgerOutageIsBounded: while the database does not answer, the
+// queue stops growing at its cap, counting what it drops, and Close
+// returns when its context ends instead of waiting for the stuck write.
+func TestLedgerOutageIsBounded(t *testing.T) {
+	ctx := context.Background()
+	_, g := sqliteGate(t)
+	entered, unstuck := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	g.insertRows = func(context.Context, []store.Row) error {
+		once.Do(func() { close(entered) })
+		<-unstuck // a database that never answers, whatever the deadline
+		return context.DeadlineExceeded
+	}
+	defer close(unstuck)
+	row := store.Row{Time: time.Now(), KeyName: "k", Alias: "a", Status: 200}
+	g.Record(row)
+	<-entered // the writer holds that row in its stuck batch
+	for range maxQueued + 5 {
+		g.Record(row)
+	}
+	if got := g.LedgerDropped(); got != 5 {
+		t.Fatalf("dropped %d rows, want the 5 past the cap", got)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if left := g.Close(done); left != maxQueued {
+		t.Fatalf("Close reported %d rows left, want %d", left, maxQueued)
+	}
+}
+
+// TestMadeUpKeysCannotEvictRealOnes: more made-up keys than the cache
+// holds leave a real key cached, and a made-up key presented again is
+// refused without asking the store (here closed).
+func TestMadeUpKeysCannotEvictRealOnes(t *testing.T) {
+	ctx := context.Background()
+	st, g := sqliteGate(t)
+	defer g.Close(ctx)
+	_, secret, err := st.CreateKey(ctx, NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Lookup(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxCached + 1 {
+		if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(i)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("made-up key %d: %v", i, err)
+		}
+	}
+	_ = st.Close()
+	if _, err := g.Lookup(ctx, secret); err != nil {
+		t.Fatalf("the real key after the made-up ones, with the store closed: %v", err)
+	}
+	if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(maxCached)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a made-up key presented again: %v, want it refused as unknown without the store", err)
+	}
+}
+
+// sqliteGate is a gate on a fresh SQLite store, closed after the test.
+func sqliteGate(t *testing.T) (*store.Store, *Gate) {
+	t.Helper()
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, New(Options{Store: st})
 }

@@ -95,6 +95,7 @@ func start() (*cluster, error) {
 		}
 	}
 	if c.port, err = freePort(); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"); err != nil {
