@@ -305,6 +305,9 @@ type Outcome struct {
 	RequestID string
 	KeyID     string
 	Body      []byte // the model's output JSON
+	// Billed: the job completed without failing, so fal bills it, even
+	// when reading its result then failed.
+	Billed bool
 }
 
 // Run submits input, waits for completion and returns the output. If ctx
@@ -332,6 +335,7 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 	if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
 		fe.ErrorType = st.ErrorType
 	}
+	out.Billed = st.ErrorType == "" && (fe == nil || !fe.JobFailed)
 	return out, err
 }
 

@@ -80,6 +80,7 @@ func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
 
 // BillUSD is what fal would charge all keys for the jobs run so far.
 func (f *Fake) BillUSD() float64 {
+	f.billCompleted()
 	f.bill.mu.Lock()
 	defer f.bill.mu.Unlock()
 	var total int64
@@ -87,6 +88,15 @@ func (f *Fake) BillUSD() float64 {
 		total += m
 	}
 	return float64(total) / 1e6
+}
+
+// billCompleted bills the queued jobs that completed but whose result
+// nobody read: fal bills a job when it completes, not when its result is
+// fetched.
+func (f *Fake) billCompleted() {
+	for _, j := range f.jobs.all() {
+		f.outcome(j)
+	}
 }
 
 // APIURL is the base for FAL_API_URL (fal's api.fal.ai): it serves the

@@ -149,6 +149,7 @@ func (f *Fake) Endpoints() []string {
 // kept.
 func (f *Fake) Reset() {
 	f.rec.reset()
+	f.billCompleted()
 	f.jobs.reset()
 	f.faults.clear()
 }

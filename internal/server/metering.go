@@ -149,3 +149,21 @@ func megapixels(size string) float64 {
 	}
 	return float64(w) * float64(h) / 1e6
 }
+
+// falWork is what fal completed for a request, as its handler saw it. fal
+// bills a job once it completed, whatever falproxy answers afterwards (a
+// failed download, a client gone), and nothing for a job that failed or
+// was cancelled before it completed: this, not the client's status,
+// settles a request's cost.
+type falWork struct {
+	jobs   int // completed jobs
+	images int // images in their outputs, also those the answer drops
+}
+
+// add notes fal work done for the request.
+func (ri *requestInfo) add(w falWork) {
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	ri.work.jobs += w.jobs
+	ri.work.images += w.images
+}

@@ -33,8 +33,12 @@ type requestInfo struct {
 	ID string
 	mu sync.Mutex
 	// Filled by handlers.
-	Model        string
-	FalRequestID string
+	Model string
+	// FalRequestIDs are the ids of the fal jobs the request ran or
+	// looked at, in order.
+	FalRequestIDs []string
+	// work is what fal completed for the request, which settles its cost.
+	work falWork
 }
 
 func (ri *requestInfo) set(model, falID string) {
@@ -43,8 +47,8 @@ func (ri *requestInfo) set(model, falID string) {
 	if model != "" {
 		ri.Model = model
 	}
-	if falID != "" {
-		ri.FalRequestID = falID
+	if falID != "" && !slices.Contains(ri.FalRequestIDs, falID) {
+		ri.FalRequestIDs = append(ri.FalRequestIDs, falID)
 	}
 }
 
@@ -134,8 +138,8 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 			if ri.Model != "" {
 				attrs = append(attrs, "model", ri.Model)
 			}
-			if ri.FalRequestID != "" {
-				attrs = append(attrs, "fal_request_id", ri.FalRequestID)
+			if len(ri.FalRequestIDs) > 0 {
+				attrs = append(attrs, "fal_request_id", strings.Join(ri.FalRequestIDs, ","))
 			}
 			model := ri.Model
 			ri.mu.Unlock()

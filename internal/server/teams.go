@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,11 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		case status == 0:
 			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 		}
-		actual := settled(m.job, m.estimate, m.price, m.priced, status, rec.tail)
+		ri := infoFrom(r.Context())
+		ri.mu.Lock()
+		work := ri.work
+		ri.mu.Unlock()
+		actual := settled(m.job, m.estimate, m.price, m.priced, status, work, rec.tail)
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
@@ -234,16 +239,13 @@ func nextPeriod(k store.Key, now time.Time) time.Time {
 func (s *Server) record(r *http.Request, sess *teams.Session, job workload, c charge, status int, start time.Time) {
 	ri := infoFrom(r.Context())
 	ri.mu.Lock()
-	alias, falIDs := ri.Model, ri.FalRequestID
+	alias, falIDs := ri.Model, slices.Clone(ri.FalRequestIDs)
 	ri.mu.Unlock()
 	if alias == "" {
 		alias = job.alias
 	}
 	row := store.Row{Time: start, KeyName: "operator", Alias: alias, Endpoint: job.endpoint, Units: c.units, Unit: c.unit,
-		CostMicros: c.cost, Status: status, Latency: time.Since(start), RequestID: ri.ID}
-	if falIDs != "" {
-		row.FalRequestIDs = []string{falIDs}
-	}
+		CostMicros: c.cost, Status: status, Latency: time.Since(start), RequestID: ri.ID, FalRequestIDs: falIDs}
 	if sess != nil {
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
@@ -281,12 +283,13 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 	return charge{units: u, unit: unit}
 }
 
-// settled is what a finished request costs. fal bills what it completed:
-// a failed or abandoned request costs nothing. A token-priced answer
-// settles to the usage it reports, a transcription to the duration it
-// reports; otherwise the estimate stands.
-func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, answer []byte) charge {
-	if status >= 400 {
+// settled is what a finished request costs: what fal completed for it.
+// A request that completed no fal job costs nothing when it failed; an
+// image request costs the images fal made; a token-priced answer settles
+// to the usage it reports, a transcription to the duration it reports;
+// otherwise the estimate stands.
+func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork, answer []byte) charge {
+	if work.jobs == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
 			c.cost = new(int64)
@@ -294,14 +297,17 @@ func settled(job workload, estimate charge, price pricing.Price, priced bool, st
 		return c
 	}
 	m := job.measures
-	switch job.settle {
-	case settleByTokens:
+	switch {
+	case work.jobs > 0 && m.Images > 0:
+		m.Megapixels = m.Megapixels / float64(m.Images) * float64(work.images)
+		m.Images = work.images
+	case job.settle == settleByTokens:
 		n, ok := reportedTokens(answer)
 		if !ok {
 			return estimate
 		}
 		m.Tokens = n
-	case settleByDuration:
+	case job.settle == settleByDuration:
 		secs, ok := reportedDuration(answer)
 		if !ok {
 			return estimate

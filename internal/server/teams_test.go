@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/store"
 )
 
 const imageBody = `{"model":"flux-dev","prompt":"a lighthouse","response_format":"url"}`
@@ -180,29 +181,68 @@ func sqliteURL(t *testing.T) string {
 }
 
 // TestLedgerMatchesTheEmulatorsBill runs completed, failed and cancelled
-// image jobs and checks that the usage the admin API reports is what fal
-// (the emulator) bills, to the cent.
+// image jobs, jobs fal completed for answers that then failed, and split
+// requests of which one job failed, and checks that the usage the admin
+// API reports is what fal (the emulator) bills, to the cent.
 func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
 		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
 			s.fake.GenerationTime = 30 * time.Millisecond
+			// recraft answers URLs only, which b64_json downloads.
+			s.fake.Prices = map[string]falfake.Price{"fal-ai/recraft/v3/text-to-image": {UnitPrice: 0.04, Unit: "image"}}
 			s.metrics = true
 		})
 		_, key := h.createKey(map[string]any{"name": "mixed"})
 		ctx := context.Background()
-		runs := []struct{ body, want string }{
-			{`{"model":"flux-dev","prompt":"one","n":2}`, "ok"},
-			{`{"model":"sdxl","prompt":"two"}`, "ok"},
-			{`{"model":"ultra","prompt":"three"}`, "ok"},
-			{`{"model":"flux-dev","prompt":"[fail] four"}`, "failed"},
-			{`{"model":"ideogram","prompt":"unpriced"}`, "ok"},
+		runs := []struct {
+			body   string
+			faults []falfake.Fault
+			status int
+		}{
+			{body: `{"model":"flux-dev","prompt":"one","n":2}`, status: http.StatusOK},
+			{body: `{"model":"sdxl","prompt":"two"}`, status: http.StatusOK},
+			{body: `{"model":"ultra","prompt":"three"}`, status: http.StatusOK},
+			{body: `{"model":"flux-dev","prompt":"[fail] four"}`, status: http.StatusBadGateway},
+			{body: `{"model":"ideogram","prompt":"unpriced"}`, status: http.StatusOK},
+			// fal made the image, falproxy could not download it.
+			{body: `{"model":"recraft","prompt":"lost","response_format":"b64_json"}`, status: http.StatusBadGateway,
+				faults: []falfake.Fault{{Op: falfake.OpCDN, Status: http.StatusNotFound, Times: 1}}},
 		}
 		for _, r := range runs {
-			status, _, body := h.postAs(ctx, key, "/v1/images/generations", r.body)
-			if (status == http.StatusOK) != (r.want == "ok") {
+			for _, f := range r.faults {
+				h.fake.Inject(f)
+			}
+			if status, _, body := h.postAs(ctx, key, "/v1/images/generations", r.body); status != r.status {
 				t.Fatalf("%s: %d %s", r.body, status, body)
 			}
+			h.fake.ClearFaults()
+		}
+		// Split in jobs of 4 and 2 images: one is held on its way to
+		// fal while the other completes, then fails.
+		h.fake.Reset()
+		h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Endpoint: "fal-ai/flux/dev", Delay: time.Second, Times: 1})
+		split := make(chan int)
+		go func() {
+			status, _, _ := h.postAs(ctx, key, "/v1/images/generations", `{"model":"flux-dev","prompt":"split","n":6}`)
+			split <- status
+		}()
+		eventually(t, "falproxy to read the first job's result", func() bool { return h.fake.Counts().Results == 1 })
+		h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Endpoint: "fal-ai/flux/dev", JobError: "runner_disconnected", Times: 1})
+		if status := <-split; status != http.StatusBadGateway {
+			t.Fatalf("split request with a failed job: %d", status)
+		}
+		h.fake.ClearFaults()
+		splitImages, splitMade := 0, 0
+		for i, in := range h.falInputs() {
+			n := int(in["num_images"].(float64))
+			splitImages += n
+			if j := h.fake.Jobs()[i]; j.ErrorType == "" {
+				splitMade += n
+			}
+		}
+		if len(h.fake.Jobs()) != 2 || splitImages != 6 || splitMade == 0 || splitMade == 6 {
+			t.Fatalf("the split request sent %d jobs of %d images, %d made, want 2 of 6, one failed", len(h.fake.Jobs()), splitImages, splitMade)
 		}
 		speech := `{"model":"tts-1","voice":"alloy","input":"` + strings.Repeat("ab", 250) + `"}`
 		if status, _, body := h.postAs(ctx, key, "/v1/audio/speech", speech); status != http.StatusOK {
@@ -215,14 +255,24 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		cancel()
 		<-done
 		eventually(t, "fal to cancel the job", func() bool { return h.fake.Counts().Cancels > 0 })
-		ts.flush(t)
-
-		total := h.usage("")
-		if len(total) != 1 || total[0].Requests != 7 {
-			t.Fatalf("usage %+v, want 7 requests", total)
-		}
+		// A completed job: the client leaves while falproxy downloads
+		// its image.
+		h.fake.Inject(falfake.Fault{Op: falfake.OpCDN, Delay: time.Minute, Times: 1})
+		cancel, done = h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"recraft","prompt":"gone","response_format":"b64_json"}`)
+		eventually(t, "falproxy to download the image", func() bool { return h.fake.Counts().CDN == 1 })
+		cancel()
+		<-done
+		var total []store.UsageTotal
+		eventually(t, "the ledger to record 10 requests", func() bool {
+			ts.flush(t)
+			total = h.usage("")
+			return len(total) == 1 && total[0].Requests == 10
+		})
 		bill := h.fake.BillUSD()
-		if cents(bill) != 12 { // two flux-dev images, one sdxl, one ultra, 500 characters of speech
+		// Two flux-dev images, one sdxl, one ultra, two recraft, 500
+		// characters of speech, and the flux-dev images of the split
+		// request's completed job.
+		if want := 0.202 + 0.025*float64(splitMade); math.Abs(bill-want) > 1e-9 {
 			t.Fatalf("the emulator billed %v", bill)
 		}
 		if math.Abs(total[0].CostUSD-bill) > 1e-9 { // the same to the micro-dollar, so to the cent
@@ -232,11 +282,13 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 			t.Fatalf("unpriced requests %d, want the one of a model without a price", total[0].UnpricedRequests)
 		}
 		mreq, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
-		if _, _, m := h.do(mreq); !strings.Contains(string(m), `falproxy_cost_usd_total{key_name="mixed",model="flux-dev"} 0.05`) {
+		_, _, m := h.do(mreq)
+		_, after, _ := strings.Cut(string(m), `falproxy_cost_usd_total{key_name="mixed",model="flux-dev"} `)
+		if cost, _ := strconv.ParseFloat(strings.Fields(after + " x")[0], 64); cents(cost) != cents(0.05+0.025*float64(splitMade)) {
 			t.Errorf("/metrics does not show the key's cost:\n%s", m)
 		}
 		byModel := h.usage("?group_by=model")
-		if len(byModel) != 5 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {
+		if len(byModel) != 6 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 4 || cents(byModel[0].CostUSD) != cents(0.05+0.025*float64(splitMade)) {
 			t.Fatalf("by model %+v", byModel)
 		}
 	})
