@@ -151,7 +151,11 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 		return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
 	}
-	m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+	if s.models.configured(alias) {
+		m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+	} else { // a raw endpoint id (ALLOW_ANY_ENDPOINT): only a price at hand
+		m.price, m.priced = s.opt.Prices.Known(endpoint)
+	}
 	if !m.job.unmeasured {
 		m.estimate = chargeFor(m.price, m.priced, m.job.measures)
 	}

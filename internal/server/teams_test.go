@@ -767,3 +767,35 @@ func TestVideoIsPricedAtTheLengthFalMakes(t *testing.T) {
 		t.Fatalf("fal received %d video jobs", n)
 	}
 }
+
+// TestMadeUpEndpointsAreNotPricedOnTheRequestPath: a raw endpoint id a
+// client names (ALLOW_ANY_ENDPOINT) runs unpriced, without a call to
+// fal's pricing API before it, so that made-up ids cannot put one behind
+// every request.
+func TestMadeUpEndpointsAreNotPricedOnTheRequestPath(t *testing.T) {
+	const raw = "fal-ai/fast-lcm-diffusion"
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick, func(s *setup) {
+			s.server.AllowAnyEndpoint = true
+			s.fake.Prices = map[string]falfake.Price{raw: {UnitPrice: 0.01, Unit: "image"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "open"})
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/images/generations", `{"model":"`+raw+`","prompt":"p"}`)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "" {
+			t.Fatalf("%d %v %s", status, hdr, body)
+		}
+		for _, c := range h.fake.Received() {
+			if c.Op == falfake.OpPricing {
+				t.Fatalf("fal's pricing API was asked %s on the request path", c.Query)
+			}
+		}
+		if n := h.falSubmits(raw); n != 1 {
+			t.Fatalf("fal received %d jobs, want 1", n)
+		}
+		ts.flush(t)
+		if total := h.usage(""); len(total) != 1 || total[0].Requests != 1 || total[0].UnpricedRequests != 1 {
+			t.Fatalf("usage %+v, want one unpriced request", total)
+		}
+	})
+}
