@@ -33,8 +33,8 @@ type settleBy int
 
 const (
 	settleAsEstimated settleBy = iota
-	settleByTokens             // the usage object of chat, responses and embeddings
-	settleByDuration           // the duration of a transcription
+	settleByTokens             // the tokens of chat, responses and embeddings (reportUsage)
+	settleByDuration           // the seconds a transcription covers (reportHeard)
 )
 
 // requestFields are the body fields that size a request, on any route.
@@ -156,8 +156,10 @@ func megapixels(size string) float64 {
 // was cancelled before it completed: this, not the client's status,
 // settles a request's cost.
 type falWork struct {
-	jobs   int // completed jobs
-	images int // images in their outputs, also those the answer drops
+	jobs    int     // completed jobs
+	images  int     // images in their outputs, also those the answer drops
+	tokens  int     // tokens of the answer; 0: not reported
+	seconds float64 // seconds of audio transcribed; 0: not reported
 }
 
 // add notes fal work done for the request.

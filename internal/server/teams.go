@@ -87,7 +87,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			defer release()
 		}
 		m := &metering{sess: sess, job: s.workloadOf(r), w: w, start: start}
-		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: m.job.settle != settleAsEstimated}
+		rec := &statusRecorder{ResponseWriter: w}
 		finished := false
 		defer func() {
 			if !finished && m.hold != nil { // the handler panicked: free the reservation
@@ -108,7 +108,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		ri.mu.Lock()
 		work := ri.work
 		ri.mu.Unlock()
-		actual := settled(m.job, m.estimate, m.price, m.priced, status, work, rec.tail)
+		actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
@@ -289,10 +289,10 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 
 // settled is what a finished request costs: what fal completed for it.
 // A request that completed no fal job costs nothing when it failed; an
-// image request costs the images fal made; a token-priced answer settles
-// to the usage it reports, a transcription to the duration it reports;
-// otherwise the estimate stands.
-func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork, answer []byte) charge {
+// image request costs the images fal made; an answer with tokens settles
+// to the tokens its handler reported, a transcription to the seconds it
+// covers; otherwise the estimate stands.
+func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork) charge {
 	if work.jobs == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
@@ -305,18 +305,10 @@ func settled(job workload, estimate charge, price pricing.Price, priced bool, st
 	case work.jobs > 0 && m.Images > 0:
 		m.Megapixels = m.Megapixels / float64(m.Images) * float64(work.images)
 		m.Images = work.images
-	case job.settle == settleByTokens:
-		n, ok := reportedTokens(answer)
-		if !ok {
-			return estimate
-		}
-		m.Tokens = n
-	case job.settle == settleByDuration:
-		secs, ok := reportedDuration(answer)
-		if !ok {
-			return estimate
-		}
-		m.Seconds = secs
+	case job.settle == settleByTokens && work.tokens > 0:
+		m.Tokens = work.tokens
+	case job.settle == settleByDuration && work.seconds > 0:
+		m.Seconds = work.seconds
 	default:
 		return estimate
 	}

@@ -442,7 +442,8 @@ func TestBudgetChangeAppliesAtOnce(t *testing.T) {
 
 // TestTokenPricedAnswersSettleToTheirUsage: a chat answer is estimated
 // from its size and max_tokens, and the ledger keeps the usage the client
-// was told instead.
+// was told instead, or, for a stream that does not tell the client, the
+// usage fal reported.
 func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
@@ -467,19 +468,27 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 		if estimate < 2000*5/1e6 {
 			t.Fatalf("estimate $%v does not hold max_tokens", estimate)
 		}
+		status, _, stream := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":2000,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`)
+		if status != http.StatusOK || strings.Contains(string(stream), `"usage"`) || !strings.Contains(string(stream), "[DONE]") {
+			t.Fatalf("stream without include_usage: %d %s", status, stream)
+		}
+		if last := h.falCalls(falfake.OpLLMStream); len(last) != 1 {
+			t.Fatalf("fal received %d streams, want 1", len(last))
+		}
 		ts.flush(t)
 		got := h.usage("?model=gpt-4o")
-		want := float64(answer.Usage.TotalTokens) * 5 / 1e6
-		if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
-			t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
+		want := 2 * float64(answer.Usage.TotalTokens) * 5 / 1e6
+		if len(got) != 1 || got[0].Requests != 2 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-2*float64(answer.Usage.TotalTokens)) > 1e-6 {
+			t.Fatalf("ledger %+v, want twice %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
 		}
 	})
 }
 
 // TestTranscriptionSettlesToItsDuration: a recording's length is known
 // only from fal's answer; a minute-priced transcription is recorded at the
-// duration a verbose answer reports, and a speech request at its
-// characters.
+// duration fal's transcript covers, in whatever format the client reads
+// it, and a speech request at its characters.
 func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
@@ -490,20 +499,22 @@ func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 			}
 		})
 		_, key := h.createKey(map[string]any{"name": "voice"})
-		ct, body := multipartBody(t, []formPart{
-			{name: "model", data: []byte("whisper-1")},
-			{name: "response_format", data: []byte("verbose_json")},
-			{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
-		})
-		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", ct)
-		status, hdr, answer := h.do(req)
-		if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
-			t.Fatalf("%d %s", status, answer)
-		}
-		if hdr.Get("X-Falproxy-Cost-Usd") != "" {
-			t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+		for _, format := range []string{"verbose_json", "text"} {
+			ct, body := multipartBody(t, []formPart{
+				{name: "model", data: []byte("whisper-1")},
+				{name: "response_format", data: []byte(format)},
+				{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
+			})
+			req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", ct)
+			status, hdr, answer := h.do(req)
+			if status != http.StatusOK || (format == "verbose_json") != strings.Contains(string(answer), `"duration":2`) {
+				t.Fatalf("%s: %d %s", format, status, answer)
+			}
+			if hdr.Get("X-Falproxy-Cost-Usd") != "" {
+				t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+			}
 		}
 		speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
 		if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
@@ -512,8 +523,8 @@ func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 		ts.flush(t)
 		byModel := h.usage("?group_by=model")
 		if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
-			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
-			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
+			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0004) > 1e-9 {
+			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and twice 2 s at $0.006/min", byModel)
 		}
 	})
 }
