@@ -83,7 +83,7 @@ func (s *Server) workloadOf(r *http.Request) workload {
 		w.measures.Seconds = float64(number(f.Seconds, defaultVideoSeconds))
 	case "POST /v1/videos/{id}/remix":
 		// The length is the source video's, known once the handler has
-		// opened its id: a remix is recorded unpriced.
+		// opened its id (remeasure); else a remix is recorded unpriced.
 		w.unmeasured = true
 	case "POST /v1/audio/speech":
 		var text string

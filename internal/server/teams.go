@@ -177,11 +177,13 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 }
 
 // remeasure corrects a request's measures with what its handler knows
-// better than the body says (a video's length as fal will make it); it
-// is called before admitModel.
+// better than the body says (a video's length as fal will make it, a
+// remix's as its source's), which makes them known; it is called before
+// admitModel.
 func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) {
 	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil && !m.admitted {
 		change(&m.job.measures)
+		m.job.unmeasured = false
 	}
 }
 
@@ -204,7 +206,7 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 // checkable refuses a request that a key's hard budget cannot be checked
 // against: one whose price is not known before it runs (a model missing
 // from fal's pricing API and PRICES_FILE, a price in a unit the request
-// has no measure for, a remix). A $0 estimate would let such requests
+// has no measure for). A $0 estimate would let such requests
 // through for ever. A transcription's price is known but its length only
 // after it ran: it passes while the budget is not yet spent.
 func checkable(k store.Key, job workload, estimate charge, priced bool) *openai.Error {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/store"
+	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 const imageBody = `{"model":"flux-dev","prompt":"a lighthouse","response_format":"url"}`
@@ -807,6 +809,43 @@ func TestMadeUpEndpointsAreNotPricedOnTheRequestPath(t *testing.T) {
 		ts.flush(t)
 		if total := h.usage(""); len(total) != 1 || total[0].Requests != 1 || total[0].UnpricedRequests != 1 {
 			t.Fatalf("usage %+v, want one unpriced request", total)
+		}
+	})
+}
+
+// TestRemixIsPricedFromItsSource: a remix is as long as the video it
+// remixes, at the remix endpoint's price, so a hard-budget key may remix;
+// the ledger and fal's bill agree.
+func TestRemixIsPricedFromItsSource(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(0), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
+		})
+		_, key := h.createKey(map[string]any{"name": "hard", "budget_usd": 5, "budget_period": "daily"})
+		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+		first, err := sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "sora-2", Seconds: "8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pollVideo(t, sdk, first.ID)
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/videos/"+first.ID+"/remix", `{"prompt":"at night"}`)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "1.6" {
+			t.Fatalf("remix: %d %q %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+		}
+		var remix struct{ ID string }
+		_ = json.Unmarshal(body, &remix)
+		pollVideo(t, sdk, remix.ID)
+		if jobs := h.fake.Jobs(); len(jobs) != 2 || jobs[1].Endpoint != "fal-ai/sora-2/video-to-video/remix" {
+			t.Fatalf("fal's jobs %+v", jobs)
+		}
+		ts.flush(t)
+		bill := h.fake.BillUSD()
+		if total := h.usage(""); len(total) != 1 || math.Abs(bill-2.4) > 1e-9 || math.Abs(total[0].CostUSD-bill) > 1e-9 {
+			t.Fatalf("the ledger says %+v, fal billed $%v, want $2.40 for 8 s and their remix", total, bill)
 		}
 	})
 }
