@@ -20,6 +20,10 @@ type Job struct {
 	ResponseURL string `json:"response_url"`
 	CancelURL   string `json:"cancel_url"`
 	Endpoint    string `json:"-"`
+	// OnCancelSettled, when set, hears how a cancel of the job ended (one
+	// of the Cancel* outcomes), in the background: whether fal stopped
+	// the job before it completed, and so does not bill it.
+	OnCancelSettled func(outcome string) `json:"-"`
 
 	key  *Key
 	pool *Pool
