@@ -24,7 +24,7 @@ func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) 
 	if res != nil {
 		ri.set("", res.RequestID)
 		if res.Billed {
-			ri.add(falWork{jobs: 1})
+			report(ctx, func(w *falWork) { w.jobs++ })
 		}
 	}
 	if err != nil {

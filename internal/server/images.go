@@ -171,7 +171,7 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 	out, err := images.ParseOutput(body)
 	if out != nil {
 		// fal bills every image it made, also those the answer drops.
-		infoFrom(ctx).add(falWork{images: len(out.Images)})
+		report(ctx, func(w *falWork) { w.images += len(out.Images) })
 	}
 	if err != nil {
 		s.log.Warn("fal's output has no image", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)

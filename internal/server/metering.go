@@ -161,11 +161,3 @@ type falWork struct {
 	tokens  int     // tokens of the answer; 0: not reported
 	seconds float64 // seconds of audio transcribed; 0: not reported
 }
-
-// add notes fal work done for the request.
-func (ri *requestInfo) add(w falWork) {
-	ri.mu.Lock()
-	defer ri.mu.Unlock()
-	ri.work.jobs += w.jobs
-	ri.work.images += w.images
-}

@@ -45,22 +45,22 @@ func reportAnswerUsage(ctx context.Context, answer []byte) {
 
 // reportTokens notes the tokens an answer used; the last report stands.
 func reportTokens(ctx context.Context, n int) {
-	if n <= 0 {
-		return
+	if n > 0 {
+		report(ctx, func(w *falWork) { w.tokens = n })
 	}
-	ri := infoFrom(ctx)
-	ri.mu.Lock()
-	defer ri.mu.Unlock()
-	ri.work.tokens = n
 }
 
 // reportHeard notes the seconds of audio a transcription covers.
 func reportHeard(ctx context.Context, secs float64) {
-	if secs <= 0 {
-		return
+	if secs > 0 {
+		report(ctx, func(w *falWork) { w.seconds = secs })
 	}
+}
+
+// report notes what a handler learnt of the fal work done for its request.
+func report(ctx context.Context, note func(*falWork)) {
 	ri := infoFrom(ctx)
 	ri.mu.Lock()
 	defer ri.mu.Unlock()
-	ri.work.seconds = secs
+	note(&ri.work)
 }
