@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -90,7 +91,7 @@ func (f *Fake) billedUnits(unit string, m *model, in node, output []byte) (float
 		}
 		return 0
 	}
-	switch unit {
+	switch strings.TrimPrefix(strings.TrimPrefix(unit, "audio "), "video ") {
 	case "image":
 		return float64(len(out.Images)), true
 	case "megapixel", "megapixels":

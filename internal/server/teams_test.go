@@ -189,10 +189,14 @@ func sqliteURL(t *testing.T) string {
 func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
-			s.fake.GenerationTime = 30 * time.Millisecond
-			// recraft answers URLs only, which b64_json downloads.
-			s.fake.Prices = map[string]falfake.Price{"fal-ai/recraft/v3/text-to-image": {UnitPrice: 0.04, Unit: "image"}}
+		h := newHarness(t, withTeams(ts), withAudio, withVideos(30*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				// recraft answers URLs only, which b64_json downloads.
+				"fal-ai/recraft/v3/text-to-image":    {UnitPrice: 0.04, Unit: "image"},
+				"fal-ai/wizper":                      {UnitPrice: 0.6, Unit: "audio minute"},
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
 			s.metrics = true
 		})
 		_, key := h.createKey(map[string]any{"name": "mixed"})
@@ -264,17 +268,19 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		eventually(t, "falproxy to download the image", func() bool { return h.fake.Counts().CDN == 1 })
 		cancel()
 		<-done
+		transcribeAs(t, h, key, falfake.ToneWAV(3000, 330))
+		videoBill := videosMadeFailedDeletedAndRemixed(t, h, key)
 		var total []store.UsageTotal
-		eventually(t, "the ledger to record 10 requests", func() bool {
+		eventually(t, "the ledger to record 15 requests and settle its videos", func() bool {
 			ts.flush(t)
 			total = h.usage("")
-			return len(total) == 1 && total[0].Requests == 10
+			return len(total) == 1 && total[0].Requests == 15 && math.Abs(total[0].CostUSD-h.fake.BillUSD()) < 1e-9
 		})
 		bill := h.fake.BillUSD()
 		// Two flux-dev images, one sdxl, one ultra, two recraft, 500
-		// characters of speech, and the flux-dev images of the split
-		// request's completed job.
-		if want := 0.202 + 0.025*float64(splitMade); math.Abs(bill-want) > 1e-9 {
+		// characters of speech, the flux-dev images of the split
+		// request's completed job, 3 s of audio heard and the videos.
+		if want := 0.202 + 0.025*float64(splitMade) + 0.03 + videoBill; math.Abs(bill-want) > 1e-9 {
 			t.Fatalf("the emulator billed %v", bill)
 		}
 		if math.Abs(total[0].CostUSD-bill) > 1e-9 { // the same to the micro-dollar, so to the cent
@@ -290,13 +296,77 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 			t.Errorf("/metrics does not show the key's cost:\n%s", m)
 		}
 		byModel := h.usage("?group_by=model")
-		if len(byModel) != 6 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 4 || cents(byModel[0].CostUSD) != cents(0.05+0.025*float64(splitMade)) {
+		if len(byModel) != 8 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 4 || cents(byModel[0].CostUSD) != cents(0.05+0.025*float64(splitMade)) {
 			t.Fatalf("by model %+v", byModel)
 		}
 	})
 }
 
 func cents(usd float64) int64 { return int64(usd*100 + 0.5) }
+
+// transcribeAs transcribes a recording with a key, as text.
+func transcribeAs(t *testing.T, h *harness, key string, wav []byte) {
+	t.Helper()
+	ct, body := multipartBody(t, []formPart{
+		{name: "model", data: []byte("whisper-1")},
+		{name: "response_format", data: []byte("text")},
+		{name: "file", file: "tone.wav", data: wav},
+	})
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", ct)
+	if status, _, answer := h.do(req); status != http.StatusOK {
+		t.Fatalf("transcription: %d %s", status, answer)
+	}
+}
+
+// videosMadeFailedDeletedAndRemixed makes an 8 s sora-2 video and its
+// remix, one that fails and one deleted while it runs, with a key, and
+// returns what fal bills for them at $0.1 a second and $0.2 a remixed
+// second.
+func videosMadeFailedDeletedAndRemixed(t *testing.T, h *harness, key string) float64 {
+	t.Helper()
+	ctx := context.Background()
+	sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+	create := func(prompt string, secs oai.VideoSeconds) *oai.Video {
+		t.Helper()
+		v, err := sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: prompt, Model: "sora-2", Seconds: secs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	made := create("a fox", "8")
+	if v := pollVideo(t, sdk, made.ID); v.Status != oai.VideoStatusCompleted {
+		t.Fatalf("video %s", v.RawJSON())
+	}
+	remix, err := sdk.Videos.Remix(ctx, made.ID, oai.VideoRemixParams{Prompt: "at night"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pollVideo(t, sdk, remix.ID); v.Status != oai.VideoStatusCompleted {
+		t.Fatalf("remix %s", v.RawJSON())
+	}
+	failed := create("[fail] a fox", "4")
+	for range 2 {
+		if v := pollVideo(t, sdk, failed.ID); v.Status != oai.VideoStatusFailed {
+			t.Fatalf("video %s", v.RawJSON())
+		}
+	}
+	running := create("[slow] a fox", "12")
+	if _, err := sdk.Videos.Delete(ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "fal to cancel the running video", func() bool {
+		for _, j := range h.fake.Jobs() {
+			if j.Cancelled && strings.Contains(string(j.Input), "[slow] a fox") {
+				return true
+			}
+		}
+		return false
+	})
+	return 8*0.1 + 8*0.2
+}
 
 // TestRestartKeepsKeysAndSpend spends a budget, restarts falproxy on the
 // same database, and finds the key and its spend still there.
