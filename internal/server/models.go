@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -21,6 +22,7 @@ type modelTable struct {
 	anyEndpoint  bool
 	entries      []registry.Entry
 	list         []openai.Model // entries as OpenAI lists them, in the same order
+	listing      atomic.Pointer[listing]
 }
 
 func newModelTable(opt Options) *modelTable {
@@ -115,11 +117,42 @@ type modelKind struct {
 }
 
 func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
+	writeFixedJSON(w, s.modelListing())
+}
+
+// modelListing is the body of GET /v1/models, encoded once and again only
+// when a model's kind has changed since (an image model found to be an
+// edit model once its schema arrived): the list is the most frequent
+// request of clients that poll, and its answer rarely changes.
+func (s *Server) modelListing() *fixedAnswer {
+	if l := s.models.listing.Load(); l != nil && s.kindsAre(l.kinds) {
+		return &l.answer
+	}
+	l := &listing{kinds: make([]registry.Kind, len(s.models.entries))}
 	data := make([]listedModel, len(s.models.entries))
 	for i, e := range s.models.entries {
-		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}}
+		l.kinds[i] = s.kindOf(e)
+		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{l.kinds[i]}}
 	}
-	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: data})
+	l.answer = newFixedAnswer(modelList{Object: "list", Data: data})
+	s.models.listing.Store(l)
+	return &l.answer
+}
+
+// listing is an encoded GET /v1/models and the kinds it was encoded with.
+type listing struct {
+	kinds  []registry.Kind
+	answer fixedAnswer
+}
+
+// kindsAre reports whether the models' kinds are still kinds.
+func (s *Server) kindsAre(kinds []registry.Kind) bool {
+	for i, e := range s.models.entries {
+		if s.kindOf(e) != kinds[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // kindOf is an entry's kind as far as it is known without asking fal: an
@@ -185,8 +218,12 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	return info
 }
 
+// healthAnswer is the body of GET /health, which load balancers ask for
+// every few seconds.
+var healthAnswer = newFixedAnswer(map[string]string{"status": "ok"})
+
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeFixedJSON(w, &healthAnswer)
 }
 
 func handleNotFound(w http.ResponseWriter, r *http.Request) {
