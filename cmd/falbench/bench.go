@@ -79,6 +79,7 @@ var scenarios = []scenario{
 	{"memory with many image jobs in flight", runRSS},
 	{"b64_json of a 4 MiB image", runB64},
 	{"start-up with fal's schema service unreachable", runStartup},
+	{"the limit of the machine: bare Go servers", runLimit},
 }
 
 // runAll runs the selected scenarios in order. A failing scenario is

@@ -35,6 +35,9 @@ type plan struct {
 	b64Runs int // fresh proxy processes per path
 
 	startRuns int // proxy starts (scenario 10)
+
+	limitRounds int // alternating slices per side (scenario 11), of loadSlice
+	allocN      int // requests per allocation count
 }
 
 func fullPlan() plan {
@@ -50,7 +53,8 @@ func fullPlan() plan {
 		rssN: 1000, rssGen: 3 * time.Second,
 		rssSettle: []time.Duration{time.Second, 5 * time.Second, 10 * time.Second},
 		b64Size:   4 << 20, b64Runs: 3,
-		startRuns: 10,
+		startRuns:   10,
+		limitRounds: 4, allocN: 200,
 	}
 }
 
@@ -67,6 +71,7 @@ func quickPlan() plan {
 		rssN: 100, rssGen: 500 * time.Millisecond,
 		rssSettle: []time.Duration{500 * time.Millisecond},
 		b64Size:   4 << 20, b64Runs: 1,
-		startRuns: 2,
+		startRuns:   2,
+		limitRounds: 1, allocN: 50,
 	}
 }
