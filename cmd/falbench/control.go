@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -48,6 +50,9 @@ func serveReverseProxy(listen, upstream string) error {
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = newUpstreamClient(64).Transport
+	// wrk cuts its connections off when its time is up; the requests it
+	// abandons are no news.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
 	return serveControl(listen, rp)
 }
 
