@@ -80,6 +80,7 @@ var scenarios = []scenario{
 	{"b64_json of a 4 MiB image", runB64},
 	{"start-up with fal's schema service unreachable", runStartup},
 	{"the limit of the machine: bare Go servers", runLimit},
+	{"Responses stream, time to first event", runResponses},
 }
 
 // runAll runs the selected scenarios in order. A failing scenario is
