@@ -81,6 +81,7 @@ var scenarios = []scenario{
 	{"start-up with fal's schema service unreachable", runStartup},
 	{"the limit of the machine: bare Go servers", runLimit},
 	{"Responses stream, time to first event", runResponses},
+	{"speech, time to the first byte", runSpeech},
 }
 
 // runAll runs the selected scenarios in order. A failing scenario is

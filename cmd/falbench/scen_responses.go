@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -74,15 +73,11 @@ func firstEvent(ctx context.Context, hc *http.Client, url string, header http.He
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := hc.Do(req)
+	resp, err := doOK(hc, req)
 	if err != nil {
 		return 0, err
 	}
 	defer drain(resp)
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return 0, fmt.Errorf("%s answered %d: %.300s", url, resp.StatusCode, b)
-	}
 	var first time.Duration
 	err = readEvents(resp.Body, func([]byte) (bool, error) {
 		first = time.Since(start)
