@@ -82,6 +82,7 @@ var scenarios = []scenario{
 	{"the limit of the machine: bare Go servers", runLimit},
 	{"Responses stream, time to first event", runResponses},
 	{"speech, time to the first byte", runSpeech},
+	{"video content download", runVideoContent},
 }
 
 // runAll runs the selected scenarios in order. A failing scenario is

@@ -38,6 +38,9 @@ type plan struct {
 
 	limitRounds int // alternating slices per side (scenario 11), of loadSlice
 	allocN      int // requests per allocation count
+
+	videoSize  int // bytes of the video (scenario 14)
+	videoPairs int
 }
 
 func fullPlan() plan {
@@ -55,6 +58,7 @@ func fullPlan() plan {
 		b64Size:   4 << 20, b64Runs: 3,
 		startRuns:   10,
 		limitRounds: 4, allocN: 200,
+		videoSize: 64 << 20, videoPairs: 20,
 	}
 }
 
@@ -73,5 +77,6 @@ func quickPlan() plan {
 		b64Size:   4 << 20, b64Runs: 1,
 		startRuns:   2,
 		limitRounds: 1, allocN: 50,
+		videoSize: 8 << 20, videoPairs: 2,
 	}
 }
