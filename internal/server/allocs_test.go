@@ -14,7 +14,9 @@ import (
 // Allocation budgets of the hot paths, counted with testing.AllocsPerRun
 // through the whole handler (middleware included) with a text access log,
 // as production writes it. They are counts, not timings: a change that
-// adds work to every request fails them.
+// adds work to every request fails them. Each budget leaves a little room
+// over the count measured (7), since under the race detector sync.Pool
+// drops some of what it is given.
 
 // allocsPerRequest is the mean number of allocations of the proxy's work
 // on r (which handlers copy rather than change) answered 200 by h.
@@ -54,7 +56,7 @@ func getRequest(path string) *http.Request {
 }
 
 func TestListModelsAllocations(t *testing.T) {
-	const budget = 8
+	const budget = 10
 	got := allocsPerRequest(t, loggedServer(t, nil), getRequest("/v1/models"))
 	t.Logf("GET /v1/models: %.1f allocations per request", got)
 	if got > budget {
@@ -63,7 +65,7 @@ func TestListModelsAllocations(t *testing.T) {
 }
 
 func TestHealthAllocations(t *testing.T) {
-	const budget = 8
+	const budget = 10
 	got := allocsPerRequest(t, loggedServer(t, nil), getRequest("/health"))
 	t.Logf("GET /health: %.1f allocations per request", got)
 	if got > budget {
