@@ -28,27 +28,17 @@ func runResponses(ctx context.Context, b *bench) ([]section, error) {
 		t, err := firstEvent(ctx, st.client.hc, st.proxy.base+"/v1/responses", proxyHeader, []byte(responsesBody))
 		return obs{t}, err
 	}
-	if err := warm(ctx, b.plan.warm, proxy); err != nil {
-		return nil, fmt.Errorf("%w: warm-up: %w", errFunctional, err)
-	}
-	call, err := st.proxyCall(falfake.OpResponses)
+	directHeader := http.Header{"Authorization": {"Key " + directKey}}
+	b.logf("  %d Responses stream pairs", b.plan.chatPairs)
+	pt, dt, err := b.pairedTimes(ctx, st, b.plan.chatPairs, proxy, falfake.OpResponses, func(call falfake.Call) side {
+		return func(ctx context.Context) (obs, error) {
+			t, err := firstEvent(ctx, st.direct.hc, st.fake.RunURL()+"/openrouter/router/openai/v1/responses", directHeader, call.Body)
+			return obs{t}, err
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	directHeader := http.Header{"Authorization": {"Key " + directKey}}
-	direct := func(ctx context.Context) (obs, error) {
-		t, err := firstEvent(ctx, st.direct.hc, st.fake.RunURL()+"/openrouter/router/openai/v1/responses", directHeader, call.Body)
-		return obs{t}, err
-	}
-	if err := warm(ctx, b.plan.warm, direct); err != nil {
-		return nil, fmt.Errorf("%w: direct warm-up: %w", errFunctional, err)
-	}
-	b.logf("  %d Responses stream pairs", b.plan.chatPairs)
-	out, err := interleave(ctx, b.plan.chatPairs, proxy, direct)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errFunctional, err)
-	}
-	pt, dt := column(out[0], 0), column(out[1], 0)
 	added := summarize(differences(pt, dt))
 	return []section{{num: 12, title: "Responses stream, time to first event (RESPONSES_MODE passthrough)", rows: []row{
 		{what: "added time to first event (proxy − direct), median / p99", seed: "no Responses API in the seed", target: "median ≤ 1 ms",

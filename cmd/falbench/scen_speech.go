@@ -39,43 +39,33 @@ func runSpeech(ctx context.Context, b *bench) ([]section, error) {
 		t, err := firstByte(st.client.hc, req, start)
 		return obs{t}, err
 	}
-	if err := warm(ctx, b.plan.warm, proxy); err != nil {
-		return nil, fmt.Errorf("%w: warm-up: %w", errFunctional, err)
-	}
-	call, err := st.proxyCall(falfake.OpSubmit)
+	b.logf("  %d speech pairs", b.plan.chatPairs)
+	pt, dt, err := b.pairedTimes(ctx, st, b.plan.chatPairs, proxy, falfake.OpSubmit, func(call falfake.Call) side {
+		return func(ctx context.Context) (obs, error) {
+			start := time.Now()
+			res, err := st.direct.generate(ctx, call.Endpoint, call.Body)
+			if err != nil {
+				return nil, err
+			}
+			var out struct {
+				Audio struct {
+					URL string `json:"url"`
+				} `json:"audio"`
+			}
+			if err := json.Unmarshal(res.body, &out); err != nil || out.Audio.URL == "" {
+				return nil, fmt.Errorf("fal's speech result names no audio file (%v): %.300s", err, res.body)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.Audio.URL, nil)
+			if err != nil {
+				return nil, err
+			}
+			t, err := firstByte(st.direct.hc, req, start)
+			return obs{t}, err
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	direct := func(ctx context.Context) (obs, error) {
-		start := time.Now()
-		res, err := st.direct.generate(ctx, call.Endpoint, call.Body)
-		if err != nil {
-			return nil, err
-		}
-		var out struct {
-			Audio struct {
-				URL string `json:"url"`
-			} `json:"audio"`
-		}
-		if err := json.Unmarshal(res.body, &out); err != nil || out.Audio.URL == "" {
-			return nil, fmt.Errorf("fal's speech result names no audio file (%v): %.300s", err, res.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.Audio.URL, nil)
-		if err != nil {
-			return nil, err
-		}
-		t, err := firstByte(st.direct.hc, req, start)
-		return obs{t}, err
-	}
-	if err := warm(ctx, b.plan.warm, direct); err != nil {
-		return nil, fmt.Errorf("%w: direct warm-up: %w", errFunctional, err)
-	}
-	b.logf("  %d speech pairs", b.plan.chatPairs)
-	out, err := interleave(ctx, b.plan.chatPairs, proxy, direct)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errFunctional, err)
-	}
-	pt, dt := column(out[0], 0), column(out[1], 0)
 	added := summarize(differences(pt, dt))
 	return []section{{num: 13, title: "Speech, time to the first byte of audio", rows: []row{
 		{what: "added time to first byte (proxy − direct), median / p99", seed: "no speech in the seed", target: "median ≤ 2 ms",

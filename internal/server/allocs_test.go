@@ -55,20 +55,14 @@ func getRequest(path string) *http.Request {
 	return r
 }
 
-func TestListModelsAllocations(t *testing.T) {
+func TestFixedAnswerAllocations(t *testing.T) {
 	const budget = 10
-	got := allocsPerRequest(t, loggedServer(t, nil), getRequest("/v1/models"))
-	t.Logf("GET /v1/models: %.1f allocations per request", got)
-	if got > budget {
-		t.Errorf("GET /v1/models allocates %.1f times per request, budget %d", got, budget)
-	}
-}
-
-func TestHealthAllocations(t *testing.T) {
-	const budget = 10
-	got := allocsPerRequest(t, loggedServer(t, nil), getRequest("/health"))
-	t.Logf("GET /health: %.1f allocations per request", got)
-	if got > budget {
-		t.Errorf("GET /health allocates %.1f times per request, budget %d", got, budget)
+	h := loggedServer(t, nil)
+	for _, path := range []string{"/v1/models", "/health"} {
+		got := allocsPerRequest(t, h, getRequest(path))
+		t.Logf("GET %s: %.1f allocations per request", path, got)
+		if got > budget {
+			t.Errorf("GET %s allocates %.1f times per request, budget %d", path, got, budget)
+		}
 	}
 }
