@@ -36,8 +36,9 @@ type plan struct {
 
 	startRuns int // proxy starts (scenario 10)
 
-	limitRounds int // alternating slices per side (scenario 11), of loadSlice
-	allocN      int // requests per allocation count
+	limitRounds int           // rounds of alternating slices (scenario 11)
+	limitSlice  time.Duration // one slice per route and side; wrk takes whole seconds
+	allocN      int           // requests per allocation count
 
 	videoSize  int // bytes of the video (scenario 14)
 	videoPairs int
@@ -57,7 +58,7 @@ func fullPlan() plan {
 		rssSettle: []time.Duration{time.Second, 5 * time.Second, 10 * time.Second},
 		b64Size:   4 << 20, b64Runs: 3,
 		startRuns:   10,
-		limitRounds: 4, allocN: 200,
+		limitRounds: 12, limitSlice: time.Second, allocN: 200,
 		videoSize: 64 << 20, videoPairs: 20,
 	}
 }
@@ -76,7 +77,7 @@ func quickPlan() plan {
 		rssSettle: []time.Duration{500 * time.Millisecond},
 		b64Size:   4 << 20, b64Runs: 1,
 		startRuns:   2,
-		limitRounds: 1, allocN: 50,
+		limitRounds: 1, limitSlice: 300 * time.Millisecond, allocN: 50,
 		videoSize: 8 << 20, videoPairs: 2,
 	}
 }
