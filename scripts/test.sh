@@ -21,7 +21,7 @@ if ! go mod tidy -diff; then
 	echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1
 fi
 
-if command -v npm >/dev/null && { [ ! -d test/node/node_modules/openai ] || [ ! -d test/node/node_modules/@openai/codex ] || [ ! -d test/node/node_modules/@openai/agents ]; }; then
+if command -v npm >/dev/null && { [ ! -d test/node/node_modules/openai ] || ! compgen -G 'test/node/node_modules/@openai/codex-*-*' >/dev/null || [ ! -d test/node/node_modules/@openai/agents ]; }; then
 	echo "== npm ci (openai, @openai/agents and @openai/codex npm packages for the Node tests)"
 	npm ci --prefix test/node --no-audit --no-fund --loglevel=error
 fi

@@ -109,10 +109,12 @@ Try it, in another shell:
   curl -s %[1]s/v1/audio/transcriptions \
     -H "Authorization: Bearer $KEY" -F model=whisper-1 -F file=@speech.wav
 
-  curl -s %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
-    -F model=sora-2 -F prompt="a fox in the snow" -F seconds=4 -F size=1280x720
-  curl -s %[1]s/v1/videos/VIDEO_ID -H "Authorization: Bearer $KEY"
-  curl -s %[1]s/v1/videos/VIDEO_ID/content -H "Authorization: Bearer $KEY" -o video.mp4
+  VIDEO_ID=$(curl -s %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
+    -F model=sora-2 -F prompt="a fox in the snow" -F seconds=4 -F size=1280x720 |
+    sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+  until curl -s %[1]s/v1/videos/$VIDEO_ID -H "Authorization: Bearer $KEY" |
+    grep -Eq '"status":"(completed|failed)"|"error":\{'; do sleep 2; done
+  curl -sf %[1]s/v1/videos/$VIDEO_ID/content -H "Authorization: Bearer $KEY" -o video.mp4
 
 Video models: %[9]s (the playground has a video tab).
 

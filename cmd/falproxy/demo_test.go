@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -155,5 +156,32 @@ func writePNG(t *testing.T, mw *multipart.Writer, field string, w, h int) {
 	}
 	if err := png.Encode(part, image.NewNRGBA(image.Rect(0, 0, w, h))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDemoBannerVideoLines runs the banner's video lines in a shell: they
+// create a video, poll until it is done and download it, so video.mp4 is
+// the MP4 and never an error saved in its place.
+func TestDemoBannerVideoLines(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed", "grep"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s: %v", tool, err)
+		}
+	}
+	r, vars := startDemo(t, map[string]string{})
+	banner := r.stdout.String()
+	start, end := strings.Index(banner, "VIDEO_ID=$("), strings.Index(banner, "-o video.mp4")
+	if start < 0 || end < start {
+		t.Fatalf("the banner has no video lines that set VIDEO_ID and save video.mp4:\n%s", banner)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("bash", "-ec", banner[start:end+len("-o video.mp4")])
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "KEY="+vars["KEY"])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the banner's video lines: %v\n%s", err, out)
+	}
+	video, err := os.ReadFile(filepath.Join(dir, "video.mp4"))
+	if err != nil || len(video) < 12 || string(video[4:8]) != "ftyp" {
+		t.Fatalf("video.mp4 is not an MP4 (%v): %.80q", err, video)
 	}
 }

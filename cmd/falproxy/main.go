@@ -48,6 +48,8 @@ commands:
   demo         run the proxy against the built-in fal emulator; needs no fal key
   models       show every configured model and how requests map onto it (--json)
   check        validate the configuration and reach every image model's schema
+  keys         create, list, show, update and revoke virtual keys (falproxy keys for help)
+  usage        usage and cost totals from the ledger (--key, --model, --from, --to, --group-by)
   healthcheck  exit 0 if the proxy on 127.0.0.1:PORT answers /health (for containers)
   help         show this text
 `
@@ -67,6 +69,10 @@ func run(ctx context.Context, args []string, environ func(string) (string, bool)
 		return models(ctx, args, environ, stdout, stderr)
 	case "check":
 		return check(ctx, args, environ, stdout, stderr)
+	case "keys":
+		return keys(ctx, args, environ, stdout, stderr)
+	case "usage":
+		return usageTotals(ctx, args, environ, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, environ)
 	case "help", "-h", "--help":

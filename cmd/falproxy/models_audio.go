@@ -38,7 +38,7 @@ func writeAudioReport(w io.Writer, models []server.AudioModelInfo) {
 		default:
 			row("translates", yesNo(a.Task.Has("translate"), "task translate", "no: /v1/audio/translations is refused"))
 			row("languages", enumText(a.Language, "any"))
-			row("word timestamps", yesNo(a.ChunkLevel.Has("word"), "chunk_level word", "no"))
+			row("word timestamps", yesNo(a.ChunkLevel.Has("word"), "chunk_level word", "the model has no word-level chunks"))
 			row("prompt", yesNo(a.Prompt != "", "sent as "+a.Prompt, "not sent"))
 		}
 	}

@@ -21,7 +21,7 @@ func TestModelsAudio(t *testing.T) {
 	for alias, want := range map[string][]string{
 		"tts-1":         {"kind speech", "voices voice: af_heart, af_alloy", "(default af_heart)", "speed speed: 0.1 to 5", "formats the model's own"},
 		"tts-1-hd":      {"voice_setting.voice_id: any voice id, default Wise_Woman", "audio_setting.format: mp3, pcm, flac", "voice_setting.speed: 0.5 to 2", "at most 5000 characters"},
-		"whisper-1":     {"kind transcription", "translates yes: task translate", "word timestamps no", "language: af, am"},
+		"whisper-1":     {"kind transcription", "translates yes: task translate", "word timestamps no: the model has no word-level chunks", "language: af, am"},
 		"whisper-large": {"word timestamps yes: chunk_level word", "prompt yes: sent as prompt"},
 	} {
 		for _, w := range want {

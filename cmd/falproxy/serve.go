@@ -75,7 +75,14 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	logOut, flushLog := bufferedLog(stderr)
 	defer flushLog()
 	log := newLogger(logOut, cfg)
-	app := newApp(cfg, log)
+	tm, err := openTeams(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	// Deferred first, run last: requests still being answered add their
+	// ledger rows until the server is down.
+	defer tm.close(log)
+	app := newApp(cfg, log, tm)
 
 	if app.metrics != nil && cfg.MetricsAddr != "" {
 		closeMetrics, err := serveMetrics(cfg.MetricsAddr, server.MetricsHandler(app.metrics, cfg.MetricsKey), log)
@@ -112,6 +119,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	warmCtx, cancelWarm := context.WithTimeout(ctx, warmDeadline)
 	defer cancelWarm()
 	go app.schemas.Warm(warmCtx, app.warmEndpoints())
+	go tm.prices.Warm(warmCtx, app.pricedEndpoints())
 	go app.fal.RecheckKeys(ctx, keyRecheckEvery)
 
 	select {
@@ -156,7 +164,7 @@ type app struct {
 	metrics *metrics.Metrics // nil when METRICS_ENABLED=false
 }
 
-func newApp(cfg *config.Config, log *slog.Logger) *app {
+func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts) *app {
 	hc := fal.NewHTTPClient()
 	if cfg.FalH2C {
 		hc = fal.NewH2CHTTPClient()
@@ -169,7 +177,7 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 	}
 	client := fal.New(fal.Options{QueueURL: cfg.QueueURL, RunURL: cfg.RunURL, StorageURL: cfg.StorageURL, Pool: pool, HTTP: hc, Logger: log, Observer: m,
 		MediaTTL: cfg.MediaTTL})
-	h := server.New(server.Options{
+	opt := server.Options{
 		AccessKeys:        cfg.AccessKeys,
 		ImageModels:       cfg.ImageModels,
 		DefaultImageModel: cfg.DefaultImageModel,
@@ -204,7 +212,9 @@ func newApp(cfg *config.Config, log *slog.Logger) *app {
 		// Responses and embeddings.
 		ResponsesPassthrough: cfg.ResponsesMode == config.ResponsesPassthrough,
 		EmbeddingModels:      cfg.EmbeddingModels,
-	})
+	}
+	tm.wire(&opt)
+	h := server.New(opt)
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }
 

@@ -96,6 +96,20 @@ func pickVoice(asked string, f *falschema.AudioField, alias string) (voice strin
 		alias, openai.Echo(asked), strings.Join(f.Values[:min(len(f.Values), 5)], ", "))
 }
 
+// MappedVoice is the voice of a that the OpenAI voice name gets in its
+// place ("" when the name itself is used), so that a listing can show the
+// mapping.
+func MappedVoice(name string, a *falschema.Audio) string {
+	if a == nil || a.Voice == nil {
+		return ""
+	}
+	voice, mapped, _ := pickVoice(name, a.Voice, "")
+	if !mapped {
+		return ""
+	}
+	return voice
+}
+
 // clamp keeps a speed within the field's bounds.
 func clamp(v float64, f *falschema.AudioField) float64 {
 	if f.Min != nil {

@@ -76,6 +76,13 @@ type Config struct {
 	LogFormat         string // LOG_FORMAT: LogText or LogJSON
 	PlaygroundEnabled bool   // PLAYGROUND_ENABLED
 
+	// Teams.
+
+	DatabaseURL string // DATABASE_URL: sqlite://... or postgres://...; "" = DefaultDatabaseURL when AdminKey is set
+	AdminKey    string // ADMIN_KEY: Bearer token of the admin API; "" = no admin API
+	APIURL      string // FAL_API_URL, without trailing slash
+	PricesFile  string // PRICES_FILE: path of a JSON prices file; "" = none
+
 	// Audio.
 
 	AudioModels []registry.AudioModel // AUDIO_MODELS, in the order given; aliases are unique among all models
@@ -141,6 +148,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	aliases := c.aliasLists()
 	l.checkAliases(aliases)
 	c.QueuePriority = l.queuePriority(envQueuePriority, aliases)
+	c.DatabaseURL = l.databaseURL(envDatabaseURL)
+	c.AdminKey = l.key(envAdminKey)
+	c.APIURL = l.baseURL(envAPIURL)
+	c.PricesFile, _ = l.str(envPricesFile)
 
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)

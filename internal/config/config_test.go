@@ -52,6 +52,7 @@ func TestLoadDefaults(t *testing.T) {
 		RunURL:            "https://fal.run",
 		OpenAPIURL:        "https://fal.ai/api/openapi/queue/openapi.json",
 		StorageURL:        "https://rest.fal.ai",
+		APIURL:            "https://api.fal.ai",
 		SchemaTTL:         24 * time.Hour,
 		RequestTimeout:    300 * time.Second,
 		CORSOrigins:       []string{"*"},

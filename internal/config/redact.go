@@ -14,9 +14,10 @@ const redacted = "[redacted]"
 // a real one, and hiding it would blank out ordinary words.
 const minRedacted = 8
 
-// Redact returns s with every access key, fal key and METRICS_KEY replaced
-// by "[redacted]", wherever it occurs, even inside a longer word. A fal key
-// has the form "<key id>:<secret>"; its secret half is also hidden when it
+// Redact returns s with every secret of the configuration (access keys, fal
+// keys, METRICS_KEY and SIGNING_KEY; see secrets) replaced by
+// "[redacted]", wherever it occurs, even inside a longer word. A fal key has
+// the form "<key id>:<secret>"; its secret half is also hidden when it
 // appears alone. Secrets shorter than minRedacted are left alone, so that
 // ordinary words stay whole. Callers pass it the values that can carry a
 // key (error texts, headers, URLs, payloads), not their own fixed messages.
@@ -30,7 +31,7 @@ func (c *Config) Redact(s string) string {
 
 // secrets lists every value Redact hides.
 func (c *Config) secrets() []string {
-	out := slices.Concat(c.AccessKeys, c.FalKeys, []string{c.MetricsKey}, c.SigningKeys)
+	out := slices.Concat(c.AccessKeys, c.FalKeys, []string{c.MetricsKey, c.AdminKey, c.DatabaseURL}, c.SigningKeys)
 	for _, k := range c.FalKeys {
 		if _, secret, ok := strings.Cut(k, ":"); ok {
 			out = append(out, secret)

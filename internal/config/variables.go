@@ -74,6 +74,10 @@ const (
 	envPlaygroundEnabled = "PLAYGROUND_ENABLED"
 	envVideoModels       = "VIDEO_MODELS"
 	envSigningKey        = "SIGNING_KEY"
+	envDatabaseURL       = "DATABASE_URL"
+	envAdminKey          = "ADMIN_KEY"
+	envAPIURL            = "FAL_API_URL"
+	envPricesFile        = "PRICES_FILE"
 )
 
 // Modes RESPONSES_MODE accepts.
@@ -163,8 +167,12 @@ var Variables = []Variable{
 		Description: "Where the per-endpoint OpenAPI document is fetched (`?endpoint_id=<id>` is appended).",
 	},
 	{
+		Name: envAPIURL, Default: "https://api.fal.ai", Group: GroupCore, Format: formatURL,
+		Description: "Base of fal's platform API, whose pricing API (`/v1/models/pricing`) prices requests for budgets and the usage ledger. A trailing slash is removed.",
+	},
+	{
 		Name: envStorageURL, Default: "https://rest.fal.ai", Group: GroupCore, Format: formatURL,
-		Description: "Base of fal's REST API, used to upload input images to fal storage.",
+		Description: "Base of fal's REST API, used to upload input files (edit images, video input references, recordings to transcribe) to fal storage when larger than 1 MiB (smaller ones go inline).",
 	},
 	{
 		Name: envFalH2C, Default: "false", Group: GroupCore, Format: formatBool,
@@ -173,7 +181,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envAllowPrivateMedia, Default: "false", Group: GroupCore, Format: formatBool,
-		Description: "Let result images be downloaded from private, loopback and link-local addresses. " +
+		Description: "Let generated media (result images, speech, video content) be downloaded from private, loopback and link-local addresses. " +
 			"Off, a result URL pointing into the network falproxy runs in is refused; `falproxy demo` turns it on for its emulator.",
 	},
 	{
@@ -196,8 +204,8 @@ var Variables = []Variable{
 	{
 		Name: envMediaTTL, Group: GroupCore,
 		Format: "empty, or a duration of at least 1s such as 90s, 30m or 24h, or a whole number of seconds",
-		Description: "How long fal keeps the images it generates, sent as `X-Fal-Object-Lifecycle-Preference` with every job. " +
-			"Empty leaves fal's default. Result URLs stop working after it, so keep it longer than clients need them.",
+		Description: "How long fal keeps the media it generates (images, speech, videos), sent as `X-Fal-Object-Lifecycle-Preference` with every job, and the basis of a video's `expires_at`. " +
+			"Empty leaves fal's default (7 days for `expires_at`). Result URLs stop working after it, so keep it longer than clients need them.",
 	},
 	{
 		Name: envQueuePriority, Group: GroupCore,
@@ -258,7 +266,8 @@ var Variables = []Variable{
 	},
 	{
 		Name: envMaxInflight, Default: "1000", Group: GroupLimits, Format: formatCount,
-		Description: "Most requests running fal work (image generations and edits, chat) at once; further such requests wait up to `ADMISSION_WAIT` for a slot, then get 503.",
+		Description: "Most requests running fal work (image generations and edits, chat, Responses, embeddings, audio, video creation and remixes) at once; further such requests wait up to `ADMISSION_WAIT` for a slot, then get 503. " +
+			"Reading a video's status or content starts no fal job and is not counted.",
 	},
 	{
 		Name: envKeyConcurrency, Default: "0", Group: GroupLimits, Format: formatCount,
@@ -299,6 +308,21 @@ var Variables = []Variable{
 		Name: envLogFormat, Default: LogText, Group: GroupOps,
 		Format:      "text or json",
 		Description: "Log line format.",
+	},
+	{
+		Name: envDatabaseURL, Group: GroupOps, Secret: true,
+		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db",
+		Description: "The store of virtual keys and the usage ledger. Empty: `falproxy.db` in the working directory (beside `.env`), used only when `ADMIN_KEY` is set; with neither, falproxy keeps no database. Migrations run at start-up.",
+	},
+	{
+		Name: envAdminKey, Group: GroupOps, Secret: true,
+		Format:      "empty, or a key of at least " + strconv.Itoa(MinKeyLength) + " characters without spaces",
+		Description: "Opens the admin API under `/admin/` to `Authorization: Bearer <key>`; it manages virtual keys and reads usage. With the playground on, `/admin` serves a page for it. Unset, `/admin/` answers 404.",
+	},
+	{
+		Name: envPricesFile, Group: GroupOps,
+		Format:      "empty, or the path of a JSON file",
+		Description: "Prices that override fal's pricing API, as JSON `{\"fal-ai/flux/dev\": {\"unit_price\": 0.025, \"unit\": \"image\"}}`.",
 	},
 	{
 		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"slices"
 )
@@ -37,17 +36,6 @@ func (k *Key) Tag() []byte { return k.tag }
 
 // Keys are the pool's keys, in the order configured.
 func (p *Pool) Keys() []*Key { return slices.Clone(p.keys) }
-
-// KeyByTag finds the pool's key with this tag; nil when no key of the
-// pool has it (the key was removed from the configuration).
-func (p *Pool) KeyByTag(tag []byte) *Key {
-	for _, k := range p.keys {
-		if subtle.ConstantTimeCompare(k.Tag(), tag) == 1 {
-			return k
-		}
-	}
-	return nil
-}
 
 // Resume rebuilds the job fal accepted for endpoint under requestID with
 // key k. It holds no key slot: fal queues the job itself, and a job

@@ -35,6 +35,7 @@ type Fake struct {
 	faults faultSet
 	jobs   jobStore
 	files  fileStore
+	bill   bill
 	// videoIDs are the video_id values video outputs gave out, which
 	// alone remix endpoints take back.
 	videoIDs sync.Map

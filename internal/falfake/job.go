@@ -123,6 +123,7 @@ func (f *Fake) outcome(j *job) (out outcome, ok bool) {
 	if j.out == nil {
 		o := f.execute(j.exec)
 		j.out = &o
+		f.charge(j.key, j.endpoint, j.exec.body, o)
 	}
 	return *j.out, true
 }

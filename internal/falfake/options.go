@@ -32,6 +32,9 @@ type Options struct {
 	// extra_forbidden, so that tests catch a client sending fields a model
 	// does not take.
 	AllowUnknownFields bool
+	// Prices add to or replace the emulator's prices by endpoint id, as
+	// its pricing API reports them and its bill charges them.
+	Prices map[string]Price
 	// HTTP1Only serves HTTP/1.1 alone, as a plain egress proxy or sidecar
 	// in front of fal would; by default HTTP/2 with prior knowledge (h2c)
 	// is offered beside it.

@@ -27,6 +27,7 @@ const (
 	OpCDN       Op = "cdn"        // GET  files/...
 	OpUpload    Op = "upload"     // POST rest/storage/upload/initiate
 	OpUploadPut Op = "upload_put" // PUT  the upload_url an initiate returned
+	OpPricing   Op = "pricing"    // GET  api/v1/models/pricing
 )
 
 // maxRecordedBody caps the copy of a request body kept in a Call, so that

@@ -63,6 +63,7 @@ func (f *Fake) routes() http.Handler {
 	})
 
 	mux.Handle("GET /openapi/queue/openapi.json", f.handle(OpSchema, byQuery, f.serveSchema))
+	mux.Handle("GET /api/v1/models/pricing", f.handle(OpPricing, byQuery, f.servePricing))
 	mux.Handle("GET /files/{rest...}", f.handle(OpCDN, noEndpoint, f.serveFile))
 	mux.Handle("POST /rest/storage/upload/initiate", f.handle(OpUpload, noEndpoint, f.initiateUpload))
 	mux.Handle("PUT /rest/storage/upload/put/{token}", f.handle(OpUploadPut, noEndpoint, f.putUpload))

@@ -35,6 +35,7 @@ func (f *Fake) run(w http.ResponseWriter, c *call) {
 	if !out.early && !sleep(c.r.Context(), gen) {
 		return
 	}
+	f.charge(c.key, c.endpoint, c.body, out)
 	out.write(w, c.rid)
 }
 

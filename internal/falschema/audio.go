@@ -59,10 +59,9 @@ type AudioField struct {
 func (f *AudioField) Has(v string) bool { return f != nil && slices.Contains(f.Values, v) }
 
 // audio reads the audio side of an endpoint from its input properties
-// and its output schema; nil when it neither speaks nor transcribes.
-// input is the raw input schema, whose name leads to the output's.
-func (d *document) audio(endpoint string, input json.RawMessage, props map[string]*property) *Audio {
-	out := d.outputProperties(endpoint, input)
+// and the top-level properties of its output; nil when it neither speaks
+// nor transcribes.
+func (d *document) audio(out map[string]json.RawMessage, props map[string]*property) *Audio {
 	switch {
 	case out["video"] != nil || out["images"] != nil:
 		return nil // a soundtrack beside a video is not speech

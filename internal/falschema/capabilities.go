@@ -27,6 +27,8 @@ type Capabilities struct {
 	// Audio describes a text-to-speech or speech-to-text endpoint; nil
 	// for every other.
 	Audio *Audio `json:"audio,omitempty"`
+	// Video reports that the endpoint's output holds a video.
+	Video bool `json:"video,omitempty"`
 }
 
 // Field describes one declared input property after $ref, allOf, anyOf and

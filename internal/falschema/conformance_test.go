@@ -133,8 +133,7 @@ func TestEmulatorDocuments(t *testing.T) {
 				t.Fatal(err)
 			}
 			llm := strings.Contains(d.Endpoint, "llm") || strings.HasPrefix(d.Endpoint, "openrouter/")
-			video := strings.Contains(d.Endpoint, "video")
-			if !llm && !video && c.Audio == nil && c.Size.Kind == SizeNone && c.ImageInput == nil {
+			if !llm && !c.Video && c.Audio == nil && c.Size.Kind == SizeNone && c.ImageInput == nil {
 				t.Errorf("image endpoint without size control or image input: %+v", c)
 			}
 		})

@@ -42,7 +42,9 @@ func reduce(doc []byte, endpoint string) (*Capabilities, error) {
 	if err != nil {
 		return nil, err
 	}
-	caps.Audio = d.audio(endpoint, raw, props)
+	out := d.outputProperties(endpoint, raw)
+	caps.Video = out["video"] != nil
+	caps.Audio = d.audio(out, props)
 	return caps, nil
 }
 

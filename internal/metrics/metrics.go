@@ -28,6 +28,7 @@ type Metrics struct {
 	rejected *prometheus.CounterVec
 	cancels  *prometheus.CounterVec
 	retries  prometheus.Counter
+	cost     *prometheus.CounterVec
 }
 
 // New registers every falproxy metric, plus the Go runtime and process
@@ -65,11 +66,12 @@ func New(pool *fal.Pool, schemas *falschema.Store) *Metrics {
 			Name: "falproxy_fal_cancel_retries_total",
 			Help: "Cancel calls made again after a failed try.",
 		}),
+		cost: newCostCounter(),
 	}
 	for _, o := range []string{fal.CancelConfirmed, fal.CancelAlreadyFinished, fal.CancelGaveUp} {
 		m.cancels.WithLabelValues(o) // exported as 0 from the start
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rejected, m.cancels, m.retries,
+	m.reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rejected, m.cancels, m.retries, m.cost,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.reg.MustRegister(&keyCollector{pool: pool})

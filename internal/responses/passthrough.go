@@ -216,12 +216,8 @@ func (p *PassthroughStream) Fail(e *openai.Error) Event {
 		r = map[string]json.RawMessage{"object": json.RawMessage(`"response"`), "output": json.RawMessage(`[]`)}
 		r["model"], _ = json.Marshal(p.model)
 	}
-	code := e.Code
-	if code == "" {
-		code = "server_error"
-	}
 	r["status"] = json.RawMessage(`"failed"`)
-	r["error"], _ = json.Marshal(ResponseError{Code: code, Message: e.Message})
+	r["error"], _ = json.Marshal(failure(e))
 	b, _ := json.Marshal(map[string]any{"type": "response.failed", "sequence_number": p.relayed, "response": r})
 	p.final = true
 	p.relayed++

@@ -1,15 +1,14 @@
 package responses
 
 import (
-	"container/list"
-	"crypto/sha256"
 	"encoding/json"
-	"sync"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/bounded"
 )
 
 // StoreLimits bound what a Store keeps: at most Count responses and Bytes
-// of them, each for at most Age. The oldest go first.
+// of them (zero: no bound), each for at most Age. The oldest go first.
 type StoreLimits struct {
 	Count int
 	Bytes int64
@@ -36,63 +35,45 @@ type Stored struct {
 // /v1/responses/{id}. Each belongs to the access key that created it;
 // asked with another key it does not exist. It is safe for concurrent use.
 type Store struct {
-	mu     sync.Mutex
-	limits StoreLimits
-	now    func() time.Time
-	byID   map[string]*list.Element
-	order  list.List // of *entry, oldest at the front
-	bytes  int64
+	limits  StoreLimits
+	now     func() time.Time
+	entries *bounded.Store[string, entry]
 }
 
 type entry struct {
-	id     string
 	owner  [32]byte
-	at     time.Time
-	size   int64
 	stored Stored
 }
 
 // NewStore returns an empty store with the given limits.
 func NewStore(limits StoreLimits) *Store {
-	return &Store{limits: limits, now: time.Now, byID: map[string]*list.Element{}}
+	return &Store{limits: limits, now: time.Now,
+		entries: bounded.New[string, entry](bounded.Limits{Count: limits.Count, Bytes: limits.Bytes})}
 }
-
-// owner is the digest under which a key's responses are kept, so that the
-// store holds no access key.
-func owner(key string) [32]byte { return sha256.Sum256([]byte(key)) }
 
 // Put keeps s for key, evicting the oldest responses past the limits. A
 // turn larger than the byte limit on its own is not kept.
 func (st *Store) Put(key string, s Stored) {
 	b, err := json.Marshal(s)
-	if err != nil || int64(len(b)) > st.limits.Bytes {
+	if err != nil {
 		return
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e := &entry{id: s.Response.ID, owner: owner(key), at: st.now(), size: int64(len(b)), stored: s}
-	st.byID[e.id] = st.order.PushBack(e)
-	st.bytes += e.size
-	for st.order.Len() > st.limits.Count || st.bytes > st.limits.Bytes {
-		st.remove(st.order.Front())
-	}
+	now := st.now()
+	st.entries.Put(s.Response.ID, entry{owner: bounded.Owner(key), stored: s}, int64(len(b)), now.Add(st.limits.Age), now)
 }
 
 // Get returns the response id kept for key, if it is there and not older
 // than the age limit.
 func (st *Store) Get(key, id string) (Stored, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.expire()
-	return st.get(owner(key), id)
+	return st.get(bounded.Owner(key), id)
 }
 
 func (st *Store) get(owner [32]byte, id string) (Stored, bool) {
-	el, ok := st.byID[id]
-	if !ok || el.Value.(*entry).owner != owner {
+	e, ok := st.entries.Get(id, st.now())
+	if !ok || e.owner != owner {
 		return Stored{}, false
 	}
-	return el.Value.(*entry).stored, true
+	return e.stored, true
 }
 
 // History is the conversation that led to response id, and its output:
@@ -102,11 +83,8 @@ func (st *Store) get(owner [32]byte, id string) (Stored, bool) {
 // turns go first): a conversation with its start missing would mislead
 // the model. The chain is at most as long as the store holds entries.
 func (st *Store) History(key, id string) ([]Item, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.expire()
 	var chain []Stored
-	for k := owner(key); id != "" && len(chain) <= st.order.Len(); {
+	for k, held := bounded.Owner(key), st.entries.Len(); id != "" && len(chain) <= held; {
 		s, ok := st.get(k, id)
 		if !ok {
 			return nil, false
@@ -121,16 +99,13 @@ func (st *Store) History(key, id string) ([]Item, bool) {
 	return items, true
 }
 
-// expire drops the responses past the age limit.
-func (st *Store) expire() {
-	cutoff := st.now().Add(-st.limits.Age)
-	for el := st.order.Front(); el != nil && el.Value.(*entry).at.Before(cutoff); el = st.order.Front() {
-		st.remove(el)
+// Delete forgets response id of key, reporting whether key had it. The
+// responses that continued it keep their own turns, but a conversation
+// through it can no longer be rebuilt (see History).
+func (st *Store) Delete(key, id string) bool {
+	if _, ok := st.Get(key, id); !ok {
+		return false
 	}
-}
-
-func (st *Store) remove(el *list.Element) {
-	e := st.order.Remove(el).(*entry)
-	delete(st.byID, e.id)
-	st.bytes -= e.size
+	st.entries.Remove(id)
+	return true
 }

@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -56,8 +57,8 @@ func TestStoreLimits(t *testing.T) {
 	if _, ok := st.Get("k", "resp_half"); ok {
 		t.Error("a response outlived the age limit")
 	}
-	if st.order.Len() != 0 || st.bytes != 0 {
-		t.Errorf("%d responses, %d bytes left", st.order.Len(), st.bytes)
+	if n := st.entries.Len(); n != 0 {
+		t.Errorf("%d responses left", n)
 	}
 }
 
@@ -75,9 +76,10 @@ func TestStoreHistory(t *testing.T) {
 		st.Put("k", s)
 		parent = s.Response.ID
 	}
-	first, last := st.order.Front().Value.(*entry), st.order.Back().Value.(*entry)
-	if last.size > first.size+8 {
-		t.Errorf("the tenth turn takes %d bytes, the first %d", last.size, first.size)
+	first, _ := st.Get("k", "resp_0")
+	last, _ := st.Get("k", "resp_9")
+	if size(t, last) > size(t, first)+8 {
+		t.Errorf("the tenth turn takes %d bytes, the first %d", size(t, last), size(t, first))
 	}
 	items, ok := st.History("k", "resp_2")
 	if !ok || len(items) != 6 || items[0].Content.Text != "turn 0" || items[1].Content.Parts[0].Text != "answer 0" || items[4].Content.Text != "turn 2" {
@@ -86,8 +88,17 @@ func TestStoreHistory(t *testing.T) {
 	if _, ok := st.History("other", "resp_2"); ok {
 		t.Error("another key read the conversation")
 	}
-	st.remove(st.order.Front())
+	st.entries.Remove("resp_0")
 	if _, ok := st.History("k", "resp_9"); ok {
 		t.Error("a conversation without its first turn was continued")
 	}
+}
+
+// size is what an entry counts against the byte limit.
+func size(t *testing.T, s Stored) int {
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
 }

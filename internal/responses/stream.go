@@ -294,18 +294,25 @@ func (s *Stream) End() []Event {
 }
 
 // Fail returns response.failed carrying e, the event that ends a stream
-// whose answer broke off; the output so far stays in the response.
-func (s *Stream) Fail(e *openai.Error) []Event {
+// whose answer broke off; the output so far stays in the response. It
+// reports false, with no event, once the stream has ended.
+func (s *Stream) Fail(e *openai.Error) (Event, bool) {
 	if s.finished {
-		return nil
+		return Event{}, false
 	}
 	s.finished = true
+	s.resp.Status, s.resp.Error = "failed", failure(e)
+	return s.event("response.failed", map[string]any{"response": s.resp}), true
+}
+
+// failure is the error a failed response carries: e's code, or
+// "server_error" when it has none, and its message.
+func failure(e *openai.Error) *ResponseError {
 	code := e.Code
 	if code == "" {
 		code = "server_error"
 	}
-	s.resp.Status, s.resp.Error = "failed", &ResponseError{Code: code, Message: e.Message}
-	return []Event{s.event("response.failed", map[string]any{"response": s.resp})}
+	return &ResponseError{Code: code, Message: e.Message}
 }
 
 // deltaEvent is the data of the events that carry a piece of text or

@@ -155,8 +155,11 @@ func TestStreamFinalResponse(t *testing.T) {
 func TestStreamFail(t *testing.T) {
 	s := NewStream(&Request{Model: "m"}, 1, NativeTools)
 	evs := append(s.Start(), s.Chunk(chunk(`{"content":"a"}`, ""))...)
-	evs = append(evs, s.Fail(&openai.Error{Message: "fal broke", Code: "upstream_stream_error"})...)
-	evs = append(evs, s.End()...)
+	failed, ok := s.Fail(&openai.Error{Message: "fal broke", Code: "upstream_stream_error"})
+	evs = append(append(evs, failed), s.End()...)
+	if _, again := s.Fail(&openai.Error{Message: "again"}); !ok || again {
+		t.Errorf("Fail reported %v, then %v for an ended stream", ok, again)
+	}
 	if got := names(t, evs); !strings.HasSuffix(got, "response.output_text.delta response.failed") {
 		t.Fatalf("events %s", got)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"log/slog"
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/audio"
@@ -70,6 +71,16 @@ var (
 		falschema.Transcribes: "/v1/audio/transcriptions or /v1/audio/translations",
 	}
 )
+
+// audioContext is the job context of an audio request: modelContext when
+// it names an audio alias, so that a failed schema lookup is logged and
+// counted under it; a default model is named once chosen (see audioJob).
+func (s *Server) audioContext(r *http.Request, model string) (context.Context, context.CancelFunc) {
+	if _, ok := s.models.audio[model]; ok {
+		return s.modelContext(r, model)
+	}
+	return s.jobContext(r)
+}
 
 // audioJob resolves the model of an audio request (see audioModel), names
 // it for the access log and metrics, and gives ctx its queue priority.
@@ -154,13 +165,16 @@ func (s *Server) handleAudioModels(w http.ResponseWriter, r *http.Request) {
 
 // handleAudioVoices serves GET /v1/audio/voices ({voices:[{id,name}]}):
 // the voices of the speech model named by ?model=, or of every speech
-// model, plus OpenAI's voice names, which every speech model takes. A
-// model whose schema cannot be fetched is left out and logged.
+// model, plus OpenAI's voice names, which every speech model takes. For a
+// named model, an OpenAI name that maps to another voice is named with
+// the mapping ("alloy → Wise_Woman"); a model that does not speak is a
+// 400. A model whose schema cannot be fetched is left out and logged.
 func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opt.RequestTimeout)
 	defer cancel()
 	models := s.opt.AudioModels
-	if name := r.URL.Query().Get("model"); name != "" {
+	name := r.URL.Query().Get("model")
+	if name != "" {
 		endpoint, ok := s.models.audio[name]
 		if !ok {
 			writeError(w, openai.ModelNotFound(name))
@@ -168,30 +182,56 @@ func (s *Server) handleAudioVoices(w http.ResponseWriter, r *http.Request) {
 		}
 		models = []registry.AudioModel{{Alias: name, Endpoint: endpoint}}
 	}
+	var speakers []*falschema.Audio
+	for _, m := range models {
+		caps, err := s.opt.Schemas.Get(ctx, m.Endpoint)
+		switch {
+		case err != nil:
+			// One model fal cannot describe must not hide the others'
+			// voices from a settings page.
+			s.voicesSkipped(m, err)
+		case caps.Audio != nil && caps.Audio.Kind == falschema.Speaks:
+			speakers = append(speakers, caps.Audio)
+		case name != "":
+			writeError(w, openai.InvalidRequest("model", "model_not_supported",
+				"The model `%s` does not speak, so it has no voices; name a speech model (one for /v1/audio/speech).", name))
+			return
+		}
+	}
 	out := openai.AudioVoices{Voices: []openai.AudioVoice{}}
 	seen := map[string]bool{}
-	add := func(id string) {
+	add := func(id, label string) {
 		if !seen[id] {
 			seen[id] = true
-			out.Voices = append(out.Voices, openai.AudioVoice{ID: id, Name: id})
+			out.Voices = append(out.Voices, openai.AudioVoice{ID: id, Name: label})
 		}
 	}
 	for _, v := range audio.OpenAIVoices {
-		add(v)
-	}
-	for _, m := range models {
-		caps, err := s.opt.Schemas.Get(ctx, m.Endpoint)
-		if err != nil {
-			// One model fal cannot describe must not hide the others'
-			// voices from a settings page.
-			s.log.Warn("audio voices: skipping a model whose schema cannot be had", "alias", m.Alias, "endpoint", m.Endpoint, "err", s.opt.Redact(err.Error()))
-			continue
-		}
-		if caps.Audio != nil && caps.Audio.Kind == falschema.Speaks {
-			for _, v := range audio.Voices(caps.Audio) {
-				add(v)
+		label := v
+		if name != "" && len(speakers) == 1 {
+			if to := audio.MappedVoice(v, speakers[0]); to != "" {
+				label = v + " → " + to
 			}
+		}
+		add(v, label)
+	}
+	for _, a := range speakers {
+		for _, v := range audio.Voices(a) {
+			add(v, v)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// voicesSkipped logs a model left out of /v1/audio/voices because its
+// schema cannot be had: at warn level the first time for its endpoint,
+// then at debug level, since the route is public and settings pages poll
+// it.
+func (s *Server) voicesSkipped(m registry.AudioModel, err error) {
+	level := slog.LevelDebug
+	if _, warned := s.voicesWarned.LoadOrStore(m.Endpoint, true); !warned {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "audio voices: skipping a model whose schema cannot be had",
+		"alias", m.Alias, "endpoint", m.Endpoint, "err", s.opt.Redact(err.Error()))
 }

@@ -66,20 +66,42 @@ func TestAudioListings(t *testing.T) {
 	}
 	var voices struct{ Voices []struct{ ID, Name string } }
 	get("/v1/audio/voices?model=tts-1", &voices)
-	ids := map[string]bool{}
+	names := map[string]string{}
 	for _, v := range voices.Voices {
-		ids[v.ID] = v.Name == v.ID
+		names[v.ID] = v.Name
 	}
-	if !ids["alloy"] || !ids["af_heart"] || !ids["am_onyx"] || ids["Wise_Woman"] {
+	if names["alloy"] != "alloy → af_alloy" || names["ash"] != "ash → af_heart" || names["af_heart"] != "af_heart" ||
+		names["am_onyx"] != "am_onyx" || names["Wise_Woman"] != "" {
 		t.Errorf("tts-1 voices %+v", voices)
 	}
+	get("/v1/audio/voices?model=tts-1-hd", &voices)
+	if v := voices.Voices[0]; v.ID != "alloy" || v.Name != "alloy → Wise_Woman" {
+		t.Errorf("tts-1-hd voices %+v", voices)
+	}
 	get("/v1/audio/voices", &voices)
-	ids = map[string]bool{}
+	ids := map[string]bool{}
 	for _, v := range voices.Voices {
 		ids[v.ID] = true
 	}
 	if !ids["af_heart"] || !ids["Wise_Woman"] || !ids["Rachel"] {
 		t.Errorf("all voices %+v", voices)
+	}
+}
+
+// TestAudioVoicesOfTranscriptionModel: a transcription model does not
+// speak, so asking for its voices is a 400 naming the model, not a list
+// of voices it cannot use.
+func TestAudioVoicesOfTranscriptionModel(t *testing.T) {
+	h := newHarness(t, withAudio)
+	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices?model=whisper-1", nil)
+	code, hdr, body := h.do(req)
+	e := decodeError(t, body)
+	if code != http.StatusBadRequest || deref(e.Param) != "model" || !strings.Contains(e.Message, "`whisper-1` does not speak") ||
+		hdr.Get("X-Should-Retry") != "false" {
+		t.Errorf("voices of whisper-1: %d %s", code, body)
+	}
+	if len(h.falCalls(falfake.OpSubmit)) != 0 {
+		t.Error("listing voices ran a fal job")
 	}
 }
 
@@ -298,5 +320,29 @@ func TestSpeechLongDownload(t *testing.T) {
 	}
 	if in := h.lastInput(); in["prompt"] != "Hello" {
 		t.Errorf("fal received %v", in)
+	}
+}
+
+// TestVoicesWarnOncePerEndpoint: /v1/audio/voices, public and polled by
+// settings pages, still answers when a speech model's schema cannot be
+// had, and logs that at warn level once for the endpoint, not on every
+// call.
+func TestVoicesWarnOncePerEndpoint(t *testing.T) {
+	h := newHarness(t, withAudio)
+	h.fake.Inject(falfake.Fault{Op: falfake.OpSchema, Endpoint: "fal-ai/kokoro/american-english", Status: http.StatusBadRequest})
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/audio/voices", nil)
+		code, _, body := h.do(req)
+		if code != http.StatusOK || !strings.Contains(string(body), `"id":"alloy"`) || strings.Contains(string(body), "af_heart") {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	logs := h.logText()
+	warned := strings.Count(logs, `level=WARN msg="audio voices: skipping`)
+	if warned != 1 || !strings.Contains(logs, `level=DEBUG msg="audio voices: skipping`) {
+		t.Errorf("%d warnings about the skipped model:\n%s", warned, logs)
+	}
+	if h.fake.Counts().Schemas == 0 {
+		t.Error("fal was not asked for the schema")
 	}
 }

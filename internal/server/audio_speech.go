@@ -37,7 +37,7 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.audioContext(r, req.Model)
 	defer cancel()
 	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Speaks)
 	if e != nil {
@@ -75,15 +75,12 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 // streamSpeech opens fal's audio file as media, not as an image: a long
 // speech has no size cap and no whole-download deadline (neither the
 // image downloader's nor the job's), only the idle timeout, and it ends
-// when the client leaves.
+// when the client leaves. Asked for no range, Stream answers only with a
+// whole file (200) or an error.
 func (s *Server) streamSpeech(ctx context.Context, url string) (*fal.Download, error) {
 	resp, err := s.opt.Downloader.Stream(ctx, url, "")
 	if err != nil {
 		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, &fal.Error{Op: fal.OpDownload, Status: resp.StatusCode, Detail: "media download failed: HTTP " + resp.Status}
 	}
 	return &fal.Download{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), ContentLength: resp.ContentLength}, nil
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -29,12 +27,12 @@ func (s *Server) handleTranslation(w http.ResponseWriter, r *http.Request) {
 // else through fal storage), runs the job and renders its chunks in the
 // response_format asked for.
 func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bool) {
-	req, e := s.readTranscription(r)
+	req, e := s.readTranscription(w, r)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.audioContext(r, req.Model)
 	defer cancel()
 	ctx, alias, endpoint, spec, e := s.audioJob(ctx, req.Model, falschema.Transcribes)
 	if e != nil {
@@ -48,16 +46,11 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 	}
 	// The recording travels as edits' input images do; its name and type
 	// come from its bytes.
-	urls, err := s.falURLs(ctx, []editImage{fileImage(req.File)}, s.opt.InlineLimit)
-	if err != nil {
-		if r.Context().Err() != nil {
-			return
+	urls, e := s.inputURLs(ctx, r, []editImage{fileImage(req.File)}, "The recording")
+	if urls == nil {
+		if e != nil {
+			writeError(w, e)
 		}
-		if errors.Is(err, fal.ErrNoStorage) {
-			writeError(w, openai.ServerError("The recording is too large to send inline and no fal storage URL is configured."))
-			return
-		}
-		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	plan.Input[spec.AudioURL] = urls[0]
@@ -79,15 +72,8 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 	_, _ = w.Write(body)
 }
 
-// readTranscription decodes the multipart form the SDKs send.
-func (s *Server) readTranscription(r *http.Request) (*openai.TranscriptionRequest, *openai.Error) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
-		return nil, openai.InvalidRequest("", "unsupported_content_type",
-			"Transcriptions take a multipart/form-data body with the recording in 'file', as the OpenAI SDKs send; got %q.", openai.Echo(r.Header.Get("Content-Type")))
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
-	}
-	return openai.DecodeTranscriptionForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: openai.MaxAudioFile})
+// readTranscription decodes the multipart form the SDKs send, with the
+// recording in 'file'.
+func (s *Server) readTranscription(w http.ResponseWriter, r *http.Request) (*openai.TranscriptionRequest, *openai.Error) {
+	return readForm(s, w, r, "Transcriptions", openai.DecodeTranscriptionForm, nil, openai.MaxAudioFile)
 }

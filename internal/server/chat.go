@@ -56,17 +56,14 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 	}
 	clientModel := req.Model
 	req.Model = falModel
-	input, err := json.Marshal(chat.FalInput(req, folded, backend))
+	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
+	input, err := s.falInput(ctx, endpoint, chat.FalInput(req, folded, backend))
 	if err != nil {
 		return openai.ServerError("encoding the fal input failed")
 	}
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(input))
-	}
-	endpoint := chat.Endpoint(backend, len(folded.ImageURLs) > 0, req.Stream)
 	if req.Stream {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		return s.chatStream(ctx, streamStart{model: clientModel, includeUsage: includeUsage, promptChars: folded.PromptChars()}, endpoint, input, sink)
+		return s.chatStream(ctx, streamStart{model: clientModel, includeUsage: includeUsage, promptChars: folded.PromptChars(), keepAlive: s.opt.KeepAliveEvery}, endpoint, input, sink)
 	}
 	return s.chatOnce(ctx, clientModel, endpoint, input, folded.PromptChars(), sink)
 }
@@ -75,10 +72,7 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 // client that goes away has its job cancelled. promptChars is the length
 // of the prompt sent, for a usage estimate when fal reports none.
 func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []byte, promptChars int, sink chatSink) *openai.Error {
-	res, err := s.opt.Fal.Run(ctx, endpoint, input)
-	if res != nil {
-		infoFrom(ctx).set("", res.RequestID)
-	}
+	body, err := s.runEncoded(ctx, endpoint, input)
 	if err != nil {
 		if cancelled(ctx) {
 			return nil
@@ -86,7 +80,7 @@ func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []b
 		return s.logUpstream(ctx, err, chatUpstreamError(err))
 	}
 	var out chat.FalOutput
-	if err := json.Unmarshal(res.Body, &out); err != nil {
+	if err := json.Unmarshal(body, &out); err != nil {
 		return malformedAnswer()
 	}
 	if msg := out.ErrorMessage(); msg != "" {
@@ -188,7 +182,8 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 		return nil
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	out, err := sink.start(streamStart{model: req.Model, includeUsage: includeUsage, promptChars: promptChars, passthrough: true})
+	out, err := sink.start(streamStart{model: req.Model, includeUsage: includeUsage, promptChars: promptChars, passthrough: true,
+		keepAlive: s.opt.KeepAliveEvery})
 	if err != nil {
 		return nil
 	}
@@ -228,9 +223,7 @@ func (s *Server) postToFal(ctx context.Context, path string, body []byte, droppe
 	if len(dropped) > 0 {
 		s.log.Debug("request fields not forwarded to fal", "request_id", ri.ID, "fields", dropped)
 	}
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", ri.ID, "input", s.loggable(body))
-	}
+	s.logFalInput(ctx, path, body)
 	accept := ""
 	if stream {
 		accept = "text/event-stream"

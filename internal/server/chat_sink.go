@@ -32,10 +32,11 @@ type chatSink interface {
 
 // streamStart is what a sink needs to begin a stream.
 type streamStart struct {
-	model        string // the name the client asked for
-	includeUsage bool   // stream_options.include_usage
-	promptChars  int    // the prompt's characters, for a usage estimate
-	passthrough  bool   // chunks come raw from fal's OpenAI-compatible stream
+	model        string        // the name the client asked for
+	includeUsage bool          // stream_options.include_usage
+	promptChars  int           // the prompt's characters, for a usage estimate
+	passthrough  bool          // chunks come raw from fal's OpenAI-compatible stream
+	keepAlive    time.Duration // the stream's keep-alive interval
 }
 
 // chatWriter is the chat route's sink: OpenAI's chat completion, or its
@@ -50,7 +51,7 @@ type chatWriter struct {
 func (c *chatWriter) whole(completion []byte) { writeEncoded(c.w, completion) }
 
 func (c *chatWriter) start(ss streamStart) (*sseWriter, error) {
-	c.out = startSSE(c.w, chatEnd)
+	c.out = startSSE(c.w, chatEnd, ss.keepAlive)
 	if ss.passthrough {
 		c.ps = chat.NewPassthroughStream(ss.model, ss.includeUsage, ss.promptChars)
 		return c.out, nil

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -32,28 +31,7 @@ func (in *editInput) all() []editImage {
 // (what the SDKs send) or application/json, both decoded by openai into
 // one request.
 func (s *Server) readEdit(w http.ResponseWriter, r *http.Request) (*editInput, *openai.Error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var (
-		req *openai.ImageEditRequest
-		e   *openai.Error
-	)
-	switch mt {
-	case "multipart/form-data":
-		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
-		if err != nil {
-			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
-		}
-		req, e = openai.DecodeImageEditForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
-	case "application/json":
-		body, be := s.readBody(w, r)
-		if be != nil {
-			return nil, be
-		}
-		req, e = openai.DecodeImageEdit(body)
-	default:
-		return nil, openai.InvalidRequest("", "unsupported_content_type",
-			"Image edits take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
-	}
+	req, e := readForm(s, w, r, "Image edits", openai.DecodeImageEditForm, openai.DecodeImageEdit, s.opt.MaxImageBytes)
 	if e != nil {
 		return nil, e
 	}

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -66,6 +69,26 @@ func urlImage(param, name, raw string, maxBytes int64) (editImage, *openai.Error
 
 // maxParallelUploads bounds the uploads of one request.
 const maxParallelUploads = 4
+
+// inputURLs hands a request's input files to fal as falURLs does, within
+// INLINE_LIMIT, and says what went wrong in the client's terms; what names
+// the files in a sentence ("An input image", "The recording"). Both
+// results are nil when the client is gone: there is no one to answer.
+func (s *Server) inputURLs(ctx context.Context, r *http.Request, files []editImage, what string) ([]string, *openai.Error) {
+	urls, err := s.falURLs(ctx, files, s.opt.InlineLimit)
+	switch {
+	case err == nil:
+		return urls, nil
+	case r.Context().Err() != nil:
+		return nil, nil
+	case errors.Is(err, fal.ErrNoStorage):
+		// A fault of the configuration: a retry meets it again.
+		e := openai.ServerError("%s is too large to send inline and no fal storage is configured.", what)
+		e.NoRetry = true
+		return nil, e
+	}
+	return nil, s.failUpstream(ctx, err)
+}
 
 // falURLs turns the images into URLs fal can read, in order: client URLs
 // as given, files up to inlineLimit bytes as data: URIs (no extra round

@@ -3,11 +3,9 @@ package server
 import (
 	"cmp"
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 
-	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
 	"github.com/falproxy/falproxy/internal/openai"
@@ -53,16 +51,11 @@ func (s *Server) handleImageEdit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	urls, err := s.falURLs(ctx, in.all(), s.opt.InlineLimit)
-	if err != nil {
-		if r.Context().Err() != nil {
-			return // the client is gone
+	urls, e := s.inputURLs(ctx, r, in.all(), "An input image")
+	if urls == nil {
+		if e != nil {
+			writeError(w, e)
 		}
-		if errors.Is(err, fal.ErrNoStorage) {
-			writeError(w, openai.ServerError("An input image is too large to send inline and no fal storage URL is configured."))
-			return
-		}
-		writeError(w, s.failUpstream(ctx, err))
 		return
 	}
 	plan := prepared.Build(urls)

@@ -12,10 +12,15 @@ func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]a
 	if err != nil {
 		return nil, err
 	}
-	ri := infoFrom(ctx)
-	res, err := s.opt.Fal.Run(ctx, endpoint, b)
+	return s.runEncoded(ctx, endpoint, b)
+}
+
+// runEncoded is runFal for an input already encoded (and logged) by
+// falInput.
+func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
+	res, err := s.opt.Fal.Run(ctx, endpoint, input)
 	if res != nil {
-		ri.set("", res.RequestID)
+		infoFrom(ctx).set("", res.RequestID)
 	}
 	if err != nil {
 		return nil, err
@@ -30,8 +35,14 @@ func (s *Server) falInput(ctx context.Context, endpoint string, input map[string
 	if err != nil {
 		return nil, err
 	}
-	if s.opt.Debug {
-		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "input", s.loggable(b))
-	}
+	s.logFalInput(ctx, endpoint, b)
 	return b, nil
+}
+
+// logFalInput logs what is sent to fal on endpoint in debug mode,
+// shortened and without credentials.
+func (s *Server) logFalInput(ctx context.Context, endpoint string, body []byte) {
+	if s.opt.Debug {
+		s.log.Debug("fal input", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "input", s.loggable(body))
+	}
 }

@@ -26,10 +26,14 @@ import (
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		pgtest.Stop()
+		os.Exit(code)
+	}))
 }
 
 const accessKey = "sk-test-access"
@@ -46,10 +50,16 @@ type setup struct {
 	base context.Context
 	// schemaLookups is the schema store's LookupsPerMinute (0: default).
 	schemaLookups int
+	// teams, when set, gives falproxy a store: virtual keys, the admin
+	// API and the usage ledger.
+	teams *teamsSetup
 	// http1 puts falproxy in front of an emulator that speaks HTTP/1.1
 	// only, with falproxy's default client; otherwise both speak h2c, as
 	// falproxy and fal speak HTTP/2.
 	http1 bool
+	// noStorage leaves falproxy without fal storage (no FAL_STORAGE_URL
+	// to upload large input files to).
+	noStorage bool
 }
 
 // harness is falproxy wired to the fal emulator over real loopback HTTP,
@@ -107,13 +117,20 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		hc = fal.NewHTTPClient()
 	}
 	opt := s.server
+	if s.teams != nil {
+		s.teams.wire(t, fake, hc, &opt)
+	}
 	pool := fal.NewPool(s.falKeys, s.pool)
 	opt.Schemas = falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), HTTP: hc, TTL: time.Hour, Logger: log,
 		LookupsPerMinute: s.schemaLookups})
 	if s.metrics {
 		opt.Metrics = metrics.New(pool, opt.Schemas)
 	}
-	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: fake.StorageURL(), Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
+	storage := fake.StorageURL()
+	if s.noStorage {
+		storage = ""
+	}
+	opt.Fal = fal.New(fal.Options{QueueURL: fake.QueueURL(), RunURL: fake.RunURL(), StorageURL: storage, Pool: pool, HTTP: hc, Logger: log, Observer: opt.Metrics})
 	if opt.Downloader == nil {
 		opt.Downloader = fal.NewDownloader(fal.DownloaderOptions{AllowPrivate: true})
 	}
@@ -278,12 +295,17 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // postInBackground sends a request that the test abandons later: cancel
 // drops the client's connection, done closes once the request has ended.
 func (h *harness) postInBackground(path, body string) (cancel context.CancelFunc, done <-chan struct{}) {
+	return h.postInBackgroundAs(accessKey, path, body)
+}
+
+// postInBackgroundAs is postInBackground with another key.
+func (h *harness) postInBackgroundAs(key, path, body string) (cancel context.CancelFunc, done <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Authorization", "Bearer "+key)
 		if resp, err := h.client.Do(req); err == nil {
 			resp.Body.Close()
 		}

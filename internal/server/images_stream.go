@@ -19,7 +19,7 @@ import (
 // carries keep-alive comments while fal works, which also keeps long
 // generations alive through proxies that cut silent connections.
 func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, endpoint, prompt string, plan *images.Plan) {
-	out := startSSE(w, imageEnd)
+	out := startSSE(w, imageEnd, s.opt.KeepAliveEvery)
 	type result struct {
 		resp  openai.ImagesResponse
 		media []*mediaSource

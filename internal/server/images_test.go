@@ -12,6 +12,7 @@ import (
 	_ "image/png"
 	"net/http"
 	"testing"
+	"time"
 
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -345,5 +346,23 @@ func TestSDKStreamsImages(t *testing.T) {
 	}
 	if !bytes.HasPrefix(body, []byte("event: error\ndata: {\"error\":{")) || !bytes.HasSuffix(body, []byte("\n\n")) {
 		t.Fatalf("stream body: %s", body)
+	}
+}
+
+// TestImageStreamKeepAlive streams an image that fal takes a while to
+// make, with a short keep-alive interval: the client receives keep-alive
+// comments before the image, at the interval Options.KeepAliveEvery sets.
+func TestImageStreamKeepAlive(t *testing.T) {
+	h := newHarness(t, func(s *setup) {
+		s.fake.GenerationTime = 40 * time.Millisecond
+		s.server.KeepAliveEvery = 2 * time.Millisecond
+	})
+	code, _, body := h.post(context.Background(), "/v1/images/generations", `{"model":"flux-dev","prompt":"a slow otter","stream":true}`)
+	first, done := bytes.Index(body, []byte(": keep-alive\n\n")), bytes.Index(body, []byte("event: image_generation.completed\n"))
+	if code != http.StatusOK || done < 0 || first < 0 || first > done {
+		t.Fatalf("status %d, no keep-alive comment before the image:\n%.300s", code, body)
+	}
+	if in := h.falInputs(); len(in) != 1 || in[0]["prompt"] != "a slow otter" {
+		t.Errorf("fal's jobs: %v", in)
 	}
 }

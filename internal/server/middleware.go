@@ -195,7 +195,7 @@ func withCORS(origins []string) middleware {
 	allowAny := []string{"*"}
 	// A player in a page seeks a video's content with Range and reads
 	// where its part lies in the file.
-	expose := []string{"X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges"}
+	expose := []string{"X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges, X-Falproxy-Cost-Usd"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()

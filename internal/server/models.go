@@ -9,6 +9,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // modelTable is the server's registry of models: it resolves client model
@@ -117,13 +118,31 @@ type modelKind struct {
 }
 
 func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
+	if sess := sessionFrom(r.Context()); sess != nil {
+		s.listModelsFor(w, sess)
+		return
+	}
 	writeFixedJSON(w, s.modelListing())
 }
 
-// modelListing is the body of GET /v1/models, encoded once and again only
-// when a model's kind has changed since (an image model found to be an
-// edit model once its schema arrived): the list is the most frequent
-// request of clients that poll, and its answer rarely changes.
+// listModelsFor answers GET /v1/models for a virtual key: it sees the
+// models it may use, listed for it alone.
+func (s *Server) listModelsFor(w http.ResponseWriter, sess *teams.Session) {
+	data := make([]listedModel, 0, len(s.models.entries))
+	for i, e := range s.models.entries {
+		if !teams.Allows(sess.Key, e.Alias) {
+			continue
+		}
+		data = append(data, listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}})
+	}
+	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: data})
+}
+
+// modelListing is the body of GET /v1/models for the operator's access
+// keys, encoded once and again only when a model's kind has changed since
+// (an image model found to be an edit model once its schema arrived): the
+// list is the most frequent request of clients that poll, and its answer
+// rarely changes.
 func (s *Server) modelListing() *fixedAnswer {
 	if l := s.models.listing.Load(); l != nil && s.kindsAre(l.kinds) {
 		return &l.answer

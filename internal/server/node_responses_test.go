@@ -83,7 +83,7 @@ wire_api = "responses"
 		t.Fatal(err)
 	}
 	const task = "Reply with a greeting for the acceptance test."
-	out := runNode(t, []string{"@openai/codex"}, []string{"CODEX_HOME=" + home, "FALPROXY_KEY=" + accessKey, "RUST_LOG=error"},
+	out := runNode(t, []string{"@openai/codex", codexPlatformPackage()}, []string{"CODEX_HOME=" + home, "FALPROXY_KEY=" + accessKey, "RUST_LOG=error"},
 		"node_modules/@openai/codex/bin/codex.js", "exec", "--skip-git-repo-check", "--sandbox", "read-only",
 		"--color", "never", "--cd", home, task)
 	if !strings.Contains(out, "Hello from openai/gpt-4o on the fal emulator") {

@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,16 @@ func runNodeScript(t *testing.T, h *harness, script string, env ...string) strin
 	return runNode(t, []string{"openai"}, append([]string{"FALPROXY_URL=" + h.url + "/v1", "FALPROXY_KEY=" + accessKey}, env...), script)
 }
 
+// codexPlatformPackage is the npm package that holds the Codex binary for
+// this machine. npm installs only the one for its platform, as an optional
+// dependency of @openai/codex, which without it is installed yet cannot
+// run (an install with --omit=optional, or from another platform).
+func codexPlatformPackage() string {
+	platform := cmp.Or(map[string]string{"windows": "win32"}[runtime.GOOS], runtime.GOOS)
+	arch := cmp.Or(map[string]string{"amd64": "x64"}[runtime.GOARCH], runtime.GOARCH)
+	return "@openai/codex-" + platform + "-" + arch
+}
+
 // runNode runs test/node/<script> (a path under test/node, such as an npm
 // package's bin script) with args and with env added to the environment,
 // logs and returns its output, and fails the test when it fails or
@@ -44,15 +56,23 @@ func runNode(t *testing.T, packages, env []string, script string, args ...string
 			ciskip.Skipf(t, "the npm package %s is not installed: run npm ci --prefix test/node", pkg)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
+	return execNode(t, node, root, nodeTimeout, env, filepath.Join("test", "node", script), args...)
+}
+
+// execNode runs script, a path from dir, with node and args, with env
+// added to the environment; it logs and returns the output, and fails the
+// test when the script fails or outlives timeout.
+func execNode(t *testing.T, node, dir string, timeout time.Duration, env []string, script string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join("test", "node", script)}, args...)...)
-	cmd.Dir = root
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = 5 * time.Second
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("%s did not finish within %v:\n%s", script, nodeTimeout, out)
+		t.Fatalf("%s did not finish within %v:\n%s", script, timeout, out)
 	}
 	if err != nil {
 		t.Fatalf("%s failed (%v):\n%s", script, err, out)

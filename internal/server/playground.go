@@ -49,12 +49,21 @@ func (s *Server) handlePlayground(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handlePlaygroundAsset serves the page's stylesheet and script under
-// /playground/. The page itself is only served at "/", where its relative
-// links resolve; anything unknown gets the API's JSON 404.
+// handleAdminPage serves the admin page at "/admin": keys, their limits
+// and spend, through the admin API, which the page calls with the admin
+// key the user enters.
+func (s *Server) handleAdminPage(w http.ResponseWriter, r *http.Request) {
+	if !servePlaygroundFile(w, r, "admin.html") {
+		handleNotFound(w, r)
+	}
+}
+
+// handlePlaygroundAsset serves the pages' stylesheet and scripts under
+// /playground/. The pages themselves are only served at "/" and "/admin",
+// where their relative links resolve; anything unknown gets the API's JSON 404.
 func (s *Server) handlePlaygroundAsset(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
-	if name == "index.html" || !servePlaygroundFile(w, r, name) {
+	if path.Ext(name) == ".html" || !servePlaygroundFile(w, r, name) {
 		handleNotFound(w, r)
 	}
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -23,9 +22,6 @@ const chromiumPath = "/usr/bin/chromium"
 // (test/browser/playground.mjs) against falproxy on the fal emulator, then
 // checks that fal received what the page asked for.
 func TestPlaygroundInBrowser(t *testing.T) {
-	node, dir := findBrowser(t)
-	script := filepath.Join(dir, "playground.mjs")
-
 	h := newHarness(t, func(s *setup) {
 		s.server.Playground = true
 		// An image endpoint whose owner is not fal: the page must tell its
@@ -36,17 +32,7 @@ func TestPlaygroundInBrowser(t *testing.T) {
 		withAudio(s)
 		withEmbeddings(s)
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(os.Environ(), "FALPROXY_URL="+h.url, "FALPROXY_KEY="+accessKey)
-	cmd.WaitDelay = 10 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the playground failed in the browser: %v\n%s", err, out)
-	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	runBrowserScript(t, h, "playground.mjs")
 
 	var sawImage, sawSystem bool
 	for _, c := range h.fake.Received() {
@@ -72,6 +58,18 @@ func TestPlaygroundInBrowser(t *testing.T) {
 
 // findBrowser finds Node.js, test/browser with playwright-core, and
 // the browser; a test skips without them (and fails under CI).
+// browserTimeout bounds one browser script, which drives a whole page.
+const browserTimeout = 3 * time.Minute
+
+// runBrowserScript runs test/browser/<script> in headless Chromium
+// against h's falproxy (FALPROXY_URL, FALPROXY_KEY, and env), failing the
+// test if it fails; it skips, or fails under CI, without the browser.
+func runBrowserScript(t *testing.T, h *harness, script string, env ...string) {
+	t.Helper()
+	node, dir := findBrowser(t)
+	execNode(t, node, dir, browserTimeout, append([]string{"FALPROXY_URL=" + h.url, "FALPROXY_KEY=" + accessKey}, env...), script)
+}
+
 func findBrowser(t *testing.T) (node, dir string) {
 	t.Helper()
 	dir = filepath.Join(schematest.FindDir(t, "."), "test", "browser")

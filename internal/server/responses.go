@@ -37,7 +37,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 			s.responses.Put(key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp})
 		}
 	}
-	if s.opt.ResponsesPassthrough && s.opt.ChatBackend == chat.Passthrough {
+	if s.opt.ResponsesPassthrough {
 		s.responsesPassthrough(w, r, req, history, keep)
 		return
 	}
@@ -76,14 +76,9 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 // handleGetResponse serves GET /v1/responses/{id}: a response the same
 // access key stored.
 func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	stored, ok := s.responses.Get(bearer(r), id)
-	if !ok {
-		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, NoRetry: true,
-			Message: "Response with id '" + openai.Echo(id) + "' not found."})
-		return
+	if stored, ok := s.storedResponse(w, r); ok {
+		writeJSON(w, http.StatusOK, stored.Response)
 	}
-	writeJSON(w, http.StatusOK, stored.Response)
 }
 
 // previousNotFound is OpenAI's answer to an unknown previous_response_id,

@@ -46,7 +46,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	ps := responses.NewPassthroughStream(req.Model, promptChars)
-	out := startSSE(w, responsesEnd)
+	out := startSSE(w, responsesEnd, s.opt.KeepAliveEvery)
 	out.failEvent = func(e *openai.Error) (string, []byte) {
 		ev := ps.Fail(e)
 		return ev.Name, ev.Data

@@ -31,14 +31,12 @@ func (rw *responsesWriter) whole(completion []byte) {
 	writeJSON(rw.w, http.StatusOK, resp)
 }
 
-func (rw *responsesWriter) start(streamStart) (*sseWriter, error) {
+func (rw *responsesWriter) start(ss streamStart) (*sseWriter, error) {
 	rw.st = responses.NewStream(rw.req, rw.created, rw.tools)
-	rw.out = startSSE(rw.w, responsesEnd)
+	rw.out = startSSE(rw.w, responsesEnd, ss.keepAlive)
 	rw.out.failEvent = func(e *openai.Error) (string, []byte) {
-		for _, ev := range rw.st.Fail(e) {
-			return ev.Name, ev.Data
-		}
-		return "", nil
+		ev, _ := rw.st.Fail(e) // none, once the stream has ended
+		return ev.Name, ev.Data
 	}
 	return rw.out, rw.send(rw.st.Start())
 }

@@ -194,6 +194,40 @@ func TestResponsesFunctionCallStream(t *testing.T) {
 	}
 }
 
+// TestResponsesToolChoiceOnFoldedBackends: the folding backends take no
+// tool_choice, so "required" and a named function reach fal as an order
+// in the system prompt that declares the tools.
+func TestResponsesToolChoiceOnFoldedBackends(t *testing.T) {
+	for _, b := range foldedBackends() {
+		for _, tt := range []struct {
+			name   string
+			choice responses.ResponseNewParamsToolChoiceUnion
+			want   string
+		}{
+			{"required", responses.ResponseNewParamsToolChoiceUnion{OfToolChoiceMode: oai.Opt(responses.ToolChoiceOptionsRequired)},
+				"You must call at least one of them now."},
+			{"named", responses.ResponseNewParamsToolChoiceUnion{OfFunctionTool: &responses.ToolChoiceFunctionParam{Name: "get_weather"}},
+				"You must call get_weather now."},
+		} {
+			t.Run(b.name+"/"+tt.name, func(t *testing.T) {
+				h := newHarness(t, withBackend(b.name))
+				_, err := h.sdk.Responses.New(context.Background(), responses.ResponseNewParams{
+					Model: "gpt-4o", Tools: []responses.ToolUnionParam{weatherTool}, ToolChoice: tt.choice,
+					Input: responses.ResponseNewParamsInputUnion{OfString: oai.String(weatherQuestion)},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := h.lastFalInput(b, false)
+				checkToolsDeclared(t, b, in)
+				if sys, _ := in["system_prompt"].(string); !strings.Contains(sys, tt.want) {
+					t.Errorf("fal's system prompt lacks %q:\n%s", tt.want, sys)
+				}
+			})
+		}
+	}
+}
+
 // TestResponsesStoreAndGet checks what falproxy keeps: a stored response
 // can be read back with GET by the key that made it and by no other; one
 // made with store false is not kept, and naming it as
@@ -213,8 +247,9 @@ func TestResponsesStoreAndGet(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, h.url+"/v1/responses/"+kept.ID, nil)
 	req.Header.Set("Authorization", "Bearer "+otherKey)
-	if code, _, body := h.do(req); code != http.StatusNotFound {
-		t.Errorf("another key read the response: %d %s", code, body)
+	if code, hdr, body := h.do(req); code != http.StatusNotFound || deref(decodeError(t, body).Code) != "response_not_found" ||
+		hdr.Get("X-Should-Retry") != "false" {
+		t.Errorf("another key read the response: %d %v %s", code, hdr, body)
 	}
 
 	unkept, err := h.sdk.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o", Store: oai.Bool(false),

@@ -5,10 +5,10 @@ import "net/http"
 // routes is the whole API surface of falproxy, in one place.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	auth := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, h) }
+	auth := func(h http.HandlerFunc) http.Handler { return s.authenticate(h) }
 	// work marks routes that run fal jobs: authenticated, their body read
 	// whole, then admitted.
-	work := func(h http.HandlerFunc) http.Handler { return requireKey(s.keys, s.bufferBody(s.limit(h))) }
+	work := func(h http.HandlerFunc) http.Handler { return s.authenticate(s.bufferBody(s.meter(s.limit(h)))) }
 
 	mux.HandleFunc("GET /health", s.handleHealth)
 	if s.opt.Metrics != nil && !s.opt.MetricsElsewhere {
@@ -34,7 +34,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/audio/voices", s.handleAudioVoices)
 	mux.Handle("POST /v1/responses", work(s.handleResponses))
 	mux.Handle("GET /v1/responses/{id}", auth(s.handleGetResponse))
+	mux.Handle("DELETE /v1/responses/{id}", auth(s.handleDeleteResponse))
+	mux.Handle("GET /v1/responses/{id}/input_items", auth(s.handleResponseInputItems))
+	mux.Handle("POST /v1/responses/{id}/cancel", auth(s.handleCancelResponse))
 	mux.Handle("POST /v1/embeddings", work(s.handleEmbeddings))
+	s.adminRoutes(mux)
 	if s.opt.Playground {
 		mux.HandleFunc("GET /{$}", s.handlePlayground)
 		mux.HandleFunc("GET /playground/{file}", s.handlePlaygroundAsset)

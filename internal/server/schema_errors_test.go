@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/falfake"
@@ -47,5 +48,31 @@ func TestSchemaFetchFailures(t *testing.T) {
 				t.Fatalf("counts %+v: want one schema fetch and no job", c)
 			}
 		})
+	}
+}
+
+// TestSchemaFailureCountedUnderModel: a schema lookup that fails on the
+// video and audio routes is counted under the alias the client named, as
+// on the other routes, so that an operator sees which model is failing.
+func TestSchemaFailureCountedUnderModel(t *testing.T) {
+	h := newHarness(t, withVideos(0), withAudio, func(s *setup) { s.metrics = true })
+	for _, tt := range []struct{ route, endpoint, body, want string }{
+		{"/v1/videos", "fal-ai/sora-2/text-to-video", `{"model":"sora-2","prompt":"a fox"}`,
+			`falproxy_requests_total{model="sora-2",route="POST /v1/videos",status="502"} 1`},
+		{"/v1/audio/speech", "fal-ai/kokoro/american-english", `{"model":"tts-1","input":"hi","voice":"alloy"}`,
+			`falproxy_requests_total{model="tts-1",route="POST /v1/audio/speech",status="502"} 1`},
+	} {
+		h.fake.Inject(falfake.Fault{Op: falfake.OpSchema, Endpoint: tt.endpoint, Status: http.StatusServiceUnavailable})
+		code, _, body := h.post(context.Background(), tt.route, tt.body)
+		if code != http.StatusBadGateway || deref(decodeError(t, body).Code) != "schema_unavailable" {
+			t.Fatalf("%s: %d %s", tt.route, code, body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
+		if _, _, m := h.do(req); !strings.Contains(string(m), tt.want) {
+			t.Errorf("metrics lack %s", tt.want)
+		}
+	}
+	if c := h.fake.Counts(); c.Submits != 0 {
+		t.Errorf("fal got jobs: %+v", c)
 	}
 }

@@ -8,14 +8,17 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/responses"
+	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // Options is everything the server needs; cmd builds it from the config.
@@ -106,9 +109,18 @@ type Options struct {
 	// EmbeddingModels are the aliases of /v1/embeddings (EMBEDDING_MODELS).
 	EmbeddingModels []registry.EmbeddingModel
 
-	// KeepAliveEvery is how often a relayed stream that fal leaves silent
-	// gets a keep-alive comment; 15s when zero. Tests shorten it.
+	// KeepAliveEvery is how often a stream (chat, images, Responses) that
+	// fal leaves silent gets a keep-alive comment; 15s when zero. Tests
+	// shorten it.
 	KeepAliveEvery time.Duration
+
+	// Teams: Gate, when set, accepts virtual keys beside AccessKeys,
+	// applies their limits and budgets and keeps the usage ledger;
+	// AdminKey (ADMIN_KEY) opens the admin API under /admin/; Prices
+	// prices requests for budgets and the ledger.
+	Gate     *teams.Gate
+	AdminKey string
+	Prices   *pricing.Catalog
 }
 
 // Server holds the handlers' shared state.
@@ -120,6 +132,9 @@ type Server struct {
 	admission *admission
 	videos    *videoState
 	responses *responses.Store
+	// voicesWarned holds the endpoints whose failed schema
+	// /v1/audio/voices has logged at warn level (see voicesSkipped).
+	voicesWarned sync.Map
 }
 
 // New returns the falproxy HTTP handler.
@@ -145,9 +160,16 @@ func New(opt Options) http.Handler {
 	if opt.InlineLimit == 0 {
 		opt.InlineLimit = 1 << 20
 	}
+	if opt.KeepAliveEvery <= 0 {
+		opt.KeepAliveEvery = defaultKeepAliveEvery
+	}
 	if opt.Created.IsZero() {
 		opt.Created = time.Now()
 	}
+	// fal's responses route takes the model ids of the passthrough chat
+	// backend only; config refuses other pairings, and this keeps the
+	// handlers from checking both.
+	opt.ResponsesPassthrough = opt.ResponsesPassthrough && opt.ChatBackend == chat.Passthrough
 	if opt.ResponsesStore == (responses.StoreLimits{}) {
 		opt.ResponsesStore = responses.DefaultStoreLimits()
 	}

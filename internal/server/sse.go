@@ -14,9 +14,10 @@ import (
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// keepAliveEvery is how often a silent stream gets an SSE comment, so that
-// proxies and clients between falproxy and the user do not time it out.
-const keepAliveEvery = 15 * time.Second
+// defaultKeepAliveEvery is how often a silent stream gets an SSE comment,
+// so that proxies and clients between falproxy and the user do not time it
+// out, unless Options.KeepAliveEvery says otherwise.
+const defaultKeepAliveEvery = 15 * time.Second
 
 // maxUpstreamLine caps one SSE line read from fal.
 const maxUpstreamLine = 16 << 20
@@ -56,14 +57,15 @@ type sseWriter struct {
 	failEvent func(*openai.Error) (name string, data []byte)
 }
 
-// startSSE sends the headers of an event stream that ends as end says.
-func startSSE(w http.ResponseWriter, end streamEnd) *sseWriter {
+// startSSE sends the headers of an event stream that ends as end says and
+// gets a keep-alive comment when silent for every.
+func startSSE(w http.ResponseWriter, end streamEnd, every time.Duration) *sseWriter {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
-	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end, every: keepAliveEvery}
+	s := &sseWriter{w: w, rc: http.NewResponseController(w), end: end, every: every}
 	_ = s.rc.Flush()
 	return s
 }
@@ -285,14 +287,11 @@ func pumpEvents(ctx context.Context, rd *fal.SSEReader) <-chan upstreamEvent {
 }
 
 // relay feeds every event of fal's stream to handle, sending keep-alive
-// comments while fal is silent (every Options.KeepAliveEvery). It returns
+// comments while fal is silent (at out's interval). It returns
 // when handle says stop, the stream ends (with the read error, io.EOF at
 // a normal end), or ctx ends. Events are read on a goroutine that ends
 // with the call.
 func (s *Server) relay(ctx context.Context, out *sseWriter, rd *fal.SSEReader, handle func(data []byte) (stop bool, err error)) error {
-	if s.opt.KeepAliveEvery > 0 {
-		out.every = s.opt.KeepAliveEvery
-	}
 	pumpCtx, stopPump := context.WithCancel(ctx)
 	defer stopPump()
 	return keepAliveUntil(ctx, out, pumpEvents(pumpCtx, rd), func(ev upstreamEvent) (bool, error) {

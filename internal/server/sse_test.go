@@ -34,7 +34,7 @@ func TestErrorEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			out := startSSE(rec, chatEnd)
+			out := startSSE(rec, chatEnd, defaultKeepAliveEvery)
 			_ = out.fail(tt.err)
 			out.close(context.Background(), nil, nil)
 			if got := rec.Body.String(); got != tt.want {
@@ -66,7 +66,7 @@ func TestStreamEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			out := startSSE(rec, tt.end)
+			out := startSSE(rec, tt.end, defaultKeepAliveEvery)
 			_ = out.sendWith(tt.event, func(bw *bufio.Writer) { bw.WriteString(`{"n":1}`) })
 			out.close(context.Background(), tt.err, func() error { return out.data(nil, []byte(`{"last":true}`)) })
 			if got := rec.Body.String(); got != tt.want {
@@ -83,7 +83,7 @@ func TestStreamEnds(t *testing.T) {
 // with a data field per line, which a client joins back into the payload.
 func TestSendSplitsLines(t *testing.T) {
 	rec := httptest.NewRecorder()
-	out := startSSE(rec, chatEnd)
+	out := startSSE(rec, chatEnd, defaultKeepAliveEvery)
 	if err := out.data([]byte("{\n\"n\": 1\n}"), []byte(`{"n":2}`)); err != nil {
 		t.Fatal(err)
 	}

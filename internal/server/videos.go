@@ -2,12 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
-	"mime"
+	"mime/multipart"
 	"net/http"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
 )
@@ -36,15 +35,13 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		}
 		endpoint = m.Image
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, m.Alias)
 	defer cancel()
 	caps, err := s.opt.Schemas.Get(ctx, endpoint)
 	if err != nil {
 		writeError(w, s.schemaFailure(ctx, err))
 		return
 	}
-	infoFrom(r.Context()).set(m.Alias, "")
-	ctx = s.withPriority(ctx, m.Alias)
 	extra := req.Extra
 	if req.Text != nil {
 		if extra, e = typedExtras(req.Text, caps); e != nil {
@@ -58,10 +55,14 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Image != nil {
-		if e := s.attachImage(ctx, plan, *req.Image); e != nil {
-			writeError(w, e)
+		url, e := s.inputImageURL(ctx, r, *req.Image)
+		if url == "" {
+			if e != nil {
+				writeError(w, e)
+			}
 			return
 		}
+		plan.Input[plan.ImageField] = url
 	}
 	ref := video.Ref{Endpoint: endpoint, Model: m.Alias, Seconds: plan.Seconds, Size: req.Size, Prompt: req.Prompt}
 	s.submitVideo(ctx, w, r, ref, plan.Input)
@@ -69,46 +70,29 @@ func (s *Server) handleCreateVideo(w http.ResponseWriter, r *http.Request) {
 
 // readVideoRequest reads a video request in either of its formats.
 func (s *Server) readVideoRequest(w http.ResponseWriter, r *http.Request) (*video.Request, *openai.Error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "multipart/form-data":
-		mr, err := r.MultipartReader() // the body is buffered, within MaxBodyBytes
-		if err != nil {
-			return nil, openai.InvalidRequest("", "invalid_multipart", "The multipart body cannot be read: the Content-Type needs a boundary.")
-		}
-		form, e := openai.DecodeVideoForm(mr, openai.FormLimits{MaxBodyBytes: s.opt.MaxBodyBytes, MaxFileBytes: s.opt.MaxImageBytes})
+	decodeForm := func(mr *multipart.Reader, lim openai.FormLimits) (*video.Request, *openai.Error) {
+		form, e := openai.DecodeVideoForm(mr, lim)
 		if e != nil {
 			return nil, e
 		}
 		return video.FromForm(form)
-	case "application/json":
-		body, e := s.readBody(w, r)
-		if e != nil {
-			return nil, e
-		}
-		return video.DecodeJSON(body)
 	}
-	return nil, openai.InvalidRequest("", "unsupported_content_type",
-		"Videos take a multipart/form-data body (as the OpenAI SDKs send) or application/json; got %q.", openai.Echo(r.Header.Get("Content-Type")))
+	return readForm(s, w, r, "Videos", decodeForm, video.DecodeJSON, s.opt.MaxImageBytes)
 }
 
-// attachImage puts the input image where the plan wants it: inline as a
-// data: URI when small (INLINE_LIMIT), uploaded to fal storage otherwise,
-// or the client's own URL.
-func (s *Server) attachImage(ctx context.Context, plan *video.Plan, ref openai.ImageRef) *openai.Error {
+// inputImageURL is the URL of the input image for fal: inline as a data:
+// URI when small (INLINE_LIMIT), uploaded to fal storage otherwise, or the
+// client's own URL. It is "" with no error when the client is gone.
+func (s *Server) inputImageURL(ctx context.Context, r *http.Request, ref openai.ImageRef) (string, *openai.Error) {
 	img, e := s.refImage(ref, "input_reference.image_url", "input-reference")
 	if e != nil {
-		return e
+		return "", e
 	}
-	urls, err := s.falURLs(ctx, []editImage{img}, s.opt.InlineLimit)
-	switch {
-	case err == nil:
-		plan.Input[plan.ImageField] = urls[0]
-		return nil
-	case errors.Is(err, fal.ErrNoStorage):
-		return openai.ServerError("The input image is too large to send inline and no fal storage URL is configured.")
+	urls, e := s.inputURLs(ctx, r, []editImage{img}, "The input image")
+	if urls == nil {
+		return "", e
 	}
-	return s.failUpstream(ctx, err)
+	return urls[0], nil
 }
 
 // submitVideo puts a video job on fal's queue and answers its Video: the
@@ -146,7 +130,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
-	s.videos.index.add(v, ownerOf(accessKey), now)
+	s.videos.index.add(v, bounded.Owner(accessKey), now)
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/video"
 )
 
@@ -11,7 +12,7 @@ import (
 // listed nor returned, even when no newer video has been added since.
 func TestVideoIndexForgetsOldVideos(t *testing.T) {
 	x := newVideoIndex(10, time.Hour)
-	owner := ownerOf("sk-a")
+	owner := bounded.Owner("sk-a")
 	t0 := time.Unix(1_700_000_000, 0)
 	x.add(video.Video{ID: "video_1"}, owner, t0)
 	if got, _ := x.page(owner, "", 10, false, t0.Add(time.Minute)); len(got) != 1 {

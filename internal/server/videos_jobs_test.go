@@ -57,8 +57,16 @@ func TestVideoDeleteCancelsRunningJob(t *testing.T) {
 	if err != nil || !del.Deleted || del.ID != created.ID || del.Object != "video.deleted" {
 		t.Fatalf("delete: %v %+v", err, del)
 	}
-	eventually(t, "fal receives the cancel", func() bool { return h.fake.Counts().Cancels == 1 })
+	// The emulator counts the cancel call before it marks the job, so wait
+	// for the mark.
+	eventually(t, "fal cancels the job", func() bool {
+		jobs := h.fake.Jobs()
+		return len(jobs) == 1 && jobs[0].Cancelled
+	})
 	jobs := h.fake.Jobs()
+	if c := h.fake.Counts().Cancels; c != 1 {
+		t.Errorf("fal received %d cancels, want 1", c)
+	}
 	if len(jobs) != 1 || !jobs[0].Cancelled || jobs[0].ErrorType != "client_cancelled" {
 		t.Errorf("fal's job %+v was not cancelled", jobs)
 	}

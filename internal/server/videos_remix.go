@@ -44,15 +44,13 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	ctx, cancel := s.jobContext(r)
+	ctx, cancel := s.modelContext(r, m.Alias)
 	defer cancel()
 	endpoint, caps, e := s.remixEndpoint(ctx, m)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	infoFrom(r.Context()).set(m.Alias, "")
-	ctx = s.withPriority(ctx, m.Alias)
 	st, e := s.videoStatus(ctx, id, ref, key, false)
 	if e != nil {
 		writeError(w, e)

@@ -1,11 +1,10 @@
 package server
 
 import (
-	"container/list"
 	"crypto/sha256"
-	"sync"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/video"
 )
 
@@ -37,103 +36,52 @@ const videoResultsSize = 10_000
 // whoever created them and on whichever replica: unlike the index, which
 // holds only this process's videos, it serves any id that opens here.
 type videoResults struct {
-	mu    sync.Mutex
-	max   int
-	byID  map[string]*list.Element
-	order *list.List // most recently used first; values are *resultEntry
-}
-
-type resultEntry struct {
-	id       string
-	finished *finishedVideo
+	results *bounded.Store[string, *finishedVideo]
 }
 
 func newVideoResults(max int) *videoResults {
-	return &videoResults{max: max, byID: map[string]*list.Element{}, order: list.New()}
+	return &videoResults{results: bounded.New[string, *finishedVideo](bounded.Limits{Count: max, Recency: true})}
 }
 
 // get returns the finished result of id, if kept.
 func (c *videoResults) get(id string) (*finishedVideo, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.byID[id]
-	if !ok {
-		return nil, false
-	}
-	c.order.MoveToFront(e)
-	return e.Value.(*resultEntry).finished, true
+	return c.results.Get(id, time.Now())
 }
 
 // add keeps f for id and returns what is kept: the first result seen
 // wins, so that two requests racing on one job report one completed_at.
 func (c *videoResults) add(id string, f *finishedVideo) *finishedVideo {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*resultEntry).finished
-	}
-	c.byID[id] = c.order.PushFront(&resultEntry{id: id, finished: f})
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.byID, oldest.Value.(*resultEntry).id)
-	}
-	return f
+	return c.results.Keep(id, f, 0, time.Time{}, time.Now())
 }
 
 // remove forgets the result of id.
-func (c *videoResults) remove(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		c.order.Remove(e)
-		delete(c.byID, id)
-	}
-}
+func (c *videoResults) remove(id string) { c.results.Remove(id) }
 
 // deletedVideosSize bounds the deleted ids remembered: 40 bytes each.
 const deletedVideosSize = 100_000
 
 // deletedVideos remembers the ids deleted through this process until they
 // expire, so that a deleted video stays deleted here although its id still
-// opens. Another replica does not see it until a shared store exists.
+// opens. Another replica does not see it until a shared store exists. It
+// holds the ids' digests, shorter than the ids.
 type deletedVideos struct {
-	mu    sync.Mutex
-	max   int
-	until map[[32]byte]time.Time
-	order [][32]byte // oldest deletion first
+	ids *bounded.Store[[32]byte, struct{}]
 }
 
 func newDeletedVideos(max int) *deletedVideos {
-	return &deletedVideos{max: max, until: map[[32]byte]time.Time{}}
+	return &deletedVideos{ids: bounded.New[[32]byte, struct{}](bounded.Limits{Count: max})}
 }
 
 // add records that id was deleted and needs remembering until expires,
-// forgetting the oldest deletions beyond the bound and the expired ones.
+// forgetting the oldest deletions beyond the bound. Videos expire in the
+// order they were created, not deleted: an expired deletion goes when
+// looked up (see has), or with the oldest ones.
 func (d *deletedVideos) add(id string, expires, now time.Time) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	h := sha256.Sum256([]byte(id))
-	if _, ok := d.until[h]; !ok {
-		d.order = append(d.order, h)
-	}
-	d.until[h] = expires
-	drop := 0
-	for ; drop < len(d.order); drop++ {
-		first := d.order[drop]
-		if len(d.order)-drop <= d.max && d.until[first].After(now) {
-			break
-		}
-		delete(d.until, first)
-	}
-	d.order = d.order[drop:]
+	d.ids.Put(sha256.Sum256([]byte(id)), struct{}{}, 0, expires, now)
 }
 
 // has reports whether id was deleted and has not yet expired.
 func (d *deletedVideos) has(id string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	until, ok := d.until[sha256.Sum256([]byte(id))]
-	return ok && until.After(now)
+	_, ok := d.ids.Get(sha256.Sum256([]byte(id)), now)
+	return ok
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"strings"
 	"time"
@@ -136,9 +135,6 @@ func videoNotReady(status video.Status) *openai.Error {
 	return &openai.Error{Status: http.StatusConflict, Type: openai.TypeInvalidRequest, Code: "video_not_ready", Param: "video_id", NoRetry: true,
 		Message: "This video is " + strings.ReplaceAll(string(status), "_", " ") + "; it can be downloaded or remixed only once it has completed."}
 }
-
-// ownerOf identifies an access key in the index without keeping it.
-func ownerOf(accessKey string) [32]byte { return sha256.Sum256([]byte(accessKey)) }
 
 // falRetention is how long fal keeps generated media by default ("at least
 // 7 days"), for expires_at when MEDIA_TTL is not set.

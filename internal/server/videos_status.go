@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
@@ -156,24 +156,16 @@ const (
 )
 
 // handleListVideos serves GET /v1/videos from the index: the caller's
-// videos created through this process, with their status as last seen.
+// videos created through this process, the unfinished ones of the page
+// with their status asked of fal (see refreshUnfinished).
 func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := defaultVideoPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxVideoPage {
-			writeError(w, openai.InvalidRequest("limit", "invalid_value", "Invalid 'limit': expected an integer from 1 to %d.", maxVideoPage))
-			return
-		}
-		limit = n
-	}
-	order := q.Get("order")
-	if order != "" && order != "asc" && order != "desc" {
-		writeError(w, openai.InvalidRequest("order", "invalid_value", "Invalid 'order': expected asc or desc."))
+	lq, e := readListQuery(r, defaultVideoPage, maxVideoPage)
+	if e != nil {
+		writeError(w, e)
 		return
 	}
-	data, more := s.videos.index.page(ownerOf(bearer(r)), q.Get("after"), limit, order == "asc", time.Now())
+	data, more := s.videos.index.page(bounded.Owner(bearer(r)), lq.After, lq.Limit, lq.Asc, time.Now())
+	s.refreshUnfinished(r, data)
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {
 		page.Data = []video.Video{}

@@ -4,6 +4,7 @@
 // page with textContent, never parsed as HTML.
 
 import { initVideo } from './video.js';
+import { initAudio } from './audio.js';
 import { initResponses } from './responses.js';
 
 const KEY_STORE = 'falproxy.key';
@@ -130,11 +131,13 @@ function imageSource(item, format) {
   return `data:${MIME[format] ?? 'image/png'};base64,${item.b64_json}`;
 }
 
-/** startRun adds a result block, running, to the top of results. */
+/** startRun adds a result block, running, to the top of results; the
+ * prompt, if any, under its meta line. */
 export function startRun(results, metaText, prompt) {
   const run = el('article', 'run');
   const meta = el('p', 'meta', metaText);
-  run.append(meta, el('p', 'prompt', prompt));
+  run.append(meta);
+  if (prompt !== undefined) run.append(el('p', 'prompt', prompt));
   run.dataset.state = 'running';
   results.prepend(run);
   return { run, meta };
@@ -297,6 +300,7 @@ function init() {
   $('image-form').addEventListener('submit', generate);
   $('chat-form').addEventListener('submit', send);
   initVideo();
+  initAudio();
   $('stop').addEventListener('click', () => chatAbort?.abort());
   $('clear').addEventListener('click', () => { chatAbort?.abort(); conversation = []; $('transcript').replaceChildren(); });
   initResponses();

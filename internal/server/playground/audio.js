@@ -2,17 +2,24 @@
 // /v1/audio/speech), pick a recording or record one from the microphone,
 // and read its transcript or English translation (POST
 // /v1/audio/transcriptions and /translations).
-import { $, el, request, errorBox, seconds } from './app.js';
+import { $, el, request, errorBox, seconds, startRun, failRun } from './app.js';
 
-/** showAudioModels offers speech and transcription models first in their
- * selects; an alias whose schema was not fetched yet ("audio") fits both. */
-document.addEventListener('falproxy:models', ({ detail: { models, fillSelect } }) => {
-  const audio = models.filter((m) => ['speech', 'transcription', 'audio'].includes(m.fal?.kind));
-  const of = (kind) => audio.filter((m) => m.fal.kind === kind || m.fal.kind === 'audio');
-  fillSelect($('speech-model'), [['Speech models', of('speech')]]);
-  fillSelect($('stt-model'), [['Transcription models', of('transcription')]]);
-  loadVoices();
-});
+/** initAudio wires the Audio tab. Its selects offer the speech and
+ * transcription models; an alias whose schema was not fetched yet
+ * ("audio") fits both. */
+export function initAudio() {
+  document.addEventListener('falproxy:models', ({ detail: { models, fillSelect } }) => {
+    const audio = models.filter((m) => ['speech', 'transcription', 'audio'].includes(m.fal?.kind));
+    const of = (kind) => audio.filter((m) => m.fal.kind === kind || m.fal.kind === 'audio');
+    fillSelect($('speech-model'), [['Speech models', of('speech')]]);
+    fillSelect($('stt-model'), [['Transcription models', of('transcription')]]);
+    loadVoices();
+  });
+  $('speech-form').addEventListener('submit', speak);
+  $('speech-model').addEventListener('change', loadVoices);
+  $('transcribe-form').addEventListener('submit', transcribe);
+  $('record').addEventListener('click', toggleRecording);
+}
 
 /** loadVoices lists the chosen speech model's voices (and OpenAI's names). */
 async function loadVoices() {
@@ -24,20 +31,10 @@ async function loadVoices() {
   } catch { /* the voice field still takes any name */ }
 }
 
-/** run adds a result entry to box and returns its meta line. */
-function run(box, text) {
-  const entry = el('article', 'run');
-  const meta = el('p', 'meta', text);
-  entry.append(meta);
-  entry.dataset.state = 'running';
-  $(box).prepend(entry);
-  return { entry, meta };
-}
-
 async function speak(event) {
   event.preventDefault();
   const body = { model: $('speech-model').value, input: $('speech-input').value.trim(), voice: $('voice').value.trim() || 'alloy' };
-  const { entry, meta } = run('speech-results', `${body.model} · ${body.voice} · speaking…`);
+  const { run: entry, meta } = startRun($('speech-results'), `${body.model} · ${body.voice} · speaking…`, body.input);
   $('speak').disabled = true;
   const start = performance.now();
   try {
@@ -48,12 +45,10 @@ async function speak(event) {
     player.src = URL.createObjectURL(blob);
     const voice = res.headers.get('X-Falproxy-Voice') || body.voice;
     meta.textContent = `${body.model} · voice ${voice} · ${blob.type} · ${blob.size} bytes · ${seconds(start)}`;
-    entry.append(el('p', 'prompt', body.input), player);
+    entry.append(player);
     entry.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${body.model} · failed after ${seconds(start)}`;
-    entry.append(errorBox(err));
-    entry.dataset.state = 'error';
+    failRun(entry, meta, body.model, start, err);
   } finally {
     $('speak').disabled = false;
   }
@@ -70,7 +65,7 @@ async function sendRecording(file, translate) {
   form.append('file', file);
   form.append('model', $('stt-model').value);
   form.append('response_format', $('stt-format').value);
-  const { entry, meta } = run('transcript-results', `${$('stt-model').value} · ${file.name} · ${translate ? 'translating' : 'transcribing'}…`);
+  const { run: entry, meta } = startRun($('transcript-results'), `${$('stt-model').value} · ${file.name} · ${translate ? 'translating' : 'transcribing'}…`);
   const start = performance.now();
   try {
     const res = await request(`v1/audio/${translate ? 'translations' : 'transcriptions'}`, { body: form });
@@ -80,9 +75,7 @@ async function sendRecording(file, translate) {
     entry.append(el('pre', 'transcript-text', text));
     entry.dataset.state = 'done';
   } catch (err) {
-    meta.textContent = `${$('stt-model').value} · failed after ${seconds(start)}`;
-    entry.append(errorBox(err));
-    entry.dataset.state = 'error';
+    failRun(entry, meta, $('stt-model').value, start, err);
   }
 }
 
@@ -101,7 +94,7 @@ async function toggleRecording() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch (err) {
-    const { entry } = run('transcript-results', 'The microphone cannot be used (it needs https or localhost, and your permission).');
+    const { run: entry } = startRun($('transcript-results'), 'The microphone cannot be used (it needs https or localhost, and your permission).');
     entry.append(errorBox(err));
     entry.dataset.state = 'error';
     return;
@@ -127,8 +120,3 @@ function showRecording(on) {
   $('record').textContent = on ? 'Stop' : 'Record';
   $('record').setAttribute('aria-pressed', String(on));
 }
-
-$('speech-form').addEventListener('submit', speak);
-$('speech-model').addEventListener('change', loadVoices);
-$('transcribe-form').addEventListener('submit', transcribe);
-$('record').addEventListener('click', toggleRecording);

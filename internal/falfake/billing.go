@@ -1,0 +1,115 @@
+package falfake
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sync"
+	"unicode/utf8"
+)
+
+// Price is what the emulator charges for one unit of an endpoint's
+// output, as fal's pricing API reports it.
+type Price struct {
+	UnitPrice float64 `json:"unit_price"`
+	Unit      string  `json:"unit"`
+}
+
+// defaultPrices are the emulator's prices: per generated image for its
+// image endpoints, per 1000 characters for a speech endpoint;
+// Options.Prices adds or replaces entries.
+var defaultPrices = map[string]Price{
+	"fal-ai/kokoro/american-english": {0.02, "1000 characters"},
+	"fal-ai/flux/dev":                {0.025, "image"},
+	"fal-ai/flux/schnell":            {0.003, "image"},
+	"fal-ai/fast-sdxl":               {0.002, "image"},
+	"fal-ai/flux-pro/v1.1-ultra":     {0.06, "image"},
+	"fal-ai/flux-pro/kontext":        {0.04, "image"},
+}
+
+// bill is what fal would charge, per fal key: completed jobs of priced
+// endpoints whose units are images or characters. Failed and cancelled
+// jobs cost nothing, as on fal.
+type bill struct {
+	mu     sync.Mutex
+	micros map[string]int64 // by fal key
+}
+
+func (f *Fake) price(endpoint string) (Price, bool) {
+	if p, ok := f.opts.Prices[endpoint]; ok {
+		return p, true
+	}
+	p, ok := defaultPrices[endpoint]
+	return p, ok
+}
+
+// charge bills a finished job of endpoint for key, by its output
+// (images) or its input (characters of speech).
+func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
+	p, ok := f.price(endpoint)
+	if !ok || out.status != http.StatusOK {
+		return
+	}
+	var units float64
+	switch p.Unit {
+	case "image":
+		var body struct {
+			Images []json.RawMessage `json:"images"`
+		}
+		if json.Unmarshal(out.body, &body) != nil {
+			return
+		}
+		units = float64(len(body.Images))
+	case "1000 characters":
+		var in node
+		if json.Unmarshal(input, &in) != nil {
+			return
+		}
+		units = float64(utf8.RuneCountInString(firstString(in, "text", "prompt", "input"))) / 1000
+	default:
+		return
+	}
+	cost := int64(math.Round(units * p.UnitPrice * 1e6))
+	f.bill.mu.Lock()
+	defer f.bill.mu.Unlock()
+	if f.bill.micros == nil {
+		f.bill.micros = make(map[string]int64)
+	}
+	f.bill.micros[key] += cost
+}
+
+// BillUSD is what fal would charge all keys for the jobs run so far.
+func (f *Fake) BillUSD() float64 {
+	f.bill.mu.Lock()
+	defer f.bill.mu.Unlock()
+	var total int64
+	for _, m := range f.bill.micros {
+		total += m
+	}
+	return float64(total) / 1e6
+}
+
+// APIURL is the base for FAL_API_URL (fal's api.fal.ai): it serves the
+// pricing API.
+func (f *Fake) APIURL() string { return f.base + "/api" }
+
+// servePricing answers GET /api/v1/models/pricing?endpoint_id=... as fal
+// does, listing the prices it knows of the ids asked for.
+func (f *Fake) servePricing(w http.ResponseWriter, c *call) {
+	if !f.authorize(w, c) {
+		return
+	}
+	type entry struct {
+		EndpointID string  `json:"endpoint_id"`
+		UnitPrice  float64 `json:"unit_price"`
+		Unit       string  `json:"unit"`
+		Currency   string  `json:"currency"`
+	}
+	prices := []entry{}
+	for _, id := range c.r.URL.Query()["endpoint_id"] {
+		if p, ok := f.price(id); ok {
+			prices = append(prices, entry{id, p.UnitPrice, p.Unit, "USD"})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"prices": prices, "next_cursor": nil, "has_more": false})
+}

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/teams"
+)
+
+// adminRoutes serves the admin API under /admin/, behind ADMIN_KEY, and
+// with the playground its page at /admin; they exist only with ADMIN_KEY
+// and a store.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	if s.opt.AdminKey == "" || s.opt.Gate == nil {
+		return
+	}
+	adminKey := newAccessKeys([]string{s.opt.AdminKey})
+	admin := func(h http.HandlerFunc) http.Handler { return requireKey(adminKey, h) }
+	mux.Handle("POST /admin/keys", admin(s.handleCreateKey))
+	mux.Handle("GET /admin/keys", admin(s.handleListKeys))
+	mux.Handle("GET /admin/keys/{id}", admin(s.handleGetKey))
+	mux.Handle("PATCH /admin/keys/{id}", admin(s.handleUpdateKey))
+	mux.Handle("DELETE /admin/keys/{id}", admin(s.handleRevokeKey))
+	mux.Handle("GET /admin/usage", admin(s.handleUsage))
+	if s.opt.Playground {
+		mux.HandleFunc("GET /admin", s.handleAdminPage)
+	}
+}
+
+// createdKey is a new key's view with the secret, shown this once.
+type createdKey struct {
+	Secret string `json:"key"`
+	teams.KeyView
+}
+
+func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
+	spec, ok := s.keySpec(w, r)
+	if !ok {
+		return
+	}
+	k := teams.NewKey()
+	if err := spec.Apply(&k); err != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", err.Error()))
+		return
+	}
+	k, secret, err := s.opt.Gate.Store().CreateKey(r.Context(), k)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	view, err := teams.View(r.Context(), s.opt.Gate.Store(), k, time.Now())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, createdKey{Secret: secret, KeyView: view})
+}
+
+func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
+	st := s.opt.Gate.Store()
+	keys, err := st.Keys(r.Context())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	views := make([]teams.KeyView, 0, len(keys))
+	for _, k := range keys {
+		v, err := teams.View(r.Context(), st, k, time.Now())
+		if err != nil {
+			s.storeFailed(w, r, err)
+			return
+		}
+		views = append(views, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": views})
+}
+
+func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
+	k, ok := s.adminKey(w, r)
+	if !ok {
+		return
+	}
+	s.writeKey(w, r, k)
+}
+
+func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
+	k, ok := s.adminKey(w, r)
+	if !ok {
+		return
+	}
+	spec, ok := s.keySpec(w, r)
+	if !ok {
+		return
+	}
+	if err := spec.Apply(&k); err != nil {
+		writeError(w, openai.InvalidRequest("", "invalid_key_settings", "%s", err.Error()))
+		return
+	}
+	k, err := s.opt.Gate.Store().UpdateKey(r.Context(), k)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	s.opt.Gate.Forget()
+	s.writeKey(w, r, k)
+}
+
+func (s *Server) handleRevokeKey(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.opt.Gate.Store().DeleteKey(r.Context(), id); err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	s.opt.Gate.Forget()
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "key", "deleted": true})
+}
+
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.UsageFilter{KeyID: q.Get("key"), Alias: q.Get("model"), GroupBy: q.Get("group_by")}
+	for _, t := range []struct {
+		param string
+		dst   *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(t.param); v != "" {
+			when, err := store.ParseWhen(v)
+			if err != nil {
+				writeError(w, openai.InvalidRequest(t.param, "invalid_value", "%s must be a date (2026-03-01) or a time (2026-03-01T12:00:00Z).", t.param))
+				return
+			}
+			*t.dst = when
+		}
+	}
+	if f.GroupBy != "" && f.GroupBy != "key" && f.GroupBy != "model" && f.GroupBy != "day" {
+		writeError(w, openai.InvalidRequest("group_by", "invalid_value", "group_by must be key, model or day."))
+		return
+	}
+	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	if totals == nil {
+		totals = []store.UsageTotal{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": totals})
+}
+
+func (s *Server) keySpec(w http.ResponseWriter, r *http.Request) (teams.KeySpec, bool) {
+	return decodeBody(s, w, r, func(b []byte) (teams.KeySpec, *openai.Error) {
+		var spec teams.KeySpec
+		if _, e := openai.DecodeObject(b); e != nil {
+			return spec, e
+		}
+		if err := json.Unmarshal(b, &spec); err != nil {
+			field := "a setting"
+			if ute, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && ute.Field != "" {
+				field = ute.Field
+			}
+			return spec, openai.InvalidRequest(field, "invalid_type", "Invalid type for '%s': see the key settings in the README.", field)
+		}
+		return spec, nil
+	})
+}
+
+func (s *Server) adminKey(w http.ResponseWriter, r *http.Request) (store.Key, bool) {
+	k, err := s.opt.Gate.Store().KeyByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return k, false
+	}
+	return k, true
+}
+
+func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key) {
+	view, err := teams.View(r.Context(), s.opt.Gate.Store(), k, time.Now())
+	if err != nil {
+		s.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// storeFailed answers a store error: 404 for an unknown key, else 503.
+func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "key_not_found", NoRetry: true,
+			Message: "No key has this id."})
+		return
+	}
+	s.log.Error("admin store call failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
+	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "store_unavailable",
+		Message: "falproxy's database is unavailable; try again shortly.", RetryAfter: 5 * time.Second})
+}

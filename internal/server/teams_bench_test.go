@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/registry"
+	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/teams"
+)
+
+// BenchmarkVirtualKeyOverhead measures what a virtual key adds to a
+// request on SQLite: the key lookup (cached, as in steady state), the
+// model, rate, concurrency and budget checks, the cost estimate and the
+// ledger row. Both sides run the same request in process (a model the
+// handler refuses at once, so no fal work is timed); the operator-key
+// side without a store is the baseline. It reports the median of each
+// and their difference.
+func BenchmarkVirtualKeyOverhead(b *testing.B) {
+	ctx := context.Background()
+	st, gate := benchGate(b)
+	budget := int64(1_000_000_000)
+	_, secret, err := st.CreateKey(ctx, store.Key{Name: "bench", Enabled: true, HardStop: true, BudgetMicros: &budget,
+		BudgetPeriod: store.PeriodMonthly, RPM: 1 << 30, MaxConcurrent: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt := server.Options{AccessKeys: []string{accessKey}, ImageModels: []registry.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}}}
+	plain := server.New(opt)
+	opt.Gate = gate
+	metered := server.New(opt)
+
+	const body = `{"model":"no-such-model","prompt":"a lighthouse"}`
+	once := func(h http.Handler, key string) time.Duration {
+		req := httptest.NewRequest(http.MethodPost, "/v1/images/generations", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		h.ServeHTTP(rec, req)
+		d := time.Since(start)
+		if rec.Code != http.StatusNotFound {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		return d
+	}
+	once(metered, secret) // the key is now cached
+	var base, withKey []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		base = append(base, once(plain, accessKey))
+		withKey = append(withKey, once(metered, secret))
+	}
+	b.StopTimer()
+	mb, mk := median(base), median(withKey)
+	b.ReportMetric(float64(mb.Nanoseconds())/1000, "base-median-µs")
+	b.ReportMetric(float64(mk.Nanoseconds())/1000, "key-median-µs")
+	b.ReportMetric(float64((mk-mb).Nanoseconds())/1000, "added-median-µs")
+	if lost := gate.Close(ctx); lost != 0 {
+		b.Fatalf("%d ledger rows lost", lost)
+	}
+}
+
+// BenchmarkLedgerThroughput writes ledger rows through the batched
+// writer to SQLite and reports rows per second.
+func BenchmarkLedgerThroughput(b *testing.B) {
+	ctx := context.Background()
+	_, gate := benchGate(b)
+	cost := int64(25_000)
+	row := store.Row{KeyID: "key_bench", KeyName: "bench", Alias: "flux-dev", Endpoint: "fal-ai/flux/dev", Units: 1, Unit: "image",
+		CostMicros: &cost, Status: 200, Latency: time.Second, RequestID: "req_bench"}
+	const rows = 10_000
+	start := time.Now()
+	for b.Loop() {
+		for range rows {
+			row.Time = time.Now()
+			gate.Record(row)
+		}
+		if left := gate.Flush(ctx); left != 0 {
+			b.Fatalf("%d rows left", left)
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/time.Since(start).Seconds(), "rows/s")
+	gate.Close(ctx)
+}
+
+// benchGate is a gate on a fresh SQLite file, closed after the benchmark.
+func benchGate(b *testing.B) (*store.Store, *teams.Gate) {
+	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	return st, teams.New(teams.Options{Store: st})
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}

@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/pricing"
+	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
+	"github.com/falproxy/falproxy/internal/teams"
+)
+
+const adminKey = "admin-secret-for-tests"
+
+// teamsSetup gives the harness a store on url, a gate, the admin API and
+// prices from the emulator's pricing API.
+type teamsSetup struct {
+	url   string
+	gate  *teams.Gate
+	store *store.Store
+	// storeGone: the test closes the store, so the last rows cannot be
+	// written.
+	storeGone bool
+}
+
+func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
+	t.Helper()
+	st, err := store.Open(context.Background(), ts.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.gate, ts.store = teams.New(teams.Options{Store: st}), st
+	opt.Gate, opt.AdminKey = ts.gate, adminKey
+	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), Key: "fal-key-1:secret1", HTTP: hc})
+	t.Cleanup(func() {
+		wait := 10 * time.Second
+		if ts.storeGone {
+			wait = 100 * time.Millisecond
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if lost := ts.gate.Close(ctx); lost != 0 && !ts.storeGone {
+			t.Errorf("%d ledger rows lost", lost)
+		}
+		_ = st.Close()
+	})
+}
+
+// flush writes the queued ledger rows.
+func (ts *teamsSetup) flush(t *testing.T) {
+	t.Helper()
+	if lost := ts.gate.Flush(context.Background()); lost != 0 {
+		t.Errorf("%d ledger rows lost", lost)
+	}
+}
+
+// eachStore runs a test on a fresh SQLite file and a fresh Postgres
+// database.
+func eachStore(t *testing.T, f func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db")) })
+	t.Run("postgres", func(t *testing.T) { f(t, pgtest.URL(t)) })
+}
+
+// withTeams gives the harness a store at url.
+func withTeams(ts *teamsSetup) func(*setup) {
+	return func(s *setup) { s.teams = ts }
+}
+
+// admin calls the admin API and decodes the answer into out.
+func (h *harness) admin(method, path string, body any, out any) int {
+	h.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, h.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	status, _, b := h.do(req)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			h.t.Fatalf("%s %s: %d %s", method, path, status, b)
+		}
+	}
+	return status
+}
+
+// createKey makes a virtual key through the admin API and returns its id
+// and secret.
+func (h *harness) createKey(spec map[string]any) (id, secret string) {
+	h.t.Helper()
+	var got struct {
+		ID  string `json:"id"`
+		Key string `json:"key"`
+	}
+	if status := h.admin(http.MethodPost, "/admin/keys", spec, &got); status != http.StatusCreated {
+		h.t.Fatalf("creating a key: %d", status)
+	}
+	return got.ID, got.Key
+}
+
+// postAs sends a JSON request with a key.
+func (h *harness) postAs(ctx context.Context, key, path, body string) (int, http.Header, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	return h.do(req)
+}
+
+// usage reads /admin/usage totals.
+func (h *harness) usage(query string) []store.UsageTotal {
+	h.t.Helper()
+	var got struct {
+		Data []store.UsageTotal `json:"data"`
+	}
+	if status := h.admin(http.MethodGet, "/admin/usage"+query, nil, &got); status != http.StatusOK {
+		h.t.Fatalf("usage: %d", status)
+	}
+	return got.Data
+}
+
+// quick makes the emulator's jobs finish at once.
+func quick(s *setup) { s.fake.GenerationTime = time.Millisecond }
+
+// jsonDecode decodes a response body into v.
+func jsonDecode(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
+}

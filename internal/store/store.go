@@ -1,0 +1,70 @@
+// Package store keeps falproxy's durable state (virtual keys and the usage
+// ledger) in SQLite or Postgres through database/sql. One set of SQL
+// statements serves both; the differences live in dialect.go.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Store is an open database with its schema migrated to the latest version.
+type Store struct {
+	db      *sql.DB
+	dialect dialect
+}
+
+// Open connects to url (sqlite:///path/file.db or postgres://...) and runs
+// the migrations the database has not seen yet.
+func Open(ctx context.Context, url string) (*Store, error) {
+	return openAt(ctx, url, len(migrations()))
+}
+
+// openAt migrates only up to version; tests use it to build a database
+// of an older version.
+func openAt(ctx context.Context, url string, version int) (*Store, error) {
+	d, dsn, err := dialectFor(url)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(d.driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	d.configure(db)
+	s := &Store{db: db, dialect: d}
+	if err := s.migrate(ctx, version); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// ErrNotFound is returned for a key id that does not exist.
+var ErrNotFound = errors.New("not found")
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.dialect.rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.dialect.rebind(query), args...)
+}
+
+// placeholders is "?, ?, ..." for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

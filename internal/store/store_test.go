@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/store/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// databases runs f on a fresh SQLite file and on a fresh Postgres
+// database.
+func databases(t *testing.T, f func(t *testing.T, url string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db")) })
+	t.Run("postgres", func(t *testing.T) { f(t, pgtest.URL(t)) })
+}
+
+func open(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestMigrationsFromEmptyAndFromThePreviousVersion(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		old, err := openAt(ctx, url, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := old.SchemaVersion(ctx); v != 1 {
+			t.Fatalf("version %d after the first migration", v)
+		}
+		k, _, err := old.CreateKey(ctx, Key{Name: "before", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = old.Close()
+
+		s := open(t, url)
+		if v, _ := s.SchemaVersion(ctx); v != len(migrations()) {
+			t.Fatalf("version %d, want %d", v, len(migrations()))
+		}
+		if got, err := s.KeyByID(ctx, k.ID); err != nil || got.Name != "before" {
+			t.Fatalf("the key made before the upgrade: %+v %v", got, err)
+		}
+		// Opening again applies nothing twice.
+		_ = open(t, url)
+	})
+}
+
+func TestKeysRoundTrip(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		budget := int64(2_500_000)
+		exp := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+		k, secret, err := s.CreateKey(ctx, Key{Name: "team-a", Owner: "ana", Models: []string{"flux-dev", "gpt-4o"},
+			RPM: 60, MaxConcurrent: 2, BudgetMicros: &budget, BudgetPeriod: PeriodDaily, HardStop: true, ExpiresAt: &exp, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.KeyBySecret(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != k.ID || len(got.Models) != 2 || *got.BudgetMicros != budget || !got.ExpiresAt.Equal(exp) || !got.HardStop || got.RPM != 60 {
+			t.Fatalf("read back %+v", got)
+		}
+		if _, err := s.KeyBySecret(ctx, secret+"x"); err != ErrNotFound {
+			t.Fatalf("a wrong secret: %v", err)
+		}
+		got.Enabled = false
+		if _, err := s.UpdateKey(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := s.KeyByID(ctx, k.ID); again.Enabled {
+			t.Fatal("the update did not stick")
+		}
+		if err := s.DeleteKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.KeyByID(ctx, k.ID); err != ErrNotFound {
+			t.Fatalf("deleted key: %v", err)
+		}
+	})
+}
+
+func TestLedgerSums(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		cost := func(m int64) *int64 { return &m }
+		day := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+		rows := []Row{
+			{Time: day, KeyID: "k1", KeyName: "a", Alias: "flux-dev", Units: 1, Unit: "image", CostMicros: cost(25_000), Status: 200},
+			{Time: day.Add(time.Hour), KeyID: "k1", KeyName: "a", Alias: "flux-dev", Units: 2, Unit: "image", CostMicros: cost(50_000), Status: 200},
+			{Time: day.Add(24 * time.Hour), KeyID: "k2", KeyName: "b", Alias: "mystery", Units: 1, Status: 200},
+		}
+		for i := 0; i < 200; i++ { // more than one statement's worth
+			rows = append(rows, Row{Time: day, KeyID: "k3", KeyName: "c", Alias: "gpt-4o", Units: 10, Unit: "tokens", CostMicros: cost(1), Status: 200})
+		}
+		if err := s.InsertRows(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if spent, _ := s.Spent(ctx, "k1", day.Add(30*time.Minute)); spent != 50_000 {
+			t.Fatalf("spent %d", spent)
+		}
+		byKey, err := s.Usage(ctx, UsageFilter{GroupBy: "key"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []UsageTotal{{Group: "k1", Name: "a", Requests: 2, Units: 3, CostUSD: 0.075}, {Group: "k2", Name: "b", Requests: 1, Units: 1, UnpricedRequests: 1},
+			{Group: "k3", Name: "c", Requests: 200, Units: 2000, CostUSD: 0.0002}}
+		if len(byKey) != 3 || byKey[0] != want[0] || byKey[1] != want[1] || byKey[2] != want[2] {
+			t.Fatalf("by key %+v", byKey)
+		}
+		byDay, _ := s.Usage(ctx, UsageFilter{GroupBy: "day", KeyID: "k2"})
+		if len(byDay) != 1 || byDay[0].Group != "2026-03-05" {
+			t.Fatalf("by day %+v", byDay)
+		}
+	})
+}

@@ -1,0 +1,157 @@
+// Package teams enforces what a virtual key may do: which models, how many
+// requests a minute and at once, and how much it may spend; it reserves a
+// request's estimated cost before fal runs it and settles the actual cost
+// after, and writes every request to the usage ledger.
+package teams
+
+import (
+	"sync"
+	"time"
+)
+
+// Limits holds the per-key counters that must be shared by every request
+// of a key: its request rate, its requests in flight and its budget
+// reservations. LocalLimits keeps them in this process; a shared store
+// (Redis) can implement the same interface for several replicas.
+type Limits interface {
+	// AllowRequest counts a request against rpm per sliding minute, or
+	// reports how long until one more would be allowed.
+	AllowRequest(keyID string, rpm int, now time.Time) (retryAfter time.Duration, ok bool)
+	// Acquire takes one of max concurrent slots (0: no limit).
+	Acquire(keyID string, max int) (release func(), ok bool)
+	// Reserve holds estimate micro-dollars of b; false when the hard
+	// budget cannot cover it.
+	Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool)
+	// Settle replaces a reservation with the actual cost, spent but not
+	// yet in the store.
+	Settle(r *Reservation, actual int64)
+	// Stored moves micro-dollars of a key from unstored to stored spend,
+	// once the ledger holds them.
+	Stored(keyID string, micros int64)
+	// Loaded marks that the store's spend of a key was just read: spend
+	// stored before counts there, spend stored after counts here.
+	Loaded(keyID string)
+}
+
+// Budget is a key's spending limit for its current period.
+type Budget struct {
+	Limit    int64 // micro-dollars; negative: no budget
+	Spent    int64 // in the store for this period, when last loaded
+	HardStop bool
+}
+
+// Reservation is a request's hold on a key's budget.
+type Reservation struct {
+	keyID    string
+	estimate int64
+	once     sync.Once
+}
+
+// LocalLimits implements Limits in process memory.
+type LocalLimits struct {
+	mu   sync.Mutex
+	keys map[string]*keyCounters
+}
+
+type keyCounters struct {
+	recent   []time.Time // request times in the last minute, oldest first
+	inflight int
+	reserved int64 // estimates of requests not yet settled
+	unstored int64 // settled spend the ledger has not written yet
+	// storedSinceLoad is spend written after the store's sum was read.
+	storedSinceLoad int64
+}
+
+// NewLocalLimits returns empty in-process limits.
+func NewLocalLimits() *LocalLimits { return &LocalLimits{keys: make(map[string]*keyCounters)} }
+
+func (l *LocalLimits) counters(keyID string) *keyCounters {
+	c := l.keys[keyID]
+	if c == nil {
+		c = &keyCounters{}
+		l.keys[keyID] = c
+	}
+	return c
+}
+
+// AllowRequest implements Limits with a sliding window of request times.
+func (l *LocalLimits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool) {
+	if rpm <= 0 {
+		return 0, true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.counters(keyID)
+	cut := 0
+	for cut < len(c.recent) && now.Sub(c.recent[cut]) >= time.Minute {
+		cut++
+	}
+	c.recent = c.recent[cut:]
+	if len(c.recent) >= rpm {
+		return c.recent[len(c.recent)-rpm].Add(time.Minute).Sub(now), false
+	}
+	c.recent = append(c.recent, now)
+	return 0, true
+}
+
+// Acquire implements Limits.
+func (l *LocalLimits) Acquire(keyID string, max int) (func(), bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.counters(keyID)
+	if max > 0 && c.inflight >= max {
+		return nil, false
+	}
+	c.inflight++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			c.inflight--
+			l.mu.Unlock()
+		})
+	}, true
+}
+
+// Reserve implements Limits.
+func (l *LocalLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.counters(keyID)
+	if b.Limit >= 0 && b.HardStop {
+		committed := b.Spent + c.storedSinceLoad + c.unstored + c.reserved
+		if committed+estimate > b.Limit || (estimate == 0 && committed >= b.Limit) {
+			return nil, false
+		}
+	}
+	c.reserved += estimate
+	return &Reservation{keyID: keyID, estimate: estimate}, true
+}
+
+// Settle implements Limits; a second settle of the same reservation does
+// nothing.
+func (l *LocalLimits) Settle(r *Reservation, actual int64) {
+	r.once.Do(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		c := l.counters(r.keyID)
+		c.reserved -= r.estimate
+		c.unstored += actual
+	})
+}
+
+// Stored implements Limits.
+func (l *LocalLimits) Stored(keyID string, micros int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.counters(keyID)
+	c.unstored -= micros
+	c.storedSinceLoad += micros
+}
+
+// Loaded implements Limits.
+func (l *LocalLimits) Loaded(keyID string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counters(keyID).storedSinceLoad = 0
+}
