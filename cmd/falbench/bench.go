@@ -79,6 +79,10 @@ var scenarios = []scenario{
 	{"memory with many image jobs in flight", runRSS},
 	{"b64_json of a 4 MiB image", runB64},
 	{"start-up with fal's schema service unreachable", runStartup},
+	{"the limit of the machine: bare Go servers", runLimit},
+	{"Responses stream, time to first event", runResponses},
+	{"speech, time to the first byte", runSpeech},
+	{"video content download", runVideoContent},
 }
 
 // runAll runs the selected scenarios in order. A failing scenario is

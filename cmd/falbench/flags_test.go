@@ -17,7 +17,7 @@ func TestParseFlags(t *testing.T) {
 			return c.quick && c.out == "B.md" && c.command() == "go run ./cmd/falbench -quick -out B.md"
 		}},
 		{[]string{"-only", "1, 5"}, false, func(c *config) bool { return c.only[1] && c.only[5] && len(c.only) == 2 }},
-		{[]string{"-only", "11"}, true, nil},
+		{[]string{"-only", "15"}, true, nil},
 		{[]string{"-only", "x"}, true, nil},
 		{[]string{"extra"}, true, nil},
 		{[]string{"-nope"}, true, nil},

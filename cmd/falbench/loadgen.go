@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -17,10 +18,51 @@ type load struct {
 
 func (l load) perSecond() float64 { return float64(l.ok) / l.elapsed.Seconds() }
 
+// add sums two runs on the same target.
+func (l *load) add(m load) {
+	l.ok += m.ok
+	l.elapsed += m.elapsed
+}
+
+// loadTarget is the one request a load run repeats.
+type loadTarget struct {
+	method, url string
+	header      http.Header
+	body        []byte // sent with Content-Type application/json when set
+}
+
+// getTarget is GET url with the access key.
+func getTarget(url, key string) loadTarget {
+	return loadTarget{method: http.MethodGet, url: url, header: http.Header{"Authorization": {"Bearer " + key}}}
+}
+
+func (t loadTarget) request(ctx context.Context) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, t.method, t.url, bytes.NewReader(t.body))
+	if err != nil {
+		return nil, err
+	}
+	if t.body == nil {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	for k, v := range t.header {
+		req.Header[k] = v
+	}
+	if t.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
 // loadGET keeps conns keep-alive connections busy with GET url (with the
-// access key) for dur: each worker sends its next request as soon as the
-// previous answer is read. Any answer other than 200 is an error.
+// access key) for dur, as loadRun does.
 func loadGET(ctx context.Context, hc *http.Client, url, key string, conns int, dur time.Duration) (load, error) {
+	return loadRun(ctx, hc, getTarget(url, key), conns, dur)
+}
+
+// loadRun keeps conns keep-alive connections busy with t for dur: each
+// worker sends its next request as soon as the previous answer is read.
+// Any answer other than 200 is an error.
+func loadRun(ctx context.Context, hc *http.Client, t loadTarget, conns int, dur time.Duration) (load, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var ok atomic.Int64
@@ -33,12 +75,11 @@ func loadGET(ctx context.Context, hc *http.Client, url, key string, conns int, d
 	for range conns {
 		wg.Go(func() {
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				req, err := t.request(ctx)
 				if err != nil {
 					fail(err)
 					return
 				}
-				req.Header.Set("Authorization", "Bearer "+key)
 				resp, err := hc.Do(req)
 				if err != nil {
 					if ctx.Err() == nil {
@@ -48,7 +89,7 @@ func loadGET(ctx context.Context, hc *http.Client, url, key string, conns int, d
 				}
 				drain(resp)
 				if resp.StatusCode != http.StatusOK {
-					fail(fmt.Errorf("GET %s answered %d", url, resp.StatusCode))
+					fail(fmt.Errorf("%s %s answered %d", t.method, t.url, resp.StatusCode))
 					return
 				}
 				ok.Add(1)

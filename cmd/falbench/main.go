@@ -44,8 +44,15 @@ func main() {
 
 // run is the whole program; main only supplies the process's streams.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 3 && args[0] == relayCommand {
-		return serveRelay(args[1], args[2])
+	if len(args) == 3 {
+		switch args[0] {
+		case relayCommand:
+			return serveRelay(args[1], args[2])
+		case fixedCommand:
+			return serveFixed(args[1], args[2])
+		case reverseProxyCommand:
+			return serveReverseProxy(args[1], args[2])
+		}
 	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {

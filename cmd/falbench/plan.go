@@ -35,6 +35,13 @@ type plan struct {
 	b64Runs int // fresh proxy processes per path
 
 	startRuns int // proxy starts (scenario 10)
+
+	limitRounds int           // rounds of alternating slices (scenario 11)
+	limitSlice  time.Duration // one slice per route and side; wrk takes whole seconds
+	allocN      int           // requests per allocation count
+
+	videoSize  int // bytes of the video (scenario 14)
+	videoPairs int
 }
 
 func fullPlan() plan {
@@ -50,7 +57,9 @@ func fullPlan() plan {
 		rssN: 1000, rssGen: 3 * time.Second,
 		rssSettle: []time.Duration{time.Second, 5 * time.Second, 10 * time.Second},
 		b64Size:   4 << 20, b64Runs: 3,
-		startRuns: 10,
+		startRuns:   10,
+		limitRounds: 12, limitSlice: time.Second, allocN: 200,
+		videoSize: 64 << 20, videoPairs: 20,
 	}
 }
 
@@ -67,6 +76,8 @@ func quickPlan() plan {
 		rssN: 100, rssGen: 500 * time.Millisecond,
 		rssSettle: []time.Duration{500 * time.Millisecond},
 		b64Size:   4 << 20, b64Runs: 1,
-		startRuns: 2,
+		startRuns:   2,
+		limitRounds: 1, limitSlice: 300 * time.Millisecond, allocN: 50,
+		videoSize: 8 << 20, videoPairs: 2,
 	}
 }

@@ -45,15 +45,22 @@ func relayConn(c net.Conn, target string) {
 	_, _ = io.Copy(c, u)
 }
 
-// relayProc is a relay running as a child process.
-type relayProc struct {
+// childProc is falbench itself running one of its hidden subcommands
+// (the relay, a control server) in a child process.
+type childProc struct {
 	cmd  *exec.Cmd
 	addr string
 }
 
 // startRelay runs falbench itself as a relay to target in a child process
 // and waits until it accepts connections.
-func startRelay(ctx context.Context, target string) (*relayProc, error) {
+func startRelay(ctx context.Context, target string) (*childProc, error) {
+	return startChild(ctx, relayCommand, target)
+}
+
+// startChild runs falbench's hidden subcommand command with a free
+// loopback address and args, and waits until it accepts connections.
+func startChild(ctx context.Context, command string, args ...string) (*childProc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find falbench's own binary: %w", err)
@@ -63,11 +70,12 @@ func startRelay(ctx context.Context, target string) (*relayProc, error) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(self, relayCommand, addr, target)
+	cmd := exec.Command(self, append([]string{command, addr}, args...)...)
+	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the relay: %w", err)
+		return nil, fmt.Errorf("start the %s: %w", command, err)
 	}
-	r := &relayProc{cmd: cmd, addr: addr}
+	r := &childProc{cmd: cmd, addr: addr}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
@@ -76,14 +84,14 @@ func startRelay(ctx context.Context, target string) (*relayProc, error) {
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			r.stop()
-			return nil, fmt.Errorf("the relay did not start: %w", err)
+			return nil, fmt.Errorf("the %s did not start: %w", command, err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// stop kills the relay; it holds no state worth a clean exit.
-func (r *relayProc) stop() {
+// stop kills the child; it holds no state worth a clean exit.
+func (r *childProc) stop() {
 	_ = r.cmd.Process.Kill()
 	_ = r.cmd.Wait()
 }

@@ -50,7 +50,7 @@ func runLoad(ctx context.Context, b *bench) ([]section, error) {
 	}
 	if b.plan.wrkTime > 0 {
 		for _, rt := range loadRoutes {
-			rate, ok, err := runWrk(ctx, st.proxy.base+rt.path, accessKey, conns, b.plan.wrkTime)
+			rate, ok, err := runWrk(ctx, getTarget(st.proxy.base+rt.path, accessKey), b.dir, conns, b.plan.wrkTime)
 			if !ok {
 				sec.notes = append(sec.notes, "wrk is not installed; only the Go load generator was used.")
 				break

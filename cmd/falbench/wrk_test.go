@@ -18,4 +18,8 @@ Transfer/sec:     20.00MB
 	if _, err := parseWrk([]byte("unable to connect")); err == nil {
 		t.Error("parseWrk accepted output without a rate")
 	}
+	failing := append(out, "  Non-2xx or 3xx responses: 12\n"...)
+	if _, err := parseWrk(failing); err == nil {
+		t.Error("parseWrk accepted a run with failed answers")
+	}
 }

@@ -72,7 +72,9 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg)
+	logOut, flushLog := bufferedLog(stderr)
+	defer flushLog()
+	log := newLogger(logOut, cfg)
 	tm, err := openTeams(ctx, cfg, log)
 	if err != nil {
 		return err

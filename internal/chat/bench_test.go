@@ -80,3 +80,19 @@ func BenchmarkPassthroughEvent(b *testing.B) {
 		}
 	}
 }
+
+// passthroughAnswer is a whole answer of fal's OpenAI-compatible route, as
+// OpenRouter shapes it.
+var passthroughAnswer = []byte(`{"id":"gen-1700000000-abc","object":"chat.completion","created":1700000000,"model":"openai/gpt-4o",` +
+	`"choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, how are you doing today?","refusal":null,"reasoning":null},` +
+	`"finish_reason":"stop","native_finish_reason":"stop","logprobs":null}],"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21}}`)
+
+func BenchmarkPassthroughAnswer(b *testing.B) {
+	body := passthroughAnswer
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PassthroughAnswer(body, "gpt-4o", 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"unicode/utf8"
 
@@ -65,8 +66,7 @@ func PassthroughBody(fields map[string]json.RawMessage, falModel string) (body [
 	if _, set := out["reasoning_effort"]; !set && bytes.Equal(bytes.TrimSpace(fields["reasoning"]), []byte("true")) {
 		out["reasoning_effort"] = json.RawMessage(`"medium"`)
 	}
-	body, err = json.Marshal(out)
-	return body, dropped, err
+	return appendObject(nil, out), dropped, nil
 }
 
 // PassthroughAnswer rewrites fal's whole OpenAI-compatible answer for the
@@ -75,8 +75,8 @@ func PassthroughBody(fields map[string]json.RawMessage, falModel string) (body [
 // when fal reported none (or only zeros), is estimated from promptChars
 // and the text returned (see EstimateUsage).
 func PassthroughAnswer(body []byte, model string, promptChars int) ([]byte, error) {
-	var c map[string]json.RawMessage
-	if err := json.Unmarshal(body, &c); err != nil {
+	c, err := splitDocument(body)
+	if err != nil {
 		return nil, err
 	}
 	chars, err := relabel(c, model, "message")
@@ -88,7 +88,24 @@ func PassthroughAnswer(body []byte, model string, promptChars int) ([]byte, erro
 			return nil, err
 		}
 	}
-	return json.Marshal(c)
+	return appendObject(nil, c), nil
+}
+
+// errNotJSONObject is a passthrough answer, or a part of it, that is not
+// the JSON object it must be.
+var errNotJSONObject = errors.New("not a JSON object")
+
+// splitDocument returns the members of the JSON object doc, checking
+// first that doc is valid JSON.
+func splitDocument(doc []byte) (map[string]json.RawMessage, error) {
+	if !json.Valid(doc) {
+		return nil, errNotJSONObject
+	}
+	c, ok := splitObject(doc)
+	if !ok || c == nil {
+		return nil, errNotJSONObject
+	}
+	return c, nil
 }
 
 // PassthroughStream rewrites the events of fal's OpenAI-compatible stream
@@ -116,8 +133,8 @@ func NewPassthroughStream(model string, includeUsage bool, promptChars int) *Pas
 // other than [DONE]. A payload that is not a JSON object is passed on as
 // it is.
 func (p *PassthroughStream) Event(data []byte) []byte {
-	var c map[string]json.RawMessage
-	if json.Unmarshal(data, &c) != nil {
+	c, err := splitDocument(data)
+	if err != nil {
 		return data
 	}
 	chars, err := relabel(c, p.model, "delta")
@@ -135,11 +152,7 @@ func (p *PassthroughStream) Event(data []byte) []byte {
 		}
 		p.usageSent = true
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return data
-	}
-	return b
+	return appendObject(nil, c)
 }
 
 // End returns the last chunk of the stream, sent before [DONE]: an
@@ -168,14 +181,20 @@ func relabel(c map[string]json.RawMessage, model, key string) (int, error) {
 	if !ok || isNull(raw) {
 		return 0, nil
 	}
-	var choices []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &choices); err != nil {
-		return 0, err
+	elems, ok := splitArray(raw)
+	if !ok {
+		return 0, errNotJSONObject
+	}
+	choices := make([]map[string]json.RawMessage, len(elems))
+	for i, e := range elems {
+		if choices[i], ok = splitObject(e); !ok {
+			return 0, errNotJSONObject
+		}
 	}
 	chars := 0
 	for _, choice := range choices {
-		var msg map[string]json.RawMessage
-		if json.Unmarshal(choice[key], &msg) != nil || msg == nil {
+		msg, ok := splitObject(choice[key])
+		if !ok || msg == nil {
 			continue
 		}
 		if r, ok := msg["reasoning"]; ok {
@@ -185,12 +204,10 @@ func relabel(c map[string]json.RawMessage, model, key string) (int, error) {
 			}
 		}
 		chars += stringChars(msg["content"]) + stringChars(msg["reasoning_content"])
-		if choice[key], err = json.Marshal(msg); err != nil {
-			return 0, err
-		}
+		choice[key] = appendObject(nil, msg)
 	}
-	c["choices"], err = json.Marshal(choices)
-	return chars, err
+	c["choices"] = appendArray(nil, choices)
+	return chars, nil
 }
 
 // reportsUsage reports whether raw is a usage object with a token count.

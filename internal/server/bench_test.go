@@ -29,7 +29,7 @@ import (
 // loopback, answering at once.
 
 // benchServer is falproxy's handler on a fresh emulator.
-func benchServer(b *testing.B, fo falfake.Options, mod func(*server.Options)) (http.Handler, *falfake.Fake) {
+func benchServer(b testing.TB, fo falfake.Options, mod func(*server.Options)) (http.Handler, *falfake.Fake) {
 	b.Helper()
 	fo.Logger = slog.New(slog.DiscardHandler)
 	fake, err := falfake.New(fo)

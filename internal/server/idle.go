@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -60,6 +61,11 @@ func (r *idleRelease) releaseIfIdle() {
 	}
 	r.mu.Unlock()
 	if idle {
+		// The first collection moves what sync.Pools hold (net/http's
+		// connection buffers, a few KiB for each of the burst's
+		// connections) to their victim caches; only the second frees
+		// it, and returns it with the rest.
+		runtime.GC()
 		debug.FreeOSMemory()
 	}
 }

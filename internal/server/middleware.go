@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -30,8 +31,9 @@ func chain(h http.Handler, mws ...middleware) http.Handler {
 // requestInfo travels in the request context so that handlers can add what
 // the access log line should say (model, fal request id).
 type requestInfo struct {
-	ID string
-	mu sync.Mutex
+	ID     string
+	header [1]string // ID as the value of the X-Request-Id header
+	mu     sync.Mutex
 	// Filled by handlers.
 	Model string
 	// FalRequestIDs are the ids of the fal jobs the request ran or
@@ -69,8 +71,9 @@ func withRequestID(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
 		ri := &requestInfo{ID: id}
+		ri.header[0] = id
+		w.Header()["X-Request-Id"] = ri.header[:]
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
 	})
 }
@@ -90,7 +93,9 @@ func validRequestID(id string) bool {
 func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("req_%x", b)
+	id := make([]byte, len("req_")+hex.EncodedLen(len(b)))
+	hex.Encode(id[copy(id, "req_"):], b[:])
+	return string(id)
 }
 
 // statusRecorder remembers the status written, for the access log.
@@ -130,16 +135,19 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 			if status == 0 && r.Context().Err() != nil {
 				status = 499 // client went away before any answer
 			}
+			// The attributes live in an array on the stack: slog.Attr
+			// values need no boxing, so the line costs no allocation of
+			// its own before the handler's.
+			var list [7]slog.Attr
+			attrs := append(list[:0], slog.String("request_id", ri.ID), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", status),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 			ri.mu.Lock()
-			attrs := []any{
-				"request_id", ri.ID, "method", r.Method, "path", r.URL.Path,
-				"status", status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-			}
 			if ri.Model != "" {
-				attrs = append(attrs, "model", ri.Model)
+				attrs = append(attrs, slog.String("model", ri.Model))
 			}
 			if len(ri.FalRequestIDs) > 0 {
-				attrs = append(attrs, "fal_request_id", strings.Join(ri.FalRequestIDs, ","))
+				attrs = append(attrs, slog.String("fal_request_id", strings.Join(ri.FalRequestIDs, ",")))
 			}
 			model := ri.Model
 			ri.mu.Unlock()
@@ -148,11 +156,18 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 				route = "other"
 			}
 			m.Request(route, model, status, time.Since(start))
+			level := slog.LevelInfo
 			if r.URL.Path == "/health" || r.URL.Path == "/metrics" {
-				log.Debug("request", attrs...)
+				level = slog.LevelDebug
+			}
+			if !log.Enabled(r.Context(), level) {
 				return
 			}
-			log.Info("request", attrs...)
+			// The record goes to the handler directly: Logger would walk
+			// the stack for a source position the line never shows.
+			line := slog.NewRecord(time.Now(), level, "request", 0)
+			line.AddAttrs(attrs...)
+			_ = log.Handler().Handle(r.Context(), line)
 		})
 	}
 }
@@ -179,20 +194,24 @@ func withRecovery(log *slog.Logger) middleware {
 // origin is allowed; otherwise the request's Origin is echoed when listed.
 func withCORS(origins []string) middleware {
 	anyOrigin := len(origins) == 0 || slices.Contains(origins, "*")
+	// Values shared by every answer, set without allocating (see
+	// fixedAnswer for why sharing them is safe).
+	allowAny := []string{"*"}
+	// A player in a page seeks a video's content with Range and reads
+	// where its part lies in the file.
+	expose := []string{"X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges, X-Falproxy-Cost-Usd"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
 			origin := r.Header.Get("Origin")
 			switch {
 			case anyOrigin:
-				h.Set("Access-Control-Allow-Origin", "*")
+				h["Access-Control-Allow-Origin"] = allowAny
 			case origin != "" && slices.Contains(origins, origin):
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Add("Vary", "Origin")
 			}
-			// A player in a page seeks a video's content with Range and
-			// reads where its part lies in the file.
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Retry-After-Ms, X-Should-Retry, X-Falproxy-Voice, Content-Range, Accept-Ranges, X-Falproxy-Cost-Usd")
+			h["Access-Control-Expose-Headers"] = expose
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS")
 				// Browser SDKs send X-Stainless-* and other headers; allow

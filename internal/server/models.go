@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -22,6 +23,7 @@ type modelTable struct {
 	anyEndpoint  bool
 	entries      []registry.Entry
 	list         []openai.Model // entries as OpenAI lists them, in the same order
+	listing      atomic.Pointer[listing]
 }
 
 func newModelTable(opt Options) *modelTable {
@@ -122,15 +124,60 @@ type modelKind struct {
 }
 
 func (s *Server) handleListModels(w http.ResponseWriter, r *http.Request) {
-	sess := sessionFrom(r.Context())
+	if sess := sessionFrom(r.Context()); sess != nil {
+		s.listModelsFor(w, sess)
+		return
+	}
+	writeFixedJSON(w, s.modelListing())
+}
+
+// listModelsFor answers GET /v1/models for a virtual key: it sees the
+// models it may use, listed for it alone.
+func (s *Server) listModelsFor(w http.ResponseWriter, sess *teams.Session) {
 	data := make([]listedModel, 0, len(s.models.entries))
 	for i, e := range s.models.entries {
-		if sess != nil && !teams.Allows(sess.Key, e.Alias) {
-			continue // a virtual key sees the models it may use
+		if !teams.Allows(sess.Key, e.Alias) {
+			continue
 		}
 		data = append(data, listedModel{Model: s.models.list[i], Fal: modelKind{s.kindOf(e)}})
 	}
 	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: data})
+}
+
+// modelListing is the body of GET /v1/models for the operator's access
+// keys, encoded once and again only when a model's kind has changed since
+// (an image model found to be an edit model once its schema arrived): the
+// list is the most frequent request of clients that poll, and its answer
+// rarely changes.
+func (s *Server) modelListing() *fixedAnswer {
+	if l := s.models.listing.Load(); l != nil && s.kindsAre(l.kinds) {
+		return &l.answer
+	}
+	l := &listing{kinds: make([]registry.Kind, len(s.models.entries))}
+	data := make([]listedModel, len(s.models.entries))
+	for i, e := range s.models.entries {
+		l.kinds[i] = s.kindOf(e)
+		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{l.kinds[i]}}
+	}
+	l.answer = newFixedAnswer(modelList{Object: "list", Data: data})
+	s.models.listing.Store(l)
+	return &l.answer
+}
+
+// listing is an encoded GET /v1/models and the kinds it was encoded with.
+type listing struct {
+	kinds  []registry.Kind
+	answer fixedAnswer
+}
+
+// kindsAre reports whether the models' kinds are still kinds.
+func (s *Server) kindsAre(kinds []registry.Kind) bool {
+	for i, e := range s.models.entries {
+		if s.kindOf(e) != kinds[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // kindOf is an entry's kind as far as it is known without asking fal: an
@@ -196,8 +243,12 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 	return info
 }
 
+// healthAnswer is the body of GET /health, which load balancers ask for
+// every few seconds.
+var healthAnswer = newFixedAnswer(map[string]string{"status": "ok"})
+
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeFixedJSON(w, &healthAnswer)
 }
 
 func handleNotFound(w http.ResponseWriter, r *http.Request) {

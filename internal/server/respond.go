@@ -25,6 +25,37 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// fixedAnswer is a 200 JSON answer encoded ahead of time, with its header
+// values ready to share: net/http only reads them, and Header.Add copies
+// before it appends, so no request's changes reach another.
+type fixedAnswer struct {
+	body          []byte
+	contentLength []string
+}
+
+// jsonContentType is the Content-Type value of every JSON answer, shared
+// as fixedAnswer's values are.
+var jsonContentType = []string{"application/json"}
+
+// newFixedAnswer encodes v; it must be a value that encodes.
+func newFixedAnswer(v any) fixedAnswer {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("encoding a fixed answer: " + err.Error())
+	}
+	return fixedAnswer{body: b, contentLength: []string{strconv.Itoa(len(b))}}
+}
+
+// writeFixedJSON sends a as writeJSON sends a value, without encoding it
+// or allocating a header value.
+func writeFixedJSON(w http.ResponseWriter, a *fixedAnswer) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = a.contentLength
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(a.body)
+}
+
 // maxRetryAfter caps the Retry-After sent to clients. The SDKs sleep for
 // whatever the server says before each retry, so a fal key resting for half
 // an hour would hang a client for as long; past a minute, a client is

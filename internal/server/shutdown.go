@@ -49,7 +49,12 @@ func shutdownError() *openai.Error {
 // Streams that already started end with an error event of their own.
 func withShutdownAnswer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
+		// Behind the access log, whose recorder has seen nothing before
+		// this handler, that recorder serves here too.
+		rec, ok := w.(*statusRecorder)
+		if !ok {
+			rec = &statusRecorder{ResponseWriter: w}
+		}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 && shuttingDown(r.Context()) {
 			w.Header().Set("X-Should-Retry", "true")

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Log lines written to a file or a pipe are gathered and written together,
+// so that a busy server does not make one write system call per access log
+// line. A line waits at most logFlushEvery; a terminal gets every line at
+// once, as a person watches it.
+const (
+	logFlushEvery = 100 * time.Millisecond
+	logBufferSize = 64 << 10 // written at once when full
+)
+
+// bufferedLog returns the writer the log should use for w and a function
+// that writes out what is pending, to call before the process exits.
+func bufferedLog(w io.Writer) (io.Writer, func()) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return w, func() {}
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() && info.Mode()&os.ModeNamedPipe == 0 {
+		return w, func() {}
+	}
+	b := &logBuffer{w: f}
+	return b, b.flush
+}
+
+// logBuffer gathers lines for w and writes them within logFlushEvery of
+// the first one pending, or when logBufferSize is reached.
+type logBuffer struct {
+	w       io.Writer
+	mu      sync.Mutex
+	pending []byte
+	timer   *time.Timer
+}
+
+// Write takes one or more whole lines, as slog's handlers write them.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pending = append(b.pending, p...)
+	if len(b.pending) >= logBufferSize {
+		b.writeLocked()
+		return len(p), nil
+	}
+	if b.timer == nil {
+		b.timer = time.AfterFunc(logFlushEvery, b.flush)
+	} else if len(b.pending) == len(p) {
+		b.timer.Reset(logFlushEvery)
+	}
+	return len(p), nil
+}
+
+// flush writes what is pending.
+func (b *logBuffer) flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.writeLocked()
+}
+
+func (b *logBuffer) writeLocked() {
+	if len(b.pending) == 0 {
+		return
+	}
+	// A failed write to the log has nowhere to be reported; the lines
+	// are dropped, as slog drops them on a failed write.
+	_, _ = b.w.Write(b.pending)
+	b.pending = b.pending[:0]
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// countingWriter counts the writes it receives, as the system calls a log
+// file would cost.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
+
+func TestLogBufferGathersLines(t *testing.T) {
+	out := &countingWriter{}
+	b := &logBuffer{w: out}
+	const lines = 2000
+	var want strings.Builder
+	for i := range lines {
+		line := fmt.Sprintf("time=now level=INFO msg=request request_id=req_%d status=200\n", i)
+		want.WriteString(line)
+		if _, err := b.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.flush()
+	if out.String() != want.String() {
+		t.Fatalf("the log holds %d bytes, want the %d written, in order", out.Len(), want.Len())
+	}
+	if out.writes >= lines/10 {
+		t.Errorf("%d lines cost %d writes; they should be gathered", lines, out.writes)
+	}
+}
+
+func TestBufferedLogOnlyForFilesAndPipes(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, flush := bufferedLog(f)
+	if _, ok := w.(*logBuffer); !ok {
+		t.Errorf("a log file is written line by line (%T)", w)
+	}
+	if _, err := w.Write([]byte("last line\n")); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	if b, _ := os.ReadFile(f.Name()); string(b) != "last line\n" {
+		t.Errorf("after the final flush the file holds %q", b)
+	}
+
+	r, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer pw.Close()
+	if w, _ := bufferedLog(pw); w == io.Writer(pw) {
+		t.Error("a pipe is written line by line")
+	}
+
+	var buf bytes.Buffer
+	if w, _ := bufferedLog(&buf); w != io.Writer(&buf) {
+		t.Error("a writer that is not a file is wrapped")
+	}
+}
+
+// TestServeLogFileKeepsEveryLine runs falproxy with its log going to a
+// file, as the log is gathered before it is written, and checks that the
+// file holds an access log line for every request once falproxy stopped.
+func TestServeLogFileKeepsEveryLine(t *testing.T) {
+	fake, err := falfake.New(falfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	env := fakeEnv(fake, map[string]string{"PORT": freePort(t)})
+	base := "http://127.0.0.1:" + env["PORT"]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, lookup(env), io.Discard, logFile) }()
+	stop := sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
+	defer stop()
+	ready := false
+	for range 500 {
+		if resp, err := http.Get(base + "/health"); err == nil {
+			resp.Body.Close()
+			ready = true
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !ready {
+		t.Fatal("falproxy did not answer /health")
+	}
+	const requests = 50
+	for i := range requests {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1/models", nil)
+		req.Header.Set("Authorization", "Bearer sk-access-key-one")
+		req.Header.Set("X-Request-Id", fmt.Sprintf("logged-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /v1/models answered %d", resp.StatusCode)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("falproxy stopped with %v", err)
+	}
+	b, err := os.ReadFile(logFile.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range requests {
+		if !strings.Contains(string(b), fmt.Sprintf("request_id=logged-%d ", i)) {
+			t.Fatalf("no access log line for request logged-%d in:\n%s", i, b)
+		}
+	}
+}
