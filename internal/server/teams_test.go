@@ -928,48 +928,24 @@ func TestVideosSettleToWhatFalMade(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
 		h := newHarness(t, withTeams(ts), withVideos(100*time.Millisecond), func(s *setup) {
-			s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "second"}}
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
 		})
 		_, key := h.createKey(map[string]any{"name": "films"})
-		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
-		ctx := context.Background()
-		create := func(prompt string, secs oai.VideoSeconds) *oai.Video {
-			t.Helper()
-			v, err := sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: prompt, Model: "sora-2", Seconds: secs})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		}
-		if v := pollVideo(t, sdk, create("a fox", "8").ID); v.Status != oai.VideoStatusCompleted {
-			t.Fatalf("video %s", v.RawJSON())
-		}
-		failed := create("[fail] a fox", "4")
-		for range 3 {
-			if v := pollVideo(t, sdk, failed.ID); v.Status != oai.VideoStatusFailed {
-				t.Fatalf("video %s", v.RawJSON())
-			}
-		}
-		running := create("[slow] a fox", "12")
-		if _, err := sdk.Videos.Delete(ctx, running.ID); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, "fal to cancel the running video", func() bool {
-			jobs := h.fake.Jobs()
-			return len(jobs) == 3 && jobs[2].Cancelled
-		})
-		bill := h.fake.BillUSD()
-		if math.Abs(bill-0.8) > 1e-9 {
-			t.Fatalf("the emulator billed $%v, want $0.80 for the 8 s made", bill)
+		want := videosMadeFailedDeletedAndRemixed(t, h, key)
+		if bill := h.fake.BillUSD(); math.Abs(bill-want) > 1e-9 {
+			t.Fatalf("the emulator billed $%v, want $%v for the seconds made", bill, want)
 		}
 		var total []store.UsageTotal
 		eventually(t, "the ledger to settle at fal's bill", func() bool {
 			ts.flush(t)
 			total = h.usage("")
-			return len(total) == 1 && math.Abs(total[0].CostUSD-bill) < 1e-9
+			return len(total) == 1 && math.Abs(total[0].CostUSD-want) < 1e-9
 		})
-		if total[0].Requests != 3 {
-			t.Fatalf("usage %+v, want 3 requests", total)
+		if total[0].Requests != 4 {
+			t.Fatalf("usage %+v, want 4 requests", total)
 		}
 	})
 }
