@@ -92,15 +92,24 @@ func (c *Client) settleCancel(j *Job, why error) {
 		endTry()
 		if outcome != "" {
 			c.opt.Observer.CancelSettled(outcome, attempt)
+			j.cancelSettled(outcome)
 			c.log.Info("cancelled abandoned fal job", "request_id", j.RequestID, "outcome", outcome, "retries", attempt, "reason", why)
 			return
 		}
 		if !retry || !c.cancelBackoff(ctx, attempt) {
 			c.opt.Observer.CancelSettled(CancelGaveUp, attempt)
+			j.cancelSettled(CancelGaveUp)
 			c.log.Warn("cancelling abandoned fal job failed; it may run to the end and be billed",
 				"request_id", j.RequestID, "retries", attempt, "err", err)
 			return
 		}
+	}
+}
+
+// cancelSettled tells the job's OnCancelSettled how its cancel ended.
+func (j *Job) cancelSettled(outcome string) {
+	if j.OnCancelSettled != nil {
+		j.OnCancelSettled(outcome)
 	}
 }
 

@@ -20,6 +20,10 @@ type Job struct {
 	ResponseURL string `json:"response_url"`
 	CancelURL   string `json:"cancel_url"`
 	Endpoint    string `json:"-"`
+	// OnCancelSettled, when set, hears how a cancel of the job ended (one
+	// of the Cancel* outcomes), in the background: whether fal stopped
+	// the job before it completed, and so does not bill it.
+	OnCancelSettled func(outcome string) `json:"-"`
 
 	key  *Key
 	pool *Pool
@@ -305,6 +309,9 @@ type Outcome struct {
 	RequestID string
 	KeyID     string
 	Body      []byte // the model's output JSON
+	// Billed: the job completed without failing, so fal bills it, even
+	// when reading its result then failed.
+	Billed bool
 }
 
 // Run submits input, waits for completion and returns the output. If ctx
@@ -332,6 +339,7 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 	if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
 		fe.ErrorType = st.ErrorType
 	}
+	out.Billed = st.ErrorType == "" && (fe == nil || !fe.JobFailed)
 	return out, err
 }
 

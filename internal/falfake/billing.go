@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -17,7 +18,8 @@ type Price struct {
 
 // defaultPrices are the emulator's prices: per generated image for its
 // image endpoints, per 1000 characters for a speech endpoint;
-// Options.Prices adds or replaces entries.
+// Options.Prices adds or replaces entries, in any unit billedUnits
+// counts.
 var defaultPrices = map[string]Price{
 	"fal-ai/kokoro/american-english": {0.02, "1000 characters"},
 	"fal-ai/flux/dev":                {0.025, "image"},
@@ -28,8 +30,8 @@ var defaultPrices = map[string]Price{
 }
 
 // bill is what fal would charge, per fal key: completed jobs of priced
-// endpoints whose units are images or characters. Failed and cancelled
-// jobs cost nothing, as on fal.
+// endpoints, counted in their price's unit. Failed and cancelled jobs
+// cost nothing, as on fal.
 type bill struct {
 	mu     sync.Mutex
 	micros map[string]int64 // by fal key
@@ -43,30 +45,18 @@ func (f *Fake) price(endpoint string) (Price, bool) {
 	return p, ok
 }
 
-// charge bills a finished job of endpoint for key, by its output
-// (images) or its input (characters of speech).
+// charge bills a finished job of endpoint for key, by what it made.
 func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
 	p, ok := f.price(endpoint)
 	if !ok || out.status != http.StatusOK {
 		return
 	}
-	var units float64
-	switch p.Unit {
-	case "image":
-		var body struct {
-			Images []json.RawMessage `json:"images"`
-		}
-		if json.Unmarshal(out.body, &body) != nil {
-			return
-		}
-		units = float64(len(body.Images))
-	case "1000 characters":
-		var in node
-		if json.Unmarshal(input, &in) != nil {
-			return
-		}
-		units = float64(utf8.RuneCountInString(firstString(in, "text", "prompt", "input"))) / 1000
-	default:
+	var in node
+	if json.Unmarshal(input, &in) != nil {
+		return
+	}
+	units, ok := f.billedUnits(p.Unit, f.models[endpoint], in, out.body)
+	if !ok {
 		return
 	}
 	cost := int64(math.Round(units * p.UnitPrice * 1e6))
@@ -78,8 +68,51 @@ func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
 	f.bill.micros[key] += cost
 }
 
+// billedUnits counts a completed job in a unit of fal's pricing API: the
+// images it made or their megapixels, the characters of speech it spoke,
+// the seconds of video it made (as its input asked, or a remix's source
+// had) or of audio it heard (the end of its transcript), or those seconds
+// in minutes. An unknown unit bills nothing.
+func (f *Fake) billedUnits(unit string, m *model, in node, output []byte) (float64, bool) {
+	var out struct {
+		Images []imageFile           `json:"images"`
+		Chunks []transcriptChunk     `json:"chunks"`
+		Video  *struct{ URL string } `json:"video"`
+	}
+	if json.Unmarshal(output, &out) != nil {
+		return 0, false
+	}
+	seconds := func() float64 {
+		if out.Video != nil && m != nil {
+			return f.videoSeconds(m, in)
+		}
+		if n := len(out.Chunks); n > 0 {
+			return out.Chunks[n-1].Timestamp[1]
+		}
+		return 0
+	}
+	switch strings.TrimPrefix(strings.TrimPrefix(unit, "audio "), "video ") {
+	case "image":
+		return float64(len(out.Images)), true
+	case "megapixel", "megapixels":
+		mp := 0.0
+		for _, img := range out.Images {
+			mp += float64(img.Width) * float64(img.Height) / 1e6
+		}
+		return mp, true
+	case "1000 characters":
+		return float64(utf8.RuneCountInString(firstString(in, "text", "prompt", "input"))) / 1000, true
+	case "second", "seconds":
+		return seconds(), true
+	case "minute", "minutes":
+		return seconds() / 60, true
+	}
+	return 0, false
+}
+
 // BillUSD is what fal would charge all keys for the jobs run so far.
 func (f *Fake) BillUSD() float64 {
+	f.billCompleted()
 	f.bill.mu.Lock()
 	defer f.bill.mu.Unlock()
 	var total int64
@@ -87,6 +120,15 @@ func (f *Fake) BillUSD() float64 {
 		total += m
 	}
 	return float64(total) / 1e6
+}
+
+// billCompleted bills the queued jobs that completed but whose result
+// nobody read: fal bills a job when it completes, not when its result is
+// fetched.
+func (f *Fake) billCompleted() {
+	for _, j := range f.jobs.all() {
+		f.outcome(j)
+	}
 }
 
 // APIURL is the base for FAL_API_URL (fal's api.fal.ai): it serves the

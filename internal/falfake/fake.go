@@ -37,7 +37,8 @@ type Fake struct {
 	files  fileStore
 	bill   bill
 	// videoIDs are the video_id values video outputs gave out, which
-	// alone remix endpoints take back.
+	// alone remix endpoints take back, with the seconds of their video
+	// (float64), which a remix bills.
 	videoIDs sync.Map
 }
 
@@ -149,6 +150,7 @@ func (f *Fake) Endpoints() []string {
 // kept.
 func (f *Fake) Reset() {
 	f.rec.reset()
+	f.billCompleted()
 	f.jobs.reset()
 	f.faults.clear()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,9 +66,21 @@ func (f *Fake) videoOutcome(x execution, in node) outcome {
 	}
 	sum := sha256.Sum256(x.body)
 	out["video_id"] = remixPrefix + hex.EncodeToString(sum[:8])
-	f.videoIDs.Store(out["video_id"], true)
+	f.videoIDs.Store(out["video_id"], f.videoSeconds(m, in))
 	out["seed"] = seedOf(m.param(in, "seed"), fmt.Sprint(in["prompt"]))
 	return successOutcome(m.pick(out))
+}
+
+// videoSeconds is the length of the video a job makes: what its input
+// asks for (or its schema's default), or a remix's source video's.
+func (f *Fake) videoSeconds(m *model, in node) float64 {
+	if id, ok := in["video_id"].(string); ok {
+		if secs, ok := f.videoIDs.Load(id); ok {
+			return secs.(float64)
+		}
+	}
+	secs, _ := strconv.ParseFloat(strings.TrimSuffix(fmt.Sprint(m.param(in, "duration")), "s"), 64)
+	return secs
 }
 
 // issuedVideo reports whether id is a video_id an output gave out.

@@ -150,6 +150,22 @@ func (c *Catalog) Price(ctx context.Context, endpoint string) (Price, bool) {
 	return e.price, e.known
 }
 
+// Known returns the price of an endpoint from the prices file or the
+// cache, never asking fal: for ids a client makes up, which must not put
+// a call to the pricing API behind every request nor grow the cache.
+func (c *Catalog) Known(endpoint string) (Price, bool) {
+	if c == nil {
+		return Price{}, false
+	}
+	if p, ok := c.opt.File[endpoint]; ok {
+		return p, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.got[endpoint]
+	return e.price, e.known
+}
+
 // refresh fetches the prices of endpoints in one call and files them; on
 // a failure each keeps what it had, tried again after RetryAfter.
 func (c *Catalog) refresh(ctx context.Context, endpoints []string) {

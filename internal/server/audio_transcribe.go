@@ -65,6 +65,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		s.failAudio(ctx, w, r, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no transcript"}, spec)
 		return
 	}
+	reportHeard(ctx, t.Duration())
 	ct, body := audio.Render(t, plan.Format, plan.Task, plan.Words)
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))

@@ -91,6 +91,7 @@ func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []b
 	}
 	c := chat.Completion(chat.NewID(), model, time.Now().Unix(), out)
 	c.Usage = chat.Usage(out.Usage, promptChars, out.Chars())
+	reportUsage(ctx, c.Usage)
 	b, err := json.Marshal(c)
 	if err != nil {
 		return openai.ServerError("encoding the response failed")
@@ -143,13 +144,17 @@ func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string
 			return true, err
 		}
 		if !ev.Partial {
-			return true, sink.end("stop", chat.Usage(ev.Usage, ss.promptChars, texts.Chars()))
+			u := chat.Usage(ev.Usage, ss.promptChars, texts.Chars())
+			reportUsage(ctx, u)
+			return true, sink.end("stop", u)
 		}
 		return false, nil
 	})
 	// If fal closes without a final event, what arrived is the answer.
 	failed := out.close(ctx, err, func() error {
-		return sink.end("stop", chat.Usage(last.Usage, ss.promptChars, texts.Chars()))
+		u := chat.Usage(last.Usage, ss.promptChars, texts.Chars())
+		reportUsage(ctx, u)
+		return sink.end("stop", u)
 	})
 	if failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
@@ -181,6 +186,7 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 		if err != nil {
 			return malformedAnswer()
 		}
+		reportAnswerUsage(ctx, answer)
 		sink.whole(answer)
 		return nil
 	}
@@ -199,6 +205,7 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 			// would pass the failure off as a normal end.
 			return true, out.failWith(data)
 		}
+		reportAnswerUsage(ctx, data)
 		return false, sink.raw(data)
 	})
 	if failed := out.close(ctx, err, func() error { return sink.end("", nil) }); failed != nil {

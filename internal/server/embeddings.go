@@ -65,5 +65,6 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, malformedAnswer())
 		return
 	}
+	reportAnswerUsage(ctx, answer)
 	writeEncoded(w, answer)
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // runFal runs one fal job on input and returns its output, logging the
-// input in debug mode and recording fal's request id for the access log.
+// input in debug mode, recording fal's request id for the access log and
+// the ledger, and, once the job completed, that fal bills it.
 func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
 	b, err := s.falInput(ctx, endpoint, input)
 	if err != nil {
@@ -19,8 +20,12 @@ func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]a
 // falInput.
 func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
 	res, err := s.opt.Fal.Run(ctx, endpoint, input)
+	ri := infoFrom(ctx)
 	if res != nil {
-		infoFrom(ctx).set("", res.RequestID)
+		ri.set("", res.RequestID)
+		if res.Billed {
+			report(ctx, func(w *falWork) { w.jobs++ })
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -169,6 +169,10 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 		return nil, err
 	}
 	out, err := images.ParseOutput(body)
+	if out != nil {
+		// fal bills every image it made, also those the answer drops.
+		report(ctx, func(w *falWork) { w.images += len(out.Images) })
+	}
 	if err != nil {
 		s.log.Warn("fal's output has no image", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)
 		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image"}

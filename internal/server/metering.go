@@ -33,8 +33,8 @@ type settleBy int
 
 const (
 	settleAsEstimated settleBy = iota
-	settleByTokens             // the usage object of chat, responses and embeddings
-	settleByDuration           // the duration of a transcription
+	settleByTokens             // the tokens of chat, responses and embeddings (reportUsage)
+	settleByDuration           // the seconds a transcription covers (reportHeard)
 )
 
 // requestFields are the body fields that size a request, on any route.
@@ -83,7 +83,7 @@ func (s *Server) workloadOf(r *http.Request) workload {
 		w.measures.Seconds = float64(number(f.Seconds, defaultVideoSeconds))
 	case "POST /v1/videos/{id}/remix":
 		// The length is the source video's, known once the handler has
-		// opened its id: a remix is recorded unpriced.
+		// opened its id (remeasure); else a remix is recorded unpriced.
 		w.unmeasured = true
 	case "POST /v1/audio/speech":
 		var text string
@@ -148,4 +148,16 @@ func megapixels(size string) float64 {
 		return megapixels(defaultImageSize)
 	}
 	return float64(w) * float64(h) / 1e6
+}
+
+// falWork is what fal completed for a request, as its handler saw it. fal
+// bills a job once it completed, whatever falproxy answers afterwards (a
+// failed download, a client gone), and nothing for a job that failed or
+// was cancelled before it completed: this, not the client's status,
+// settles a request's cost.
+type falWork struct {
+	jobs    int     // completed jobs
+	images  int     // images in their outputs, also those the answer drops
+	tokens  int     // tokens of the answer; 0: not reported
+	seconds float64 // seconds of audio transcribed; 0: not reported
 }

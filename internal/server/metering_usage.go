@@ -2,75 +2,65 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+
+	"github.com/falproxy/falproxy/internal/openai"
 )
 
-// usageTail is how much of the end of an answer is kept to read its
-// token usage: the usage object closes a JSON answer and is in the last
-// events of a stream.
-const usageTail = 16 << 10
+// The handlers that know an answer's measures report them here, as fal
+// reported them or as falproxy estimated them where fal reported none:
+// they settle the request's cost (see settled).
 
-// tailRecorder keeps the end of what a handler wrote, for the token
-// usage the answer reports.
-type tailRecorder struct {
-	*statusRecorder
-	keep bool // false: the answer is not read, nothing is kept
-	tail []byte
+// reportUsage notes the tokens of a chat answer.
+func reportUsage(ctx context.Context, u *openai.Usage) {
+	if u != nil {
+		reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens))
+	}
 }
 
-func (t *tailRecorder) Write(b []byte) (int, error) {
-	n, err := t.statusRecorder.Write(b)
-	if !t.keep {
-		return n, err
+// reportAnswerUsage notes the tokens of the "usage" object of a whole
+// answer or of one stream chunk (chat completions, responses or
+// embeddings): its total, or the sum of its parts. Chunks without usage
+// are passed over without being decoded.
+func reportAnswerUsage(ctx context.Context, answer []byte) {
+	if !bytes.Contains(answer, []byte(`"usage"`)) {
+		return
 	}
-	b = b[max(0, n-usageTail):n]
-	t.tail = append(t.tail, b...)
-	if over := len(t.tail) - usageTail; over > 0 {
-		t.tail = append(t.tail[:0], t.tail[over:]...)
+	var a struct {
+		Usage *struct {
+			TotalTokens      int `json:"total_tokens"`
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+			InputTokens      int `json:"input_tokens"`
+			OutputTokens     int `json:"output_tokens"`
+		} `json:"usage"`
 	}
-	return n, err
+	if json.Unmarshal(answer, &a) != nil || a.Usage == nil {
+		return
+	}
+	u := a.Usage
+	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens))
 }
 
-// reportedTokens reads the last "usage" object of an answer (chat
-// completions, responses or embeddings, whole or streamed): its total, or
-// the sum of its parts.
-func reportedTokens(answer []byte) (int, bool) {
-	var u struct {
-		TotalTokens      int `json:"total_tokens"`
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-		InputTokens      int `json:"input_tokens"`
-		OutputTokens     int `json:"output_tokens"`
+// reportTokens notes the tokens an answer used; the last report stands.
+func reportTokens(ctx context.Context, n int) {
+	if n > 0 {
+		report(ctx, func(w *falWork) { w.tokens = n })
 	}
-	if !lastField(answer, "usage", &u) {
-		return 0, false
-	}
-	if u.TotalTokens > 0 {
-		return u.TotalTokens, true
-	}
-	sum := u.PromptTokens + u.CompletionTokens + u.InputTokens + u.OutputTokens
-	return sum, sum > 0
 }
 
-// reportedDuration reads the last "duration" of an answer: the seconds
-// of audio a verbose transcription covers.
-func reportedDuration(answer []byte) (float64, bool) {
-	var secs float64
-	return secs, lastField(answer, "duration", &secs) && secs > 0
+// reportHeard notes the seconds of audio a transcription covers.
+func reportHeard(ctx context.Context, secs float64) {
+	if secs > 0 {
+		report(ctx, func(w *falWork) { w.seconds = secs })
+	}
 }
 
-// lastField decodes the value of the last field called name in a JSON
-// answer or event stream into v.
-func lastField(answer []byte, name string, v any) bool {
-	key := []byte(`"` + name + `"`)
-	i := bytes.LastIndex(answer, key)
-	if i < 0 {
-		return false
-	}
-	rest := answer[i+len(key):]
-	colon := bytes.IndexByte(rest, ':')
-	if colon < 0 {
-		return false
-	}
-	return json.NewDecoder(bytes.NewReader(rest[colon+1:])).Decode(v) == nil
+// report notes what a handler learnt of the fal work done for its request.
+func report(ctx context.Context, note func(*falWork)) {
+	ri := infoFrom(ctx)
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	note(&ri.work)
 }

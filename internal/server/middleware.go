@@ -35,8 +35,12 @@ type requestInfo struct {
 	header [1]string // ID as the value of the X-Request-Id header
 	mu     sync.Mutex
 	// Filled by handlers.
-	Model        string
-	FalRequestID string
+	Model string
+	// FalRequestIDs are the ids of the fal jobs the request ran or
+	// looked at, in order.
+	FalRequestIDs []string
+	// work is what fal completed for the request, which settles its cost.
+	work falWork
 }
 
 func (ri *requestInfo) set(model, falID string) {
@@ -45,8 +49,8 @@ func (ri *requestInfo) set(model, falID string) {
 	if model != "" {
 		ri.Model = model
 	}
-	if falID != "" {
-		ri.FalRequestID = falID
+	if falID != "" && !slices.Contains(ri.FalRequestIDs, falID) {
+		ri.FalRequestIDs = append(ri.FalRequestIDs, falID)
 	}
 }
 
@@ -142,8 +146,8 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 			if ri.Model != "" {
 				attrs = append(attrs, slog.String("model", ri.Model))
 			}
-			if ri.FalRequestID != "" {
-				attrs = append(attrs, slog.String("fal_request_id", ri.FalRequestID))
+			if len(ri.FalRequestIDs) > 0 {
+				attrs = append(attrs, slog.String("fal_request_id", strings.Join(ri.FalRequestIDs, ",")))
 			}
 			model := ri.Model
 			ri.mu.Unlock()

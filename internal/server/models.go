@@ -57,6 +57,12 @@ func newModelTable(opt Options) *modelTable {
 	return t
 }
 
+// configured reports whether alias is one of the configured models, not
+// an endpoint id a client made up (ALLOW_ANY_ENDPOINT).
+func (t *modelTable) configured(alias string) bool {
+	return slices.ContainsFunc(t.entries, func(e registry.Entry) bool { return e.Alias == alias })
+}
+
 // owner is the provider prefix of an id: "fal-ai" for "fal-ai/flux/dev".
 func owner(id string) string {
 	if i := strings.IndexByte(id, '/'); i > 0 {

@@ -46,6 +46,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		if finished {
 			keep(final)
 		}
+		reportAnswerUsage(ctx, answer)
 		writeEncoded(w, answer)
 		return
 	}
@@ -70,6 +71,9 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		s.logUpstream(ctx, failed, streamFailure())
 	}
 	if final, ok := ps.Final(); ok {
+		if u := final.Usage; u != nil {
+			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens))
+		}
 		keep(final)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			defer release()
 		}
 		m := &metering{sess: sess, job: s.workloadOf(r), w: w, start: start}
-		rec := &tailRecorder{statusRecorder: &statusRecorder{ResponseWriter: w}, keep: m.job.settle != settleAsEstimated}
+		rec := &statusRecorder{ResponseWriter: w}
 		finished := false
 		defer func() {
 			if !finished && m.hold != nil { // the handler panicked: free the reservation
@@ -103,7 +104,11 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		case status == 0:
 			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
 		}
-		actual := settled(m.job, m.estimate, m.price, m.priced, status, rec.tail)
+		ri := infoFrom(r.Context())
+		ri.mu.Lock()
+		work := ri.work
+		ri.mu.Unlock()
+		actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
@@ -146,7 +151,11 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 		return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
 	}
-	m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+	if s.models.configured(alias) {
+		m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+	} else { // a raw endpoint id (ALLOW_ANY_ENDPOINT): only a price at hand
+		m.price, m.priced = s.opt.Prices.Known(endpoint)
+	}
 	if !m.job.unmeasured {
 		m.estimate = chargeFor(m.price, m.priced, m.job.measures)
 	}
@@ -168,11 +177,13 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 }
 
 // remeasure corrects a request's measures with what its handler knows
-// better than the body says (a video's length as fal will make it); it
-// is called before admitModel.
+// better than the body says (a video's length as fal will make it, a
+// remix's as its source's), which makes them known; it is called before
+// admitModel.
 func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) {
 	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil && !m.admitted {
 		change(&m.job.measures)
+		m.job.unmeasured = false
 	}
 }
 
@@ -195,7 +206,7 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 // checkable refuses a request that a key's hard budget cannot be checked
 // against: one whose price is not known before it runs (a model missing
 // from fal's pricing API and PRICES_FILE, a price in a unit the request
-// has no measure for, a remix). A $0 estimate would let such requests
+// has no measure for). A $0 estimate would let such requests
 // through for ever. A transcription's price is known but its length only
 // after it ran: it passes while the budget is not yet spent.
 func checkable(k store.Key, job workload, estimate charge, priced bool) *openai.Error {
@@ -234,16 +245,13 @@ func nextPeriod(k store.Key, now time.Time) time.Time {
 func (s *Server) record(r *http.Request, sess *teams.Session, job workload, c charge, status int, start time.Time) {
 	ri := infoFrom(r.Context())
 	ri.mu.Lock()
-	alias, falIDs := ri.Model, ri.FalRequestID
+	alias, falIDs := ri.Model, slices.Clone(ri.FalRequestIDs)
 	ri.mu.Unlock()
 	if alias == "" {
 		alias = job.alias
 	}
 	row := store.Row{Time: start, KeyName: "operator", Alias: alias, Endpoint: job.endpoint, Units: c.units, Unit: c.unit,
-		CostMicros: c.cost, Status: status, Latency: time.Since(start), RequestID: ri.ID}
-	if falIDs != "" {
-		row.FalRequestIDs = []string{falIDs}
-	}
+		CostMicros: c.cost, Status: status, Latency: time.Since(start), RequestID: ri.ID, FalRequestIDs: falIDs}
 	if sess != nil {
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
@@ -281,12 +289,13 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 	return charge{units: u, unit: unit}
 }
 
-// settled is what a finished request costs. fal bills what it completed:
-// a failed or abandoned request costs nothing. A token-priced answer
-// settles to the usage it reports, a transcription to the duration it
-// reports; otherwise the estimate stands.
-func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, answer []byte) charge {
-	if status >= 400 {
+// settled is what a finished request costs: what fal completed for it.
+// A request that completed no fal job costs nothing when it failed; an
+// image request costs the images fal made; an answer with tokens settles
+// to the tokens its handler reported, a transcription to the seconds it
+// covers; otherwise the estimate stands.
+func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork) charge {
+	if work.jobs == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
 			c.cost = new(int64)
@@ -294,19 +303,14 @@ func settled(job workload, estimate charge, price pricing.Price, priced bool, st
 		return c
 	}
 	m := job.measures
-	switch job.settle {
-	case settleByTokens:
-		n, ok := reportedTokens(answer)
-		if !ok {
-			return estimate
-		}
-		m.Tokens = n
-	case settleByDuration:
-		secs, ok := reportedDuration(answer)
-		if !ok {
-			return estimate
-		}
-		m.Seconds = secs
+	switch {
+	case work.jobs > 0 && m.Images > 0:
+		m.Megapixels = m.Megapixels / float64(m.Images) * float64(work.images)
+		m.Images = work.images
+	case job.settle == settleByTokens && work.tokens > 0:
+		m.Tokens = work.tokens
+	case job.settle == settleByDuration && work.seconds > 0:
+		m.Seconds = work.seconds
 	default:
 		return estimate
 	}

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/store"
+	oai "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 const imageBody = `{"model":"flux-dev","prompt":"a lighthouse","response_format":"url"}`
@@ -180,29 +183,72 @@ func sqliteURL(t *testing.T) string {
 }
 
 // TestLedgerMatchesTheEmulatorsBill runs completed, failed and cancelled
-// image jobs and checks that the usage the admin API reports is what fal
-// (the emulator) bills, to the cent.
+// image jobs, jobs fal completed for answers that then failed, and split
+// requests of which one job failed, and checks that the usage the admin
+// API reports is what fal (the emulator) bills, to the cent.
 func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), withAudio, func(s *setup) {
-			s.fake.GenerationTime = 30 * time.Millisecond
+		h := newHarness(t, withTeams(ts), withAudio, withVideos(30*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				// recraft answers URLs only, which b64_json downloads.
+				"fal-ai/recraft/v3/text-to-image":    {UnitPrice: 0.04, Unit: "image"},
+				"fal-ai/wizper":                      {UnitPrice: 0.6, Unit: "audio minute"},
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
 			s.metrics = true
 		})
 		_, key := h.createKey(map[string]any{"name": "mixed"})
 		ctx := context.Background()
-		runs := []struct{ body, want string }{
-			{`{"model":"flux-dev","prompt":"one","n":2}`, "ok"},
-			{`{"model":"sdxl","prompt":"two"}`, "ok"},
-			{`{"model":"ultra","prompt":"three"}`, "ok"},
-			{`{"model":"flux-dev","prompt":"[fail] four"}`, "failed"},
-			{`{"model":"ideogram","prompt":"unpriced"}`, "ok"},
+		runs := []struct {
+			body   string
+			faults []falfake.Fault
+			status int
+		}{
+			{body: `{"model":"flux-dev","prompt":"one","n":2}`, status: http.StatusOK},
+			{body: `{"model":"sdxl","prompt":"two"}`, status: http.StatusOK},
+			{body: `{"model":"ultra","prompt":"three"}`, status: http.StatusOK},
+			{body: `{"model":"flux-dev","prompt":"[fail] four"}`, status: http.StatusBadGateway},
+			{body: `{"model":"ideogram","prompt":"unpriced"}`, status: http.StatusOK},
+			// fal made the image, falproxy could not download it.
+			{body: `{"model":"recraft","prompt":"lost","response_format":"b64_json"}`, status: http.StatusBadGateway,
+				faults: []falfake.Fault{{Op: falfake.OpCDN, Status: http.StatusNotFound, Times: 1}}},
 		}
 		for _, r := range runs {
-			status, _, body := h.postAs(ctx, key, "/v1/images/generations", r.body)
-			if (status == http.StatusOK) != (r.want == "ok") {
+			for _, f := range r.faults {
+				h.fake.Inject(f)
+			}
+			if status, _, body := h.postAs(ctx, key, "/v1/images/generations", r.body); status != r.status {
 				t.Fatalf("%s: %d %s", r.body, status, body)
 			}
+			h.fake.ClearFaults()
+		}
+		// Split in jobs of 4 and 2 images: one is held on its way to
+		// fal while the other completes, then fails.
+		h.fake.Reset()
+		h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Endpoint: "fal-ai/flux/dev", Delay: time.Second, Times: 1})
+		split := make(chan int)
+		go func() {
+			status, _, _ := h.postAs(ctx, key, "/v1/images/generations", `{"model":"flux-dev","prompt":"split","n":6}`)
+			split <- status
+		}()
+		eventually(t, "falproxy to read the first job's result", func() bool { return h.fake.Counts().Results == 1 })
+		h.fake.Inject(falfake.Fault{Op: falfake.OpSubmit, Endpoint: "fal-ai/flux/dev", JobError: "runner_disconnected", Times: 1})
+		if status := <-split; status != http.StatusBadGateway {
+			t.Fatalf("split request with a failed job: %d", status)
+		}
+		h.fake.ClearFaults()
+		splitImages, splitMade := 0, 0
+		for i, in := range h.falInputs() {
+			n := int(in["num_images"].(float64))
+			splitImages += n
+			if j := h.fake.Jobs()[i]; j.ErrorType == "" {
+				splitMade += n
+			}
+		}
+		if len(h.fake.Jobs()) != 2 || splitImages != 6 || splitMade == 0 || splitMade == 6 {
+			t.Fatalf("the split request sent %d jobs of %d images, %d made, want 2 of 6, one failed", len(h.fake.Jobs()), splitImages, splitMade)
 		}
 		speech := `{"model":"tts-1","voice":"alloy","input":"` + strings.Repeat("ab", 250) + `"}`
 		if status, _, body := h.postAs(ctx, key, "/v1/audio/speech", speech); status != http.StatusOK {
@@ -215,14 +261,26 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		cancel()
 		<-done
 		eventually(t, "fal to cancel the job", func() bool { return h.fake.Counts().Cancels > 0 })
-		ts.flush(t)
-
-		total := h.usage("")
-		if len(total) != 1 || total[0].Requests != 7 {
-			t.Fatalf("usage %+v, want 7 requests", total)
-		}
+		// A completed job: the client leaves while falproxy downloads
+		// its image.
+		h.fake.Inject(falfake.Fault{Op: falfake.OpCDN, Delay: time.Minute, Times: 1})
+		cancel, done = h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"recraft","prompt":"gone","response_format":"b64_json"}`)
+		eventually(t, "falproxy to download the image", func() bool { return h.fake.Counts().CDN == 1 })
+		cancel()
+		<-done
+		transcribeAs(t, h, key, falfake.ToneWAV(3000, 330))
+		videoBill := videosMadeFailedDeletedAndRemixed(t, h, key)
+		var total []store.UsageTotal
+		eventually(t, "the ledger to record 15 requests and settle its videos", func() bool {
+			ts.flush(t)
+			total = h.usage("")
+			return len(total) == 1 && total[0].Requests == 15 && math.Abs(total[0].CostUSD-h.fake.BillUSD()) < 1e-9
+		})
 		bill := h.fake.BillUSD()
-		if cents(bill) != 12 { // two flux-dev images, one sdxl, one ultra, 500 characters of speech
+		// Two flux-dev images, one sdxl, one ultra, two recraft, 500
+		// characters of speech, the flux-dev images of the split
+		// request's completed job, 3 s of audio heard and the videos.
+		if want := 0.202 + 0.025*float64(splitMade) + 0.03 + videoBill; math.Abs(bill-want) > 1e-9 {
 			t.Fatalf("the emulator billed %v", bill)
 		}
 		if math.Abs(total[0].CostUSD-bill) > 1e-9 { // the same to the micro-dollar, so to the cent
@@ -232,17 +290,83 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 			t.Fatalf("unpriced requests %d, want the one of a model without a price", total[0].UnpricedRequests)
 		}
 		mreq, _ := http.NewRequest(http.MethodGet, h.url+"/metrics", nil)
-		if _, _, m := h.do(mreq); !strings.Contains(string(m), `falproxy_cost_usd_total{key_name="mixed",model="flux-dev"} 0.05`) {
+		_, _, m := h.do(mreq)
+		_, after, _ := strings.Cut(string(m), `falproxy_cost_usd_total{key_name="mixed",model="flux-dev"} `)
+		if cost, _ := strconv.ParseFloat(strings.Fields(after + " x")[0], 64); cents(cost) != cents(0.05+0.025*float64(splitMade)) {
 			t.Errorf("/metrics does not show the key's cost:\n%s", m)
 		}
 		byModel := h.usage("?group_by=model")
-		if len(byModel) != 5 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 3 || cents(byModel[0].CostUSD) != 5 {
+		if len(byModel) != 8 || byModel[0].Group != "flux-dev" || byModel[0].Requests != 4 || cents(byModel[0].CostUSD) != cents(0.05+0.025*float64(splitMade)) {
 			t.Fatalf("by model %+v", byModel)
 		}
 	})
 }
 
 func cents(usd float64) int64 { return int64(usd*100 + 0.5) }
+
+// transcribeAs transcribes a recording with a key, as text.
+func transcribeAs(t *testing.T, h *harness, key string, wav []byte) {
+	t.Helper()
+	ct, body := multipartBody(t, []formPart{
+		{name: "model", data: []byte("whisper-1")},
+		{name: "response_format", data: []byte("text")},
+		{name: "file", file: "tone.wav", data: wav},
+	})
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", ct)
+	if status, _, answer := h.do(req); status != http.StatusOK {
+		t.Fatalf("transcription: %d %s", status, answer)
+	}
+}
+
+// videosMadeFailedDeletedAndRemixed makes an 8 s sora-2 video and its
+// remix, one that fails and one deleted while it runs, with a key, and
+// returns what fal bills for them at $0.1 a second and $0.2 a remixed
+// second.
+func videosMadeFailedDeletedAndRemixed(t *testing.T, h *harness, key string) float64 {
+	t.Helper()
+	ctx := context.Background()
+	sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+	create := func(prompt string, secs oai.VideoSeconds) *oai.Video {
+		t.Helper()
+		v, err := sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: prompt, Model: "sora-2", Seconds: secs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	made := create("a fox", "8")
+	if v := pollVideo(t, sdk, made.ID); v.Status != oai.VideoStatusCompleted {
+		t.Fatalf("video %s", v.RawJSON())
+	}
+	remix, err := sdk.Videos.Remix(ctx, made.ID, oai.VideoRemixParams{Prompt: "at night"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pollVideo(t, sdk, remix.ID); v.Status != oai.VideoStatusCompleted {
+		t.Fatalf("remix %s", v.RawJSON())
+	}
+	failed := create("[fail] a fox", "4")
+	for range 2 {
+		if v := pollVideo(t, sdk, failed.ID); v.Status != oai.VideoStatusFailed {
+			t.Fatalf("video %s", v.RawJSON())
+		}
+	}
+	running := create("[slow] a fox", "12")
+	if _, err := sdk.Videos.Delete(ctx, running.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "fal to cancel the running video", func() bool {
+		for _, j := range h.fake.Jobs() {
+			if j.Cancelled && strings.Contains(string(j.Input), "[slow] a fox") {
+				return true
+			}
+		}
+		return false
+	})
+	return 8*0.1 + 8*0.2
+}
 
 // TestRestartKeepsKeysAndSpend spends a budget, restarts falproxy on the
 // same database, and finds the key and its spend still there.
@@ -390,7 +514,8 @@ func TestBudgetChangeAppliesAtOnce(t *testing.T) {
 
 // TestTokenPricedAnswersSettleToTheirUsage: a chat answer is estimated
 // from its size and max_tokens, and the ledger keeps the usage the client
-// was told instead.
+// was told instead, or, for a stream that does not tell the client, the
+// usage fal reported.
 func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
@@ -415,19 +540,27 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 		if estimate < 2000*5/1e6 {
 			t.Fatalf("estimate $%v does not hold max_tokens", estimate)
 		}
+		status, _, stream := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":2000,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`)
+		if status != http.StatusOK || strings.Contains(string(stream), `"usage"`) || !strings.Contains(string(stream), "[DONE]") {
+			t.Fatalf("stream without include_usage: %d %s", status, stream)
+		}
+		if last := h.falCalls(falfake.OpLLMStream); len(last) != 1 {
+			t.Fatalf("fal received %d streams, want 1", len(last))
+		}
 		ts.flush(t)
 		got := h.usage("?model=gpt-4o")
-		want := float64(answer.Usage.TotalTokens) * 5 / 1e6
-		if len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-float64(answer.Usage.TotalTokens)) > 1e-6 {
-			t.Fatalf("ledger %+v, want %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
+		want := 2 * float64(answer.Usage.TotalTokens) * 5 / 1e6
+		if len(got) != 1 || got[0].Requests != 2 || math.Abs(got[0].CostUSD-want) > 1e-6 || math.Abs(got[0].Units*1e6-2*float64(answer.Usage.TotalTokens)) > 1e-6 {
+			t.Fatalf("ledger %+v, want twice %d tokens costing $%v", got, answer.Usage.TotalTokens, want)
 		}
 	})
 }
 
 // TestTranscriptionSettlesToItsDuration: a recording's length is known
 // only from fal's answer; a minute-priced transcription is recorded at the
-// duration a verbose answer reports, and a speech request at its
-// characters.
+// duration fal's transcript covers, in whatever format the client reads
+// it, and a speech request at its characters.
 func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
@@ -438,20 +571,22 @@ func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 			}
 		})
 		_, key := h.createKey(map[string]any{"name": "voice"})
-		ct, body := multipartBody(t, []formPart{
-			{name: "model", data: []byte("whisper-1")},
-			{name: "response_format", data: []byte("verbose_json")},
-			{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
-		})
-		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", ct)
-		status, hdr, answer := h.do(req)
-		if status != http.StatusOK || !strings.Contains(string(answer), `"duration":2`) {
-			t.Fatalf("%d %s", status, answer)
-		}
-		if hdr.Get("X-Falproxy-Cost-Usd") != "" {
-			t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+		for _, format := range []string{"verbose_json", "text"} {
+			ct, body := multipartBody(t, []formPart{
+				{name: "model", data: []byte("whisper-1")},
+				{name: "response_format", data: []byte(format)},
+				{name: "file", file: "tone.wav", data: falfake.ToneWAV(2000, 330)},
+			})
+			req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/audio/transcriptions", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", ct)
+			status, hdr, answer := h.do(req)
+			if status != http.StatusOK || (format == "verbose_json") != strings.Contains(string(answer), `"duration":2`) {
+				t.Fatalf("%s: %d %s", format, status, answer)
+			}
+			if hdr.Get("X-Falproxy-Cost-Usd") != "" {
+				t.Errorf("a transcription's cost is not known before it runs, yet the header says %q", hdr.Get("X-Falproxy-Cost-Usd"))
+			}
 		}
 		speech := `{"model":"tts-1","input":"` + strings.Repeat("a", 500) + `","voice":"alloy"}`
 		if status, hdr, b := h.postAs(context.Background(), key, "/v1/audio/speech", speech); status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "0.01" {
@@ -460,8 +595,8 @@ func TestTranscriptionSettlesToItsDuration(t *testing.T) {
 		ts.flush(t)
 		byModel := h.usage("?group_by=model")
 		if len(byModel) != 2 || byModel[0].Group != "tts-1" || byModel[0].CostUSD != 0.01 ||
-			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0002) > 1e-9 {
-			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and 2 s at $0.006/min", byModel)
+			byModel[1].Group != "whisper-1" || math.Abs(byModel[1].CostUSD-0.0004) > 1e-9 {
+			t.Fatalf("ledger %+v, want 500 characters at $0.02/1000 and twice 2 s at $0.006/min", byModel)
 		}
 	})
 }
@@ -714,4 +849,103 @@ func TestVideoIsPricedAtTheLengthFalMakes(t *testing.T) {
 	if n := h.falSubmits("fal-ai/sora-2/text-to-video"); n != 1 {
 		t.Fatalf("fal received %d video jobs", n)
 	}
+}
+
+// TestMadeUpEndpointsAreNotPricedOnTheRequestPath: a raw endpoint id a
+// client names (ALLOW_ANY_ENDPOINT) runs unpriced, without a call to
+// fal's pricing API before it, so that made-up ids cannot put one behind
+// every request.
+func TestMadeUpEndpointsAreNotPricedOnTheRequestPath(t *testing.T) {
+	const raw = "fal-ai/fast-lcm-diffusion"
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick, func(s *setup) {
+			s.server.AllowAnyEndpoint = true
+			s.fake.Prices = map[string]falfake.Price{raw: {UnitPrice: 0.01, Unit: "image"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "open"})
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/images/generations", `{"model":"`+raw+`","prompt":"p"}`)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "" {
+			t.Fatalf("%d %v %s", status, hdr, body)
+		}
+		for _, c := range h.fake.Received() {
+			if c.Op == falfake.OpPricing {
+				t.Fatalf("fal's pricing API was asked %s on the request path", c.Query)
+			}
+		}
+		if n := h.falSubmits(raw); n != 1 {
+			t.Fatalf("fal received %d jobs, want 1", n)
+		}
+		ts.flush(t)
+		if total := h.usage(""); len(total) != 1 || total[0].Requests != 1 || total[0].UnpricedRequests != 1 {
+			t.Fatalf("usage %+v, want one unpriced request", total)
+		}
+	})
+}
+
+// TestRemixIsPricedFromItsSource: a remix is as long as the video it
+// remixes, at the remix endpoint's price, so a hard-budget key may remix;
+// the ledger and fal's bill agree.
+func TestRemixIsPricedFromItsSource(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(0), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
+		})
+		_, key := h.createKey(map[string]any{"name": "hard", "budget_usd": 5, "budget_period": "daily"})
+		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+		first, err := sdk.Videos.New(context.Background(), oai.VideoNewParams{Prompt: "a fox", Model: "sora-2", Seconds: "8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pollVideo(t, sdk, first.ID)
+		status, hdr, body := h.postAs(context.Background(), key, "/v1/videos/"+first.ID+"/remix", `{"prompt":"at night"}`)
+		if status != http.StatusOK || hdr.Get("X-Falproxy-Cost-Usd") != "1.6" {
+			t.Fatalf("remix: %d %q %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
+		}
+		var remix struct{ ID string }
+		_ = json.Unmarshal(body, &remix)
+		pollVideo(t, sdk, remix.ID)
+		if jobs := h.fake.Jobs(); len(jobs) != 2 || jobs[1].Endpoint != "fal-ai/sora-2/video-to-video/remix" {
+			t.Fatalf("fal's jobs %+v", jobs)
+		}
+		ts.flush(t)
+		bill := h.fake.BillUSD()
+		if total := h.usage(""); len(total) != 1 || math.Abs(bill-2.4) > 1e-9 || math.Abs(total[0].CostUSD-bill) > 1e-9 {
+			t.Fatalf("the ledger says %+v, fal billed $%v, want $2.40 for 8 s and their remix", total, bill)
+		}
+	})
+}
+
+// TestVideosSettleToWhatFalMade: a video is charged its estimate on
+// submit; one that fails, or is deleted before it completed, is refunded
+// once when that is first seen, however often it is polled, so the
+// ledger ends at fal's bill.
+func TestVideosSettleToWhatFalMade(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(100*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{
+				"fal-ai/sora-2/text-to-video":        {UnitPrice: 0.1, Unit: "second"},
+				"fal-ai/sora-2/video-to-video/remix": {UnitPrice: 0.2, Unit: "second"},
+			}
+		})
+		_, key := h.createKey(map[string]any{"name": "films"})
+		want := videosMadeFailedDeletedAndRemixed(t, h, key)
+		if bill := h.fake.BillUSD(); math.Abs(bill-want) > 1e-9 {
+			t.Fatalf("the emulator billed $%v, want $%v for the seconds made", bill, want)
+		}
+		var total []store.UsageTotal
+		eventually(t, "the ledger to settle at fal's bill", func() bool {
+			ts.flush(t)
+			total = h.usage("")
+			return len(total) == 1 && math.Abs(total[0].CostUSD-want) < 1e-9
+		})
+		if total[0].Requests != 4 {
+			t.Fatalf("usage %+v, want 4 requests", total)
+		}
+	})
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/video"
 )
@@ -48,6 +50,11 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	endpoint, caps, e := s.remixEndpoint(ctx, m)
 	if e == nil {
+		// A remix is as long as its source video, at the remix endpoint's
+		// price.
+		if secs, err := strconv.ParseFloat(ref.Seconds, 64); err == nil {
+			s.remeasure(ctx, func(m *pricing.Measures) { m.Seconds = secs })
+		}
 		e = s.admitModel(ctx, m.Alias, endpoint)
 	}
 	if e != nil {

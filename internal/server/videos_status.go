@@ -74,6 +74,9 @@ func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key
 		if e != nil {
 			return nil, e
 		}
+		if done.failure != nil {
+			s.refundVideo(ctx, sessionFrom(ctx), ref)
+		}
 		s.videos.results.add(id, done).fill(seen)
 	}
 	s.videos.index.update(*v)
@@ -132,7 +135,9 @@ func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, finished := s.videos.results.get(id); !finished {
-		s.opt.Fal.Cancel(s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key))
+		job := s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key)
+		job.OnCancelSettled = s.refundIfStopped(r.Context(), ref)
+		s.opt.Fal.Cancel(job)
 	}
 	s.videos.deleted.add(id, s.videos.expires(ref), time.Now())
 	s.videos.results.remove(id)

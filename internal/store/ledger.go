@@ -32,6 +32,11 @@ type Row struct {
 
 const ledgerColumns = 13
 
+// SettlementPrefix starts the UID of a settlement row: one that corrects
+// the estimate a request recorded once fal's outcome is known (a video
+// that failed or was cancelled), named after fal's request id.
+const SettlementPrefix = "settle:"
+
 // InsertRows writes rows in one transaction, many rows per statement. A
 // row whose UID the ledger already holds is skipped, so that a batch may
 // be written again when it is not known whether its commit went through.
@@ -183,7 +188,9 @@ func (s *Store) Usage(ctx context.Context, f UsageFilter) ([]UsageTotal, error) 
 	if !f.To.IsZero() {
 		where, args = append(where, "ts < ?"), append(args, f.To.UnixMilli())
 	}
-	q := `SELECT ` + group + ` AS g, MAX(key_name), COUNT(*), COALESCE(SUM(units), 0), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT),
+	// A settlement row offsets a request's row; it is no request itself.
+	q := `SELECT ` + group + ` AS g, MAX(key_name), SUM(CASE WHEN row_uid LIKE '` + SettlementPrefix + `%' THEN 0 ELSE 1 END),
+		COALESCE(SUM(units), 0), CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT),
 		SUM(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) FROM usage_ledger`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

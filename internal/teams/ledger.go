@@ -56,10 +56,14 @@ func newLedger(log *slog.Logger, commit func(context.Context, []store.Row) error
 	return l
 }
 
-// Add queues a row; it never waits for the database. It gives the row
-// its UID.
+// Add queues a row; it never waits for the database. It gives a row
+// without a UID one; a row with its own (a settlement named after fal's
+// request id) keeps it, so that the ledger holds it once however often,
+// and by however many replicas, it is written.
 func (l *Ledger) Add(r store.Row) {
-	r.UID = l.uids.next()
+	if r.UID == "" {
+		r.UID = l.uids.next()
+	}
 	l.mu.Lock()
 	full := len(l.queue) >= maxQueued
 	if !full {

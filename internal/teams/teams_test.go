@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 // TestCloseWritesEveryQueuedRow: rows queued just before a shutdown are
@@ -201,4 +202,39 @@ func sqliteGate(t *testing.T) (*store.Store, *Gate) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st, New(Options{Store: st})
+}
+
+// TestSettlementIsWrittenOnce: a settlement row keeps the UID named after
+// fal's request id, so that writing it again (a repeated poll, another
+// replica) adds nothing, and it is no request of its own.
+func TestSettlementIsWrittenOnce(t *testing.T) {
+	for name, url := range map[string]func(t testing.TB) string{
+		"sqlite":   func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "falproxy.db") },
+		"postgres": pgtest.URL,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			g := New(Options{Store: st})
+			cost, refund := int64(400000), int64(-400000)
+			g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &cost, Status: 200})
+			for range 3 {
+				g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
+				if left := g.Flush(ctx); left != 0 {
+					t.Fatalf("%d rows not written", left)
+				}
+			}
+			got, err := st.Usage(ctx, store.UsageFilter{})
+			if err != nil || len(got) != 1 || got[0].Requests != 1 || got[0].CostUSD != 0 {
+				t.Fatalf("usage %+v %v, want one request refunded once", got, err)
+			}
+			if lost := g.Close(ctx); lost != 0 {
+				t.Fatalf("%d rows lost", lost)
+			}
+		})
+	}
 }
