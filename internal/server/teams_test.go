@@ -949,3 +949,40 @@ func TestVideosSettleToWhatFalMade(t *testing.T) {
 		}
 	})
 }
+
+// TestVideoRefundFreesTheBudgetOnce: a video fal failed gives its
+// estimate back to the key's budget in the process that refunds it, and
+// seeing the failure again gives nothing more.
+func TestVideoRefundFreesTheBudgetOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(100*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "second"}}
+		})
+		// The budget covers one 8-second video ($0.80) and not two.
+		_, key := h.createKey(map[string]any{"name": "films", "budget_usd": 1.2, "budget_period": "daily"})
+		ctx := context.Background()
+		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+		failed, err := sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "[fail] a fox", Model: "sora-2", Seconds: "8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if v := pollVideo(t, sdk, failed.ID); v.Status != oai.VideoStatusFailed {
+				t.Fatalf("video %s", v.RawJSON())
+			}
+			ts.flush(t)
+		}
+		status, _, body := h.postAs(ctx, key, "/v1/videos", `{"model":"sora-2","prompt":"a fox","seconds":"8"}`)
+		if status != http.StatusOK {
+			t.Fatalf("after the refund the budget refused a video it covers: %d %s", status, body)
+		}
+		status, _, body = h.postAs(ctx, key, "/v1/videos", `{"model":"sora-2","prompt":"an owl","seconds":"8"}`)
+		if e := decodeError(t, body); status != http.StatusTooManyRequests || deref(e.Code) != "insufficient_quota" {
+			t.Fatalf("the refund freed the budget more than once: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/sora-2/text-to-video"); n != 2 {
+			t.Fatalf("fal received %d videos, want 2", n)
+		}
+	})
+}

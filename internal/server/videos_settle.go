@@ -42,7 +42,7 @@ func (s *Server) refundVideo(ctx context.Context, sess *teams.Session, ref *vide
 	if sess != nil {
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
-	s.opt.Gate.Record(row)
+	s.opt.Gate.Adjust(row)
 }
 
 // refundIfStopped refunds a video whose cancel fal confirmed before it
