@@ -120,3 +120,33 @@ func TestUnpricedVideoIsNotRefunded(t *testing.T) {
 		}
 	})
 }
+
+// TestCompletedVideoWithoutFileIsNotRefunded: a job fal completed is
+// billed even when its result holds no video; the client sees the video
+// failed, and the ledger keeps its charge, as fal's bill does.
+func TestCompletedVideoWithoutFileIsNotRefunded(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(100*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "second"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "films"})
+		h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Body: `{"seed":1}`})
+		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+		v, err := sdk.Videos.New(t.Context(), oai.VideoNewParams{Prompt: "a fox", Model: "sora-2", Seconds: "8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v = pollVideo(t, sdk, v.ID)
+		if v.Status != oai.VideoStatusFailed || v.Error.Code != "upstream_no_video" {
+			t.Fatalf("video %s", v.RawJSON())
+		}
+		if bill := h.fake.BillUSD(); math.Abs(bill-0.8) > 1e-9 {
+			t.Fatalf("the emulator billed $%v, want $0.80 for the 8 seconds it made", bill)
+		}
+		ts.flush(t)
+		if total := h.usage(""); len(total) != 1 || math.Abs(total[0].CostUSD-0.8) > 1e-9 {
+			t.Fatalf("usage %+v, want fal's bill of $0.80", total)
+		}
+	})
+}
