@@ -986,3 +986,31 @@ func TestVideoRefundFreesTheBudgetOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestImagesOfAnUnreadableResultAreCharged: fal bills the images of a job
+// it completed even when its result cannot be read; the ledger charges
+// the images the job asked for, as fal's bill does.
+func TestImagesOfAnUnreadableResultAreCharged(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		_, key := h.createKey(map[string]any{"name": "painter"})
+		h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Body: `{"images": "not a list"}`})
+		status, _, body := h.postAs(context.Background(), key, "/v1/images/generations",
+			`{"model":"flux-dev","prompt":"a lighthouse","n":2,"response_format":"url"}`)
+		if e := decodeError(t, body); status != http.StatusBadGateway || e.Message == "" {
+			t.Fatalf("%d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 1 {
+			t.Fatalf("fal received %d jobs, want 1", n)
+		}
+		bill := h.fake.BillUSD()
+		if bill == 0 {
+			t.Fatal("the emulator billed nothing for the job it completed")
+		}
+		ts.flush(t)
+		if total := h.usage(""); len(total) != 1 || math.Abs(total[0].CostUSD-bill) > 1e-9 || total[0].Units != 2 {
+			t.Fatalf("usage %+v, want fal's bill of $%v for 2 images", total, bill)
+		}
+	})
+}
