@@ -54,11 +54,7 @@ func TestLogBufferGathersLines(t *testing.T) {
 // once instead of waiting for a flush that never comes, and flushing
 // again writes nothing twice.
 func TestLogAfterTheFinalFlushIsWritten(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := createLogFile(t)
 	w, flush := bufferedLog(f)
 	again, flushAgain := bufferedLog(w) // serve's, inside main's
 	if again != w {
@@ -81,11 +77,7 @@ func TestLogAfterTheFinalFlushIsWritten(t *testing.T) {
 }
 
 func TestBufferedLogOnlyForFilesAndPipes(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	f := createLogFile(t)
 	w, flush := bufferedLog(f)
 	if _, ok := w.(*logBuffer); !ok {
 		t.Errorf("a log file is written line by line (%T)", w)
@@ -176,4 +168,15 @@ func TestServeLogFileKeepsEveryLine(t *testing.T) {
 			t.Fatalf("no access log line for request logged-%d in:\n%s", i, b)
 		}
 	}
+}
+
+// createLogFile creates an empty log file, closed when the test ends.
+func createLogFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
 }

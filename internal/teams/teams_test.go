@@ -85,17 +85,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	st, g := sqliteGate(t)
 	defer g.Close(ctx)
-	budget := int64(100)
-	k := NewKey()
-	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &budget, store.PeriodTotal, true
-	k, secret, err := st.CreateKey(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := g.Lookup(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, secret, sess := hardBudgetKey(t, st, g, 100)
 	r, ok := g.Reserve(sess, 60)
 	if !ok {
 		t.Fatal("the first 60 were refused")
@@ -209,28 +199,24 @@ func sqliteGate(t *testing.T) (*store.Store, *Gate) {
 // fal's request id, so that writing it again (a repeated poll, another
 // replica) adds nothing, and it is no request of its own.
 func TestSettlementIsWrittenOnce(t *testing.T) {
-	for name, url := range storeURLs {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st := openStore(t, url(t))
-			g := New(Options{Store: st})
-			cost, refund := int64(400000), int64(-400000)
-			g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &cost, Status: 200})
-			for range 3 {
-				g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
-				if left := g.Flush(ctx); left != 0 {
-					t.Fatalf("%d rows not written", left)
-				}
+	eachStore(t, func(t *testing.T, st *store.Store, g *Gate) {
+		ctx := context.Background()
+		cost, refund := int64(400000), int64(-400000)
+		g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &cost, Status: 200})
+		for range 3 {
+			g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
+			if left := g.Flush(ctx); left != 0 {
+				t.Fatalf("%d rows not written", left)
 			}
-			got, err := st.Usage(ctx, store.UsageFilter{})
-			if err != nil || len(got) != 1 || got[0].Requests != 1 || got[0].CostUSD != 0 {
-				t.Fatalf("usage %+v %v, want one request refunded once", got, err)
-			}
-			if lost := g.Close(ctx); lost != 0 {
-				t.Fatalf("%d rows lost", lost)
-			}
-		})
-	}
+		}
+		got, err := st.Usage(ctx, store.UsageFilter{})
+		if err != nil || len(got) != 1 || got[0].Requests != 1 || got[0].CostUSD != 0 {
+			t.Fatalf("usage %+v %v, want one request refunded once", got, err)
+		}
+		if lost := g.Close(ctx); lost != 0 {
+			t.Fatalf("%d rows lost", lost)
+		}
+	})
 }
 
 // storeURLs make a fresh database of each kind.
@@ -239,55 +225,64 @@ var storeURLs = map[string]func(t testing.TB) string{
 	"postgres": pgtest.URL,
 }
 
-func openStore(t *testing.T, url string) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
+// eachStore runs f on a gate over a fresh database of each kind.
+func eachStore(t *testing.T, f func(t *testing.T, st *store.Store, g *Gate)) {
+	for name, url := range storeURLs {
+		t.Run(name, func(t *testing.T) {
+			st, err := store.Open(context.Background(), url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			f(t, st, New(Options{Store: st}))
+		})
 	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
 }
 
 // TestRepeatedRefundFreesTheBudgetOnce: a refund frees its cost of the
 // key's budget in the process that writes it, and the same refund
 // written again (a repeated poll) frees nothing more.
 func TestRepeatedRefundFreesTheBudgetOnce(t *testing.T) {
-	for name, url := range storeURLs {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st := openStore(t, url(t))
-			g := New(Options{Store: st})
-			defer g.Close(ctx)
-			budget, cost, refund := int64(500_000), int64(400_000), int64(-400_000)
-			k := NewKey()
-			k.BudgetMicros, k.BudgetPeriod, k.HardStop = &budget, store.PeriodTotal, true
-			k, secret, err := st.CreateKey(ctx, k)
-			if err != nil {
-				t.Fatal(err)
+	eachStore(t, func(t *testing.T, st *store.Store, g *Gate) {
+		ctx := context.Background()
+		defer g.Close(ctx)
+		cost, refund := int64(400_000), int64(-400_000)
+		k, _, sess := hardBudgetKey(t, st, g, 500_000)
+		r, ok := g.Reserve(sess, cost)
+		if !ok {
+			t.Fatal("the first reservation was refused")
+		}
+		g.Settle(r, cost)
+		g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200, UID: "req-1"})
+		for range 3 {
+			g.Adjust(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
+			if left := g.Flush(ctx); left != 0 {
+				t.Fatalf("%d rows not written", left)
 			}
-			sess, err := g.Lookup(ctx, secret)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, ok := g.Reserve(sess, cost)
-			if !ok {
-				t.Fatal("the first reservation was refused")
-			}
-			g.Settle(r, cost)
-			g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200, UID: "req-1"})
-			for range 3 {
-				g.Adjust(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
-				if left := g.Flush(ctx); left != 0 {
-					t.Fatalf("%d rows not written", left)
-				}
-			}
-			if _, ok := g.Reserve(sess, cost); !ok {
-				t.Fatal("the refund did not free the budget")
-			}
-			if _, ok := g.Reserve(sess, cost); ok {
-				t.Fatal("the refund freed the budget more than once")
-			}
-		})
+		}
+		if _, ok := g.Reserve(sess, cost); !ok {
+			t.Fatal("the refund did not free the budget")
+		}
+		if _, ok := g.Reserve(sess, cost); ok {
+			t.Fatal("the refund freed the budget more than once")
+		}
+	})
+}
+
+// hardBudgetKey creates a key with a hard budget of micros for all time
+// and looks it up through g.
+func hardBudgetKey(t *testing.T, st *store.Store, g *Gate, micros int64) (store.Key, string, *Session) {
+	t.Helper()
+	ctx := context.Background()
+	k := NewKey()
+	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &micros, store.PeriodTotal, true
+	k, secret, err := st.CreateKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
 	}
+	sess, err := g.Lookup(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, secret, sess
 }
