@@ -17,8 +17,13 @@ const (
 )
 
 // bufferedLog returns the writer the log should use for w and a function
-// that writes out what is pending, to call before the process exits.
+// that writes out what is pending, to call before the process exits; it
+// may be called more than once, and lines written after it go straight
+// to w. A w that bufferedLog already returned is used as it is.
 func bufferedLog(w io.Writer) (io.Writer, func()) {
+	if b, ok := w.(*logBuffer); ok {
+		return b, b.close
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return w, func() {}
@@ -28,7 +33,7 @@ func bufferedLog(w io.Writer) (io.Writer, func()) {
 		return w, func() {}
 	}
 	b := &logBuffer{w: f}
-	return b, b.flush
+	return b, b.close
 }
 
 // logBuffer gathers lines for w and writes them within logFlushEvery of
@@ -38,6 +43,10 @@ type logBuffer struct {
 	mu      sync.Mutex
 	pending []byte
 	timer   *time.Timer
+	// closed: the final flush is done; a line logged after it (by a
+	// goroutine still ending) is written at once, as nothing would flush
+	// it later.
+	closed bool
 }
 
 // Write takes one or more whole lines, as slog's handlers write them.
@@ -45,7 +54,7 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.pending = append(b.pending, p...)
-	if len(b.pending) >= logBufferSize {
+	if b.closed || len(b.pending) >= logBufferSize {
 		b.writeLocked()
 		return len(p), nil
 	}
@@ -62,6 +71,18 @@ func (b *logBuffer) flush() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.writeLocked()
+}
+
+// close is the final flush: it writes what is pending and makes every
+// later line go straight to w. Calling it again does no harm.
+func (b *logBuffer) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.writeLocked()
+	b.closed = true
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 }
 
 func (b *logBuffer) writeLocked() {

@@ -49,12 +49,35 @@ func TestLogBufferGathersLines(t *testing.T) {
 	}
 }
 
-func TestBufferedLogOnlyForFilesAndPipes(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
-	if err != nil {
+// TestLogAfterTheFinalFlushIsWritten: a line logged after the final
+// flush (a goroutine still ending, main about to exit) is written at
+// once instead of waiting for a flush that never comes, and flushing
+// again writes nothing twice.
+func TestLogAfterTheFinalFlushIsWritten(t *testing.T) {
+	f := createLogFile(t)
+	w, flush := bufferedLog(f)
+	again, flushAgain := bufferedLog(w) // serve's, inside main's
+	if again != w {
+		t.Fatalf("a buffered log is buffered again (%T)", again)
+	}
+	if _, err := w.Write([]byte("before\n")); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	flushAgain()
+	if _, err := w.Write([]byte("after\n")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(f.Name()); string(b) != "before\nafter\n" {
+		t.Fatalf("after the final flush the file holds %q, want both lines at once", b)
+	}
+	flush()
+	if b, _ := os.ReadFile(f.Name()); string(b) != "before\nafter\n" {
+		t.Fatalf("a second final flush left %q", b)
+	}
+}
+
+func TestBufferedLogOnlyForFilesAndPipes(t *testing.T) {
+	f := createLogFile(t)
 	w, flush := bufferedLog(f)
 	if _, ok := w.(*logBuffer); !ok {
 		t.Errorf("a log file is written line by line (%T)", w)
@@ -145,4 +168,15 @@ func TestServeLogFileKeepsEveryLine(t *testing.T) {
 			t.Fatalf("no access log line for request logged-%d in:\n%s", i, b)
 		}
 	}
+}
+
+// createLogFile creates an empty log file, closed when the test ends.
+func createLogFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "falproxy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
 }

@@ -30,7 +30,11 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	// The log is buffered here, not only in serve, so that the lines
+	// logged after serve returned are written before the process exits.
+	logOut, flushLog := bufferedLog(os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, logOut)
+	flushLog()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		var ec *exitCode

@@ -19,18 +19,26 @@ func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]a
 // runEncoded is runFal for an input already encoded (and logged) by
 // falInput.
 func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
+	body, _, err := s.runBilled(ctx, endpoint, input)
+	return body, err
+}
+
+// runBilled is runEncoded that also tells whether fal bills the job: it
+// completed, even when its result could not be read afterwards.
+func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte) (body []byte, billed bool, err error) {
 	res, err := s.opt.Fal.Run(ctx, endpoint, input)
 	ri := infoFrom(ctx)
 	if res != nil {
 		ri.set("", res.RequestID)
 		if res.Billed {
+			billed = true
 			report(ctx, func(w *falWork) { w.jobs++ })
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, billed, err
 	}
-	return res.Body, nil
+	return res.Body, billed, nil
 }
 
 // falInput encodes the input of a fal job on endpoint, and logs it in

@@ -115,7 +115,7 @@ func (s *Server) runImagePlan(ctx context.Context, w http.ResponseWriter, r *htt
 // URI, or downloaded in full before any byte goes to the client, so that a
 // failed download is still a clean error).
 func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, plan *images.Plan) (openai.ImagesResponse, []*mediaSource, error) {
-	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs)
+	outputs, err := s.runJobs(ctx, endpoint, plan.Inputs, plan.JobImages)
 	if err != nil {
 		return openai.ImagesResponse{}, nil, err
 	}
@@ -143,36 +143,48 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 }
 
 // runJobs runs one fal job per input, concurrently, and returns their
-// outputs in order. The first failure stops the others (the fal client
-// cancels their jobs). A single job runs on the caller's goroutine.
-func (s *Server) runJobs(ctx context.Context, endpoint string, inputs []map[string]any) ([]*images.Output, error) {
+// outputs in order; asked[i] is how many images inputs[i] asks for. The
+// first failure stops the others (the fal client cancels their jobs). A
+// single job runs on the caller's goroutine.
+func (s *Server) runJobs(ctx context.Context, endpoint string, inputs []map[string]any, asked []int) ([]*images.Output, error) {
 	outputs := make([]*images.Output, len(inputs))
 	if len(inputs) == 1 {
-		out, err := s.runJob(ctx, endpoint, inputs[0])
+		out, err := s.runJob(ctx, endpoint, inputs[0], asked[0])
 		outputs[0] = out
 		return outputs, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for i, input := range inputs {
 		g.Go(func() (err error) {
-			outputs[i], err = s.runJob(gctx, endpoint, input)
+			outputs[i], err = s.runJob(gctx, endpoint, input, asked[i])
 			return err
 		})
 	}
 	return outputs, g.Wait()
 }
 
-// runJob runs one fal job and reads the images of its output.
-func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]any) (*images.Output, error) {
-	body, err := s.runFal(ctx, endpoint, input)
+// runJob runs one fal job asking for asked images and reads the images of
+// its output.
+func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]any, asked int) (*images.Output, error) {
+	b, err := s.falInput(ctx, endpoint, input)
 	if err != nil {
 		return nil, err
 	}
-	out, err := images.ParseOutput(body)
-	if out != nil {
-		// fal bills every image it made, also those the answer drops.
-		report(ctx, func(w *falWork) { w.images += len(out.Images) })
+	// fal bills every image a completed job made, also those the answer
+	// drops; when its output is unknown, the images the job asked for.
+	body, billed, err := s.runBilled(ctx, endpoint, b)
+	if err != nil {
+		if billed {
+			report(ctx, func(w *falWork) { w.images += asked })
+		}
+		return nil, err
 	}
+	out, err := images.ParseOutput(body)
+	made := asked
+	if out != nil {
+		made = len(out.Images)
+	}
+	report(ctx, func(w *falWork) { w.images += made })
 	if err != nil {
 		s.log.Warn("fal's output has no image", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)
 		return nil, &fal.Error{Op: fal.OpResult, Status: http.StatusOK, Detail: "fal's output has no image"}

@@ -138,7 +138,7 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 			// The attributes live in an array on the stack: slog.Attr
 			// values need no boxing, so the line costs no allocation of
 			// its own before the handler's.
-			var list [7]slog.Attr
+			var list [8]slog.Attr
 			attrs := append(list[:0], slog.String("request_id", ri.ID), slog.String("method", r.Method),
 				slog.String("path", r.URL.Path), slog.Int("status", status),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
@@ -146,8 +146,14 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 			if ri.Model != "" {
 				attrs = append(attrs, slog.String("model", ri.Model))
 			}
+			// fal_request_id is one id, as its name says, to search fal's
+			// dashboard with; a request that ran several jobs lists them
+			// all in fal_request_ids.
 			if len(ri.FalRequestIDs) > 0 {
-				attrs = append(attrs, slog.String("fal_request_id", strings.Join(ri.FalRequestIDs, ",")))
+				attrs = append(attrs, slog.String("fal_request_id", ri.FalRequestIDs[0]))
+			}
+			if len(ri.FalRequestIDs) > 1 {
+				attrs = append(attrs, slog.Any("fal_request_ids", slices.Clone(ri.FalRequestIDs)))
 			}
 			model := ri.Model
 			ri.mu.Unlock()

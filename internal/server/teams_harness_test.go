@@ -28,6 +28,9 @@ type teamsSetup struct {
 	// storeGone: the test closes the store, so the last rows cannot be
 	// written.
 	storeGone bool
+	// priceRetry is how long a failed price fetch is not repeated (0:
+	// the catalog's default).
+	priceRetry time.Duration
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -40,7 +43,7 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	// Prices come through the server's fal client, with its keys in turn,
 	// as serve fetches them without FAL_ADMIN_KEY; opt.Fal is set later.
-	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(),
+	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), RetryAfter: ts.priceRetry,
 		Get: func(ctx context.Context, url string) ([]byte, error) { return opt.Fal.PlatformGet(ctx, url) }})
 	t.Cleanup(func() {
 		wait := 10 * time.Second

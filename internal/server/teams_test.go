@@ -949,3 +949,68 @@ func TestVideosSettleToWhatFalMade(t *testing.T) {
 		}
 	})
 }
+
+// TestVideoRefundFreesTheBudgetOnce: a video fal failed gives its
+// estimate back to the key's budget in the process that refunds it, and
+// seeing the failure again gives nothing more.
+func TestVideoRefundFreesTheBudgetOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withVideos(100*time.Millisecond), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"fal-ai/sora-2/text-to-video": {UnitPrice: 0.1, Unit: "second"}}
+		})
+		// The budget covers one 8-second video ($0.80) and not two.
+		_, key := h.createKey(map[string]any{"name": "films", "budget_usd": 1.2, "budget_period": "daily"})
+		ctx := context.Background()
+		sdk := oai.NewClient(option.WithBaseURL(h.url+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+		failed, err := sdk.Videos.New(ctx, oai.VideoNewParams{Prompt: "[fail] a fox", Model: "sora-2", Seconds: "8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if v := pollVideo(t, sdk, failed.ID); v.Status != oai.VideoStatusFailed {
+				t.Fatalf("video %s", v.RawJSON())
+			}
+			ts.flush(t)
+		}
+		status, _, body := h.postAs(ctx, key, "/v1/videos", `{"model":"sora-2","prompt":"a fox","seconds":"8"}`)
+		if status != http.StatusOK {
+			t.Fatalf("after the refund the budget refused a video it covers: %d %s", status, body)
+		}
+		status, _, body = h.postAs(ctx, key, "/v1/videos", `{"model":"sora-2","prompt":"an owl","seconds":"8"}`)
+		if e := decodeError(t, body); status != http.StatusTooManyRequests || deref(e.Code) != "insufficient_quota" {
+			t.Fatalf("the refund freed the budget more than once: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/sora-2/text-to-video"); n != 2 {
+			t.Fatalf("fal received %d videos, want 2", n)
+		}
+	})
+}
+
+// TestImagesOfAnUnreadableResultAreCharged: fal bills the images of a job
+// it completed even when its result cannot be read; the ledger charges
+// the images the job asked for, as fal's bill does.
+func TestImagesOfAnUnreadableResultAreCharged(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), quick)
+		_, key := h.createKey(map[string]any{"name": "painter"})
+		h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Status: http.StatusOK, Body: `{"images": "not a list"}`})
+		status, _, body := h.postAs(context.Background(), key, "/v1/images/generations",
+			`{"model":"flux-dev","prompt":"a lighthouse","n":2,"response_format":"url"}`)
+		if e := decodeError(t, body); status != http.StatusBadGateway || e.Message == "" {
+			t.Fatalf("%d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 1 {
+			t.Fatalf("fal received %d jobs, want 1", n)
+		}
+		bill := h.fake.BillUSD()
+		if bill == 0 {
+			t.Fatal("the emulator billed nothing for the job it completed")
+		}
+		ts.flush(t)
+		if total := h.usage(""); len(total) != 1 || math.Abs(total[0].CostUSD-bill) > 1e-9 || total[0].Units != 2 {
+			t.Fatalf("usage %+v, want fal's bill of $%v for 2 images", total, bill)
+		}
+	})
+}

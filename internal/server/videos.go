@@ -136,6 +136,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	key := s.videos.signingKey(job.Key())
 	now := time.Now()
 	ref.RequestID, ref.KeyTag, ref.AccessTag, ref.CreatedAt = job.RequestID, job.Key().Tag(), key.AccessTag(accessKey), now.Unix()
+	ref.Charged = submitCharge(ctx)
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut

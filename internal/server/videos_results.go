@@ -12,8 +12,11 @@ import (
 // and when this process first saw it finished. It never changes at fal, so
 // once read it is kept, and a download or a seek asks fal nothing more.
 type finishedVideo struct {
-	output      *video.Output // nil when the job failed
-	failure     *video.Error
+	output  *video.Output // nil when the job failed
+	failure *video.Error
+	// unbilled: the job failed at fal, which bills nothing for it; a job
+	// fal completed is billed even when its result holds no video.
+	unbilled    bool
 	completedAt int64
 }
 

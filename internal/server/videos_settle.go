@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
-	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/store"
 	"github.com/falproxy/falproxy/internal/teams"
 	"github.com/falproxy/falproxy/internal/video"
@@ -19,30 +17,33 @@ import (
 // estimate when that is first seen.
 
 // refundVideo writes the settlement of a video fal did not make for the
-// key sess (nil: an operator key): a row offsetting its submit's estimate.
-// Its UID derives from fal's request id, so that repeated polls and other
-// replicas add it once.
+// key sess (nil: an operator key): a row offsetting exactly the charge its
+// submit recorded, sealed in its id, whatever the price is now. A submit
+// that recorded no cost is not refunded. The row's UID derives from fal's
+// request id, so that repeated polls and other replicas add it once.
 func (s *Server) refundVideo(ctx context.Context, sess *teams.Session, ref *video.Ref) {
-	if s.opt.Gate == nil {
+	if s.opt.Gate == nil || ref.Charged == nil {
 		return
 	}
-	secs, err := strconv.ParseFloat(ref.Seconds, 64)
-	if err != nil {
-		return
-	}
-	price, priced := s.opt.Prices.Price(ctx, ref.Endpoint)
-	c := chargeFor(price, priced, pricing.Measures{Seconds: secs})
-	if c.cost == nil {
-		return // the submit recorded no cost
-	}
-	refund := -*c.cost
+	refund := -ref.Charged.CostMicros
 	row := store.Row{Time: time.Now(), KeyName: "operator", Alias: ref.Model, Endpoint: ref.Endpoint,
-		FalRequestIDs: []string{ref.RequestID}, Units: -c.units, Unit: c.unit, CostMicros: &refund,
+		FalRequestIDs: []string{ref.RequestID}, Units: -ref.Charged.Units, Unit: ref.Charged.Unit, CostMicros: &refund,
 		RequestID: infoFrom(ctx).ID, UID: store.SettlementPrefix + ref.RequestID}
 	if sess != nil {
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
-	s.opt.Gate.Record(row)
+	s.opt.Gate.Adjust(row)
+}
+
+// submitCharge is what a request admitted by admitModel records unless
+// it fails before fal takes its job: its estimate. nil when the estimate
+// has no cost (the price is not known, no store).
+func submitCharge(ctx context.Context) *video.Charge {
+	m, _ := ctx.Value(meteringKey{}).(*metering)
+	if m == nil || !m.admitted || m.estimate.cost == nil {
+		return nil
+	}
+	return &video.Charge{Units: m.estimate.units, Unit: m.estimate.unit, CostMicros: *m.estimate.cost}
 }
 
 // refundIfStopped refunds a video whose cancel fal confirmed before it

@@ -74,7 +74,7 @@ func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key
 		if e != nil {
 			return nil, e
 		}
-		if done.failure != nil {
+		if done.unbilled {
 			s.refundVideo(ctx, sessionFrom(ctx), ref)
 		}
 		s.videos.results.add(id, done).fill(seen)
@@ -89,7 +89,7 @@ func (s *Server) videoResult(ctx context.Context, job *fal.Job) (*finishedVideo,
 	done := &finishedVideo{completedAt: time.Now().Unix()}
 	body, err := s.opt.Fal.Result(ctx, job)
 	if fe, ok := errors.AsType[*fal.Error](err); ok && fe.JobFailed {
-		done.failure = videoFailure(fe)
+		done.failure, done.unbilled = videoFailure(fe), true
 		return done, nil
 	}
 	if err != nil {

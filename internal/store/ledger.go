@@ -39,19 +39,22 @@ const SettlementPrefix = "settle:"
 
 // InsertRows writes rows in one transaction, many rows per statement. A
 // row whose UID the ledger already holds is skipped, so that a batch may
-// be written again when it is not known whether its commit went through.
-func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
+// be written again when it is not known whether its commit went through
+// and a settlement written twice counts once. inserted tells, row by row,
+// which rows were written, so that spend is counted for those only.
+func (s *Store) InsertRows(ctx context.Context, rows []Row) (inserted []bool, err error) {
 	if len(rows) == 0 {
-		return nil
+		return nil, nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("writing the ledger: %w", err)
+		return nil, fmt.Errorf("writing the ledger: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	// 13 values a row; 80 rows stay well under either database's limit
 	// on bound values.
 	const perStatement = 80
+	written := make(map[string]bool) // UIDs this call inserted
 	for start := 0; start < len(rows); start += perStatement {
 		chunk := rows[start:min(start+perStatement, len(rows))]
 		values := make([]string, len(chunk))
@@ -62,15 +65,48 @@ func (s *Store) InsertRows(ctx context.Context, rows []Row) error {
 				r.Units, r.Unit, r.CostMicros, r.Status, float64(r.Latency.Microseconds())/1000, r.RequestID, nullIfEmpty(r.UID))
 		}
 		q := `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, cost_micros, status, latency_ms, request_id, row_uid) VALUES ` +
-			strings.Join(values, ", ") + ` ON CONFLICT (row_uid) DO NOTHING`
-		if _, err := tx.ExecContext(ctx, s.dialect.rebind(q), args...); err != nil {
-			return fmt.Errorf("writing the ledger: %w", err)
+			strings.Join(values, ", ") + ` ON CONFLICT (row_uid) DO NOTHING RETURNING row_uid`
+		if err := collectUIDs(ctx, tx, s.dialect.rebind(q), args, written); err != nil {
+			return nil, fmt.Errorf("writing the ledger: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("writing the ledger: %w", err)
+		return nil, fmt.Errorf("writing the ledger: %w", err)
 	}
-	return nil
+	return insertedRows(rows, written), nil
+}
+
+// collectUIDs runs an INSERT ... RETURNING row_uid and adds the UIDs it
+// wrote to written.
+func collectUIDs(ctx context.Context, tx *sql.Tx, q string, args []any, written map[string]bool) error {
+	rs, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var uid sql.NullString
+		if err := rs.Scan(&uid); err != nil {
+			return err
+		}
+		written[uid.String] = true
+	}
+	return rs.Err()
+}
+
+// insertedRows marks the rows written: every row without a UID, and the
+// first row of each UID written; a later row of the same UID was skipped.
+func insertedRows(rows []Row, written map[string]bool) []bool {
+	inserted := make([]bool, len(rows))
+	for i, r := range rows {
+		if r.UID == "" {
+			inserted[i] = true
+			continue
+		}
+		inserted[i] = written[r.UID]
+		delete(written, r.UID)
+	}
+	return inserted
 }
 
 // SpentSinceEach sums every key's spend since each of starts in one

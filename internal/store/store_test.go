@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestLedgerSums(t *testing.T) {
 		for i := 0; i < 200; i++ { // more than one statement's worth
 			rows = append(rows, Row{Time: day, KeyID: "k3", KeyName: "c", Alias: "gpt-4o", Units: 10, Unit: "tokens", CostMicros: cost(1), Status: 200})
 		}
-		if err := s.InsertRows(ctx, rows); err != nil {
+		if _, err := s.InsertRows(ctx, rows); err != nil {
 			t.Fatal(err)
 		}
 		if spent, _ := s.Spent(ctx, "k1", day.Add(30*time.Minute)); spent != 50_000 {
@@ -193,10 +194,15 @@ func TestLedgerRowsWrittenTwiceCountOnce(t *testing.T) {
 			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-1"},
 			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-2"},
 			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200},
+			{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "flux-dev", CostMicros: &cost, Status: 200, UID: "p-1"},
 		}
-		for range 2 {
-			if err := s.InsertRows(ctx, batch); err != nil {
+		for i, want := range [][]bool{{true, true, true, false}, {false, false, true, false}} {
+			inserted, err := s.InsertRows(ctx, batch)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if !slices.Equal(inserted, want) {
+				t.Fatalf("write %d inserted %v, want %v", i+1, inserted, want)
 			}
 		}
 		// The old row, p-1 and p-2 once, the row without a UID twice.
@@ -213,7 +219,7 @@ func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
 		ctx := context.Background()
 		s := open(t, url)
 		day := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
-		if err := s.InsertRows(ctx, []Row{
+		if _, err := s.InsertRows(ctx, []Row{
 			{Time: day.Add(-48 * time.Hour), KeyID: "a", CostMicros: cost(1), Status: 200},
 			{Time: day.Add(time.Hour), KeyID: "a", CostMicros: cost(10), Status: 200},
 			{Time: day.Add(-time.Hour), KeyID: "b", CostMicros: cost(100), Status: 200},

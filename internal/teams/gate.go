@@ -35,7 +35,7 @@ type Gate struct {
 	limits Limits
 	ledger *Ledger
 	// insertRows writes ledger rows: the store's, or a test's wrapper.
-	insertRows func(context.Context, []store.Row) error
+	insertRows func(context.Context, []store.Row) ([]bool, error)
 
 	// storing is held for writing from before ledger rows are committed
 	// until their spend is moved to stored, and for reading while a key's
@@ -101,6 +101,24 @@ func (g *Gate) Acquire(s *Session) (release func(), ok bool) {
 // Record queues a ledger row.
 func (g *Gate) Record(r store.Row) { g.ledger.Add(r) }
 
+// Adjust queues a ledger row that no reservation settled, such as a
+// settlement refunding a video: its cost counts against the key's budget
+// at once, as a settled request's does, until the ledger holds it.
+func (g *Gate) Adjust(r store.Row) {
+	g.book(r)
+	g.ledger.Add(r)
+}
+
+// book counts a row's cost as spent but not yet stored; a negative cost
+// frees budget.
+func (g *Gate) book(r store.Row) {
+	if r.KeyID == "" || r.CostMicros == nil {
+		return
+	}
+	res, _ := g.limits.Reserve(r.KeyID, Budget{Limit: -1}, 0)
+	g.limits.Settle(res, *r.CostMicros)
+}
+
 // Close writes the ledger rows still queued, until ctx ends, and reports
 // how many were lost.
 func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
@@ -115,16 +133,23 @@ func (g *Gate) LedgerDropped() uint64 { return g.ledger.Dropped() }
 
 // commit writes a batch of ledger rows and moves their spend to stored,
 // with storing held across both so that no load of a key's spend falls
-// between them.
+// between them. A row the ledger already held (a settlement written
+// twice) is stored once: a skipped row's spend is taken back unstored.
 func (g *Gate) commit(ctx context.Context, rows []store.Row) error {
 	g.storing.Lock()
 	defer g.storing.Unlock()
-	if err := g.insertRows(ctx, rows); err != nil {
+	inserted, err := g.insertRows(ctx, rows)
+	if err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if r.KeyID != "" && r.CostMicros != nil {
+	for i, r := range rows {
+		if r.KeyID == "" || r.CostMicros == nil {
+			continue
+		}
+		if inserted[i] {
 			g.limits.Stored(r.KeyID, *r.CostMicros)
+		} else {
+			g.book(store.Row{KeyID: r.KeyID, CostMicros: new(-*r.CostMicros)})
 		}
 	}
 	return nil

@@ -85,17 +85,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	st, g := sqliteGate(t)
 	defer g.Close(ctx)
-	budget := int64(100)
-	k := NewKey()
-	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &budget, store.PeriodTotal, true
-	k, secret, err := st.CreateKey(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := g.Lookup(ctx, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	k, secret, sess := hardBudgetKey(t, st, g, 100)
 	r, ok := g.Reserve(sess, 60)
 	if !ok {
 		t.Fatal("the first 60 were refused")
@@ -103,9 +93,10 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 	// Right after the rows commit, the key is loaded again: at once when
 	// nothing holds the spend count still, else as soon as it is free.
 	reloaded := make(chan *Session, 1)
-	g.insertRows = func(ctx context.Context, rows []store.Row) error {
-		if err := st.InsertRows(ctx, rows); err != nil {
-			return err
+	g.insertRows = func(ctx context.Context, rows []store.Row) ([]bool, error) {
+		inserted, err := st.InsertRows(ctx, rows)
+		if err != nil {
+			return nil, err
 		}
 		reload := func() {
 			g.Forget()
@@ -121,7 +112,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 		} else {
 			go reload()
 		}
-		return nil
+		return inserted, nil
 	}
 	cost := int64(60)
 	g.Settle(r, cost)
@@ -143,10 +134,10 @@ func TestLedgerOutageIsBounded(t *testing.T) {
 	_, g := sqliteGate(t)
 	entered, unstuck := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	g.insertRows = func(context.Context, []store.Row) error {
+	g.insertRows = func(context.Context, []store.Row) ([]bool, error) {
 		once.Do(func() { close(entered) })
 		<-unstuck // a database that never answers, whatever the deadline
-		return context.DeadlineExceeded
+		return nil, context.DeadlineExceeded
 	}
 	defer close(unstuck)
 	row := store.Row{Time: time.Now(), KeyName: "k", Alias: "a", Status: 200}
@@ -208,33 +199,90 @@ func sqliteGate(t *testing.T) (*store.Store, *Gate) {
 // fal's request id, so that writing it again (a repeated poll, another
 // replica) adds nothing, and it is no request of its own.
 func TestSettlementIsWrittenOnce(t *testing.T) {
-	for name, url := range map[string]func(t testing.TB) string{
-		"sqlite":   func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "falproxy.db") },
-		"postgres": pgtest.URL,
-	} {
+	eachStore(t, func(t *testing.T, st *store.Store, g *Gate) {
+		ctx := context.Background()
+		cost, refund := int64(400000), int64(-400000)
+		g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &cost, Status: 200})
+		for range 3 {
+			g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
+			if left := g.Flush(ctx); left != 0 {
+				t.Fatalf("%d rows not written", left)
+			}
+		}
+		got, err := st.Usage(ctx, store.UsageFilter{})
+		if err != nil || len(got) != 1 || got[0].Requests != 1 || got[0].CostUSD != 0 {
+			t.Fatalf("usage %+v %v, want one request refunded once", got, err)
+		}
+		if lost := g.Close(ctx); lost != 0 {
+			t.Fatalf("%d rows lost", lost)
+		}
+	})
+}
+
+// storeURLs make a fresh database of each kind.
+var storeURLs = map[string]func(t testing.TB) string{
+	"sqlite":   func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "falproxy.db") },
+	"postgres": pgtest.URL,
+}
+
+// eachStore runs f on a gate over a fresh database of each kind.
+func eachStore(t *testing.T, f func(t *testing.T, st *store.Store, g *Gate)) {
+	for name, url := range storeURLs {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			st, err := store.Open(ctx, url(t))
+			st, err := store.Open(context.Background(), url(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = st.Close() })
-			g := New(Options{Store: st})
-			cost, refund := int64(400000), int64(-400000)
-			g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &cost, Status: 200})
-			for range 3 {
-				g.Record(store.Row{Time: time.Now(), KeyID: "k", KeyName: "k", Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
-				if left := g.Flush(ctx); left != 0 {
-					t.Fatalf("%d rows not written", left)
-				}
-			}
-			got, err := st.Usage(ctx, store.UsageFilter{})
-			if err != nil || len(got) != 1 || got[0].Requests != 1 || got[0].CostUSD != 0 {
-				t.Fatalf("usage %+v %v, want one request refunded once", got, err)
-			}
-			if lost := g.Close(ctx); lost != 0 {
-				t.Fatalf("%d rows lost", lost)
-			}
+			f(t, st, New(Options{Store: st}))
 		})
 	}
+}
+
+// TestRepeatedRefundFreesTheBudgetOnce: a refund frees its cost of the
+// key's budget in the process that writes it, and the same refund
+// written again (a repeated poll) frees nothing more.
+func TestRepeatedRefundFreesTheBudgetOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, g *Gate) {
+		ctx := context.Background()
+		defer g.Close(ctx)
+		cost, refund := int64(400_000), int64(-400_000)
+		k, _, sess := hardBudgetKey(t, st, g, 500_000)
+		r, ok := g.Reserve(sess, cost)
+		if !ok {
+			t.Fatal("the first reservation was refused")
+		}
+		g.Settle(r, cost)
+		g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200, UID: "req-1"})
+		for range 3 {
+			g.Adjust(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &refund, UID: store.SettlementPrefix + "req-1"})
+			if left := g.Flush(ctx); left != 0 {
+				t.Fatalf("%d rows not written", left)
+			}
+		}
+		if _, ok := g.Reserve(sess, cost); !ok {
+			t.Fatal("the refund did not free the budget")
+		}
+		if _, ok := g.Reserve(sess, cost); ok {
+			t.Fatal("the refund freed the budget more than once")
+		}
+	})
+}
+
+// hardBudgetKey creates a key with a hard budget of micros for all time
+// and looks it up through g.
+func hardBudgetKey(t *testing.T, st *store.Store, g *Gate, micros int64) (store.Key, string, *Session) {
+	t.Helper()
+	ctx := context.Background()
+	k := NewKey()
+	k.BudgetMicros, k.BudgetPeriod, k.HardStop = &micros, store.PeriodTotal, true
+	k, secret, err := st.CreateKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := g.Lookup(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, secret, sess
 }

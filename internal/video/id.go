@@ -56,6 +56,17 @@ type Ref struct {
 	CreatedAt   int64  `json:"c"`
 	RemixedFrom string `json:"x,omitempty"`
 	Prompt      string `json:"p"` // cut to maxIDPrompt bytes
+	// Charged is what the submit recorded in the usage ledger, so that a
+	// video fal did not make is refunded exactly that; nil when the
+	// submit recorded no cost.
+	Charged *Charge `json:"$,omitempty"`
+}
+
+// Charge is a ledger charge: units of a price's unit and their cost.
+type Charge struct {
+	Units      float64 `json:"u"`
+	Unit       string  `json:"n,omitempty"`
+	CostMicros int64   `json:"c"`
 }
 
 // Key seals and opens ids and binds them to access keys. It is made once
