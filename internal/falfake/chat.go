@@ -63,6 +63,9 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 		ch.toolCall = &tc
 	}
 	slow := strings.Contains(last, triggerSlow)
+	if ch.failure == nil { // fal bills an answer that did not fail
+		f.billTokens(c.key, openAIApp, req.Model, ch.reply.usage().TotalTokens)
+	}
 	if req.Stream && ch.toolCall != nil {
 		ch.streamToolCall(w, c, stretch(f.opts.TokenDelay, slow), req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return

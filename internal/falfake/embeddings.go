@@ -60,6 +60,7 @@ func (f *Fake) embeddings(w http.ResponseWriter, c *call) {
 		}
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": embedding}
 	}
+	f.billTokens(c.key, openAIApp, req.Model, words)
 	answer := map[string]any{"object": "list", "data": data, "model": req.Model}
 	if !f.opts.EmbeddingsFloatsNoUsage {
 		answer["usage"] = map[string]int{"prompt_tokens": words, "total_tokens": words}

@@ -81,6 +81,10 @@ func (f *Fake) responses(w http.ResponseWriter, c *call) {
 		return
 	}
 	a := newResponsesAnswer(&req, time.Now())
+	if !a.has(triggerFail) { // fal bills an answer that did not fail
+		in, out := a.tokens()
+		f.billTokens(c.key, openAIApp, req.Model, in+out)
+	}
 	if !req.Stream {
 		if strings.Contains(a.userText, triggerFail) {
 			writeJSON(w, http.StatusBadGateway, jobFailure(Fault{JobError: "runner_disconnected"}))
