@@ -1,0 +1,101 @@
+package server_test
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/falfake"
+)
+
+// TestLedgerMatchesTheEmulatorsBillForTokens extends
+// TestLedgerMatchesTheEmulatorsBill to chat (whole and streamed), Responses
+// and embeddings, on each chat backend that reports usage: the ledger
+// records the fal endpoint that bills them and the cost fal bills, to the
+// cent. The router bills gpt-4o above the price its pricing API lists
+// for the endpoint, as a model behind an LLM endpoint may cost more: only
+// the cost its answer reports settles that right.
+func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
+	for _, b := range backendsNamed(chat.Router, chat.Passthrough) {
+		t.Run(strings.ReplaceAll(b.name, "/", "_"), func(t *testing.T) {
+			eachStore(t, func(t *testing.T, url string) {
+				ts := &teamsSetup{url: url}
+				h := newHarness(t, withTeams(ts), withBackend(b.name), withEmbeddings, func(s *setup) {
+					s.fake.Prices = map[string]falfake.Price{
+						"openrouter/router":               {UnitPrice: 0.01, Unit: "token"},
+						"openrouter/router#openai/gpt-4o": {UnitPrice: 0.03, Unit: "token"},
+						"openrouter/router/openai/v1":     {UnitPrice: 0.02, Unit: "token"},
+					}
+				})
+				_, key := h.createKey(map[string]any{"name": "tokens"})
+				requests := []struct{ path, body string }{
+					{"/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"Hello there, how are you"}]}`},
+					{"/v1/chat/completions", `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream to me"}]}`},
+					{"/v1/chat/completions", `{"model":"google/gemini-2.5-flash","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Once more"}]}`},
+					{"/v1/responses", `{"model":"google/gemini-2.5-flash","input":"Respond in a few words"}`},
+					{"/v1/embeddings", `{"model":"text-embedding-3-small","input":["the first text","a second one"]}`},
+				}
+				if !b.passthrough() { // fal's OpenAI-compatible stream reports usage only when asked
+					requests = append(requests, struct{ path, body string }{"/v1/chat/completions",
+						`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"Stream without usage"}]}`})
+				}
+				for _, r := range requests {
+					if status, _, body := h.postAs(context.Background(), key, r.path, r.body); status != http.StatusOK {
+						t.Fatalf("%s %s: %d %.300s", r.path, r.body, status, body)
+					}
+				}
+				ts.flush(t)
+				bill := h.fake.BillUSD()
+				total := h.usage("")
+				if bill < 1 || len(total) != 1 || total[0].Requests != int64(len(requests)) || total[0].UnpricedRequests != 0 {
+					t.Fatalf("the emulator billed $%v; ledger %+v", bill, total)
+				}
+				if math.Abs(total[0].CostUSD-bill) > 1e-9 { // to the micro-dollar, so to the cent
+					t.Fatalf("the ledger says $%v, fal billed $%v", total[0].CostUSD, bill)
+				}
+				wantEndpoints := map[string]bool{b.name: true, chat.Passthrough.String(): true}
+				for _, e := range ledgerEndpoints(t, url) {
+					if !wantEndpoints[e] {
+						t.Errorf("the ledger names the endpoint %q, want the fal apps %v", e, wantEndpoints)
+					}
+				}
+			})
+		})
+	}
+}
+
+// ledgerEndpoints reads the endpoint column of the ledger at url, as an
+// operator would with SQL: the admin API does not group by endpoint.
+func ledgerEndpoints(t *testing.T, url string) []string {
+	t.Helper()
+	driver, dsn := "pgx", url
+	if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
+		driver, dsn = "sqlite", "file:"+path
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT DISTINCT endpoint FROM usage_ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		t.Fatalf("the ledger's endpoints %v: %v", out, err)
+	}
+	return out
+}
