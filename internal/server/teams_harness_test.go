@@ -28,6 +28,8 @@ type teamsSetup struct {
 	// storeGone: the test closes the store, so the last rows cannot be
 	// written.
 	storeGone bool
+	// prices are PRICES_FILE's.
+	prices map[string]pricing.Price
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -40,7 +42,7 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	// Prices come through the server's fal client, with its keys in turn,
 	// as serve fetches them without FAL_ADMIN_KEY; opt.Fal is set later.
-	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(),
+	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), File: ts.prices,
 		Get: func(ctx context.Context, url string) ([]byte, error) { return opt.Fal.PlatformGet(ctx, url) }})
 	t.Cleanup(func() {
 		wait := 10 * time.Second

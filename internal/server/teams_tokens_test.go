@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math"
 	"net/http"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/openai"
+	"github.com/falproxy/falproxy/internal/pricing"
 )
 
 // TestLedgerMatchesTheEmulatorsBillForTokens extends
@@ -66,6 +69,34 @@ func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestInputAndOutputTokensAtTheirOwnRates: a PRICES_FILE price for a model
+// behind the passthrough's endpoint, with input and output rates, prices
+// the prompt and completion tokens of fal's usage each at its rate.
+func TestInputAndOutputTokensAtTheirOwnRates(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url, prices: map[string]pricing.Price{
+			"openrouter/router/openai/v1#openai/gpt-4o": {Unit: "token", InputUnitPrice: 0.01, OutputUnitPrice: 0.1},
+		}}
+		h := newHarness(t, withTeams(ts), withBackend(chat.Passthrough.String()))
+		_, key := h.createKey(map[string]any{"name": "rates"})
+		status, _, body := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","messages":[{"role":"user","content":"Hello there, how are you"}]}`)
+		var answer struct{ Usage openai.Usage }
+		if status != http.StatusOK || json.Unmarshal(body, &answer) != nil || answer.Usage.PromptTokens == 0 || answer.Usage.CompletionTokens == 0 {
+			t.Fatalf("%d %s", status, body)
+		}
+		if calls := h.falCalls(falfake.OpChat); len(calls) != 1 || !strings.Contains(string(calls[0].Body), `"model":"openai/gpt-4o"`) {
+			t.Fatalf("fal received %+v", calls)
+		}
+		ts.flush(t)
+		want := float64(answer.Usage.PromptTokens)*0.01 + float64(answer.Usage.CompletionTokens)*0.1
+		if got := h.usage(""); len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-9 {
+			t.Fatalf("ledger %+v, want %d input tokens at $0.01 and %d output tokens at $0.1: $%v",
+				got, answer.Usage.PromptTokens, answer.Usage.CompletionTokens, want)
+		}
+	})
 }
 
 // ledgerEndpoints reads the endpoint column of the ledger at url, as an
