@@ -21,6 +21,8 @@ type responsesAnswer struct {
 	truncated bool
 	words     int
 	seq       int
+	// costMicros is what the answer's tokens cost, reported in its usage.
+	costMicros int64
 }
 
 func newResponsesAnswer(req *responsesRequest, now time.Time) *responsesAnswer {
@@ -111,7 +113,7 @@ func (a *responsesAnswer) response(status string) map[string]any {
 		in, out := a.tokens()
 		r["usage"] = map[string]any{"input_tokens": in, "input_tokens_details": map[string]any{"cached_tokens": 0},
 			"output_tokens": out, "output_tokens_details": map[string]any{"reasoning_tokens": len(a.reasoning)},
-			"total_tokens": in + out}
+			"total_tokens": in + out, "cost": float64(a.costMicros) / 1e6}
 	}
 	return r
 }
