@@ -19,9 +19,9 @@ import (
 // TestLedgerMatchesTheEmulatorsBill to chat (whole and streamed), Responses
 // and embeddings, on each chat backend that reports usage: the ledger
 // records the fal endpoint that bills them and the cost fal bills, to the
-// cent. The router bills gpt-4o above the price its pricing API lists
-// for the endpoint, as a model behind an LLM endpoint may cost more: only
-// the cost its answer reports settles that right.
+// cent. fal bills gpt-4o above the price its pricing API lists for the
+// endpoint, as a model behind an LLM endpoint may cost more: only the
+// cost its answer reports (usage.cost) settles that right.
 func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
 	for _, b := range backendsNamed(chat.Router, chat.Passthrough) {
 		t.Run(strings.ReplaceAll(b.name, "/", "_"), func(t *testing.T) {
@@ -32,6 +32,8 @@ func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
 						"openrouter/router":               {UnitPrice: 0.01, Unit: "token"},
 						"openrouter/router#openai/gpt-4o": {UnitPrice: 0.03, Unit: "token"},
 						"openrouter/router/openai/v1":     {UnitPrice: 0.02, Unit: "token"},
+						// Billed above the endpoint's price as well.
+						"openrouter/router/openai/v1#openai/gpt-4o": {UnitPrice: 0.05, Unit: "token"},
 					}
 				})
 				_, key := h.createKey(map[string]any{"name": "tokens"})
