@@ -72,7 +72,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 	}
 	if final, ok := ps.Final(); ok {
 		if u := final.Usage; u != nil {
-			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, 0)
+			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, usdToMicros(u.Cost))
 		}
 		keep(final)
 	}

@@ -17,7 +17,8 @@ import (
 
 // TestLedgerMatchesTheEmulatorsBillForTokens extends
 // TestLedgerMatchesTheEmulatorsBill to chat (whole and streamed), Responses
-// and embeddings, on each chat backend that reports usage: the ledger
+// (bridged, or forwarded by the passthrough) and embeddings, on each chat
+// backend that reports usage: the ledger
 // records the fal endpoint that bills them and the cost fal bills, to the
 // cent. fal bills gpt-4o above the price its pricing API lists for the
 // endpoint, as a model behind an LLM endpoint may cost more: only the
@@ -27,7 +28,12 @@ func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
 		t.Run(strings.ReplaceAll(b.name, "/", "_"), func(t *testing.T) {
 			eachStore(t, func(t *testing.T, url string) {
 				ts := &teamsSetup{url: url}
-				h := newHarness(t, withTeams(ts), withBackend(b.name), withEmbeddings, func(s *setup) {
+				// The passthrough forwards Responses to fal's own route too.
+				responsesMode := func(*setup) {}
+				if b.passthrough() {
+					responsesMode = withResponsesPassthrough
+				}
+				h := newHarness(t, withTeams(ts), withBackend(b.name), responsesMode, withEmbeddings, func(s *setup) {
 					s.fake.Prices = map[string]falfake.Price{
 						"openrouter/router":               {UnitPrice: 0.01, Unit: "token"},
 						"openrouter/router#openai/gpt-4o": {UnitPrice: 0.03, Unit: "token"},
@@ -42,6 +48,7 @@ func TestLedgerMatchesTheEmulatorsBillForTokens(t *testing.T) {
 					{"/v1/chat/completions", `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream to me"}]}`},
 					{"/v1/chat/completions", `{"model":"google/gemini-2.5-flash","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Once more"}]}`},
 					{"/v1/responses", `{"model":"google/gemini-2.5-flash","input":"Respond in a few words"}`},
+					{"/v1/responses", `{"model":"gpt-4o","stream":true,"input":"Stream a response"}`},
 					{"/v1/embeddings", `{"model":"text-embedding-3-small","input":["the first text","a second one"]}`},
 				}
 				if !b.passthrough() { // fal's OpenAI-compatible stream reports usage only when asked
