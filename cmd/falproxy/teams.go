@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/falproxy/falproxy/internal/chat"
 	"log/slog"
 	"time"
 
@@ -80,17 +81,18 @@ func (t *teamsParts) close(log *slog.Logger) {
 }
 
 // pricedEndpoints are the fal endpoints whose prices serve fetches at
-// start-up: every configured model's.
+// start-up: every configured model's, and the LLM endpoints that bill
+// chat, Responses and embeddings.
 func (a *app) pricedEndpoints() []string {
 	out := a.warmEndpoints()
 	for _, m := range a.cfg.VideoModels {
 		out = append(out, m.Text)
 	}
-	for _, m := range a.cfg.ChatModels {
-		out = append(out, m.Model)
+	if len(a.cfg.ChatModels) > 0 {
+		out = append(out, a.cfg.ChatBackend.String())
 	}
-	for _, m := range a.cfg.EmbeddingModels {
-		out = append(out, m.Model)
+	if len(a.cfg.ChatModels)+len(a.cfg.EmbeddingModels) > 0 {
+		out = append(out, chat.Passthrough.String())
 	}
 	return out
 }

@@ -328,7 +328,7 @@ var Variables = []Variable{
 	{
 		Name: envPricesFile, Group: GroupOps,
 		Format:      "empty, or the path of a JSON file",
-		Description: "Prices that override fal's pricing API, as JSON `{\"fal-ai/flux/dev\": {\"unit_price\": 0.025, \"unit\": \"image\"}}`.",
+		Description: "Prices that override fal's pricing API, as JSON `{\"fal-ai/flux/dev\": {\"unit_price\": 0.025, \"unit\": \"image\"}}`. A model behind an LLM endpoint (chat, Responses, embeddings) is priced by an `\"<endpoint>#<model>\"` entry, e.g. `\"openrouter/router#openai/gpt-4o\"`, else at the endpoint's price; `input_unit_price` and `output_unit_price` price input and output tokens apart.",
 	},
 	{
 		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,

@@ -47,6 +47,10 @@ func (f *Fake) price(endpoint string) (Price, bool) {
 
 // charge bills a finished job of endpoint for key, by what it made.
 func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
+	if out.tokenMicros > 0 && out.status == http.StatusOK {
+		f.billMicros(key, out.tokenMicros)
+		return
+	}
 	p, ok := f.price(endpoint)
 	if !ok || out.status != http.StatusOK {
 		return
@@ -59,13 +63,60 @@ func (f *Fake) charge(key, endpoint string, input []byte, out outcome) {
 	if !ok {
 		return
 	}
-	cost := int64(math.Round(units * p.UnitPrice * 1e6))
+	f.billMicros(key, int64(math.Round(units*p.UnitPrice*1e6)))
+}
+
+// billMicros adds a cost in micro-dollars to key's bill.
+func (f *Fake) billMicros(key string, micros int64) {
 	f.bill.mu.Lock()
 	defer f.bill.mu.Unlock()
 	if f.bill.micros == nil {
 		f.bill.micros = make(map[string]int64)
 	}
-	f.bill.micros[key] += cost
+	f.bill.micros[key] += micros
+}
+
+// tokenCostMicros is what tokens of model cost at an LLM endpoint: at the
+// emulator's "<endpoint>#<model>" price when it has one, else at the
+// endpoint's, in a token unit ("token", "1K tokens", "1M tokens"); 0
+// when neither is priced by the token. fal's pricing API lists the
+// endpoint's price only, and the pricing route does the same, so a
+// model's own price shows up only in the cost an answer reports.
+func (f *Fake) tokenCostMicros(endpoint, model string, tokens int) int64 {
+	p, ok := f.price(endpoint + "#" + model)
+	if !ok {
+		p, ok = f.price(endpoint)
+	}
+	per, known := tokensPerUnit(p.Unit)
+	if !ok || !known {
+		return 0
+	}
+	return int64(math.Round(float64(tokens) / per * p.UnitPrice * 1e6))
+}
+
+// billTokens bills key for tokens of model at an LLM endpoint and
+// returns their cost in USD, as OpenRouter reports it in usage.cost.
+func (f *Fake) billTokens(key, endpoint, model string, tokens int) float64 {
+	micros := f.tokenCostMicros(endpoint, model, tokens)
+	f.billMicros(key, micros)
+	return float64(micros) / 1e6
+}
+
+// openAIApp is the fal app whose price bills the OpenAI-compatible chat,
+// Responses and embeddings routes.
+const openAIApp = "openrouter/router/openai/v1"
+
+// tokensPerUnit is how many tokens a token unit holds.
+func tokensPerUnit(unit string) (float64, bool) {
+	switch strings.ToLower(unit) {
+	case "token", "tokens":
+		return 1, true
+	case "1k tokens", "1000 tokens":
+		return 1e3, true
+	case "1m tokens", "1000000 tokens":
+		return 1e6, true
+	}
+	return 0, false
 }
 
 // billedUnits counts a completed job in a unit of fal's pricing API: the

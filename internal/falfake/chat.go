@@ -63,6 +63,10 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 		ch.toolCall = &tc
 	}
 	slow := strings.Contains(last, triggerSlow)
+	ch.reply.costMicros = f.tokenCostMicros(openAIApp, req.Model, ch.reply.usage().TotalTokens)
+	if ch.failure == nil { // fal bills an answer that did not fail
+		f.billMicros(c.key, ch.reply.costMicros)
+	}
 	if req.Stream && ch.toolCall != nil {
 		ch.streamToolCall(w, c, stretch(f.opts.TokenDelay, slow), req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
 		return
@@ -182,6 +186,7 @@ type chatRun struct {
 type chatCompletion struct {
 	openai.ChatCompletion
 	Choices []chatChoice `json:"choices"`
+	Usage   *llmUsage    `json:"usage,omitempty"` // with OpenRouter's cost
 }
 
 type chatChoice struct {
@@ -197,6 +202,7 @@ type chatMessage struct {
 type chatChunk struct {
 	openai.ChatChunk
 	Choices []chunkChoice `json:"choices"`
+	Usage   *llmUsage     `json:"usage,omitempty"` // with OpenRouter's cost
 }
 
 type chunkChoice struct {
@@ -216,20 +222,21 @@ func (ch chatRun) finishReason() string {
 	return "stop"
 }
 
-func (ch chatRun) usage() *openai.Usage {
+// usage is the run's usage with its cost in USD, as OpenRouter reports it.
+func (ch chatRun) usage() *llmUsage {
 	if ch.noUsage {
 		return nil
 	}
-	u := ch.reply.usage()
-	return &openai.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	return new(ch.reply.usage())
 }
 
 // completion is the non-streaming answer.
 func (ch chatRun) completion() chatCompletion {
 	return chatCompletion{
 		ChatCompletion: openai.ChatCompletion{
-			ID: ch.id, Object: "chat.completion", Created: ch.created, Model: ch.model, Usage: ch.usage(),
+			ID: ch.id, Object: "chat.completion", Created: ch.created, Model: ch.model,
 		},
+		Usage: ch.usage(),
 		Choices: []chatChoice{{
 			ChatChoice: openai.ChatChoice{Index: 0, FinishReason: ch.finishReason()},
 			Message: chatMessage{

@@ -60,9 +60,10 @@ func (f *Fake) embeddings(w http.ResponseWriter, c *call) {
 		}
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": embedding}
 	}
+	cost := f.billTokens(c.key, openAIApp, req.Model, words)
 	answer := map[string]any{"object": "list", "data": data, "model": req.Model}
 	if !f.opts.EmbeddingsFloatsNoUsage {
-		answer["usage"] = map[string]int{"prompt_tokens": words, "total_tokens": words}
+		answer["usage"] = map[string]any{"prompt_tokens": words, "total_tokens": words, "cost": cost}
 	}
 	writeJSON(w, http.StatusOK, answer)
 }

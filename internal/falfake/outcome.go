@@ -36,6 +36,9 @@ type outcome struct {
 	// X-Fal-Error-Type.
 	msg     string
 	request bool
+	// tokenMicros is what an LLM's answer costs by its tokens, billed
+	// whether or not its output reports usage.
+	tokenMicros int64
 	// early marks an outcome decided before the model ran (invalid input);
 	// a sync run answers it at once.
 	early bool
@@ -85,7 +88,7 @@ func (f *Fake) execute(x execution) outcome {
 	case kindVideo:
 		return f.videoOutcome(x, in)
 	}
-	return llmOutcome(x, in)
+	return f.llmOutcome(x, in)
 }
 
 // slowPrompt reports whether a body's prompt asks for a slow run.

@@ -3,7 +3,6 @@ package falfake
 import (
 	"fmt"
 	"iter"
-	"math"
 	"strings"
 )
 
@@ -14,6 +13,8 @@ type reply struct {
 	output       []string
 	truncated    bool // max_tokens cut the output
 	promptTokens int
+	model        string
+	costMicros   int64 // what the tokens cost, reported in usage.cost
 }
 
 // maxEcho is how many of the prompt's last words the answer repeats.
@@ -29,7 +30,7 @@ func composeReply(modelName, prompt, system string, reasoning bool, maxTokens in
 	if len(words) > 0 {
 		text += " You said: " + strings.Join(words[max(0, len(words)-maxEcho):], " ")
 	}
-	r := reply{output: pieces(text), promptTokens: len(words) + len(strings.Fields(system))}
+	r := reply{output: pieces(text), promptTokens: len(words) + len(strings.Fields(system)), model: modelName}
 	if reasoning {
 		r.reasoning = pieces(fmt.Sprintf("The message has %d words. A short answer that repeats it will do.", len(words)))
 	}
@@ -54,7 +55,7 @@ type llmUsage struct {
 	Cost             float64 `json:"cost"`
 }
 
-// usage counts words as tokens, at a made-up price.
+// usage counts words as tokens, at the price set by pricedReply.
 func (r reply) usage() llmUsage {
 	completion := len(r.output) + len(r.reasoning)
 	total := r.promptTokens + completion
@@ -62,7 +63,7 @@ func (r reply) usage() llmUsage {
 		PromptTokens:     r.promptTokens,
 		CompletionTokens: completion,
 		TotalTokens:      total,
-		Cost:             math.Round(float64(total)*1e-6*1e9) / 1e9,
+		Cost:             float64(r.costMicros) / 1e6,
 	}
 }
 
@@ -129,14 +130,24 @@ func (m *model) replyFor(in node) reply {
 	return composeReply(name, prompt, system, reasoning, maxTokens)
 }
 
+// pricedReply is the reply of an LLM endpoint to its input, its usage
+// costing what the emulator bills for it.
+func (f *Fake) pricedReply(m *model, in node) reply {
+	r := m.replyFor(in)
+	r.costMicros = f.tokenCostMicros(m.id, r.model, r.usage().TotalTokens)
+	return r
+}
+
 // llmOutcome is an LLM endpoint's whole output, as a sync run or a queue
 // result returns it.
-func llmOutcome(x execution, in node) outcome {
+func (f *Fake) llmOutcome(x execution, in node) outcome {
 	m := x.model
-	r := m.replyFor(in)
+	r := f.pricedReply(m, in)
 	out := node{"output": r.text(), "partial": false, "error": nil, "usage": r.usage()}
 	if len(r.reasoning) > 0 {
 		out["reasoning"] = r.reasoningText()
 	}
-	return successOutcome(m.pick(out))
+	o := successOutcome(m.pick(out))
+	o.tokenMicros = r.costMicros
+	return o
 }

@@ -81,6 +81,11 @@ func (f *Fake) responses(w http.ResponseWriter, c *call) {
 		return
 	}
 	a := newResponsesAnswer(&req, time.Now())
+	in, out := a.tokens()
+	a.costMicros = f.tokenCostMicros(openAIApp, req.Model, in+out)
+	if !a.has(triggerFail) { // fal bills an answer that did not fail
+		f.billMicros(c.key, a.costMicros)
+	}
 	if !req.Stream {
 		if strings.Contains(a.userText, triggerFail) {
 			writeJSON(w, http.StatusBadGateway, jobFailure(Fault{JobError: "runner_disconnected"}))

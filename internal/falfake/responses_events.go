@@ -21,6 +21,8 @@ type responsesAnswer struct {
 	truncated bool
 	words     int
 	seq       int
+	// costMicros is what the answer's tokens cost, reported in its usage.
+	costMicros int64
 }
 
 func newResponsesAnswer(req *responsesRequest, now time.Time) *responsesAnswer {
@@ -108,15 +110,21 @@ func (a *responsesAnswer) response(status string) map[string]any {
 		r["incomplete_details"] = map[string]any{"reason": "max_output_tokens"}
 	}
 	if !a.has(triggerNoUsage) {
-		out := len(a.output) + len(a.reasoning)
-		if a.call != nil {
-			out = 1
-		}
-		r["usage"] = map[string]any{"input_tokens": a.words, "input_tokens_details": map[string]any{"cached_tokens": 0},
+		in, out := a.tokens()
+		r["usage"] = map[string]any{"input_tokens": in, "input_tokens_details": map[string]any{"cached_tokens": 0},
 			"output_tokens": out, "output_tokens_details": map[string]any{"reasoning_tokens": len(a.reasoning)},
-			"total_tokens": a.words + out}
+			"total_tokens": in + out, "cost": float64(a.costMicros) / 1e6}
 	}
 	return r
+}
+
+// tokens are the answer's input and output tokens: words, and pieces.
+func (a *responsesAnswer) tokens() (in, out int) {
+	out = len(a.output) + len(a.reasoning)
+	if a.call != nil {
+		out = 1
+	}
+	return a.words, out
 }
 
 // stamp numbers an event, unless the answer sends none ("[noseq]").

@@ -75,7 +75,7 @@ func (f *Fake) llmStream(w http.ResponseWriter, c *call) {
 		failure = errorOf("runner_disconnected").msg
 	}
 	delay := stretch(f.opts.TokenDelay, strings.Contains(prompt, triggerSlow))
-	r := m.replyFor(in)
+	r := f.pricedReply(m, in)
 	s := startSSE(w, c.rid)
 	sent, last := 0, llmEvent{}
 	pace := newPacer(delay)
@@ -87,6 +87,9 @@ func (f *Fake) llmStream(w http.ResponseWriter, c *call) {
 			last.Partial, last.Error, last.Usage = false, &failure, nil
 			_ = s.data(mustJSON(last))
 			return
+		}
+		if !ev.Partial { // fal bills a stream that completed
+			f.billMicros(c.key, r.costMicros)
 		}
 		if s.data(mustJSON(ev)) != nil {
 			return

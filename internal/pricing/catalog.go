@@ -24,7 +24,8 @@ type Options struct {
 	// 2xx answer's body: FAL_ADMIN_KEY's (see WithKey) or the pool's
 	// keys in turn.
 	Get func(ctx context.Context, url string) ([]byte, error)
-	// File holds prices that override fal's (PRICES_FILE), by endpoint.
+	// File holds prices that override fal's (PRICES_FILE), by endpoint,
+	// or by "<endpoint>#<model>" for a model behind an LLM endpoint.
 	File map[string]Price
 	// TTL is how long a fetched price is fresh (default a day): past it
 	// the price is still used while one background fetch refreshes it.
@@ -148,6 +149,34 @@ func (c *Catalog) Price(ctx context.Context, endpoint string) (Price, bool) {
 	defer c.mu.Unlock()
 	e = c.got[endpoint]
 	return e.price, e.known
+}
+
+// ModelPrice returns the price of model run by endpoint, as an LLM
+// endpoint (openrouter/router, fal-ai/any-llm, the OpenAI-compatible
+// routes) bills the model behind it: PRICES_FILE's "<endpoint>#<model>"
+// entry, else the endpoint's own price. fal's pricing API is asked by
+// endpoint only; it takes no model.
+func (c *Catalog) ModelPrice(ctx context.Context, endpoint, model string) (Price, bool) {
+	if p, ok := c.modelInFile(endpoint, model); ok {
+		return p, true
+	}
+	return c.Price(ctx, endpoint)
+}
+
+// KnownModelPrice is ModelPrice without asking fal, as Known.
+func (c *Catalog) KnownModelPrice(endpoint, model string) (Price, bool) {
+	if p, ok := c.modelInFile(endpoint, model); ok {
+		return p, true
+	}
+	return c.Known(endpoint)
+}
+
+func (c *Catalog) modelInFile(endpoint, model string) (Price, bool) {
+	if c == nil || model == "" {
+		return Price{}, false
+	}
+	p, ok := c.opt.File[endpoint+"#"+model]
+	return p, ok
 }
 
 // Known returns the price of an endpoint from the prices file or the

@@ -200,3 +200,25 @@ func TestPricesFileOverridesTheAPI(t *testing.T) {
 		t.Fatal("an unreachable API made up a price")
 	}
 }
+
+// TestModelPriceAndTokenRates: a model behind an LLM endpoint is priced by
+// the file's "<endpoint>#<model>" entry, else at the endpoint's price, and
+// input and output tokens at their own rates when the price has them.
+func TestModelPriceAndTokenRates(t *testing.T) {
+	c := NewCatalog(Options{File: map[string]Price{
+		"openrouter/router":               {UnitPrice: 1, Unit: "1M tokens"},
+		"openrouter/router#openai/gpt-4o": {Unit: "1M tokens", InputUnitPrice: 2.5, OutputUnitPrice: 10},
+	}})
+	p, ok := c.ModelPrice(context.Background(), "openrouter/router", "openai/gpt-4o")
+	if !ok || p.OutputUnitPrice != 10 {
+		t.Fatalf("gpt-4o at the router: %+v %v", p, ok)
+	}
+	units, micros, ok := p.Cost(Measures{Tokens: 3000, OutputTokens: 1000})
+	if !ok || units != 0.003 || micros != 2000*2.5+1000*10 {
+		t.Fatalf("2000 input and 1000 output tokens: %v units, %d µ$", units, micros)
+	}
+	p, ok = c.KnownModelPrice("openrouter/router", "meta/llama")
+	if _, micros, _ := p.Cost(Measures{Tokens: 3000, OutputTokens: 1000}); !ok || micros != 3000 {
+		t.Fatalf("a model without its own price costs the endpoint's: %+v %d", p, micros)
+	}
+}

@@ -13,6 +13,11 @@ import (
 type Price struct {
 	UnitPrice float64 `json:"unit_price"` // USD
 	Unit      string  `json:"unit"`       // as fal spells it: "image", "megapixels", "1000 characters", ...
+	// InputUnitPrice and OutputUnitPrice, when either is set, price a
+	// token unit's input (prompt) and output (completion) tokens apart,
+	// as LLMs are billed; UnitPrice then does not apply.
+	InputUnitPrice  float64 `json:"input_unit_price,omitempty"`
+	OutputUnitPrice float64 `json:"output_unit_price,omitempty"`
 }
 
 // Measures are what a request consumes or produces, in the quantities
@@ -23,6 +28,9 @@ type Measures struct {
 	Seconds    float64 // of video or audio
 	Characters int
 	Tokens     int
+	// OutputTokens are those of Tokens the model wrote; the rest are
+	// its input.
+	OutputTokens int
 }
 
 // measure names the quantity a unit counts, scale how many of them one
@@ -114,6 +122,21 @@ func (p Price) Units(m Measures) (float64, bool) {
 // nearest micro-dollar.
 func (p Price) CostMicros(units float64) int64 {
 	return int64(math.Round(units * p.UnitPrice * 1e6))
+}
+
+// Cost is the units measures come to and their price in micro-dollars,
+// input and output tokens at their own rates when the price has them;
+// false as for Units.
+func (p Price) Cost(m Measures) (units float64, micros int64, ok bool) {
+	units, ok = p.Units(m)
+	if !ok {
+		return 0, 0, false
+	}
+	if p.InputUnitPrice == 0 && p.OutputUnitPrice == 0 || m.Tokens == 0 {
+		return units, p.CostMicros(units), true
+	}
+	out := float64(min(m.OutputTokens, m.Tokens)) / float64(m.Tokens) * units
+	return units, int64(math.Round(((units-out)*p.InputUnitPrice + out*p.OutputUnitPrice) * 1e6)), true
 }
 
 // Natural is the measure a request is counted in when its price is not

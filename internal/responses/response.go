@@ -52,6 +52,9 @@ type Usage struct {
 	OutputTokens        int                 `json:"output_tokens"`
 	OutputTokensDetails OutputTokensDetails `json:"output_tokens_details"`
 	TotalTokens         int                 `json:"total_tokens"`
+	// Cost is what fal's route reports the tokens cost, in USD
+	// (OpenRouter's usage.cost); it settles the request's cost.
+	Cost float64 `json:"cost,omitempty"`
 }
 
 // InputTokensDetails and OutputTokensDetails are the usage breakdowns the

@@ -38,14 +38,14 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 	if !ok {
 		return openai.ModelNotFound(req.Model)
 	}
-	if e := s.admitModel(r.Context(), req.Model, falModel); e != nil {
+	backend := s.opt.ChatBackend
+	if e := s.admitLLM(r.Context(), req.Model, backend.String(), falModel); e != nil {
 		return e
 	}
 	ri := infoFrom(r.Context())
 	ctx, cancel := s.modelContext(r, req.Model)
 	defer cancel()
 
-	backend := s.opt.ChatBackend
 	if backend == chat.Passthrough {
 		return s.chatPassthrough(ctx, req, falModel, sink)
 	}
@@ -91,7 +91,7 @@ func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []b
 	}
 	c := chat.Completion(chat.NewID(), model, time.Now().Unix(), out)
 	c.Usage = chat.Usage(out.Usage, promptChars, out.Chars())
-	reportUsage(ctx, c.Usage)
+	reportFalUsage(ctx, c.Usage, out.Usage)
 	b, err := json.Marshal(c)
 	if err != nil {
 		return openai.ServerError("encoding the response failed")
@@ -145,7 +145,7 @@ func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string
 		}
 		if !ev.Partial {
 			u := chat.Usage(ev.Usage, ss.promptChars, texts.Chars())
-			reportUsage(ctx, u)
+			reportFalUsage(ctx, u, ev.Usage)
 			return true, sink.end("stop", u)
 		}
 		return false, nil
@@ -153,7 +153,7 @@ func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string
 	// If fal closes without a final event, what arrived is the answer.
 	failed := out.close(ctx, err, func() error {
 		u := chat.Usage(last.Usage, ss.promptChars, texts.Chars())
-		reportUsage(ctx, u)
+		reportFalUsage(ctx, u, last.Usage)
 		return sink.end("stop", u)
 	})
 	if failed != nil {

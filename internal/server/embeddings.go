@@ -40,7 +40,7 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.ModelNotFound(req.Model))
 		return
 	}
-	if e := s.admitModel(r.Context(), req.Model, falModel); e != nil {
+	if e := s.admitLLM(r.Context(), req.Model, chat.Passthrough.String(), falModel); e != nil {
 		writeError(w, e)
 		return
 	}

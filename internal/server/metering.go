@@ -75,6 +75,7 @@ func (s *Server) workloadOf(r *http.Request) workload {
 	case "POST /v1/chat/completions", "POST /v1/responses":
 		out := number(f.MaxTokens, number(f.MaxCompletionTokens, number(f.MaxOutputTokens, defaultOutputTokens)))
 		w.measures.Tokens = len(body.bytes)/bytesPerToken + out
+		w.measures.OutputTokens = out
 		w.settle = settleByTokens
 	case "POST /v1/embeddings":
 		w.measures.Tokens = len(body.bytes) / bytesPerToken
@@ -160,4 +161,10 @@ type falWork struct {
 	images  int     // images in their outputs, also those the answer drops
 	tokens  int     // tokens of the answer; 0: not reported
 	seconds float64 // seconds of audio transcribed; 0: not reported
+
+	// outputTokens are those of tokens the model wrote.
+	outputTokens int
+	// costMicros is what fal's answer says the tokens cost (OpenRouter's
+	// usage.cost, USD); 0: not reported.
+	costMicros int64
 }

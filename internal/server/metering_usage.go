@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -15,38 +17,56 @@ import (
 // reportUsage notes the tokens of a chat answer.
 func reportUsage(ctx context.Context, u *openai.Usage) {
 	if u != nil {
-		reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens))
+		reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens), u.CompletionTokens, 0)
 	}
 }
 
+// reportFalUsage notes the usage of an answer of a folding chat backend:
+// u as the client is told it, and the cost openrouter/router reported
+// with its tokens (usage.cost), which settles the request.
+func reportFalUsage(ctx context.Context, u *openai.Usage, fal *chat.FalUsage) {
+	reportUsage(ctx, u)
+	if u != nil && fal != nil && fal.Cost > 0 {
+		report(ctx, func(w *falWork) { w.costMicros = usdToMicros(fal.Cost) })
+	}
+}
+
+// usdToMicros turns a cost fal reported in USD into micro-dollars.
+func usdToMicros(usd float64) int64 { return max(int64(math.Round(usd*1e6)), 0) }
+
 // reportAnswerUsage notes the tokens of the "usage" object of a whole
 // answer or of one stream chunk (chat completions, responses or
-// embeddings): its total, or the sum of its parts. Chunks without usage
-// are passed over without being decoded.
+// embeddings): its total, or the sum of its parts, and the cost in USD
+// OpenRouter adds to it. Chunks without usage are passed over without
+// being decoded.
 func reportAnswerUsage(ctx context.Context, answer []byte) {
 	if !bytes.Contains(answer, []byte(`"usage"`)) {
 		return
 	}
 	var a struct {
 		Usage *struct {
-			TotalTokens      int `json:"total_tokens"`
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
-			InputTokens      int `json:"input_tokens"`
-			OutputTokens     int `json:"output_tokens"`
+			TotalTokens      int     `json:"total_tokens"`
+			PromptTokens     int     `json:"prompt_tokens"`
+			CompletionTokens int     `json:"completion_tokens"`
+			InputTokens      int     `json:"input_tokens"`
+			OutputTokens     int     `json:"output_tokens"`
+			Cost             float64 `json:"cost"`
 		} `json:"usage"`
 	}
 	if json.Unmarshal(answer, &a) != nil || a.Usage == nil {
 		return
 	}
 	u := a.Usage
-	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens))
+	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens),
+		u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
 }
 
-// reportTokens notes the tokens an answer used; the last report stands.
-func reportTokens(ctx context.Context, n int) {
+// reportTokens notes the tokens an answer used, those of them the model
+// wrote, and the cost fal reported (micro-dollars, 0 when it did not);
+// the last report stands.
+func reportTokens(ctx context.Context, n, output int, costMicros int64) {
 	if n > 0 {
-		report(ctx, func(w *falWork) { w.tokens = n })
+		report(ctx, func(w *falWork) { w.tokens, w.outputTokens, w.costMicros = n, output, costMicros })
 	}
 }
 

@@ -16,7 +16,7 @@ var responsesPath = chat.Passthrough.String() + "/responses"
 // key pool as the chat passthrough, and relays the answer under the name
 // the client asked for. keep stores a finished response.
 func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
-	if e := s.admitModel(r.Context(), req.Model, s.models.chat[req.Model]); e != nil {
+	if e := s.admitLLM(r.Context(), req.Model, chat.Passthrough.String(), s.models.chat[req.Model]); e != nil {
 		writeError(w, e)
 		return
 	}
@@ -72,7 +72,7 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 	}
 	if final, ok := ps.Final(); ok {
 		if u := final.Usage; u != nil {
-			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens))
+			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, usdToMicros(u.Cost))
 		}
 		keep(final)
 	}

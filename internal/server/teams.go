@@ -142,6 +142,14 @@ type meteringKey struct{}
 // default model (an edit's, an audio request's) from slipping past a
 // key's model list or being priced as another.
 func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai.Error {
+	return s.admitLLM(ctx, alias, endpoint, "")
+}
+
+// admitLLM is admitModel for a model run by an LLM endpoint (chat,
+// Responses, embeddings): fal bills the endpoint, at the rates of the
+// model behind it, so the ledger names the endpoint and the price is
+// that of the pair (see pricing.Catalog.ModelPrice).
+func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *openai.Error {
 	m, _ := ctx.Value(meteringKey{}).(*metering)
 	if m == nil || m.admitted {
 		return nil
@@ -152,9 +160,9 @@ func (s *Server) admitModel(ctx context.Context, alias, endpoint string) *openai
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
 	}
 	if s.models.configured(alias) {
-		m.price, m.priced = s.opt.Prices.Price(ctx, endpoint)
+		m.price, m.priced = s.opt.Prices.ModelPrice(ctx, endpoint, model)
 	} else { // a raw endpoint id (ALLOW_ANY_ENDPOINT): only a price at hand
-		m.price, m.priced = s.opt.Prices.Known(endpoint)
+		m.price, m.priced = s.opt.Prices.KnownModelPrice(endpoint, model)
 	}
 	if !m.job.unmeasured {
 		m.estimate = chargeFor(m.price, m.priced, m.job.measures)
@@ -280,8 +288,7 @@ type charge struct {
 // own unit, without a cost, when the price is not known.
 func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 	if priced {
-		if u, ok := price.Units(m); ok {
-			c := price.CostMicros(u)
+		if u, c, ok := price.Cost(m); ok {
 			return charge{units: u, unit: price.Unit, cost: &c}
 		}
 	}
@@ -292,8 +299,9 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 // settled is what a finished request costs: what fal completed for it.
 // A request that completed no fal job costs nothing when it failed; an
 // image request costs the images fal made; an answer with tokens settles
-// to the tokens its handler reported, a transcription to the seconds it
-// covers; otherwise the estimate stands.
+// to the tokens its handler reported, or to the cost fal reported with
+// them, a transcription to the seconds it covers; otherwise the estimate
+// stands.
 func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork) charge {
 	if work.jobs == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
@@ -308,7 +316,12 @@ func settled(job workload, estimate charge, price pricing.Price, priced bool, st
 		m.Megapixels = m.Megapixels / float64(m.Images) * float64(work.images)
 		m.Images = work.images
 	case job.settle == settleByTokens && work.tokens > 0:
-		m.Tokens = work.tokens
+		m.Tokens, m.OutputTokens = work.tokens, work.outputTokens
+		if work.costMicros > 0 {
+			c := chargeFor(price, priced, m)
+			c.cost = &work.costMicros
+			return c
+		}
 	case job.settle == settleByDuration && work.seconds > 0:
 		m.Seconds = work.seconds
 	default:

@@ -31,6 +31,8 @@ type teamsSetup struct {
 	// priceRetry is how long a failed price fetch is not repeated (0:
 	// the catalog's default).
 	priceRetry time.Duration
+	// prices are PRICES_FILE's.
+	prices map[string]pricing.Price
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -43,7 +45,7 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	// Prices come through the server's fal client, with its keys in turn,
 	// as serve fetches them without FAL_ADMIN_KEY; opt.Fal is set later.
-	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), RetryAfter: ts.priceRetry,
+	opt.Prices = pricing.NewCatalog(pricing.Options{APIURL: fake.APIURL(), RetryAfter: ts.priceRetry, File: ts.prices,
 		Get: func(ctx context.Context, url string) ([]byte, error) { return opt.Fal.PlatformGet(ctx, url) }})
 	t.Cleanup(func() {
 		wait := 10 * time.Second

@@ -520,7 +520,8 @@ func TestTokenPricedAnswersSettleToTheirUsage(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		ts := &teamsSetup{url: url}
 		h := newHarness(t, withTeams(ts), func(s *setup) {
-			s.fake.Prices = map[string]falfake.Price{"openai/gpt-4o": {UnitPrice: 5, Unit: "1M tokens"}}
+			// fal bills the chat endpoint that runs the model, not the model id.
+			s.fake.Prices = map[string]falfake.Price{"openrouter/router": {UnitPrice: 5, Unit: "1M tokens"}}
 		})
 		_, key := h.createKey(map[string]any{"name": "chatty"})
 		status, hdr, body := h.postAs(context.Background(), key, "/v1/chat/completions",
