@@ -37,10 +37,11 @@ func usdToMicros(usd float64) int64 { return max(int64(math.Round(usd*1e6)), 0) 
 // reportAnswerUsage notes the tokens of the "usage" object of a whole
 // answer or of one stream chunk (chat completions, responses or
 // embeddings): its total, or the sum of its parts, and the cost in USD
-// OpenRouter adds to it. Chunks without usage are passed over without
-// being decoded.
+// OpenRouter adds to it. Chunks without usage, or with `"usage":null` as
+// every chunk of a stream asked with include_usage has, are passed over
+// without being decoded.
 func reportAnswerUsage(ctx context.Context, answer []byte) {
-	if !bytes.Contains(answer, []byte(`"usage"`)) {
+	if !mayCarryUsage(answer) {
 		return
 	}
 	var a struct {
@@ -59,6 +60,19 @@ func reportAnswerUsage(ctx context.Context, answer []byte) {
 	u := a.Usage
 	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens),
 		u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
+}
+
+// mayCarryUsage reports whether answer may hold a usage object: it has a
+// "usage" key whose value is not null. Inside a JSON string a quote is
+// escaped, so the bytes "usage" followed by a colon are a key.
+func mayCarryUsage(answer []byte) bool {
+	i := bytes.Index(answer, []byte(`"usage"`))
+	if i < 0 {
+		return false
+	}
+	rest := bytes.TrimLeft(answer[i+len(`"usage"`):], " \t\r\n")
+	rest, ok := bytes.CutPrefix(rest, []byte(":"))
+	return !ok || !bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte("null"))
 }
 
 // reportTokens notes the tokens an answer used, those of them the model
