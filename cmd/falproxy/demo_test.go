@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/falproxy/falproxy/internal/ciskip"
 	"image"
 	"image/png"
 	"io"
@@ -165,7 +166,7 @@ func writePNG(t *testing.T, mw *multipart.Writer, field string, w, h int) {
 func TestDemoBannerVideoLines(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "sed", "grep"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s: %v", tool, err)
+			ciskip.Skipf(t, "no %s: %v", tool, err)
 		}
 	}
 	r, vars := startDemo(t, map[string]string{})
