@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/falproxy/falproxy/internal/ciskip"
 	"image"
 	"image/png"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"testing"
 
 	_ "image/jpeg" // results may come back as JPEG
+
+	"github.com/falproxy/falproxy/internal/ciskip"
 )
 
 // bannerExports reads the "export NAME=value" lines demo prints, with
