@@ -169,7 +169,7 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 		b, _ := readAll(OpStatus, resp.Body, 64<<10)
 		return nil, errorFromResponse(OpStatus, resp, b)
 	}
-	rd := NewSSEReader(resp.Body, 1<<20)
+	rd := newSSEReaderSize(resp.Body, statusBufferSize, 1<<20)
 	var last Status
 	for {
 		ev, err := rd.Next()
