@@ -151,32 +151,49 @@ func (c *Client) Wait(ctx context.Context, j *Job) (*Status, error) {
 func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A stalled stream (no answer, no event, not even a keep-alive, for
+	// StreamIdle) is cut so that polling can take over.
+	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
+	defer idle.Stop()
+	resp, err := c.openStatusStream(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readStatusStream(j, newSSEReaderSize(resp.Body, statusBufferSize, 1<<20), idle, c.opt.StreamIdle)
+}
+
+// openStatusStream asks fal for the job's status stream. It is apart from
+// followStream, as readStatusStream is, so that only small frames are on
+// the stack while a request waits on the stream for seconds.
+func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, error) {
 	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"/stream?logs=0", j.key, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	// A stalled stream (no answer, no event, not even a keep-alive, for
-	// StreamIdle) is cut so that polling can take over.
-	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
-	defer idle.Stop()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, &Error{Op: OpStatus, Err: err}
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
 		b, _ := readAll(OpStatus, resp.Body, 64<<10)
 		return nil, errorFromResponse(OpStatus, resp, b)
 	}
-	rd := newSSEReaderSize(resp.Body, statusBufferSize, 1<<20)
+	return resp, nil
+}
+
+// readStatusStream reads status events until COMPLETED, pushing the idle
+// timer back by idleFor at each event (keep-alives included).
+func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
 	var last Status
 	for {
 		ev, err := rd.Next()
 		if err != nil {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("status stream ended early: %w", err)}
 		}
-		idle.Reset(c.opt.StreamIdle)
+		idle.Reset(idleFor)
 		if ev.Comment || len(ev.Data) == 0 {
 			continue
 		}
