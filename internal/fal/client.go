@@ -173,8 +173,21 @@ type requestIDKey struct{}
 // WithRequestID returns a context whose fal calls carry x-request-id, so a
 // request can be followed from the client through falproxy to fal.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	if id == "" {
+		return ctx
+	}
+	// Kept as the header's value, which every fal call of the request
+	// then shares.
+	return context.WithValue(ctx, requestIDKey{}, &[1]string{id})
 }
+
+// Header values of every call, shared by all requests rather than made for
+// each: net/http only reads a request's header values, and the code that
+// changes a header (Set, Add) replaces its slice.
+var (
+	jsonHeader      = []string{"application/json"}
+	userAgentHeader = []string{"falproxy"}
+)
 
 func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, body []byte) (*http.Request, error) {
 	var rd io.Reader
@@ -186,15 +199,15 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 		return nil, err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = jsonHeader
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "falproxy")
+	req.Header["Accept"] = jsonHeader
+	req.Header["User-Agent"] = userAgentHeader
 	if k != nil {
-		req.Header.Set("Authorization", "Key "+k.secret)
+		req.Header["Authorization"] = k.authorization
 	}
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
-		req.Header.Set("X-Request-Id", id)
+	if id, ok := ctx.Value(requestIDKey{}).(*[1]string); ok {
+		req.Header["X-Request-Id"] = id[:]
 	}
 	return req, nil
 }
