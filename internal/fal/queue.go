@@ -102,6 +102,9 @@ func (c *Client) fillURLs(j *Job) {
 	if foreign {
 		c.log.Warn("fal's submit answer names URLs outside fal's hosts; using the queue URL instead", "request_id", j.RequestID)
 	}
+	if j.ResponseURL != "" && j.StatusURL != "" && j.CancelURL != "" {
+		return
+	}
 	base := c.opt.QueueURL + "/" + appID(j.Endpoint) + "/requests/" + url.PathEscape(j.RequestID)
 	if j.ResponseURL == "" {
 		j.ResponseURL = base
@@ -187,7 +190,7 @@ func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, 
 // readStatusStream reads status events until COMPLETED, pushing the idle
 // timer back by idleFor at each event (keep-alives included).
 func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
-	var last Status
+	var last, st Status // st is decoded into afresh for each event
 	for {
 		ev, err := rd.Next()
 		if err != nil {
@@ -197,7 +200,7 @@ func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Dura
 		if ev.Comment || len(ev.Data) == 0 {
 			continue
 		}
-		var st Status
+		st = Status{}
 		if err := json.Unmarshal(ev.Data, &st); err != nil {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
 		}
