@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -27,24 +25,14 @@ var proxyGoroutineMarks = []string{
 // goroutineCounts returns how many goroutines carry a proxy mark, and how
 // many of those are waiting on a job's status stream.
 func goroutineCounts() (proxy, following int) {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		s := string(g)
+	for _, g := range goroutineStacks() {
 		for _, mark := range proxyGoroutineMarks {
-			if strings.Contains(s, mark) {
+			if strings.Contains(g, mark) {
 				proxy++
 				break
 			}
 		}
-		if strings.Contains(s, "fal.(*Client).followStream") {
+		if strings.Contains(g, "fal.(*Client).followStream") {
 			following++
 		}
 	}
