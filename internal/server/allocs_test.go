@@ -16,9 +16,8 @@ import (
 // Allocation budgets of the hot paths, counted with testing.AllocsPerRun
 // through the whole handler (middleware included) with a text access log,
 // as production writes it. They are counts, not timings: a change that
-// adds work to every request fails them. Each budget leaves a little room
-// over the count measured (7), since under the race detector sync.Pool
-// drops some of what it is given.
+// adds work to every request fails them. Under the race detector, whose
+// sync.Pool drops some of what it is given, the counts are higher.
 
 // allocsPerRequest is the mean number of allocations of the proxy's work
 // on r (which handlers copy rather than change) answered 200 by h.
@@ -57,14 +56,20 @@ func getRequest(path string) *http.Request {
 	return r
 }
 
+// TestFixedAnswerAllocations holds GET /v1/models and /health at the 6
+// allocations measured (7 before the access log's recorder came with the
+// request's info; 8 and 7 under the race detector).
 func TestFixedAnswerAllocations(t *testing.T) {
-	const budget = 10
+	budget := 6.0
+	if raceEnabled {
+		budget = 9
+	}
 	h := loggedServer(t, nil)
 	for _, path := range []string{"/v1/models", "/health"} {
 		got := allocsPerRequest(t, h, getRequest(path))
 		t.Logf("GET %s: %.1f allocations per request", path, got)
 		if got > budget {
-			t.Errorf("GET %s allocates %.1f times per request, budget %d", path, got, budget)
+			t.Errorf("GET %s allocates %.1f times per request, budget %.0f", path, got, budget)
 		}
 	}
 }
@@ -72,13 +77,13 @@ func TestFixedAnswerAllocations(t *testing.T) {
 // TestImageRequestAllocations holds the allocations of a whole image
 // request (url answer): the proxy's work with the emulator's share
 // (answering submit, status stream and result over loopback HTTP) in the
-// same count, since both run in this process. Measured: 725 (744 before
+// same count, since both run in this process. Measured: 724 (744 before
 // fal calls shared their header values and a submit answer naming every
 // URL stopped building the default ones), and 772 under the race
-// detector, whose sync.Pool drops some of what it is given.
+// detector.
 func TestImageRequestAllocations(t *testing.T) {
 	const runs = 50
-	budget := 726.0
+	budget := 725.0
 	if raceEnabled {
 		budget = 785
 	}

@@ -41,6 +41,8 @@ type requestInfo struct {
 	FalRequestIDs []string
 	// work is what fal completed for the request, which settles its cost.
 	work falWork
+	// recorder is the access log's, allocated with the info.
+	recorder statusRecorder
 }
 
 func (ri *requestInfo) set(model, falID string) {
@@ -128,7 +130,8 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := &infoFrom(r.Context()).recorder
+			*rec = statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			logRequest(log, m, r, rec.status, start)
 		})
