@@ -68,6 +68,13 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 	if err != nil {
 		return nil, err
 	}
+	return c.acceptedJob(endpoint, resp, k, t0)
+}
+
+// acceptedJob reads the job fal accepted from its submit answer, made with
+// key k. It is apart from Submit so that its locals are not on the stack
+// while a submit is under way, the deepest a request's stack goes.
+func (c *Client) acceptedJob(endpoint string, resp *http.Response, k *Key, t0 time.Time) (*Job, error) {
 	defer resp.Body.Close()
 	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
 	b, err := readAll(OpSubmit, resp.Body, 1<<20)
@@ -175,7 +182,7 @@ func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, 
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return nil, &Error{Op: OpStatus, Err: err}
 	}
@@ -259,7 +266,7 @@ func (c *Client) readStatus(ctx context.Context, j *Job, logs string, v any) err
 	if err != nil {
 		return err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return &Error{Op: OpStatus, Err: err}
 	}
@@ -305,7 +312,7 @@ func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
 	if err != nil {
 		return nil, err, false
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err(), false
@@ -350,17 +357,25 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		return out, err
 	}
 	c.observeWait(j)
-	t0 := time.Now()
-	out.Body, err = c.Result(ctx, j)
-	c.opt.Observer.Phase(endpoint, "result", time.Since(t0))
 	// The job has completed: there is nothing left to cancel, whatever
 	// happens to the result read.
+	return out, c.readResult(ctx, j, st, out)
+}
+
+// readResult reads a completed job's result into out, with whether fal
+// bills it. It is apart from Run so that its locals are not on the stack
+// while Run submits the job.
+func (c *Client) readResult(ctx context.Context, j *Job, st *Status, out *Outcome) error {
+	t0 := time.Now()
+	var err error
+	out.Body, err = c.Result(ctx, j)
+	c.opt.Observer.Phase(j.Endpoint, "result", time.Since(t0))
 	var fe *Error
 	if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
 		fe.ErrorType = st.ErrorType
 	}
 	out.Billed = st.ErrorType == "" && (fe == nil || !fe.JobFailed)
-	return out, err
+	return err
 }
 
 // observeWait reports the queue and generation phases of a completed job.
