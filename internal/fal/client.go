@@ -22,8 +22,9 @@ type Options struct {
 	StorageURL string
 	Pool       *Pool
 	// HTTP is the client for API calls; nil builds one tuned for many
-	// concurrent long-lived calls to one host. Calls never follow a
-	// redirect, whatever its CheckRedirect says (see send).
+	// concurrent long-lived calls to one host. Unless it has a Timeout or
+	// a Jar, calls go to its Transport directly and follow no redirect,
+	// whatever its CheckRedirect says (see send).
 	HTTP   *http.Client
 	Logger *slog.Logger
 	// MaxResultBytes caps result and sync-run bodies (default 256 MiB:
