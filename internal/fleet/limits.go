@@ -1,0 +1,236 @@
+package fleet
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/falproxy/falproxy/internal/teams"
+)
+
+// DefaultLeaseTTL is how long a concurrency slot stays taken without its
+// replica renewing it: a replica killed mid-request frees its slots within
+// it. Live leases are renewed every third of it.
+const DefaultLeaseTTL = 15 * time.Second
+
+// LimitsOptions configure Limits.
+type LimitsOptions struct {
+	LeaseTTL time.Duration // default DefaultLeaseTTL
+}
+
+// Limits implements teams.Limits in the fleet's Redis, so that a virtual
+// key's request rate, concurrency and budget hold across every replica.
+// While Redis is unreachable each limit falls back to this replica's
+// Share of it, kept in process; the budget to its share of what was left
+// (see budget.go).
+type Limits struct {
+	f        *Fleet
+	local    *teams.LocalLimits // the fallback, and this replica's own counts
+	leaseTTL time.Duration
+	seq      atomic.Uint64 // makes request and lease ids unique
+	fallback atomic.Uint64 // limit checks made locally because Redis failed
+
+	mu     sync.Mutex
+	leases map[string]string // live lease id → its key's lease set
+	spend  spendState        // budget bookkeeping, guarded by mu
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// NewLimits returns limits shared through f and starts the renewal of
+// this replica's leases; Close stops it.
+func NewLimits(f *Fleet, opt LimitsOptions) *Limits {
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = DefaultLeaseTTL
+	}
+	l := &Limits{f: f, local: teams.NewLocalLimits(), leaseTTL: opt.LeaseTTL, leases: make(map[string]string),
+		spend: newSpendState(), stop: make(chan struct{}), done: make(chan struct{})}
+	f.OnUp(l.resume)
+	go l.renewLoop()
+	return l
+}
+
+// Fallbacks counts the limit checks made with local shares because Redis
+// could not be asked.
+func (l *Limits) Fallbacks() uint64 { return l.fallback.Load() }
+
+// Close stops renewing leases; leases still held expire within their TTL.
+func (l *Limits) Close() {
+	l.once.Do(func() {
+		close(l.stop)
+		<-l.done
+	})
+}
+
+// id is a fresh member id of this replica, for the window and lease sets.
+func (l *Limits) id() string { return l.f.id + ":" + strconv.FormatUint(l.seq.Add(1), 36) }
+
+// shared runs one round trip; false (counted) means Redis could not be
+// asked and the caller falls back to local limits.
+func (l *Limits) shared(fn func(context.Context, *redis.Client) error) bool {
+	if err := l.f.Do(context.Background(), fn); err != nil {
+		l.fallback.Add(1)
+		return false
+	}
+	return true
+}
+
+// windowScript counts a request in a key's sliding minute, with Redis's
+// clock: the set holds the minute's request times (µs); when it is full
+// the answer is how long until its oldest counted request leaves it.
+var windowScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local window = 60000000
+local rpm = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n >= rpm then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - rpm, n - rpm, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) + window - now, 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[1], 61000)
+return 0
+`)
+
+// AllowRequest implements teams.Limits with an exact sliding minute in
+// Redis, in one atomic script.
+func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool) {
+	if rpm <= 0 {
+		return 0, true
+	}
+	var wait int64
+	if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
+		wait, err = windowScript.Run(ctx, c, []string{l.f.Key("rpm:" + keyID)}, rpm, l.id()).Int64()
+		return err
+	}) {
+		return time.Duration(wait) * time.Microsecond, wait == 0
+	}
+	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
+}
+
+// leaseScript takes a slot of a key's lease set when fewer than max
+// unexpired leases are in it, expiring the others first, with Redis's
+// clock; 1 when taken.
+var leaseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], 2 * ttl)
+return 1
+`)
+
+// renewScript pushes the expiry of leases (KEYS[i] holds ARGV[i]) a TTL
+// (the last ARGV) past Redis's clock. A lease that expired meanwhile is
+// taken again: its request is still running, and after Redis lost its
+// data this is how the running requests are counted again.
+var renewScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[#ARGV])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + ttl, ARGV[i])
+  redis.call('PEXPIRE', key, 2 * ttl)
+end
+return #KEYS
+`)
+
+// Acquire implements teams.Limits with leases that expire unless renewed.
+// The request also counts in process, so that the fallback share applies
+// to every request running here when Redis goes away.
+func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
+	if max <= 0 {
+		return func() {}, true
+	}
+	set, lease := l.f.Key("leases:"+keyID), l.id()
+	var taken int64
+	var releaseLocal func()
+	ok := false
+	if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
+		taken, err = leaseScript.Run(ctx, c, []string{set}, max, l.leaseTTL.Milliseconds(), lease).Int64()
+		return err
+	}) {
+		if taken == 0 {
+			return nil, false
+		}
+		releaseLocal, ok = l.local.Acquire(keyID, 0)
+	} else {
+		releaseLocal, ok = l.local.Acquire(keyID, l.f.Share(max))
+	}
+	if !ok {
+		return nil, false
+	}
+	l.mu.Lock()
+	l.leases[lease] = set
+	l.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			releaseLocal()
+			l.mu.Lock()
+			delete(l.leases, lease)
+			l.mu.Unlock()
+			// A release Redis misses expires with the TTL.
+			_ = l.f.Do(context.Background(), func(ctx context.Context, c *redis.Client) error {
+				return c.ZRem(ctx, set, lease).Err()
+			})
+		})
+	}, true
+}
+
+// renewLoop renews the live leases every third of their TTL, so that
+// they outlive a renewal that fails once.
+func (l *Limits) renewLoop() {
+	defer close(l.done)
+	t := time.NewTicker(l.leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		_ = l.f.Do(context.Background(), l.renew)
+		if l.f.Up() {
+			l.resync(context.Background(), l.f.rdb)
+		}
+	}
+}
+
+// renew renews every live lease of this replica in one round trip.
+func (l *Limits) renew(ctx context.Context, c *redis.Client) error {
+	l.mu.Lock()
+	keys := make([]string, 0, len(l.leases))
+	args := make([]any, 0, len(l.leases)+1)
+	for lease, set := range l.leases {
+		keys = append(keys, set)
+		args = append(args, lease)
+	}
+	l.mu.Unlock()
+	if len(keys) == 0 {
+		return nil
+	}
+	return renewScript.Run(ctx, c, keys, append(args, l.leaseTTL.Milliseconds())...).Err()
+}
+
+// resume runs when Redis answers again after an outage: the leases of the
+// requests still running are taken again (Redis may have lost them) and
+// this replica's budget counts written back, before shared limits apply.
+func (l *Limits) resume(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
+	defer cancel()
+	_ = l.renew(ctx, l.f.rdb)
+	l.resync(ctx, l.f.rdb)
+}
