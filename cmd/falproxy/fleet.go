@@ -6,6 +6,8 @@ import (
 
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fleet"
+	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // openFleet links this replica to the fleet's Redis when REDIS_URL is set;
@@ -20,4 +22,19 @@ func openFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (*flee
 		return nil, &exitCode{1, err}
 	}
 	return f, nil
+}
+
+// wireFleet hands the fleet to the server, for /health and REDIS_REQUIRED,
+// and its status to the metrics; limits, when not nil, are the shared
+// virtual key limits whose fallbacks are counted.
+func wireFleet(opt *server.Options, fl *fleet.Fleet, limits *fleet.Limits) {
+	if fl == nil {
+		return
+	}
+	opt.Fleet = fl
+	fallbacks := func() uint64 { return 0 }
+	if limits != nil {
+		fallbacks = limits.Fallbacks
+	}
+	opt.Metrics.WatchFleet(metrics.FleetView{Up: fl.Up, Replicas: fl.Replicas, Fallbacks: fallbacks})
 }
