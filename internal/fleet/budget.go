@@ -135,11 +135,18 @@ return 1
 `)
 
 // loadedScript answers {stored counter as of ARGV[1] µs ago, epoch}: the
-// value before the first change since then, else the current one.
+// value before the first change since then, else the current one. A key
+// without a hash gets one (epoch ARGV[2]), so that replicas reading the
+// store before its first reservation agree on its epoch.
 var loadedScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local epoch = redis.call('HGET', KEYS[1], 'epoch') or ''
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
 local first = redis.call('ZRANGEBYSCORE', KEYS[2], now - tonumber(ARGV[1]), '+inf', 'LIMIT', 0, 1)
 if #first > 0 then
   return {string.match(first[1], '^(%-?%d+):'), epoch}
@@ -275,7 +282,7 @@ func (l *Limits) Loaded(keyID string) {
 	l.local.Loaded(keyID)
 	var res []any
 	ok := l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-		res, err = loadedScript.Run(ctx, c, l.spendKeys(keyID), loadMargin.Microseconds()).Slice()
+		res, err = loadedScript.Run(ctx, c, l.spendKeys(keyID), loadMargin.Microseconds(), l.id(), spendIdle.Milliseconds()).Slice()
 		return err
 	})
 	l.mu.Lock()

@@ -198,6 +198,28 @@ func TestBudgetCountsSpendStoredAfterAnotherReplicasRead(t *testing.T) {
 	}
 }
 
+// TestBudgetCountsSpendStoredWhileAReadRan: B writes its ledger row while
+// A's read of the store runs, so A's read may lack it though A reports the
+// read after B's write; A counts it all the same.
+func TestBudgetCountsSpendStoredWhileAReadRan(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	b.Loaded("k")
+	res, ok := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
+	if !ok {
+		t.Fatal("B's reservation refused")
+	}
+	b.Settle(res, 6000)
+	// A's read of the store starts here and sees nothing spent; B's row
+	// is written; A's read ends.
+	b.Stored("k", 6000)
+	a.Loaded("k")
+	if _, ok := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 0, HardStop: true}, 5000); ok {
+		t.Fatal("A took $0.005 of the $0.004 left: the spend B stored during A's read was not counted")
+	}
+}
+
 // forgetHistory drops the stored counter's history, as its expiry would
 // once the read is older than it.
 func forgetHistory(t *testing.T, r *redistest.Server, keyID string) {
