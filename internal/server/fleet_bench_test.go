@@ -1,10 +1,10 @@
-package fleet
+package server_test
 
 import (
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/fleet/redistest"
 	"github.com/falproxy/falproxy/internal/teams"
 )
@@ -16,12 +16,12 @@ import (
 // It reports the median and 99th percentile of each and their difference.
 func BenchmarkSharedLimitsOverhead(b *testing.B) {
 	r := redistest.Start(b)
-	f, err := Open(b.Context(), Options{URL: r.URL()})
+	f, err := fleet.Open(b.Context(), fleet.Options{URL: r.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = f.Close() })
-	shared := NewLimits(f, LimitsOptions{})
+	shared := fleet.NewLimits(f, fleet.LimitsOptions{})
 	b.Cleanup(shared.Close)
 	local := teams.NewLocalLimits()
 	budget := teams.Budget{Limit: 1 << 50, HardStop: true}
@@ -48,23 +48,8 @@ func BenchmarkSharedLimitsOverhead(b *testing.B) {
 		base = append(base, request(local))
 		withRedis = append(withRedis, request(shared))
 	}
-	if shared.Fallbacks() != 0 {
-		b.Fatalf("%d fallbacks: Redis did not answer every call", shared.Fallbacks())
+	if n := shared.Fallbacks(); n != 0 {
+		b.Fatalf("%d fallbacks: Redis did not answer every call", n)
 	}
-	for _, q := range []struct {
-		name string
-		at   float64
-	}{{"median", 0.5}, {"p99", 0.99}} {
-		ql, qr := quantile(base, q.at), quantile(withRedis, q.at)
-		b.ReportMetric(float64(ql.Nanoseconds())/1000, "local-"+q.name+"-µs")
-		b.ReportMetric(float64(qr.Nanoseconds())/1000, "redis-"+q.name+"-µs")
-		b.ReportMetric(float64((qr-ql).Nanoseconds())/1000, "added-"+q.name+"-µs")
-	}
-}
-
-// quantile is the duration below which the share q of ds lie.
-func quantile(ds []time.Duration, q float64) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[min(int(float64(len(s))*q), len(s)-1)]
+	reportAdded(b, "local", base, "redis", withRedis)
 }
