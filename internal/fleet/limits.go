@@ -101,7 +101,9 @@ return 0
 `)
 
 // AllowRequest implements teams.Limits with an exact sliding minute in
-// Redis, in one atomic script.
+// Redis, in one atomic script. A request allowed there also counts in
+// this replica's own minute, so that a fallback to its share starts from
+// what it served.
 func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool) {
 	if rpm <= 0 {
 		return 0, true
@@ -111,6 +113,9 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 		wait, err = windowScript.Run(ctx, c, []string{l.f.Key("rpm:" + keyID)}, rpm, l.id()).Int64()
 		return err
 	}) {
+		if wait == 0 {
+			l.local.AllowRequest(keyID, rpm, now) // counts it; the shared minute decided
+		}
 		return time.Duration(wait) * time.Microsecond, wait == 0
 	}
 	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
