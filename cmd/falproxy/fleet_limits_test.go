@@ -251,6 +251,9 @@ func TestFleetRedisOutage(t *testing.T) {
 			t.Errorf("with Redis down replica %d served %d of 15 requests, want its share 10 of 30", i+1, served)
 		}
 	}
+	if n := f.Fake.Counts().Submits; n != 20 {
+		t.Errorf("fal received %d submits during the outage, want the 20 served", n)
+	}
 	code, st := fleetHealth(t, f.Replicas[0])
 	if code != http.StatusOK || st.Up {
 		t.Errorf("/health with Redis down: %d, redis up %v; want 200 and up false", code, st.Up)
