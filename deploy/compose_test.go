@@ -57,6 +57,7 @@ func TestComposeDefaultIsOneFalproxy(t *testing.T) {
 			always = append(always, name)
 		}
 	}
+	slices.Sort(always)
 	if !slices.Equal(always, []string{single}) {
 		t.Errorf("services without a profile: %v, want only %s", always, single)
 	}
@@ -147,6 +148,9 @@ func TestComposeFleetReplicas(t *testing.T) {
 			t.Errorf("%s: stop_grace_period %q: %v", name, s.StopGracePeriod, err)
 		}
 		checkStopTime(t, name+": stop_grace_period", stop, cfg.ShutdownGrace)
+		if s.Build != f.services[single].Build {
+			t.Errorf("%s: build %q, want the single service's %q", name, s.Build, f.services[single].Build)
+		}
 		if s.EnvFile != ".env" || !s.ReadOnly || len(s.Ports) > 0 {
 			t.Errorf("%s: env_file %q, read_only %v, ports %v: want .env, a read-only root and no port of its own", name, s.EnvFile, s.ReadOnly, s.Ports)
 		}
