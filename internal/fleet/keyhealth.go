@@ -108,7 +108,7 @@ func (h *KeyHealth) Follow(pool RestApplier) {
 	sub := h.f.rdb.Subscribe(context.Background(), h.channel())
 	h.reload(context.Background())
 	go h.listen(sub)
-	go h.poll()
+	go h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) })
 }
 
 // listen applies the published rests until the fleet closes.
@@ -131,23 +131,8 @@ func (h *KeyHealth) listen(sub *redis.PubSub) {
 	}
 }
 
-// poll reloads every key's rest each heartbeat interval, for what the
-// subscription missed.
-func (h *KeyHealth) poll() {
-	t := time.NewTicker(HeartbeatEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-h.f.stop:
-			return
-		case <-t.C:
-			h.reload(context.Background())
-		}
-	}
-}
-
 // reload reads the rests of all the pool's keys in one MGET and applies
-// them.
+// them: each heartbeat interval, for what the subscription missed.
 func (h *KeyHealth) reload(ctx context.Context) {
 	h.mu.Lock()
 	pool := h.pool

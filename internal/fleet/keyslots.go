@@ -68,7 +68,7 @@ func NewKeySlots(f *Fleet, ttl time.Duration) *KeySlots {
 		ttl = DefaultLeaseTTL
 	}
 	s := &KeySlots{f: f, ttl: ttl, held: map[string]string{}}
-	go s.renewLoop()
+	go f.every(ttl/3, s.renew)
 	return s
 }
 
@@ -102,19 +102,6 @@ func (s *KeySlots) release(set, lease string) {
 	_ = s.f.Do(context.Background(), func(ctx context.Context, c *redis.Client) error {
 		return c.ZRem(ctx, set, lease).Err()
 	})
-}
-
-func (s *KeySlots) renewLoop() {
-	t := time.NewTicker(s.ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.f.stop:
-			return
-		case <-t.C:
-			s.renew()
-		}
-	}
 }
 
 // renew extends every lease this replica holds, in one pipelined call.
