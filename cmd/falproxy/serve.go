@@ -14,6 +14,7 @@ import (
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
@@ -75,6 +76,13 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	logOut, flushLog := bufferedLog(stderr)
 	defer flushLog()
 	log := newLogger(logOut, cfg)
+	fl, err := openFleet(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if fl != nil {
+		defer fl.Close()
+	}
 	tm, err := openTeams(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -82,7 +90,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	// Deferred first, run last: requests still being answered add their
 	// ledger rows until the server is down.
 	defer tm.close(log)
-	app := newApp(cfg, log, tm)
+	app := newApp(cfg, log, tm, fl)
 
 	if app.metrics != nil && cfg.MetricsAddr != "" {
 		closeMetrics, err := serveMetrics(cfg.MetricsAddr, server.MetricsHandler(app.metrics, cfg.MetricsKey), log)
@@ -164,12 +172,14 @@ type app struct {
 	metrics *metrics.Metrics // nil when METRICS_ENABLED=false
 }
 
-func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts) *app {
+// newApp builds the handler; fl, when not nil, is the fleet whose Redis
+// holds the state shared by replicas.
+func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts, fl *fleet.Fleet) *app {
 	hc := fal.NewHTTPClient()
 	if cfg.FalH2C {
 		hc = fal.NewH2CHTTPClient()
 	}
-	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
+	pool := newPool(cfg, fl)
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
 	var m *metrics.Metrics
 	if cfg.MetricsEnabled {
