@@ -87,6 +87,7 @@ func TestDockerfileInvariants(t *testing.T) {
 		{"serve by default", final, "CMD", `^\["serve"\]$`},
 		{"port", final, "EXPOSE", `^8000$`},
 		{"working directory for a mounted .env", final, "WORKDIR", `^/\S+$`},
+		{"working directory writable by the runtime user, for falproxy.db", final, "COPY", `--chown=65532:65532 \S+ /app$`},
 	}
 	for _, tt := range tests {
 		if !has(tt.stage, tt.cmd, regexp.MustCompile(tt.re)) {
@@ -121,6 +122,7 @@ func TestComposeAndIgnore(t *testing.T) {
 	for _, want := range []string{
 		"env_file: .env", "read_only: true", "- /tmp", "- no-new-privileges:true",
 		"cap_drop:\n      - ALL", "restart: unless-stopped", "mem_limit:", `"127.0.0.1:8000:8000"`,
+		"- falproxy-data:/app", "stop_grace_period: 90s",
 	} {
 		if !strings.Contains(compose, want) {
 			t.Errorf("compose.yaml lacks %q", want)

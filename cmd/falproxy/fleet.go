@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
@@ -22,6 +23,24 @@ func openFleet(ctx context.Context, cfg *config.Config, log *slog.Logger) (*flee
 		return nil, &exitCode{1, err}
 	}
 	return f, nil
+}
+
+// newPool builds the pool of fal keys. In a fleet, a key's rests are
+// shared with every replica and KEY_CONCURRENCY counts the key's jobs
+// across all of them.
+func newPool(cfg *config.Config, fl *fleet.Fleet) *fal.Pool {
+	opt := fal.PoolOptions{Concurrency: cfg.KeyConcurrency}
+	if fl == nil {
+		return fal.NewPool(cfg.FalKeys, opt)
+	}
+	health := fleet.NewKeyHealth(fl)
+	opt.Shared = health
+	if cfg.KeyConcurrency > 0 {
+		opt.Slots = fleet.NewKeySlots(fl, 0)
+	}
+	pool := fal.NewPool(cfg.FalKeys, opt)
+	health.Follow(pool)
+	return pool
 }
 
 // wireFleet hands the fleet to the server, for /health and REDIS_REQUIRED,

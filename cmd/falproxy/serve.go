@@ -179,7 +179,7 @@ func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts, fl *fleet.Flee
 	if cfg.FalH2C {
 		hc = fal.NewH2CHTTPClient()
 	}
-	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
+	pool := newPool(cfg, fl)
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
 	var m *metrics.Metrics
 	if cfg.MetricsEnabled {

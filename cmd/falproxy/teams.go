@@ -88,9 +88,6 @@ func (t *teamsParts) close(log *slog.Logger) {
 	if lost := t.gate.Close(ctx); lost > 0 {
 		log.Error("usage ledger rows could not be written before shutdown", "rows", lost)
 	}
-	if t.limits != nil {
-		t.limits.Close()
-	}
 	_ = t.store.Close()
 }
 

@@ -257,20 +257,27 @@ func (f *Fleet) beat(ctx context.Context) error {
 
 func (f *Fleet) heartbeat() {
 	defer close(f.done)
-	t := time.NewTicker(HeartbeatEvery)
+	f.every(HeartbeatEvery, func() {
+		ctx := context.Background()
+		if err := f.beat(ctx); err != nil {
+			f.markDown(err)
+			return
+		}
+		f.markUp(ctx)
+	})
+}
+
+// every runs fn every interval d until the fleet closes.
+func (f *Fleet) every(d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-f.stop:
 			return
 		case <-t.C:
+			fn()
 		}
-		ctx := context.Background()
-		if err := f.beat(ctx); err != nil {
-			f.markDown(err)
-			continue
-		}
-		f.markUp(ctx)
 	}
 }
 

@@ -12,14 +12,13 @@ import (
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
-// DefaultLeaseTTL is how long a concurrency slot stays taken without its
-// replica renewing it: a replica killed mid-request frees its slots within
-// it. Live leases are renewed every third of it.
-const DefaultLeaseTTL = 15 * time.Second
-
 // LimitsOptions configure Limits.
 type LimitsOptions struct {
-	LeaseTTL time.Duration // default DefaultLeaseTTL
+	// LeaseTTL is how long a virtual key's concurrency slot stays taken
+	// without its replica renewing it, as fal key slots (default
+	// DefaultLeaseTTL): a replica killed mid-request frees its slots
+	// within it. Live leases are renewed every third of it.
+	LeaseTTL time.Duration
 }
 
 // Limits implements teams.Limits in the fleet's Redis, so that a virtual
@@ -37,36 +36,24 @@ type Limits struct {
 	mu     sync.Mutex
 	leases map[string]string // live lease id → its key's lease set
 	spend  spendState        // budget bookkeeping, guarded by mu
-
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
 }
 
-// NewLimits returns limits shared through f and starts the renewal of
-// this replica's leases; Close stops it.
+// NewLimits returns limits shared through f, whose leases are renewed
+// until f closes.
 func NewLimits(f *Fleet, opt LimitsOptions) *Limits {
 	if opt.LeaseTTL <= 0 {
 		opt.LeaseTTL = DefaultLeaseTTL
 	}
 	l := &Limits{f: f, local: teams.NewLocalLimits(), leaseTTL: opt.LeaseTTL, leases: make(map[string]string),
-		spend: newSpendState(), stop: make(chan struct{}), done: make(chan struct{})}
+		spend: newSpendState()}
 	f.OnUp(l.resume)
-	go l.renewLoop()
+	go f.every(l.leaseTTL/3, l.tick)
 	return l
 }
 
 // Fallbacks counts the limit checks made with local shares because Redis
 // could not be asked.
 func (l *Limits) Fallbacks() uint64 { return l.fallback.Load() }
-
-// Close stops renewing leases; leases still held expire within their TTL.
-func (l *Limits) Close() {
-	l.once.Do(func() {
-		close(l.stop)
-		<-l.done
-	})
-}
 
 // id is a fresh member id of this replica, for the window and lease sets.
 func (l *Limits) id() string { return l.f.id + ":" + strconv.FormatUint(l.seq.Add(1), 36) }
@@ -121,27 +108,12 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
 }
 
-// leaseScript takes a slot of a key's lease set when fewer than max
-// unexpired leases are in it, expiring the others first, with Redis's
-// clock; 1 when taken.
-var leaseScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], 2 * ttl)
-return 1
-`)
-
-// renewScript pushes the expiry of leases (KEYS[i] holds ARGV[i]) a TTL
-// (the last ARGV) past Redis's clock. A lease that expired meanwhile is
-// taken again: its request is still running, and after Redis lost its
-// data this is how the running requests are counted again.
-var renewScript = redis.NewScript(`
+// retakeScript pushes the expiry of leases (KEYS[i] holds ARGV[i]) a TTL
+// (the last ARGV) past Redis's clock, in one call for all of them. Unlike
+// a fal key slot's renewal, a lease that expired meanwhile is taken
+// again: its request is still running and must count, and after Redis
+// lost its data this is how the running requests are counted again.
+var retakeScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[#ARGV])
@@ -152,7 +124,8 @@ end
 return #KEYS
 `)
 
-// Acquire implements teams.Limits with leases that expire unless renewed.
+// Acquire implements teams.Limits with leases that expire unless renewed,
+// taken as fal key slots are (acquireScript).
 // The request also counts in process, so that the fallback share applies
 // to every request running here when Redis goes away.
 func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
@@ -164,7 +137,7 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 	var releaseLocal func()
 	ok := false
 	if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-		taken, err = leaseScript.Run(ctx, c, []string{set}, max, l.leaseTTL.Milliseconds(), lease).Int64()
+		taken, err = acquireScript.Run(ctx, c, []string{set}, max, l.leaseTTL.Milliseconds(), lease).Int64()
 		return err
 	}) {
 		if taken == 0 {
@@ -195,22 +168,13 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 	}, true
 }
 
-// renewLoop renews the live leases every third of their TTL, so that
-// they outlive a renewal that fails once.
-func (l *Limits) renewLoop() {
-	defer close(l.done)
-	t := time.NewTicker(l.leaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-		}
-		_ = l.f.Do(context.Background(), l.renew)
-		if l.f.Up() {
-			l.resync(context.Background(), l.f.rdb)
-		}
+// tick runs every third of the lease TTL, so that leases outlive a
+// renewal that fails once: it renews the live leases and writes back
+// budget counts Redis may have missed.
+func (l *Limits) tick() {
+	_ = l.f.Do(context.Background(), l.renew)
+	if l.f.Up() {
+		l.resync(context.Background(), l.f.rdb)
 	}
 }
 
@@ -227,7 +191,7 @@ func (l *Limits) renew(ctx context.Context, c *redis.Client) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return renewScript.Run(ctx, c, keys, append(args, l.leaseTTL.Milliseconds())...).Err()
+	return retakeScript.Run(ctx, c, keys, append(args, l.leaseTTL.Milliseconds())...).Err()
 }
 
 // resume runs when Redis answers again after an outage: the leases of the

@@ -14,9 +14,7 @@ import (
 // own fleet link, as a separate process would have.
 func replicaLimits(t *testing.T, url string, fopt Options, lopt LimitsOptions) *Limits {
 	t.Helper()
-	l := NewLimits(open(t, url, fopt), lopt)
-	t.Cleanup(l.Close)
-	return l
+	return NewLimits(open(t, url, fopt), lopt)
 }
 
 func TestSharedRateIsExactAcrossReplicas(t *testing.T) {
@@ -91,7 +89,7 @@ func TestLeasesOfADeadReplicaExpire(t *testing.T) {
 	if _, ok := dead.Acquire("k", 2); !ok {
 		t.Fatal("dying replica's slot refused")
 	}
-	dead.Close() // stops renewing and never releases, as SIGKILL would
+	_ = dead.f.Close() // stops renewing and never releases, as SIGKILL would
 	if _, ok := other.Acquire("k", 2); ok {
 		t.Fatal("a slot was free while both leases were fresh")
 	}

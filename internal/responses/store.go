@@ -92,11 +92,18 @@ func (st *Store) History(key, id string) ([]Item, bool) {
 		chain = append(chain, s)
 		id = s.ParentID
 	}
+	return conversation(chain), true
+}
+
+// conversation is the input items of a chain of turns, newest first:
+// each turn's input items and then its output as input items, oldest
+// first.
+func conversation(chain []Stored) []Item {
 	var items []Item
 	for i := len(chain) - 1; i >= 0; i-- {
 		items = append(append(items, chain[i].Items...), InputItems(chain[i].Response.Output)...)
 	}
-	return items, true
+	return items
 }
 
 // Delete forgets response id of key, reporting whether key had it. The

@@ -22,7 +22,6 @@ func BenchmarkSharedLimitsOverhead(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = f.Close() })
 	shared := fleet.NewLimits(f, fleet.LimitsOptions{})
-	b.Cleanup(shared.Close)
 	local := teams.NewLocalLimits()
 	budget := teams.Budget{Limit: 1 << 50, HardStop: true}
 	request := func(l teams.Limits) time.Duration {

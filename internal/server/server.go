@@ -99,9 +99,10 @@ type Options struct {
 	AudioModels []registry.AudioModel
 
 	// Responses and embeddings.
-	// ResponsesStore bounds the responses kept in process for
-	// previous_response_id and GET /v1/responses/{id}; the zero value is
-	// responses.DefaultStoreLimits.
+	// ResponsesStore bounds the responses kept for previous_response_id
+	// and GET /v1/responses/{id}; the zero value is
+	// responses.DefaultStoreLimits. They are kept in process, or with a
+	// Gate in its database, which replicas share (see responses.Shared).
 	ResponsesStore responses.StoreLimits
 	// ResponsesPassthrough forwards /v1/responses to fal's OpenAI-compatible
 	// responses route (RESPONSES_MODE=passthrough); only with ChatBackend
@@ -136,7 +137,7 @@ type Server struct {
 	models    *modelTable
 	admission *admission
 	videos    *videoState
-	responses *responses.Store
+	responses responses.Keeper
 	// voicesWarned holds the endpoints whose failed schema
 	// /v1/audio/voices has logged at warn level (see voicesSkipped).
 	voicesWarned sync.Map
@@ -185,7 +186,10 @@ func New(opt Options) http.Handler {
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 		videos:    newVideoState(opt),
-		responses: responses.NewStore(opt.ResponsesStore),
+		responses: responses.NewStore(opt.ResponsesStore).Keeper(),
+	}
+	if opt.Gate != nil {
+		s.responses = responses.NewShared(opt.Gate.Store(), opt.ResponsesStore)
 	}
 	return s.routes()
 }

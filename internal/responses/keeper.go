@@ -1,0 +1,45 @@
+package responses
+
+import "context"
+
+// Keeper keeps responses for previous_response_id and GET, DELETE and
+// input_items of /v1/responses/{id}, each for the access key that created
+// it: asked with another key, a response does not exist. A Store keeps
+// them in process; a Shared keeps them in the database that replicas
+// share. The errors are the database's: a Store never fails.
+type Keeper interface {
+	// Put keeps s for key; a turn too large to keep is dropped.
+	Put(ctx context.Context, key string, s Stored) error
+	// Get returns response id, if key has it kept.
+	Get(ctx context.Context, key, id string) (Stored, bool, error)
+	// History is the conversation that led to response id and its
+	// output (see Store.History), false when a turn of it is not kept.
+	History(ctx context.Context, key, id string) ([]Item, bool, error)
+	// Delete forgets response id of key, reporting whether key had it.
+	Delete(ctx context.Context, key, id string) (bool, error)
+}
+
+// Keeper is st as a Keeper.
+func (st *Store) Keeper() Keeper { return inProcess{st} }
+
+// inProcess is a Store seen as a Keeper.
+type inProcess struct{ st *Store }
+
+func (p inProcess) Put(_ context.Context, key string, s Stored) error {
+	p.st.Put(key, s)
+	return nil
+}
+
+func (p inProcess) Get(_ context.Context, key, id string) (Stored, bool, error) {
+	s, ok := p.st.Get(key, id)
+	return s, ok, nil
+}
+
+func (p inProcess) History(_ context.Context, key, id string) ([]Item, bool, error) {
+	items, ok := p.st.History(key, id)
+	return items, ok, nil
+}
+
+func (p inProcess) Delete(_ context.Context, key, id string) (bool, error) {
+	return p.st.Delete(key, id), nil
+}
