@@ -81,9 +81,6 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
-				if e.Status == http.StatusServiceUnavailable { // shared limits down: retrying helps
-					w.Header().Set("X-Should-Retry", "true")
-				}
 				writeError(w, e)
 				return
 			}
