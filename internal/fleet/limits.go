@@ -31,7 +31,7 @@ type Limits struct {
 	local    *teams.LocalLimits // the fallback, and this replica's own counts
 	leaseTTL time.Duration
 	seq      atomic.Uint64 // makes request and lease ids unique
-	fallback atomic.Uint64 // limit checks made locally because Redis failed
+	fallback atomic.Uint64 // limit calls made locally because Redis failed
 
 	mu     sync.Mutex
 	leases map[string]string // live lease id → its key's lease set
@@ -51,8 +51,9 @@ func NewLimits(f *Fleet, opt LimitsOptions) *Limits {
 	return l
 }
 
-// Fallbacks counts the limit checks made with local shares because Redis
-// could not be asked.
+// Fallbacks counts the calls (rate and concurrency checks, budget
+// reservations and their bookkeeping) made in process, with local shares,
+// because Redis could not be asked.
 func (l *Limits) Fallbacks() uint64 { return l.fallback.Load() }
 
 // id is a fresh member id of this replica, for the window and lease sets.
@@ -108,17 +109,20 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
 }
 
-// retakeScript pushes the expiry of leases (KEYS[i] holds ARGV[i]) a TTL
-// (the last ARGV) past Redis's clock, in one call for all of them. Unlike
-// a fal key slot's renewal, a lease that expired meanwhile is taken
-// again: its request is still running and must count, and after Redis
-// lost its data this is how the running requests are counted again.
-var retakeScript = redis.NewScript(`
+// leaseRenewScript pushes the expiry of leases (KEYS[i] holds ARGV[i]) a TTL
+// (the last ARGV) past Redis's clock, in one call for all of them. With
+// the next to last ARGV '1' a lease missing from its set is taken again:
+// after an outage its request is still running and must count, and Redis
+// may have lost it. Otherwise a missing lease stays gone, since it may
+// have been released while the renewal was on its way.
+var leaseRenewScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[#ARGV])
+local mode = 'XX'
+if ARGV[#ARGV - 1] == '1' then mode = 'GT' end
 for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now + ttl, ARGV[i])
+  redis.call('ZADD', key, mode, now + ttl, ARGV[i])
   redis.call('PEXPIRE', key, 2 * ttl)
 end
 return #KEYS
@@ -172,14 +176,15 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 // renewal that fails once: it renews the live leases and writes back
 // budget counts Redis may have missed.
 func (l *Limits) tick() {
-	_ = l.f.Do(context.Background(), l.renew)
+	_ = l.f.Do(context.Background(), func(ctx context.Context, c *redis.Client) error { return l.renew(ctx, c, false) })
 	if l.f.Up() {
 		l.resync(context.Background(), l.f.rdb)
 	}
 }
 
-// renew renews every live lease of this replica in one round trip.
-func (l *Limits) renew(ctx context.Context, c *redis.Client) error {
+// renew renews every live lease of this replica in one round trip; with
+// retake, leases Redis lacks are taken again.
+func (l *Limits) renew(ctx context.Context, c *redis.Client, retake bool) error {
 	l.mu.Lock()
 	keys := make([]string, 0, len(l.leases))
 	args := make([]any, 0, len(l.leases)+1)
@@ -191,7 +196,7 @@ func (l *Limits) renew(ctx context.Context, c *redis.Client) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return retakeScript.Run(ctx, c, keys, append(args, l.leaseTTL.Milliseconds())...).Err()
+	return leaseRenewScript.Run(ctx, c, keys, append(args, flag(retake), l.leaseTTL.Milliseconds())...).Err()
 }
 
 // resume runs when Redis answers again after an outage: the leases of the
@@ -200,6 +205,6 @@ func (l *Limits) renew(ctx context.Context, c *redis.Client) error {
 func (l *Limits) resume(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
 	defer cancel()
-	_ = l.renew(ctx, l.f.rdb)
+	_ = l.renew(ctx, l.f.rdb, true)
 	l.resync(ctx, l.f.rdb)
 }

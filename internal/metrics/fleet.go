@@ -6,7 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type FleetView struct {
 	Up        func() bool   // Redis answers
 	Replicas  func() int    // replicas seen, or REPLICAS
-	Fallbacks func() uint64 // limit checks made locally because Redis failed
+	Fallbacks func() uint64 // limit calls made locally because Redis failed
 }
 
 // WatchFleet exports the link to the Redis the replicas share: whether it
@@ -32,7 +32,7 @@ func (m *Metrics) WatchFleet(v FleetView) {
 		}, func() float64 { return float64(v.Replicas()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "falproxy_shared_limits_fallback_total",
-			Help: "Virtual key limit checks made with this replica's local share because Redis could not be asked.",
+			Help: "Virtual key limit calls (rate and concurrency checks, budget reservations and their bookkeeping) made in process, with this replica's share, because Redis could not be asked.",
 		}, func() float64 { return float64(v.Fallbacks()) }),
 	)
 }
