@@ -131,59 +131,76 @@ func pollFleet(t *testing.T, what string, cond func() bool) {
 // TestFleetRateLimitIsExactAcrossReplicas: a key limited to 30 requests a
 // minute gets exactly 30 of 45 through three replicas driven round robin.
 func TestFleetRateLimitIsExactAcrossReplicas(t *testing.T) {
-	f := startFleet(t, fleetOptions{})
-	key := fleetKey(f, `{"name":"rpm","rpm":30}`)
-	served := 0
-	for i := range 45 {
-		a := fleetAsk(t, f.Replicas[i%3], key, "a lighthouse")
-		if a.status == http.StatusOK {
-			served++
-			continue
+	onSteadyRedis(t, fleetOptions{}, func(f *testFleet) func() {
+		key := fleetKey(f, `{"name":"rpm","rpm":30}`)
+		answers := make([]fleetAnswer, 45)
+		for i := range answers {
+			answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse")
 		}
-		refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
-	}
-	if served != 30 {
-		t.Errorf("three replicas served %d of 45 requests of a key limited to 30 a minute, want 30", served)
-	}
-	if n := f.Fake.Counts().Submits; n != 30 {
-		t.Errorf("fal received %d submits, want 30", n)
-	}
+		return func() {
+			served := 0
+			for _, a := range answers {
+				if a.status == http.StatusOK {
+					served++
+					continue
+				}
+				refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+			}
+			if served != 30 {
+				t.Errorf("three replicas served %d of 45 requests of a key limited to 30 a minute, want 30", served)
+			}
+			if n := f.Fake.Counts().Submits; n != 30 {
+				t.Errorf("fal received %d submits, want 30", n)
+			}
+		}
+	})
 }
 
 // TestFleetBudgetHoldsAcrossReplicas: a budget covering 4 images allows 4
 // of 12 requests sent at once to three replicas, and fal ran only those.
 func TestFleetBudgetHoldsAcrossReplicas(t *testing.T) {
-	f := startFleet(t, fleetOptions{Fake: falfake.Options{GenerationTime: 500 * time.Millisecond,
-		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}})
-	key := fleetKey(f, `{"name":"budget","budget_usd":4,"hard_stop":true}`)
-	answers := make([]fleetAnswer, 12)
-	var wg sync.WaitGroup
-	for i := range answers {
-		wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse") })
-	}
-	wg.Wait()
-	served := 0
-	for _, a := range answers {
-		switch {
-		case a.status == http.StatusOK:
-			served++
-		case a.status != http.StatusTooManyRequests || a.code != "insufficient_quota":
-			t.Errorf("answer %d %q, want 200 or 429 insufficient_quota", a.status, a.code)
+	opt := fleetOptions{Fake: falfake.Options{GenerationTime: 500 * time.Millisecond,
+		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}}
+	onSteadyRedis(t, opt, func(f *testFleet) func() {
+		key := fleetKey(f, `{"name":"budget","budget_usd":4,"hard_stop":true}`)
+		answers := make([]fleetAnswer, 12)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse") })
 		}
-	}
-	if served != 4 {
-		t.Errorf("%d of 12 requests served on a budget covering 4 images, want 4", served)
-	}
-	if n := len(f.Fake.Jobs()); n != served {
-		t.Errorf("fal ran %d jobs for %d served requests", n, served)
-	}
+		wg.Wait()
+		return func() {
+			served := 0
+			for _, a := range answers {
+				switch {
+				case a.status == http.StatusOK:
+					served++
+				case a.status != http.StatusTooManyRequests || a.code != "insufficient_quota":
+					t.Errorf("answer %d %q, want 200 or 429 insufficient_quota", a.status, a.code)
+				}
+			}
+			if served != 4 {
+				t.Errorf("%d of 12 requests served on a budget covering 4 images, want 4", served)
+			}
+			if n := len(f.Fake.Jobs()); n != served {
+				t.Errorf("fal ran %d jobs for %d served requests", n, served)
+			}
+		}
+	})
 }
 
 // TestFleetKilledReplicaFreesItsSlots: a replica killed while it runs a
 // key's two concurrent requests frees the slots within the lease TTL, and
 // its jobs are not run again elsewhere.
 func TestFleetKilledReplicaFreesItsSlots(t *testing.T) {
-	f := startFleet(t, fleetOptions{Fake: falfake.Options{GenerationTime: time.Second}})
+	onSteadyRedis(t, fleetOptions{Fake: falfake.Options{GenerationTime: time.Second}}, func(f *testFleet) func() {
+		return killedReplicaFreesItsSlots(t, f)
+	})
+}
+
+// killedReplicaFreesItsSlots runs the scenario of
+// TestFleetKilledReplicaFreesItsSlots and returns its checks.
+func killedReplicaFreesItsSlots(t *testing.T, f *testFleet) (check func()) {
 	key := fleetKey(f, `{"name":"conc","max_concurrent":2}`)
 	doomed, other := f.Replicas[0], f.Replicas[1]
 	for range 2 {
@@ -198,11 +215,20 @@ func TestFleetKilledReplicaFreesItsSlots(t *testing.T) {
 		}()
 	}
 	pollFleet(t, "two slow jobs running at fal", func() bool { return len(f.Fake.Jobs()) == 2 })
-	refusedWithRetry(t, fleetAsk(t, other, key, "a lighthouse"), http.StatusTooManyRequests, "rate_limit_exceeded")
+	whileHeld := fleetAsk(t, other, key, "a lighthouse")
 	f.Kill(doomed)
 	pollFleet(t, "another replica takes a slot of the killed one", func() bool {
 		return fleetAsk(t, other, key, "a lighthouse").status == http.StatusOK
 	})
+	return func() {
+		refusedWithRetry(t, whileHeld, http.StatusTooManyRequests, "rate_limit_exceeded")
+		noJobTwice(t, f)
+	}
+}
+
+// noJobTwice checks that fal ran each job once and the two slow jobs of
+// the killed replica were not submitted again by another.
+func noJobTwice(t *testing.T, f *testFleet) {
 	jobs := f.Fake.Jobs()
 	seen, slow := map[string]bool{}, 0
 	for _, j := range jobs {
