@@ -22,6 +22,7 @@ import (
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
@@ -160,14 +161,33 @@ func TestVideosSharedByReplicas(t *testing.T) {
 }
 
 // TestSharedStateWhenTheDatabaseIsDown: a replica that cannot read the
-// database answers 503 with x-should-retry true and Retry-After, never a
+// database, closed or not answering, answers 503 with Retry-After, never a
 // 404 that would say a response or a video is gone, and asks fal nothing
 // for a conversation it cannot read; a response it cannot keep is still
 // answered.
 func TestSharedStateWhenTheDatabaseIsDown(t *testing.T) {
-	url := "sqlite://" + t.TempDir() + "/falproxy.db"
-	a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
-	b, st := sharedReplica(t, a, url)
+	t.Run("closed", func(t *testing.T) {
+		url := "sqlite://" + t.TempDir() + "/falproxy.db"
+		a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
+		b, st := sharedReplica(t, a, url)
+		checkDatabaseDown(t, a, b, func() { _ = st.Close() })
+	})
+	t.Run("not answering", func(t *testing.T) {
+		url := pgtest.URL(t)
+		a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
+		proxy, through := newStallingProxy(t, url)
+		b, _ := sharedReplica(t, a, through)
+		// Without a bound on the database's calls a request would wait for
+		// this, the client's timeout.
+		b.client.Timeout = 30 * time.Second
+		checkDatabaseDown(t, a, b, proxy.stall)
+	})
+}
+
+// checkDatabaseDown creates a response and a video through a, takes the
+// database away from b with down, and checks b's answers.
+func checkDatabaseDown(t *testing.T, a, b *harness, down func()) {
+	t.Helper()
 	ctx := context.Background()
 	kept, err := a.sdk.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o",
 		Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("hello")}})
@@ -178,13 +198,12 @@ func TestSharedStateWhenTheDatabaseIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = st.Close()
+	down()
 
 	calls := len(a.fake.Received())
 	unavailable := func(what string, code int, hdr http.Header, body []byte) {
 		t.Helper()
-		if code != http.StatusServiceUnavailable || deref(decodeError(t, body).Code) != "store_unavailable" ||
-			hdr.Get("X-Should-Retry") != "true" || hdr.Get("Retry-After") != "5" {
+		if code != http.StatusServiceUnavailable || deref(decodeError(t, body).Code) != "store_unavailable" || hdr.Get("Retry-After") != "5" {
 			t.Errorf("%s: %d %v %s", what, code, hdr, body)
 		}
 	}
