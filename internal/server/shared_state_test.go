@@ -233,3 +233,41 @@ func checkDatabaseDown(t *testing.T, a, b *harness, down func()) {
 		t.Error("the response not kept was not logged")
 	}
 }
+
+// TestStreamedResponsesKeptBeforeTheyAreSent: a streamed response is kept
+// before its last event leaves, so that another replica reads it the
+// moment the client has seen response.completed, in the bridge and in the
+// passthrough to fal's responses route.
+func TestStreamedResponsesKeptBeforeTheyAreSent(t *testing.T) {
+	for name, mods := range map[string][]func(*setup){"bridge": nil, "passthrough": {withResponsesPassthrough}} {
+		t.Run(name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, url string) {
+				a, b := sharedPair(t, url, mods...)
+				ctx := context.Background()
+				stream := a.sdk.Responses.NewStreaming(ctx, responses.ResponseNewParams{Model: "gpt-4o", Store: oai.Bool(true),
+					Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("stream me to the other replica")}})
+				completed := false
+				for stream.Next() {
+					ev := stream.Current()
+					if ev.Type != "response.completed" {
+						continue
+					}
+					completed = true
+					got, err := b.sdk.Responses.Get(ctx, ev.Response.ID, responses.ResponseGetParams{})
+					if err != nil || got.ID != ev.Response.ID || got.OutputText() != ev.Response.OutputText() {
+						t.Errorf("the other replica at response.completed: %v %+v", err, got)
+					}
+				}
+				if err := stream.Err(); err != nil || !completed {
+					t.Fatalf("the stream: %v, completed %v", err, completed)
+				}
+				calls := a.fake.Received()
+				if !slices.ContainsFunc(calls, func(c falfake.Call) bool {
+					return strings.Contains(string(c.Body), "stream me to the other replica")
+				}) {
+					t.Errorf("fal was not sent the prompt: %d calls", len(calls))
+				}
+			})
+		})
+	}
+}
