@@ -188,7 +188,5 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 			Message: "No key has this id."})
 		return
 	}
-	s.log.Error("admin store call failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
-	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "store_unavailable",
-		Message: "falproxy's database is unavailable; try again shortly.", RetryAfter: 5 * time.Second})
+	writeError(w, s.databaseFailed(r.Context(), "an admin call", err))
 }

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Store is an open database with its schema migrated to the latest version.
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	purges  *purger
 }
 
 // Open connects to url (sqlite:///path/file.db or postgres://...) and runs
@@ -35,16 +37,30 @@ func openAt(ctx context.Context, url string, version int) (*Store, error) {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	d.configure(db)
-	s := &Store{db: db, dialect: d}
+	s := &Store{db: db, dialect: d, purges: newPurger()}
 	if err := s.migrate(ctx, version); err != nil {
-		_ = db.Close()
+		_ = s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops a purge that runs and closes the database.
+func (s *Store) Close() error {
+	s.purges.stop()
+	return s.db.Close()
+}
+
+// sharedStateTimeout bounds each call made for the responses and videos
+// replicas share, on a request's path: pgx sets no connect timeout, and a
+// database that does not answer must make the request a 503 soon, not
+// hold it for the client's whole timeout.
+const sharedStateTimeout = 2 * time.Second
+
+// bounded is ctx limited to sharedStateTimeout.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, sharedStateTimeout)
+}
 
 // ErrNotFound is returned for a key id that does not exist.
 var ErrNotFound = errors.New("not found")
