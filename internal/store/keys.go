@@ -129,7 +129,13 @@ func (s *Store) ModifyKey(ctx context.Context, id string, change func(*Key) erro
 	if err := change(&k); err != nil {
 		return Key{}, err
 	}
-	k.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	// Every change gets its own updated_at, later than the last one's,
+	// since processes that cached the key tell a change by it (KeyVersion).
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if !now.After(k.UpdatedAt) {
+		now = k.UpdatedAt.Add(time.Millisecond)
+	}
+	k.UpdatedAt = now
 	if _, err := tx.ExecContext(ctx, s.dialect.rebind(`UPDATE virtual_keys SET name = ?, owner = ?, models = ?, rpm = ?, max_concurrent = ?,
 		budget_micros = ?, budget_period = ?, hard_stop = ?, expires_at = ?, enabled = ?, updated_at = ? WHERE id = ?`),
 		k.Name, k.Owner, strings.Join(k.Models, ","), k.RPM, k.MaxConcurrent, k.BudgetMicros, k.BudgetPeriod,
@@ -152,6 +158,20 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// KeyVersion is when the key with that id last changed, or ErrNotFound:
+// one indexed read, to tell whether a cached copy of the key is current.
+func (s *Store) KeyVersion(ctx context.Context, id string) (time.Time, error) {
+	var millis int64
+	err := s.queryRow(ctx, `SELECT updated_at FROM virtual_keys WHERE id = ?`, id).Scan(&millis)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading a key: %w", err)
+	}
+	return time.UnixMilli(millis).UTC(), nil
 }
 
 // KeyByID returns the key with that id, or ErrNotFound.

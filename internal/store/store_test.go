@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -242,6 +243,37 @@ func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
 					t.Fatalf("key %s since %v: %d, Spent says %d", id, start, sums[i], one)
 				}
 			}
+		}
+	})
+}
+
+// TestEveryKeyChangeHasItsOwnVersion: changes made within one millisecond
+// still give the key a new version, which is how a process that cached it
+// tells that it changed.
+func TestEveryKeyChangeHasItsOwnVersion(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		s, ctx := open(t, url), context.Background()
+		k, _, err := s.CreateKey(ctx, Key{Name: "versioned", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[time.Time]bool{k.UpdatedAt: true}
+		for i := range 20 {
+			changed, err := s.ModifyKey(ctx, k.ID, func(k *Key) error { k.RPM = i + 1; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.KeyVersion(ctx, k.ID)
+			if err != nil || !v.Equal(changed.UpdatedAt) || seen[v] {
+				t.Fatalf("change %d: version %v (%v), seen before: %v", i, v, err, seen[v])
+			}
+			seen[v] = true
+		}
+		if err := s.DeleteKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.KeyVersion(ctx, k.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a deleted key's version: %v", err)
 		}
 	})
 }
