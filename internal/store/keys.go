@@ -65,10 +65,11 @@ func ValidPeriod(p string) bool {
 }
 
 // HashKey is what the store keeps of a key: its SHA-256 in hex.
-func HashKey(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
+func HashKey(secret string) string { return HashOf(sha256.Sum256([]byte(secret))) }
+
+// HashOf is HashKey of a key whose SHA-256 is sum, for a caller that has
+// hashed the key already.
+func HashOf(sum [sha256.Size]byte) string { return hex.EncodeToString(sum[:]) }
 
 // NewSecret makes a virtual key: the prefix and 32 random bytes.
 func NewSecret() string {
@@ -181,7 +182,12 @@ func (s *Store) KeyByID(ctx context.Context, id string) (Key, error) {
 
 // KeyBySecret returns the key a client presented, or ErrNotFound.
 func (s *Store) KeyBySecret(ctx context.Context, secret string) (Key, error) {
-	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE hash = ?`, HashKey(secret)))
+	return s.KeyByHash(ctx, HashKey(secret))
+}
+
+// KeyByHash returns the key whose HashKey is hash, or ErrNotFound.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (Key, error) {
+	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE hash = ?`, hash))
 }
 
 // Keys lists every key, oldest first.

@@ -170,32 +170,32 @@ type Session struct {
 	entry *cached
 }
 
-// Lookup finds the key a client presented. It reports store.ErrNotFound
+// Lookup finds the key a client presented, by its store.HashKey (the
+// caller hashes it once for every use). It reports store.ErrNotFound
 // for an unknown key and ErrUnavailable when the store cannot answer in
 // time and the key is not cached. A cached key is used once one indexed
 // read has found it unchanged (see current), so that a change made
 // through any process, a budget raised or lowered, a key revoked, applies
 // at once; its spend, which moves with every request, is refreshed in the
 // background past CacheTTL, so that no request waits on summing it.
-func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
-	hash := store.HashKey(secret)
+func (g *Gate) Lookup(ctx context.Context, hash string) (*Session, error) {
 	now := time.Now()
 	c := g.entry(hash, now)
 	if c == nil {
 		return nil, store.ErrNotFound
 	}
-	known := g.cachedSession(secret, hash, c, now)
+	known := g.cachedSession(hash, c, now)
 	if known != nil && g.current(ctx, known.Key) {
 		return known, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s := g.cachedSession(secret, hash, c, now); s != nil && (known == nil || !s.Key.UpdatedAt.Equal(known.Key.UpdatedAt)) {
+	if s := g.cachedSession(hash, c, now); s != nil && (known == nil || !s.Key.UpdatedAt.Equal(known.Key.UpdatedAt)) {
 		return s, nil // loaded meanwhile
 	}
 	lctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
-	err := g.load(lctx, secret, c, now)
+	err := g.load(lctx, hash, c, now)
 	g.loaded(hash, c, err, now)
 	if err != nil {
 		if known != nil { // the change could not be read: the key as it was
@@ -300,7 +300,7 @@ func (g *Gate) markUnknown(hash string, now time.Time) {
 // cachedSession is the entry's key when it is loaded and of the current
 // budget period, starting a background refresh once it is stale; nil
 // when the entry must be loaded first.
-func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Session {
+func (g *Gate) cachedSession(hash string, c *cached, now time.Time) *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.found || !c.key.PeriodStart(now).Equal(c.period) {
@@ -308,7 +308,7 @@ func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Ses
 	}
 	if now.Sub(c.loaded) >= CacheTTL && !c.refreshing {
 		c.refreshing = true
-		go g.refresh(secret, hash, c)
+		go g.refresh(hash, c)
 	}
 	return &Session{Key: c.key, entry: c}
 }
@@ -316,11 +316,11 @@ func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Ses
 // refresh reloads a stale entry; a key deleted meanwhile leaves the
 // cache. A failed refresh keeps the entry as it was, to be tried again by
 // the next request.
-func (g *Gate) refresh(secret, hash string, c *cached) {
+func (g *Gate) refresh(hash string, c *cached) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	now := time.Now()
-	err := g.load(ctx, secret, c, now)
+	err := g.load(ctx, hash, c, now)
 	c.mu.Lock()
 	c.refreshing = false
 	gone := err == nil && !c.found
@@ -354,8 +354,8 @@ func (g *Gate) Settle(r *Reservation, actual int64) { g.limits.Settle(r, actual)
 
 // load reads a key and its period's spend into c. The queries run without
 // c.mu, so that requests using the entry meanwhile do not wait on them.
-func (g *Gate) load(ctx context.Context, secret string, c *cached, now time.Time) error {
-	k, err := g.store.KeyBySecret(ctx, secret)
+func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) error {
+	k, err := g.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		c.mu.Lock()
 		c.found, c.loaded = false, now
