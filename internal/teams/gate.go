@@ -129,7 +129,8 @@ func (g *Gate) book(r store.Row) {
 func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
 
 // Flush writes the ledger rows queued so far, until ctx ends, and reports
-// how many are left.
+// how many are left: the admin API flushes before it reads usage and
+// spend, so that they include every request that has ended.
 func (g *Gate) Flush(ctx context.Context) int { return g.ledger.flush(ctx) }
 
 // LedgerDropped is how many ledger rows were dropped because the database
