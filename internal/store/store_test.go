@@ -277,3 +277,27 @@ func TestEveryKeyChangeHasItsOwnVersion(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLiteReadsDoNotWaitForTheWriter: on SQLite, whose writes take
+// turns on one connection, the reads that check a request's key still run
+// while a write (a ledger batch) holds that connection.
+func TestSQLiteReadsDoNotWaitForTheWriter(t *testing.T) {
+	s, ctx := open(t, "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db")), context.Background()
+	k, secret, err := s.CreateKey(ctx, Key{Name: "reader", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a guard: a read that waits for the writer never ends
+	defer cancel()
+	if _, err := s.KeyVersion(rctx, k.ID); err != nil {
+		t.Fatalf("checking the key while a write holds the connection: %v", err)
+	}
+	if _, err := s.KeyByHash(rctx, HashKey(secret)); err != nil {
+		t.Fatalf("reading the key while a write holds the connection: %v", err)
+	}
+}
