@@ -13,7 +13,8 @@ import (
 // cancel arrived. The request's own row, written when it ended, charged
 // nothing for the job; a settlement row charges it as settled would have,
 // had the job been seen to complete (an image job: the images it asked
-// for), and counts it against the key's budget.
+// for), and counts it against the key's budget. A job of unknown cost (an
+// unpriced model, a transcription of unknown length) adds no row.
 func (s *Server) chargeLate(ctx context.Context, images int) context.Context {
 	m, _ := ctx.Value(meteringKey{}).(*metering)
 	if s.opt.Gate == nil || m == nil {
@@ -27,10 +28,11 @@ func (s *Server) chargeLate(ctx context.Context, images int) context.Context {
 		if images > 0 && m.job.measures.Images > 0 {
 			c = settled(m.job, m.estimate, m.price, m.priced, 0, falWork{jobs: 1, images: images})
 		}
+		if c.cost == nil { // nothing to charge: the request's row names the job
+			return
+		}
 		row := settlementRow(ctx, m.sess, m.job.alias, m.job.endpoint, requestID, c)
 		s.opt.Gate.Adjust(row)
-		if c.cost != nil {
-			s.opt.Metrics.Cost(row.KeyName, row.Alias, store.MicrosToUSD(*c.cost))
-		}
+		s.opt.Metrics.Cost(row.KeyName, row.Alias, store.MicrosToUSD(*c.cost))
 	})
 }
