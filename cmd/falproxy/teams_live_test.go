@@ -1,46 +1,26 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/store"
-	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 // TestCLIChangesApplyToARunningServerAtOnce: keys made, changed and
 // revoked with the CLI act on the very next request to a falproxy serving
 // the same database, and `falproxy usage` and `keys show` read what the
 // admin API reads, grouped by key, model or day within from and to.
-func TestCLIChangesApplyToARunningServerAtOnce(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { cliOnRunningServer(t, "sqlite://"+filepath.Join(t.TempDir(), "teams.db")) })
-	t.Run("postgres", func(t *testing.T) { cliOnRunningServer(t, pgtest.URL(t)) })
-}
+func TestCLIChangesApplyToARunningServerAtOnce(t *testing.T) { eachDatabase(t, cliOnRunningServer) }
 
 func cliOnRunningServer(t *testing.T, db string) {
-	fake, err := falfake.New(falfake.Options{GenerationTime: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
-	const adminKey = "admin-key-0123456789"
-	env := fakeEnv(fake, map[string]string{"DATABASE_URL": db, "ADMIN_KEY": adminKey, "FAL_API_URL": fake.APIURL()})
-	cli := func(args ...string) string {
-		t.Helper()
-		var out, errs bytes.Buffer
-		if err := run(context.Background(), args, lookup(env), &out, &errs); err != nil {
-			t.Fatalf("%v: %v %s", args, err, errs.String())
-		}
-		return out.String()
-	}
+	fake, env := teamsEnv(t, db)
+	cli := func(args ...string) string { t.Helper(); return runCLI(t, env, args...) }
 	created := cli("keys", "create", "--name", "live", "--models", "flux-dev", "--budget", "0.025")
 	var k struct {
 		ID string `json:"id"`
@@ -70,7 +50,7 @@ func cliOnRunningServer(t *testing.T, db string) {
 		var api struct {
 			Data []store.UsageTotal `json:"data"`
 		}
-		adminGet(t, r.base+"/admin/usage?group_by="+group+"&from="+today+"&to="+tomorrow, adminKey, &api)
+		adminGet(t, r.base+"/admin/usage?group_by="+group+"&from="+today+"&to="+tomorrow, teamsAdminKey, &api)
 		var fromCLI []store.UsageTotal
 		if err := json.Unmarshal([]byte(cli("usage", "--json", "--group-by", group, "--from", today, "--to", tomorrow)), &fromCLI); err != nil {
 			t.Fatal(err)
@@ -89,7 +69,7 @@ func cliOnRunningServer(t *testing.T, db string) {
 	var before struct {
 		Data []store.UsageTotal `json:"data"`
 	}
-	adminGet(t, r.base+"/admin/usage?to="+today, adminKey, &before)
+	adminGet(t, r.base+"/admin/usage?to="+today, teamsAdminKey, &before)
 	if len(before.Data) != 0 {
 		t.Fatalf("usage before today: %+v", before.Data)
 	}

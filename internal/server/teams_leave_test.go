@@ -41,44 +41,39 @@ func chargedAsFalBills(t *testing.T, h *harness, ts *teamsSetup, key string) {
 		t.Fatalf("the emulator billed $%v, want one image", bill)
 	}
 	h.fake.ClearFaults()
-	ctx := context.Background()
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
-		t.Fatalf("the second image of the budget: %d %s", status, body)
-	}
-	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusTooManyRequests {
-		t.Fatalf("a third image past the budget: %d %s", status, body)
+	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} { // the budget's second image, then none
+		if status, _, body := h.postAs(context.Background(), key, "/v1/images/generations", imageBody); status != want {
+			t.Fatalf("request %d after the one left: %d %s, want %d", i+1, status, body, want)
+		}
 	}
 	if n := h.falSubmits("fal-ai/flux/dev"); n != 2 {
 		t.Fatalf("fal received %d jobs, want 2", n)
 	}
 }
 
-// TestJobCompletedWhileTheClientLeavesIsCharged: the client leaves while
-// falproxy reads the result of a job fal has completed. fal bills it, so
-// the ledger records its cost and the key's budget counts it.
-func TestJobCompletedWhileTheClientLeavesIsCharged(t *testing.T) {
-	eachStore(t, func(t *testing.T, url string) {
-		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), quick)
-		_, key := h.createKey(map[string]any{"name": "leaver", "budget_usd": 0.05})
-		h.fake.Inject(falfake.Fault{Op: falfake.OpResult, Delay: time.Minute, Times: 1})
-		leaveWhile(t, h, key, func(c falfake.Counts) int { return c.Results })
-		chargedAsFalBills(t, h, ts, key)
-	})
-}
-
-// TestJobCompletedBeforeItsCancelIsCharged: the client leaves while
-// falproxy waits for the status of a job that fal has meanwhile
-// completed, so the cancel comes too late. fal bills the job, so the
-// ledger records its cost and the key's budget counts it.
-func TestJobCompletedBeforeItsCancelIsCharged(t *testing.T) {
-	eachStore(t, func(t *testing.T, url string) {
-		ts := &teamsSetup{url: url}
-		h := newHarness(t, withTeams(ts), quick)
-		_, key := h.createKey(map[string]any{"name": "late", "budget_usd": 0.05})
-		h.fake.Inject(falfake.Fault{Op: falfake.OpStream, Delay: time.Minute, Times: 1})
-		leaveWhile(t, h, key, func(c falfake.Counts) int { return c.StatusStreams })
-		eventually(t, "falproxy to try the cancel", func() bool { return h.fake.Counts().Cancels > 0 })
-		chargedAsFalBills(t, h, ts, key)
-	})
+// TestJobsCompletedWhileTheClientLeavesAreCharged: the client leaves
+// while falproxy reads the result of a job fal has completed, or while it
+// waits for the status of a job fal has meanwhile completed, so that the
+// cancel comes too late. fal bills the job either way, so the ledger
+// records its cost and the key's budget counts it.
+func TestJobsCompletedWhileTheClientLeavesAreCharged(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		op    falfake.Op // the call fal holds when the client leaves
+		calls func(falfake.Counts) int
+	}{
+		{"reading the result", falfake.OpResult, func(c falfake.Counts) int { return c.Results }},
+		{"waiting for the status", falfake.OpStream, func(c falfake.Counts) int { return c.StatusStreams }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, url string) {
+				ts := &teamsSetup{url: url}
+				h := newHarness(t, withTeams(ts), quick)
+				_, key := h.createKey(map[string]any{"name": "leaver", "budget_usd": 0.05})
+				h.fake.Inject(falfake.Fault{Op: c.op, Delay: time.Minute, Times: 1})
+				leaveWhile(t, h, key, c.calls)
+				chargedAsFalBills(t, h, ts, key)
+			})
+		})
+	}
 }
