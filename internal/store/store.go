@@ -14,7 +14,13 @@ import (
 
 // Store is an open database with its schema migrated to the latest version.
 type Store struct {
-	db      *sql.DB
+	db *sql.DB
+	// reads runs the statements outside transactions, which only read:
+	// for SQLite a pool of its own, since its writes take db's one
+	// connection and a request checking its key must not queue behind a
+	// ledger batch (WAL lets readers run beside the writer); db itself
+	// for Postgres.
+	reads   *sql.DB
 	dialect dialect
 	purges  *purger
 }
@@ -37,17 +43,30 @@ func openAt(ctx context.Context, url string, version int) (*Store, error) {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	d.configure(db)
-	s := &Store{db: db, dialect: d, purges: newPurger()}
+	s := &Store{db: db, reads: db, dialect: d, purges: newPurger()}
 	if err := s.migrate(ctx, version); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
+	if d.driver == "sqlite" {
+		if s.reads, err = sql.Open(d.driver, dsn); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("opening the database: %w", err)
+		}
+		s.reads.SetMaxOpenConns(sqliteReaders)
+	}
 	return s, nil
 }
+
+// sqliteReaders bounds SQLite's pool of reading connections.
+const sqliteReaders = 4
 
 // Close stops a purge that runs and closes the database.
 func (s *Store) Close() error {
 	s.purges.stop()
+	if s.reads != s.db {
+		_ = s.reads.Close()
+	}
 	return s.db.Close()
 }
 
@@ -70,11 +89,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
+	return s.reads.QueryContext(ctx, s.dialect.rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.dialect.rebind(query), args...)
+	return s.reads.QueryRowContext(ctx, s.dialect.rebind(query), args...)
 }
 
 // placeholders is "?, ?, ..." for n values.
