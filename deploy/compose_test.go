@@ -172,8 +172,11 @@ func TestComposeFleetLoadBalancer(t *testing.T) {
 	}
 	var want []string
 	for _, name := range f.replicas {
-		if f.services[f.lb].DependsOn[name].Condition != "service_healthy" {
-			t.Errorf("%s does not wait for %s to be healthy", f.lb, name)
+		// Started, not healthy: Compose would hold the load balancer
+		// back while any one replica is unhealthy, and Caddy's own health
+		// checks keep the traffic off those that are.
+		if c := f.services[f.lb].DependsOn[name].Condition; c != "service_started" {
+			t.Errorf("%s waits for %s to be %q, want service_started", f.lb, name, c)
 		}
 		cfg := mustLoadConfig(t, name, f.services[name].Environment)
 		want = append(want, name+":"+strconv.Itoa(cfg.Port))

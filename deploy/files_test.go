@@ -22,10 +22,12 @@ import (
 var fleetVariables = []string{"REDIS_URL", "REDIS_REQUIRED", "REPLICAS"}
 
 // shutdownTail is how long falproxy may still run once SHUTDOWN_GRACE is
-// over (cmd/falproxy/serve.go): up to 15 s to answer the requests it then
-// cancels, and cancelDrain, 30 s, to confirm the cancels of their fal jobs.
-// A container must be given SHUTDOWN_GRACE plus this before it is killed.
-const shutdownTail = 45 * time.Second
+// over (cmd/falproxy): up to 15 s to answer the requests it then cancels,
+// cancelDrain, 30 s, to confirm the cancels of their fal jobs, and
+// ledgerDrain, 15 s, to write the last usage ledger rows. A container must
+// be given SHUTDOWN_GRACE plus this before it is killed. A test in
+// cmd/falproxy checks it against those constants.
+const shutdownTail = 60 * time.Second
 
 // readRepoFile reads a file given by its path from the module root.
 func readRepoFile(t *testing.T, path string) []byte {

@@ -27,6 +27,10 @@ const warmDeadline = 10 * time.Second
 // fal jobs to be confirmed.
 const cancelDrain = 30 * time.Second
 
+// cancelledAnswers bounds how long shutdown waits, once SHUTDOWN_GRACE is
+// over, for the requests it cancels to answer their clients.
+const cancelledAnswers = 15 * time.Second
+
 // keyRecheckEvery is how often quarantined fal keys are probed.
 const keyRecheckEvery = time.Minute
 
@@ -143,7 +147,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 		// and give those cancel calls and the answers a moment to go out.
 		log.Warn("grace period over, cancelling in-flight requests")
 		cancelBase(server.ErrShuttingDown)
-		finalCtx, cancelFinal := context.WithTimeout(context.Background(), 15*time.Second)
+		finalCtx, cancelFinal := context.WithTimeout(context.Background(), cancelledAnswers)
 		defer cancelFinal()
 		if err := srv.Shutdown(finalCtx); err != nil {
 			_ = srv.Close()

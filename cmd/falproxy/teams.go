@@ -45,6 +45,7 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger, fl *fl
 	if err != nil {
 		return nil, &exitCode{1, fmt.Errorf("falproxy: the database of DATABASE_URL: %s", cfg.Redact(err.Error()))}
 	}
+	st.LogTo(log)
 	var file map[string]pricing.Price
 	if cfg.PricesFile != "" {
 		if file, err = pricing.LoadFile(cfg.PricesFile); err != nil {

@@ -37,9 +37,6 @@ type Error struct {
 	// and 429 by default, which would run (and bill) a fal job three times
 	// when retrying cannot help.
 	NoRetry bool
-	// Retry sends `x-should-retry: true`, for an answer that a retry
-	// will change although the SDKs might not retry its status.
-	Retry bool
 }
 
 func (e *Error) Error() string {

@@ -18,28 +18,3 @@ type Keeper interface {
 	// Delete forgets response id of key, reporting whether key had it.
 	Delete(ctx context.Context, key, id string) (bool, error)
 }
-
-// Keeper is st as a Keeper.
-func (st *Store) Keeper() Keeper { return inProcess{st} }
-
-// inProcess is a Store seen as a Keeper.
-type inProcess struct{ st *Store }
-
-func (p inProcess) Put(_ context.Context, key string, s Stored) error {
-	p.st.Put(key, s)
-	return nil
-}
-
-func (p inProcess) Get(_ context.Context, key, id string) (Stored, bool, error) {
-	s, ok := p.st.Get(key, id)
-	return s, ok, nil
-}
-
-func (p inProcess) History(_ context.Context, key, id string) ([]Item, bool, error) {
-	items, ok := p.st.History(key, id)
-	return items, ok, nil
-}
-
-func (p inProcess) Delete(_ context.Context, key, id string) (bool, error) {
-	return p.st.Delete(key, id), nil
-}

@@ -17,14 +17,13 @@ const maxTurns = 1000
 // Shared keeps responses in the database, so that every replica sharing
 // it reads the responses any of them kept. Each is kept for the limits'
 // Age and not read after it; a turn larger than the byte limit on its own
-// is not kept. The count and total byte limits bound a process's memory
-// and do not apply: the age bounds the table, whose expired rows the
-// writes purge (see store.PurgeEvery). It is safe for concurrent use.
+// is not kept. The count and byte limits bound the conversation read back
+// into memory rather than the table: the age bounds the table, whose
+// expired rows the store purges. It is safe for concurrent use.
 type Shared struct {
 	db     *store.Store
 	limits StoreLimits
 	now    func() time.Time
-	purges store.PurgeClock
 }
 
 // NewShared returns the responses kept in db, with the given limits.
@@ -32,8 +31,7 @@ func NewShared(db *store.Store, limits StoreLimits) *Shared {
 	return &Shared{db: db, limits: limits, now: time.Now}
 }
 
-// Put keeps s for key, and purges expired responses when a purge is due.
-// A failed purge is tried again at the next one.
+// Put keeps s for key.
 func (sh *Shared) Put(ctx context.Context, key string, s Stored) error {
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -43,16 +41,13 @@ func (sh *Shared) Put(ctx context.Context, key string, s Stored) error {
 		return nil
 	}
 	now := sh.now()
-	if sh.purges.Due(now) {
-		_, _ = sh.db.PurgeResponses(ctx, now, store.PurgeBatch)
-	}
-	return sh.db.PutResponse(ctx, store.KeptResponse{ID: s.Response.ID, Owner: store.HashKey(key), ParentID: s.ParentID, Body: b,
-		CreatedAt: now, ExpiresAt: now.Add(sh.limits.Age)})
+	return sh.db.PutResponse(ctx, store.KeptResponse{ID: s.Response.ID, Owner: store.HashKey(key), ParentID: s.ParentID, Body: b},
+		now, now.Add(sh.limits.Age))
 }
 
 // Get returns response id, if key has it kept.
 func (sh *Shared) Get(ctx context.Context, key, id string) (Stored, bool, error) {
-	chain, ok, err := sh.chain(ctx, key, id, 1)
+	chain, ok, err := sh.chain(ctx, key, id, 1, 0)
 	if !ok {
 		return Stored{}, false, err
 	}
@@ -61,14 +56,15 @@ func (sh *Shared) Get(ctx context.Context, key, id string) (Stored, bool, error)
 
 // History is the conversation that led to response id and its output,
 // read in one query; false when id, or any turn before it, is no longer
-// kept (see Store.History).
+// kept (see Store.History), or when the turns together are more than the
+// limits' Count or Bytes, which a Store would not hold either.
 func (sh *Shared) History(ctx context.Context, key, id string) ([]Item, bool, error) {
 	depth := sh.limits.Count
 	if depth <= 0 {
 		depth = maxTurns
 	}
-	chain, ok, err := sh.chain(ctx, key, id, depth)
-	if !ok || chain[len(chain)-1].ParentID != "" { // a turn is missing, or the chain is too long
+	chain, ok, err := sh.chain(ctx, key, id, depth, sh.limits.Bytes)
+	if !ok || chain[len(chain)-1].ParentID != "" { // a turn is missing, or the chain is too long or too large
 		return nil, false, err
 	}
 	return conversation(chain), true, nil
@@ -84,9 +80,10 @@ func (sh *Shared) Delete(ctx context.Context, key, id string) (bool, error) {
 }
 
 // chain reads response id of key and at most depth-1 of the responses
-// before it, newest first.
-func (sh *Shared) chain(ctx context.Context, key, id string, depth int) ([]Stored, bool, error) {
-	rows, err := sh.db.ResponseChain(ctx, store.HashKey(key), id, depth, sh.now())
+// before it, newest first, at most maxBytes of them together (0: no
+// bound).
+func (sh *Shared) chain(ctx context.Context, key, id string, depth int, maxBytes int64) ([]Stored, bool, error) {
+	rows, err := sh.db.ResponseChain(ctx, store.HashKey(key), id, depth, maxBytes, sh.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}

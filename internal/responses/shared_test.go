@@ -13,8 +13,8 @@ import (
 
 // TestSharedLimits: in the database a response is kept for the age limit
 // and not read after it, a turn larger than the byte limit is not kept,
-// and a conversation longer than the count limit, or missing a turn, is
-// not continued.
+// and a conversation longer than the count limit, larger than the byte
+// limit, or missing a turn, is not continued.
 func TestSharedLimits(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db"))
@@ -43,6 +43,21 @@ func TestSharedLimits(t *testing.T) {
 	}
 	if _, ok, _ := sh.History(ctx, "other", "resp_2"); ok {
 		t.Error("another key read the conversation")
+	}
+	for i, text := range []string{strings.Repeat("x", 900), strings.Repeat("y", 900)} {
+		s := stored(fmt.Sprint("resp_large_", i), text)
+		if i > 0 {
+			s.ParentID = "resp_large_0"
+		}
+		if err := sh.Put(ctx, "k", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, _ := sh.Get(ctx, "k", "resp_large_1"); !ok {
+		t.Fatal("a turn within the byte limit was not kept")
+	}
+	if _, ok, _ := sh.History(ctx, "k", "resp_large_1"); ok {
+		t.Error("a conversation larger than the byte limit was continued")
 	}
 	if err := sh.Put(ctx, "k", stored("resp_big", strings.Repeat("x", 3000))); err != nil {
 		t.Fatal(err)

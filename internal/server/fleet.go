@@ -16,7 +16,7 @@ func (s *Server) sharedLimitsDown() *openai.Error {
 	if f == nil || !f.Required() || f.Up() {
 		return nil
 	}
-	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "shared_limits_unavailable", RetryAfter: time.Second, Retry: true,
+	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "shared_limits_unavailable", RetryAfter: time.Second,
 		Message: "This API key's limits are shared by every falproxy replica and cannot be checked now. Try again shortly."}
 }
 

@@ -70,9 +70,6 @@ func writeError(w http.ResponseWriter, e *openai.Error) {
 	if e.NoRetry {
 		h.Set("X-Should-Retry", "false")
 	}
-	if e.Retry {
-		h.Set("X-Should-Retry", "true")
-	}
 	if e.RetryAfter > 0 {
 		wait := min(e.RetryAfter, maxRetryAfter)
 		secs := int((wait + time.Second - 1) / time.Second)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -39,14 +40,17 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// keep runs before the response reaches the client, so that the
-	// client's next request finds it, on whichever replica. A response
-	// that cannot be kept is still answered, as one the limits dropped.
+	// client's next request finds it, on whichever replica, and is not
+	// cancelled with the request: a client that leaves at the last event
+	// still finds its finished response. A response that cannot be kept
+	// is still answered, as one the limits dropped.
 	keep := func(resp responses.Response) {
 		if !req.Stored() {
 			return
 		}
-		if err := s.responses.Put(r.Context(), key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp}); err != nil {
-			s.log.Error("a response could not be kept", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
+		ctx := context.WithoutCancel(r.Context())
+		if err := s.responses.Put(ctx, key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp}); err != nil {
+			s.log.Error("a response could not be kept", "request_id", infoFrom(ctx).ID, "error", err.Error())
 		}
 	}
 	if s.opt.ResponsesPassthrough {

@@ -186,12 +186,18 @@ func New(opt Options) http.Handler {
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 		videos:    newVideoState(opt),
-		responses: responses.NewStore(opt.ResponsesStore).Keeper(),
-	}
-	if opt.Gate != nil {
-		s.responses = responses.NewShared(opt.Gate.Store(), opt.ResponsesStore)
+		responses: newResponsesKeeper(opt),
 	}
 	return s.routes()
+}
+
+// newResponsesKeeper keeps the responses in the Gate's database, which
+// replicas share, or without one in process.
+func newResponsesKeeper(opt Options) responses.Keeper {
+	if opt.Gate != nil {
+		return responses.NewShared(opt.Gate.Store(), opt.ResponsesStore)
+	}
+	return responses.NewStore(opt.ResponsesStore)
 }
 
 // jobContext is the context of a request that runs fal work: bounded by

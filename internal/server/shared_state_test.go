@@ -22,6 +22,7 @@ import (
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
@@ -160,14 +161,33 @@ func TestVideosSharedByReplicas(t *testing.T) {
 }
 
 // TestSharedStateWhenTheDatabaseIsDown: a replica that cannot read the
-// database answers 503 with x-should-retry true and Retry-After, never a
+// database, closed or not answering, answers 503 with Retry-After, never a
 // 404 that would say a response or a video is gone, and asks fal nothing
 // for a conversation it cannot read; a response it cannot keep is still
 // answered.
 func TestSharedStateWhenTheDatabaseIsDown(t *testing.T) {
-	url := "sqlite://" + t.TempDir() + "/falproxy.db"
-	a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
-	b, st := sharedReplica(t, a, url)
+	t.Run("closed", func(t *testing.T) {
+		url := "sqlite://" + t.TempDir() + "/falproxy.db"
+		a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
+		b, st := sharedReplica(t, a, url)
+		checkDatabaseDown(t, a, b, func() { _ = st.Close() })
+	})
+	t.Run("not answering", func(t *testing.T) {
+		url := pgtest.URL(t)
+		a := newHarness(t, withVideos(0), withTeams(&teamsSetup{url: url}))
+		proxy, through := newStallingProxy(t, url)
+		b, _ := sharedReplica(t, a, through)
+		// Without a bound on the database's calls a request would wait for
+		// this, the client's timeout.
+		b.client.Timeout = 30 * time.Second
+		checkDatabaseDown(t, a, b, proxy.stall)
+	})
+}
+
+// checkDatabaseDown creates a response and a video through a, takes the
+// database away from b with down, and checks b's answers.
+func checkDatabaseDown(t *testing.T, a, b *harness, down func()) {
+	t.Helper()
 	ctx := context.Background()
 	kept, err := a.sdk.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o",
 		Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("hello")}})
@@ -178,13 +198,12 @@ func TestSharedStateWhenTheDatabaseIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = st.Close()
+	down()
 
 	calls := len(a.fake.Received())
 	unavailable := func(what string, code int, hdr http.Header, body []byte) {
 		t.Helper()
-		if code != http.StatusServiceUnavailable || deref(decodeError(t, body).Code) != "store_unavailable" ||
-			hdr.Get("X-Should-Retry") != "true" || hdr.Get("Retry-After") != "5" {
+		if code != http.StatusServiceUnavailable || deref(decodeError(t, body).Code) != "store_unavailable" || hdr.Get("Retry-After") != "5" {
 			t.Errorf("%s: %d %v %s", what, code, hdr, body)
 		}
 	}
@@ -212,5 +231,43 @@ func TestSharedStateWhenTheDatabaseIsDown(t *testing.T) {
 	}
 	if !strings.Contains(b.logText(), "a response could not be kept") {
 		t.Error("the response not kept was not logged")
+	}
+}
+
+// TestStreamedResponsesKeptBeforeTheyAreSent: a streamed response is kept
+// before its last event leaves, so that another replica reads it the
+// moment the client has seen response.completed, in the bridge and in the
+// passthrough to fal's responses route.
+func TestStreamedResponsesKeptBeforeTheyAreSent(t *testing.T) {
+	for name, mods := range map[string][]func(*setup){"bridge": nil, "passthrough": {withResponsesPassthrough}} {
+		t.Run(name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, url string) {
+				a, b := sharedPair(t, url, mods...)
+				ctx := context.Background()
+				stream := a.sdk.Responses.NewStreaming(ctx, responses.ResponseNewParams{Model: "gpt-4o", Store: oai.Bool(true),
+					Input: responses.ResponseNewParamsInputUnion{OfString: oai.String("stream me to the other replica")}})
+				completed := false
+				for stream.Next() {
+					ev := stream.Current()
+					if ev.Type != "response.completed" {
+						continue
+					}
+					completed = true
+					got, err := b.sdk.Responses.Get(ctx, ev.Response.ID, responses.ResponseGetParams{})
+					if err != nil || got.ID != ev.Response.ID || got.OutputText() != ev.Response.OutputText() {
+						t.Errorf("the other replica at response.completed: %v %+v", err, got)
+					}
+				}
+				if err := stream.Err(); err != nil || !completed {
+					t.Fatalf("the stream: %v, completed %v", err, completed)
+				}
+				calls := a.fake.Received()
+				if !slices.ContainsFunc(calls, func(c falfake.Call) bool {
+					return strings.Contains(string(c.Body), "stream me to the other replica")
+				}) {
+					t.Errorf("fal was not sent the prompt: %d calls", len(calls))
+				}
+			})
+		})
 	}
 }

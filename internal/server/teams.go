@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,7 +35,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, openai.InvalidAPIKey(true))
 			return
 		}
-		if s.keys.valid(k) {
+		sum := sha256.Sum256([]byte(k))
+		infoFrom(r.Context()).tenant = sum
+		if s.keys.hold(sum) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -42,7 +45,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, openai.InvalidAPIKey(false))
 			return
 		}
-		sess, err := s.opt.Gate.Lookup(r.Context(), k)
+		sess, err := s.opt.Gate.Lookup(r.Context(), store.HashOf(sum))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			writeError(w, openai.InvalidAPIKey(false))
@@ -81,6 +84,9 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
+				if e.Status == http.StatusServiceUnavailable { // shared limits down: retrying helps
+					w.Header().Set("X-Should-Retry", "true")
+				}
 				writeError(w, e)
 				return
 			}

@@ -16,20 +16,28 @@ import (
 type videoRecords interface {
 	// add indexes a new video of accessKey.
 	add(ctx context.Context, v video.Video, accessKey string, now time.Time) error
-	// get returns the indexed video id, unless it is past the index's age.
-	get(ctx context.Context, id string, now time.Time) (video.Video, bool, error)
+	// get returns what the records hold of video id: the video as last
+	// seen, unless it is past the index's age, and whether it was
+	// deleted, one read for both.
+	get(ctx context.Context, id string, now time.Time) (videoRecord, error)
 	// update keeps what was last seen of an indexed video.
 	update(ctx context.Context, v video.Video) error
 	// remove takes video id of accessKey, created at created, out of the
 	// index and remembers it as deleted until expires.
 	remove(ctx context.Context, id, accessKey string, created, expires, now time.Time) error
-	// deleted reports whether id was deleted and the deletion has not
-	// expired.
-	deleted(ctx context.Context, id string, now time.Time) (bool, error)
 	// page lists accessKey's videos, newest first (oldest first with
 	// asc), after the video after, at most limit; more reports that
 	// others follow. A cursor that has left the index lists nothing.
 	page(ctx context.Context, accessKey, after string, limit int, asc bool, now time.Time) (out []video.Video, more bool, err error)
+}
+
+// videoRecord is what the records hold of one video: the video as last
+// seen when it is indexed, and whether it was deleted (and the deletion
+// has not expired).
+type videoRecord struct {
+	last    video.Video
+	indexed bool
+	deleted bool
 }
 
 // localVideos are the video records of this process, bounded in count
@@ -48,9 +56,9 @@ func (l *localVideos) add(_ context.Context, v video.Video, accessKey string, no
 	return nil
 }
 
-func (l *localVideos) get(_ context.Context, id string, now time.Time) (video.Video, bool, error) {
+func (l *localVideos) get(_ context.Context, id string, now time.Time) (videoRecord, error) {
 	known, ok := l.index.get(id, now)
-	return known.last, ok, nil
+	return videoRecord{last: known.last, indexed: ok, deleted: l.deletedIDs.has(id, now)}, nil
 }
 
 func (l *localVideos) update(_ context.Context, v video.Video) error {
@@ -62,10 +70,6 @@ func (l *localVideos) remove(_ context.Context, id, _ string, _, expires, now ti
 	l.deletedIDs.add(id, expires, now)
 	l.index.remove(id)
 	return nil
-}
-
-func (l *localVideos) deleted(_ context.Context, id string, now time.Time) (bool, error) {
-	return l.deletedIDs.has(id, now), nil
 }
 
 func (l *localVideos) page(_ context.Context, accessKey, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {

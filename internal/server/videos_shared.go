@@ -15,37 +15,29 @@ import (
 // that a video created through one is listed, with its whole prompt, by
 // all, and one deleted through one is gone from all. Videos are indexed
 // for videoIndexAge, without the in-process bound on their count: the age
-// bounds the table, whose expired rows the writes purge (see
-// store.PurgeEvery).
+// bounds the table, whose expired rows the store purges.
 type sharedVideos struct {
-	db     *store.Store
-	purges store.PurgeClock
+	db *store.Store
 }
 
-// add indexes v, and purges expired videos when a purge is due. A failed
-// purge is tried again at the next one.
 func (sh *sharedVideos) add(ctx context.Context, v video.Video, accessKey string, now time.Time) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding the video: %w", err)
 	}
-	if sh.purges.Due(now) {
-		_, _ = sh.db.PurgeVideos(ctx, now, store.PurgeBatch)
-	}
-	return sh.db.AddVideo(ctx, store.IndexedVideo{ID: v.ID, Owner: store.HashKey(accessKey), CreatedAt: now, Body: body,
-		ExpiresAt: now.Add(videoIndexAge)})
+	return sh.db.AddVideo(ctx, v.ID, store.HashKey(accessKey), body, now, now.Add(videoIndexAge))
 }
 
-func (sh *sharedVideos) get(ctx context.Context, id string, now time.Time) (video.Video, bool, error) {
+func (sh *sharedVideos) get(ctx context.Context, id string, now time.Time) (videoRecord, error) {
 	row, err := sh.db.Video(ctx, id, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return video.Video{}, false, nil
+		return videoRecord{}, nil
 	}
-	if err != nil {
-		return video.Video{}, false, err
+	if err != nil || row.Deleted {
+		return videoRecord{deleted: row.Deleted}, err
 	}
 	v, err := decodeIndexed(row)
-	return v, err == nil, err
+	return videoRecord{last: v, indexed: err == nil}, err
 }
 
 func (sh *sharedVideos) update(ctx context.Context, v video.Video) error {
@@ -58,10 +50,6 @@ func (sh *sharedVideos) update(ctx context.Context, v video.Video) error {
 
 func (sh *sharedVideos) remove(ctx context.Context, id, accessKey string, created, expires, now time.Time) error {
 	return sh.db.DeleteVideo(ctx, id, store.HashKey(accessKey), created, expires, now)
-}
-
-func (sh *sharedVideos) deleted(ctx context.Context, id string, now time.Time) (bool, error) {
-	return sh.db.VideoDeleted(ctx, id, now)
 }
 
 func (sh *sharedVideos) page(ctx context.Context, accessKey, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {

@@ -32,9 +32,11 @@ type videoState struct {
 }
 
 func newVideoState(opt Options) *videoState {
-	v := &videoState{models: map[string]registry.VideoModel{}, records: newLocalVideos(), results: newVideoResults(videoResultsSize), ttl: opt.MediaTTL}
+	v := &videoState{models: map[string]registry.VideoModel{}, results: newVideoResults(videoResultsSize), ttl: opt.MediaTTL}
 	if opt.Gate != nil {
 		v.records = &sharedVideos{db: opt.Gate.Store()}
+	} else {
+		v.records = newLocalVideos()
 	}
 	if v.ttl <= 0 {
 		v.ttl = falRetention
@@ -107,27 +109,28 @@ func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.E
 }
 
 // requestedVideo opens the video the request's path names for the
-// caller's access key and names it in the request's log line; a deleted
-// video is the same 404 as one that never was. On failure it has
-// answered and ok is false.
-func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, ok bool) {
+// caller's access key, reads its record and names it in the request's log
+// line; a deleted video is the same 404 as one that never was. On failure
+// it has answered and ok is false.
+func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, rec videoRecord, ok bool) {
 	id = r.PathValue("id")
 	ref, key, e := s.videos.open(id, bearer(r))
 	if e == nil {
-		deleted, err := s.videos.records.deleted(r.Context(), id, time.Now())
+		var err error
+		rec, err = s.videos.records.get(r.Context(), id, time.Now())
 		switch {
 		case err != nil:
-			e = s.databaseFailed(r.Context(), "reading the deleted videos", err)
-		case deleted:
+			e = s.databaseFailed(r.Context(), "reading the video's record", err)
+		case rec.deleted:
 			e = videoNotFound()
 		}
 	}
 	if e != nil {
 		writeError(w, e)
-		return "", nil, nil, false
+		return "", nil, nil, videoRecord{}, false
 	}
 	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
-	return id, ref, key, true
+	return id, ref, key, rec, true
 }
 
 // videoNotFound is the 404 of an id that names no video of the caller's.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/fal"
@@ -21,13 +22,13 @@ type videoSeen struct {
 // handleGetVideo serves GET /v1/videos/{id}, asking fal for the status
 // each time.
 func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, rec, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	st, e := s.videoStatus(ctx, id, ref, key, true)
+	st, e := s.videoStatus(ctx, id, ref, key, rec, true)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -39,22 +40,19 @@ func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
 // running (progress from its logs, or from the time passed; withLogs asks
 // fal for them, which only GET needs), or finished, when the result says
 // whether it failed and which files it made. A finished result is kept
-// (see videoResults) and asked of fal only once.
-func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, withLogs bool) (*videoSeen, *openai.Error) {
+// (see videoResults) and asked of fal only once. rec is the video's
+// record, read by the caller.
+func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, rec videoRecord, withLogs bool) (*videoSeen, *openai.Error) {
 	seen := &videoSeen{video: video.New(id, ref)}
 	v := &seen.video
-	known, indexed, err := s.videos.records.get(ctx, id, time.Now())
-	if err != nil {
-		return nil, s.databaseFailed(ctx, "reading the video index", err)
-	}
-	if indexed {
-		v.Prompt = known.Prompt
+	if rec.indexed {
+		v.Prompt = rec.last.Prompt
 	}
 	expires := s.videos.expires(ref).Unix()
 	v.ExpiresAt = &expires
 	if done, ok := s.videos.results.get(id); ok {
 		done.fill(seen)
-		s.keepSeen(ctx, *v)
+		s.keepSeen(ctx, rec, *v)
 		return seen, nil
 	}
 	job := s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key)
@@ -82,15 +80,19 @@ func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key
 		}
 		s.videos.results.add(id, done).fill(seen)
 	}
-	s.keepSeen(ctx, *v)
+	s.keepSeen(ctx, rec, *v)
 	return seen, nil
 }
 
-// keepSeen keeps in the index what was last seen of a video, for the
-// list. One that cannot be kept is logged: the list shows the status
+// keepSeen keeps in the index what was last seen of an indexed video, for
+// the list, when it differs from its record. One that cannot be kept is
+// logged, unless the request was cancelled: the list shows the status
 // seen before, and refreshes an unfinished one.
-func (s *Server) keepSeen(ctx context.Context, v video.Video) {
-	if err := s.videos.records.update(ctx, v); err != nil {
+func (s *Server) keepSeen(ctx context.Context, rec videoRecord, v video.Video) {
+	if !rec.indexed || reflect.DeepEqual(rec.last, v) {
+		return
+	}
+	if err := s.videos.records.update(ctx, v); err != nil && ctx.Err() == nil {
 		s.log.Error("the video index could not be updated", "request_id", infoFrom(ctx).ID, "error", err.Error())
 	}
 }
@@ -143,7 +145,7 @@ func (s *Server) failVideoLookup(ctx context.Context, err error) *openai.Error {
 // background, retried until fal confirms it). A deletion that cannot be
 // recorded is a 503 that cancels nothing.
 func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, _, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}

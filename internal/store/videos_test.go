@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,7 +18,7 @@ func TestVideoIndexPages(t *testing.T) {
 		t0 := time.UnixMilli(1_700_000_000_000)
 		add := func(id, owner string, created time.Time, life time.Duration) {
 			t.Helper()
-			if err := s.AddVideo(ctx, IndexedVideo{ID: id, Owner: owner, CreatedAt: created, Body: []byte(`{"id":"` + id + `"}`), ExpiresAt: created.Add(life)}); err != nil {
+			if err := s.AddVideo(ctx, id, owner, []byte(`{"id":"`+id+`"}`), created, created.Add(life)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -65,47 +66,44 @@ func TestVideoIndexPages(t *testing.T) {
 	})
 }
 
-// TestVideoDeletions: a deleted video, indexed or not, is reported deleted
-// until its deletion expires, is no longer read, and keeps no update.
+// TestVideoDeletions: a deleted video, indexed or not, is read as deleted
+// until its deletion expires, and keeps no update.
 func TestVideoDeletions(t *testing.T) {
 	databases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := open(t, url)
 		t0 := time.UnixMilli(1_700_000_000_000)
-		if err := s.AddVideo(ctx, IndexedVideo{ID: "video_1", Owner: "ana", CreatedAt: t0, Body: []byte(`{"status":"queued"}`), ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		if err := s.AddVideo(ctx, "video_1", "ana", []byte(`{"status":"queued"}`), t0, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.UpdateVideo(ctx, "video_1", []byte(`{"status":"completed"}`)); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := s.Video(ctx, "video_1", t0); err != nil || string(v.Body) != `{"status":"completed"}` || v.Owner != "ana" {
+		if v, err := s.Video(ctx, "video_1", t0); err != nil || string(v.Body) != `{"status":"completed"}` || v.Deleted {
 			t.Fatalf("updated video %+v (%v)", v, err)
 		}
 		for _, id := range []string{"video_1", "video_elsewhere"} {
 			if err := s.DeleteVideo(ctx, id, "ana", t0, t0.Add(time.Minute), t0); err != nil {
 				t.Fatal(err)
 			}
-			if gone, err := s.VideoDeleted(ctx, id, t0); err != nil || !gone {
-				t.Errorf("%s is not reported deleted (%v)", id, err)
+			if v, err := s.Video(ctx, id, t0); err != nil || !v.Deleted {
+				t.Errorf("%s is not read as deleted: %+v (%v)", id, v, err)
 			}
-			if gone, _ := s.VideoDeleted(ctx, id, t0.Add(2*time.Minute)); gone {
-				t.Errorf("the deletion of %s outlived its expiry", id)
-			}
-			if _, err := s.Video(ctx, id, t0); err != ErrNotFound {
-				t.Errorf("deleted %s is read: %v", id, err)
+			if _, err := s.Video(ctx, id, t0.Add(2*time.Minute)); err != ErrNotFound {
+				t.Errorf("the deletion of %s outlived its expiry: %v", id, err)
 			}
 		}
 		if err := s.UpdateVideo(ctx, "video_1", []byte(`{"status":"failed"}`)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AddVideo(ctx, IndexedVideo{ID: "video_1", Owner: "ana", CreatedAt: t0, Body: []byte(`{}`), ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		if err := s.AddVideo(ctx, "video_1", "ana", []byte(`{}`), t0, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if gone, _ := s.VideoDeleted(ctx, "video_1", t0); !gone {
-			t.Error("indexing again undid a deletion")
+		if v, _ := s.Video(ctx, "video_1", t0); !v.Deleted || strings.Contains(string(v.Body), "failed") {
+			t.Errorf("an update or indexing again undid a deletion: %+v", v)
 		}
-		if gone, _ := s.VideoDeleted(ctx, "video_2", t0); gone {
-			t.Error("a video never deleted is reported deleted")
+		if _, err := s.Video(ctx, "video_2", t0); err != ErrNotFound {
+			t.Errorf("a video never indexed nor deleted is read: %v", err)
 		}
 	})
 }

@@ -1,7 +1,8 @@
 -- The state replicas share so that ids resolve on each of them: the
 -- responses kept for previous_response_id and GET /v1/responses/{id}, and
 -- the index of videos behind GET /v1/videos with the ids deleted. owner is
--- the SHA-256 (hex) of the access key that made the row, body is JSON,
+-- the SHA-256 (hex) of the access key that made the row, body is JSON
+-- (size its length in bytes, which bounds the conversation read back),
 -- times are Unix milliseconds. Rows past expires_at are neither read nor
 -- listed, and are purged in bounded batches.
 CREATE TABLE responses (
@@ -10,7 +11,6 @@ CREATE TABLE responses (
     parent_id  TEXT NOT NULL DEFAULT '',
     body       TEXT NOT NULL,
     size       BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX responses_expires_at ON responses (expires_at);
