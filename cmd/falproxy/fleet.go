@@ -7,6 +7,8 @@ import (
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/fleet"
+	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // openFleet links this replica to the fleet's Redis when REDIS_URL is set;
@@ -39,4 +41,19 @@ func newPool(cfg *config.Config, fl *fleet.Fleet) *fal.Pool {
 	pool := fal.NewPool(cfg.FalKeys, opt)
 	health.Follow(pool)
 	return pool
+}
+
+// wireFleet hands the fleet to the server, for /health and REDIS_REQUIRED,
+// and its status to the metrics; limits, when not nil, are the shared
+// virtual key limits whose fallbacks are counted.
+func wireFleet(opt *server.Options, fl *fleet.Fleet, limits *fleet.Limits) {
+	if fl == nil {
+		return
+	}
+	opt.Fleet = fl
+	fallbacks := func() uint64 { return 0 }
+	if limits != nil {
+		fallbacks = limits.Fallbacks
+	}
+	opt.Metrics.WatchFleet(metrics.FleetView{Up: fl.Up, Replicas: fl.Replicas, Fallbacks: fallbacks})
 }

@@ -87,7 +87,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	if fl != nil {
 		defer fl.Close()
 	}
-	tm, err := openTeams(ctx, cfg, log)
+	tm, err := openTeams(ctx, cfg, log, fl)
 	if err != nil {
 		return err
 	}
@@ -228,6 +228,7 @@ func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts, fl *fleet.Flee
 		EmbeddingModels:      cfg.EmbeddingModels,
 	}
 	tm.wire(&opt)
+	wireFleet(&opt, fl, tm.limits)
 	h := server.New(opt)
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -122,6 +123,10 @@ type Options struct {
 	Gate     *teams.Gate
 	AdminKey string
 	Prices   *pricing.Catalog
+	// Fleet, when set, is the Redis the replicas share limits through:
+	// /health shows its status, and while it is unreachable with
+	// REDIS_REQUIRED, virtual keys' requests are refused (503).
+	Fleet *fleet.Fleet
 }
 
 // Server holds the handlers' shared state.

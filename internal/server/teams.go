@@ -84,6 +84,9 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
+				if e.Status == http.StatusServiceUnavailable { // shared limits down: retrying helps
+					w.Header().Set("X-Should-Retry", "true")
+				}
 				writeError(w, e)
 				return
 			}
@@ -202,6 +205,9 @@ func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) 
 // request's concurrency slot.
 func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e *openai.Error) {
 	k := sess.Key
+	if e := s.sharedLimitsDown(); e != nil {
+		return nil, e
+	}
 	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)}
@@ -210,6 +216,10 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 	if !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}
+	}
+	if e := s.sharedLimitsDown(); e != nil { // Redis failed while this request was counted
+		release()
+		return nil, e
 	}
 	return release, nil
 }

@@ -81,15 +81,7 @@ func virtualKeyOverhead(b *testing.B, url string) {
 		withKey = append(withKey, once(metered, secret))
 	}
 	b.StopTimer()
-	for _, q := range []struct {
-		name string
-		at   float64
-	}{{"median", 0.5}, {"p99", 0.99}} {
-		qb, qk := quantile(base, q.at), quantile(withKey, q.at)
-		b.ReportMetric(float64(qb.Nanoseconds())/1000, "base-"+q.name+"-µs")
-		b.ReportMetric(float64(qk.Nanoseconds())/1000, "key-"+q.name+"-µs")
-		b.ReportMetric(float64((qk-qb).Nanoseconds())/1000, "added-"+q.name+"-µs")
-	}
+	reportAdded(b, "base", base, "key", withKey)
 	if lost := gate.Close(ctx); lost != 0 {
 		b.Fatalf("%d ledger rows lost", lost)
 	}
@@ -135,6 +127,21 @@ func benchGate(b *testing.B, url string) (*store.Store, *teams.Gate) {
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	return st, teams.New(teams.Options{Store: st})
+}
+
+// reportAdded reports the median and the 99th percentile of two sides
+// measured alternately, named by their prefixes, and of what the second
+// adds to the first.
+func reportAdded(b *testing.B, baseName string, base []time.Duration, withName string, with []time.Duration) {
+	for _, q := range []struct {
+		name string
+		at   float64
+	}{{"median", 0.5}, {"p99", 0.99}} {
+		qb, qw := quantile(base, q.at), quantile(with, q.at)
+		b.ReportMetric(float64(qb.Nanoseconds())/1000, baseName+"-"+q.name+"-µs")
+		b.ReportMetric(float64(qw.Nanoseconds())/1000, withName+"-"+q.name+"-µs")
+		b.ReportMetric(float64((qw-qb).Nanoseconds())/1000, "added-"+q.name+"-µs")
+	}
 }
 
 // quantile is the duration below which the share q of ds lie.
