@@ -7,9 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/falproxy/falproxy/internal/config"
 )
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -83,10 +89,12 @@ func TestDockerfileInvariants(t *testing.T) {
 		{"final stage on distroless static or scratch", final[:1], "FROM", `^(gcr\.io/distroless/static\S*|scratch)(\s|$)`},
 		{"static build", all, "RUN", `CGO_ENABLED=0 .*go build -trimpath -ldflags="-s -w"`},
 		{"health check runs falproxy healthcheck", final, "HEALTHCHECK", `CMD \["/falproxy",\s*"healthcheck"\]$`},
+		{"health checked often while the container starts", final, "HEALTHCHECK", `--start-interval=\d+s\b`},
 		{"entry point", final, "ENTRYPOINT", `^\["/falproxy"\]$`},
 		{"serve by default", final, "CMD", `^\["serve"\]$`},
 		{"port", final, "EXPOSE", `^8000$`},
 		{"working directory for a mounted .env", final, "WORKDIR", `^/\S+$`},
+		{"working directory writable by the runtime user, for falproxy.db", final, "COPY", `--chown=65532:65532 \S+ /app$`},
 	}
 	for _, tt := range tests {
 		if !has(tt.stage, tt.cmd, regexp.MustCompile(tt.re)) {
@@ -114,17 +122,62 @@ func TestDockerfileInvariants(t *testing.T) {
 	}
 }
 
-// TestComposeAndIgnore checks the hardening compose.yaml promises and that
-// .env never enters the build context.
+// shutdownTail is how long serve may still run once SHUTDOWN_GRACE is
+// over: the cancelled requests answer, the cancels at fal are confirmed
+// and the last ledger rows are written.
+const shutdownTail = cancelledAnswers + cancelDrain + ledgerDrain
+
+// TestComposeAndIgnore checks the hardening compose.yaml promises of the
+// single falproxy service, on its own fields rather than anywhere in the
+// file, where the fleet's replicas repeat most of them, and that .env
+// never enters the build context.
 func TestComposeAndIgnore(t *testing.T) {
-	compose := readRepoFile(t, "compose.yaml")
-	for _, want := range []string{
-		"env_file: .env", "read_only: true", "- /tmp", "- no-new-privileges:true",
-		"cap_drop:\n      - ALL", "restart: unless-stopped", "mem_limit:", `"127.0.0.1:8000:8000"`,
-	} {
-		if !strings.Contains(compose, want) {
-			t.Errorf("compose.yaml lacks %q", want)
+	var compose struct {
+		Services map[string]struct {
+			EnvFile         string   `yaml:"env_file"`
+			ReadOnly        bool     `yaml:"read_only"`
+			Tmpfs           []string `yaml:"tmpfs"`
+			SecurityOpt     []string `yaml:"security_opt"`
+			CapDrop         []string `yaml:"cap_drop"`
+			Restart         string   `yaml:"restart"`
+			MemLimit        string   `yaml:"mem_limit"`
+			Ports           []string `yaml:"ports"`
+			Volumes         []string `yaml:"volumes"`
+			StopGracePeriod string   `yaml:"stop_grace_period"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepoFile(t, "compose.yaml")), &compose); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := compose.Services["falproxy"]
+	if !ok {
+		t.Fatal("compose.yaml has no falproxy service")
+	}
+	checks := []struct {
+		what string
+		ok   bool
+	}{
+		{"env_file .env", s.EnvFile == ".env"},
+		{"a read-only root", s.ReadOnly},
+		{"a tmpfs at /tmp", slices.Contains(s.Tmpfs, "/tmp")},
+		{"no new privileges", slices.Contains(s.SecurityOpt, "no-new-privileges:true")},
+		{"every capability dropped", slices.Equal(s.CapDrop, []string{"ALL"})},
+		{"restart unless stopped", s.Restart == "unless-stopped"},
+		{"a memory limit", s.MemLimit != ""},
+		{"port 8000 on loopback only", slices.Equal(s.Ports, []string{"127.0.0.1:8000:8000"})},
+		{"a volume at /app for falproxy.db", slices.ContainsFunc(s.Volumes, func(v string) bool { return strings.HasSuffix(v, ":/app") })},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("the falproxy service of compose.yaml lacks %s: %+v", c.what, s)
 		}
+	}
+	grace, err := time.ParseDuration(defaultOf(t, "SHUTDOWN_GRACE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stop, err := time.ParseDuration(s.StopGracePeriod); err != nil || stop <= grace+shutdownTail {
+		t.Errorf("the falproxy service's stop_grace_period %q, want more than SHUTDOWN_GRACE %v + %v", s.StopGracePeriod, grace, shutdownTail)
 	}
 	ignored := strings.Split(readRepoFile(t, ".dockerignore"), "\n")
 	if !containsLine(ignored, ".env") || !containsLine(ignored, ".git") {
@@ -153,5 +206,30 @@ func TestHealthcheck(t *testing.T) {
 	}
 	if err := health(); err == nil {
 		t.Fatal("healthcheck passed after the proxy stopped")
+	}
+}
+
+// defaultOf is the default of configuration variable name.
+func defaultOf(t *testing.T, name string) string {
+	t.Helper()
+	for _, v := range config.Variables {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return ""
+}
+
+// TestShutdownTailOfTheDeployments: the deployment files' lint in deploy/
+// gives a container SHUTDOWN_GRACE plus its shutdownTail, which must be
+// what serve may take after the grace.
+func TestShutdownTailOfTheDeployments(t *testing.T) {
+	m := regexp.MustCompile(`(?m)^const shutdownTail = (\d+) \* time\.Second$`).FindStringSubmatch(readRepoFile(t, "deploy/files_test.go"))
+	if m == nil {
+		t.Fatal("deploy/files_test.go declares no shutdownTail in whole seconds")
+	}
+	if secs, _ := strconv.Atoi(m[1]); time.Duration(secs)*time.Second != shutdownTail {
+		t.Errorf("deploy/files_test.go's shutdownTail is %s s, want %v", m[1], shutdownTail)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
@@ -25,6 +26,10 @@ const warmDeadline = 10 * time.Second
 // cancelDrain bounds how long shutdown waits for the cancels of abandoned
 // fal jobs to be confirmed.
 const cancelDrain = 30 * time.Second
+
+// cancelledAnswers bounds how long shutdown waits, once SHUTDOWN_GRACE is
+// over, for the requests it cancels to answer their clients.
+const cancelledAnswers = 15 * time.Second
 
 // keyRecheckEvery is how often quarantined fal keys are probed.
 const keyRecheckEvery = time.Minute
@@ -75,14 +80,21 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	logOut, flushLog := bufferedLog(stderr)
 	defer flushLog()
 	log := newLogger(logOut, cfg)
-	tm, err := openTeams(ctx, cfg, log)
+	fl, err := openFleet(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if fl != nil {
+		defer fl.Close()
+	}
+	tm, err := openTeams(ctx, cfg, log, fl)
 	if err != nil {
 		return err
 	}
 	// Deferred first, run last: requests still being answered add their
 	// ledger rows until the server is down.
 	defer tm.close(log)
-	app := newApp(cfg, log, tm)
+	app := newApp(cfg, log, tm, fl)
 
 	if app.metrics != nil && cfg.MetricsAddr != "" {
 		closeMetrics, err := serveMetrics(cfg.MetricsAddr, server.MetricsHandler(app.metrics, cfg.MetricsKey), log)
@@ -135,7 +147,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 		// and give those cancel calls and the answers a moment to go out.
 		log.Warn("grace period over, cancelling in-flight requests")
 		cancelBase(server.ErrShuttingDown)
-		finalCtx, cancelFinal := context.WithTimeout(context.Background(), 15*time.Second)
+		finalCtx, cancelFinal := context.WithTimeout(context.Background(), cancelledAnswers)
 		defer cancelFinal()
 		if err := srv.Shutdown(finalCtx); err != nil {
 			_ = srv.Close()
@@ -164,12 +176,14 @@ type app struct {
 	metrics *metrics.Metrics // nil when METRICS_ENABLED=false
 }
 
-func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts) *app {
+// newApp builds the handler; fl, when not nil, is the fleet whose Redis
+// holds the state shared by replicas.
+func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts, fl *fleet.Fleet) *app {
 	hc := fal.NewHTTPClient()
 	if cfg.FalH2C {
 		hc = fal.NewH2CHTTPClient()
 	}
-	pool := fal.NewPool(cfg.FalKeys, fal.PoolOptions{Concurrency: cfg.KeyConcurrency})
+	pool := newPool(cfg, fl)
 	schemas := falschema.NewStore(falschema.StoreOptions{URL: cfg.OpenAPIURL, HTTP: hc, TTL: cfg.SchemaTTL, Logger: log})
 	var m *metrics.Metrics
 	if cfg.MetricsEnabled {
@@ -214,6 +228,7 @@ func newApp(cfg *config.Config, log *slog.Logger, tm *teamsParts) *app {
 		EmbeddingModels:      cfg.EmbeddingModels,
 	}
 	tm.wire(&opt)
+	wireFleet(&opt, fl, tm.limits)
 	h := server.New(opt)
 	return &app{cfg: cfg, handler: h, schemas: schemas, fal: client, metrics: m}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/fal"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
@@ -27,11 +28,15 @@ type teamsParts struct {
 	prices *pricing.Catalog
 	admin  string
 	fal    *fal.Client // set by wire, before any price is asked for
+	// limits are the virtual keys' limits shared through the fleet's
+	// Redis; nil without REDIS_URL, where they stay in process.
+	limits *fleet.Limits
 }
 
 // openTeams opens the store when DATABASE_URL or ADMIN_KEY is set and
-// runs its migrations; otherwise falproxy keeps no database.
-func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger) (*teamsParts, error) {
+// runs its migrations; otherwise falproxy keeps no database. With a fleet
+// (REDIS_URL) the virtual keys' limits are shared by its replicas.
+func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger, fl *fleet.Fleet) (*teamsParts, error) {
 	url := cfg.StoreURL()
 	if url == "" {
 		return &teamsParts{}, nil
@@ -40,6 +45,7 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger) (*team
 	if err != nil {
 		return nil, &exitCode{1, fmt.Errorf("falproxy: the database of DATABASE_URL: %s", cfg.Redact(err.Error()))}
 	}
+	st.LogTo(log)
 	var file map[string]pricing.Price
 	if cfg.PricesFile != "" {
 		if file, err = pricing.LoadFile(cfg.PricesFile); err != nil {
@@ -47,7 +53,13 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger) (*team
 			return nil, &exitCode{2, fmt.Errorf("falproxy: PRICES_FILE: %w", err)}
 		}
 	}
-	t := &teamsParts{store: st, gate: teams.New(teams.Options{Store: st, Logger: log}), admin: cfg.AdminKey}
+	t := &teamsParts{store: st, admin: cfg.AdminKey}
+	opt := teams.Options{Store: st, Logger: log}
+	if fl != nil {
+		t.limits = fleet.NewLimits(fl, fleet.LimitsOptions{})
+		opt.Limits = t.limits
+	}
+	t.gate = teams.New(opt)
 	get := pricing.WithKey(nil, cfg.FalAdminKey)
 	if cfg.FalAdminKey == "" {
 		// The pool's keys in turn, through the fal client wire is given.

@@ -22,19 +22,33 @@ import (
 // spends with it on a running falproxy, stops it (the ledger is flushed
 // on shutdown) and reads `falproxy usage`, which must equal what fal (the
 // emulator) billed.
-func TestKeysCLIServeAndUsageAgreeWithFalsBill(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { cliServeUsage(t, "sqlite://"+filepath.Join(t.TempDir(), "teams.db")) })
-	t.Run("postgres", func(t *testing.T) { cliServeUsage(t, pgtest.URL(t)) })
+func TestKeysCLIServeAndUsageAgreeWithFalsBill(t *testing.T) { eachDatabase(t, cliServeUsage) }
+
+// eachDatabase runs a test on a fresh SQLite file and a fresh Postgres
+// database.
+func eachDatabase(t *testing.T, f func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "sqlite://"+filepath.Join(t.TempDir(), "teams.db")) })
+	t.Run("postgres", func(t *testing.T) { f(t, pgtest.URL(t)) })
 }
 
-// cliServeUsage runs the CLI, serve and usage on the database at db.
-func cliServeUsage(t *testing.T, db string) {
+// teamsAdminKey is ADMIN_KEY in the tests of virtual keys.
+const teamsAdminKey = "admin-key-0123456789"
+
+// teamsEnv is the environment of falproxy on the emulator with the store
+// at db and the admin API on; the emulator is closed after the test.
+func teamsEnv(t *testing.T, db string) (*falfake.Fake, map[string]string) {
+	t.Helper()
 	fake, err := falfake.New(falfake.Options{GenerationTime: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fake.Close()
-	env := fakeEnv(fake, map[string]string{"DATABASE_URL": db, "ADMIN_KEY": "admin-key-0123456789", "FAL_API_URL": fake.APIURL()})
+	t.Cleanup(func() { _ = fake.Close() })
+	return fake, fakeEnv(fake, map[string]string{"DATABASE_URL": db, "ADMIN_KEY": teamsAdminKey, "FAL_API_URL": fake.APIURL()})
+}
+
+// cliServeUsage runs the CLI, serve and usage on the database at db.
+func cliServeUsage(t *testing.T, db string) {
+	fake, env := teamsEnv(t, db)
 
 	var out, errs bytes.Buffer
 	if err := run(context.Background(), []string{"keys", "create", "--name", "cli-team", "--models", "flux-dev", "--budget", "1"}, lookup(env), &out, &errs); err != nil {
@@ -103,14 +117,7 @@ func TestNoStoreWithoutAdminKeyOrDatabaseURL(t *testing.T) {
 // and show on one SQLite file.
 func TestKeysUpdateChangesOnlyTheFlagsGiven(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "keys.db")}
-	cli := func(args ...string) string {
-		t.Helper()
-		var out, errs bytes.Buffer
-		if err := run(context.Background(), args, lookup(env), &out, &errs); err != nil {
-			t.Fatalf("%v: %v %s", args, err, errs.String())
-		}
-		return out.String()
-	}
+	cli := func(args ...string) string { t.Helper(); return runCLI(t, env, args...) }
 	created := cli("keys", "create", "--name", "ops", "--owner", "bo", "--rpm", "10", "--budget", "3", "--period", "daily")
 	var k struct {
 		ID string `json:"id"`
@@ -161,4 +168,15 @@ func TestKeysUseTheDatabaseServeUses(t *testing.T) {
 	if _, err := os.Stat(config.DefaultDatabaseFile); err != nil {
 		t.Fatalf("the database serve would use was not opened: %v", err)
 	}
+}
+
+// runCLI runs falproxy with args in env and returns what it printed; a
+// failure ends the test.
+func runCLI(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), args, lookup(env), &out, &errs); err != nil {
+		t.Fatalf("%v: %v %s", args, err, errs.String())
+	}
+	return out.String()
 }

@@ -78,11 +78,14 @@ type Config struct {
 
 	// Teams.
 
-	DatabaseURL string // DATABASE_URL: sqlite://... or postgres://...; "" = DefaultDatabaseURL when AdminKey is set
-	AdminKey    string // ADMIN_KEY: Bearer token of the admin API; "" = no admin API
-	APIURL      string // FAL_API_URL, without trailing slash
-	FalAdminKey string // FAL_ADMIN_KEY: the key of fal's pricing API; "" = the AI_KEYS in turn
-	PricesFile  string // PRICES_FILE: path of a JSON prices file; "" = none
+	DatabaseURL   string // DATABASE_URL: sqlite://... or postgres://...; "" = DefaultDatabaseURL when AdminKey is set
+	AdminKey      string // ADMIN_KEY: Bearer token of the admin API; "" = no admin API
+	APIURL        string // FAL_API_URL, without trailing slash
+	RedisURL      string // REDIS_URL: the Redis the fleet shares; "" = none
+	RedisRequired bool   // REDIS_REQUIRED: refuse rather than fall back
+	Replicas      int    // REPLICAS: fleet size for the fallback share; 0 = last seen
+	FalAdminKey   string // FAL_ADMIN_KEY: the key of fal's pricing API; "" = the AI_KEYS in turn
+	PricesFile    string // PRICES_FILE: path of a JSON prices file; "" = none
 
 	// Audio.
 
@@ -154,6 +157,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.APIURL = l.baseURL(envAPIURL)
 	c.FalAdminKey = l.key(envFalAdminKey)
 	c.PricesFile, _ = l.str(envPricesFile)
+	c.RedisURL = l.redisURL(envRedisURL)
+	c.RedisRequired = l.boolean(envRedisRequired)
+	c.Replicas = l.integer(envReplicas, 0, 10_000)
 
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)

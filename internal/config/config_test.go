@@ -156,6 +156,9 @@ func TestLoadValues(t *testing.T) {
 
 		{"max inflight unlimited", map[string]string{"MAX_INFLIGHT": "0"}, func(c *Config) any { return c.MaxInflight }, 0},
 		{"key concurrency", map[string]string{"KEY_CONCURRENCY": "2"}, func(c *Config) any { return c.KeyConcurrency }, 2},
+		{"redis url", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"}, func(c *Config) any { return c.RedisURL }, "redis://127.0.0.1:6379/0"},
+		{"redis required", map[string]string{"REDIS_REQUIRED": "true"}, func(c *Config) any { return c.RedisRequired }, true},
+		{"replicas", map[string]string{"REPLICAS": "3"}, func(c *Config) any { return c.Replicas }, 3},
 		{"admission wait zero", map[string]string{"ADMISSION_WAIT": "0"}, func(c *Config) any { return c.AdmissionWait }, time.Duration(0)},
 		{"admission wait", map[string]string{"ADMISSION_WAIT": "250ms"}, func(c *Config) any { return c.AdmissionWait }, 250 * time.Millisecond},
 		{"body bytes plain", map[string]string{"MAX_BODY_BYTES": "1048576"}, func(c *Config) any { return c.MaxBodyBytes }, int64(1 << 20)},
@@ -274,6 +277,7 @@ func TestLoadProblems(t *testing.T) {
 
 		{"max inflight negative", map[string]string{"MAX_INFLIGHT": "-5"}, `config: MAX_INFLIGHT must be an integer of at least 0, where 0 means no limit, got "-5"`},
 		{"key concurrency word", map[string]string{"KEY_CONCURRENCY": "two"}, `config: KEY_CONCURRENCY must be an integer of at least 0, where 0 means no limit, got "two"`},
+		{"redis url scheme", map[string]string{"REDIS_URL": "http://127.0.0.1:6379"}, `config: REDIS_URL must start with redis://, rediss:// or unix://`},
 		{"admission wait negative", map[string]string{"ADMISSION_WAIT": "-1s"},
 			`config: ADMISSION_WAIT must be a duration of 0 or more such as 90s, 5m or 24h, or a whole number of seconds, got "-1s"`},
 		{"body bytes unit", map[string]string{"MAX_BODY_BYTES": "10M"},

@@ -31,7 +31,7 @@ func (c *Config) Redact(s string) string {
 
 // secrets lists every value Redact hides.
 func (c *Config) secrets() []string {
-	out := slices.Concat(c.AccessKeys, c.FalKeys, []string{c.MetricsKey, c.AdminKey, c.FalAdminKey, c.DatabaseURL}, c.SigningKeys)
+	out := slices.Concat(c.AccessKeys, c.FalKeys, []string{c.MetricsKey, c.AdminKey, c.FalAdminKey, c.DatabaseURL, c.RedisURL}, c.SigningKeys)
 	for _, k := range c.FalKeys {
 		if _, secret, ok := strings.Cut(k, ":"); ok {
 			out = append(out, secret)

@@ -79,6 +79,9 @@ const (
 	envAPIURL            = "FAL_API_URL"
 	envFalAdminKey       = "FAL_ADMIN_KEY"
 	envPricesFile        = "PRICES_FILE"
+	envRedisURL          = "REDIS_URL"
+	envRedisRequired     = "REDIS_REQUIRED"
+	envReplicas          = "REPLICAS"
 )
 
 // Modes RESPONSES_MODE accepts.
@@ -329,6 +332,19 @@ var Variables = []Variable{
 		Name: envPricesFile, Group: GroupOps,
 		Format:      "empty, or the path of a JSON file",
 		Description: "Prices that override fal's pricing API, as JSON `{\"fal-ai/flux/dev\": {\"unit_price\": 0.025, \"unit\": \"image\"}}`. A model behind an LLM endpoint (chat, Responses, embeddings) is priced by an `\"<endpoint>#<model>\"` entry, e.g. `\"openrouter/router#openai/gpt-4o\"`, else at the endpoint's price; `input_unit_price` and `output_unit_price` price input and output tokens apart.",
+	},
+	{
+		Name: envRedisURL, Group: GroupOps, Secret: true,
+		Format:      "empty, or redis://[user:password@]host:port/db, rediss://... (TLS) or unix:///path",
+		Description: "The Redis (or Valkey) that several replicas share: fal key health, each virtual key's requests per minute, concurrent requests and budget reservations, and `KEY_CONCURRENCY` hold across the fleet. Empty: all of it stays in this process. See RELIABILITY.md for what happens while Redis is unreachable.",
+	},
+	{
+		Name: envRedisRequired, Default: "false", Group: GroupOps, Format: formatBool,
+		Description: "With `REDIS_URL`: refuse to start, and answer 503 to requests that need shared limits, while Redis is unreachable. False: keep serving with each replica enforcing its share of the limits.",
+	},
+	{
+		Name: envReplicas, Default: "0", Group: GroupOps, Format: "an integer of at least 0, where 0 means the number of replicas last seen through Redis",
+		Description: "The fleet size each replica assumes while Redis is unreachable, to enforce its share (limit ÷ replicas) of every shared limit.",
 	},
 	{
 		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,

@@ -28,6 +28,8 @@ type Key struct {
 	reason    string    // why it is out, for /health and logs
 	rejected  bool      // out because fal refused the key (401/403)
 	totalFail int64
+	leases    []func() // releases of the fleet-wide slots held (see KeySlots)
+	fallback  int      // slots held on this replica's share while the fleet's count is unreachable
 }
 
 // ID is a short, stable name for the key that reveals nothing about it:
@@ -56,13 +58,21 @@ type PoolOptions struct {
 	// Quarantine is how long a key rests after 401/403.
 	Quarantine time.Duration
 	Now        func() time.Time
+	// Shared, when set, hears of every rest and recovery of a key, so
+	// that the other replicas of a fleet stop using a key this one found
+	// rate limited or rejected (see ApplyRest for the other direction).
+	Shared KeyHealthSharer
+	// Slots, when set with Concurrency, counts each key's jobs across the
+	// whole fleet instead of in this process alone.
+	Slots KeySlots
 }
 
 // Pool hands out fal keys round-robin, skipping unhealthy ones.
 type Pool struct {
-	keys []*Key
-	next atomic.Uint64
-	opt  PoolOptions
+	keys  []*Key
+	byTag map[string]*Key // by TagString
+	next  atomic.Uint64
+	opt   PoolOptions
 }
 
 // NewPool builds a pool over the given secrets.
@@ -76,7 +86,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	p := &Pool{opt: opt}
+	p := &Pool{opt: opt, byTag: make(map[string]*Key, len(secrets))}
 	for i, s := range secrets {
 		k := &Key{secret: s, id: keyID(i), authorization: []string{"Key " + s}}
 		k.tag = k.Derive(keyTagLabel)[:keyTagSize]
@@ -84,6 +94,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 			k.slots = make(chan struct{}, opt.Concurrency)
 		}
 		p.keys = append(p.keys, k)
+		p.byTag[k.TagString()] = k
 	}
 	return p
 }
@@ -135,13 +146,9 @@ func (p *Pool) acquire(tried map[*Key]bool) (k *Key, busy bool, wait time.Durati
 			}
 			continue
 		}
-		if k.slots != nil {
-			select {
-			case k.slots <- struct{}{}:
-			default:
-				busy = true
-				continue
-			}
+		if !p.takeSlot(k) {
+			busy = true
+			continue
 		}
 		k.inflight.Add(1)
 		return k, false, 0
@@ -153,15 +160,15 @@ func (p *Pool) acquire(tried map[*Key]bool) (k *Key, busy bool, wait time.Durati
 func (p *Pool) release(k *Key) {
 	k.inflight.Add(-1)
 	if k.slots != nil {
+		p.releaseSlot(k)
 		<-k.slots
 	}
 }
 
 // report records the outcome of a call made with k. Only answers that say
-// something about the key itself change its health.
+// something about the key itself change its health; a new rest is shared
+// with the fleet (see PoolOptions.Shared).
 func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	switch {
 	case status >= 200 && status < 300:
 		return
@@ -170,20 +177,37 @@ func (p *Pool) report(k *Key, status int, retryAfter time.Duration) {
 		if d <= 0 {
 			d = p.opt.Cooldown
 		}
-		k.rest(p.opt.Now(), d, "rate limited (429)")
+		p.rest(k, d, "rate limited (429)", false)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		k.rest(p.opt.Now(), p.opt.Quarantine, "rejected by fal ("+http.StatusText(status)+")")
-		k.rejected = true
+		p.rest(k, p.opt.Quarantine, "rejected by fal ("+http.StatusText(status)+")", true)
 	case status >= 500 || status == 0:
+		k.mu.Lock()
 		k.totalFail++
+		k.mu.Unlock()
 	}
 }
 
-func (k *Key) rest(now time.Time, d time.Duration, reason string) {
+// rest takes k out of rotation for d and tells the fleet, unless the key
+// already rested longer.
+func (p *Pool) rest(k *Key, d time.Duration, reason string, rejected bool) {
+	k.mu.Lock()
 	k.totalFail++
-	if until := now.Add(d); until.After(k.until) {
-		k.until, k.reason = until, reason
+	until := p.opt.Now().Add(d)
+	longer := k.restUntil(until, reason, rejected)
+	k.mu.Unlock()
+	if longer && p.opt.Shared != nil {
+		p.opt.Shared.Rested(k.TagString(), until, reason, rejected)
 	}
+}
+
+// restUntil makes k rest until the given instant unless it already rests
+// longer, and reports whether it changed; k.mu must be held.
+func (k *Key) restUntil(until time.Time, reason string, rejected bool) bool {
+	if !until.After(k.until) {
+		return false
+	}
+	k.until, k.reason, k.rejected = until, reason, rejected
+	return true
 }
 
 // ErrKeysRejected means every fal key rests because fal refused it
@@ -215,9 +239,13 @@ func (p *Pool) quarantined() []*Key {
 	return out
 }
 
-// reinstate puts a quarantined key back into rotation.
+// reinstate puts a quarantined key back into rotation, on every replica
+// of the fleet.
 func (p *Pool) reinstate(k *Key) {
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	k.until, k.reason, k.rejected = time.Time{}, "", false
+	k.mu.Unlock()
+	if p.opt.Shared != nil {
+		p.opt.Shared.Rested(k.TagString(), time.Time{}, "", false)
+	}
 }

@@ -350,6 +350,7 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		return nil, err
 	}
 	defer j.Release()
+	j.OnCancelSettled = c.billedLate(ctx, j)
 	out := &Outcome{RequestID: j.RequestID, KeyID: j.key.ID()}
 	st, err := c.Wait(ctx, j)
 	if err != nil {

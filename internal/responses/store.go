@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 
@@ -52,20 +53,22 @@ func NewStore(limits StoreLimits) *Store {
 }
 
 // Put keeps s for key, evicting the oldest responses past the limits. A
-// turn larger than the byte limit on its own is not kept.
-func (st *Store) Put(key string, s Stored) {
+// turn larger than the byte limit on its own is not kept. It never fails.
+func (st *Store) Put(_ context.Context, key string, s Stored) error {
 	b, err := json.Marshal(s)
 	if err != nil {
-		return
+		return nil
 	}
 	now := st.now()
 	st.entries.Put(s.Response.ID, entry{owner: bounded.Owner(key), stored: s}, int64(len(b)), now.Add(st.limits.Age), now)
+	return nil
 }
 
 // Get returns the response id kept for key, if it is there and not older
 // than the age limit.
-func (st *Store) Get(key, id string) (Stored, bool) {
-	return st.get(bounded.Owner(key), id)
+func (st *Store) Get(_ context.Context, key, id string) (Stored, bool, error) {
+	s, ok := st.get(bounded.Owner(key), id)
+	return s, ok, nil
 }
 
 func (st *Store) get(owner [32]byte, id string) (Stored, bool) {
@@ -82,30 +85,37 @@ func (st *Store) get(owner [32]byte, id string) (Stored, bool) {
 // reports false when id, or any turn before it, is no longer kept (older
 // turns go first): a conversation with its start missing would mislead
 // the model. The chain is at most as long as the store holds entries.
-func (st *Store) History(key, id string) ([]Item, bool) {
+func (st *Store) History(_ context.Context, key, id string) ([]Item, bool, error) {
 	var chain []Stored
 	for k, held := bounded.Owner(key), st.entries.Len(); id != "" && len(chain) <= held; {
 		s, ok := st.get(k, id)
 		if !ok {
-			return nil, false
+			return nil, false, nil
 		}
 		chain = append(chain, s)
 		id = s.ParentID
 	}
+	return conversation(chain), true, nil
+}
+
+// conversation is the input items of a chain of turns, newest first:
+// each turn's input items and then its output as input items, oldest
+// first.
+func conversation(chain []Stored) []Item {
 	var items []Item
 	for i := len(chain) - 1; i >= 0; i-- {
 		items = append(append(items, chain[i].Items...), InputItems(chain[i].Response.Output)...)
 	}
-	return items, true
+	return items
 }
 
 // Delete forgets response id of key, reporting whether key had it. The
 // responses that continued it keep their own turns, but a conversation
 // through it can no longer be rebuilt (see History).
-func (st *Store) Delete(key, id string) bool {
-	if _, ok := st.Get(key, id); !ok {
-		return false
+func (st *Store) Delete(_ context.Context, key, id string) (bool, error) {
+	if _, ok := st.get(bounded.Owner(key), id); !ok {
+		return false, nil
 	}
 	st.entries.Remove(id)
-	return true
+	return true, nil
 }

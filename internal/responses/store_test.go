@@ -15,14 +15,14 @@ func stored(id string, text string) Stored {
 // TestStoreOwner keeps a response for the key that made it only.
 func TestStoreOwner(t *testing.T) {
 	st := NewStore(DefaultStoreLimits())
-	st.Put("key-a", stored("resp_1", "hi"))
-	if s, ok := st.Get("key-a", "resp_1"); !ok || s.Items[0].Content.Text != "hi" {
+	_ = st.Put(t.Context(), "key-a", stored("resp_1", "hi"))
+	if s, ok, _ := st.Get(t.Context(), "key-a", "resp_1"); !ok || s.Items[0].Content.Text != "hi" {
 		t.Errorf("own response: %v %+v", ok, s)
 	}
-	if _, ok := st.Get("key-b", "resp_1"); ok {
+	if _, ok, _ := st.Get(t.Context(), "key-b", "resp_1"); ok {
 		t.Error("another key read the response")
 	}
-	if _, ok := st.Get("key-a", "resp_2"); ok {
+	if _, ok, _ := st.Get(t.Context(), "key-a", "resp_2"); ok {
 		t.Error("an unknown id was found")
 	}
 }
@@ -34,27 +34,27 @@ func TestStoreLimits(t *testing.T) {
 	st := NewStore(StoreLimits{Count: 3, Bytes: 2000, Age: time.Minute})
 	st.now = func() time.Time { return now }
 	for i := range 4 {
-		st.Put("k", stored(fmt.Sprint("resp_", i), "x"))
+		_ = st.Put(t.Context(), "k", stored(fmt.Sprint("resp_", i), "x"))
 	}
-	if _, ok := st.Get("k", "resp_0"); ok {
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_0"); ok {
 		t.Error("the oldest response outlived the count limit")
 	}
-	if _, ok := st.Get("k", "resp_3"); !ok {
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_3"); !ok {
 		t.Error("the newest response is gone")
 	}
-	st.Put("k", stored("resp_big", strings.Repeat("x", 3000)))
-	if _, ok := st.Get("k", "resp_big"); ok {
+	_ = st.Put(t.Context(), "k", stored("resp_big", strings.Repeat("x", 3000)))
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_big"); ok {
 		t.Error("a response over the byte limit was kept")
 	}
-	st.Put("k", stored("resp_half", strings.Repeat("x", 1500)))
-	if _, ok := st.Get("k", "resp_2"); ok {
+	_ = st.Put(t.Context(), "k", stored("resp_half", strings.Repeat("x", 1500)))
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_2"); ok {
 		t.Error("the byte limit evicted nothing")
 	}
-	if _, ok := st.Get("k", "resp_half"); !ok {
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_half"); !ok {
 		t.Error("a response within the byte limit is gone")
 	}
 	now = now.Add(2 * time.Minute)
-	if _, ok := st.Get("k", "resp_half"); ok {
+	if _, ok, _ := st.Get(t.Context(), "k", "resp_half"); ok {
 		t.Error("a response outlived the age limit")
 	}
 	if n := st.entries.Len(); n != 0 {
@@ -73,23 +73,23 @@ func TestStoreHistory(t *testing.T) {
 		s := stored(fmt.Sprint("resp_", i), fmt.Sprint("turn ", i))
 		s.ParentID = parent
 		s.Response.Output = []OutputItem{messageItem("msg_1", fmt.Sprint("answer ", i), "completed")}
-		st.Put("k", s)
+		_ = st.Put(t.Context(), "k", s)
 		parent = s.Response.ID
 	}
-	first, _ := st.Get("k", "resp_0")
-	last, _ := st.Get("k", "resp_9")
+	first, _, _ := st.Get(t.Context(), "k", "resp_0")
+	last, _, _ := st.Get(t.Context(), "k", "resp_9")
 	if size(t, last) > size(t, first)+8 {
 		t.Errorf("the tenth turn takes %d bytes, the first %d", size(t, last), size(t, first))
 	}
-	items, ok := st.History("k", "resp_2")
+	items, ok, _ := st.History(t.Context(), "k", "resp_2")
 	if !ok || len(items) != 6 || items[0].Content.Text != "turn 0" || items[1].Content.Parts[0].Text != "answer 0" || items[4].Content.Text != "turn 2" {
 		t.Fatalf("history %v %+v", ok, items)
 	}
-	if _, ok := st.History("other", "resp_2"); ok {
+	if _, ok, _ := st.History(t.Context(), "other", "resp_2"); ok {
 		t.Error("another key read the conversation")
 	}
 	st.entries.Remove("resp_0")
-	if _, ok := st.History("k", "resp_9"); ok {
+	if _, ok, _ := st.History(t.Context(), "k", "resp_9"); ok {
 		t.Error("a conversation without its first turn was continued")
 	}
 }

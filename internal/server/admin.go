@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -61,6 +62,7 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
+	s.flushLedger(r.Context())
 	st := s.opt.Gate.Store()
 	keys, err := st.Keys(r.Context())
 	if err != nil {
@@ -131,6 +133,7 @@ func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
 			*t.dst = when
 		}
 	}
+	s.flushLedger(r.Context())
 	totals, err := s.opt.Gate.Store().Usage(r.Context(), f)
 	if errors.Is(err, store.ErrInvalidGroupBy) {
 		writeError(w, openai.InvalidRequest("group_by", "invalid_value", "group_by must be key, model or day."))
@@ -173,12 +176,26 @@ func (s *Server) adminKey(w http.ResponseWriter, r *http.Request) (store.Key, bo
 }
 
 func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key) {
+	s.flushLedger(r.Context())
 	view, err := teams.View(r.Context(), s.opt.Gate.Store(), k, time.Now())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, view)
+}
+
+// ledgerFlushWait bounds how long an admin read waits for the ledger.
+const ledgerFlushWait = 2 * time.Second
+
+// flushLedger writes the ledger rows queued so far before an admin read,
+// so that the usage and spend it shows include every request that has
+// ended, as fal's bill does. Rows the database cannot take within
+// ledgerFlushWait stay queued, and the read shows what is stored.
+func (s *Server) flushLedger(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, ledgerFlushWait)
+	defer cancel()
+	s.opt.Gate.Flush(ctx)
 }
 
 // storeFailed answers a store error: 404 for an unknown key, else 503.
@@ -188,7 +205,5 @@ func (s *Server) storeFailed(w http.ResponseWriter, r *http.Request, err error) 
 			Message: "No key has this id."})
 		return
 	}
-	s.log.Error("admin store call failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
-	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "store_unavailable",
-		Message: "falproxy's database is unavailable; try again shortly.", RetryAfter: 5 * time.Second})
+	writeError(w, s.databaseFailed(r.Context(), "an admin call", err))
 }

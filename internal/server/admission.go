@@ -46,7 +46,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 	a := s.admission
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.max > 0 {
-			t := tenant(sha256.Sum256([]byte(bearer(r))))
+			t := infoFrom(r.Context()).tenant // authenticate hashed the key
 			if !a.acquire(r, t) {
 				if r.Context().Err() != nil {
 					return

@@ -19,14 +19,16 @@ func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]a
 // runEncoded is runFal for an input already encoded (and logged) by
 // falInput.
 func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
-	body, _, err := s.runBilled(ctx, endpoint, input)
+	body, _, err := s.runBilled(ctx, endpoint, input, 0)
 	return body, err
 }
 
 // runBilled is runEncoded that also tells whether fal bills the job: it
-// completed, even when its result could not be read afterwards.
-func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte) (body []byte, billed bool, err error) {
-	res, err := s.opt.Fal.Run(ctx, endpoint, input)
+// completed, even when its result could not be read afterwards. images
+// is how many images the job asks for (0: not an image job), which a job
+// found billed only after it was abandoned is charged (see chargeLate).
+func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte, images int) (body []byte, billed bool, err error) {
+	res, err := s.opt.Fal.Run(s.chargeLate(ctx, images), endpoint, input)
 	ri := infoFrom(ctx)
 	if res != nil {
 		ri.set("", res.RequestID)

@@ -178,7 +178,7 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 	}
 	// fal bills every image a completed job made, also those the answer
 	// drops; when its output is unknown, the images the job asked for.
-	body, billed, err := s.runBilled(ctx, endpoint, b)
+	body, billed, err := s.runBilled(ctx, endpoint, b, asked)
 	if err != nil {
 		if billed {
 			report(ctx, func(w *falWork) { w.images += asked })

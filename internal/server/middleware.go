@@ -41,6 +41,9 @@ type requestInfo struct {
 	FalRequestIDs []string
 	// work is what fal completed for the request, which settles its cost.
 	work falWork
+	// tenant is the SHA-256 of the client's key, hashed once by
+	// authenticate for every use of it.
+	tenant tenant
 	// recorder is the access log's, allocated with the info.
 	recorder statusRecorder
 }
@@ -260,8 +263,10 @@ func newAccessKeys(keys []string) accessKeys {
 	return out
 }
 
-func (a accessKeys) valid(key string) bool {
-	h := sha256.Sum256([]byte(key))
+func (a accessKeys) valid(key string) bool { return a.hold(sha256.Sum256([]byte(key))) }
+
+// hold is valid for a key already hashed.
+func (a accessKeys) hold(h [sha256.Size]byte) bool {
 	ok := 0
 	for i := range a {
 		ok |= subtle.ConstantTimeCompare(h[:], a[i][:])

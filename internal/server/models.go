@@ -247,10 +247,6 @@ func (s *Server) falInfo(ctx context.Context, e registry.Entry) any {
 // every few seconds.
 var healthAnswer = newFixedAnswer(map[string]string{"status": "ok"})
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeFixedJSON(w, &healthAnswer)
-}
-
 func handleNotFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, &openai.Error{
 		Status:  http.StatusNotFound,

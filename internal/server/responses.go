@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -27,14 +28,29 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 	key := bearer(r)
 	var history []responses.Item
 	if req.PreviousResponseID != "" {
-		if history, ok = s.responses.History(key, req.PreviousResponseID); !ok {
-			writeError(w, previousNotFound(req.PreviousResponseID, s.opt.ResponsesStore.Age))
+		var err error
+		history, ok, err = s.responses.History(r.Context(), key, req.PreviousResponseID)
+		if err != nil {
+			writeError(w, s.databaseFailed(r.Context(), "reading a conversation", err))
+			return
+		}
+		if !ok {
+			writeError(w, previousNotFound(req.PreviousResponseID, s.responsesKeptWhere(), s.opt.ResponsesStore.Age))
 			return
 		}
 	}
+	// keep runs before the response reaches the client, so that the
+	// client's next request finds it, on whichever replica, and is not
+	// cancelled with the request: a client that leaves at the last event
+	// still finds its finished response. A response that cannot be kept
+	// is still answered, as one the limits dropped.
 	keep := func(resp responses.Response) {
-		if req.Stored() {
-			s.responses.Put(key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp})
+		if !req.Stored() {
+			return
+		}
+		ctx := context.WithoutCancel(r.Context())
+		if err := s.responses.Put(ctx, key, responses.Stored{ParentID: req.PreviousResponseID, Items: req.InputItems(), Response: resp}); err != nil {
+			s.log.Error("a response could not be kept", "request_id", infoFrom(ctx).ID, "error", err.Error())
 		}
 	}
 	if s.opt.ResponsesPassthrough {
@@ -47,7 +63,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 // responsesBridge answers a Responses request through the chat pipeline,
 // whose answer a responsesWriter translates: whole, into a response;
 // streamed, into Responses events as the chat deltas come. keep stores a
-// finished response.
+// finished response before it is sent.
 func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
 	tools := responses.TextTools
 	if s.opt.ChatBackend == chat.Passthrough {
@@ -63,13 +79,9 @@ func (s *Server) responsesBridge(w http.ResponseWriter, r *http.Request, req *re
 		writeError(w, bridgeError(e))
 		return
 	}
-	rw := &responsesWriter{w: w, req: req, created: time.Now().Unix(), tools: tools}
+	rw := &responsesWriter{w: w, req: req, created: time.Now().Unix(), tools: tools, keep: keep}
 	if e := s.serveChat(r, chatReq, rw); e != nil {
 		writeError(w, bridgeError(e))
-		return
-	}
-	if resp, ok := rw.finished(); ok {
-		keep(resp)
 	}
 }
 
@@ -83,12 +95,21 @@ func (s *Server) handleGetResponse(w http.ResponseWriter, r *http.Request) {
 
 // previousNotFound is OpenAI's answer to an unknown previous_response_id,
 // saying what falproxy keeps.
-func previousNotFound(id string, age time.Duration) *openai.Error {
+func previousNotFound(id, where string, age time.Duration) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 		Code: "previous_response_not_found", NoRetry: true,
-		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses in process for " +
+		Message: "Previous response with id '" + openai.Echo(id) + "' not found. falproxy keeps responses " + where + " for " +
 			shortDuration(age) + ", per access key, and none created with store set to false; a conversation continues " +
 			"only while all of its turns are kept."}
+}
+
+// responsesKeptWhere says where responses are kept, for the answer to
+// one that is not.
+func (s *Server) responsesKeptWhere() string {
+	if s.opt.Gate != nil {
+		return "in its database"
+	}
+	return "in process"
 }
 
 // shortDuration writes d without zero minutes and seconds: "1h", "1h30m".

@@ -26,7 +26,11 @@ func responseNotFound(id string) *openai.Error {
 // false.
 func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request) (stored responses.Stored, ok bool) {
 	id := r.PathValue("id")
-	if stored, ok = s.responses.Get(bearer(r), id); !ok {
+	stored, ok, err := s.responses.Get(r.Context(), bearer(r), id)
+	switch {
+	case err != nil:
+		writeError(w, s.databaseFailed(r.Context(), "reading a response", err))
+	case !ok:
 		writeError(w, responseNotFound(id))
 	}
 	return stored, ok
@@ -36,7 +40,12 @@ func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request) (stored 
 // stored response is forgotten.
 func (s *Server) handleDeleteResponse(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !s.responses.Delete(bearer(r), id) {
+	deleted, err := s.responses.Delete(r.Context(), bearer(r), id)
+	if err != nil {
+		writeError(w, s.databaseFailed(r.Context(), "deleting a response", err))
+		return
+	}
+	if !deleted {
 		writeError(w, responseNotFound(id))
 		return
 	}

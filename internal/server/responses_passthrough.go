@@ -14,7 +14,8 @@ var responsesPath = chat.Passthrough.String() + "/responses"
 // responsesPassthrough forwards a Responses request to fal's own responses
 // route (see responses.PassthroughBody) with the fal model id, through the
 // key pool as the chat passthrough, and relays the answer under the name
-// the client asked for. keep stores a finished response.
+// the client asked for. keep stores a finished response before it is
+// sent.
 func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, req *responses.Request, history []responses.Item, keep func(responses.Response)) {
 	if e := s.admitLLM(r.Context(), req.Model, chat.Passthrough.String(), s.models.chat[req.Model]); e != nil {
 		writeError(w, e)
@@ -58,6 +59,9 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 	}
 	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		ev := ps.Event(data)
+		if final, ok := ps.Final(); ok && ps.Ended() {
+			keep(final)
+		}
 		err := out.send(ev.Name, ev.Data)
 		if ps.Ended() {
 			_ = out.finish()
@@ -74,6 +78,5 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 		if u := final.Usage; u != nil {
 			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, usdToMicros(u.Cost))
 		}
-		keep(final)
 	}
 }

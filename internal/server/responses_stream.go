@@ -19,6 +19,8 @@ type responsesWriter struct {
 	st       *responses.Stream // nil until a stream starts
 	out      *sseWriter
 	answered *responses.Response // the whole response written, if any
+	// keep, when set, stores a finished response before it is sent.
+	keep func(responses.Response)
 }
 
 func (rw *responsesWriter) whole(completion []byte) {
@@ -28,6 +30,7 @@ func (rw *responsesWriter) whole(completion []byte) {
 		return
 	}
 	rw.answered = &resp
+	rw.store(resp)
 	writeJSON(rw.w, http.StatusOK, resp)
 }
 
@@ -48,7 +51,18 @@ func (rw *responsesWriter) text(content, reasoning string) error {
 func (rw *responsesWriter) raw(chunk []byte) error { return rw.send(rw.st.Chunk(chunk)) }
 
 func (rw *responsesWriter) end(finishReason string, usage *openai.Usage) error {
-	return rw.send(rw.st.Finish(finishReason, usage))
+	evs := rw.st.Finish(finishReason, usage)
+	if resp, ok := rw.finished(); ok {
+		rw.store(resp)
+	}
+	return rw.send(evs)
+}
+
+// store hands a finished response to keep, if there is one.
+func (rw *responsesWriter) store(resp responses.Response) {
+	if rw.keep != nil {
+		rw.keep(resp)
+	}
 }
 
 // send sends events in order, stopping at the first that cannot be
@@ -63,7 +77,7 @@ func (rw *responsesWriter) send(evs []responses.Event) error {
 }
 
 // finished returns the response to keep: the whole one written, or the
-// one a stream carried to its end when it completed (or stopped at the
+// one a stream carries to its end when it completed (or stopped at the
 // token limit).
 func (rw *responsesWriter) finished() (responses.Response, bool) {
 	switch {

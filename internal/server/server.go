@@ -14,6 +14,7 @@ import (
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/falschema"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
@@ -98,9 +99,10 @@ type Options struct {
 	AudioModels []registry.AudioModel
 
 	// Responses and embeddings.
-	// ResponsesStore bounds the responses kept in process for
-	// previous_response_id and GET /v1/responses/{id}; the zero value is
-	// responses.DefaultStoreLimits.
+	// ResponsesStore bounds the responses kept for previous_response_id
+	// and GET /v1/responses/{id}; the zero value is
+	// responses.DefaultStoreLimits. They are kept in process, or with a
+	// Gate in its database, which replicas share (see responses.Shared).
 	ResponsesStore responses.StoreLimits
 	// ResponsesPassthrough forwards /v1/responses to fal's OpenAI-compatible
 	// responses route (RESPONSES_MODE=passthrough); only with ChatBackend
@@ -121,6 +123,10 @@ type Options struct {
 	Gate     *teams.Gate
 	AdminKey string
 	Prices   *pricing.Catalog
+	// Fleet, when set, is the Redis the replicas share limits through:
+	// /health shows its status, and while it is unreachable with
+	// REDIS_REQUIRED, virtual keys' requests are refused (503).
+	Fleet *fleet.Fleet
 }
 
 // Server holds the handlers' shared state.
@@ -131,7 +137,7 @@ type Server struct {
 	models    *modelTable
 	admission *admission
 	videos    *videoState
-	responses *responses.Store
+	responses responses.Keeper
 	// voicesWarned holds the endpoints whose failed schema
 	// /v1/audio/voices has logged at warn level (see voicesSkipped).
 	voicesWarned sync.Map
@@ -180,9 +186,18 @@ func New(opt Options) http.Handler {
 		models:    newModelTable(opt),
 		admission: newAdmission(opt.MaxInflight, opt.AdmissionWait),
 		videos:    newVideoState(opt),
-		responses: responses.NewStore(opt.ResponsesStore),
+		responses: newResponsesKeeper(opt),
 	}
 	return s.routes()
+}
+
+// newResponsesKeeper keeps the responses in the Gate's database, which
+// replicas share, or without one in process.
+func newResponsesKeeper(opt Options) responses.Keeper {
+	if opt.Gate != nil {
+		return responses.NewShared(opt.Gate.Store(), opt.ResponsesStore)
+	}
+	return responses.NewStore(opt.ResponsesStore)
 }
 
 // jobContext is the context of a request that runs fal work: bounded by

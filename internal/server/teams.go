@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,7 +35,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, openai.InvalidAPIKey(true))
 			return
 		}
-		if s.keys.valid(k) {
+		sum := sha256.Sum256([]byte(k))
+		infoFrom(r.Context()).tenant = sum
+		if s.keys.hold(sum) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -42,7 +45,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, openai.InvalidAPIKey(false))
 			return
 		}
-		sess, err := s.opt.Gate.Lookup(r.Context(), k)
+		sess, err := s.opt.Gate.Lookup(r.Context(), store.HashOf(sum))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			writeError(w, openai.InvalidAPIKey(false))
@@ -81,6 +84,9 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
+				if e.Status == http.StatusServiceUnavailable { // shared limits down: retrying helps
+					w.Header().Set("X-Should-Retry", "true")
+				}
 				writeError(w, e)
 				return
 			}
@@ -199,6 +205,9 @@ func (s *Server) remeasure(ctx context.Context, change func(*pricing.Measures)) 
 // request's concurrency slot.
 func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e *openai.Error) {
 	k := sess.Key
+	if e := s.sharedLimitsDown(); e != nil {
+		return nil, e
+	}
 	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)}
@@ -207,6 +216,10 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 	if !ok {
 		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}
+	}
+	if e := s.sharedLimitsDown(); e != nil { // Redis failed while this request was counted
+		release()
+		return nil, e
 	}
 	return release, nil
 }

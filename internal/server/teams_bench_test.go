@@ -10,37 +10,52 @@ import (
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/registry"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
 // BenchmarkVirtualKeyOverhead measures what a virtual key adds to a
-// request on SQLite: the key lookup (cached, as in steady state), the
-// model, rate, concurrency and budget checks, the cost estimate and the
-// ledger row. Both sides run the same request in process: a priced model
-// (so the estimate and the reservation are made) with an n of a type the
-// handler refuses before any fal work, so none is timed; the operator-key side
-// without a store is the baseline. It reports the median and the 99th
-// percentile of each and their differences.
-func BenchmarkVirtualKeyOverhead(b *testing.B) {
+// request, on SQLite and on Postgres: the key lookup (cached, as in steady
+// state, with the read that checks the key is current), the model, rate,
+// concurrency and budget checks, the cost estimate, the reservation and
+// the ledger row. Both sides run the same request in process: an image
+// generation on a priced model that only edits, which the handler refuses
+// once the model is admitted (the estimate made, the budget reserved) and
+// its schema read (from the emulator, cached after the first request),
+// before any fal work, so none is timed; the operator-key side without a
+// store is the baseline. It reports the median and the 99th percentile of
+// each and their differences.
+func BenchmarkVirtualKeyOverhead(b *testing.B) { eachBenchStore(b, virtualKeyOverhead) }
+
+func virtualKeyOverhead(b *testing.B, url string) {
 	ctx := context.Background()
-	st, gate := benchGate(b)
+	st, gate := benchGate(b, url)
 	budget := int64(1_000_000_000)
 	_, secret, err := st.CreateKey(ctx, store.Key{Name: "bench", Enabled: true, HardStop: true, BudgetMicros: &budget,
 		BudgetPeriod: store.PeriodMonthly, RPM: 1 << 30, MaxConcurrent: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
-	opt := server.Options{AccessKeys: []string{accessKey}, ImageModels: []registry.ImageModel{{Alias: "flux-dev", Endpoint: "fal-ai/flux/dev"}}}
+	fake, err := falfake.New(falfake.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = fake.Close() })
+	const endpoint = "fal-ai/flux-pro/kontext"
+	opt := server.Options{AccessKeys: []string{accessKey}, ImageModels: []registry.ImageModel{{Alias: "kontext", Endpoint: endpoint}},
+		Schemas: falschema.NewStore(falschema.StoreOptions{URL: fake.OpenAPIURL(), TTL: time.Hour})}
 	plain := server.New(opt)
 	opt.Gate = gate
-	opt.Prices = pricing.NewCatalog(pricing.Options{File: map[string]pricing.Price{"fal-ai/flux/dev": {UnitPrice: 0.025, Unit: "image"}}})
+	opt.Prices = pricing.NewCatalog(pricing.Options{File: map[string]pricing.Price{endpoint: {UnitPrice: 0.04, Unit: "image"}}})
 	metered := server.New(opt)
 
-	const body = `{"model":"flux-dev","prompt":"a lighthouse","n":"two"}`
+	const body = `{"model":"kontext","prompt":"a lighthouse"}`
 	once := func(h http.Handler, key string) time.Duration {
 		req := httptest.NewRequest(http.MethodPost, "/v1/images/generations", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -52,9 +67,13 @@ func BenchmarkVirtualKeyOverhead(b *testing.B) {
 		if rec.Code != http.StatusBadRequest {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
+		if key != accessKey && rec.Header().Get("X-Falproxy-Cost-Usd") == "" {
+			b.Fatal("the request was not priced: the estimate and the reservation were not made")
+		}
 		return d
 	}
-	once(metered, secret) // the key is now cached
+	once(plain, accessKey) // the schema is now cached
+	once(metered, secret)  // and the key
 	var base, withKey []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
@@ -62,25 +81,19 @@ func BenchmarkVirtualKeyOverhead(b *testing.B) {
 		withKey = append(withKey, once(metered, secret))
 	}
 	b.StopTimer()
-	for _, q := range []struct {
-		name string
-		at   float64
-	}{{"median", 0.5}, {"p99", 0.99}} {
-		qb, qk := quantile(base, q.at), quantile(withKey, q.at)
-		b.ReportMetric(float64(qb.Nanoseconds())/1000, "base-"+q.name+"-µs")
-		b.ReportMetric(float64(qk.Nanoseconds())/1000, "key-"+q.name+"-µs")
-		b.ReportMetric(float64((qk-qb).Nanoseconds())/1000, "added-"+q.name+"-µs")
-	}
+	reportAdded(b, "base", base, "key", withKey)
 	if lost := gate.Close(ctx); lost != 0 {
 		b.Fatalf("%d ledger rows lost", lost)
 	}
 }
 
 // BenchmarkLedgerThroughput writes ledger rows through the batched
-// writer to SQLite and reports rows per second.
-func BenchmarkLedgerThroughput(b *testing.B) {
+// writer to SQLite and to Postgres and reports rows per second.
+func BenchmarkLedgerThroughput(b *testing.B) { eachBenchStore(b, ledgerThroughput) }
+
+func ledgerThroughput(b *testing.B, url string) {
 	ctx := context.Background()
-	_, gate := benchGate(b)
+	_, gate := benchGate(b, url)
 	cost := int64(25_000)
 	row := store.Row{KeyID: "key_bench", KeyName: "bench", Alias: "flux-dev", Endpoint: "fal-ai/flux/dev", Units: 1, Unit: "image",
 		CostMicros: &cost, Status: 200, Latency: time.Second, RequestID: "req_bench"}
@@ -99,14 +112,36 @@ func BenchmarkLedgerThroughput(b *testing.B) {
 	gate.Close(ctx)
 }
 
-// benchGate is a gate on a fresh SQLite file, closed after the benchmark.
-func benchGate(b *testing.B) (*store.Store, *teams.Gate) {
-	st, err := store.Open(context.Background(), "sqlite://"+filepath.Join(b.TempDir(), "bench.db"))
+// eachBenchStore runs a benchmark on a fresh SQLite file and a fresh
+// Postgres database.
+func eachBenchStore(b *testing.B, f func(b *testing.B, url string)) {
+	b.Run("sqlite", func(b *testing.B) { f(b, "sqlite://"+filepath.Join(b.TempDir(), "bench.db")) })
+	b.Run("postgres", func(b *testing.B) { f(b, pgtest.URL(b)) })
+}
+
+// benchGate is a gate on the store at url, closed after the benchmark.
+func benchGate(b *testing.B, url string) (*store.Store, *teams.Gate) {
+	st, err := store.Open(context.Background(), url)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = st.Close() })
 	return st, teams.New(teams.Options{Store: st})
+}
+
+// reportAdded reports the median and the 99th percentile of two sides
+// measured alternately, named by their prefixes, and of what the second
+// adds to the first.
+func reportAdded(b *testing.B, baseName string, base []time.Duration, withName string, with []time.Duration) {
+	for _, q := range []struct {
+		name string
+		at   float64
+	}{{"median", 0.5}, {"p99", 0.99}} {
+		qb, qw := quantile(base, q.at), quantile(with, q.at)
+		b.ReportMetric(float64(qb.Nanoseconds())/1000, baseName+"-"+q.name+"-µs")
+		b.ReportMetric(float64(qw.Nanoseconds())/1000, withName+"-"+q.name+"-µs")
+		b.ReportMetric(float64((qw-qb).Nanoseconds())/1000, "added-"+q.name+"-µs")
+	}
 }
 
 // quantile is the duration below which the share q of ds lie.

@@ -112,15 +112,7 @@ func TestInputAndOutputTokensAtTheirOwnRates(t *testing.T) {
 // operator would with SQL: the admin API does not group by endpoint.
 func ledgerEndpoints(t *testing.T, url string) []string {
 	t.Helper()
-	driver, dsn := "pgx", url
-	if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
-		driver, dsn = "sqlite", "file:"+path
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDatabase(t, url)
 	rows, err := db.Query("SELECT DISTINCT endpoint FROM usage_ledger")
 	if err != nil {
 		t.Fatal(err)
@@ -138,4 +130,20 @@ func ledgerEndpoints(t *testing.T, url string) []string {
 		t.Fatalf("the ledger's endpoints %v: %v", out, err)
 	}
 	return out
+}
+
+// openDatabase opens the database at a store URL for reading what the
+// store wrote, closed after the test.
+func openDatabase(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	driver, dsn := "pgx", url
+	if path, ok := strings.CutPrefix(url, "sqlite://"); ok {
+		driver, dsn = "sqlite", "file:"+path
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }

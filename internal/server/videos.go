@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/video"
@@ -140,7 +139,9 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
-	s.videos.index.add(v, bounded.Owner(accessKey), now)
+	if err := s.videos.records.add(ctx, v, accessKey, now); err != nil {
+		s.log.Error("the video could not be indexed", "request_id", infoFrom(ctx).ID, "error", err.Error())
+	}
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -24,12 +24,12 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("variant", "invalid_value", "Invalid 'variant': expected video, thumbnail or spritesheet."))
 		return
 	}
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, rec, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
-	st, e := s.videoStatus(ctx, id, ref, key, false)
+	st, e := s.videoStatus(ctx, id, ref, key, rec, false)
 	cancel()
 	if e != nil {
 		writeError(w, e)

@@ -8,8 +8,9 @@ import (
 )
 
 // The index keeps the videos created through this process, for GET
-// /v1/videos and for what an id cannot carry (the whole prompt). It is
-// bounded in count and age; ids work without it.
+// /v1/videos and for what an id cannot carry (the whole prompt), when no
+// database is shared (see videoRecords). It is bounded in count and age;
+// ids work without it.
 const (
 	videoIndexSize = 10_000
 	videoIndexAge  = 7 * 24 * time.Hour

@@ -39,7 +39,9 @@ func (s *Server) refreshUnfinished(r *http.Request, page []video.Video) {
 			}
 			ctx, cancel := context.WithTimeout(ctx, listRefreshTimeout)
 			defer cancel()
-			if seen, e := s.videoStatus(ctx, page[i].ID, ref, key, false); e == nil {
+			// The page row was just read: it is the video's record.
+			rec := videoRecord{last: page[i], indexed: true}
+			if seen, e := s.videoStatus(ctx, page[i].ID, ref, key, rec, false); e == nil {
 				page[i] = seen.video
 			}
 		})

@@ -23,7 +23,7 @@ type remixRequest struct {
 // handleRemixVideo serves POST /v1/videos/{id}/remix: the model's remix
 // endpoint runs on the fal video id of the first job's result.
 func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, rec, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}
@@ -61,7 +61,7 @@ func (s *Server) handleRemixVideo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	st, e := s.videoStatus(ctx, id, ref, key, false)
+	st, e := s.videoStatus(ctx, id, ref, key, rec, false)
 	if e != nil {
 		writeError(w, e)
 		return

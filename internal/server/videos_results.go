@@ -36,8 +36,9 @@ func (f *finishedVideo) fill(seen *videoSeen) {
 const videoResultsSize = 10_000
 
 // videoResults keeps the most recently used finished results by video id,
-// whoever created them and on whichever replica: unlike the index, which
-// holds only this process's videos, it serves any id that opens here.
+// whoever created them and on whichever replica: unlike the index in
+// process, which holds only this process's videos, it serves any id that
+// opens here.
 type videoResults struct {
 	results *bounded.Store[string, *finishedVideo]
 }
@@ -65,8 +66,8 @@ const deletedVideosSize = 100_000
 
 // deletedVideos remembers the ids deleted through this process until they
 // expire, so that a deleted video stays deleted here although its id still
-// opens. Another replica does not see it until a shared store exists. It
-// holds the ids' digests, shorter than the ids.
+// opens. Another replica sees them only through a shared database (see
+// sharedVideos). It holds the ids' digests, shorter than the ids.
 type deletedVideos struct {
 	ids *bounded.Store[[32]byte, struct{}]
 }

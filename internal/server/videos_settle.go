@@ -26,13 +26,22 @@ func (s *Server) refundVideo(ctx context.Context, sess *teams.Session, ref *vide
 		return
 	}
 	refund := -ref.Charged.CostMicros
-	row := store.Row{Time: time.Now(), KeyName: "operator", Alias: ref.Model, Endpoint: ref.Endpoint,
-		FalRequestIDs: []string{ref.RequestID}, Units: -ref.Charged.Units, Unit: ref.Charged.Unit, CostMicros: &refund,
-		RequestID: infoFrom(ctx).ID, UID: store.SettlementPrefix + ref.RequestID}
+	s.opt.Gate.Adjust(settlementRow(ctx, sess, ref.Model, ref.Endpoint, ref.RequestID,
+		charge{units: -ref.Charged.Units, unit: ref.Charged.Unit, cost: &refund}))
+}
+
+// settlementRow is the ledger row that corrects, by c, what the request
+// of ctx recorded for fal's job requestID. Its UID derives from fal's
+// request id, so that the ledger holds it once however often, and by
+// however many replicas, it is written.
+func settlementRow(ctx context.Context, sess *teams.Session, alias, endpoint, requestID string, c charge) store.Row {
+	row := store.Row{Time: time.Now(), KeyName: "operator", Alias: alias, Endpoint: endpoint,
+		FalRequestIDs: []string{requestID}, Units: c.units, Unit: c.unit, CostMicros: c.cost,
+		RequestID: infoFrom(ctx).ID, UID: store.SettlementPrefix + requestID}
 	if sess != nil {
 		row.KeyID, row.KeyName = sess.Key.ID, sess.Key.Name
 	}
-	s.opt.Gate.Adjust(row)
+	return row
 }
 
 // submitCharge is what a request admitted by admitModel records unless

@@ -16,8 +16,9 @@ import (
 const videoIDLabel = "falproxy video ids"
 
 // videoState is what the video routes share: the models, the keys that
-// seal ids, the index of the videos created through this process, the
-// finished results read and the ids deleted here.
+// seal ids, the records of the videos (their index and the ids deleted,
+// in process or in the database replicas share) and the finished results
+// read.
 type videoState struct {
 	models  map[string]registry.VideoModel
 	first   string       // alias used when a request names no model
@@ -25,15 +26,18 @@ type videoState struct {
 	// falKeys are the fal keys by tag, each with the key it derives for
 	// ids, derived once.
 	falKeys map[string]falKeyEntry
-	index   *videoIndex
+	records videoRecords
 	results *videoResults
-	deleted *deletedVideos
 	ttl     time.Duration // how long fal keeps the files, for expires_at
 }
 
 func newVideoState(opt Options) *videoState {
-	v := &videoState{models: map[string]registry.VideoModel{}, index: newVideoIndex(videoIndexSize, videoIndexAge),
-		results: newVideoResults(videoResultsSize), deleted: newDeletedVideos(deletedVideosSize), ttl: opt.MediaTTL}
+	v := &videoState{models: map[string]registry.VideoModel{}, results: newVideoResults(videoResultsSize), ttl: opt.MediaTTL}
+	if opt.Gate != nil {
+		v.records = &sharedVideos{db: opt.Gate.Store()}
+	} else {
+		v.records = newLocalVideos()
+	}
 	if v.ttl <= 0 {
 		v.ttl = falRetention
 	}
@@ -82,8 +86,9 @@ func (v *videoState) signingKey(k *fal.Key) *video.Key {
 }
 
 // open reads an id made for accessKey: its Ref and the fal key that can
-// follow its job. Any id this process cannot vouch for, made with another
-// access key, or deleted here, is the same 404.
+// follow its job. Any id this process cannot vouch for, or made with
+// another access key, is the same 404 (see requestedVideo for the ids
+// deleted).
 func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.Error) {
 	var falKey *fal.Key // the fal key that can follow the job, looked up once
 	ref, key, err := video.Open(id, func(tag []byte) []*video.Key {
@@ -97,24 +102,35 @@ func (v *videoState) open(id, accessKey string) (*video.Ref, *fal.Key, *openai.E
 		}
 		return []*video.Key{e.ids}
 	})
-	if err != nil || !ref.Owns(key, accessKey) || v.deleted.has(id, time.Now()) {
+	if err != nil || !ref.Owns(key, accessKey) {
 		return nil, nil, videoNotFound()
 	}
 	return ref, falKey, nil
 }
 
 // requestedVideo opens the video the request's path names for the
-// caller's access key and names it in the request's log line; on failure
-// it has answered the 404 and ok is false.
-func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, ok bool) {
+// caller's access key, reads its record and names it in the request's log
+// line; a deleted video is the same 404 as one that never was. On failure
+// it has answered and ok is false.
+func (s *Server) requestedVideo(w http.ResponseWriter, r *http.Request) (id string, ref *video.Ref, key *fal.Key, rec videoRecord, ok bool) {
 	id = r.PathValue("id")
 	ref, key, e := s.videos.open(id, bearer(r))
+	if e == nil {
+		var err error
+		rec, err = s.videos.records.get(r.Context(), id, time.Now())
+		switch {
+		case err != nil:
+			e = s.databaseFailed(r.Context(), "reading the video's record", err)
+		case rec.deleted:
+			e = videoNotFound()
+		}
+	}
 	if e != nil {
 		writeError(w, e)
-		return "", nil, nil, false
+		return "", nil, nil, videoRecord{}, false
 	}
 	infoFrom(r.Context()).set(ref.Model, ref.RequestID)
-	return id, ref, key, true
+	return id, ref, key, rec, true
 }
 
 // videoNotFound is the 404 of an id that names no video of the caller's.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/fal"
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/video"
@@ -22,13 +22,13 @@ type videoSeen struct {
 // handleGetVideo serves GET /v1/videos/{id}, asking fal for the status
 // each time.
 func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, rec, ok := s.requestedVideo(w, r)
 	if !ok {
 		return
 	}
 	ctx, cancel := s.jobContext(r)
 	defer cancel()
-	st, e := s.videoStatus(ctx, id, ref, key, true)
+	st, e := s.videoStatus(ctx, id, ref, key, rec, true)
 	if e != nil {
 		writeError(w, e)
 		return
@@ -40,18 +40,19 @@ func (s *Server) handleGetVideo(w http.ResponseWriter, r *http.Request) {
 // running (progress from its logs, or from the time passed; withLogs asks
 // fal for them, which only GET needs), or finished, when the result says
 // whether it failed and which files it made. A finished result is kept
-// (see videoResults) and asked of fal only once.
-func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, withLogs bool) (*videoSeen, *openai.Error) {
+// (see videoResults) and asked of fal only once. rec is the video's
+// record, read by the caller.
+func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key *fal.Key, rec videoRecord, withLogs bool) (*videoSeen, *openai.Error) {
 	seen := &videoSeen{video: video.New(id, ref)}
 	v := &seen.video
-	if known, indexed := s.videos.index.get(id, time.Now()); indexed {
-		v.Prompt = known.last.Prompt
+	if rec.indexed {
+		v.Prompt = rec.last.Prompt
 	}
 	expires := s.videos.expires(ref).Unix()
 	v.ExpiresAt = &expires
 	if done, ok := s.videos.results.get(id); ok {
 		done.fill(seen)
-		s.videos.index.update(*v)
+		s.keepSeen(ctx, rec, *v)
 		return seen, nil
 	}
 	job := s.opt.Fal.Resume(ref.Endpoint, ref.RequestID, key)
@@ -79,8 +80,21 @@ func (s *Server) videoStatus(ctx context.Context, id string, ref *video.Ref, key
 		}
 		s.videos.results.add(id, done).fill(seen)
 	}
-	s.videos.index.update(*v)
+	s.keepSeen(ctx, rec, *v)
 	return seen, nil
+}
+
+// keepSeen keeps in the index what was last seen of an indexed video, for
+// the list, when it differs from its record. One that cannot be kept is
+// logged, unless the request was cancelled: the list shows the status
+// seen before, and refreshes an unfinished one.
+func (s *Server) keepSeen(ctx context.Context, rec videoRecord, v video.Video) {
+	if !rec.indexed || reflect.DeepEqual(rec.last, v) {
+		return
+	}
+	if err := s.videos.records.update(ctx, v); err != nil && ctx.Err() == nil {
+		s.log.Error("the video index could not be updated", "request_id", infoFrom(ctx).ID, "error", err.Error())
+	}
 }
 
 // videoResult reads a completed job's result: the files, or why it
@@ -124,14 +138,19 @@ func (s *Server) failVideoLookup(ctx context.Context, err error) *openai.Error {
 	return s.failUpstream(ctx, err)
 }
 
-// handleDeleteVideo serves DELETE /v1/videos/{id}: the job is cancelled
-// at fal unless it is known to have finished (in the background, retried
-// until fal confirms it), the video leaves the index, and its id is
-// remembered as deleted, so that this process answers 404 for it from
-// then on.
+// handleDeleteVideo serves DELETE /v1/videos/{id}: the video leaves the
+// index and its id is remembered as deleted, so that falproxy (every
+// replica, with a shared database) answers 404 for it from then on; then
+// the job is cancelled at fal unless it is known to have finished (in the
+// background, retried until fal confirms it). A deletion that cannot be
+// recorded is a 503 that cancels nothing.
 func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
-	id, ref, key, ok := s.requestedVideo(w, r)
+	id, ref, key, _, ok := s.requestedVideo(w, r)
 	if !ok {
+		return
+	}
+	if err := s.videos.records.remove(r.Context(), id, bearer(r), time.Unix(ref.CreatedAt, 0), s.videos.expires(ref), time.Now()); err != nil {
+		writeError(w, s.databaseFailed(r.Context(), "recording a deleted video", err))
 		return
 	}
 	if _, finished := s.videos.results.get(id); !finished {
@@ -139,9 +158,7 @@ func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
 		job.OnCancelSettled = s.refundIfStopped(r.Context(), ref)
 		s.opt.Fal.Cancel(job)
 	}
-	s.videos.deleted.add(id, s.videos.expires(ref), time.Now())
 	s.videos.results.remove(id)
-	s.videos.index.remove(id)
 	writeJSON(w, http.StatusOK, video.Deleted{ID: id, Object: "video.deleted", Deleted: true})
 }
 
@@ -161,15 +178,20 @@ const (
 )
 
 // handleListVideos serves GET /v1/videos from the index: the caller's
-// videos created through this process, the unfinished ones of the page
-// with their status asked of fal (see refreshUnfinished).
+// videos created through this process (every replica, with a shared
+// database), the unfinished ones of the page with their status asked of
+// fal (see refreshUnfinished).
 func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 	lq, e := readListQuery(r, defaultVideoPage, maxVideoPage)
 	if e != nil {
 		writeError(w, e)
 		return
 	}
-	data, more := s.videos.index.page(bounded.Owner(bearer(r)), lq.After, lq.Limit, lq.Asc, time.Now())
+	data, more, err := s.videos.records.page(r.Context(), bearer(r), lq.After, lq.Limit, lq.Asc, time.Now())
+	if err != nil {
+		writeError(w, s.databaseFailed(r.Context(), "listing the videos", err))
+		return
+	}
 	s.refreshUnfinished(r, data)
 	page := videoPage{Object: "list", Data: data, HasMore: more}
 	if page.Data == nil {

@@ -65,10 +65,11 @@ func ValidPeriod(p string) bool {
 }
 
 // HashKey is what the store keeps of a key: its SHA-256 in hex.
-func HashKey(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
+func HashKey(secret string) string { return HashOf(sha256.Sum256([]byte(secret))) }
+
+// HashOf is HashKey of a key whose SHA-256 is sum, for a caller that has
+// hashed the key already.
+func HashOf(sum [sha256.Size]byte) string { return hex.EncodeToString(sum[:]) }
 
 // NewSecret makes a virtual key: the prefix and 32 random bytes.
 func NewSecret() string {
@@ -129,7 +130,13 @@ func (s *Store) ModifyKey(ctx context.Context, id string, change func(*Key) erro
 	if err := change(&k); err != nil {
 		return Key{}, err
 	}
-	k.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond)
+	// Every change gets its own updated_at, later than the last one's,
+	// since processes that cached the key tell a change by it (KeyVersion).
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if !now.After(k.UpdatedAt) {
+		now = k.UpdatedAt.Add(time.Millisecond)
+	}
+	k.UpdatedAt = now
 	if _, err := tx.ExecContext(ctx, s.dialect.rebind(`UPDATE virtual_keys SET name = ?, owner = ?, models = ?, rpm = ?, max_concurrent = ?,
 		budget_micros = ?, budget_period = ?, hard_stop = ?, expires_at = ?, enabled = ?, updated_at = ? WHERE id = ?`),
 		k.Name, k.Owner, strings.Join(k.Models, ","), k.RPM, k.MaxConcurrent, k.BudgetMicros, k.BudgetPeriod,
@@ -154,6 +161,20 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	return nil
 }
 
+// KeyVersion is when the key with that id last changed, or ErrNotFound:
+// one indexed read, to tell whether a cached copy of the key is current.
+func (s *Store) KeyVersion(ctx context.Context, id string) (time.Time, error) {
+	var millis int64
+	err := s.queryRow(ctx, `SELECT updated_at FROM virtual_keys WHERE id = ?`, id).Scan(&millis)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading a key: %w", err)
+	}
+	return time.UnixMilli(millis).UTC(), nil
+}
+
 // KeyByID returns the key with that id, or ErrNotFound.
 func (s *Store) KeyByID(ctx context.Context, id string) (Key, error) {
 	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE id = ?`, id))
@@ -161,7 +182,12 @@ func (s *Store) KeyByID(ctx context.Context, id string) (Key, error) {
 
 // KeyBySecret returns the key a client presented, or ErrNotFound.
 func (s *Store) KeyBySecret(ctx context.Context, secret string) (Key, error) {
-	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE hash = ?`, HashKey(secret)))
+	return s.KeyByHash(ctx, HashKey(secret))
+}
+
+// KeyByHash returns the key whose HashKey is hash, or ErrNotFound.
+func (s *Store) KeyByHash(ctx context.Context, hash string) (Key, error) {
+	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE hash = ?`, hash))
 }
 
 // Keys lists every key, oldest first.

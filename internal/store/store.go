@@ -9,12 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Store is an open database with its schema migrated to the latest version.
 type Store struct {
-	db      *sql.DB
+	db *sql.DB
+	// reads runs the statements outside transactions, which only read:
+	// for SQLite a pool of its own, since its writes take db's one
+	// connection and a request checking its key must not queue behind a
+	// ledger batch (WAL lets readers run beside the writer); db itself
+	// for Postgres.
+	reads   *sql.DB
 	dialect dialect
+	purges  *purger
 }
 
 // Open connects to url (sqlite:///path/file.db or postgres://...) and runs
@@ -35,16 +43,43 @@ func openAt(ctx context.Context, url string, version int) (*Store, error) {
 		return nil, fmt.Errorf("opening the database: %w", err)
 	}
 	d.configure(db)
-	s := &Store{db: db, dialect: d}
+	s := &Store{db: db, reads: db, dialect: d, purges: newPurger()}
 	if err := s.migrate(ctx, version); err != nil {
-		_ = db.Close()
+		_ = s.Close()
 		return nil, err
+	}
+	if d.driver == "sqlite" {
+		if s.reads, err = sql.Open(d.driver, dsn); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("opening the database: %w", err)
+		}
+		s.reads.SetMaxOpenConns(sqliteReaders)
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// sqliteReaders bounds SQLite's pool of reading connections.
+const sqliteReaders = 4
+
+// Close stops a purge that runs and closes the database.
+func (s *Store) Close() error {
+	s.purges.stop()
+	if s.reads != s.db {
+		_ = s.reads.Close()
+	}
+	return s.db.Close()
+}
+
+// sharedStateTimeout bounds each call made for the responses and videos
+// replicas share, on a request's path: pgx sets no connect timeout, and a
+// database that does not answer must make the request a 503 soon, not
+// hold it for the client's whole timeout.
+const sharedStateTimeout = 2 * time.Second
+
+// bounded is ctx limited to sharedStateTimeout.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, sharedStateTimeout)
+}
 
 // ErrNotFound is returned for a key id that does not exist.
 var ErrNotFound = errors.New("not found")
@@ -54,11 +89,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
+	return s.reads.QueryContext(ctx, s.dialect.rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.dialect.rebind(query), args...)
+	return s.reads.QueryRowContext(ctx, s.dialect.rebind(query), args...)
 }
 
 // placeholders is "?, ?, ..." for n values.

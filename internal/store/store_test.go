@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -244,4 +245,59 @@ func TestSpentSinceEachSumsEveryPeriodAtOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEveryKeyChangeHasItsOwnVersion: changes made within one millisecond
+// still give the key a new version, which is how a process that cached it
+// tells that it changed.
+func TestEveryKeyChangeHasItsOwnVersion(t *testing.T) {
+	databases(t, func(t *testing.T, url string) {
+		s, ctx := open(t, url), context.Background()
+		k, _, err := s.CreateKey(ctx, Key{Name: "versioned", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[time.Time]bool{k.UpdatedAt: true}
+		for i := range 20 {
+			changed, err := s.ModifyKey(ctx, k.ID, func(k *Key) error { k.RPM = i + 1; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.KeyVersion(ctx, k.ID)
+			if err != nil || !v.Equal(changed.UpdatedAt) || seen[v] {
+				t.Fatalf("change %d: version %v (%v), seen before: %v", i, v, err, seen[v])
+			}
+			seen[v] = true
+		}
+		if err := s.DeleteKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.KeyVersion(ctx, k.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a deleted key's version: %v", err)
+		}
+	})
+}
+
+// TestSQLiteReadsDoNotWaitForTheWriter: on SQLite, whose writes take
+// turns on one connection, the reads that check a request's key still run
+// while a write (a ledger batch) holds that connection.
+func TestSQLiteReadsDoNotWaitForTheWriter(t *testing.T) {
+	s, ctx := open(t, "sqlite://"+filepath.Join(t.TempDir(), "falproxy.db")), context.Background()
+	k, secret, err := s.CreateKey(ctx, Key{Name: "reader", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a guard: a read that waits for the writer never ends
+	defer cancel()
+	if _, err := s.KeyVersion(rctx, k.ID); err != nil {
+		t.Fatalf("checking the key while a write holds the connection: %v", err)
+	}
+	if _, err := s.KeyByHash(rctx, HashKey(secret)); err != nil {
+		t.Fatalf("reading the key while a write holds the connection: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/store"
@@ -42,6 +43,10 @@ type Gate struct {
 	// stored spend is read, so that each settled cost is counted exactly
 	// once: a read sees the rows either in the store or in Limits.
 	storing sync.RWMutex
+
+	// checksFrom is when, in Unix nanoseconds, reads that tell whether a
+	// cached key is current are tried again after one failed.
+	checksFrom atomic.Int64
 
 	mu      sync.Mutex
 	cache   map[string]*cached   // known keys by hash
@@ -124,7 +129,8 @@ func (g *Gate) book(r store.Row) {
 func (g *Gate) Close(ctx context.Context) int { return g.ledger.Close(ctx) }
 
 // Flush writes the ledger rows queued so far, until ctx ends, and reports
-// how many are left.
+// how many are left: the admin API flushes before it reads usage and
+// spend, so that they include every request that has ended.
 func (g *Gate) Flush(ctx context.Context) int { return g.ledger.flush(ctx) }
 
 // LedgerDropped is how many ledger rows were dropped because the database
@@ -165,31 +171,37 @@ type Session struct {
 	entry *cached
 }
 
-// Lookup finds the key a client presented. It reports store.ErrNotFound
+// Lookup finds the key a client presented, by its store.HashKey (the
+// caller hashes it once for every use). It reports store.ErrNotFound
 // for an unknown key and ErrUnavailable when the store cannot answer in
-// time and the key is not cached. A cached key past CacheTTL is used as it
-// is while one background load refreshes it, so that no request waits on
-// the database for a key it knows.
-func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
-	hash := store.HashKey(secret)
+// time and the key is not cached. A cached key is used once one indexed
+// read has found it unchanged (see current), so that a change made
+// through any process, a budget raised or lowered, a key revoked, applies
+// at once; its spend, which moves with every request, is refreshed in the
+// background past CacheTTL, so that no request waits on summing it.
+func (g *Gate) Lookup(ctx context.Context, hash string) (*Session, error) {
 	now := time.Now()
 	c := g.entry(hash, now)
 	if c == nil {
 		return nil, store.ErrNotFound
 	}
-	if s := g.cachedSession(secret, hash, c, now); s != nil {
-		return s, nil
+	known := g.cachedSession(hash, c, now)
+	if known != nil && g.current(ctx, known.Key) {
+		return known, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s := g.cachedSession(secret, hash, c, now); s != nil { // loaded meanwhile
-		return s, nil
+	if s := g.cachedSession(hash, c, now); s != nil && (known == nil || !s.Key.UpdatedAt.Equal(known.Key.UpdatedAt)) {
+		return s, nil // loaded meanwhile
 	}
 	lctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
-	err := g.load(lctx, secret, c, now)
+	err := g.load(lctx, hash, c, now)
 	g.loaded(hash, c, err, now)
 	if err != nil {
+		if known != nil { // the change could not be read: the key as it was
+			return known, nil
+		}
 		return nil, err
 	}
 	c.mu.Lock()
@@ -198,6 +210,34 @@ func (g *Gate) Lookup(ctx context.Context, secret string) (*Session, error) {
 		return nil, store.ErrNotFound
 	}
 	return &Session{Key: c.key, entry: c}, nil
+}
+
+// versionTimeout bounds the read that tells whether a cached key is
+// current; past it, or when the store fails, the cached key is used and
+// no such read is tried for CacheTTL, so that a database that does not
+// answer slows a request of a known key once only.
+const versionTimeout = 250 * time.Millisecond
+
+// current reports whether a cached key is as the store has it now, or
+// the store cannot tell.
+func (g *Gate) current(ctx context.Context, k store.Key) bool {
+	now := time.Now()
+	if now.UnixNano() < g.checksFrom.Load() {
+		return true
+	}
+	vctx, cancel := context.WithTimeout(ctx, versionTimeout)
+	defer cancel()
+	v, err := g.store.KeyVersion(vctx, k.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false
+	case err != nil:
+		if ctx.Err() == nil {
+			g.checksFrom.Store(now.Add(CacheTTL).UnixNano())
+		}
+		return true
+	}
+	return v.Equal(k.UpdatedAt)
 }
 
 // entry is the cache entry of a key hash, new if need be; nil when the
@@ -219,8 +259,8 @@ func (g *Gate) entry(hash string, now time.Time) *cached {
 	return c
 }
 
-// loaded files an entry after its first load: a found key among the
-// cached, an unknown one among the unknown, neither after an error.
+// loaded files an entry after a load: a found key among the cached, an
+// unknown one among the unknown, neither after an error.
 func (g *Gate) loaded(hash string, c *cached, err error, now time.Time) {
 	c.mu.Lock()
 	found := c.found
@@ -232,7 +272,7 @@ func (g *Gate) loaded(hash string, c *cached, err error, now time.Time) {
 	}
 	switch {
 	case err != nil:
-	case found:
+	case found && g.cache[hash] != c:
 		if len(g.cache) >= maxCached {
 			for h := range g.cache { // evict one entry, whichever
 				delete(g.cache, h)
@@ -240,7 +280,10 @@ func (g *Gate) loaded(hash string, c *cached, err error, now time.Time) {
 			}
 		}
 		g.cache[hash] = c
-	default:
+	case !found:
+		if g.cache[hash] == c { // deleted since it was cached
+			delete(g.cache, hash)
+		}
 		g.markUnknown(hash, now)
 	}
 }
@@ -258,7 +301,7 @@ func (g *Gate) markUnknown(hash string, now time.Time) {
 // cachedSession is the entry's key when it is loaded and of the current
 // budget period, starting a background refresh once it is stale; nil
 // when the entry must be loaded first.
-func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Session {
+func (g *Gate) cachedSession(hash string, c *cached, now time.Time) *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.found || !c.key.PeriodStart(now).Equal(c.period) {
@@ -266,7 +309,7 @@ func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Ses
 	}
 	if now.Sub(c.loaded) >= CacheTTL && !c.refreshing {
 		c.refreshing = true
-		go g.refresh(secret, hash, c)
+		go g.refresh(hash, c)
 	}
 	return &Session{Key: c.key, entry: c}
 }
@@ -274,11 +317,11 @@ func (g *Gate) cachedSession(secret, hash string, c *cached, now time.Time) *Ses
 // refresh reloads a stale entry; a key deleted meanwhile leaves the
 // cache. A failed refresh keeps the entry as it was, to be tried again by
 // the next request.
-func (g *Gate) refresh(secret, hash string, c *cached) {
+func (g *Gate) refresh(hash string, c *cached) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	now := time.Now()
-	err := g.load(ctx, secret, c, now)
+	err := g.load(ctx, hash, c, now)
 	c.mu.Lock()
 	c.refreshing = false
 	gone := err == nil && !c.found
@@ -312,8 +355,8 @@ func (g *Gate) Settle(r *Reservation, actual int64) { g.limits.Settle(r, actual)
 
 // load reads a key and its period's spend into c. The queries run without
 // c.mu, so that requests using the entry meanwhile do not wait on them.
-func (g *Gate) load(ctx context.Context, secret string, c *cached, now time.Time) error {
-	k, err := g.store.KeyBySecret(ctx, secret)
+func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) error {
+	k, err := g.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		c.mu.Lock()
 		c.found, c.loaded = false, now

@@ -100,7 +100,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 		}
 		reload := func() {
 			g.Forget()
-			s, err := g.Lookup(context.Background(), secret)
+			s, err := g.Lookup(context.Background(), store.HashKey(secret))
 			if err != nil {
 				t.Error(err)
 			}
@@ -167,19 +167,19 @@ func TestMadeUpKeysCannotEvictRealOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Lookup(ctx, secret); err != nil {
+	if _, err := g.Lookup(ctx, store.HashKey(secret)); err != nil {
 		t.Fatal(err)
 	}
 	for i := range maxCached + 1 {
-		if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(i)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := g.Lookup(ctx, store.HashKey(store.KeyPrefix+"made-up-"+strconv.Itoa(i))); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("made-up key %d: %v", i, err)
 		}
 	}
 	_ = st.Close()
-	if _, err := g.Lookup(ctx, secret); err != nil {
+	if _, err := g.Lookup(ctx, store.HashKey(secret)); err != nil {
 		t.Fatalf("the real key after the made-up ones, with the store closed: %v", err)
 	}
-	if _, err := g.Lookup(ctx, store.KeyPrefix+"made-up-"+strconv.Itoa(maxCached)); !errors.Is(err, store.ErrNotFound) {
+	if _, err := g.Lookup(ctx, store.HashKey(store.KeyPrefix+"made-up-"+strconv.Itoa(maxCached))); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a made-up key presented again: %v, want it refused as unknown without the store", err)
 	}
 }
@@ -280,7 +280,7 @@ func hardBudgetKey(t *testing.T, st *store.Store, g *Gate, micros int64) (store.
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := g.Lookup(ctx, secret)
+	sess, err := g.Lookup(ctx, store.HashKey(secret))
 	if err != nil {
 		t.Fatal(err)
 	}

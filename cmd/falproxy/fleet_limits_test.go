@@ -1,0 +1,353 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/fleet"
+)
+
+// fleetAnswer is what a client saw of one request.
+type fleetAnswer struct {
+	status int
+	header http.Header
+	code   string // the OpenAI error code, for an error
+}
+
+// fleetAsk asks replica r for one image with the key and prompt. A
+// request that gets no answer within a minute fails the test: none may
+// hang.
+func fleetAsk(t *testing.T, r *replica, key, prompt string) fleetAnswer {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"model": "flux-dev", "prompt": prompt, "response_format": "url"})
+	req, err := http.NewRequest(http.MethodPost, r.URL+"/v1/images/generations", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	if err != nil {
+		t.Errorf("replica %s gave no answer: %v", r.URL, err)
+		return fleetAnswer{}
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(b, &e)
+	return fleetAnswer{status: res.StatusCode, header: res.Header, code: e.Error.Code}
+}
+
+// fleetKey creates a virtual key with the admin API's spec and returns
+// its secret.
+func fleetKey(f *testFleet, spec string) string {
+	var created struct {
+		Key string `json:"key"`
+	}
+	f.Admin(http.MethodPost, "/admin/keys", spec, &created)
+	return created.Key
+}
+
+// refusedWithRetry checks an answer is a clean refusal: a 429 or 503 of
+// the code wanted, with a Retry-After of a second or more.
+func refusedWithRetry(t *testing.T, a fleetAnswer, status int, code string) {
+	t.Helper()
+	if a.status != status || a.code != code {
+		t.Errorf("answer %d %q, want %d %q", a.status, a.code, status, code)
+		return
+	}
+	if s, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || s < 1 {
+		t.Errorf("%d %s with Retry-After %q, want whole seconds", a.status, code, a.header.Get("Retry-After"))
+	}
+}
+
+// fleetHealth is a replica's /health.
+func fleetHealth(t *testing.T, r *replica) (int, fleet.Status) {
+	t.Helper()
+	res, err := http.Get(r.URL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var h struct {
+		Status string       `json:"status"`
+		Redis  fleet.Status `json:"redis"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, h.Redis
+}
+
+// fleetMetrics is a replica's /metrics.
+func fleetMetrics(t *testing.T, r *replica) string {
+	t.Helper()
+	res, err := http.Get(r.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// metricValue is the value of an unlabelled metric in a Prometheus text
+// exposition, -1 when absent.
+func metricValue(text, name string) float64 {
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// pollFleet polls cond every 200 ms until it holds, failing the test
+// after a minute.
+func pollFleet(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("%s: not so after a minute", what)
+}
+
+// TestFleetRateLimitIsExactAcrossReplicas: a key limited to 30 requests a
+// minute gets exactly 30 of 45 through three replicas driven round robin.
+func TestFleetRateLimitIsExactAcrossReplicas(t *testing.T) {
+	onSteadyRedis(t, fleetOptions{}, func(f *testFleet) func() {
+		key := fleetKey(f, `{"name":"rpm","rpm":30}`)
+		answers := make([]fleetAnswer, 45)
+		for i := range answers {
+			answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse")
+		}
+		return func() {
+			served := 0
+			for _, a := range answers {
+				if a.status == http.StatusOK {
+					served++
+					continue
+				}
+				refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+			}
+			if served != 30 {
+				t.Errorf("three replicas served %d of 45 requests of a key limited to 30 a minute, want 30", served)
+			}
+			if n := f.Fake.Counts().Submits; n != 30 {
+				t.Errorf("fal received %d submits, want 30", n)
+			}
+		}
+	})
+}
+
+// TestFleetBudgetHoldsAcrossReplicas: a budget covering 4 images allows 4
+// of 12 requests sent at once to three replicas, and fal ran only those.
+func TestFleetBudgetHoldsAcrossReplicas(t *testing.T) {
+	opt := fleetOptions{Fake: falfake.Options{GenerationTime: 500 * time.Millisecond,
+		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}}
+	onSteadyRedis(t, opt, func(f *testFleet) func() {
+		key := fleetKey(f, `{"name":"budget","budget_usd":4,"hard_stop":true}`)
+		answers := make([]fleetAnswer, 12)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse") })
+		}
+		wg.Wait()
+		return func() {
+			served := 0
+			for _, a := range answers {
+				switch {
+				case a.status == http.StatusOK:
+					served++
+				case a.status != http.StatusTooManyRequests || a.code != "insufficient_quota":
+					t.Errorf("answer %d %q, want 200 or 429 insufficient_quota", a.status, a.code)
+				}
+			}
+			if served != 4 {
+				t.Errorf("%d of 12 requests served on a budget covering 4 images, want 4", served)
+			}
+			if n := len(f.Fake.Jobs()); n != served {
+				t.Errorf("fal ran %d jobs for %d served requests", n, served)
+			}
+		}
+	})
+}
+
+// TestFleetKilledReplicaFreesItsSlots: a replica killed while it runs a
+// key's two concurrent requests frees the slots within the lease TTL, and
+// its jobs are not run again elsewhere.
+func TestFleetKilledReplicaFreesItsSlots(t *testing.T) {
+	onSteadyRedis(t, fleetOptions{Fake: falfake.Options{GenerationTime: time.Second}}, func(f *testFleet) func() {
+		return killedReplicaFreesItsSlots(t, f)
+	})
+}
+
+// killedReplicaFreesItsSlots runs the scenario of
+// TestFleetKilledReplicaFreesItsSlots and returns its checks.
+func killedReplicaFreesItsSlots(t *testing.T, f *testFleet) (check func()) {
+	key := fleetKey(f, `{"name":"conc","max_concurrent":2}`)
+	doomed, other := f.Replicas[0], f.Replicas[1]
+	for range 2 {
+		go func() { // answered by no one: the replica dies under it
+			req, _ := http.NewRequest(http.MethodPost, doomed.URL+"/v1/images/generations",
+				strings.NewReader(`{"model":"flux-dev","prompt":"[slow] a long one","response_format":"url"}`))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}()
+	}
+	pollFleet(t, "two slow jobs running at fal", func() bool { return len(f.Fake.Jobs()) == 2 })
+	whileHeld := fleetAsk(t, other, key, "a lighthouse")
+	f.Kill(doomed)
+	pollFleet(t, "another replica takes a slot of the killed one", func() bool {
+		return fleetAsk(t, other, key, "a lighthouse").status == http.StatusOK
+	})
+	return func() {
+		refusedWithRetry(t, whileHeld, http.StatusTooManyRequests, "rate_limit_exceeded")
+		noJobTwice(t, f)
+	}
+}
+
+// noJobTwice checks that fal ran each job once and the two slow jobs of
+// the killed replica were not submitted again by another.
+func noJobTwice(t *testing.T, f *testFleet) {
+	jobs := f.Fake.Jobs()
+	seen, slow := map[string]bool{}, 0
+	for _, j := range jobs {
+		if seen[j.ID] {
+			t.Errorf("job %s ran twice", j.ID)
+		}
+		seen[j.ID] = true
+		if strings.Contains(string(j.Input), "[slow]") {
+			slow++
+		}
+	}
+	if slow != 2 {
+		t.Errorf("fal received %d jobs of the killed replica's 2 requests, want 2: none resubmitted", slow)
+	}
+	if n := f.Fake.Counts().Submits; n != len(jobs) {
+		t.Errorf("fal received %d submits for %d jobs", n, len(jobs))
+	}
+}
+
+// TestFleetRedisOutage: with Redis stopped every request gets an answer
+// and each replica enforces its share of the key's rate; once Redis is
+// back the limit is shared again.
+func TestFleetRedisOutage(t *testing.T) {
+	f := startFleet(t, fleetOptions{})
+	key := fleetKey(f, `{"name":"outage","rpm":30}`)
+	pollFleet(t, "every replica sees three", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); st.Replicas != 3 {
+				return false
+			}
+		}
+		return true
+	})
+	f.Redis.Stop()
+	for i, r := range f.Replicas[:2] {
+		served := 0
+		for range 15 {
+			a := fleetAsk(t, r, key, "a lighthouse")
+			if a.status == http.StatusOK {
+				served++
+				continue
+			}
+			refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+		}
+		if served != 10 {
+			t.Errorf("with Redis down replica %d served %d of 15 requests, want its share 10 of 30", i+1, served)
+		}
+	}
+	if n := f.Fake.Counts().Submits; n != 20 {
+		t.Errorf("fal received %d submits during the outage, want the 20 served", n)
+	}
+	code, st := fleetHealth(t, f.Replicas[0])
+	if code != http.StatusOK || st.Up {
+		t.Errorf("/health with Redis down: %d, redis up %v; want 200 and up false", code, st.Up)
+	}
+	m := fleetMetrics(t, f.Replicas[0])
+	for _, want := range []string{"falproxy_redis_up 0\n", "falproxy_fleet_replicas 3\n"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics with Redis down lacks %q", strings.TrimSpace(want))
+		}
+	}
+	// Each of the 15 requests checked its rate locally; those served
+	// reserved their budget locally too.
+	if n := metricValue(m, "falproxy_shared_limits_fallback_total"); n < 15 {
+		t.Errorf("/metrics counts %v fallbacks to local limits after 15 requests with Redis down", n)
+	}
+
+	f.Redis.Restart()
+	pollFleet(t, "every replica reaches Redis again", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); !st.Up {
+				return false
+			}
+		}
+		return true
+	})
+	// 4 a minute: shared, two replicas serve 4 together; on local shares
+	// they would serve 1 each.
+	fresh := fleetKey(f, `{"name":"after","rpm":4}`)
+	served := 0
+	for i := range 8 {
+		if fleetAsk(t, f.Replicas[i%2], fresh, "a lighthouse").status == http.StatusOK {
+			served++
+		}
+	}
+	if served != 4 {
+		t.Errorf("after Redis returned two replicas served %d requests of a key limited to 4 a minute, want 4", served)
+	}
+}
+
+// TestFleetRedisRequired: with REDIS_REQUIRED a replica refuses virtual
+// keys with a 503 to retry while Redis is down, and /health answers 503 so
+// that the load balancer sends elsewhere; both recover with Redis.
+func TestFleetRedisRequired(t *testing.T) {
+	f := startFleet(t, fleetOptions{Replicas: 1, Env: map[string]string{"REDIS_REQUIRED": "true"}})
+	r := f.Replicas[0]
+	key := fleetKey(f, `{"name":"required","rpm":100}`)
+	if a := fleetAsk(t, r, key, "a lighthouse"); a.status != http.StatusOK {
+		t.Fatalf("with Redis up: %d %s", a.status, a.code)
+	}
+	f.Redis.Stop()
+	a := fleetAsk(t, r, key, "a lighthouse")
+	refusedWithRetry(t, a, http.StatusServiceUnavailable, "shared_limits_unavailable")
+	if got := a.header.Get("X-Should-Retry"); got != "true" {
+		t.Errorf("x-should-retry %q, want true", got)
+	}
+	if code, st := fleetHealth(t, r); code != http.StatusServiceUnavailable || st.Up {
+		t.Errorf("/health with Redis down and required: %d, up %v; want 503", code, st.Up)
+	}
+	submits := f.Fake.Counts().Submits
+	if fleetImage(t, r, "sk-access-key-one") != http.StatusOK {
+		t.Error("the operator key, which has no shared limits, was refused")
+	}
+	f.Redis.Restart()
+	pollFleet(t, "/health is 200 again", func() bool { code, _ := fleetHealth(t, r); return code == http.StatusOK })
+	if a := fleetAsk(t, r, key, "a lighthouse"); a.status != http.StatusOK {
+		t.Errorf("after Redis returned: %d %s", a.status, a.code)
+	}
+	if n := f.Fake.Counts().Submits; n != submits+2 {
+		t.Errorf("fal received %d submits after the refusal, want %d", n, submits+2)
+	}
+}

@@ -1,0 +1,96 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/fleet/redistest"
+)
+
+// tryAcquire takes a slot of the key tagged "k1" out of max, failing the
+// test on an error.
+func tryAcquire(t *testing.T, s *KeySlots, max int) (func(), bool) {
+	t.Helper()
+	release, ok, err := s.TryAcquire("k1", max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release, ok
+}
+
+func TestKeySlotsCountAcrossReplicas(t *testing.T) {
+	r := redistest.Start(t)
+	a := NewKeySlots(open(t, r.URL(), Options{}), 0)
+	b := NewKeySlots(open(t, r.URL(), Options{}), 0)
+
+	releaseA, okA := tryAcquire(t, a, 2)
+	_, okB := tryAcquire(t, b, 2)
+	if !okA || !okB {
+		t.Fatal("two slots of two expected")
+	}
+	if _, ok := tryAcquire(t, a, 2); ok {
+		t.Fatal("a third slot of two was given")
+	}
+	releaseA()
+	if _, ok := tryAcquire(t, b, 2); !ok {
+		t.Fatal("the slot a released did not come back")
+	}
+	if ttl := r.Client().PTTL(context.Background(), "falproxy:keyslots:k1").Val(); ttl <= 0 {
+		t.Errorf("the leases' set has no expiry (PTTL %v)", ttl)
+	}
+}
+
+func TestKeySlotsOfADeadReplicaExpire(t *testing.T) {
+	r := redistest.Start(t)
+	holder := open(t, r.URL(), Options{})
+	const ttl = 600 * time.Millisecond
+	dying := NewKeySlots(holder, ttl)
+	other := NewKeySlots(open(t, r.URL(), Options{}), ttl)
+	if _, ok := tryAcquire(t, dying, 1); !ok {
+		t.Fatal("no slot at first")
+	}
+	// A live holder renews its lease beyond the TTL.
+	rdb := r.Client()
+	set := "falproxy:keyslots:k1"
+	first := rdb.ZRangeWithScores(context.Background(), set, 0, 0).Val()[0]
+	eventually(t, "the lease is renewed", func() bool {
+		return rdb.ZScore(context.Background(), set, first.Member.(string)).Val() > first.Score
+	})
+	if _, ok := tryAcquire(t, other, 1); ok {
+		t.Fatal("a renewed lease's slot was given to another replica")
+	}
+	// The holder dies without releasing: its lease is no longer renewed.
+	_ = holder.Close()
+	eventually(t, "the dead holder's slot comes back", func() bool {
+		_, ok := tryAcquire(t, other, 1)
+		return ok
+	})
+}
+
+func TestKeySlotsOutageFallsBackToShare(t *testing.T) {
+	r := redistest.Start(t)
+	s := NewKeySlots(open(t, r.URL(), Options{Replicas: 3}), 0)
+	if _, ok := tryAcquire(t, s, 1); !ok {
+		t.Fatal("no slot with Redis up")
+	}
+	r.Stop()
+	if _, _, err := s.TryAcquire("k1", 1); err == nil {
+		t.Fatal("a slot was counted with Redis stopped")
+	}
+	if _, _, err := s.TryAcquire("k1", 1); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("while down = %v, want ErrUnavailable at once", err)
+	}
+	if got := s.Share(7); got != 2 {
+		t.Errorf("share of 7 over 3 replicas = %d, want 2", got)
+	}
+	r.Restart() // empty: the count starts again
+	eventually(t, "the shared count answers again", func() bool {
+		_, ok, err := s.TryAcquire("k1", 1)
+		return err == nil && ok
+	})
+	if _, ok := tryAcquire(t, s, 1); ok {
+		t.Fatal("the shared count does not hold after the outage")
+	}
+}
