@@ -32,7 +32,7 @@ func (c *Client) cancelOnce(ctx context.Context, j *Job) (outcome string, err er
 	if err != nil {
 		return "", err, false
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return "", &Error{Op: OpCancel, Err: err}, true
 	}

@@ -22,7 +22,9 @@ type Options struct {
 	StorageURL string
 	Pool       *Pool
 	// HTTP is the client for API calls; nil builds one tuned for many
-	// concurrent long-lived calls to one host.
+	// concurrent long-lived calls to one host. Unless it has a Timeout or
+	// a Jar, calls go to its Transport directly and follow no redirect,
+	// whatever its CheckRedirect says (see send).
 	HTTP   *http.Client
 	Logger *slog.Logger
 	// MaxResultBytes caps result and sync-run bodies (default 256 MiB:
@@ -70,6 +72,9 @@ func (noObserver) CancelSettled(string, int)           {}
 type Client struct {
 	opt Options
 	hc  *http.Client
+	// rt is hc's transport when fal's calls can go to it directly (see
+	// send); nil when hc must do them (it has a Timeout or a Jar).
+	rt  http.RoundTripper
 	log *slog.Logger
 	// origins are the configured upstreams' scheme://host, the only
 	// non-fal hosts a URL in fal's answers may point at (see followable).
@@ -123,6 +128,12 @@ func New(opt Options) *Client {
 	}
 	c := &Client{opt: opt, hc: hc, log: opt.Logger, origins: trustedOrigins(opt.QueueURL, opt.RunURL, opt.StorageURL),
 		lifecycle: lifecycleValue(opt.MediaTTL)}
+	if hc.Timeout == 0 && hc.Jar == nil {
+		c.rt = hc.Transport
+		if c.rt == nil {
+			c.rt = http.DefaultTransport
+		}
+	}
 	c.retries, c.stopRetries = context.WithCancel(context.Background())
 	return c
 }
@@ -165,6 +176,20 @@ func NewHTTPClient() *http.Client {
 	}
 }
 
+// send makes one HTTP exchange with fal. fal's calls follow no redirect
+// (an answer of 3xx is returned as it is, as NewHTTPClient's CheckRedirect
+// does) and carry their deadlines in their contexts, so they go to the
+// transport directly when the client adds no time limit or cookies:
+// http.Client.Do would copy every header of every call, in case a
+// redirect needs them, and add 1.1 KiB of frames to the deepest stack a
+// request reaches, which sets the size its goroutine keeps while it waits.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	if c.rt == nil {
+		return c.hc.Do(req)
+	}
+	return c.rt.RoundTrip(req)
+}
+
 // Pool returns the client's key pool.
 func (c *Client) Pool() *Pool { return c.opt.Pool }
 
@@ -173,8 +198,21 @@ type requestIDKey struct{}
 // WithRequestID returns a context whose fal calls carry x-request-id, so a
 // request can be followed from the client through falproxy to fal.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	if id == "" {
+		return ctx
+	}
+	// Kept as the header's value, which every fal call of the request
+	// then shares.
+	return context.WithValue(ctx, requestIDKey{}, &[1]string{id})
 }
+
+// Header values of every call, shared by all requests rather than made for
+// each: net/http only reads a request's header values, and the code that
+// changes a header (Set, Add) replaces its slice.
+var (
+	jsonHeader      = []string{"application/json"}
+	userAgentHeader = []string{"falproxy"}
+)
 
 func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, body []byte) (*http.Request, error) {
 	var rd io.Reader
@@ -186,15 +224,15 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 		return nil, err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header["Content-Type"] = jsonHeader
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "falproxy")
+	req.Header["Accept"] = jsonHeader
+	req.Header["User-Agent"] = userAgentHeader
 	if k != nil {
-		req.Header.Set("Authorization", "Key "+k.secret)
+		req.Header["Authorization"] = k.authorization
 	}
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
-		req.Header.Set("X-Request-Id", id)
+	if id, ok := ctx.Value(requestIDKey{}).(*[1]string); ok {
+		req.Header["X-Request-Id"] = id[:]
 	}
 	return req, nil
 }
@@ -250,7 +288,7 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 		if op != OpUpload { // every other call starts work at fal
 			c.setWorkHeaders(ctx, req.Header)
 		}
-		resp, err := c.hc.Do(req)
+		resp, err := c.send(req)
 		if err != nil {
 			cancel()
 			c.opt.Pool.release(k)

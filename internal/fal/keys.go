@@ -17,6 +17,9 @@ type Key struct {
 	id     string // "key<n>", its position in the list; safe to log and export
 	tag    []byte // see Tag; derived once
 
+	// authorization is the Authorization header's value, made once.
+	authorization []string
+
 	inflight atomic.Int64
 	slots    chan struct{} // per-key concurrency cap; nil = unlimited
 
@@ -85,7 +88,7 @@ func NewPool(secrets []string, opt PoolOptions) *Pool {
 	}
 	p := &Pool{opt: opt, byTag: make(map[string]*Key, len(secrets))}
 	for i, s := range secrets {
-		k := &Key{secret: s, id: keyID(i)}
+		k := &Key{secret: s, id: keyID(i), authorization: []string{"Key " + s}}
 		k.tag = k.Derive(keyTagLabel)[:keyTagSize]
 		if opt.Concurrency > 0 {
 			k.slots = make(chan struct{}, opt.Concurrency)

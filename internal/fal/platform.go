@@ -48,7 +48,7 @@ func (c *Client) platformGet(ctx context.Context, url string, k *Key) ([]byte, e
 	if err != nil {
 		return nil, &Error{Op: OpPricing, Err: err}
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return nil, &Error{Op: OpPricing, Err: fmt.Errorf("fal's platform API did not answer: %w", err)}
 	}

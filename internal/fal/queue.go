@@ -68,6 +68,13 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 	if err != nil {
 		return nil, err
 	}
+	return c.acceptedJob(endpoint, resp, k, t0)
+}
+
+// acceptedJob reads the job fal accepted from its submit answer, made with
+// key k. It is apart from Submit so that its locals are not on the stack
+// while a submit is under way, the deepest a request's stack goes.
+func (c *Client) acceptedJob(endpoint string, resp *http.Response, k *Key, t0 time.Time) (*Job, error) {
 	defer resp.Body.Close()
 	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
 	b, err := readAll(OpSubmit, resp.Body, 1<<20)
@@ -101,6 +108,9 @@ func (c *Client) fillURLs(j *Job) {
 	}
 	if foreign {
 		c.log.Warn("fal's submit answer names URLs outside fal's hosts; using the queue URL instead", "request_id", j.RequestID)
+	}
+	if j.ResponseURL != "" && j.StatusURL != "" && j.CancelURL != "" {
+		return
 	}
 	base := c.opt.QueueURL + "/" + appID(j.Endpoint) + "/requests/" + url.PathEscape(j.RequestID)
 	if j.ResponseURL == "" {
@@ -151,36 +161,53 @@ func (c *Client) Wait(ctx context.Context, j *Job) (*Status, error) {
 func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A stalled stream (no answer, no event, not even a keep-alive, for
+	// StreamIdle) is cut so that polling can take over.
+	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
+	defer idle.Stop()
+	resp, err := c.openStatusStream(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readStatusStream(j, newSSEReaderSize(resp.Body, statusBufferSize, 1<<20), idle, c.opt.StreamIdle)
+}
+
+// openStatusStream asks fal for the job's status stream. It is apart from
+// followStream, as readStatusStream is, so that only small frames are on
+// the stack while a request waits on the stream for seconds.
+func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, error) {
 	req, err := c.newRequest(ctx, http.MethodGet, j.StatusURL+"/stream?logs=0", j.key, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	// A stalled stream (no answer, no event, not even a keep-alive, for
-	// StreamIdle) is cut so that polling can take over.
-	idle := time.AfterFunc(c.opt.StreamIdle, cancel)
-	defer idle.Stop()
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return nil, &Error{Op: OpStatus, Err: err}
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
 		b, _ := readAll(OpStatus, resp.Body, 64<<10)
 		return nil, errorFromResponse(OpStatus, resp, b)
 	}
-	rd := NewSSEReader(resp.Body, 1<<20)
-	var last Status
+	return resp, nil
+}
+
+// readStatusStream reads status events until COMPLETED, pushing the idle
+// timer back by idleFor at each event (keep-alives included).
+func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
+	var last, st Status // st is decoded into afresh for each event
 	for {
 		ev, err := rd.Next()
 		if err != nil {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("status stream ended early: %w", err)}
 		}
-		idle.Reset(c.opt.StreamIdle)
+		idle.Reset(idleFor)
 		if ev.Comment || len(ev.Data) == 0 {
 			continue
 		}
-		var st Status
+		st = Status{}
 		if err := json.Unmarshal(ev.Data, &st); err != nil {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
 		}
@@ -239,7 +266,7 @@ func (c *Client) readStatus(ctx context.Context, j *Job, logs string, v any) err
 	if err != nil {
 		return err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return &Error{Op: OpStatus, Err: err}
 	}
@@ -285,7 +312,7 @@ func (c *Client) resultOnce(ctx context.Context, j *Job) ([]byte, error, bool) {
 	if err != nil {
 		return nil, err, false
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err(), false
@@ -331,17 +358,25 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		return out, err
 	}
 	c.observeWait(j)
-	t0 := time.Now()
-	out.Body, err = c.Result(ctx, j)
-	c.opt.Observer.Phase(endpoint, "result", time.Since(t0))
 	// The job has completed: there is nothing left to cancel, whatever
 	// happens to the result read.
+	return out, c.readResult(ctx, j, st, out)
+}
+
+// readResult reads a completed job's result into out, with whether fal
+// bills it. It is apart from Run so that its locals are not on the stack
+// while Run submits the job.
+func (c *Client) readResult(ctx context.Context, j *Job, st *Status, out *Outcome) error {
+	t0 := time.Now()
+	var err error
+	out.Body, err = c.Result(ctx, j)
+	c.opt.Observer.Phase(j.Endpoint, "result", time.Since(t0))
 	var fe *Error
 	if errors.As(err, &fe) && st.ErrorType != "" && fe.ErrorType == "" {
 		fe.ErrorType = st.ErrorType
 	}
 	out.Billed = st.ErrorType == "" && (fe == nil || !fe.JobFailed)
-	return out, err
+	return err
 }
 
 // observeWait reports the queue and generation phases of a completed job.

@@ -49,7 +49,7 @@ func (c *Client) probe(ctx context.Context, k *Key) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return false, err
 	}

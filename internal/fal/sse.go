@@ -29,7 +29,12 @@ type SSEReader struct {
 // NewSSEReader reads events from r; maxLine caps one line (a data line may
 // hold a whole base64 image, so callers choose).
 func NewSSEReader(r io.Reader, maxLine int) *SSEReader {
-	return &SSEReader{r: bufio.NewReaderSize(r, sseBufferSize), maxLine: maxLine}
+	return newSSEReaderSize(r, sseBufferSize, maxLine)
+}
+
+// newSSEReaderSize is NewSSEReader with a read buffer of size bytes.
+func newSSEReaderSize(r io.Reader, size, maxLine int) *SSEReader {
+	return &SSEReader{r: bufio.NewReaderSize(r, size), maxLine: maxLine}
 }
 
 // sseBufferSize is the read buffer of one stream. It is kept small because
@@ -37,6 +42,11 @@ func NewSSEReader(r io.Reader, maxLine int) *SSEReader {
 // generation time (thousands at once under load), and longer lines are
 // read in pieces by readLine anyway.
 const sseBufferSize = 4 << 10
+
+// statusBufferSize is the read buffer of a job's status stream, which
+// every job in flight holds for its whole generation time: fal's status
+// events are a few hundred bytes, and a longer one is read in pieces.
+const statusBufferSize = 512
 
 // Next returns the next event. At the end of the stream it returns io.EOF;
 // an event not closed by a blank line before EOF is still returned, as the
@@ -87,25 +97,31 @@ func (s *SSEReader) Next() (Event, error) {
 	}
 }
 
-// readLine returns one line without its terminator (\n or \r\n).
+// readLine returns one line without its terminator (\n or \r\n), valid
+// until the next read. A line that fits the read buffer is returned in
+// place; only a longer one is gathered in s.line, so that a stream of
+// short events (a status stream) keeps no second buffer.
 func (s *SSEReader) readLine() ([]byte, error) {
+	chunk, err := s.r.ReadSlice('\n')
+	if err == nil && len(chunk) <= s.maxLine {
+		return trimEOL(chunk), nil
+	}
 	s.line = s.line[:0]
 	for {
-		chunk, err := s.r.ReadSlice('\n')
 		s.line = append(s.line, chunk...)
 		if len(s.line) > s.maxLine {
 			return nil, ErrLineTooLong
 		}
-		if err == bufio.ErrBufferFull {
-			continue
+		if err == nil {
+			return trimEOL(s.line), nil
 		}
-		if err != nil {
+		if err != bufio.ErrBufferFull {
 			if err == io.EOF && len(s.line) > 0 {
 				return trimEOL(s.line), nil
 			}
 			return nil, err
 		}
-		return trimEOL(s.line), nil
+		chunk, err = s.r.ReadSlice('\n')
 	}
 }
 

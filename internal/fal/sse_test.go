@@ -64,14 +64,46 @@ func TestSSEReaderLineCap(t *testing.T) {
 	}
 }
 
+// TestSSEReaderLongerThanBuffer reads lines longer than the read buffer,
+// as a status stream's small buffer meets an event with logs: they arrive
+// whole, and the cap still counts the whole line.
+func TestSSEReaderLongerThanBuffer(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	in := "event: " + long + "\ndata: " + long + "\r\ndata: b\n\n: " + long + "\n\ndata: " + long
+	rd := newSSEReaderSize(strings.NewReader(in), 16, 1<<10)
+	want := []Event{{Name: long, Data: []byte(long + "\nb")}, {Comment: true}, {Data: []byte(long)}}
+	for i, w := range want {
+		ev, err := rd.Next()
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if ev.Name != w.Name || string(ev.Data) != string(w.Data) || ev.Comment != w.Comment {
+			t.Errorf("event %d = %+v, want %+v", i, ev, w)
+		}
+	}
+	if _, err := rd.Next(); err != io.EOF {
+		t.Errorf("after the last event: %v, want EOF", err)
+	}
+	rd = newSSEReaderSize(strings.NewReader("data: "+long+"\n\n"), 16, 50)
+	if _, err := rd.Next(); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("a line over the cap read in pieces: %v, want ErrLineTooLong", err)
+	}
+}
+
 func FuzzSSEReader(f *testing.F) {
 	for _, s := range []string{"data: a\n\n", ": c\n\ndata: b\ndata: c\n\n", "event: x\r\ndata: y\r\n\r\n", "data", "\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		rd := NewSSEReader(strings.NewReader(in), 256)
+		// A small buffer reads the same events, lines in pieces.
+		small := newSSEReaderSize(strings.NewReader(in), 16, 256)
 		for i := 0; i < len(in)+2; i++ {
 			ev, err := rd.Next()
+			sev, serr := small.Next()
+			if (err == nil) != (serr == nil) || ev.Name != sev.Name || string(ev.Data) != string(sev.Data) || ev.Comment != sev.Comment {
+				t.Fatalf("with a 16-byte buffer: %+v, %v; want %+v, %v", sev, serr, ev, err)
+			}
 			if err != nil {
 				return
 			}

@@ -95,7 +95,7 @@ func (c *Client) putUpload(ctx context.Context, uploadURL string, data []byte, c
 		return &Error{Op: OpUpload, Err: err}
 	}
 	req.Header.Set("Content-Type", contentType)
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/falproxy/falproxy/internal/falfake"
@@ -14,9 +16,8 @@ import (
 // Allocation budgets of the hot paths, counted with testing.AllocsPerRun
 // through the whole handler (middleware included) with a text access log,
 // as production writes it. They are counts, not timings: a change that
-// adds work to every request fails them. Each budget leaves a little room
-// over the count measured (7), since under the race detector sync.Pool
-// drops some of what it is given.
+// adds work to every request fails them. Under the race detector, whose
+// sync.Pool drops some of what it is given, the counts are higher.
 
 // allocsPerRequest is the mean number of allocations of the proxy's work
 // on r (which handlers copy rather than change) answered 200 by h.
@@ -55,14 +56,61 @@ func getRequest(path string) *http.Request {
 	return r
 }
 
+// TestFixedAnswerAllocations holds GET /v1/models and /health at the 6
+// allocations measured (7 before the access log's recorder came with the
+// request's info; 8 and 7 under the race detector).
 func TestFixedAnswerAllocations(t *testing.T) {
-	const budget = 10
+	budget := 6.0
+	if raceEnabled {
+		budget = 9
+	}
 	h := loggedServer(t, nil)
 	for _, path := range []string{"/v1/models", "/health"} {
 		got := allocsPerRequest(t, h, getRequest(path))
 		t.Logf("GET %s: %.1f allocations per request", path, got)
 		if got > budget {
-			t.Errorf("GET %s allocates %.1f times per request, budget %d", path, got, budget)
+			t.Errorf("GET %s allocates %.1f times per request, budget %.0f", path, got, budget)
 		}
+	}
+}
+
+// TestImageRequestAllocations holds the allocations of a whole image
+// request (url answer): the proxy's work with the emulator's share
+// (answering submit, status stream and result over loopback HTTP) in the
+// same count, since both run in this process. Measured: 706 (744 before
+// fal calls shared their header values, went to the transport without
+// http.Client's copy of their headers, and a submit answer naming every
+// URL stopped building the default ones), and 750 under the race
+// detector.
+func TestImageRequestAllocations(t *testing.T) {
+	const runs = 50
+	budget := 708.0
+	if raceEnabled {
+		budget = 760
+	}
+	h := loggedServer(t, nil)
+	body := `{"model":"flux-dev","prompt":"a lighthouse on a cliff at dawn","size":"1024x768"}`
+	reqs := make([]*http.Request, runs+2) // AllocsPerRun runs once more to warm up
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest(http.MethodPost, "/v1/images/generations", strings.NewReader(body))
+		reqs[i].Header.Set("Authorization", "Bearer "+accessKey)
+		reqs[i].Header.Set("Content-Type", "application/json")
+	}
+	w := &discardWriter{}
+	next, failed := 0, false
+	serve := func() {
+		w.header, w.status = nil, 0
+		h.ServeHTTP(w, reqs[next])
+		next++
+		failed = failed || w.status != http.StatusOK
+	}
+	serve() // fills caches, pools and connections
+	got := testing.AllocsPerRun(runs, serve)
+	if failed {
+		t.Fatalf("an image request was answered %d", w.status)
+	}
+	t.Logf("an image request: %.0f allocations", got)
+	if got > budget {
+		t.Errorf("an image request allocates %.0f times, budget %.0f", got, budget)
 	}
 }

@@ -20,22 +20,25 @@ import (
 // returns only once its client, falproxy, has closed the connection (or the
 // answer is complete).
 func goroutinesIn(fn string) int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range goroutineStacks() {
 		if strings.Contains(g, fn+"(") {
 			count++
 		}
 	}
 	return count
+}
+
+// goroutineStacks returns the stack trace of every goroutine.
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // slowStory is a prompt whose answer, with the emulator's "[slow]" trigger

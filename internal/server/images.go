@@ -119,6 +119,12 @@ func (s *Server) produceImages(ctx context.Context, endpoint, prompt string, pla
 	if err != nil {
 		return openai.ImagesResponse{}, nil, err
 	}
+	return s.gatherImages(ctx, endpoint, prompt, plan, outputs)
+}
+
+// gatherImages is produceImages once the jobs are done. It is apart so
+// that its locals are not on the stack of a request waiting on fal.
+func (s *Server) gatherImages(ctx context.Context, endpoint, prompt string, plan *images.Plan, outputs []*images.Output) (openai.ImagesResponse, []*mediaSource, error) {
 	if dropped := plan.Keep(outputs); dropped > 0 {
 		s.log.Warn("fal answered more images than asked; the extra ones are dropped",
 			"request_id", infoFrom(ctx).ID, "endpoint", endpoint, "asked", plan.N, "dropped", dropped)
@@ -179,6 +185,13 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 		}
 		return nil, err
 	}
+	return s.jobImages(ctx, endpoint, body, asked)
+}
+
+// jobImages reads the images of a completed job's output, asked for asked
+// images, and reports what fal bills for it. It is apart from runJob so
+// that its locals are not on the stack of a request waiting on fal.
+func (s *Server) jobImages(ctx context.Context, endpoint string, body []byte, asked int) (*images.Output, error) {
 	out, err := images.ParseOutput(body)
 	made := asked
 	if out != nil {

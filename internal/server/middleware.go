@@ -44,6 +44,8 @@ type requestInfo struct {
 	// tenant is the SHA-256 of the client's key, hashed once by
 	// authenticate for every use of it.
 	tenant tenant
+	// recorder is the access log's, allocated with the info.
+	recorder statusRecorder
 }
 
 func (ri *requestInfo) set(model, falID string) {
@@ -131,54 +133,64 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			rec := &statusRecorder{ResponseWriter: w}
+			rec := &infoFrom(r.Context()).recorder
+			*rec = statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			ri := infoFrom(r.Context())
-			status := rec.status
-			if status == 0 && r.Context().Err() != nil {
-				status = 499 // client went away before any answer
-			}
-			// The attributes live in an array on the stack: slog.Attr
-			// values need no boxing, so the line costs no allocation of
-			// its own before the handler's.
-			var list [8]slog.Attr
-			attrs := append(list[:0], slog.String("request_id", ri.ID), slog.String("method", r.Method),
-				slog.String("path", r.URL.Path), slog.Int("status", status),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
-			ri.mu.Lock()
-			if ri.Model != "" {
-				attrs = append(attrs, slog.String("model", ri.Model))
-			}
-			// fal_request_id is one id, as its name says, to search fal's
-			// dashboard with; a request that ran several jobs lists them
-			// all in fal_request_ids.
-			if len(ri.FalRequestIDs) > 0 {
-				attrs = append(attrs, slog.String("fal_request_id", ri.FalRequestIDs[0]))
-			}
-			if len(ri.FalRequestIDs) > 1 {
-				attrs = append(attrs, slog.Any("fal_request_ids", slices.Clone(ri.FalRequestIDs)))
-			}
-			model := ri.Model
-			ri.mu.Unlock()
-			route := r.Pattern
-			if route == "" || route == "/" {
-				route = "other"
-			}
-			m.Request(route, model, status, time.Since(start))
-			level := slog.LevelInfo
-			if r.URL.Path == "/health" || r.URL.Path == "/metrics" {
-				level = slog.LevelDebug
-			}
-			if !log.Enabled(r.Context(), level) {
-				return
-			}
-			// The record goes to the handler directly: Logger would walk
-			// the stack for a source position the line never shows.
-			line := slog.NewRecord(time.Now(), level, "request", 0)
-			line.AddAttrs(attrs...)
-			_ = log.Handler().Handle(r.Context(), line)
+			logRequest(log, m, r, rec.status, start)
 		})
 	}
+}
+
+// logRequest writes the access log line of r and records its metrics. It
+// is a function of its own, not part of withAccessLog's closure, so that
+// its large frame (the attributes and the record) is on the stack only
+// while the line is written: a request waiting seconds on fal sits below
+// withAccessLog, and a deep stack while it waits stays grown (and makes
+// the runtime start every new goroutine with a larger stack).
+func logRequest(log *slog.Logger, m *metrics.Metrics, r *http.Request, status int, start time.Time) {
+	ri := infoFrom(r.Context())
+	if status == 0 && r.Context().Err() != nil {
+		status = 499 // client went away before any answer
+	}
+	// The attributes live in an array on the stack: slog.Attr
+	// values need no boxing, so the line costs no allocation of
+	// its own before the handler's.
+	var list [8]slog.Attr
+	attrs := append(list[:0], slog.String("request_id", ri.ID), slog.String("method", r.Method),
+		slog.String("path", r.URL.Path), slog.Int("status", status),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+	ri.mu.Lock()
+	if ri.Model != "" {
+		attrs = append(attrs, slog.String("model", ri.Model))
+	}
+	// fal_request_id is one id, as its name says, to search fal's
+	// dashboard with; a request that ran several jobs lists them
+	// all in fal_request_ids.
+	if len(ri.FalRequestIDs) > 0 {
+		attrs = append(attrs, slog.String("fal_request_id", ri.FalRequestIDs[0]))
+	}
+	if len(ri.FalRequestIDs) > 1 {
+		attrs = append(attrs, slog.Any("fal_request_ids", slices.Clone(ri.FalRequestIDs)))
+	}
+	model := ri.Model
+	ri.mu.Unlock()
+	route := r.Pattern
+	if route == "" || route == "/" {
+		route = "other"
+	}
+	m.Request(route, model, status, time.Since(start))
+	level := slog.LevelInfo
+	if r.URL.Path == "/health" || r.URL.Path == "/metrics" {
+		level = slog.LevelDebug
+	}
+	if !log.Enabled(r.Context(), level) {
+		return
+	}
+	// The record goes to the handler directly: Logger would walk
+	// the stack for a source position the line never shows.
+	line := slog.NewRecord(time.Now(), level, "request", 0)
+	line.AddAttrs(attrs...)
+	_ = log.Handler().Handle(r.Context(), line)
 }
 
 // withRecovery turns a panic into a 500 instead of a dropped connection.
