@@ -283,11 +283,11 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 			s.beyond = beyond
 			l.mu.Unlock()
 			if taken == 0 {
-				l.file(s, nil, keyID, estimate)
+				l.file(s, nil, keyID, estimate, false)
 				return nil, false
 			}
 			r, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
-			l.file(s, r, keyID, estimate)
+			l.file(s, r, keyID, estimate, true)
 			return r, true
 		}
 		l.unsync()
@@ -295,7 +295,7 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		l.fallback.Add(1)
 	}
 	if l.f.Required() {
-		l.file(s, nil, keyID, estimate)
+		l.file(s, nil, keyID, estimate, false)
 		return nil, false
 	}
 	local := b
@@ -309,14 +309,14 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 	if !ok {
 		r = nil
 	}
-	l.file(s, r, keyID, estimate)
+	l.file(s, r, keyID, estimate, false)
 	return r, ok
 }
 
 // file ends a reservation's way: taken (r not nil), it joins this
-// replica's reserved and filed counts, which the next write moves from
-// p: to r:.
-func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate int64) {
+// replica's reserved count; taken by the script (inRedis), also its filed
+// count, so that the next write moves it from p: to r:.
+func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate int64, inRedis bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s.inFlight--
@@ -324,7 +324,9 @@ func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate 
 		return
 	}
 	s.reserved += estimate
-	s.filed += estimate
+	if inRedis {
+		s.filed += estimate
+	}
 	s.held++
 	l.spend.holds[r] = hold{keyID: keyID, estimate: estimate}
 }

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,4 +247,51 @@ func TestRequiredRefusesWithoutRedis(t *testing.T) {
 	a.Settle(res, 800)
 	r.Restart()
 	eventually(t, "the settled cost written back", func() bool { return field(t, r, a, "k", "u:") == 800 })
+}
+
+// TestBudgetCountsEndAtZeroUnderChurn: two replicas reserve, settle and
+// store at once while write-backs run among them; once every request has
+// ended and its spend is stored, each replica's counts in Redis are zero.
+func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
+	r := redistest.Start(t)
+	reps := []*Limits{
+		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
+		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
+	}
+	budget := teams.Budget{Limit: 1 << 40, HardStop: true}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		l := reps[i%2]
+		wg.Go(func() {
+			res, ok := l.Reserve("k", budget, 1000)
+			if !ok {
+				t.Error("reservation refused")
+				return
+			}
+			l.Settle(res, 700)
+			l.Stored(map[string]int64{"k": 700})
+		})
+	}
+	for _, l := range reps {
+		wg.Go(func() {
+			for range 10 {
+				l.unsync()
+				l.resync(context.Background(), l.f.rdb)
+			}
+		})
+	}
+	wg.Wait()
+	for _, l := range reps {
+		l.unsync()
+		l.resync(context.Background(), l.f.rdb) // nothing on its way: pending is emptied
+		for _, kind := range []string{"r:", "p:", "u:"} {
+			if v := field(t, r, l, "k", kind); v != 0 {
+				t.Errorf("replica %s's %s is %d once everything ended, want 0", l.f.id, kind, v)
+			}
+		}
+	}
+	stored, _ := r.Client().HGet(t.Context(), "falproxy:spend:k:0", "stored").Int64()
+	if stored != 40*700 {
+		t.Errorf("stored counter %d, want %d", stored, 40*700)
+	}
 }
