@@ -25,7 +25,8 @@ type LimitsOptions struct {
 // key's request rate, concurrency and budget hold across every replica.
 // While Redis is unreachable each limit falls back to this replica's
 // Share of it, kept in process; the budget to its share of what was left
-// (see budget.go).
+// (see budget.go). With REDIS_REQUIRED a limit Redis cannot check refuses
+// instead.
 type Limits struct {
 	f        *Fleet
 	local    *teams.LocalLimits // the fallback, and this replica's own counts
