@@ -25,7 +25,8 @@ type LimitsOptions struct {
 // key's request rate, concurrency and budget hold across every replica.
 // While Redis is unreachable each limit falls back to this replica's
 // Share of it, kept in process; the budget to its share of what was left
-// (see budget.go).
+// (see budget.go). With REDIS_REQUIRED a limit Redis cannot check refuses
+// instead.
 type Limits struct {
 	f        *Fleet
 	local    *teams.LocalLimits // the fallback, and this replica's own counts
@@ -36,6 +37,9 @@ type Limits struct {
 	mu     sync.Mutex
 	leases map[string]string // live lease id → its key's lease set
 	spend  spendState        // budget bookkeeping, guarded by mu
+
+	// beforeSend, when set by a test, runs before budget counts are sent.
+	beforeSend func()
 }
 
 // NewLimits returns limits shared through f, whose leases are renewed
@@ -106,6 +110,9 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 		}
 		return time.Duration(wait) * time.Microsecond, wait == 0
 	}
+	if l.f.Required() {
+		return time.Second, false
+	}
 	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
 }
 
@@ -148,6 +155,8 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 			return nil, false
 		}
 		releaseLocal, ok = l.local.Acquire(keyID, 0)
+	} else if l.f.Required() {
+		return nil, false
 	} else {
 		releaseLocal, ok = l.local.Acquire(keyID, l.f.Share(max))
 	}
@@ -206,5 +215,6 @@ func (l *Limits) resume(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
 	defer cancel()
 	_ = l.renew(ctx, l.f.rdb, true)
+	l.unsync() // Redis may have lost counts no command of this replica failed on
 	l.resync(ctx, l.f.rdb)
 }

@@ -41,7 +41,7 @@ func BenchmarkSharedLimitsOverhead(b *testing.B) {
 		release()
 		return time.Since(start)
 	}
-	shared.Loaded("bench")
+	shared.Loaded("bench", time.Time{})
 	var base, withRedis []time.Duration
 	for b.Loop() {
 		base = append(base, request(local))
