@@ -3,6 +3,10 @@ package fleet
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,8 +68,14 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	if err := f.Do(context.Background(), ping); err == nil {
 		t.Fatal("a command succeeded with Redis stopped")
 	}
+	if !f.Up() {
+		t.Fatal("one failed command marked Redis unreachable; it should fall back alone")
+	}
+	if err := f.Do(context.Background(), ping); err == nil {
+		t.Fatal("a command succeeded with Redis stopped")
+	}
 	if f.Up() {
-		t.Fatal("still up after a failed command")
+		t.Fatal("still up after two failed commands in a row")
 	}
 	if err := f.Do(context.Background(), ping); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("while down, Do = %v, want ErrUnavailable at once", err)
@@ -98,4 +108,84 @@ func TestFleetRequiredRefusesToStart(t *testing.T) {
 	if f.Up() {
 		t.Fatal("up with Redis down")
 	}
+}
+
+// TestFleetNoticesRedisLostItsData: a Redis that restarts empty between two
+// heartbeats fails no command (the client drops its dead connections
+// quietly), yet the leases of the requests still running must be written
+// back, as after an outage.
+func TestFleetNoticesRedisLostItsData(t *testing.T) {
+	r := redistest.Start(t)
+	f := open(t, r.URL(), Options{})
+	slots := NewKeySlots(f, 0)
+	release, ok := tryAcquire(t, slots, 5)
+	if !ok {
+		t.Fatal("no slot")
+	}
+	defer release()
+	hooks := make(chan struct{}, 10)
+	f.OnUp(func(context.Context) { hooks <- struct{}{} })
+	rdb := r.Client()
+	ctx := context.Background()
+	// Restart right after a heartbeat, so that the next one finds Redis
+	// answering again.
+	beatAt := rdb.ZScore(ctx, "falproxy:replicas", f.id).Val()
+	eventually(t, "a heartbeat", func() bool { return rdb.ZScore(ctx, "falproxy:replicas", f.id).Val() != beatAt })
+	r.Restart()
+	eventually(t, "the lease is written back", func() bool {
+		return rdb.ZCard(ctx, "falproxy:keyslots:k1").Val() == 1
+	})
+	if n := f.errors.Load(); n != 0 {
+		t.Fatalf("%d commands failed: the restart was seen as an outage, not a quiet loss of data", n)
+	}
+	select {
+	case <-hooks:
+	default:
+		t.Error("the OnUp functions did not run")
+	}
+	if !f.Up() {
+		t.Error("a loss of data marked Redis unreachable")
+	}
+}
+
+// TestFleetCloseLogsNoOutage: a call that comes after Close (a request
+// ending during shutdown, a renewal) meets a closed client; that is no
+// outage to warn of.
+func TestFleetCloseLogsNoOutage(t *testing.T) {
+	r := redistest.Start(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	f := open(t, r.URL(), Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	slots := NewKeySlots(f, 0)
+	release, ok := tryAcquire(t, slots, 1)
+	if !ok {
+		t.Fatal("no slot")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	release2, _, _ := slots.TryAcquire("k1", 1)
+	if release2 != nil {
+		release2()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "unreachable") {
+		t.Errorf("closing logged an outage:\n%s", logs.String())
+	}
+	if f.Up() {
+		t.Error("up after Close")
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -107,8 +107,8 @@ func (h *KeyHealth) Follow(pool RestApplier) {
 	h.mu.Unlock()
 	sub := h.f.rdb.Subscribe(context.Background(), h.channel())
 	h.reload(context.Background())
-	go h.listen(sub)
-	go h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) })
+	h.f.spawn(func() { h.listen(sub) })
+	h.f.spawn(func() { h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) }) })
 }
 
 // listen applies the published rests until the fleet closes.
