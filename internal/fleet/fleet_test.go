@@ -189,3 +189,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
+	_, err := Open(context.Background(), Options{URL: "redis://user:s3cretpw@host:badport/0"})
+	if err == nil {
+		t.Fatal("Open accepted a malformed URL")
+	}
+	if strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
+		t.Errorf("the error quotes the URL: %v", err)
+	}
+}
