@@ -67,7 +67,25 @@ func (p *Pool) ApplyRest(tag string, until time.Time, reason string, rejected bo
 		}
 		return
 	}
-	k.restUntil(until, reason+" (seen by another replica)", rejected)
+	if k.restUntil(until, reason+" (seen by another replica)", rejected) {
+		k.told = true
+	}
+}
+
+// ForgetRest ends the quarantine of the key tagged tag if another replica
+// found it and the fleet no longer holds it: a recovery this replica did
+// not hear of (published while its subscription was down). A quarantine
+// this replica found itself stays until its own re-check.
+func (p *Pool) ForgetRest(tag string) {
+	k := p.byTag[tag]
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.rejected && k.told {
+		k.until, k.reason, k.rejected, k.told = time.Time{}, "", false, false
+	}
 }
 
 // takeSlot takes one of k's concurrency slots, reporting false when all

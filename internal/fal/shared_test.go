@@ -185,3 +185,27 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 		t.Fatal("a pool without KEY_CONCURRENCY asked the fleet's count")
 	}
 }
+
+// TestForgetRest: only a quarantine heard from another replica is
+// forgotten when the fleet no longer holds it; one this replica found
+// waits for its own re-check, and a rate limit passes by itself.
+func TestForgetRest(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	p := NewPool([]string{"own", "heard", "limited"}, PoolOptions{Now: clk.now, Quarantine: time.Minute})
+	own, heard, limited := p.keys[0], p.keys[1], p.keys[2]
+	p.report(own, http.StatusUnauthorized, 0)
+	p.ApplyRest(heard.TagString(), clk.t.Add(time.Hour), "rejected by fal (Unauthorized)", true)
+	p.ApplyRest(limited.TagString(), clk.t.Add(time.Hour), "rate limited (429)", false)
+	for _, k := range p.keys {
+		p.ForgetRest(k.TagString())
+	}
+	if !own.rejected {
+		t.Error("this replica's own quarantine was forgotten")
+	}
+	if heard.rejected || !heard.until.IsZero() {
+		t.Error("the quarantine heard from another replica was kept")
+	}
+	if limited.until.IsZero() {
+		t.Error("a rate limit was forgotten")
+	}
+}

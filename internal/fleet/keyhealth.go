@@ -31,16 +31,21 @@ type restRecord struct {
 type RestApplier interface {
 	KeyTags() []string
 	ApplyRest(tag string, until time.Time, reason string, rejected bool)
+	ForgetRest(tag string) // a quarantine from another replica the fleet no longer holds
 }
 
 // restScript stores a rest unless a longer one is stored already, or
-// deletes it for a recovery, and publishes it; one round trip.
+// for a recovery deletes a stored quarantine (a recovery ends no rate
+// limit: that passes by itself), and publishes it; one round trip.
 // KEYS[1] the rest's key; ARGV[1] the channel, ARGV[2] the record,
 // ARGV[3] its end in Unix milliseconds (0 for a recovery).
 var restScript = redis.NewScript(`
 local untilMS = tonumber(ARGV[3])
 if untilMS == 0 then
-  redis.call('DEL', KEYS[1])
+  local cur = redis.call('GET', KEYS[1])
+  if cur and cjson.decode(cur).rejected then
+    redis.call('DEL', KEYS[1])
+  end
 else
   local cur = redis.call('GET', KEYS[1])
   if cur and cjson.decode(cur).until_ms >= untilMS then
@@ -132,7 +137,8 @@ func (h *KeyHealth) listen(sub *redis.PubSub) {
 }
 
 // reload reads the rests of all the pool's keys in one MGET and applies
-// them: each heartbeat interval, for what the subscription missed.
+// them, and forgets the other replicas' quarantines that are gone: each
+// heartbeat interval, for what the subscription missed.
 func (h *KeyHealth) reload(ctx context.Context) {
 	h.mu.Lock()
 	pool := h.pool
@@ -154,10 +160,13 @@ func (h *KeyHealth) reload(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	for _, v := range vals {
+	for i, v := range vals {
 		s, ok := v.(string)
 		var rec restRecord
-		if ok && json.Unmarshal([]byte(s), &rec) == nil {
+		switch {
+		case v == nil:
+			pool.ForgetRest(tags[i])
+		case ok && json.Unmarshal([]byte(s), &rec) == nil:
 			h.apply(rec)
 		}
 	}

@@ -100,3 +100,41 @@ func TestKeyHealthReloadsWhatTheSubscriptionMissed(t *testing.T) {
 		return strings.HasPrefix(stateOf(t, poolB, tag).Reason, "rejected by fal (Forbidden)")
 	})
 }
+
+// TestKeyHealthRecoveryKeepsARateLimit: a recovery (a quarantined key
+// found good again) does not wipe the rate limit another replica stored
+// since: that passes by itself.
+func TestKeyHealthRecoveryKeepsARateLimit(t *testing.T) {
+	r := redistest.Start(t)
+	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+	_, healthA := sharedPool(a, "secret-one")
+	poolB, healthB := sharedPool(b, "secret-one")
+	tag := poolB.Keys()[0].TagString()
+	healthA.Rested(tag, time.Now().Add(time.Minute), "rate limited (429)", false)
+	healthB.Rested(tag, time.Time{}, "", false)
+	if n := r.Client().Exists(context.Background(), "falproxy:keyhealth:"+tag).Val(); n != 1 {
+		t.Fatal("a recovery deleted another replica's rate limit")
+	}
+}
+
+// TestKeyHealthReloadForgetsAQuarantineTheFleetDropped: a replica whose
+// subscription missed a recovery ends the quarantine it heard of from
+// another replica at its next reload, once the fleet no longer holds it.
+// (A quarantine it found itself stays: see fal's TestForgetRest.)
+func TestKeyHealthReloadForgetsAQuarantineTheFleetDropped(t *testing.T) {
+	r := redistest.Start(t)
+	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+	_, healthA := sharedPool(a, "secret-one")
+	poolB, healthB := sharedPool(b, "secret-one")
+	tag := poolB.Keys()[0].TagString()
+	healthA.Rested(tag, time.Now().Add(time.Hour), "rejected by fal (Unauthorized)", true)
+	eventually(t, "b hears of the quarantine", func() bool { return !stateOf(t, poolB, tag).Healthy })
+
+	// The recovery's message is lost: only its deletion reaches Redis.
+	ctx := context.Background()
+	r.Client().Del(ctx, "falproxy:keyhealth:"+tag)
+	healthB.reload(ctx)
+	if s := stateOf(t, poolB, tag); !s.Healthy {
+		t.Errorf("the quarantine the fleet dropped is kept: %+v", s)
+	}
+}
