@@ -71,6 +71,9 @@ type Pool struct {
 	byTag map[string]*Key // by TagString
 	next  atomic.Uint64
 	opt   PoolOptions
+	// refused counts the slots the fleet's count refused: a waiter that
+	// saw it move backs off instead of asking the fleet again at once.
+	refused atomic.Uint64
 }
 
 // NewPool builds a pool over the given secrets.

@@ -116,6 +116,9 @@ func (p *Pool) takeSlot(k *Key) bool {
 			k.mu.Unlock()
 		}
 	case err != nil, !ok:
+		if err == nil {
+			p.refused.Add(1)
+		}
 		<-k.slots
 		return false
 	}

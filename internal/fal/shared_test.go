@@ -1,6 +1,7 @@
 package fal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -207,5 +208,30 @@ func TestForgetRest(t *testing.T) {
 	}
 	if limited.until.IsZero() {
 		t.Error("a rate limit was forgotten")
+	}
+}
+
+// TestWaitKeyBacksOffWhileTheFleetRefuses: a call waiting for a slot the
+// fleet's count refuses asks the count again every 100-250 ms, not every
+// few milliseconds: each ask is a Redis round trip.
+func TestWaitKeyBacksOffWhileTheFleetRefuses(t *testing.T) {
+	slots := &countedSlots{taken: map[string]int{}, share: 1}
+	other := NewPool([]string{"a"}, PoolOptions{Concurrency: 1, Slots: slots})
+	if k, _, _ := other.acquire(nil); k == nil {
+		t.Fatal("no slot for the other replica")
+	}
+	p := NewPool([]string{"a"}, PoolOptions{Concurrency: 1, Slots: slots})
+	c := New(Options{Pool: p, KeyWait: time.Second})
+	start := time.Now()
+	if _, err := c.waitKey(context.Background(), OpSubmit, map[*Key]bool{}); err == nil {
+		t.Fatal("a slot the fleet has given away was taken")
+	}
+	waited := time.Since(start)
+	slots.mu.Lock()
+	calls := slots.calls - 1 // the other replica's
+	slots.mu.Unlock()
+	// One ask, then one per pause of at least 100 ms.
+	if most := 1 + int(waited/fleetPause); calls > most {
+		t.Errorf("asked the fleet's count %d times in %v, want at most %d", calls, waited, most)
 	}
 }
