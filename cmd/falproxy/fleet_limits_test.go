@@ -295,6 +295,9 @@ func TestFleetRedisOutage(t *testing.T) {
 	if n := metricValue(m, "falproxy_shared_limits_fallback_total"); n < 15 {
 		t.Errorf("/metrics counts %v fallbacks to local limits after 15 requests with Redis down", n)
 	}
+	if n := metricValue(m, "falproxy_redis_errors_total"); n < 1 {
+		t.Errorf("/metrics counts %v failed Redis calls with Redis down", n)
+	}
 
 	f.Redis.Restart()
 	pollFleet(t, "every replica reaches Redis again", func() bool {

@@ -79,7 +79,6 @@ type Fleet struct {
 	epoch    string        // Redis's data generation at the last heartbeat; heartbeat only
 
 	mu        sync.Mutex
-	lastError string
 	downSince time.Time
 	onUp      []func(context.Context)
 
@@ -213,25 +212,27 @@ func (f *Fleet) OnUp(fn func(context.Context)) {
 	f.mu.Unlock()
 }
 
-// Status is what /health and /metrics show of the link to Redis.
+// Status is what /health shows of the link to Redis.
 type Status struct {
 	Up        bool      `json:"up"`
 	Replicas  int       `json:"replicas"`
-	Errors    uint64    `json:"errors"`
 	DownSince time.Time `json:"down_since,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
 }
 
 // Status snapshots the link.
 func (f *Fleet) Status() Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := Status{Up: f.up.Load(), Replicas: f.Replicas(), Errors: f.errors.Load(), LastError: f.lastError}
+	s := Status{Up: f.up.Load(), Replicas: f.Replicas()}
 	if !s.Up {
 		s.DownSince = f.downSince
 	}
 	return s
 }
+
+// Errors counts the Redis calls that failed (the heartbeat's included),
+// for the metrics.
+func (f *Fleet) Errors() uint64 { return f.errors.Load() }
 
 // markDown records a failed heartbeat, or request calls failing in a row;
 // the first of an outage logs one warning. A call failing because the
@@ -243,7 +244,6 @@ func (f *Fleet) markDown(err error) {
 	f.errors.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lastError = err.Error()
 	if f.up.Swap(false) || f.downSince.IsZero() {
 		f.downSince = time.Now()
 		mode := "serving with local limits (each replica its share of " + fmt.Sprint(f.Replicas()) + ")"
@@ -262,7 +262,7 @@ func (f *Fleet) markUp(ctx context.Context) {
 	}
 	f.mu.Lock()
 	down := time.Since(f.downSince).Round(time.Millisecond)
-	f.downSince, f.lastError = time.Time{}, ""
+	f.downSince = time.Time{}
 	f.mu.Unlock()
 	f.runOnUp(ctx)
 	f.failures.Store(0)

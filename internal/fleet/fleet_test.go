@@ -80,7 +80,7 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	if err := f.Do(context.Background(), ping); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("while down, Do = %v, want ErrUnavailable at once", err)
 	}
-	if s := f.Status(); s.Up || s.LastError == "" || s.DownSince.IsZero() || s.Replicas != 3 {
+	if s := f.Status(); s.Up || f.Errors() == 0 || s.DownSince.IsZero() || s.Replicas != 3 {
 		t.Fatalf("status while down = %+v", s)
 	}
 	resumed := make(chan struct{}, 1)
@@ -92,7 +92,7 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	default:
 		t.Fatal("the OnUp function did not run before the fleet reported up")
 	}
-	if s := f.Status(); !s.Up || s.LastError != "" {
+	if s := f.Status(); !s.Up || !s.DownSince.IsZero() {
 		t.Fatalf("status after return = %+v", s)
 	}
 }
