@@ -52,9 +52,10 @@ type Options struct {
 	// state, while Redis is unreachable, instead of falling back to local
 	// limits.
 	Required bool
-	// Replicas is the fleet size each replica assumes for its share of
-	// the limits while Redis is unreachable; 0 uses the number of
-	// replicas it last saw through Redis.
+	// Replicas is the smallest fleet each replica assumes for its share
+	// of the limits while Redis is unreachable; more replicas last seen
+	// through Redis count instead. 0 assumes none but this one before a
+	// heartbeat has counted the fleet.
 	Replicas int
 	// Prefix starts every Redis key, so that several fleets can share one
 	// Redis; default "falproxy:".
@@ -147,14 +148,12 @@ func (f *Fleet) Up() bool { return f.up.Load() }
 // with local limits while Redis is unreachable.
 func (f *Fleet) Required() bool { return f.opt.Required }
 
-// Replicas is the fleet size this replica assumes: REPLICAS when set,
-// otherwise the replicas seen at the last heartbeat that reached Redis
-// (1 before any did).
+// Replicas is the fleet size this replica assumes: the replicas seen at
+// the last heartbeat that reached Redis, or REPLICAS when that is more,
+// so that a replica that has not counted the fleet yet (it started while
+// Redis was down) or saw a part of it takes no more than its share.
 func (f *Fleet) Replicas() int {
-	if f.opt.Replicas > 0 {
-		return f.opt.Replicas
-	}
-	return int(max(f.seen.Load(), 1))
+	return int(max(f.seen.Load(), int64(f.opt.Replicas), 1))
 }
 
 // Share is this replica's part of a fleet-wide limit while Redis is
