@@ -199,3 +199,22 @@ func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
 		t.Errorf("the error quotes the URL: %v", err)
 	}
 }
+
+// TestFleetReplicasIsAFloor: REPLICAS is the fewest replicas assumed; a
+// replica that has seen more through Redis divides by those.
+func TestFleetReplicasIsAFloor(t *testing.T) {
+	r := redistest.Start(t)
+	url := r.URL()
+	a := open(t, url, Options{Replicas: 2})
+	open(t, url, Options{Replicas: 2})
+	open(t, url, Options{Replicas: 2})
+	eventually(t, "a counts three", func() bool { return a.Replicas() == 3 })
+	r.Stop()
+	down := open(t, url, Options{Replicas: 2}) // never reached Redis
+	if got := down.Share(10); got != 5 {
+		t.Errorf("a replica that never reached Redis takes %d of 10, want its share 5 of REPLICAS=2", got)
+	}
+	if got := a.Share(9); got != 3 {
+		t.Errorf("share of 9 after seeing three replicas = %d, want 3", got)
+	}
+}
