@@ -63,6 +63,10 @@ return 1
 type KeyHealth struct {
 	f *Fleet
 
+	// noReload leaves the rests to the subscription alone, so that tests
+	// can tell it works by itself.
+	noReload bool
+
 	mu      sync.Mutex
 	pool    RestApplier
 	pending map[string]restRecord // by tag: found while Redis was down, written when it answers
@@ -113,7 +117,9 @@ func (h *KeyHealth) Follow(pool RestApplier) {
 	sub := h.f.rdb.Subscribe(context.Background(), h.channel())
 	h.reload(context.Background())
 	h.f.spawn(func() { h.listen(sub) })
-	h.f.spawn(func() { h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) }) })
+	if !h.noReload {
+		h.f.spawn(func() { h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) }) })
+	}
 }
 
 // listen applies the published rests until the fleet closes.

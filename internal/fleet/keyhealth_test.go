@@ -138,3 +138,49 @@ func TestKeyHealthReloadForgetsAQuarantineTheFleetDropped(t *testing.T) {
 		t.Errorf("the quarantine the fleet dropped is kept: %+v", s)
 	}
 }
+
+// TestKeyHealthReachesEveryReplicaWithinASecond measures, with
+// timestamps, the time from a rest found on one replica to its
+// application on another: at most a second (the reload's interval), with
+// half a second more only for a loaded machine. Without the reload the
+// subscription alone must carry it as fast.
+func TestKeyHealthReachesEveryReplicaWithinASecond(t *testing.T) {
+	const most = 1500 * time.Millisecond // 1 s, + 0.5 s for a loaded machine
+	for _, reload := range []bool{true, false} {
+		name := "subscription and reload"
+		if !reload {
+			name = "subscription alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := redistest.Start(t)
+			a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+			_, healthA := sharedPool(a, "secret-one")
+			healthB := NewKeyHealth(b)
+			healthB.noReload = !reload
+			poolB := fal.NewPool([]string{"secret-one"}, fal.PoolOptions{Shared: healthB})
+			healthB.Follow(poolB)
+			tag := poolB.Keys()[0].TagString()
+			rdb := r.Client()
+			eventually(t, "both replicas subscribed", func() bool {
+				n := rdb.PubSubNumSub(context.Background(), "falproxy:keyhealth").Val()
+				return n["falproxy:keyhealth"] == 2
+			})
+
+			found := time.Now()
+			healthA.Rested(tag, found.Add(time.Minute), "rate limited (429)", false)
+			var applied time.Time
+			for deadline := found.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if !stateOf(t, poolB, tag).Healthy {
+					applied = time.Now()
+					break
+				}
+			}
+			if applied.IsZero() {
+				t.Fatal("the rest never reached the other replica")
+			}
+			if d := applied.Sub(found); d > most {
+				t.Errorf("the rest reached the other replica after %v, want at most %v", d, most)
+			}
+		})
+	}
+}
