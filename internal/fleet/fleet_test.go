@@ -37,6 +37,22 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("%s: still not true after 10 s", what)
 }
 
+// within polls cond until it holds, and fails the test unless it held
+// at most most after since: a delay measured with timestamps, whatever
+// the polling.
+func within(t *testing.T, what string, since time.Time, most time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := since.Add(most + 10*time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			if d := time.Since(since); d > most {
+				t.Errorf("%s after %v, want at most %v", what, d.Round(time.Millisecond), most)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: still not true after %v", what, most+10*time.Second)
+}
+
 func TestFleetCountsReplicas(t *testing.T) {
 	r := redistest.Start(t)
 	a := open(t, r.URL(), Options{})
