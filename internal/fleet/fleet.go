@@ -116,6 +116,7 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	// A retried command doubles the wait of a request when Redis is down;
 	// the heartbeat finds out when it is back.
 	ro.MaxRetries = -1
+	ro.DialerRetries = 1 // the same for a connection: one attempt
 	ro.ContextTimeoutEnabled = true
 	f := &Fleet{rdb: redis.NewClient(ro), opt: opt, id: replicaID(), addr: ro.Addr, log: opt.Logger,
 		stop: make(chan struct{})}

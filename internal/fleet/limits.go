@@ -112,7 +112,8 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 	if max <= 0 {
 		return func() {}, true
 	}
-	release, taken, err := l.leases.acquire(l.f.Key("leases:"+keyID), max)
+	set := l.f.Key("leases:" + keyID)
+	release, taken, err := l.leases.acquire(set, max)
 	if err == nil && !taken {
 		return nil, false
 	}
@@ -126,7 +127,7 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 		return nil, false
 	}
 	if release == nil {
-		return releaseLocal, true
+		release = l.leases.hold(set) // counted in Redis once it answers
 	}
 	return func() { releaseLocal(); release() }, true
 }
