@@ -372,3 +372,106 @@ func TestFleetRedisRequired(t *testing.T) {
 		t.Errorf("fal received %d submits after the refusal, want %d", n, submits+2)
 	}
 }
+
+// TestFleetRedisOutageWithRequestsInFlight: Redis stops while requests of
+// a key with a budget and a concurrency limit run on every replica, and
+// more arrive during the outage. Every request gets a clean answer (served,
+// or a 429 with Retry-After; none hangs, none is a 500); when Redis comes
+// back empty the leases of the requests still running and the replicas'
+// budget reservations are in it again; and the fleet never serves beyond
+// the budget.
+func TestFleetRedisOutageWithRequestsInFlight(t *testing.T) {
+	opt := fleetOptions{Fake: falfake.Options{GenerationTime: 8 * time.Second,
+		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}}
+	f := startFleet(t, opt)
+	const budget = 6
+	key := fleetKey(f, `{"name":"inflight","budget_usd":6,"hard_stop":true,"max_concurrent":6}`)
+	// Each replica's share during the outage divides by the replicas it
+	// counted.
+	pollFleet(t, "every replica sees three", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); st.Replicas != len(f.Replicas) {
+				return false
+			}
+		}
+		return true
+	})
+	var (
+		mu      sync.Mutex
+		answers []fleetAnswer
+		wg      sync.WaitGroup
+	)
+	ask := func(r *replica, prompt string) {
+		wg.Go(func() {
+			a := fleetAsk(t, r, key, prompt)
+			mu.Lock()
+			answers = append(answers, a)
+			mu.Unlock()
+		})
+	}
+	for i, r := range f.Replicas {
+		ask(r, fmt.Sprint("before the outage ", i))
+	}
+	pollFleet(t, "a job of each replica running at fal", func() bool { return len(f.Fake.Jobs()) == len(f.Replicas) })
+	f.Redis.Stop()
+	for i := range 6 {
+		ask(f.Replicas[i%len(f.Replicas)], fmt.Sprint("during the outage ", i))
+	}
+	pollFleet(t, "every replica finds Redis unreachable", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); st.Up {
+				return false
+			}
+		}
+		return true
+	})
+	f.Redis.Restart() // empty
+	rdb := f.Redis.Client()
+	ctx := t.Context()
+	running := func() int {
+		n := 0
+		for _, j := range f.Fake.Jobs() {
+			if j.State != falfake.StateCompleted {
+				n++
+			}
+		}
+		return n
+	}
+	pollFleet(t, "the running requests' leases written back", func() bool {
+		sets := rdb.Keys(ctx, "falproxy:leases:*").Val()
+		return len(sets) == 1 && int(rdb.ZCard(ctx, sets[0]).Val()) == running()
+	})
+	pollFleet(t, "the replicas' budget reservations written back", func() bool {
+		hashes := rdb.Keys(ctx, "falproxy:spend:*").Val()
+		if len(hashes) != 1 {
+			return false
+		}
+		reserved := 0
+		for field := range rdb.HGetAll(ctx, hashes[0]).Val() {
+			if strings.HasPrefix(field, "r:") {
+				reserved++
+			}
+		}
+		return reserved == len(f.Replicas)
+	})
+	wg.Wait()
+	served := 0
+	for _, a := range answers {
+		switch {
+		case a.status == http.StatusOK:
+			served++
+		case a.code == "insufficient_quota":
+			if a.status != http.StatusTooManyRequests {
+				t.Errorf("answer %d %q, want 429", a.status, a.code)
+			}
+		default:
+			refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+		}
+	}
+	if served > budget {
+		t.Errorf("the fleet served %d images on a budget of %d", served, budget)
+	}
+	if n := len(f.Fake.Jobs()); n != served {
+		t.Errorf("fal ran %d jobs for %d served requests", n, served)
+	}
+}
