@@ -84,7 +84,7 @@ func (l *Limits) keySpend(keyID string) *keySpend {
 }
 
 func (l *Limits) spendKeys(keyID string) []string {
-	return []string{l.f.Key("spend:" + keyID), l.f.Key("stored:" + keyID)}
+	return []string{l.f.key("spend:" + keyID), l.f.key("stored:" + keyID)}
 }
 
 // reserveScript checks a reservation against the hard budget (ARGV[1] =
@@ -312,7 +312,7 @@ func (l *Limits) resync(ctx context.Context, c *redis.Client) {
 	if l.spend.synced {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for keyID, s := range l.spend.keys {

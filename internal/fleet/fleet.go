@@ -20,14 +20,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Defaults for Options.
+// How the link to Redis behaves.
 const (
-	// DefaultTimeout bounds one Redis command: on loopback or in one
+	// commandTimeout bounds one Redis command: on loopback or in one
 	// data centre a command takes well under a millisecond, but a loaded
 	// machine can hold one for a few hundred. Only the calls made while
 	// Redis hangs wait this long: the first failures mark it unreachable
 	// and the next calls fall back at once.
-	DefaultTimeout = time.Second
+	commandTimeout = time.Second
 	// failuresDown is how many request calls in a row must fail before
 	// Redis counts as unreachable; a single slow or failed call falls back
 	// alone.
@@ -57,11 +57,7 @@ type Options struct {
 	// through Redis count instead. 0 assumes none but this one before a
 	// heartbeat has counted the fleet.
 	Replicas int
-	// Prefix starts every Redis key, so that several fleets can share one
-	// Redis; default "falproxy:".
-	Prefix  string
-	Timeout time.Duration // per command; default DefaultTimeout
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Fleet is this replica's link to the Redis the fleet shares. Its methods
@@ -88,9 +84,9 @@ type Fleet struct {
 	closeOnce sync.Once
 }
 
-// ErrUnavailable is returned instead of a command while Redis is known to
+// errUnavailable is returned instead of a command while Redis is known to
 // be unreachable, so that a request does not wait for a timeout.
-var ErrUnavailable = errors.New("redis is unreachable")
+var errUnavailable = errors.New("redis is unreachable")
 
 // Open connects to Redis and starts the heartbeat. A Redis that does not
 // answer is an error only with Required; otherwise the fleet starts with
@@ -101,17 +97,11 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 		// The parser's message quotes the URL, password included.
 		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
 	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = DefaultTimeout
-	}
-	if opt.Prefix == "" {
-		opt.Prefix = "falproxy:"
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opt.Timeout, opt.Timeout, opt.Timeout
-	ro.PoolTimeout = opt.Timeout
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
+	ro.PoolTimeout = commandTimeout
 	ro.PoolSize, ro.MinIdleConns = poolSize, 4
 	// A retried command doubles the wait of a request when Redis is down;
 	// the heartbeat finds out when it is back.
@@ -139,8 +129,11 @@ func replicaID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Key is name under the fleet's prefix.
-func (f *Fleet) Key(name string) string { return f.opt.Prefix + name }
+// keyPrefix starts every Redis key of the fleet.
+const keyPrefix = "falproxy:"
+
+// key is name under the fleet's prefix.
+func (f *Fleet) key(name string) string { return keyPrefix + name }
 
 // Up reports whether Redis answered the last command.
 func (f *Fleet) Up() bool { return f.up.Load() }
@@ -168,17 +161,17 @@ func (f *Fleet) Share(limit int) int {
 	return max(limit/f.Replicas(), 1)
 }
 
-// Do runs one Redis round trip with the fleet's timeout. While Redis is
-// known to be down it returns ErrUnavailable at once. A failed call falls
+// do runs one Redis round trip with the fleet's timeout. While Redis is
+// known to be down it returns errUnavailable at once. A failed call falls
 // back alone; failuresDown of them in a row mark Redis down until the
 // heartbeat reaches it again. An error Redis answered (redis.Nil, a
 // script's error) and a pool with no free connection say nothing of
 // whether Redis can be reached.
-func (f *Fleet) Do(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
+func (f *Fleet) do(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
 	if !f.up.Load() {
-		return ErrUnavailable
+		return errUnavailable
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commandTimeout)
 	defer cancel()
 	err := fn(ctx, f.rdb)
 	var answered redis.Error
@@ -306,9 +299,9 @@ return {redis.call('ZCARD', KEYS[1]), epoch}
 // beat announces this replica and counts the fleet, in one round trip.
 // lost reports that Redis's data changed epoch since the last beat.
 func (f *Fleet) beat(ctx context.Context) (lost bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	res, err := beatScript.Run(ctx, f.rdb, []string{f.Key("replicas"), f.Key("epoch")},
+	res, err := beatScript.Run(ctx, f.rdb, []string{f.key("replicas"), f.key("epoch")},
 		f.id, replicaTTL.Milliseconds(), replicaID()).Slice()
 	if err != nil {
 		return false, err
@@ -360,8 +353,8 @@ func (f *Fleet) Close() error {
 		f.wg.Wait()
 		f.closed.Store(true)
 		if f.up.Swap(false) {
-			ctx, cancel := context.WithTimeout(context.Background(), f.opt.Timeout)
-			f.rdb.ZRem(ctx, f.Key("replicas"), f.id)
+			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+			f.rdb.ZRem(ctx, f.key("replicas"), f.id)
 			cancel()
 		}
 		err = f.rdb.Close()

@@ -77,24 +77,24 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{Replicas: 3})
 	ping := func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() }
-	if err := f.Do(context.Background(), ping); err != nil || !f.Up() {
+	if err := f.do(context.Background(), ping); err != nil || !f.Up() {
 		t.Fatalf("with Redis running: err %v, up %v", err, f.Up())
 	}
 	r.Stop()
-	if err := f.Do(context.Background(), ping); err == nil {
+	if err := f.do(context.Background(), ping); err == nil {
 		t.Fatal("a command succeeded with Redis stopped")
 	}
 	if !f.Up() {
 		t.Fatal("one failed command marked Redis unreachable; it should fall back alone")
 	}
-	if err := f.Do(context.Background(), ping); err == nil {
+	if err := f.do(context.Background(), ping); err == nil {
 		t.Fatal("a command succeeded with Redis stopped")
 	}
 	if f.Up() {
 		t.Fatal("still up after two failed commands in a row")
 	}
-	if err := f.Do(context.Background(), ping); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("while down, Do = %v, want ErrUnavailable at once", err)
+	if err := f.do(context.Background(), ping); !errors.Is(err, errUnavailable) {
+		t.Fatalf("while down, Do = %v, want errUnavailable at once", err)
 	}
 	if s := f.Status(); s.Up || f.Errors() == 0 || s.DownSince.IsZero() || s.Replicas != 3 {
 		t.Fatalf("status while down = %+v", s)

@@ -79,8 +79,8 @@ func NewKeyHealth(f *Fleet) *KeyHealth {
 	return h
 }
 
-func (h *KeyHealth) channel() string           { return h.f.Key("keyhealth") }
-func (h *KeyHealth) restKey(tag string) string { return h.f.Key("keyhealth:" + tag) }
+func (h *KeyHealth) channel() string           { return h.f.key("keyhealth") }
+func (h *KeyHealth) restKey(tag string) string { return h.f.key("keyhealth:" + tag) }
 
 // Rested writes and publishes a rest this replica found. While Redis is
 // unreachable the key rests here alone, and the rest is written when
@@ -102,7 +102,7 @@ func (h *KeyHealth) write(ctx context.Context, rec restRecord) error {
 	if err != nil {
 		return err
 	}
-	return h.f.Do(ctx, func(ctx context.Context, c *redis.Client) error {
+	return h.f.do(ctx, func(ctx context.Context, c *redis.Client) error {
 		return restScript.Run(ctx, c, []string{h.restKey(rec.Tag)}, h.channel(), b, rec.UntilMS).Err()
 	})
 }
@@ -158,7 +158,7 @@ func (h *KeyHealth) reload(ctx context.Context) {
 		keys[i] = h.restKey(tag)
 	}
 	var vals []any
-	err := h.f.Do(ctx, func(ctx context.Context, c *redis.Client) error {
+	err := h.f.do(ctx, func(ctx context.Context, c *redis.Client) error {
 		var err error
 		vals, err = c.MGet(ctx, keys...).Result()
 		return err
@@ -212,7 +212,7 @@ func (h *KeyHealth) resume(ctx context.Context) {
 		}
 		// Do refuses while Redis is still marked down, which it is
 		// until the OnUp functions have run: talk to Redis directly.
-		ctx, cancel := context.WithTimeout(ctx, h.f.opt.Timeout)
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 		err = restScript.Run(ctx, h.f.rdb, []string{h.restKey(rec.Tag)}, h.channel(), b, rec.UntilMS).Err()
 		cancel()
 		if err != nil && !errors.Is(err, redis.Nil) {

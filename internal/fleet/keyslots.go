@@ -21,7 +21,7 @@ func NewKeySlots(f *Fleet, ttl time.Duration) *KeySlots {
 // TryAcquire takes a lease on one of max slots of the key tagged tag in
 // one round trip. err is set when Redis cannot be reached.
 func (s *KeySlots) TryAcquire(tag string, max int) (release func(), ok bool, err error) {
-	return s.leases.acquire(s.f.Key("keyslots:"+tag), max)
+	return s.leases.acquire(s.f.key("keyslots:"+tag), max)
 }
 
 // Share is this replica's part of max while Redis cannot be reached.

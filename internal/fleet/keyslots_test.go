@@ -85,8 +85,8 @@ func TestKeySlotsOutageFallsBackToShare(t *testing.T) {
 			t.Fatal("a slot was counted with Redis stopped")
 		}
 	}
-	if _, _, err := s.TryAcquire("k1", 2); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("while down = %v, want ErrUnavailable at once", err)
+	if _, _, err := s.TryAcquire("k1", 2); !errors.Is(err, errUnavailable) {
+		t.Fatalf("while down = %v, want errUnavailable at once", err)
 	}
 	if got := s.Share(7); got != 2 {
 		t.Errorf("share of 7 over 3 replicas = %d, want 2", got)

@@ -85,7 +85,7 @@ func newLeaseSet(f *Fleet, ttl time.Duration) *leaseSet {
 	f.OnUp(s.restore)
 	f.spawn(func() {
 		f.every(ttl/3, func() {
-			_ = f.Do(context.Background(), func(ctx context.Context, c *redis.Client) error { return s.renew(ctx, c, false) })
+			_ = f.do(context.Background(), func(ctx context.Context, c *redis.Client) error { return s.renew(ctx, c, false) })
 		})
 	})
 	return s
@@ -96,7 +96,7 @@ func newLeaseSet(f *Fleet, ttl time.Duration) *leaseSet {
 func (s *leaseSet) acquire(set string, max int) (release func(), ok bool, err error) {
 	id := s.newID()
 	var taken int64
-	err = s.f.Do(context.Background(), func(ctx context.Context, c *redis.Client) (err error) {
+	err = s.f.do(context.Background(), func(ctx context.Context, c *redis.Client) (err error) {
 		taken, err = acquireScript.Run(ctx, c, []string{set}, max, s.ttl.Milliseconds(), id).Int64()
 		return err
 	})
@@ -129,7 +129,7 @@ func (s *leaseSet) release(set, id string) {
 	s.mu.Lock()
 	delete(s.live, id)
 	s.mu.Unlock()
-	_ = s.f.Do(context.Background(), func(ctx context.Context, c *redis.Client) error {
+	_ = s.f.do(context.Background(), func(ctx context.Context, c *redis.Client) error {
 		return c.ZRem(ctx, set, id).Err()
 	})
 }
@@ -182,7 +182,7 @@ func (s *leaseSet) renew(ctx context.Context, c *redis.Client, retake bool) erro
 // restore writes back the leases of the requests still running: an
 // OnUp function, run before shared limits resume.
 func (s *leaseSet) restore(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, s.f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	_ = s.renew(ctx, s.f.rdb, true)
 }

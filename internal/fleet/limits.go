@@ -57,7 +57,7 @@ func (l *Limits) id() string { return l.f.id + ":" + strconv.FormatUint(l.seq.Ad
 // shared runs one round trip; false (counted) means Redis could not be
 // asked and the caller falls back to local limits.
 func (l *Limits) shared(fn func(context.Context, *redis.Client) error) bool {
-	if err := l.f.Do(context.Background(), fn); err != nil {
+	if err := l.f.do(context.Background(), fn); err != nil {
 		l.fallback.Add(1)
 		return false
 	}
@@ -93,7 +93,7 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 	}
 	var wait int64
 	if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-		wait, err = windowScript.Run(ctx, c, []string{l.f.Key("rpm:" + keyID)}, rpm, l.id()).Int64()
+		wait, err = windowScript.Run(ctx, c, []string{l.f.key("rpm:" + keyID)}, rpm, l.id()).Int64()
 		return err
 	}) {
 		if wait == 0 {
@@ -112,7 +112,7 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
 	if max <= 0 {
 		return func() {}, true
 	}
-	set := l.f.Key("leases:" + keyID)
+	set := l.f.key("leases:" + keyID)
 	release, taken, err := l.leases.acquire(set, max)
 	if err == nil && !taken {
 		return nil, false
@@ -144,7 +144,7 @@ func (l *Limits) tick() {
 // data: this replica's budget counts are written back, before shared
 // limits apply (the leases write themselves back, see leaseSet).
 func (l *Limits) resume(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	l.resync(ctx, l.f.rdb)
 }
