@@ -152,6 +152,27 @@ func TestFleetRateLimitIsExactAcrossReplicas(t *testing.T) {
 	}
 }
 
+// countServed counts the answers served and checks that the others are
+// clean refusals: 429 insufficient_quota (the budget), or 429
+// rate_limit_exceeded with a Retry-After (the key's other limits).
+func countServed(t *testing.T, answers []fleetAnswer) int {
+	t.Helper()
+	served := 0
+	for _, a := range answers {
+		switch {
+		case a.status == http.StatusOK:
+			served++
+		case a.code == "insufficient_quota":
+			if a.status != http.StatusTooManyRequests {
+				t.Errorf("answer %d %q, want 429", a.status, a.code)
+			}
+		default:
+			refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+		}
+	}
+	return served
+}
+
 // checkServed checks that a fleet served limit requests of a key when no
 // replica fell back to its share, and never more than one a fallback
 // beyond it: a limit call that could not ask Redis admits at most its
@@ -180,15 +201,7 @@ func TestFleetBudgetHoldsAcrossReplicas(t *testing.T) {
 		wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, fmt.Sprint("lighthouse ", i)) })
 	}
 	wg.Wait()
-	served := 0
-	for _, a := range answers {
-		switch {
-		case a.status == http.StatusOK:
-			served++
-		case a.status != http.StatusTooManyRequests || a.code != "insufficient_quota":
-			t.Errorf("answer %d %q, want 200 or 429 insufficient_quota", a.status, a.code)
-		}
-	}
+	served := countServed(t, answers)
 	checkServed(t, f, "requests on a budget covering 4 images", served, 4)
 	if n := len(f.Fake.Jobs()); n != served {
 		t.Errorf("fal ran %d jobs for %d served requests", n, served)
@@ -455,19 +468,7 @@ func TestFleetRedisOutageWithRequestsInFlight(t *testing.T) {
 		return reserved == len(f.Replicas)
 	})
 	wg.Wait()
-	served := 0
-	for _, a := range answers {
-		switch {
-		case a.status == http.StatusOK:
-			served++
-		case a.code == "insufficient_quota":
-			if a.status != http.StatusTooManyRequests {
-				t.Errorf("answer %d %q, want 429", a.status, a.code)
-			}
-		default:
-			refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
-		}
-	}
+	served := countServed(t, answers)
 	if served > budget {
 		t.Errorf("the fleet served %d images on a budget of %d", served, budget)
 	}

@@ -32,6 +32,17 @@ func stateOf(t *testing.T, p *fal.Pool, tag string) fal.KeyState {
 	return fal.KeyState{}
 }
 
+// twoReplicasOfOneKey is two replicas on one Redis sharing the health of
+// one fal key, tagged tag.
+func twoReplicasOfOneKey(t *testing.T) (r *redistest.Server, healthA *KeyHealth, poolB *fal.Pool, healthB *KeyHealth, tag string) {
+	t.Helper()
+	r = redistest.Start(t)
+	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+	_, healthA = sharedPool(a, "secret-one")
+	poolB, healthB = sharedPool(b, "secret-one")
+	return r, healthA, poolB, healthB, poolB.Keys()[0].TagString()
+}
+
 func TestKeyHealthReachesAnotherReplica(t *testing.T) {
 	r := redistest.Start(t)
 	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
@@ -77,11 +88,7 @@ func TestKeyHealthReachesAnotherReplica(t *testing.T) {
 }
 
 func TestKeyHealthReloadsWhatTheSubscriptionMissed(t *testing.T) {
-	r := redistest.Start(t)
-	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
-	_, healthA := sharedPool(a, "secret-one")
-	poolB, _ := sharedPool(b, "secret-one")
-	tag := poolB.Keys()[0].TagString()
+	r, healthA, poolB, _, tag := twoReplicasOfOneKey(t)
 
 	// Stored without a message, as when b's subscription was down.
 	rec, _ := json.Marshal(restRecord{Tag: tag, UntilMS: time.Now().Add(time.Minute).UnixMilli(), Reason: "rate limited (429)", From: "elsewhere"})
@@ -105,11 +112,7 @@ func TestKeyHealthReloadsWhatTheSubscriptionMissed(t *testing.T) {
 // found good again) does not wipe the rate limit another replica stored
 // since: that passes by itself.
 func TestKeyHealthRecoveryKeepsARateLimit(t *testing.T) {
-	r := redistest.Start(t)
-	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
-	_, healthA := sharedPool(a, "secret-one")
-	poolB, healthB := sharedPool(b, "secret-one")
-	tag := poolB.Keys()[0].TagString()
+	r, healthA, _, healthB, tag := twoReplicasOfOneKey(t)
 	healthA.Rested(tag, time.Now().Add(time.Minute), "rate limited (429)", false)
 	healthB.Rested(tag, time.Time{}, "", false)
 	if n := r.Client().Exists(context.Background(), "falproxy:keyhealth:"+tag).Val(); n != 1 {
@@ -122,11 +125,7 @@ func TestKeyHealthRecoveryKeepsARateLimit(t *testing.T) {
 // another replica at its next reload, once the fleet no longer holds it.
 // (A quarantine it found itself stays: see fal's TestForgetRest.)
 func TestKeyHealthReloadForgetsAQuarantineTheFleetDropped(t *testing.T) {
-	r := redistest.Start(t)
-	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
-	_, healthA := sharedPool(a, "secret-one")
-	poolB, healthB := sharedPool(b, "secret-one")
-	tag := poolB.Keys()[0].TagString()
+	r, healthA, poolB, healthB, tag := twoReplicasOfOneKey(t)
 	healthA.Rested(tag, time.Now().Add(time.Hour), "rejected by fal (Unauthorized)", true)
 	eventually(t, "b hears of the quarantine", func() bool { return !stateOf(t, poolB, tag).Healthy })
 
