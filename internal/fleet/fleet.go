@@ -278,6 +278,9 @@ func (f *Fleet) runOnUp(ctx context.Context) {
 // data's epoch, a random value the first replica to find none sets:
 // another value than the last one seen says Redis lost its data (a
 // restart, a failover to an empty replica) even if no command failed.
+// Like every key of the fleet it expires, when no replica has beaten for
+// twice replicaTTL; a replica that then finds a new one writes back what
+// it holds, which is harmless.
 // KEYS[1] the replicas' set, KEYS[2] the epoch; ARGV[1] this replica,
 // ARGV[2] how long a replica counts without a beat (ms), ARGV[3] a
 // fresh epoch.
@@ -291,8 +294,8 @@ redis.call('PEXPIRE', KEYS[1], 2 * ttl)
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[3]
-  redis.call('SET', KEYS[2], epoch)
 end
+redis.call('SET', KEYS[2], epoch, 'PX', 2 * ttl)
 return {redis.call('ZCARD', KEYS[1]), epoch}
 `)
 
