@@ -312,6 +312,7 @@ func (f *Fleet) beat(ctx context.Context) (lost bool, err error) {
 	count, _ := res[0].(int64)
 	epoch, _ := res[1].(string)
 	f.seen.Store(max(count, 1))
+	f.failures.Store(0) // Redis answered: a failed call before is no run
 	lost = f.epoch != "" && epoch != f.epoch
 	f.epoch = epoch
 	return lost, nil

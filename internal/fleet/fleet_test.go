@@ -234,3 +234,32 @@ func TestFleetReplicasIsAFloor(t *testing.T) {
 		t.Errorf("share of 9 after seeing three replicas = %d, want 3", got)
 	}
 }
+
+// TestFleetFailuresThatSayNothingOfRedis: a pool with no free connection
+// and an error Redis answered (a script's) fall back alone, however many
+// in a row: Redis answers.
+func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
+	r := redistest.Start(t)
+	f := open(t, r.URL(), Options{})
+	ctx := context.Background()
+	busy := func(context.Context, *redis.Client) error { return redis.ErrPoolTimeout }
+	scriptError := func(ctx context.Context, c *redis.Client) error {
+		return c.Eval(ctx, "return redis.error_reply('bad')", nil).Err()
+	}
+	for range 3 * failuresDown {
+		if err := f.do(ctx, busy); !errors.Is(err, redis.ErrPoolTimeout) {
+			t.Fatalf("do = %v, want the pool's error", err)
+		}
+	}
+	for range 3 * failuresDown {
+		if err := f.do(ctx, scriptError); err == nil {
+			t.Fatal("a failing script succeeded")
+		}
+	}
+	if !f.Up() {
+		t.Error("a busy pool or a script's error marked Redis unreachable")
+	}
+	if n := f.Errors(); n != 3*failuresDown {
+		t.Errorf("%d errors counted, want the %d pool timeouts", n, 3*failuresDown)
+	}
+}
