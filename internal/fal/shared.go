@@ -33,6 +33,10 @@ type KeySlots interface {
 	// Share is this replica's part of max while the count cannot be
 	// reached.
 	Share(max int) int
+	// Hold records a job of the key tagged tag that runs on this
+	// replica's share, so that the count takes it in once it can be
+	// reached. release is called once, when the job ends.
+	Hold(tag string) (release func())
 }
 
 // TagString is Tag in hex: the key's name in state shared between
@@ -110,10 +114,12 @@ func (p *Pool) takeSlot(k *Key) bool {
 	switch {
 	case err != nil && k.fallback < p.opt.Slots.Share(p.opt.Concurrency):
 		k.fallback++
+		held := p.opt.Slots.Hold(k.TagString())
 		release = func() {
 			k.mu.Lock()
 			k.fallback--
 			k.mu.Unlock()
+			held()
 		}
 	case err != nil, !ok:
 		if err == nil {

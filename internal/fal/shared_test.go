@@ -106,6 +106,7 @@ type countedSlots struct {
 	down  bool
 	calls int
 	share int
+	held  int // jobs on the share
 }
 
 func (c *countedSlots) TryAcquire(tag string, max int) (func(), bool, error) {
@@ -127,6 +128,19 @@ func (c *countedSlots) TryAcquire(tag string, max int) (func(), bool, error) {
 }
 
 func (c *countedSlots) Share(int) int { return c.share }
+
+// Hold counts the jobs on the share, for the count to take in when it is
+// back.
+func (c *countedSlots) Hold(string) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held++
+	return func() {
+		c.mu.Lock()
+		c.held--
+		c.mu.Unlock()
+	}
+}
 
 func (c *countedSlots) set(down bool) {
 	c.mu.Lock()
@@ -163,6 +177,9 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 	if k, busy, _ := one.acquire(nil); k != nil || !busy {
 		t.Fatalf("a second job beyond the share = (%v, busy %v), want busy", k, busy)
 	}
+	if slots.held != 1 {
+		t.Fatalf("%d jobs on the share held for the count, want 1", slots.held)
+	}
 	// Back: the fleet's count decides again.
 	slots.set(false)
 	k4, _, _ := one.acquire(nil)
@@ -174,8 +191,8 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 	}
 	one.release(k4) // the job on the fleet's count
 	one.release(k4) // the job on the share, still running
-	if slots.taken[k4.TagString()] != 0 || k4.fallback != 0 {
-		t.Fatalf("after release: fleet %d, share %d, want 0 and 0", slots.taken[k4.TagString()], k4.fallback)
+	if slots.taken[k4.TagString()] != 0 || k4.fallback != 0 || slots.held != 0 {
+		t.Fatalf("after release: fleet %d, share %d, held %d, want 0, 0 and 0", slots.taken[k4.TagString()], k4.fallback, slots.held)
 	}
 
 	calls := slots.calls

@@ -24,5 +24,11 @@ func (s *KeySlots) TryAcquire(tag string, max int) (release func(), ok bool, err
 	return s.leases.acquire(s.f.key("keyslots:"+tag), max)
 }
 
+// Hold records a job running on this replica's share of the key tagged
+// tag: its lease is written when Redis answers again.
+func (s *KeySlots) Hold(tag string) (release func()) {
+	return s.leases.hold(s.f.key("keyslots:" + tag))
+}
+
 // Share is this replica's part of max while Redis cannot be reached.
 func (s *KeySlots) Share(max int) int { return s.f.Share(max) }
