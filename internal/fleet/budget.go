@@ -126,7 +126,7 @@ func (l *Limits) spendKeys(keyID string, period time.Time) (hash, history string
 	if !period.IsZero() {
 		start = strconv.FormatInt(period.Unix(), 10)
 	}
-	return l.f.Key("spend:" + keyID + ":" + start), l.f.Key("stored:" + keyID + ":" + start)
+	return l.f.key("spend:" + keyID + ":" + start), l.f.key("stored:" + keyID + ":" + start)
 }
 
 // createLua makes sure the hash (KEYS[1]) exists with an epoch (ARGV[1])
@@ -273,7 +273,7 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		var res []any
 		if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
 			base, epoch, _ := strings.Cut(b.Mark, " ")
-			res, err = reserveScript.Run(ctx, c, []string{hash, history, l.f.Key("replicas")}, l.id(), spendIdle.Milliseconds(),
+			res, err = reserveScript.Run(ctx, c, []string{hash, history, l.f.key("replicas")}, l.id(), spendIdle.Milliseconds(),
 				l.f.id, gen, flag(check), b.Limit, b.Spent, estimate, base, epoch).Slice()
 			return err
 		}) {
@@ -465,7 +465,7 @@ func (l *Limits) resync(ctx context.Context, c *redis.Client) {
 	if l.beforeSend != nil {
 		l.beforeSend()
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	if l.pipeWrites(ctx, c, writes, true) != nil {
 		l.unsync()
