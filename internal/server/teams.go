@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -109,6 +110,8 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			status = 499 // the client left before any answer
 		case status == 0:
 			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
+		case m.cutShort.Load():
+			status = 499 // the answer had begun, but the client is not getting all of it
 		}
 		ri := infoFrom(r.Context())
 		ri.mu.Lock()
@@ -135,6 +138,19 @@ type metering struct {
 	priced   bool
 	estimate charge
 	hold     *teams.Reservation
+	// cutShort: the answer had begun (a stream) when the request's
+	// context ended; the client left, the request timed out or the
+	// server is shutting down (see cutShort).
+	cutShort atomic.Bool
+}
+
+// cutShort notes that the answer of the request of ctx, already begun,
+// ended because ctx did: the request is settled as one the client left,
+// by what fal completed, never by its estimate.
+func cutShort(ctx context.Context) {
+	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil {
+		m.cutShort.Store(true)
+	}
 }
 
 type meteringKey struct{}
@@ -310,13 +326,14 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 }
 
 // settled is what a finished request costs: what fal completed for it.
-// A request that completed no fal job costs nothing when it failed; an
+// A request that failed, and for which fal completed no job and
+// reported no tokens or seconds, costs nothing; an
 // image request costs the images fal made; an answer with tokens settles
 // to the tokens its handler reported, or to the cost fal reported with
 // them, a transcription to the seconds it covers; otherwise the estimate
 // stands.
 func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork) charge {
-	if work.jobs == 0 && status >= 400 {
+	if work.jobs == 0 && work.tokens == 0 && work.seconds == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
 			c.cost = new(int64)
