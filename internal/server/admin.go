@@ -103,7 +103,6 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	s.opt.Gate.Forget()
 	s.writeKey(w, r, k)
 }
 
@@ -113,7 +112,6 @@ func (s *Server) handleRevokeKey(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	s.opt.Gate.Forget()
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "key", "deleted": true})
 }
 

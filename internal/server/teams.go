@@ -58,12 +58,33 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if why := teams.Usable(sess.Key, time.Now()); why != "" {
-			writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
-				Message: fmt.Sprintf("This API key is %s.", why), NoRetry: true})
+			writeError(w, keyNotUsable(why))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	})
+}
+
+// keyNotUsable is the 401 for a virtual key that is disabled or expired
+// (see teams.Usable).
+func keyNotUsable(why string) *openai.Error {
+	return &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
+		Message: fmt.Sprintf("This API key is %s.", why), NoRetry: true}
+}
+
+// recheckKey brings the key of a request about to spend up to date with
+// the store (see teams.Gate.Recheck), so that a key changed or revoked
+// through any process applies to it at once.
+func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
+	sess, err := s.opt.Gate.Recheck(ctx, m.sess)
+	if err != nil { // deleted meanwhile
+		return openai.InvalidAPIKey(false)
+	}
+	if why := teams.Usable(sess.Key, time.Now()); why != "" {
+		return keyNotUsable(why)
+	}
+	m.sess = sess
+	return nil
 }
 
 // costHeader carries a request's estimated cost in USD: the estimate made
@@ -121,7 +142,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
-		s.record(r, sess, m.job, actual, status, start)
+		s.record(r, m.sess, m.job, actual, status, start)
 	})
 }
 
@@ -177,6 +198,11 @@ func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *o
 		return nil
 	}
 	m.job.alias, m.job.endpoint = alias, endpoint
+	if m.sess != nil {
+		if e := s.recheckKey(ctx, m); e != nil {
+			return e
+		}
+	}
 	if m.sess != nil && !teams.Allows(m.sess.Key, alias) {
 		return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
