@@ -82,6 +82,7 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.flushLedger(r.Context())
 	s.writeKey(w, r, k)
 }
 
@@ -173,8 +174,9 @@ func (s *Server) adminKey(w http.ResponseWriter, r *http.Request) (store.Key, bo
 	return k, true
 }
 
+// writeKey answers the view of a key; the view after a change does not
+// flush the ledger, which a read of the key's spend does (handleGetKey).
 func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key) {
-	s.flushLedger(r.Context())
 	view, err := teams.View(r.Context(), s.opt.Gate.Store(), k, time.Now())
 	if err != nil {
 		s.storeFailed(w, r, err)
