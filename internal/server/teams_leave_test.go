@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +144,58 @@ func TestAbandonedChatsAreChargedTheirTokens(t *testing.T) {
 		}
 		if math.Abs(cost-bill) > 1e-9 {
 			t.Fatalf("the ledger charges $%v (%+v), fal billed $%v", cost, total, bill)
+		}
+	})
+}
+
+// TestStreamsLeftMidwayAreNotChargedTheirEstimate: the client of a chat
+// stream asking for up to 100,000 tokens leaves after the first delta.
+// The ledger records the request as one the client left, at the tokens
+// that reached falproxy, never at its estimate on top.
+func TestStreamsLeftMidwayAreNotChargedTheirEstimate(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withBackend(chat.Router.String()), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{"openrouter/router": {UnitPrice: 5, Unit: "1M tokens"}}
+			s.fake.TokenDelay = time.Hour // the stream stops after its first event
+		})
+		_, key := h.createKey(map[string]any{"name": "leaver"})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/chat/completions", strings.NewReader(
+			`{"model":"gpt-4o","max_tokens":100000,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := h.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		estimate, _ := strconv.ParseFloat(resp.Header.Get("X-Falproxy-Cost-Usd"), 64)
+		rd := bufio.NewReader(resp.Body)
+		for {
+			line, err := rd.ReadString('\n')
+			if err != nil {
+				t.Fatalf("the stream ended before a delta: %v", err)
+			}
+			if strings.HasPrefix(line, "data: ") && strings.Contains(line, `"content"`) {
+				break
+			}
+		}
+		cancel()
+		resp.Body.Close()
+		eventually(t, "falproxy to end the request", func() bool {
+			return strings.Contains(h.logText(), "path=/v1/chat/completions status=")
+		})
+		if n := len(h.falCalls(falfake.OpLLMStream)); n != 1 {
+			t.Fatalf("fal received %d streams, want 1", n)
+		}
+		ts.flush(t)
+		var cost float64
+		total := h.usage("")
+		for _, u := range total {
+			cost += u.CostUSD
+		}
+		if estimate < 100000*5/1e6 || cost >= estimate/100 {
+			t.Fatalf("the ledger charges $%v (%+v) for a stream left after its first delta; its estimate was $%v", cost, total, estimate)
 		}
 	})
 }
