@@ -12,6 +12,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/store"
 )
 
 // leaveWhile sends body to path with key, waits until fal has received
@@ -30,6 +31,19 @@ func leaveWhile(t *testing.T, h *harness, key, path, body string, calls func(fal
 
 func statusStreams(c falfake.Counts) int { return c.StatusStreams }
 
+// ledgerCost is what the ledger charges in all, once the rows queued are
+// written, and its totals.
+func ledgerCost(t *testing.T, h *harness, ts *teamsSetup) (float64, []store.UsageTotal) {
+	t.Helper()
+	ts.flush(t)
+	total := h.usage("")
+	var cost float64
+	for _, u := range total {
+		cost += u.CostUSD
+	}
+	return cost, total
+}
+
 // chargedAsFalBills checks that the ledger holds what fal bills, one
 // flux-dev image, and that the key's hard budget of two images has room
 // for one more request only.
@@ -38,12 +52,7 @@ func chargedAsFalBills(t *testing.T, h *harness, ts *teamsSetup, key string) {
 	const image = 0.025
 	var cost float64
 	eventually(t, "the ledger to hold fal's bill", func() bool {
-		ts.flush(t)
-		total := h.usage("")
-		cost = 0
-		for _, u := range total {
-			cost += u.CostUSD
-		}
+		cost, _ = ledgerCost(t, h, ts)
 		return math.Abs(cost-image) < 1e-9
 	})
 	if bill := h.fake.BillUSD(); math.Abs(bill-image) > 1e-9 {
@@ -136,12 +145,7 @@ func TestAbandonedChatsAreChargedTheirTokens(t *testing.T) {
 		if bill <= 0 || bill > 1000*5/1e6 {
 			t.Fatalf("the emulator billed $%v, want a short answer's tokens", bill)
 		}
-		ts.flush(t)
-		var cost float64
-		total := h.usage("")
-		for _, u := range total {
-			cost += u.CostUSD
-		}
+		cost, total := ledgerCost(t, h, ts)
 		if math.Abs(cost-bill) > 1e-9 {
 			t.Fatalf("the ledger charges $%v (%+v), fal billed $%v", cost, total, bill)
 		}
@@ -188,12 +192,7 @@ func TestStreamsLeftMidwayAreNotChargedTheirEstimate(t *testing.T) {
 		if n := len(h.falCalls(falfake.OpLLMStream)); n != 1 {
 			t.Fatalf("fal received %d streams, want 1", n)
 		}
-		ts.flush(t)
-		var cost float64
-		total := h.usage("")
-		for _, u := range total {
-			cost += u.CostUSD
-		}
+		cost, total := ledgerCost(t, h, ts)
 		if estimate < 100000*5/1e6 || cost >= estimate/100 {
 			t.Fatalf("the ledger charges $%v (%+v) for a stream left after its first delta; its estimate was $%v", cost, total, estimate)
 		}
