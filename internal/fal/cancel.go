@@ -93,6 +93,9 @@ func (c *Client) settleCancel(j *Job, why error) {
 		if outcome != "" {
 			c.opt.Observer.CancelSettled(outcome, attempt)
 			j.cancelSettled(outcome)
+			if outcome == CancelAlreadyFinished {
+				c.settleLate(ctx, j)
+			}
 			c.log.Info("cancelled abandoned fal job", "request_id", j.RequestID, "outcome", outcome, "retries", attempt, "reason", why)
 			return
 		}

@@ -24,6 +24,9 @@ type Job struct {
 	// of the Cancel* outcomes), in the background: whether fal stopped
 	// the job before it completed, and so does not bill it.
 	OnCancelSettled func(outcome string) `json:"-"`
+	// billedLate hears the result of a job Run abandoned that fal
+	// completed before the cancel arrived (see WithBilledLate).
+	billedLate func(requestID string, result []byte)
 
 	key  *Key
 	pool *Pool
@@ -350,7 +353,7 @@ func (c *Client) Run(ctx context.Context, endpoint string, input []byte) (*Outco
 		return nil, err
 	}
 	defer j.Release()
-	j.OnCancelSettled = c.billedLate(ctx, j)
+	j.billedLate = billedLateOf(ctx)
 	out := &Outcome{RequestID: j.RequestID, KeyID: j.key.ID()}
 	st, err := c.Wait(ctx, j)
 	if err != nil {

@@ -6,7 +6,9 @@ import "context"
 // input_items of /v1/responses/{id}, each for the access key that created
 // it: asked with another key, a response does not exist. A Store keeps
 // them in process; a Shared keeps them in the database that replicas
-// share. The errors are the database's: a Store never fails.
+// share. The errors are the database's: a Store never fails. key names
+// the access key without being it: its store.HashKey, which the caller
+// computes once for every use.
 type Keeper interface {
 	// Put keeps s for key; a turn too large to keep is dropped.
 	Put(ctx context.Context, key string, s Stored) error

@@ -41,7 +41,7 @@ func (sh *Shared) Put(ctx context.Context, key string, s Stored) error {
 		return nil
 	}
 	now := sh.now()
-	return sh.db.PutResponse(ctx, store.KeptResponse{ID: s.Response.ID, Owner: store.HashKey(key), ParentID: s.ParentID, Body: b},
+	return sh.db.PutResponse(ctx, store.KeptResponse{ID: s.Response.ID, Owner: key, ParentID: s.ParentID, Body: b},
 		now, now.Add(sh.limits.Age))
 }
 
@@ -72,7 +72,7 @@ func (sh *Shared) History(ctx context.Context, key, id string) ([]Item, bool, er
 
 // Delete forgets response id of key, reporting whether key had it.
 func (sh *Shared) Delete(ctx context.Context, key, id string) (bool, error) {
-	err := sh.db.DeleteResponse(ctx, store.HashKey(key), id, sh.now())
+	err := sh.db.DeleteResponse(ctx, key, id, sh.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -83,7 +83,7 @@ func (sh *Shared) Delete(ctx context.Context, key, id string) (bool, error) {
 // before it, newest first, at most maxBytes of them together (0: no
 // bound).
 func (sh *Shared) chain(ctx context.Context, key, id string, depth int, maxBytes int64) ([]Stored, bool, error) {
-	rows, err := sh.db.ResponseChain(ctx, store.HashKey(key), id, depth, maxBytes, sh.now())
+	rows, err := sh.db.ResponseChain(ctx, key, id, depth, maxBytes, sh.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}

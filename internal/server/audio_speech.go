@@ -49,7 +49,7 @@ func (s *Server) handleSpeech(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	out, err := s.runFal(ctx, endpoint, plan.Input)
+	out, err := s.runFal(ctx, endpoint, plan.Input, nil)
 	if err != nil {
 		s.failAudio(ctx, w, r, err, spec)
 		return

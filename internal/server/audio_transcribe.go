@@ -54,7 +54,7 @@ func (s *Server) transcribe(w http.ResponseWriter, r *http.Request, translate bo
 		return
 	}
 	plan.Input[spec.AudioURL] = urls[0]
-	out, err := s.runFal(ctx, endpoint, plan.Input)
+	out, err := s.runFal(ctx, endpoint, plan.Input, transcriptWork)
 	if err != nil {
 		s.failAudio(ctx, w, r, err, spec)
 		return

@@ -75,7 +75,7 @@ func (s *Server) serveChat(r *http.Request, req *openai.ChatRequest, sink chatSi
 // client that goes away has its job cancelled. promptChars is the length
 // of the prompt sent, for a usage estimate when fal reports none.
 func (s *Server) chatOnce(ctx context.Context, model, endpoint string, input []byte, promptChars int, sink chatSink) *openai.Error {
-	body, err := s.runEncoded(ctx, endpoint, input)
+	body, err := s.runEncoded(ctx, endpoint, input, chatWork(promptChars))
 	if err != nil {
 		if cancelled(ctx) {
 			return nil
@@ -158,6 +158,9 @@ func (s *Server) chatStream(ctx context.Context, ss streamStart, endpoint string
 	})
 	if failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
+	}
+	if err != nil && ctx.Err() != nil { // cut short: fal bills what the model wrote so far
+		reportFalUsage(ctx, chat.Usage(last.Usage, ss.promptChars, texts.Chars()), last.Usage)
 	}
 	return nil
 }

@@ -7,28 +7,28 @@ import (
 
 // runFal runs one fal job on input and returns its output, logging the
 // input in debug mode, recording fal's request id for the access log and
-// the ledger, and, once the job completed, that fal bills it.
-func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
+// the ledger, and, once the job completed, that fal bills it. measure
+// reads the work of the job's result, which charges a job found billed
+// only after it was abandoned (see chargeLate); nil: its estimate.
+func (s *Server) runFal(ctx context.Context, endpoint string, input map[string]any, measure resultMeasure) ([]byte, error) {
 	b, err := s.falInput(ctx, endpoint, input)
 	if err != nil {
 		return nil, err
 	}
-	return s.runEncoded(ctx, endpoint, b)
+	return s.runEncoded(ctx, endpoint, b, measure)
 }
 
 // runEncoded is runFal for an input already encoded (and logged) by
 // falInput.
-func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte) ([]byte, error) {
-	body, _, err := s.runBilled(ctx, endpoint, input, 0)
+func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte, measure resultMeasure) ([]byte, error) {
+	body, _, err := s.runBilled(ctx, endpoint, input, measure)
 	return body, err
 }
 
 // runBilled is runEncoded that also tells whether fal bills the job: it
-// completed, even when its result could not be read afterwards. images
-// is how many images the job asks for (0: not an image job), which a job
-// found billed only after it was abandoned is charged (see chargeLate).
-func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte, images int) (body []byte, billed bool, err error) {
-	res, err := s.opt.Fal.Run(s.chargeLate(ctx, images), endpoint, input)
+// completed, even when its result could not be read afterwards.
+func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte, measure resultMeasure) (body []byte, billed bool, err error) {
+	res, err := s.opt.Fal.Run(s.chargeLate(ctx, measure), endpoint, input)
 	ri := infoFrom(ctx)
 	if res != nil {
 		ri.set("", res.RequestID)

@@ -73,6 +73,7 @@ type harness struct {
 	falHTTP *http.Client
 	logs    *bytes.Buffer
 	logw    *lockedWriter // writes logs; logText reads under its lock
+	falc    *fal.Client
 }
 
 func newHarness(t *testing.T, mods ...func(*setup)) *harness {
@@ -152,6 +153,7 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		falHTTP: hc,
 		logs:    logs,
 		logw:    logw,
+		falc:    opt.Fal,
 		sdk: oai.NewClient(
 			option.WithBaseURL(proxy.URL+"/v1"),
 			option.WithAPIKey(accessKey),
@@ -177,6 +179,18 @@ func newHarness(t *testing.T, mods ...func(*setup)) *harness {
 		}
 	})
 	return h
+}
+
+// settleCancels waits until the cancels of the jobs falproxy abandoned
+// have settled, and what they found has been charged; abandons after it
+// cancel before the request ends.
+func (h *harness) settleCancels() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.falc.Close(ctx); err != nil {
+		h.t.Fatalf("fal client: %v", err)
+	}
 }
 
 // closeIdle drops idle keep-alive connections on both hops, so that the
@@ -307,6 +321,7 @@ func (h *harness) postInBackgroundAs(key, path, body string) (cancel context.Can
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
 		if resp, err := h.client.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body) // a stream is read until the test leaves it
 			resp.Body.Close()
 		}
 	}()

@@ -178,7 +178,7 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 	}
 	// fal bills every image a completed job made, also those the answer
 	// drops; when its output is unknown, the images the job asked for.
-	body, billed, err := s.runBilled(ctx, endpoint, b, asked)
+	body, billed, err := s.runBilled(ctx, endpoint, b, imagesWork(asked))
 	if err != nil {
 		if billed {
 			report(ctx, func(w *falWork) { w.images += asked })
@@ -193,10 +193,7 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 // that its locals are not on the stack of a request waiting on fal.
 func (s *Server) jobImages(ctx context.Context, endpoint string, body []byte, asked int) (*images.Output, error) {
 	out, err := images.ParseOutput(body)
-	made := asked
-	if out != nil {
-		made = len(out.Images)
-	}
+	made := imagesMade(out, asked)
 	report(ctx, func(w *falWork) { w.images += made })
 	if err != nil {
 		s.log.Warn("fal's output has no image", "request_id", infoFrom(ctx).ID, "endpoint", endpoint, "err", err)

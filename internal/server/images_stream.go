@@ -35,6 +35,11 @@ func (s *Server) streamImagePlan(ctx context.Context, w http.ResponseWriter, end
 		res = r
 		return true, nil
 	})
+	if err != nil {
+		// produceImages ends soon after ctx; what its jobs completed
+		// must be known before the request's cost is settled.
+		res = <-done
+	}
 	if err == nil && shuttingDown(ctx) {
 		err = context.Cause(ctx) // the images came too late to be sent
 	}

@@ -14,21 +14,26 @@ import (
 // reported them or as falproxy estimated them where fal reported none:
 // they settle the request's cost (see settled).
 
-// reportUsage notes the tokens of a chat answer.
-func reportUsage(ctx context.Context, u *openai.Usage) {
-	if u != nil {
-		reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens), u.CompletionTokens, 0)
-	}
-}
-
 // reportFalUsage notes the usage of an answer of a folding chat backend:
 // u as the client is told it, and the cost openrouter/router reported
 // with its tokens (usage.cost), which settles the request.
 func reportFalUsage(ctx context.Context, u *openai.Usage, fal *chat.FalUsage) {
-	reportUsage(ctx, u)
-	if u != nil && fal != nil && fal.Cost > 0 {
-		report(ctx, func(w *falWork) { w.costMicros = usdToMicros(fal.Cost) })
+	w := usageWork(u, fal)
+	reportTokens(ctx, w.tokens, w.outputTokens, w.costMicros)
+}
+
+// usageWork is the work an answer of a folding chat backend reports: the
+// tokens of u, and the cost fal reported with them (fal may be nil).
+func usageWork(u *openai.Usage, fal *chat.FalUsage) falWork {
+	var w falWork
+	if u == nil {
+		return w
 	}
+	w.tokens, w.outputTokens = max(u.TotalTokens, u.PromptTokens+u.CompletionTokens), u.CompletionTokens
+	if fal != nil && fal.Cost > 0 {
+		w.costMicros = usdToMicros(fal.Cost)
+	}
+	return w
 }
 
 // usdToMicros turns a cost fal reported in USD into micro-dollars.

@@ -25,7 +25,7 @@ func (s *Server) handleResponses(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.ModelNotFound(req.Model))
 		return
 	}
-	key := bearer(r)
+	key := keeperKey(r)
 	var history []responses.Item
 	if req.PreviousResponseID != "" {
 		var err error

@@ -6,6 +6,7 @@ import (
 
 	"github.com/falproxy/falproxy/internal/openai"
 	"github.com/falproxy/falproxy/internal/responses"
+	"github.com/falproxy/falproxy/internal/store"
 )
 
 // The paging of GET /v1/responses/{id}/input_items, as OpenAI's.
@@ -26,7 +27,7 @@ func responseNotFound(id string) *openai.Error {
 // false.
 func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request) (stored responses.Stored, ok bool) {
 	id := r.PathValue("id")
-	stored, ok, err := s.responses.Get(r.Context(), bearer(r), id)
+	stored, ok, err := s.responses.Get(r.Context(), keeperKey(r), id)
 	switch {
 	case err != nil:
 		writeError(w, s.databaseFailed(r.Context(), "reading a response", err))
@@ -40,7 +41,7 @@ func (s *Server) storedResponse(w http.ResponseWriter, r *http.Request) (stored 
 // stored response is forgotten.
 func (s *Server) handleDeleteResponse(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	deleted, err := s.responses.Delete(r.Context(), bearer(r), id)
+	deleted, err := s.responses.Delete(r.Context(), keeperKey(r), id)
 	if err != nil {
 		writeError(w, s.databaseFailed(r.Context(), "deleting a response", err))
 		return
@@ -107,3 +108,7 @@ func (s *Server) handleCancelResponse(w http.ResponseWriter, r *http.Request) {
 	writeError(w, openai.InvalidRequest("response_id", "invalid_request",
 		"Only background responses can be cancelled, and falproxy does not run background responses: every response is answered within its request."))
 }
+
+// keeperKey names the client's access key to the responses keeper: its
+// store.HashKey, from the hash authenticate made.
+func keeperKey(r *http.Request) string { return store.HashOf(infoFrom(r.Context()).tenant) }

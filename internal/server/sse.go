@@ -191,9 +191,12 @@ func (s *sseWriter) close(ctx context.Context, err error, atEOF func() error) (f
 	case err == nil:
 		_ = s.finish()
 	case shuttingDown(ctx):
+		cutShort(ctx)
 		_ = s.fail(shutdownError())
 	case cancelled(ctx):
+		cutShort(ctx)
 	case ctx.Err() != nil:
+		cutShort(ctx)
 		_ = s.fail(timeoutError())
 	case errors.Is(err, io.EOF) && atEOF != nil:
 		if atEOF() == nil {

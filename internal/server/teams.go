@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -57,12 +58,33 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if why := teams.Usable(sess.Key, time.Now()); why != "" {
-			writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
-				Message: fmt.Sprintf("This API key is %s.", why), NoRetry: true})
+			writeError(w, keyNotUsable(why))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	})
+}
+
+// keyNotUsable is the 401 for a virtual key that is disabled or expired
+// (see teams.Usable).
+func keyNotUsable(why string) *openai.Error {
+	return &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
+		Message: fmt.Sprintf("This API key is %s.", why), NoRetry: true}
+}
+
+// recheckKey brings the key of a request about to spend up to date with
+// the store (see teams.Gate.Recheck), so that a key changed or revoked
+// through any process applies to it at once.
+func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
+	sess, err := s.opt.Gate.Recheck(ctx, m.sess)
+	if err != nil { // deleted meanwhile
+		return openai.InvalidAPIKey(false)
+	}
+	if why := teams.Usable(sess.Key, time.Now()); why != "" {
+		return keyNotUsable(why)
+	}
+	m.sess = sess
+	return nil
 }
 
 // costHeader carries a request's estimated cost in USD: the estimate made
@@ -107,6 +129,8 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			status = 499 // the client left before any answer
 		case status == 0:
 			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
+		case m.cutShort.Load():
+			status = 499 // the answer had begun, but the client is not getting all of it
 		}
 		ri := infoFrom(r.Context())
 		ri.mu.Lock()
@@ -116,7 +140,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
-		s.record(r, sess, m.job, actual, status, start)
+		s.record(r, m.sess, m.job, actual, status, start)
 	})
 }
 
@@ -133,6 +157,19 @@ type metering struct {
 	priced   bool
 	estimate charge
 	hold     *teams.Reservation
+	// cutShort: the answer had begun (a stream) when the request's
+	// context ended; the client left, the request timed out or the
+	// server is shutting down (see cutShort).
+	cutShort atomic.Bool
+}
+
+// cutShort notes that the answer of the request of ctx, already begun,
+// ended because ctx did: the request is settled as one the client left,
+// by what fal completed, never by its estimate.
+func cutShort(ctx context.Context) {
+	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil {
+		m.cutShort.Store(true)
+	}
 }
 
 type meteringKey struct{}
@@ -159,6 +196,11 @@ func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *o
 		return nil
 	}
 	m.job.alias, m.job.endpoint = alias, endpoint
+	if m.sess != nil {
+		if e := s.recheckKey(ctx, m); e != nil {
+			return e
+		}
+	}
 	if m.sess != nil && !teams.Allows(m.sess.Key, alias) {
 		return &openai.Error{Status: http.StatusForbidden, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_allowed", NoRetry: true,
 			Message: fmt.Sprintf("This API key is not allowed to use the model `%s`.", openai.Echo(alias))}
@@ -310,13 +352,14 @@ func chargeFor(price pricing.Price, priced bool, m pricing.Measures) charge {
 }
 
 // settled is what a finished request costs: what fal completed for it.
-// A request that completed no fal job costs nothing when it failed; an
+// A request that failed, and for which fal completed no job and
+// reported no tokens or seconds, costs nothing; an
 // image request costs the images fal made; an answer with tokens settles
 // to the tokens its handler reported, or to the cost fal reported with
 // them, a transcription to the seconds it covers; otherwise the estimate
 // stands.
 func settled(job workload, estimate charge, price pricing.Price, priced bool, status int, work falWork) charge {
-	if work.jobs == 0 && status >= 400 {
+	if work.jobs == 0 && work.tokens == 0 && work.seconds == 0 && status >= 400 {
 		c := charge{unit: estimate.unit}
 		if estimate.cost != nil {
 			c.cost = new(int64)

@@ -8,8 +8,8 @@ import (
 )
 
 // TestAdminReadsIncludeEveryEndedRequest: the usage and the spend the
-// admin API shows include a request as soon as its answer has reached the
-// client, without waiting for the ledger's background writer.
+// admin API shows include a request once the request has ended, without
+// waiting for the ledger's background writer.
 func TestAdminReadsIncludeEveryEndedRequest(t *testing.T) {
 	eachStore(t, func(t *testing.T, url string) {
 		h := newHarness(t, withTeams(&teamsSetup{url: url}), quick)

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +33,24 @@ import (
 // before any fal work, so none is timed; the operator-key side without a
 // store is the baseline. It reports the median and the 99th percentile of
 // each and their differences.
-func BenchmarkVirtualKeyOverhead(b *testing.B) { eachBenchStore(b, virtualKeyOverhead) }
+func BenchmarkVirtualKeyOverhead(b *testing.B) {
+	eachBenchStore(b, func(b *testing.B, url string) { virtualKeyOverhead(b, url, 1) })
+}
 
-func virtualKeyOverhead(b *testing.B, url string) {
+// BenchmarkVirtualKeyOverheadParallel is BenchmarkVirtualKeyOverhead with
+// concurrentRequests requests of the same key at once, as under load:
+// their key checks share reads, and compete with the ledger's writer.
+func BenchmarkVirtualKeyOverheadParallel(b *testing.B) {
+	eachBenchStore(b, func(b *testing.B, url string) { virtualKeyOverhead(b, url, concurrentRequests) })
+}
+
+// concurrentRequests is how many requests BenchmarkVirtualKeyOverheadParallel
+// runs at once.
+const concurrentRequests = 64
+
+// virtualKeyOverhead runs the requests of BenchmarkVirtualKeyOverhead,
+// concurrency of them at once.
+func virtualKeyOverhead(b *testing.B, url string, concurrency int) {
 	ctx := context.Background()
 	st, gate := benchGate(b, url)
 	budget := int64(1_000_000_000)
@@ -65,20 +82,33 @@ func virtualKeyOverhead(b *testing.B, url string) {
 		h.ServeHTTP(rec, req)
 		d := time.Since(start)
 		if rec.Code != http.StatusBadRequest {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			b.Errorf("status %d: %s", rec.Code, rec.Body)
 		}
 		if key != accessKey && rec.Header().Get("X-Falproxy-Cost-Usd") == "" {
-			b.Fatal("the request was not priced: the estimate and the reservation were not made")
+			b.Error("the request was not priced: the estimate and the reservation were not made")
 		}
 		return d
 	}
 	once(plain, accessKey) // the schema is now cached
 	once(metered, secret)  // and the key
+	var mu sync.Mutex
 	var base, withKey []time.Duration
+	alternate := func(next func() bool) {
+		var myBase, myKey []time.Duration
+		for next() {
+			myBase = append(myBase, once(plain, accessKey))
+			myKey = append(myKey, once(metered, secret))
+		}
+		mu.Lock()
+		base, withKey = append(base, myBase...), append(withKey, myKey...)
+		mu.Unlock()
+	}
 	b.ResetTimer()
-	for b.Loop() {
-		base = append(base, once(plain, accessKey))
-		withKey = append(withKey, once(metered, secret))
+	if concurrency == 1 {
+		alternate(b.Loop)
+	} else {
+		b.SetParallelism(max(concurrency/runtime.GOMAXPROCS(0), 1))
+		b.RunParallel(func(pb *testing.PB) { alternate(pb.Next) })
 	}
 	b.StopTimer()
 	reportAdded(b, "base", base, "key", withKey)

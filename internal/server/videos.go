@@ -139,7 +139,7 @@ func (s *Server) submitVideo(ctx context.Context, w http.ResponseWriter, r *http
 	id := video.Seal(ref, key)
 	v := video.New(id, &ref)
 	v.Prompt = ref.Prompt // whole, where the id carries it cut
-	if err := s.videos.records.add(ctx, v, accessKey, now); err != nil {
+	if err := s.videos.records.add(ctx, v, infoFrom(ctx).tenant, now); err != nil {
 		s.log.Error("the video could not be indexed", "request_id", infoFrom(ctx).ID, "error", err.Error())
 	}
 	writeJSON(w, http.StatusOK, v)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/falproxy/falproxy/internal/bounded"
 	"github.com/falproxy/falproxy/internal/video"
 )
 
@@ -14,21 +13,22 @@ import (
 // through this process; in the database replicas share (sharedVideos),
 // those of every replica. The errors are the database's.
 type videoRecords interface {
-	// add indexes a new video of accessKey.
-	add(ctx context.Context, v video.Video, accessKey string, now time.Time) error
+	// add indexes a new video of the client key whose SHA-256 is owner
+	// (hashed once, by authenticate).
+	add(ctx context.Context, v video.Video, owner tenant, now time.Time) error
 	// get returns what the records hold of video id: the video as last
 	// seen, unless it is past the index's age, and whether it was
 	// deleted, one read for both.
 	get(ctx context.Context, id string, now time.Time) (videoRecord, error)
 	// update keeps what was last seen of an indexed video.
 	update(ctx context.Context, v video.Video) error
-	// remove takes video id of accessKey, created at created, out of the
+	// remove takes video id of owner, created at created, out of the
 	// index and remembers it as deleted until expires.
-	remove(ctx context.Context, id, accessKey string, created, expires, now time.Time) error
-	// page lists accessKey's videos, newest first (oldest first with
+	remove(ctx context.Context, id string, owner tenant, created, expires, now time.Time) error
+	// page lists owner's videos, newest first (oldest first with
 	// asc), after the video after, at most limit; more reports that
 	// others follow. A cursor that has left the index lists nothing.
-	page(ctx context.Context, accessKey, after string, limit int, asc bool, now time.Time) (out []video.Video, more bool, err error)
+	page(ctx context.Context, owner tenant, after string, limit int, asc bool, now time.Time) (out []video.Video, more bool, err error)
 }
 
 // videoRecord is what the records hold of one video: the video as last
@@ -51,8 +51,8 @@ func newLocalVideos() *localVideos {
 	return &localVideos{index: newVideoIndex(videoIndexSize, videoIndexAge), deletedIDs: newDeletedVideos(deletedVideosSize)}
 }
 
-func (l *localVideos) add(_ context.Context, v video.Video, accessKey string, now time.Time) error {
-	l.index.add(v, bounded.Owner(accessKey), now)
+func (l *localVideos) add(_ context.Context, v video.Video, owner tenant, now time.Time) error {
+	l.index.add(v, owner, now)
 	return nil
 }
 
@@ -66,13 +66,13 @@ func (l *localVideos) update(_ context.Context, v video.Video) error {
 	return nil
 }
 
-func (l *localVideos) remove(_ context.Context, id, _ string, _, expires, now time.Time) error {
+func (l *localVideos) remove(_ context.Context, id string, _ tenant, _, expires, now time.Time) error {
 	l.deletedIDs.add(id, expires, now)
 	l.index.remove(id)
 	return nil
 }
 
-func (l *localVideos) page(_ context.Context, accessKey, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {
-	out, more := l.index.page(bounded.Owner(accessKey), after, limit, asc, now)
+func (l *localVideos) page(_ context.Context, owner tenant, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {
+	out, more := l.index.page(owner, after, limit, asc, now)
 	return out, more, nil
 }

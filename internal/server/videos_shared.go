@@ -20,12 +20,12 @@ type sharedVideos struct {
 	db *store.Store
 }
 
-func (sh *sharedVideos) add(ctx context.Context, v video.Video, accessKey string, now time.Time) error {
+func (sh *sharedVideos) add(ctx context.Context, v video.Video, owner tenant, now time.Time) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encoding the video: %w", err)
 	}
-	return sh.db.AddVideo(ctx, v.ID, store.HashKey(accessKey), body, now, now.Add(videoIndexAge))
+	return sh.db.AddVideo(ctx, v.ID, store.HashOf(owner), body, now, now.Add(videoIndexAge))
 }
 
 func (sh *sharedVideos) get(ctx context.Context, id string, now time.Time) (videoRecord, error) {
@@ -48,12 +48,12 @@ func (sh *sharedVideos) update(ctx context.Context, v video.Video) error {
 	return sh.db.UpdateVideo(ctx, v.ID, body)
 }
 
-func (sh *sharedVideos) remove(ctx context.Context, id, accessKey string, created, expires, now time.Time) error {
-	return sh.db.DeleteVideo(ctx, id, store.HashKey(accessKey), created, expires, now)
+func (sh *sharedVideos) remove(ctx context.Context, id string, owner tenant, created, expires, now time.Time) error {
+	return sh.db.DeleteVideo(ctx, id, store.HashOf(owner), created, expires, now)
 }
 
-func (sh *sharedVideos) page(ctx context.Context, accessKey, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {
-	rows, more, err := sh.db.VideoPage(ctx, store.HashKey(accessKey), after, limit, asc, now)
+func (sh *sharedVideos) page(ctx context.Context, owner tenant, after string, limit int, asc bool, now time.Time) ([]video.Video, bool, error) {
+	rows, more, err := sh.db.VideoPage(ctx, store.HashOf(owner), after, limit, asc, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil // the cursor has left the index
 	}

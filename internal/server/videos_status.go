@@ -149,7 +149,7 @@ func (s *Server) handleDeleteVideo(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.videos.records.remove(r.Context(), id, bearer(r), time.Unix(ref.CreatedAt, 0), s.videos.expires(ref), time.Now()); err != nil {
+	if err := s.videos.records.remove(r.Context(), id, infoFrom(r.Context()).tenant, time.Unix(ref.CreatedAt, 0), s.videos.expires(ref), time.Now()); err != nil {
 		writeError(w, s.databaseFailed(r.Context(), "recording a deleted video", err))
 		return
 	}
@@ -187,7 +187,7 @@ func (s *Server) handleListVideos(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	data, more, err := s.videos.records.page(r.Context(), bearer(r), lq.After, lq.Limit, lq.Asc, time.Now())
+	data, more, err := s.videos.records.page(r.Context(), infoFrom(r.Context()).tenant, lq.After, lq.Limit, lq.Asc, time.Now())
 	if err != nil {
 		writeError(w, s.databaseFailed(r.Context(), "listing the videos", err))
 		return

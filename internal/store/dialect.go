@@ -41,12 +41,24 @@ func dialectFor(url string) (dialect, string, error) {
 
 // configure sets the pool: SQLite takes one writer at a time, so one
 // connection serialises writes in process instead of making them wait on
-// the file lock.
+// the file lock. Postgres connections are bounded (postgresConns), all
+// kept open once made.
 func (d dialect) configure(db *sql.DB) {
-	if d.driver == "sqlite" {
+	switch d.driver {
+	case "sqlite":
 		db.SetMaxOpenConns(1)
+	case "pgx":
+		db.SetMaxOpenConns(postgresConns)
+		db.SetMaxIdleConns(postgresConns)
 	}
 }
+
+// postgresConns bounds a process's Postgres connections. Without a bound
+// a burst of requests opens one connection each, beyond the server's
+// max_connections (100 by default, shared by every replica), and then
+// the ledger's writes fail too; past it queries wait their turn, and the
+// key and version reads are short.
+const postgresConns = 16
 
 // rebind turns the "?" placeholders of a statement into $1, $2, ... where
 // the dialect numbers them. Statements here never hold a literal "?".

@@ -5,6 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 // TestSQLitePathWithURISigns: a file whose path holds "?", "#" or "%" is
@@ -21,5 +25,25 @@ func TestSQLitePathWithURISigns(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the database is not at its path: %v", err)
+	}
+}
+
+// TestPostgresConnectionsAreBounded: a burst of concurrent reads, each
+// holding its connection a moment, opens at most postgresConns
+// connections; the others wait their turn.
+func TestPostgresConnectionsAreBounded(t *testing.T) {
+	s := open(t, pgtest.URL(t))
+	var g errgroup.Group
+	for range 4 * postgresConns {
+		g.Go(func() error {
+			_, err := s.db.ExecContext(context.Background(), `SELECT pg_sleep(0.02)`)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.db.Stats(); st.MaxOpenConnections != postgresConns || st.OpenConnections > postgresConns {
+		t.Fatalf("pool %+v, want at most %d connections", st, postgresConns)
 	}
 }

@@ -180,11 +180,6 @@ func (s *Store) KeyByID(ctx context.Context, id string) (Key, error) {
 	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE id = ?`, id))
 }
 
-// KeyBySecret returns the key a client presented, or ErrNotFound.
-func (s *Store) KeyBySecret(ctx context.Context, secret string) (Key, error) {
-	return s.KeyByHash(ctx, HashKey(secret))
-}
-
 // KeyByHash returns the key whose HashKey is hash, or ErrNotFound.
 func (s *Store) KeyByHash(ctx context.Context, hash string) (Key, error) {
 	return scanKey(s.queryRow(ctx, `SELECT `+keyColumns+` FROM virtual_keys WHERE hash = ?`, hash))

@@ -54,6 +54,7 @@ func openAt(ctx context.Context, url string, version int) (*Store, error) {
 			return nil, fmt.Errorf("opening the database: %w", err)
 		}
 		s.reads.SetMaxOpenConns(sqliteReaders)
+		s.reads.SetMaxIdleConns(sqliteReaders) // kept, not reopened after each burst
 	}
 	return s, nil
 }

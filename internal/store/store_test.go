@@ -85,14 +85,14 @@ func TestKeysRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.KeyBySecret(ctx, secret)
+		got, err := s.KeyByHash(ctx, HashKey(secret))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.ID != k.ID || len(got.Models) != 2 || *got.BudgetMicros != budget || !got.ExpiresAt.Equal(exp) || !got.HardStop || got.RPM != 60 {
 			t.Fatalf("read back %+v", got)
 		}
-		if _, err := s.KeyBySecret(ctx, secret+"x"); err != ErrNotFound {
+		if _, err := s.KeyByHash(ctx, HashKey(secret+"x")); err != ErrNotFound {
 			t.Fatalf("a wrong secret: %v", err)
 		}
 		if _, err := s.ModifyKey(ctx, got.ID, func(k *Key) error { k.Enabled = false; return nil }); err != nil {
@@ -287,11 +287,17 @@ func TestSQLiteReadsDoNotWaitForTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writer, err := s.db.Conn(ctx)
+	// A ledger batch under way: the write lock taken at BEGIN (IMMEDIATE,
+	// see dialectFor) and a row written, not yet committed.
+	writer, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer writer.Close()
+	defer writer.Rollback()
+	if _, err := writer.ExecContext(ctx, `INSERT INTO usage_ledger (ts, key_id, key_name, alias, endpoint, fal_request_ids, units, unit, status, latency_ms, request_id)
+		VALUES (0, ?, 'reader', 'flux-dev', 'fal-ai/flux/dev', '', 1, 'image', 200, 1, 'req')`, k.ID); err != nil {
+		t.Fatal(err)
+	}
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a guard: a read that waits for the writer never ends
 	defer cancel()
 	if _, err := s.KeyVersion(rctx, k.ID); err != nil {

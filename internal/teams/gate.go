@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/store"
@@ -37,16 +36,14 @@ type Gate struct {
 	ledger *Ledger
 	// insertRows writes ledger rows: the store's, or a test's wrapper.
 	insertRows func(context.Context, []store.Row) ([]bool, error)
+	// keyVersion reads a key's version: the store's, or a test's wrapper.
+	keyVersion func(ctx context.Context, id string) (time.Time, error)
 
 	// storing is held for writing from before ledger rows are committed
 	// until their spend is moved to stored, and for reading while a key's
 	// stored spend is read, so that each settled cost is counted exactly
 	// once: a read sees the rows either in the store or in Limits.
 	storing sync.RWMutex
-
-	// checksFrom is when, in Unix nanoseconds, reads that tell whether a
-	// cached key is current are tried again after one failed.
-	checksFrom atomic.Int64
 
 	mu      sync.Mutex
 	cache   map[string]*cached   // known keys by hash
@@ -55,6 +52,7 @@ type Gate struct {
 }
 
 type cached struct {
+	hash string // the key's store.HashKey
 	// loading serialises the loads a request waits for.
 	loading sync.Mutex
 
@@ -66,6 +64,20 @@ type cached struct {
 	period     time.Time
 	loaded     time.Time
 	refreshing bool // a background load is under way
+	// check is the version read under way, which every request of the
+	// key that spends waits for rather than making its own.
+	check *versionRead
+	// checksFrom is when version reads are tried again after one failed
+	// or timed out.
+	checksFrom time.Time
+}
+
+// versionRead is one read of a key's version, shared by the requests that
+// wait for it.
+type versionRead struct {
+	done    chan struct{}
+	version time.Time
+	err     error
 }
 
 // Options configure a Gate.
@@ -83,7 +95,7 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows,
+	g := &Gate{store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows, keyVersion: opt.Store.KeyVersion,
 		cache: make(map[string]*cached), pending: make(map[string]*cached), unknown: make(map[string]time.Time)}
 	g.ledger = newLedger(opt.Logger, g.commit)
 	return g
@@ -179,21 +191,41 @@ type Session struct {
 // Lookup finds the key a client presented, by its store.HashKey (the
 // caller hashes it once for every use). It reports store.ErrNotFound
 // for an unknown key and ErrUnavailable when the store cannot answer in
-// time and the key is not cached. A cached key is used once one indexed
-// read has found it unchanged (see current), so that a change made
-// through any process, a budget raised or lowered, a key revoked, applies
-// at once; its spend, which moves with every request, is refreshed in the
-// background past CacheTTL, so that no request waits on summing it.
+// time and the key is not cached. A cached key is used as it is, and
+// reloaded in the background past CacheTTL, so that a key revoked
+// through any process stops working within seconds without a request
+// waiting on the database; a request that spends checks it first
+// (Recheck).
 func (g *Gate) Lookup(ctx context.Context, hash string) (*Session, error) {
 	now := time.Now()
 	c := g.entry(hash, now)
 	if c == nil {
 		return nil, store.ErrNotFound
 	}
-	known := g.cachedSession(hash, c, now)
-	if known != nil && g.current(ctx, known.Key) {
+	if known := g.cachedSession(hash, c, now); known != nil {
 		return known, nil
 	}
+	return g.reload(ctx, c, nil, now)
+}
+
+// Recheck is the session's key as the store has it now: the session
+// itself when one indexed read finds the key unchanged (or the store
+// cannot tell in time), else the key loaded again, so that a change made
+// through any process, a budget raised or lowered, a model list changed,
+// a key revoked, applies at once to every request that could spend. It
+// reports store.ErrNotFound for a key deleted meanwhile.
+func (g *Gate) Recheck(ctx context.Context, s *Session) (*Session, error) {
+	if g.current(ctx, s) {
+		return s, nil
+	}
+	return g.reload(ctx, s.entry, s, time.Now())
+}
+
+// reload loads the entry c of a key, known as the session known (nil:
+// not yet loaded), and returns its session. Concurrent reloads wait for
+// the first; when the store cannot answer, a known key is used as it was.
+func (g *Gate) reload(ctx context.Context, c *cached, known *Session, now time.Time) (*Session, error) {
+	hash := c.hash
 	c.loading.Lock()
 	defer c.loading.Unlock()
 	if s := g.cachedSession(hash, c, now); s != nil && (known == nil || !s.Key.UpdatedAt.Equal(known.Key.UpdatedAt)) {
@@ -218,31 +250,55 @@ func (g *Gate) Lookup(ctx context.Context, hash string) (*Session, error) {
 }
 
 // versionTimeout bounds the read that tells whether a cached key is
-// current; past it, or when the store fails, the cached key is used and
-// no such read is tried for CacheTTL, so that a database that does not
-// answer slows a request of a known key once only.
-const versionTimeout = 250 * time.Millisecond
+// current, near the store's normal latency; past it, or when the store
+// fails, the cached key is used and the key's version is not read again
+// for CacheTTL, so that a database that does not answer slows a request
+// of a known key once only.
+const versionTimeout = 50 * time.Millisecond
 
-// current reports whether a cached key is as the store has it now, or
-// the store cannot tell.
-func (g *Gate) current(ctx context.Context, k store.Key) bool {
-	now := time.Now()
-	if now.UnixNano() < g.checksFrom.Load() {
+// current reports whether the session's key is as the store has it now,
+// or the store cannot tell. Requests of one key share one read.
+func (g *Gate) current(ctx context.Context, s *Session) bool {
+	c := s.entry
+	c.mu.Lock()
+	if time.Now().Before(c.checksFrom) {
+		c.mu.Unlock()
 		return true
 	}
-	vctx, cancel := context.WithTimeout(ctx, versionTimeout)
-	defer cancel()
-	v, err := g.store.KeyVersion(vctx, k.ID)
+	r := c.check
+	if r == nil {
+		r = &versionRead{done: make(chan struct{})}
+		c.check = r
+		go g.readVersion(c, s.Key.ID, r)
+	}
+	c.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return true // the request is over; what it would spend is moot
+	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(r.err, store.ErrNotFound):
 		return false
-	case err != nil:
-		if ctx.Err() == nil {
-			g.checksFrom.Store(now.Add(CacheTTL).UnixNano())
-		}
+	case r.err != nil:
 		return true
 	}
-	return v.Equal(k.UpdatedAt)
+	return r.version.Equal(s.Key.UpdatedAt)
+}
+
+// readVersion reads the version of the key id for the requests waiting
+// on r, under versionTimeout whichever of them gave up meanwhile.
+func (g *Gate) readVersion(c *cached, id string, r *versionRead) {
+	ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
+	defer cancel()
+	r.version, r.err = g.keyVersion(ctx, id)
+	c.mu.Lock()
+	c.check = nil
+	if r.err != nil && !errors.Is(r.err, store.ErrNotFound) {
+		c.checksFrom = time.Now().Add(CacheTTL)
+	}
+	c.mu.Unlock()
+	close(r.done)
 }
 
 // entry is the cache entry of a key hash, new if need be; nil when the
@@ -258,7 +314,7 @@ func (g *Gate) entry(hash string, now time.Time) *cached {
 	}
 	c := g.pending[hash]
 	if c == nil {
-		c = &cached{}
+		c = &cached{hash: hash}
 		g.pending[hash] = c
 	}
 	return c
@@ -381,22 +437,20 @@ func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) 
 	if err != nil {
 		return ErrUnavailable
 	}
+	// A background refresh that read the key before a change may end
+	// after the load that read it since: versions only grow, so the
+	// older read is dropped.
+	c.mu.Lock()
+	stale := c.found && k.UpdatedAt.Before(c.key.UpdatedAt)
+	c.mu.Unlock()
+	if stale {
+		return nil
+	}
 	mark := g.limits.Loaded(k.ID, period)
 	c.mu.Lock()
 	c.key, c.found, c.spent, c.mark, c.period, c.loaded = k, true, spent, mark, period, now
 	c.mu.Unlock()
 	return nil
-}
-
-// Forget drops the cached keys after a change through this
-// process, so that it applies at once.
-func (g *Gate) Forget() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	// Changes are rare: dropping every entry is simpler than finding the
-	// key's, whose fields belong to their loaders.
-	clear(g.cache)
-	clear(g.unknown)
 }
 
 // Usable says why a key may not be used now: "disabled", "expired" or "".

@@ -21,17 +21,21 @@ type Ledger struct {
 	// commit writes a batch; it runs under writing.
 	commit func(context.Context, []store.Row) error
 
-	// writing is held while a batch is taken and written, so that flush
-	// knows no batch is in flight once the queue is empty.
+	// writing is held while a batch is taken and written.
 	writing sync.Mutex
 	mu      sync.Mutex
 	queue   []store.Row
-	dropped atomic.Uint64
-	uids    *uidSource
-	once    sync.Once
-	wake    chan struct{}
-	closing chan struct{}
-	done    chan struct{}
+	// added and written count the rows queued and committed so far;
+	// rows are committed in the order they were queued, so the rows
+	// queued before a flush are written once written reaches added as
+	// the flush found it.
+	added, written uint64
+	dropped        atomic.Uint64
+	uids           *uidSource
+	once           sync.Once
+	wake           chan struct{}
+	closing        chan struct{}
+	done           chan struct{}
 }
 
 // maxBatch bounds the rows of one transaction.
@@ -68,6 +72,7 @@ func (l *Ledger) Add(r store.Row) {
 	full := len(l.queue) >= maxQueued
 	if !full {
 		l.queue = append(l.queue, r)
+		l.added++
 	}
 	l.mu.Unlock()
 	if full {
@@ -128,6 +133,9 @@ func (l *Ledger) writeBatch(ctx context.Context) bool {
 		}
 		return false
 	}
+	l.mu.Lock()
+	l.written += uint64(n)
+	l.mu.Unlock()
 	return more
 }
 
@@ -144,18 +152,24 @@ func (l *Ledger) Close(ctx context.Context) int {
 }
 
 // flush writes the rows queued so far, until ctx ends, and reports how
-// many are left.
+// many of them are left. Rows queued meanwhile are not waited for, so
+// that a flush under steady traffic ends.
 func (l *Ledger) flush(ctx context.Context) int {
+	l.mu.Lock()
+	mark := l.added
+	l.mu.Unlock()
 	for {
-		// Under writing, an empty queue means no batch is in flight.
-		l.writing.Lock()
-		left := l.pending()
-		l.writing.Unlock()
+		l.mu.Lock()
+		left, written := int(mark-min(l.written, mark)), l.written
+		l.mu.Unlock()
 		if left == 0 || ctx.Err() != nil {
 			return left
 		}
 		l.writeBatch(ctx)
-		if l.pending() >= left { // the write failed: pause before the next try
+		l.mu.Lock()
+		failed := l.written == written
+		l.mu.Unlock()
+		if failed { // pause before the next try
 			select {
 			case <-time.After(100 * time.Millisecond):
 			case <-ctx.Done():
