@@ -79,7 +79,7 @@ func (c *Client) acceptedJob(endpoint string, resp *http.Response, k *Key, t0 ti
 	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
 	b, err := readAll(OpSubmit, resp.Body, 1<<20)
 	if err == nil {
-		err = json.Unmarshal(b, job)
+		err = decodeJob(b, job)
 	}
 	if err == nil && job.RequestID == "" {
 		err = errors.New("no request_id in fal's answer")
@@ -208,7 +208,7 @@ func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Dura
 			continue
 		}
 		st = Status{}
-		if err := json.Unmarshal(ev.Data, &st); err != nil {
+		if err := decodeStatus(ev.Data, &st); err != nil {
 			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
 		}
 		last = st
