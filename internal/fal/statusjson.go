@@ -41,34 +41,35 @@ func decodeJob(data []byte, j *Job) error {
 
 func (st *Status) setField(key, value []byte) bool {
 	switch {
-	case fieldIs(key, "status"):
-		return setString(&st.Status, value)
-	case fieldIs(key, "request_id"):
-		return setString(&st.RequestID, value)
 	case fieldIs(key, "queue_position"):
 		return setIntPointer(&st.QueuePosition, value)
-	case fieldIs(key, "error"):
-		return setString(&st.Error, value)
-	case fieldIs(key, "error_type"):
-		return setString(&st.ErrorType, value)
 	case fieldIs(key, "metrics"):
 		return decodeObject(value, func(key, value []byte) bool {
 			return !fieldIs(key, "inference_time") || setFloat(&st.Metrics.InferenceTime, value)
 		})
 	}
-	return true
+	return setStringField(key, value, stringField{"status", &st.Status}, stringField{"request_id", &st.RequestID},
+		stringField{"error", &st.Error}, stringField{"error_type", &st.ErrorType})
 }
 
 func (j *Job) setField(key, value []byte) bool {
-	switch {
-	case fieldIs(key, "request_id"):
-		return setString(&j.RequestID, value)
-	case fieldIs(key, "status_url"):
-		return setString(&j.StatusURL, value)
-	case fieldIs(key, "response_url"):
-		return setString(&j.ResponseURL, value)
-	case fieldIs(key, "cancel_url"):
-		return setString(&j.CancelURL, value)
+	return setStringField(key, value, stringField{"request_id", &j.RequestID}, stringField{"status_url", &j.StatusURL},
+		stringField{"response_url", &j.ResponseURL}, stringField{"cancel_url", &j.CancelURL})
+}
+
+// stringField is a string field of an object and its key.
+type stringField struct {
+	name string
+	dst  *string
+}
+
+// setStringField sets the field of fields that key names to value, and
+// reports whether it could; a key naming none of them is skipped.
+func setStringField(key, value []byte, fields ...stringField) bool {
+	for _, f := range fields {
+		if fieldIs(key, f.name) {
+			return setString(f.dst, value)
+		}
 	}
 	return true
 }
