@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -150,6 +151,13 @@ func (c *Client) Wait(ctx context.Context, j *Job) (*Status, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	return c.pollAfterStream(ctx, j, err)
+}
+
+// pollAfterStream polls the job's status once its stream has ended early
+// (err) or without COMPLETED. It is apart from Wait so that its locals are
+// not on the stack while the stream is followed.
+func (c *Client) pollAfterStream(ctx context.Context, j *Job, err error) (*Status, error) {
 	if err != nil {
 		c.log.Debug("status stream unavailable, polling", "request_id", j.RequestID, "err", err)
 	}
@@ -170,7 +178,7 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return readStatusStream(j, newSSEReaderSize(resp.Body, statusBufferSize, 1<<20), idle, c.opt.StreamIdle)
+	return readStatusStream(j, resp.Body, idle, c.opt.StreamIdle)
 }
 
 // openStatusStream asks fal for the job's status stream. It is apart from
@@ -187,21 +195,27 @@ func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, 
 		return nil, &Error{Op: OpStatus, Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		b, _ := readAll(OpStatus, resp.Body, 64<<10)
-		return nil, errorFromResponse(OpStatus, resp, b)
+		return nil, refusedStream(resp)
 	}
 	return resp, nil
 }
 
+// refusedStream reads fal's answer refusing a status stream.
+func refusedStream(resp *http.Response) *Error {
+	defer resp.Body.Close()
+	b, _ := readAll(OpStatus, resp.Body, 64<<10)
+	return errorFromResponse(OpStatus, resp, b)
+}
+
 // readStatusStream reads status events until COMPLETED, pushing the idle
 // timer back by idleFor at each event (keep-alives included).
-func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
+func readStatusStream(j *Job, body io.Reader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
+	rd := newSSEReaderSize(body, statusBufferSize, 1<<20)
 	var last, st Status // st is decoded into afresh for each event
 	for {
 		ev, err := rd.Next()
 		if err != nil {
-			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("status stream ended early: %w", err)}
+			return &last, statusStreamError("status stream ended early", err)
 		}
 		idle.Reset(idleFor)
 		if ev.Comment || len(ev.Data) == 0 {
@@ -209,7 +223,7 @@ func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Dura
 		}
 		st = Status{}
 		if err := decodeStatus(ev.Data, &st); err != nil {
-			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
+			return &last, statusStreamError("malformed status event", err)
 		}
 		last = st
 		if st.Status == "IN_PROGRESS" && j.started.IsZero() {
@@ -219,6 +233,12 @@ func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Dura
 			return &last, nil
 		}
 	}
+}
+
+// statusStreamError is the error of a status stream that ended without
+// COMPLETED.
+func statusStreamError(what string, err error) *Error {
+	return &Error{Op: OpStatus, Err: fmt.Errorf("%s: %w", what, err)}
 }
 
 // poll asks for the status until COMPLETED, with capped growing intervals.
