@@ -41,36 +41,39 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.authenticateVirtual(w, r, next, k, sum)
+		if sess := s.virtualKey(w, r, k, sum); sess != nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+		}
 	})
 }
 
-// authenticateVirtual passes a request whose key is not an operator's while
-// the key is a usable virtual key. It is apart from authenticate so that its
-// locals are not on the stack of every request below it: an image request
-// waiting on fal keeps the stack its deepest point needed.
-func (s *Server) authenticateVirtual(w http.ResponseWriter, r *http.Request, next http.Handler, k string, sum [sha256.Size]byte) {
+// virtualKey returns the session of a key that is not an operator's while
+// it is a usable virtual key, and otherwise answers the refusal and returns
+// nil. It is apart from authenticate so that its locals are not on the
+// stack under the handler: an image request waiting on fal keeps the stack
+// its deepest point needed.
+func (s *Server) virtualKey(w http.ResponseWriter, r *http.Request, k string, sum [sha256.Size]byte) *teams.Session {
 	if s.opt.Gate == nil || !strings.HasPrefix(k, store.KeyPrefix) {
 		writeError(w, openai.InvalidAPIKey(false))
-		return
+		return nil
 	}
 	sess, err := s.opt.Gate.Lookup(r.Context(), store.HashOf(sum))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, openai.InvalidAPIKey(false))
-		return
+		return nil
 	case err != nil:
 		s.log.Error("virtual key lookup failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
 		writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "key_store_unavailable",
 			Message: "The key could not be checked: falproxy's database is unavailable. Try again shortly.", RetryAfter: 5 * time.Second})
-		return
+		return nil
 	}
 	if why := teams.Usable(sess.Key, time.Now()); why != "" {
 		writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
 			Message: fmt.Sprintf("This API key is %s.", why), NoRetry: true})
-		return
+		return nil
 	}
-	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
+	return sess
 }
 
 // costHeader carries a request's estimated cost in USD: the estimate made
