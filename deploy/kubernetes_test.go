@@ -317,6 +317,11 @@ func TestKubernetesObjectsFindTheDeployment(t *testing.T) {
 	if hpa.Spec.MinReplicas < 2 || hpa.Spec.MaxReplicas < hpa.Spec.MinReplicas {
 		t.Errorf("the autoscaler keeps %d to %d replicas, want at least 2, and a maximum no lower", hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas)
 	}
+	// A pod that starts while Redis is down has counted no fleet: it
+	// takes its share of the fewest pods that run.
+	if got := configMapEnv(t, s)["REPLICAS"]; got != strconv.Itoa(hpa.Spec.MinReplicas) {
+		t.Errorf("the ConfigMap sets REPLICAS=%q, want the autoscaler's minimum %d", got, hpa.Spec.MinReplicas)
+	}
 	if len(hpa.Spec.Metrics) == 0 || hpa.Spec.Metrics[0].Resource.Name != "cpu" {
 		t.Error("the autoscaler does not follow CPU")
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,6 +13,7 @@ func TestCheck(t *testing.T) {
 		status  int
 		stdout  []string // lines expected on stdout
 		errText []string // lines expected in the error (what main prints)
+		hidden  []string // never printed
 	}{
 		{
 			name: "demo models, edit-only ones warned about",
@@ -53,6 +55,13 @@ func TestCheck(t *testing.T) {
 			status:  2,
 			errText: []string{"config: AI_KEYS ", "config: PORT must be an integer between 1 and 65535"},
 		},
+		{
+			name:    "malformed Redis URL, its password not shown",
+			vars:    map[string]string{"REDIS_URL": "redis://user:s3cretpassword@host:badport/0"},
+			status:  2,
+			errText: []string{"config: REDIS_URL is not a valid Redis URL"},
+			hidden:  []string{"s3cretpassword", "badport"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +89,11 @@ func TestCheck(t *testing.T) {
 				assertNoSecrets(t, env, err.Error())
 			}
 			assertNoSecrets(t, env, out+errOut)
+			for _, h := range tt.hidden {
+				if strings.Contains(out+errOut+fmt.Sprint(err), h) {
+					t.Errorf("the output shows %q", h)
+				}
+			}
 		})
 	}
 }

@@ -55,5 +55,5 @@ func wireFleet(opt *server.Options, fl *fleet.Fleet, limits *fleet.Limits) {
 	if limits != nil {
 		fallbacks = limits.Fallbacks
 	}
-	opt.Metrics.WatchFleet(metrics.FleetView{Up: fl.Up, Replicas: fl.Replicas, Fallbacks: fallbacks})
+	opt.Metrics.WatchFleet(metrics.FleetView{Up: fl.Up, Replicas: fl.Replicas, Fallbacks: fallbacks, Errors: fl.Errors})
 }

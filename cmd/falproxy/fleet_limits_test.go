@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -131,29 +132,60 @@ func pollFleet(t *testing.T, what string, cond func() bool) {
 // TestFleetRateLimitIsExactAcrossReplicas: a key limited to 30 requests a
 // minute gets exactly 30 of 45 through three replicas driven round robin.
 func TestFleetRateLimitIsExactAcrossReplicas(t *testing.T) {
-	onSteadyRedis(t, fleetOptions{}, func(f *testFleet) func() {
-		key := fleetKey(f, `{"name":"rpm","rpm":30}`)
-		answers := make([]fleetAnswer, 45)
-		for i := range answers {
-			answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse")
+	f := startFleet(t, fleetOptions{})
+	key := fleetKey(f, `{"name":"rpm","rpm":30}`)
+	answers := make([]fleetAnswer, 45)
+	for i := range answers {
+		answers[i] = fleetAsk(t, f.Replicas[i%3], key, fmt.Sprint("lighthouse ", i))
+	}
+	served := 0
+	for _, a := range answers {
+		if a.status == http.StatusOK {
+			served++
+			continue
 		}
-		return func() {
-			served := 0
-			for _, a := range answers {
-				if a.status == http.StatusOK {
-					served++
-					continue
-				}
-				refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+		refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
+	}
+	checkServed(t, f, "requests of a key limited to 30 a minute", served, 30)
+	if n := f.Fake.Counts().Submits; n != served {
+		t.Errorf("fal received %d submits for %d served", n, served)
+	}
+}
+
+// countServed counts the answers served and checks that the others are
+// clean refusals: 429 insufficient_quota (the budget), or 429
+// rate_limit_exceeded with a Retry-After (the key's other limits).
+func countServed(t *testing.T, answers []fleetAnswer) int {
+	t.Helper()
+	served := 0
+	for _, a := range answers {
+		switch {
+		case a.status == http.StatusOK:
+			served++
+		case a.code == "insufficient_quota":
+			if a.status != http.StatusTooManyRequests {
+				t.Errorf("answer %d %q, want 429", a.status, a.code)
 			}
-			if served != 30 {
-				t.Errorf("three replicas served %d of 45 requests of a key limited to 30 a minute, want 30", served)
-			}
-			if n := f.Fake.Counts().Submits; n != 30 {
-				t.Errorf("fal received %d submits, want 30", n)
-			}
+		default:
+			refusedWithRetry(t, a, http.StatusTooManyRequests, "rate_limit_exceeded")
 		}
-	})
+	}
+	return served
+}
+
+// checkServed checks that a fleet served limit requests of a key when no
+// replica fell back to its share, and never more than one a fallback
+// beyond it: a limit call that could not ask Redis admits at most its
+// own request past the shared count.
+func checkServed(t *testing.T, f *testFleet, what string, served, limit int) {
+	t.Helper()
+	fallbacks := int(f.sumMetric(t, "falproxy_shared_limits_fallback_total"))
+	switch {
+	case served > limit+fallbacks:
+		t.Errorf("the fleet served %d %s, more than %d and its %d fallbacks", served, what, limit, fallbacks)
+	case fallbacks == 0 && served != limit:
+		t.Errorf("the fleet served %d %s, want %d", served, what, limit)
+	}
 }
 
 // TestFleetBudgetHoldsAcrossReplicas: a budget covering 4 images allows 4
@@ -161,52 +193,32 @@ func TestFleetRateLimitIsExactAcrossReplicas(t *testing.T) {
 func TestFleetBudgetHoldsAcrossReplicas(t *testing.T) {
 	opt := fleetOptions{Fake: falfake.Options{GenerationTime: 500 * time.Millisecond,
 		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}}
-	onSteadyRedis(t, opt, func(f *testFleet) func() {
-		key := fleetKey(f, `{"name":"budget","budget_usd":4,"hard_stop":true}`)
-		answers := make([]fleetAnswer, 12)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, "a lighthouse") })
-		}
-		wg.Wait()
-		return func() {
-			served := 0
-			for _, a := range answers {
-				switch {
-				case a.status == http.StatusOK:
-					served++
-				case a.status != http.StatusTooManyRequests || a.code != "insufficient_quota":
-					t.Errorf("answer %d %q, want 200 or 429 insufficient_quota", a.status, a.code)
-				}
-			}
-			if served != 4 {
-				t.Errorf("%d of 12 requests served on a budget covering 4 images, want 4", served)
-			}
-			if n := len(f.Fake.Jobs()); n != served {
-				t.Errorf("fal ran %d jobs for %d served requests", n, served)
-			}
-		}
-	})
+	f := startFleet(t, opt)
+	key := fleetKey(f, `{"name":"budget","budget_usd":4,"hard_stop":true}`)
+	answers := make([]fleetAnswer, 12)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() { answers[i] = fleetAsk(t, f.Replicas[i%3], key, fmt.Sprint("lighthouse ", i)) })
+	}
+	wg.Wait()
+	served := countServed(t, answers)
+	checkServed(t, f, "requests on a budget covering 4 images", served, 4)
+	if n := len(f.Fake.Jobs()); n != served {
+		t.Errorf("fal ran %d jobs for %d served requests", n, served)
+	}
 }
 
 // TestFleetKilledReplicaFreesItsSlots: a replica killed while it runs a
 // key's two concurrent requests frees the slots within the lease TTL, and
 // its jobs are not run again elsewhere.
 func TestFleetKilledReplicaFreesItsSlots(t *testing.T) {
-	onSteadyRedis(t, fleetOptions{Fake: falfake.Options{GenerationTime: time.Second}}, func(f *testFleet) func() {
-		return killedReplicaFreesItsSlots(t, f)
-	})
-}
-
-// killedReplicaFreesItsSlots runs the scenario of
-// TestFleetKilledReplicaFreesItsSlots and returns its checks.
-func killedReplicaFreesItsSlots(t *testing.T, f *testFleet) (check func()) {
+	f := startFleet(t, fleetOptions{Fake: falfake.Options{GenerationTime: time.Second}})
 	key := fleetKey(f, `{"name":"conc","max_concurrent":2}`)
 	doomed, other := f.Replicas[0], f.Replicas[1]
-	for range 2 {
+	for i := range 2 {
 		go func() { // answered by no one: the replica dies under it
 			req, _ := http.NewRequest(http.MethodPost, doomed.URL+"/v1/images/generations",
-				strings.NewReader(`{"model":"flux-dev","prompt":"[slow] a long one","response_format":"url"}`))
+				strings.NewReader(fmt.Sprintf(`{"model":"flux-dev","prompt":"[slow] a long one %d","response_format":"url"}`, i)))
 			req.Header.Set("Authorization", "Bearer "+key)
 			req.Header.Set("Content-Type", "application/json")
 			if res, err := http.DefaultClient.Do(req); err == nil {
@@ -215,28 +227,47 @@ func killedReplicaFreesItsSlots(t *testing.T, f *testFleet) (check func()) {
 		}()
 	}
 	pollFleet(t, "two slow jobs running at fal", func() bool { return len(f.Fake.Jobs()) == 2 })
-	whileHeld := fleetAsk(t, other, key, "a lighthouse")
-	f.Kill(doomed)
-	pollFleet(t, "another replica takes a slot of the killed one", func() bool {
-		return fleetAsk(t, other, key, "a lighthouse").status == http.StatusOK
-	})
-	return func() {
+	fallbacks := f.sumMetric(t, "falproxy_shared_limits_fallback_total")
+	whileHeld := fleetAsk(t, other, key, "while held")
+	if f.sumMetric(t, "falproxy_shared_limits_fallback_total") == fallbacks {
 		refusedWithRetry(t, whileHeld, http.StatusTooManyRequests, "rate_limit_exceeded")
-		noJobTwice(t, f)
+	} // else it was checked against the replica's share, 1 of 2 free
+	killed := time.Now()
+	f.Kill(doomed)
+	asked := 0
+	var freed time.Time
+	pollFleet(t, "another replica takes a slot of the killed one", func() bool {
+		asked++
+		if fleetAsk(t, other, key, fmt.Sprint("after the kill ", asked)).status != http.StatusOK {
+			return false
+		}
+		freed = time.Now()
+		return true
+	})
+	if by := leaseFreedBy(killed); freed.After(by) {
+		t.Errorf("the killed replica's slots were free %v after the kill, want by %v",
+			freed.Sub(killed).Round(time.Millisecond), by.Sub(killed))
 	}
+	noJobTwice(t, f)
 }
 
-// noJobTwice checks that fal ran each job once and the two slow jobs of
-// the killed replica were not submitted again by another.
+// noJobTwice checks that fal received each request's submit once (each
+// has its own prompt) and the two slow jobs of the killed replica were
+// not submitted again by another.
 func noJobTwice(t *testing.T, f *testFleet) {
 	jobs := f.Fake.Jobs()
-	seen, slow := map[string]bool{}, 0
+	prompts, slow := map[string]int{}, 0
 	for _, j := range jobs {
-		if seen[j.ID] {
-			t.Errorf("job %s ran twice", j.ID)
+		var in struct {
+			Prompt string `json:"prompt"`
 		}
-		seen[j.ID] = true
-		if strings.Contains(string(j.Input), "[slow]") {
+		if err := json.Unmarshal(j.Input, &in); err != nil {
+			t.Fatalf("a job's input %s: %v", j.Input, err)
+		}
+		if prompts[in.Prompt]++; prompts[in.Prompt] == 2 {
+			t.Errorf("fal received the submit of %q twice", in.Prompt)
+		}
+		if strings.Contains(in.Prompt, "[slow]") {
 			slow++
 		}
 	}
@@ -295,6 +326,9 @@ func TestFleetRedisOutage(t *testing.T) {
 	if n := metricValue(m, "falproxy_shared_limits_fallback_total"); n < 15 {
 		t.Errorf("/metrics counts %v fallbacks to local limits after 15 requests with Redis down", n)
 	}
+	if n := metricValue(m, "falproxy_redis_errors_total"); n < 1 {
+		t.Errorf("/metrics counts %v failed Redis calls with Redis down", n)
+	}
 
 	f.Redis.Restart()
 	pollFleet(t, "every replica reaches Redis again", func() bool {
@@ -349,5 +383,96 @@ func TestFleetRedisRequired(t *testing.T) {
 	}
 	if n := f.Fake.Counts().Submits; n != submits+2 {
 		t.Errorf("fal received %d submits after the refusal, want %d", n, submits+2)
+	}
+}
+
+// TestFleetRedisOutageWithRequestsInFlight: Redis stops while requests of
+// a key with a budget and a concurrency limit run on every replica, and
+// more arrive during the outage. Every request gets a clean answer (served,
+// or a 429 with Retry-After; none hangs, none is a 500); when Redis comes
+// back empty the leases of the requests still running and the replicas'
+// budget reservations are in it again; and the fleet never serves beyond
+// the budget.
+func TestFleetRedisOutageWithRequestsInFlight(t *testing.T) {
+	opt := fleetOptions{Fake: falfake.Options{GenerationTime: 8 * time.Second,
+		Prices: map[string]falfake.Price{"fal-ai/flux/dev": {UnitPrice: 1, Unit: "image"}}}}
+	f := startFleet(t, opt)
+	const budget = 6
+	key := fleetKey(f, `{"name":"inflight","budget_usd":6,"hard_stop":true,"max_concurrent":6}`)
+	// Each replica's share during the outage divides by the replicas it
+	// counted.
+	pollFleet(t, "every replica sees three", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); st.Replicas != len(f.Replicas) {
+				return false
+			}
+		}
+		return true
+	})
+	var (
+		mu      sync.Mutex
+		answers []fleetAnswer
+		wg      sync.WaitGroup
+	)
+	ask := func(r *replica, prompt string) {
+		wg.Go(func() {
+			a := fleetAsk(t, r, key, prompt)
+			mu.Lock()
+			answers = append(answers, a)
+			mu.Unlock()
+		})
+	}
+	for i, r := range f.Replicas {
+		ask(r, fmt.Sprint("before the outage ", i))
+	}
+	pollFleet(t, "a job of each replica running at fal", func() bool { return len(f.Fake.Jobs()) == len(f.Replicas) })
+	f.Redis.Stop()
+	for i := range 6 {
+		ask(f.Replicas[i%len(f.Replicas)], fmt.Sprint("during the outage ", i))
+	}
+	pollFleet(t, "every replica finds Redis unreachable", func() bool {
+		for _, r := range f.Replicas {
+			if _, st := fleetHealth(t, r); st.Up {
+				return false
+			}
+		}
+		return true
+	})
+	f.Redis.Restart() // empty
+	rdb := f.Redis.Client()
+	ctx := t.Context()
+	running := func() int {
+		n := 0
+		for _, j := range f.Fake.Jobs() {
+			if j.State != falfake.StateCompleted {
+				n++
+			}
+		}
+		return n
+	}
+	pollFleet(t, "the running requests' leases written back", func() bool {
+		sets := rdb.Keys(ctx, "falproxy:leases:*").Val()
+		return len(sets) == 1 && int(rdb.ZCard(ctx, sets[0]).Val()) == running()
+	})
+	pollFleet(t, "the replicas' budget reservations written back", func() bool {
+		hashes := rdb.Keys(ctx, "falproxy:spend:*").Val()
+		if len(hashes) != 1 {
+			return false
+		}
+		reserved := 0
+		for field := range rdb.HGetAll(ctx, hashes[0]).Val() {
+			if strings.HasPrefix(field, "r:") {
+				reserved++
+			}
+		}
+		return reserved == len(f.Replicas)
+	})
+	wg.Wait()
+	served := countServed(t, answers)
+	if served > budget {
+		t.Errorf("the fleet served %d images on a budget of %d", served, budget)
+	}
+	if n := len(f.Fake.Jobs()); n != served {
+		t.Errorf("fal ran %d jobs for %d served requests", n, served)
 	}
 }

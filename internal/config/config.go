@@ -83,7 +83,7 @@ type Config struct {
 	APIURL        string // FAL_API_URL, without trailing slash
 	RedisURL      string // REDIS_URL: the Redis the fleet shares; "" = none
 	RedisRequired bool   // REDIS_REQUIRED: refuse rather than fall back
-	Replicas      int    // REPLICAS: fleet size for the fallback share; 0 = last seen
+	Replicas      int    // REPLICAS: smallest fleet size for the fallback share; 0 = as seen
 	FalAdminKey   string // FAL_ADMIN_KEY: the key of fal's pricing API; "" = the AI_KEYS in turn
 	PricesFile    string // PRICES_FILE: path of a JSON prices file; "" = none
 

@@ -362,14 +362,23 @@ func (c *Client) logNextKey(op string, k *Key, fe *Error) {
 	c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", fe.Status)
 }
 
+// fleetPause is the shortest wait before asking the fleet's count of a
+// key's slots again after it refused; a random part up to 1.5 times it is
+// added, so that the waiters of all replicas do not ask together.
+const fleetPause = 100 * time.Millisecond
+
 // detachedTimeout bounds a submit that no longer has a caller waiting.
 const detachedTimeout = 60 * time.Second
 
 // waitKey takes a key not yet tried. When a healthy untried key is merely
-// busy (at its concurrency cap) it waits, up to KeyWait, for a slot.
+// busy (at its concurrency cap) it waits, up to KeyWait, for a slot: it
+// looks again every few milliseconds while this replica's own slots are
+// full, but backs off while the fleet's count refuses, which every look
+// asks through Redis.
 func (c *Client) waitKey(ctx context.Context, op string, tried map[*Key]bool) (*Key, error) {
 	deadline := time.Now().Add(c.opt.KeyWait)
 	for {
+		refused := c.opt.Pool.refused.Load()
 		k, busy, wait := c.opt.Pool.acquire(tried)
 		switch {
 		case k != nil:
@@ -380,7 +389,11 @@ func (c *Client) waitKey(ctx context.Context, op string, tried map[*Key]bool) (*
 			return nil, &Error{Op: op, Err: ErrNoKey, RetryAfter: time.Second, Status: http.StatusServiceUnavailable,
 				Detail: "every fal key is at its concurrency limit"}
 		}
-		if !sleep(ctx, 20*time.Millisecond) {
+		pause := 20 * time.Millisecond
+		if c.opt.Pool.refused.Load() != refused {
+			pause = fleetPause + rand.N(fleetPause*3/2)
+		}
+		if !sleep(ctx, pause) {
 			return nil, ctx.Err()
 		}
 	}

@@ -27,6 +27,7 @@ type Key struct {
 	until     time.Time // not used before this instant
 	reason    string    // why it is out, for /health and logs
 	rejected  bool      // out because fal refused the key (401/403)
+	told      bool      // the rest came from another replica (ApplyRest)
 	totalFail int64
 	leases    []func() // releases of the fleet-wide slots held (see KeySlots)
 	fallback  int      // slots held on this replica's share while the fleet's count is unreachable
@@ -73,6 +74,9 @@ type Pool struct {
 	byTag map[string]*Key // by TagString
 	next  atomic.Uint64
 	opt   PoolOptions
+	// refused counts the slots the fleet's count refused: a waiter that
+	// saw it move backs off instead of asking the fleet again at once.
+	refused atomic.Uint64
 }
 
 // NewPool builds a pool over the given secrets.
@@ -194,6 +198,9 @@ func (p *Pool) rest(k *Key, d time.Duration, reason string, rejected bool) {
 	k.totalFail++
 	until := p.opt.Now().Add(d)
 	longer := k.restUntil(until, reason, rejected)
+	if longer {
+		k.told = false
+	}
 	k.mu.Unlock()
 	if longer && p.opt.Shared != nil {
 		p.opt.Shared.Rested(k.TagString(), until, reason, rejected)

@@ -33,6 +33,10 @@ type KeySlots interface {
 	// Share is this replica's part of max while the count cannot be
 	// reached.
 	Share(max int) int
+	// Hold records a job of the key tagged tag that runs on this
+	// replica's share, so that the count takes it in once it can be
+	// reached. release is called once, when the job ends.
+	Hold(tag string) (release func())
 }
 
 // TagString is Tag in hex: the key's name in state shared between
@@ -67,7 +71,25 @@ func (p *Pool) ApplyRest(tag string, until time.Time, reason string, rejected bo
 		}
 		return
 	}
-	k.restUntil(until, reason+" (seen by another replica)", rejected)
+	if k.restUntil(until, reason+" (seen by another replica)", rejected) {
+		k.told = true
+	}
+}
+
+// ForgetRest ends the quarantine of the key tagged tag if another replica
+// found it and the fleet no longer holds it: a recovery this replica did
+// not hear of (published while its subscription was down). A quarantine
+// this replica found itself stays until its own re-check.
+func (p *Pool) ForgetRest(tag string) {
+	k := p.byTag[tag]
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.rejected && k.told {
+		k.until, k.reason, k.rejected, k.told = time.Time{}, "", false, false
+	}
 }
 
 // takeSlot takes one of k's concurrency slots, reporting false when all
@@ -92,12 +114,17 @@ func (p *Pool) takeSlot(k *Key) bool {
 	switch {
 	case err != nil && k.fallback < p.opt.Slots.Share(p.opt.Concurrency):
 		k.fallback++
+		held := p.opt.Slots.Hold(k.TagString())
 		release = func() {
 			k.mu.Lock()
 			k.fallback--
 			k.mu.Unlock()
+			held()
 		}
 	case err != nil, !ok:
+		if err == nil {
+			p.refused.Add(1)
+		}
 		<-k.slots
 		return false
 	}

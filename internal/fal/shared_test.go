@@ -1,6 +1,7 @@
 package fal
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -105,6 +106,7 @@ type countedSlots struct {
 	down  bool
 	calls int
 	share int
+	held  int // jobs on the share
 }
 
 func (c *countedSlots) TryAcquire(tag string, max int) (func(), bool, error) {
@@ -126,6 +128,19 @@ func (c *countedSlots) TryAcquire(tag string, max int) (func(), bool, error) {
 }
 
 func (c *countedSlots) Share(int) int { return c.share }
+
+// Hold counts the jobs on the share, for the count to take in when it is
+// back.
+func (c *countedSlots) Hold(string) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.held++
+	return func() {
+		c.mu.Lock()
+		c.held--
+		c.mu.Unlock()
+	}
+}
 
 func (c *countedSlots) set(down bool) {
 	c.mu.Lock()
@@ -162,6 +177,9 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 	if k, busy, _ := one.acquire(nil); k != nil || !busy {
 		t.Fatalf("a second job beyond the share = (%v, busy %v), want busy", k, busy)
 	}
+	if slots.held != 1 {
+		t.Fatalf("%d jobs on the share held for the count, want 1", slots.held)
+	}
 	// Back: the fleet's count decides again.
 	slots.set(false)
 	k4, _, _ := one.acquire(nil)
@@ -173,8 +191,8 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 	}
 	one.release(k4) // the job on the fleet's count
 	one.release(k4) // the job on the share, still running
-	if slots.taken[k4.TagString()] != 0 || k4.fallback != 0 {
-		t.Fatalf("after release: fleet %d, share %d, want 0 and 0", slots.taken[k4.TagString()], k4.fallback)
+	if slots.taken[k4.TagString()] != 0 || k4.fallback != 0 || slots.held != 0 {
+		t.Fatalf("after release: fleet %d, share %d, held %d, want 0, 0 and 0", slots.taken[k4.TagString()], k4.fallback, slots.held)
 	}
 
 	calls := slots.calls
@@ -183,5 +201,54 @@ func TestPoolAcquireUsesFleetSlots(t *testing.T) {
 	free.release(k)
 	if slots.calls != calls {
 		t.Fatal("a pool without KEY_CONCURRENCY asked the fleet's count")
+	}
+}
+
+// TestForgetRest: only a quarantine heard from another replica is
+// forgotten when the fleet no longer holds it; one this replica found
+// waits for its own re-check, and a rate limit passes by itself.
+func TestForgetRest(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1000, 0)}
+	p := NewPool([]string{"own", "heard", "limited"}, PoolOptions{Now: clk.now, Quarantine: time.Minute})
+	own, heard, limited := p.keys[0], p.keys[1], p.keys[2]
+	p.report(own, http.StatusUnauthorized, 0)
+	p.ApplyRest(heard.TagString(), clk.t.Add(time.Hour), "rejected by fal (Unauthorized)", true)
+	p.ApplyRest(limited.TagString(), clk.t.Add(time.Hour), "rate limited (429)", false)
+	for _, k := range p.keys {
+		p.ForgetRest(k.TagString())
+	}
+	if !own.rejected {
+		t.Error("this replica's own quarantine was forgotten")
+	}
+	if heard.rejected || !heard.until.IsZero() {
+		t.Error("the quarantine heard from another replica was kept")
+	}
+	if limited.until.IsZero() {
+		t.Error("a rate limit was forgotten")
+	}
+}
+
+// TestWaitKeyBacksOffWhileTheFleetRefuses: a call waiting for a slot the
+// fleet's count refuses asks the count again every 100-250 ms, not every
+// few milliseconds: each ask is a Redis round trip.
+func TestWaitKeyBacksOffWhileTheFleetRefuses(t *testing.T) {
+	slots := &countedSlots{taken: map[string]int{}, share: 1}
+	other := NewPool([]string{"a"}, PoolOptions{Concurrency: 1, Slots: slots})
+	if k, _, _ := other.acquire(nil); k == nil {
+		t.Fatal("no slot for the other replica")
+	}
+	p := NewPool([]string{"a"}, PoolOptions{Concurrency: 1, Slots: slots})
+	c := New(Options{Pool: p, KeyWait: time.Second})
+	start := time.Now()
+	if _, err := c.waitKey(context.Background(), OpSubmit, map[*Key]bool{}); err == nil {
+		t.Fatal("a slot the fleet has given away was taken")
+	}
+	waited := time.Since(start)
+	slots.mu.Lock()
+	calls := slots.calls - 1 // the other replica's
+	slots.mu.Unlock()
+	// One ask, then one per pause of at least 100 ms.
+	if most := 1 + int(waited/fleetPause); calls > most {
+		t.Errorf("asked the fleet's count %d times in %v, want at most %d", calls, waited, most)
 	}
 }

@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -11,18 +13,36 @@ import (
 
 // How a key's budget holds across replicas. The store holds the spend of
 // written ledger rows; every replica reads it (Budget.Spent) now and then.
-// What no read of the store shows lives in one Redis hash per key:
+// What no read of the store shows lives in one Redis hash per key and
+// budget period, spend:<key>:<period start>, so that it ends with its
+// period. Each replica has its fields there:
 //
-//   - r:<replica> and u:<replica>: each replica's reservations of running
-//     requests and its settled spend not yet written to the ledger;
-//   - stored: a counter of all spend moved from unstored to the store,
-//     with a short history of its past values (storedHistory), so that a
-//     replica that read the store can tell what was stored after its read.
+//   - r: and u:, its reservations of running requests and its settled
+//     spend not yet written to the ledger, written as absolute values
+//     with a generation (g:) taken with them: Redis keeps the newest, so a
+//     write that arrives late, races another of the same replica or is
+//     sent again after an outage never counts a change twice, and a hash
+//     that Redis lost is whole again at the replica's next write;
+//   - p:, the reservations Redis took that the replica had not yet filed
+//     when it last wrote r:, added by the reservation script itself so
+//     that concurrent reservations of one replica see each other; a
+//     write takes out of p: what it moved into r: (the growth of f:, all
+//     the estimates filed so far), and a replica with no reservation on
+//     its way, none taken since the write's generation (q:), empties it;
+//   - m:, the spend it moved to the store so far: the hash's stored
+//     counter grows by the growth of m:, and keeps a short history of
+//     its past values (storedHistory), so that a replica that read the
+//     store can tell what was stored after its read.
+//
+// f: and m: count from a start generation written with them, which a
+// replica changes when it counts the key afresh (a new period, or after
+// forgetting an idle key).
 //
 // A reservation counts Budget.Spent + stored since the read + every
-// replica's unstored and reserved, atomically with adding its estimate.
-// A read of the store is taken to have happened loadMargin before the
-// replica reports it (Loaded), so that spend stored while the read ran is
+// replica's r:, p: and u:, atomically with adding its estimate; the
+// fields of replicas gone from the fleet are dropped first. A read of
+// the store is taken to have happened loadMargin before the replica
+// reports it (Loaded), so that spend stored while the read ran is
 // counted twice for a moment rather than not at all.
 
 const (
@@ -32,10 +52,7 @@ const (
 	// storedHistory is how long past values of the stored counter are
 	// kept: longer than loadMargin, with room for a slow Loaded.
 	storedHistory = 30 * time.Second
-	// spendIdle is how long a key's budget hash outlives its last change:
-	// a running replica's counts of it are back to zero within seconds
-	// (its requests end, its ledger rows are written), so what is left
-	// after a day belonged to a replica that was killed.
+	// spendIdle is how long a key's budget hash outlives its last change.
 	spendIdle = 24 * time.Hour
 )
 
@@ -45,6 +62,7 @@ type spendState struct {
 	// this replica's counts are written back; meanwhile budgets use the
 	// local share.
 	synced bool
+	gen    int64 // the last generation taken for Redis
 	keys   map[string]*keySpend
 	holds  map[*teams.Reservation]hold
 }
@@ -55,23 +73,42 @@ func newSpendState() spendState {
 
 // keySpend is this replica's part of one key's budget.
 type keySpend struct {
-	reserved, unstored int64 // as in this replica's r: and u: fields
-	pendingStored      int64 // stored while Redis could not be told
-	// base and epoch are the stored counter as of this replica's last
-	// read of the store, and the life of the hash it belongs to: a hash
-	// created since (Redis restarted, or the key was idle) counts all of
-	// its stored counter.
-	base  string
-	epoch string
+	// hash and history are the Redis keys of the budget period this
+	// replica last reserved in; its counts go there.
+	hash, history string
+	reserved      int64 // filed reservations, as in r:
+	unstored      int64 // as in u:
+	filed, moved  int64 // as in f: and m:, since generation start
+	start         int64
+	inFlight      int // reservations sent to Redis and not yet filed
+	held          int // filed reservations not yet settled
 	// beyond is what Redis last reported committed beyond the store (all
 	// replicas' stored-since-read, unstored and reserved), for the local
 	// share of the remaining budget.
 	beyond int64
+	// used notes a reservation since the last prune: an entry holding
+	// nothing is dropped once it has gone unused for a whole tick.
+	used bool
 }
 
 type hold struct {
 	keyID    string
 	estimate int64
+}
+
+// spendWrite is this replica's fields of a key's hash, taken under l.mu.
+type spendWrite struct {
+	hash, history                                string
+	gen, reserved, unstored, filed, moved, start int64
+	quiet                                        bool // no reservation on its way
+}
+
+// write takes the key's current counts for Redis with a new generation;
+// l.mu is held.
+func (l *Limits) write(s *keySpend) spendWrite {
+	l.spend.gen++
+	return spendWrite{hash: s.hash, history: s.history, gen: l.spend.gen, reserved: s.reserved, unstored: s.unstored,
+		filed: s.filed, moved: s.moved, start: s.start, quiet: s.inFlight == 0}
 }
 
 func (l *Limits) keySpend(keyID string) *keySpend {
@@ -83,55 +120,95 @@ func (l *Limits) keySpend(keyID string) *keySpend {
 	return s
 }
 
-func (l *Limits) spendKeys(keyID string) []string {
-	return []string{l.f.Key("spend:" + keyID), l.f.Key("stored:" + keyID)}
+// spendKeys are the hash and stored history of a key's budget period.
+func (l *Limits) spendKeys(keyID string, period time.Time) (hash, history string) {
+	start := "0"
+	if !period.IsZero() {
+		start = strconv.FormatInt(period.Unix(), 10)
+	}
+	return l.f.key("spend:" + keyID + ":" + start), l.f.key("stored:" + keyID + ":" + start)
 }
 
-// reserveScript checks a reservation against the hard budget (ARGV[1] =
-// 1) and takes it. It answers {taken, committed beyond the store, epoch}.
-var reserveScript = redis.NewScript(`
-local reserved, unstored, stored, epoch = 0, 0, 0, false
+// createLua makes sure the hash (KEYS[1]) exists with an epoch (ARGV[1])
+// and keeps it alive (ARGV[2] ms): a new hash gets its TTL at once, so
+// that no path leaves one without.
+const createLua = `
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`
+
+// writeScript writes a replica's fields (ARGV[3] replica, [4]
+// generation, [5] r:, [6] u:, [7] f:, [8] m:, [9] their start
+// generation, [10] 1 when none of its reservations is on its way, [11]
+// the history's TTL in ms) unless a newer generation is there already.
+// The stored history is KEYS[2].
+var writeScript = redis.NewScript(createLua + `
+local id, gen = ARGV[3], tonumber(ARGV[4])
+local function field(name) return redis.call('HGET', KEYS[1], name .. id) end
+if gen <= tonumber(field('g:') or '0') then return 0 end
+-- a counter since ARGV[9]: what it was at the last write, 0 if it started since
+local function prior(name)
+  local start, was = string.match(field(name) or '', '^(%-?%d+):(%-?%d+)$')
+  if start == ARGV[9] then return tonumber(was) end
+  return 0
+end
+local filed, moved = tonumber(ARGV[7]), tonumber(ARGV[8])
+local pending = math.max(tonumber(field('p:') or '0') - (filed - prior('f:')), 0)
+if ARGV[10] == '1' and tonumber(field('q:') or '0') < gen then pending = 0 end
+local grown = moved - prior('m:')
+if grown ~= 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local before = redis.call('HGET', KEYS[1], 'stored') or '0'
+  redis.call('HINCRBY', KEYS[1], 'stored', grown)
+  redis.call('ZADD', KEYS[2], now, before .. ':' .. id .. ':' .. ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[11]) * 1000)
+  redis.call('PEXPIRE', KEYS[2], ARGV[11])
+end
+redis.call('HSET', KEYS[1], 'g:' .. id, ARGV[4], 'r:' .. id, math.max(tonumber(ARGV[5]), 0), 'u:' .. id, ARGV[6],
+  'p:' .. id, pending, 'f:' .. id, ARGV[9] .. ':' .. filed, 'm:' .. id, ARGV[9] .. ':' .. moved)
+return 1
+`)
+
+// reserveScript drops the fields of replicas no longer in the fleet
+// (KEYS[3], which the heartbeat keeps), sums every replica's r:, p: and
+// u: and checks them against the hard budget (ARGV[5] = 1, limit
+// ARGV[6], spent ARGV[7] as of the read that noted the stored counter
+// ARGV[9] in epoch ARGV[10]). Taken, the estimate (ARGV[8]) joins the
+// replica's (ARGV[3]) p:, and q: notes the reservation's generation
+// (ARGV[4]). It answers {taken, committed beyond the store, epoch}.
+var reserveScript = redis.NewScript(createLua + `
+local id = ARGV[3]
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    local replica = string.match(f, '^%a:(.+)$')
+    if replica and replica ~= id and not redis.call('ZSCORE', KEYS[3], replica) then
+      redis.call('HDEL', KEYS[1], f)
+    end
+  end
+end
+local beyond, stored, epoch = 0, 0, ''
 local vals = redis.call('HGETALL', KEYS[1])
 for i = 1, #vals, 2 do
   local f, v = vals[i], vals[i + 1]
   local kind = string.sub(f, 1, 2)
-  if kind == 'r:' then reserved = reserved + tonumber(v)
-  elseif kind == 'u:' then unstored = unstored + tonumber(v)
+  if kind == 'r:' or kind == 'p:' or kind == 'u:' then beyond = beyond + tonumber(v)
   elseif f == 'stored' then stored = tonumber(v)
   elseif f == 'epoch' then epoch = v end
 end
-if not epoch then
-  epoch = ARGV[8]
-  redis.call('HSET', KEYS[1], 'epoch', epoch)
-end
 local since = stored
-if epoch == ARGV[7] then since = math.max(stored - (tonumber(ARGV[6]) or 0), 0) end
-local beyond = since + unstored + reserved
-local committed = tonumber(ARGV[3]) + beyond
-local limit, estimate = tonumber(ARGV[2]), tonumber(ARGV[4])
-if ARGV[1] == '1' and (committed + estimate > limit or (estimate == 0 and committed >= limit)) then
+if epoch == ARGV[10] then since = math.max(stored - (tonumber(ARGV[9]) or 0), 0) end
+beyond = beyond + since
+local committed = tonumber(ARGV[7]) + beyond
+local limit, estimate = tonumber(ARGV[6]), tonumber(ARGV[8])
+if ARGV[5] == '1' and (committed + estimate > limit or (estimate == 0 and committed >= limit)) then
   return {0, beyond, epoch}
 end
-redis.call('HINCRBY', KEYS[1], 'r:' .. ARGV[5], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[9])
+redis.call('HINCRBY', KEYS[1], 'p:' .. id, estimate)
+if tonumber(redis.call('HGET', KEYS[1], 'q:' .. id) or '0') < tonumber(ARGV[4]) then
+  redis.call('HSET', KEYS[1], 'q:' .. id, ARGV[4])
+end
 return {1, beyond, epoch}
-`)
-
-// storedScript moves ARGV[1] micro-dollars of this replica's unstored
-// spend (field ARGV[2]) to the stored counter and notes the counter's
-// value before, at Redis's time, in the history.
-var storedScript = redis.NewScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[4])
-local before = redis.call('HGET', KEYS[1], 'stored') or '0'
-redis.call('HINCRBY', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'stored', ARGV[1])
-redis.call('ZADD', KEYS[2], now, before .. ':' .. ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[7]) * 1000)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[7])
-return 1
 `)
 
 // loadedScript answers {stored counter as of ARGV[1] µs ago, epoch}: the
@@ -154,22 +231,50 @@ end
 return {redis.call('HGET', KEYS[1], 'stored') or '0', epoch}
 `)
 
+// writeArgs are the arguments of writeScript for w.
+func (l *Limits) writeArgs(w spendWrite) []any {
+	return []any{l.id(), spendIdle.Milliseconds(), l.f.id, w.gen, w.reserved, w.unstored, w.filed, w.moved, w.start,
+		flag(w.quiet), storedHistory.Milliseconds()}
+}
+
 // Reserve implements teams.Limits: the budget check and the reservation
 // are one atomic script over every replica's counts. While Redis cannot
 // be asked, a hard budget allows this replica its share of what was left:
 // (limit − spent) ÷ replicas, where spent is the store's spend as last
-// read plus what Redis last reported committed beyond it.
+// read plus what Redis last reported committed beyond it; with
+// REDIS_REQUIRED it is refused. A key without a budget has nothing to
+// share: only a cost booked to a key this replica already counts (a
+// refund) joins its counts.
 func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool) {
 	l.mu.Lock()
-	s := l.keySpend(keyID)
-	synced, base, epoch := l.spend.synced, s.base, s.epoch
+	s := l.spend.keys[keyID]
+	if b.Limit < 0 && s == nil {
+		l.mu.Unlock()
+		return l.local.Reserve(keyID, b, estimate)
+	}
+	if s == nil {
+		s = l.keySpend(keyID)
+	}
+	if b.Limit >= 0 {
+		if hash, history := l.spendKeys(keyID, b.Period); hash != s.hash {
+			// A new period, or the key counted afresh: f: and m: count
+			// from here, and the counts go to the period's hash.
+			l.spend.gen++
+			s.hash, s.history, s.filed, s.moved, s.start = hash, history, 0, 0, l.spend.gen
+		}
+		s.used = true
+	}
+	s.inFlight++
+	l.spend.gen++
+	gen, hash, history, synced := l.spend.gen, s.hash, s.history, l.spend.synced
 	l.mu.Unlock()
 	check := b.Limit >= 0 && b.HardStop
 	if synced {
 		var res []any
 		if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-			res, err = reserveScript.Run(ctx, c, l.spendKeys(keyID), flag(check), b.Limit, b.Spent, estimate,
-				l.f.id, base, epoch, l.id(), spendIdle.Milliseconds()).Slice()
+			base, epoch, _ := strings.Cut(b.Mark, " ")
+			res, err = reserveScript.Run(ctx, c, []string{hash, history, l.f.key("replicas")}, l.id(), spendIdle.Milliseconds(),
+				l.f.id, gen, flag(check), b.Limit, b.Spent, estimate, base, epoch).Slice()
 			return err
 		}) {
 			taken, _ := res[0].(int64)
@@ -178,15 +283,20 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 			s.beyond = beyond
 			l.mu.Unlock()
 			if taken == 0 {
+				l.file(s, nil, keyID, estimate, false)
 				return nil, false
 			}
 			r, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
-			l.hold(r, keyID, estimate)
+			l.file(s, r, keyID, estimate, true)
 			return r, true
 		}
 		l.unsync()
 	} else {
 		l.fallback.Add(1)
+	}
+	if l.f.Required() {
+		l.file(s, nil, keyID, estimate, false)
+		return nil, false
 	}
 	local := b
 	if check {
@@ -197,102 +307,134 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 	}
 	r, ok := l.local.Reserve(keyID, local, estimate)
 	if !ok {
-		return nil, false
+		r = nil
 	}
-	l.hold(r, keyID, estimate)
-	return r, true
+	l.file(s, r, keyID, estimate, false)
+	return r, ok
 }
 
-// hold files a reservation of this replica's.
-func (l *Limits) hold(r *teams.Reservation, keyID string, estimate int64) {
+// file ends a reservation's way: taken (r not nil), it joins this
+// replica's reserved count; taken by the script (inRedis), also its filed
+// count, so that the next write moves it from p: to r:.
+func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate int64, inRedis bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	s.inFlight--
+	if r == nil {
+		return
+	}
+	s.reserved += estimate
+	if inRedis {
+		s.filed += estimate
+	}
+	s.held++
 	l.spend.holds[r] = hold{keyID: keyID, estimate: estimate}
-	l.keySpend(keyID).reserved += estimate
 }
 
 // Settle implements teams.Limits: the estimate leaves this replica's
 // reserved count and the actual cost enters its unstored one, in one
-// transaction. A second settle does nothing.
+// write. A second settle does nothing.
 func (l *Limits) Settle(r *teams.Reservation, actual int64) {
 	l.mu.Lock()
 	h, ok := l.spend.holds[r]
-	delete(l.spend.holds, r)
+	var w spendWrite
 	if ok {
+		delete(l.spend.holds, r)
 		s := l.keySpend(h.keyID)
 		s.reserved -= h.estimate
+		s.held--
 		s.unstored += actual
+		w = l.write(s)
 	}
 	synced := l.spend.synced
 	l.mu.Unlock()
 	l.local.Settle(r, actual)
-	if !ok || !synced {
-		return
-	}
-	hash := l.spendKeys(h.keyID)[0]
-	if !l.shared(func(ctx context.Context, c *redis.Client) error {
-		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HIncrBy(ctx, hash, "r:"+l.f.id, -h.estimate)
-			p.HIncrBy(ctx, hash, "u:"+l.f.id, actual)
-			p.PExpire(ctx, hash, spendIdle)
-			return nil
-		})
-		return err
-	}) {
-		l.unsync()
+	if ok && synced {
+		l.send([]spendWrite{w})
 	}
 }
 
-// Stored implements teams.Limits: the ledger holds micros more of the
-// key's spend, which moves from this replica's unstored count to the
-// stored counter every replica compares its read of the store with.
-func (l *Limits) Stored(keyID string, micros int64) {
-	l.local.Stored(keyID, micros)
+// Stored implements teams.Limits: the ledger holds more of each key's
+// spend, which moves from this replica's unstored count to the stored
+// counter every replica compares its read of the store with; one round
+// trip for all of the keys. Spend of keys this replica does not count
+// (keys without a budget) stays local.
+func (l *Limits) Stored(spend map[string]int64) {
+	l.local.Stored(spend)
+	var writes []spendWrite
 	l.mu.Lock()
-	s := l.keySpend(keyID)
-	s.unstored -= micros
-	synced := l.spend.synced
-	if !synced {
-		s.pendingStored += micros
+	for keyID, micros := range spend {
+		s := l.spend.keys[keyID]
+		if s == nil {
+			continue
+		}
+		s.unstored -= micros
+		s.moved += micros
+		writes = append(writes, l.write(s))
 	}
+	synced := l.spend.synced
 	l.mu.Unlock()
-	if !synced {
-		return
+	if synced {
+		l.send(writes)
+	}
+}
+
+// send writes this replica's fields of some hashes in one round trip;
+// when it fails they are written back with the rest once Redis answers.
+func (l *Limits) send(writes []spendWrite) {
+	if l.beforeSend != nil {
+		l.beforeSend()
 	}
 	if !l.shared(func(ctx context.Context, c *redis.Client) error {
-		return l.runStored(ctx, c, keyID, micros)
+		return l.pipeWrites(ctx, c, writes, false)
 	}) {
-		l.mu.Lock()
-		s.pendingStored += micros
-		l.mu.Unlock()
 		l.unsync()
 	}
 }
 
-func (l *Limits) runStored(ctx context.Context, c redis.Scripter, keyID string, micros int64) error {
-	return storedScript.Run(ctx, c, l.spendKeys(keyID), micros, "u:"+l.f.id, -micros, l.id(), l.id(),
-		spendIdle.Milliseconds(), storedHistory.Milliseconds()).Err()
+// pipeWrites sends writes in one pipeline; with eval, the scripts' text
+// rather than their hash, for a Redis that may have restarted empty.
+func (l *Limits) pipeWrites(ctx context.Context, c *redis.Client, writes []spendWrite, eval bool) error {
+	var sent []spendWrite
+	for _, w := range writes {
+		if w.hash != "" {
+			sent = append(sent, w)
+		}
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	if len(sent) == 1 && !eval {
+		return writeScript.Run(ctx, c, []string{sent[0].hash, sent[0].history}, l.writeArgs(sent[0])...).Err()
+	}
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, w := range sent {
+			writeScript.Eval(ctx, p, []string{w.hash, w.history}, l.writeArgs(w)...)
+		}
+		return nil
+	})
+	return err
 }
 
 // Loaded implements teams.Limits: it notes the stored counter as of
 // loadMargin ago, when the read of the store that just ended had at the
-// latest begun. Without an answer the next reservation counts the whole
-// counter, which over-counts until the next read.
-func (l *Limits) Loaded(keyID string) {
-	l.local.Loaded(keyID)
+// latest begun, and answers it as the Mark that Reserve pairs with that
+// read's spend. Without an answer a reservation counts the whole counter,
+// which over-counts until the next read.
+func (l *Limits) Loaded(keyID string, period time.Time) string {
+	l.local.Loaded(keyID, period)
+	hash, history := l.spendKeys(keyID, period)
 	var res []any
 	ok := l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-		res, err = loadedScript.Run(ctx, c, l.spendKeys(keyID), loadMargin.Microseconds(), l.id(), spendIdle.Milliseconds()).Slice()
+		res, err = loadedScript.Run(ctx, c, []string{hash, history}, loadMargin.Microseconds(), l.id(), spendIdle.Milliseconds()).Slice()
 		return err
 	})
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.keySpend(keyID)
-	s.base, s.epoch = "0", ""
-	if ok && len(res) == 2 {
-		s.base, _ = res[0].(string)
-		s.epoch, _ = res[1].(string)
+	if !ok || len(res) != 2 {
+		return ""
 	}
+	base, _ := res[0].(string)
+	epoch, _ := res[1].(string)
+	return base + " " + epoch
 }
 
 // unsync notes that Redis may lack this replica's latest budget counts.
@@ -303,37 +445,43 @@ func (l *Limits) unsync() {
 }
 
 // resync writes this replica's budget counts back to Redis after they may
-// have been missed: absolute values of its own fields, and the spend
-// stored meanwhile added to the stored counters. Budgets stay local until
-// it succeeds.
+// have been missed, all of them as absolute values, and forgets the keys
+// it holds nothing of. The counts are taken under l.mu and sent without
+// it; writes made meanwhile go straight to Redis, where the newest
+// generation of each hash wins. Budgets stay local until it succeeds.
 func (l *Limits) resync(ctx context.Context, c *redis.Client) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.spend.synced {
+		l.pruneSpend()
+		l.mu.Unlock()
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.f.opt.Timeout)
-	defer cancel()
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for keyID, s := range l.spend.keys {
-			keys := l.spendKeys(keyID)
-			p.HSet(ctx, keys[0], "r:"+l.f.id, s.reserved, "u:"+l.f.id, s.unstored+s.pendingStored)
-			if s.pendingStored != 0 {
-				// Eval, not EvalSha: a restarted Redis has no scripts.
-				storedScript.Eval(ctx, p, keys, s.pendingStored, "u:"+l.f.id, -s.pendingStored, l.id(), l.id(),
-					spendIdle.Milliseconds(), storedHistory.Milliseconds())
-			}
-			p.PExpire(ctx, keys[0], spendIdle)
-		}
-		return nil
-	})
-	if err != nil {
-		return
-	}
+	writes := make([]spendWrite, 0, len(l.spend.keys))
 	for _, s := range l.spend.keys {
-		s.pendingStored = 0
+		writes = append(writes, l.write(s))
 	}
 	l.spend.synced = true
+	l.mu.Unlock()
+	if l.beforeSend != nil {
+		l.beforeSend()
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	if l.pipeWrites(ctx, c, writes, true) != nil {
+		l.unsync()
+	}
+}
+
+// pruneSpend drops the keys this replica holds nothing of and has not
+// reserved in since the last prune, once Redis has all of their counts;
+// l.mu is held. A key counted again later starts a new m: generation.
+func (l *Limits) pruneSpend() {
+	for keyID, s := range l.spend.keys {
+		if s.unstored == 0 && s.inFlight == 0 && s.held == 0 && !s.used {
+			delete(l.spend.keys, keyID)
+		}
+		s.used = false
+	}
 }
 
 func flag(b bool) string {

@@ -20,13 +20,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Defaults for Options.
+// How the link to Redis behaves.
 const (
-	// DefaultTimeout bounds one Redis command: on loopback or in one
-	// data centre a command takes well under a millisecond, so a Redis
-	// that has not answered in this time is treated as unreachable rather
-	// than let it hold requests.
-	DefaultTimeout = 300 * time.Millisecond
+	// commandTimeout bounds one Redis command: on loopback or in one
+	// data centre a command takes well under a millisecond, but a loaded
+	// machine can hold one for a few hundred. Only the calls made while
+	// Redis hangs wait this long: the first failures mark it unreachable
+	// and the next calls fall back at once.
+	commandTimeout = time.Second
+	// failuresDown is how many request calls in a row must fail before
+	// Redis counts as unreachable; a single slow or failed call falls back
+	// alone.
+	failuresDown = 2
+	// poolSize is the connections kept to Redis: enough for the requests
+	// of a busy replica, each one short round trip. A call that finds
+	// them all busy falls back alone; it says nothing of Redis.
+	poolSize = 64
 	// HeartbeatEvery is how often a replica announces itself and checks
 	// that Redis answers; it is also how soon shared limits resume after
 	// an outage.
@@ -43,42 +52,41 @@ type Options struct {
 	// state, while Redis is unreachable, instead of falling back to local
 	// limits.
 	Required bool
-	// Replicas is the fleet size each replica assumes for its share of
-	// the limits while Redis is unreachable; 0 uses the number of
-	// replicas it last saw through Redis.
+	// Replicas is the smallest fleet each replica assumes for its share
+	// of the limits while Redis is unreachable; more replicas last seen
+	// through Redis count instead. 0 assumes none but this one before a
+	// heartbeat has counted the fleet.
 	Replicas int
-	// Prefix starts every Redis key, so that several fleets can share one
-	// Redis; default "falproxy:".
-	Prefix  string
-	Timeout time.Duration // per command; default DefaultTimeout
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Fleet is this replica's link to the Redis the fleet shares. Its methods
 // are safe for concurrent use.
 type Fleet struct {
-	rdb    *redis.Client
-	opt    Options
-	id     string // this replica, in the heartbeat set
-	addr   string // Redis's address, for messages (never the password)
-	log    *slog.Logger
-	up     atomic.Bool
-	seen   atomic.Int64 // replicas counted at the last heartbeat
-	errors atomic.Uint64
+	rdb      *redis.Client
+	opt      Options
+	id       string // this replica, in the heartbeat set
+	addr     string // Redis's address, for messages (never the password)
+	log      *slog.Logger
+	up       atomic.Bool
+	closed   atomic.Bool
+	seen     atomic.Int64  // replicas counted at the last heartbeat; 0 before the first
+	failures atomic.Int32  // request calls failed in a row
+	errors   atomic.Uint64 // failed calls, for the metrics
+	epoch    string        // Redis's data generation at the last heartbeat; heartbeat only
 
 	mu        sync.Mutex
-	lastError string
 	downSince time.Time
 	onUp      []func(context.Context)
 
 	stop      chan struct{}
-	done      chan struct{}
+	wg        sync.WaitGroup // the background goroutines, which Close waits for
 	closeOnce sync.Once
 }
 
-// ErrUnavailable is returned instead of a command while Redis is known to
+// errUnavailable is returned instead of a command while Redis is known to
 // be unreachable, so that a request does not wait for a timeout.
-var ErrUnavailable = errors.New("redis is unreachable")
+var errUnavailable = errors.New("redis is unreachable")
 
 // Open connects to Redis and starts the heartbeat. A Redis that does not
 // answer is an error only with Required; otherwise the fleet starts with
@@ -86,27 +94,23 @@ var ErrUnavailable = errors.New("redis is unreachable")
 func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	ro, err := redis.ParseURL(opt.URL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	if opt.Timeout <= 0 {
-		opt.Timeout = DefaultTimeout
-	}
-	if opt.Prefix == "" {
-		opt.Prefix = "falproxy:"
+		// The parser's message quotes the URL, password included.
+		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opt.Timeout, opt.Timeout, opt.Timeout
-	ro.PoolTimeout = opt.Timeout
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
+	ro.PoolTimeout = commandTimeout
+	ro.PoolSize, ro.MinIdleConns = poolSize, 4
 	// A retried command doubles the wait of a request when Redis is down;
 	// the heartbeat finds out when it is back.
 	ro.MaxRetries = -1
+	ro.DialerRetries = 1 // the same for a connection: one attempt
 	ro.ContextTimeoutEnabled = true
 	f := &Fleet{rdb: redis.NewClient(ro), opt: opt, id: replicaID(), addr: ro.Addr, log: opt.Logger,
-		stop: make(chan struct{}), done: make(chan struct{})}
-	f.seen.Store(1)
-	if err := f.beat(ctx); err != nil {
+		stop: make(chan struct{})}
+	if _, err := f.beat(ctx); err != nil {
 		if opt.Required {
 			_ = f.rdb.Close()
 			return nil, fmt.Errorf("REDIS_REQUIRED is true and Redis at %s does not answer: %w", f.addr, err)
@@ -115,7 +119,7 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	} else {
 		f.up.Store(true)
 	}
-	go f.heartbeat()
+	f.spawn(f.heartbeat)
 	return f, nil
 }
 
@@ -125,8 +129,11 @@ func replicaID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Key is name under the fleet's prefix.
-func (f *Fleet) Key(name string) string { return f.opt.Prefix + name }
+// keyPrefix starts every Redis key of the fleet.
+const keyPrefix = "falproxy:"
+
+// key is name under the fleet's prefix.
+func (f *Fleet) key(name string) string { return keyPrefix + name }
 
 // Up reports whether Redis answered the last command.
 func (f *Fleet) Up() bool { return f.up.Load() }
@@ -135,13 +142,12 @@ func (f *Fleet) Up() bool { return f.up.Load() }
 // with local limits while Redis is unreachable.
 func (f *Fleet) Required() bool { return f.opt.Required }
 
-// Replicas is the fleet size this replica assumes: REPLICAS when set,
-// otherwise the replicas seen at the last heartbeat that reached Redis.
+// Replicas is the fleet size this replica assumes: the replicas seen at
+// the last heartbeat that reached Redis, or REPLICAS when that is more,
+// so that a replica that has not counted the fleet yet (it started while
+// Redis was down) or saw a part of it takes no more than its share.
 func (f *Fleet) Replicas() int {
-	if f.opt.Replicas > 0 {
-		return f.opt.Replicas
-	}
-	return int(max(f.seen.Load(), 1))
+	return int(max(f.seen.Load(), int64(f.opt.Replicas), 1))
 }
 
 // Share is this replica's part of a fleet-wide limit while Redis is
@@ -155,20 +161,42 @@ func (f *Fleet) Share(limit int) int {
 	return max(limit/f.Replicas(), 1)
 }
 
-// Do runs one Redis round trip with the fleet's timeout. While Redis is
-// known to be down it returns ErrUnavailable at once; a failure other
-// than redis.Nil marks Redis down until the heartbeat reaches it again.
-func (f *Fleet) Do(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
+// do runs one Redis round trip with the fleet's timeout. While Redis is
+// known to be down it returns errUnavailable at once. A failed call falls
+// back alone; failuresDown of them in a row (one with Required) mark
+// Redis down until the heartbeat reaches it again. An error Redis answered (redis.Nil, a
+// script's error) and a pool with no free connection say nothing of
+// whether Redis can be reached.
+func (f *Fleet) do(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
 	if !f.up.Load() {
-		return ErrUnavailable
+		return errUnavailable
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.opt.Timeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commandTimeout)
 	defer cancel()
 	err := fn(ctx, f.rdb)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	var answered redis.Error
+	switch {
+	case err == nil || errors.As(err, &answered):
+		f.failures.Store(0)
+	case errors.Is(err, redis.ErrPoolTimeout):
+		f.errors.Add(1)
+	case f.failures.Add(1) >= failuresDown || f.opt.Required:
+		// With REDIS_REQUIRED a failed call refuses its request, and the
+		// server answers that with the 503 of a Redis that is down.
 		f.markDown(err)
+	default:
+		f.errors.Add(1)
 	}
 	return err
+}
+
+// spawn runs fn in a goroutine that Close waits for.
+func (f *Fleet) spawn(fn func()) {
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		fn()
+	}()
 }
 
 // OnUp registers fn to run each time Redis answers again after being
@@ -179,33 +207,38 @@ func (f *Fleet) OnUp(fn func(context.Context)) {
 	f.mu.Unlock()
 }
 
-// Status is what /health and /metrics show of the link to Redis.
+// Status is what /health shows of the link to Redis.
 type Status struct {
 	Up        bool      `json:"up"`
 	Replicas  int       `json:"replicas"`
-	Errors    uint64    `json:"errors"`
 	DownSince time.Time `json:"down_since,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
 }
 
 // Status snapshots the link.
 func (f *Fleet) Status() Status {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := Status{Up: f.up.Load(), Replicas: f.Replicas(), Errors: f.errors.Load(), LastError: f.lastError}
+	s := Status{Up: f.up.Load(), Replicas: f.Replicas()}
 	if !s.Up {
 		s.DownSince = f.downSince
 	}
 	return s
 }
 
-// markDown records a failed command; the first failure of an outage logs
-// one warning.
+// Errors counts the Redis calls that failed (the heartbeat's included),
+// for the metrics.
+func (f *Fleet) Errors() uint64 { return f.errors.Load() }
+
+// markDown records a failed heartbeat, or request calls failing in a row;
+// the first of an outage logs one warning. A call failing because the
+// fleet closed is no outage.
 func (f *Fleet) markDown(err error) {
+	if f.closed.Load() {
+		return
+	}
 	f.errors.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lastError = err.Error()
 	if f.up.Swap(false) || f.downSince.IsZero() {
 		f.downSince = time.Now()
 		mode := "serving with local limits (each replica its share of " + fmt.Sprint(f.Replicas()) + ")"
@@ -224,46 +257,82 @@ func (f *Fleet) markUp(ctx context.Context) {
 	}
 	f.mu.Lock()
 	down := time.Since(f.downSince).Round(time.Millisecond)
-	f.downSince, f.lastError = time.Time{}, ""
+	f.downSince = time.Time{}
+	f.mu.Unlock()
+	f.runOnUp(ctx)
+	f.failures.Store(0)
+	f.up.Store(true)
+	f.log.Info("Redis answers again; shared limits resume", "addr", f.addr, "after", down.String())
+}
+
+// runOnUp runs the OnUp functions, in the order registered.
+func (f *Fleet) runOnUp(ctx context.Context) {
+	f.mu.Lock()
 	hooks := append([]func(context.Context){}, f.onUp...)
 	f.mu.Unlock()
 	for _, fn := range hooks {
 		fn(ctx)
 	}
-	f.up.Store(true)
-	f.log.Info("Redis answers again; shared limits resume", "addr", f.addr, "after", down.String())
 }
 
+// beatScript announces a replica and counts the fleet, on Redis's clock
+// so that no replica's clock can drop the others. It also returns the
+// data's epoch, a random value the first replica to find none sets:
+// another value than the last one seen says Redis lost its data (a
+// restart, a failover to an empty replica) even if no command failed.
+// Like every key of the fleet it expires, when no replica has beaten for
+// twice replicaTTL; a replica that then finds a new one writes back what
+// it holds, which is harmless.
+// KEYS[1] the replicas' set, KEYS[2] the epoch; ARGV[1] this replica,
+// ARGV[2] how long a replica counts without a beat (ms), ARGV[3] a
+// fresh epoch.
+var beatScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ttl)
+redis.call('PEXPIRE', KEYS[1], 2 * ttl)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+end
+redis.call('SET', KEYS[2], epoch, 'PX', 2 * ttl)
+return {redis.call('ZCARD', KEYS[1]), epoch}
+`)
+
 // beat announces this replica and counts the fleet, in one round trip.
-func (f *Fleet) beat(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, f.opt.Timeout)
+// lost reports that Redis's data changed epoch since the last beat.
+func (f *Fleet) beat(ctx context.Context) (lost bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	now := time.Now()
-	set := f.Key("replicas")
-	var count *redis.IntCmd
-	_, err := f.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, set, redis.Z{Score: float64(now.UnixMilli()), Member: f.id})
-		p.ZRemRangeByScore(ctx, set, "-inf", fmt.Sprint(now.Add(-replicaTTL).UnixMilli()))
-		p.PExpire(ctx, set, 2*replicaTTL)
-		count = p.ZCard(ctx, set)
-		return nil
-	})
+	res, err := beatScript.Run(ctx, f.rdb, []string{f.key("replicas"), f.key("epoch")},
+		f.id, replicaTTL.Milliseconds(), replicaID()).Slice()
 	if err != nil {
-		return err
+		return false, err
 	}
-	f.seen.Store(max(count.Val(), 1))
-	return nil
+	count, _ := res[0].(int64)
+	epoch, _ := res[1].(string)
+	f.seen.Store(max(count, 1))
+	f.failures.Store(0) // Redis answered: a failed call before is no run
+	lost = f.epoch != "" && epoch != f.epoch
+	f.epoch = epoch
+	return lost, nil
 }
 
 func (f *Fleet) heartbeat() {
-	defer close(f.done)
 	f.every(HeartbeatEvery, func() {
 		ctx := context.Background()
-		if err := f.beat(ctx); err != nil {
+		lost, err := f.beat(ctx)
+		switch {
+		case err != nil:
 			f.markDown(err)
-			return
+		case lost && f.up.Load():
+			f.log.Warn("Redis lost its data; writing back this replica's shared state", "addr", f.addr)
+			f.runOnUp(ctx)
+		default:
+			f.markUp(ctx)
 		}
-		f.markUp(ctx)
 	})
 }
 
@@ -281,16 +350,17 @@ func (f *Fleet) every(d time.Duration, fn func()) {
 	}
 }
 
-// Close stops the heartbeat, takes this replica out of the fleet's count
+// Close stops the heartbeat and the renewals, waiting for them, takes this replica out of the fleet's count
 // and closes the connections. Closing twice does nothing more.
 func (f *Fleet) Close() error {
 	var err error
 	f.closeOnce.Do(func() {
 		close(f.stop)
-		<-f.done
-		if f.up.Load() {
-			ctx, cancel := context.WithTimeout(context.Background(), f.opt.Timeout)
-			f.rdb.ZRem(ctx, f.Key("replicas"), f.id)
+		f.wg.Wait()
+		f.closed.Store(true)
+		if f.up.Swap(false) {
+			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+			f.rdb.ZRem(ctx, f.key("replicas"), f.id)
 			cancel()
 		}
 		err = f.rdb.Close()

@@ -3,6 +3,10 @@ package fleet
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +37,22 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("%s: still not true after 10 s", what)
 }
 
+// within polls cond until it holds, and fails the test unless it held
+// at most most after since: a delay measured with timestamps, whatever
+// the polling.
+func within(t *testing.T, what string, since time.Time, most time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := since.Add(most + 10*time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			if d := time.Since(since); d > most {
+				t.Errorf("%s after %v, want at most %v", what, d.Round(time.Millisecond), most)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s: still not true after %v", what, most+10*time.Second)
+}
+
 func TestFleetCountsReplicas(t *testing.T) {
 	r := redistest.Start(t)
 	a := open(t, r.URL(), Options{})
@@ -57,20 +77,26 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{Replicas: 3})
 	ping := func(ctx context.Context, c *redis.Client) error { return c.Ping(ctx).Err() }
-	if err := f.Do(context.Background(), ping); err != nil || !f.Up() {
+	if err := f.do(context.Background(), ping); err != nil || !f.Up() {
 		t.Fatalf("with Redis running: err %v, up %v", err, f.Up())
 	}
 	r.Stop()
-	if err := f.Do(context.Background(), ping); err == nil {
+	if err := f.do(context.Background(), ping); err == nil {
+		t.Fatal("a command succeeded with Redis stopped")
+	}
+	if !f.Up() {
+		t.Fatal("one failed command marked Redis unreachable; it should fall back alone")
+	}
+	if err := f.do(context.Background(), ping); err == nil {
 		t.Fatal("a command succeeded with Redis stopped")
 	}
 	if f.Up() {
-		t.Fatal("still up after a failed command")
+		t.Fatal("still up after two failed commands in a row")
 	}
-	if err := f.Do(context.Background(), ping); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("while down, Do = %v, want ErrUnavailable at once", err)
+	if err := f.do(context.Background(), ping); !errors.Is(err, errUnavailable) {
+		t.Fatalf("while down, Do = %v, want errUnavailable at once", err)
 	}
-	if s := f.Status(); s.Up || s.LastError == "" || s.DownSince.IsZero() || s.Replicas != 3 {
+	if s := f.Status(); s.Up || f.Errors() == 0 || s.DownSince.IsZero() || s.Replicas != 3 {
 		t.Fatalf("status while down = %+v", s)
 	}
 	resumed := make(chan struct{}, 1)
@@ -82,7 +108,7 @@ func TestFleetOutageAndReturn(t *testing.T) {
 	default:
 		t.Fatal("the OnUp function did not run before the fleet reported up")
 	}
-	if s := f.Status(); !s.Up || s.LastError != "" {
+	if s := f.Status(); !s.Up || !s.DownSince.IsZero() {
 		t.Fatalf("status after return = %+v", s)
 	}
 }
@@ -97,5 +123,143 @@ func TestFleetRequiredRefusesToStart(t *testing.T) {
 	f := open(t, url, Options{})
 	if f.Up() {
 		t.Fatal("up with Redis down")
+	}
+}
+
+// TestFleetNoticesRedisLostItsData: a Redis that restarts empty between two
+// heartbeats fails no command (the client drops its dead connections
+// quietly), yet the leases of the requests still running must be written
+// back, as after an outage.
+func TestFleetNoticesRedisLostItsData(t *testing.T) {
+	r := redistest.Start(t)
+	f := open(t, r.URL(), Options{})
+	slots := NewKeySlots(f, 0)
+	release, ok := tryAcquire(t, slots, 5)
+	if !ok {
+		t.Fatal("no slot")
+	}
+	defer release()
+	hooks := make(chan struct{}, 10)
+	f.OnUp(func(context.Context) { hooks <- struct{}{} })
+	rdb := r.Client()
+	ctx := context.Background()
+	// Restart right after a heartbeat, so that the next one finds Redis
+	// answering again.
+	beatAt := rdb.ZScore(ctx, "falproxy:replicas", f.id).Val()
+	eventually(t, "a heartbeat", func() bool { return rdb.ZScore(ctx, "falproxy:replicas", f.id).Val() != beatAt })
+	r.Restart()
+	eventually(t, "the lease is written back", func() bool {
+		return rdb.ZCard(ctx, "falproxy:keyslots:k1").Val() == 1
+	})
+	if n := f.errors.Load(); n != 0 {
+		t.Fatalf("%d commands failed: the restart was seen as an outage, not a quiet loss of data", n)
+	}
+	select {
+	case <-hooks:
+	default:
+		t.Error("the OnUp functions did not run")
+	}
+	if !f.Up() {
+		t.Error("a loss of data marked Redis unreachable")
+	}
+}
+
+// TestFleetCloseLogsNoOutage: a call that comes after Close (a request
+// ending during shutdown, a renewal) meets a closed client; that is no
+// outage to warn of.
+func TestFleetCloseLogsNoOutage(t *testing.T) {
+	r := redistest.Start(t)
+	var logs strings.Builder
+	var mu sync.Mutex
+	f := open(t, r.URL(), Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	slots := NewKeySlots(f, 0)
+	release, ok := tryAcquire(t, slots, 1)
+	if !ok {
+		t.Fatal("no slot")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	release2, _, _ := slots.TryAcquire("k1", 1)
+	if release2 != nil {
+		release2()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), "unreachable") {
+		t.Errorf("closing logged an outage:\n%s", logs.String())
+	}
+	if f.Up() {
+		t.Error("up after Close")
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
+	_, err := Open(context.Background(), Options{URL: "redis://user:s3cretpw@host:badport/0"})
+	if err == nil {
+		t.Fatal("Open accepted a malformed URL")
+	}
+	if strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
+		t.Errorf("the error quotes the URL: %v", err)
+	}
+}
+
+// TestFleetReplicasIsAFloor: REPLICAS is the fewest replicas assumed; a
+// replica that has seen more through Redis divides by those.
+func TestFleetReplicasIsAFloor(t *testing.T) {
+	r := redistest.Start(t)
+	url := r.URL()
+	a := open(t, url, Options{Replicas: 2})
+	open(t, url, Options{Replicas: 2})
+	open(t, url, Options{Replicas: 2})
+	eventually(t, "a counts three", func() bool { return a.Replicas() == 3 })
+	r.Stop()
+	down := open(t, url, Options{Replicas: 2}) // never reached Redis
+	if got := down.Share(10); got != 5 {
+		t.Errorf("a replica that never reached Redis takes %d of 10, want its share 5 of REPLICAS=2", got)
+	}
+	if got := a.Share(9); got != 3 {
+		t.Errorf("share of 9 after seeing three replicas = %d, want 3", got)
+	}
+}
+
+// TestFleetFailuresThatSayNothingOfRedis: a pool with no free connection
+// and an error Redis answered (a script's) fall back alone, however many
+// in a row: Redis answers.
+func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
+	r := redistest.Start(t)
+	f := open(t, r.URL(), Options{})
+	ctx := context.Background()
+	busy := func(context.Context, *redis.Client) error { return redis.ErrPoolTimeout }
+	scriptError := func(ctx context.Context, c *redis.Client) error {
+		return c.Eval(ctx, "return redis.error_reply('bad')", nil).Err()
+	}
+	for range 3 * failuresDown {
+		if err := f.do(ctx, busy); !errors.Is(err, redis.ErrPoolTimeout) {
+			t.Fatalf("do = %v, want the pool's error", err)
+		}
+	}
+	for range 3 * failuresDown {
+		if err := f.do(ctx, scriptError); err == nil {
+			t.Fatal("a failing script succeeded")
+		}
+	}
+	if !f.Up() {
+		t.Error("a busy pool or a script's error marked Redis unreachable")
+	}
+	if n := f.Errors(); n != 3*failuresDown {
+		t.Errorf("%d errors counted, want the %d pool timeouts", n, 3*failuresDown)
 	}
 }

@@ -31,16 +31,21 @@ type restRecord struct {
 type RestApplier interface {
 	KeyTags() []string
 	ApplyRest(tag string, until time.Time, reason string, rejected bool)
+	ForgetRest(tag string) // a quarantine from another replica the fleet no longer holds
 }
 
 // restScript stores a rest unless a longer one is stored already, or
-// deletes it for a recovery, and publishes it; one round trip.
+// for a recovery deletes a stored quarantine (a recovery ends no rate
+// limit: that passes by itself), and publishes it; one round trip.
 // KEYS[1] the rest's key; ARGV[1] the channel, ARGV[2] the record,
 // ARGV[3] its end in Unix milliseconds (0 for a recovery).
 var restScript = redis.NewScript(`
 local untilMS = tonumber(ARGV[3])
 if untilMS == 0 then
-  redis.call('DEL', KEYS[1])
+  local cur = redis.call('GET', KEYS[1])
+  if cur and cjson.decode(cur).rejected then
+    redis.call('DEL', KEYS[1])
+  end
 else
   local cur = redis.call('GET', KEYS[1])
   if cur and cjson.decode(cur).until_ms >= untilMS then
@@ -58,6 +63,10 @@ return 1
 type KeyHealth struct {
 	f *Fleet
 
+	// noReload leaves the rests to the subscription alone, so that tests
+	// can tell it works by itself.
+	noReload bool
+
 	mu      sync.Mutex
 	pool    RestApplier
 	pending map[string]restRecord // by tag: found while Redis was down, written when it answers
@@ -70,8 +79,8 @@ func NewKeyHealth(f *Fleet) *KeyHealth {
 	return h
 }
 
-func (h *KeyHealth) channel() string           { return h.f.Key("keyhealth") }
-func (h *KeyHealth) restKey(tag string) string { return h.f.Key("keyhealth:" + tag) }
+func (h *KeyHealth) channel() string           { return h.f.key("keyhealth") }
+func (h *KeyHealth) restKey(tag string) string { return h.f.key("keyhealth:" + tag) }
 
 // Rested writes and publishes a rest this replica found. While Redis is
 // unreachable the key rests here alone, and the rest is written when
@@ -93,7 +102,7 @@ func (h *KeyHealth) write(ctx context.Context, rec restRecord) error {
 	if err != nil {
 		return err
 	}
-	return h.f.Do(ctx, func(ctx context.Context, c *redis.Client) error {
+	return h.f.do(ctx, func(ctx context.Context, c *redis.Client) error {
 		return restScript.Run(ctx, c, []string{h.restKey(rec.Tag)}, h.channel(), b, rec.UntilMS).Err()
 	})
 }
@@ -107,8 +116,10 @@ func (h *KeyHealth) Follow(pool RestApplier) {
 	h.mu.Unlock()
 	sub := h.f.rdb.Subscribe(context.Background(), h.channel())
 	h.reload(context.Background())
-	go h.listen(sub)
-	go h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) })
+	h.f.spawn(func() { h.listen(sub) })
+	if !h.noReload {
+		h.f.spawn(func() { h.f.every(HeartbeatEvery, func() { h.reload(context.Background()) }) })
+	}
 }
 
 // listen applies the published rests until the fleet closes.
@@ -132,7 +143,8 @@ func (h *KeyHealth) listen(sub *redis.PubSub) {
 }
 
 // reload reads the rests of all the pool's keys in one MGET and applies
-// them: each heartbeat interval, for what the subscription missed.
+// them, and forgets the other replicas' quarantines that are gone: each
+// heartbeat interval, for what the subscription missed.
 func (h *KeyHealth) reload(ctx context.Context) {
 	h.mu.Lock()
 	pool := h.pool
@@ -146,7 +158,7 @@ func (h *KeyHealth) reload(ctx context.Context) {
 		keys[i] = h.restKey(tag)
 	}
 	var vals []any
-	err := h.f.Do(ctx, func(ctx context.Context, c *redis.Client) error {
+	err := h.f.do(ctx, func(ctx context.Context, c *redis.Client) error {
 		var err error
 		vals, err = c.MGet(ctx, keys...).Result()
 		return err
@@ -154,10 +166,13 @@ func (h *KeyHealth) reload(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	for _, v := range vals {
+	for i, v := range vals {
 		s, ok := v.(string)
 		var rec restRecord
-		if ok && json.Unmarshal([]byte(s), &rec) == nil {
+		switch {
+		case v == nil:
+			pool.ForgetRest(tags[i])
+		case ok && json.Unmarshal([]byte(s), &rec) == nil:
 			h.apply(rec)
 		}
 	}
@@ -197,7 +212,7 @@ func (h *KeyHealth) resume(ctx context.Context) {
 		}
 		// Do refuses while Redis is still marked down, which it is
 		// until the OnUp functions have run: talk to Redis directly.
-		ctx, cancel := context.WithTimeout(ctx, h.f.opt.Timeout)
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 		err = restScript.Run(ctx, h.f.rdb, []string{h.restKey(rec.Tag)}, h.channel(), b, rec.UntilMS).Err()
 		cancel()
 		if err != nil && !errors.Is(err, redis.Nil) {

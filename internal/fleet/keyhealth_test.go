@@ -32,6 +32,17 @@ func stateOf(t *testing.T, p *fal.Pool, tag string) fal.KeyState {
 	return fal.KeyState{}
 }
 
+// twoReplicasOfOneKey is two replicas on one Redis sharing the health of
+// one fal key, tagged tag.
+func twoReplicasOfOneKey(t *testing.T) (r *redistest.Server, healthA *KeyHealth, poolB *fal.Pool, healthB *KeyHealth, tag string) {
+	t.Helper()
+	r = redistest.Start(t)
+	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+	_, healthA = sharedPool(a, "secret-one")
+	poolB, healthB = sharedPool(b, "secret-one")
+	return r, healthA, poolB, healthB, poolB.Keys()[0].TagString()
+}
+
 func TestKeyHealthReachesAnotherReplica(t *testing.T) {
 	r := redistest.Start(t)
 	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
@@ -77,11 +88,7 @@ func TestKeyHealthReachesAnotherReplica(t *testing.T) {
 }
 
 func TestKeyHealthReloadsWhatTheSubscriptionMissed(t *testing.T) {
-	r := redistest.Start(t)
-	a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
-	_, healthA := sharedPool(a, "secret-one")
-	poolB, _ := sharedPool(b, "secret-one")
-	tag := poolB.Keys()[0].TagString()
+	r, healthA, poolB, _, tag := twoReplicasOfOneKey(t)
 
 	// Stored without a message, as when b's subscription was down.
 	rec, _ := json.Marshal(restRecord{Tag: tag, UntilMS: time.Now().Add(time.Minute).UnixMilli(), Reason: "rate limited (429)", From: "elsewhere"})
@@ -99,4 +106,80 @@ func TestKeyHealthReloadsWhatTheSubscriptionMissed(t *testing.T) {
 	eventually(t, "b sees the outage's rest", func() bool {
 		return strings.HasPrefix(stateOf(t, poolB, tag).Reason, "rejected by fal (Forbidden)")
 	})
+}
+
+// TestKeyHealthRecoveryKeepsARateLimit: a recovery (a quarantined key
+// found good again) does not wipe the rate limit another replica stored
+// since: that passes by itself.
+func TestKeyHealthRecoveryKeepsARateLimit(t *testing.T) {
+	r, healthA, _, healthB, tag := twoReplicasOfOneKey(t)
+	healthA.Rested(tag, time.Now().Add(time.Minute), "rate limited (429)", false)
+	healthB.Rested(tag, time.Time{}, "", false)
+	if n := r.Client().Exists(context.Background(), "falproxy:keyhealth:"+tag).Val(); n != 1 {
+		t.Fatal("a recovery deleted another replica's rate limit")
+	}
+}
+
+// TestKeyHealthReloadForgetsAQuarantineTheFleetDropped: a replica whose
+// subscription missed a recovery ends the quarantine it heard of from
+// another replica at its next reload, once the fleet no longer holds it.
+// (A quarantine it found itself stays: see fal's TestForgetRest.)
+func TestKeyHealthReloadForgetsAQuarantineTheFleetDropped(t *testing.T) {
+	r, healthA, poolB, healthB, tag := twoReplicasOfOneKey(t)
+	healthA.Rested(tag, time.Now().Add(time.Hour), "rejected by fal (Unauthorized)", true)
+	eventually(t, "b hears of the quarantine", func() bool { return !stateOf(t, poolB, tag).Healthy })
+
+	// The recovery's message is lost: only its deletion reaches Redis.
+	ctx := context.Background()
+	r.Client().Del(ctx, "falproxy:keyhealth:"+tag)
+	healthB.reload(ctx)
+	if s := stateOf(t, poolB, tag); !s.Healthy {
+		t.Errorf("the quarantine the fleet dropped is kept: %+v", s)
+	}
+}
+
+// TestKeyHealthReachesEveryReplicaWithinASecond measures, with
+// timestamps, the time from a rest found on one replica to its
+// application on another: at most a second (the reload's interval), with
+// half a second more only for a loaded machine. Without the reload the
+// subscription alone must carry it as fast.
+func TestKeyHealthReachesEveryReplicaWithinASecond(t *testing.T) {
+	const most = 1500 * time.Millisecond // 1 s, + 0.5 s for a loaded machine
+	for _, reload := range []bool{true, false} {
+		name := "subscription and reload"
+		if !reload {
+			name = "subscription alone"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := redistest.Start(t)
+			a, b := open(t, r.URL(), Options{}), open(t, r.URL(), Options{})
+			_, healthA := sharedPool(a, "secret-one")
+			healthB := NewKeyHealth(b)
+			healthB.noReload = !reload
+			poolB := fal.NewPool([]string{"secret-one"}, fal.PoolOptions{Shared: healthB})
+			healthB.Follow(poolB)
+			tag := poolB.Keys()[0].TagString()
+			rdb := r.Client()
+			eventually(t, "both replicas subscribed", func() bool {
+				n := rdb.PubSubNumSub(context.Background(), "falproxy:keyhealth").Val()
+				return n["falproxy:keyhealth"] == 2
+			})
+
+			found := time.Now()
+			healthA.Rested(tag, found.Add(time.Minute), "rate limited (429)", false)
+			var applied time.Time
+			for deadline := found.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if !stateOf(t, poolB, tag).Healthy {
+					applied = time.Now()
+					break
+				}
+			}
+			if applied.IsZero() {
+				t.Fatal("the rest never reached the other replica")
+			}
+			if d := applied.Sub(found); d > most {
+				t.Errorf("the rest reached the other replica after %v, want at most %v", d, most)
+			}
+		})
+	}
 }

@@ -20,6 +20,24 @@ func (s *Server) sharedLimitsDown() *openai.Error {
 		Message: "This API key's limits are shared by every falproxy replica and cannot be checked now. Try again shortly."}
 }
 
+// sharedOr is a limit's refusal e, unless shared limits could not be
+// asked and REDIS_REQUIRED refused rather than fall back: then the 503
+// of sharedLimitsDown, since the limit itself may well allow the request.
+func (s *Server) sharedOr(e *openai.Error) *openai.Error {
+	if down := s.sharedLimitsDown(); down != nil {
+		return down
+	}
+	return e
+}
+
+// askRetry tells the client to retry the 503 of shared limits that cannot
+// be asked now: the OpenAI SDKs would otherwise go by the status alone.
+func askRetry(h http.Header, e *openai.Error) {
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("X-Should-Retry", "true")
+	}
+}
+
 // fleetHealth is the link to Redis as /health shows it: whether it
 // answers and how many replicas share it, never its address or errors.
 type fleetHealth struct {

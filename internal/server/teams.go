@@ -95,9 +95,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
-				if e.Status == http.StatusServiceUnavailable { // shared limits down: retrying helps
-					w.Header().Set("X-Should-Retry", "true")
-				}
+				askRetry(w.Header(), e)
 				writeError(w, e)
 				return
 			}
@@ -190,7 +188,9 @@ func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *o
 		}
 		hold, ok := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
 		if !ok {
-			return budgetSpent(m.sess.Key, m.start)
+			e := s.sharedOr(budgetSpent(m.sess.Key, m.start))
+			askRetry(m.w.Header(), e)
+			return e
 		}
 		m.hold = hold
 	}
@@ -220,13 +220,13 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 		return nil, e
 	}
 	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
-		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
-			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)}
+		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
+			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)})
 	}
 	release, ok := s.opt.Gate.Acquire(sess)
 	if !ok {
-		return nil, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
-			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)}
+		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
+			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)})
 	}
 	if e := s.sharedLimitsDown(); e != nil { // Redis failed while this request was counted
 		release()

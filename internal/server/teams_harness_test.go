@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/falfake"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/server"
 	"github.com/falproxy/falproxy/internal/store"
@@ -33,6 +34,8 @@ type teamsSetup struct {
 	priceRetry time.Duration
 	// prices are PRICES_FILE's.
 	prices map[string]pricing.Price
+	// fleet, when set, shares the keys' limits through its Redis.
+	fleet *fleet.Fleet
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -41,7 +44,11 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.gate, ts.store = teams.New(teams.Options{Store: st}), st
+	gopt := teams.Options{Store: st}
+	if ts.fleet != nil {
+		gopt.Limits, opt.Fleet = fleet.NewLimits(ts.fleet, fleet.LimitsOptions{}), ts.fleet
+	}
+	ts.gate, ts.store = teams.New(gopt), st
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
 	// Prices come through the server's fal client, with its keys in turn,
 	// as serve fetches them without FAL_ADMIN_KEY; opt.Fal is set later.

@@ -61,7 +61,8 @@ type cached struct {
 	mu         sync.Mutex // guards the fields below
 	key        store.Key
 	found      bool
-	spent      int64 // stored spend of the current period when loaded
+	spent      int64  // stored spend of the current period when loaded
+	mark       string // what Limits.Loaded answered for that read
 	period     time.Time
 	loaded     time.Time
 	refreshing bool // a background load is under way
@@ -148,15 +149,19 @@ func (g *Gate) commit(ctx context.Context, rows []store.Row) error {
 	if err != nil {
 		return err
 	}
+	stored := make(map[string]int64) // by key, so that a batch is one call
 	for i, r := range rows {
 		if r.KeyID == "" || r.CostMicros == nil {
 			continue
 		}
 		if inserted[i] {
-			g.limits.Stored(r.KeyID, *r.CostMicros)
+			stored[r.KeyID] += *r.CostMicros
 		} else {
 			g.book(store.Row{KeyID: r.KeyID, CostMicros: new(-*r.CostMicros)})
 		}
+	}
+	if len(stored) > 0 {
+		g.limits.Stored(stored)
 	}
 	return nil
 }
@@ -338,16 +343,19 @@ func (g *Gate) refresh(hash string, c *cached) {
 
 // Reserve holds estimate micro-dollars of the session key's budget, with
 // the budget and stored spend as the key was last loaded; false when a
-// hard budget cannot cover it.
+// hard budget cannot cover it. The entry is copied under its lock and the
+// limits asked without it, so that the requests of one key do not queue
+// behind each other's round trips to a shared store.
 func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
 	c := s.entry
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := Budget{Limit: -1, Spent: c.spent, HardStop: c.key.HardStop}
+	keyID := c.key.ID
+	b := Budget{Limit: -1, Spent: c.spent, HardStop: c.key.HardStop, Period: c.period, Mark: c.mark}
 	if c.key.BudgetMicros != nil {
 		b.Limit = *c.key.BudgetMicros
 	}
-	return g.limits.Reserve(c.key.ID, b, estimate)
+	c.mu.Unlock()
+	return g.limits.Reserve(keyID, b, estimate)
 }
 
 // Settle turns a reservation into the actual cost.
@@ -373,9 +381,9 @@ func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) 
 	if err != nil {
 		return ErrUnavailable
 	}
-	g.limits.Loaded(k.ID)
+	mark := g.limits.Loaded(k.ID, period)
 	c.mu.Lock()
-	c.key, c.found, c.spent, c.period, c.loaded = k, true, spent, period, now
+	c.key, c.found, c.spent, c.mark, c.period, c.loaded = k, true, spent, mark, period, now
 	c.mu.Unlock()
 	return nil
 }

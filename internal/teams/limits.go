@@ -25,12 +25,14 @@ type Limits interface {
 	// Settle replaces a reservation with the actual cost, spent but not
 	// yet in the store.
 	Settle(r *Reservation, actual int64)
-	// Stored moves micro-dollars of a key from unstored to stored spend,
-	// once the ledger holds them.
-	Stored(keyID string, micros int64)
-	// Loaded marks that the store's spend of a key was just read: spend
-	// stored before counts there, spend stored after counts here.
-	Loaded(keyID string)
+	// Stored moves micro-dollars of keys (by key id) from unstored to
+	// stored spend, once the ledger holds them.
+	Stored(spend map[string]int64)
+	// Loaded marks that the store's spend of a key for the budget period
+	// starting at period was just read: spend stored before counts there,
+	// spend stored after counts here. Its answer goes with that read's
+	// spend into Budget.Mark.
+	Loaded(keyID string, period time.Time) (mark string)
 }
 
 // Budget is a key's spending limit for its current period.
@@ -38,6 +40,11 @@ type Budget struct {
 	Limit    int64 // micro-dollars; negative: no budget
 	Spent    int64 // in the store for this period, when last loaded
 	HardStop bool
+	Period   time.Time // the start of the period Spent belongs to
+	// Mark is what Limits.Loaded answered for the read of Spent: kept
+	// with it, so that a reservation never pairs one read's spend with
+	// another read's mark.
+	Mark string
 }
 
 // Reservation is a request's hold on a key's budget.
@@ -141,17 +148,21 @@ func (l *LocalLimits) Settle(r *Reservation, actual int64) {
 }
 
 // Stored implements Limits.
-func (l *LocalLimits) Stored(keyID string, micros int64) {
+func (l *LocalLimits) Stored(spend map[string]int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.counters(keyID)
-	c.unstored -= micros
-	c.storedSinceLoad += micros
+	for keyID, micros := range spend {
+		c := l.counters(keyID)
+		c.unstored -= micros
+		c.storedSinceLoad += micros
+	}
 }
 
-// Loaded implements Limits.
-func (l *LocalLimits) Loaded(keyID string) {
+// Loaded implements Limits; its counts live in one process, so it has no
+// mark to answer.
+func (l *LocalLimits) Loaded(keyID string, _ time.Time) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.counters(keyID).storedSinceLoad = 0
+	return ""
 }

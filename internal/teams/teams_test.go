@@ -66,11 +66,11 @@ func TestSpendIsCountedOnce(t *testing.T) {
 	if _, ok := l.Reserve("k", b, 50); ok {
 		t.Fatal("settled but unstored spend was not counted")
 	}
-	l.Stored("k", 60) // the ledger wrote it; the store's sum is not reloaded yet
+	l.Stored(map[string]int64{"k": 60}) // the ledger wrote it; the store's sum is not reloaded yet
 	if _, ok := l.Reserve("k", b, 50); ok {
 		t.Fatal("spend stored after the last load was not counted")
 	}
-	l.Loaded("k") // reloaded: the store's sum now holds it
+	l.Loaded("k", time.Time{}) // reloaded: the store's sum now holds it
 	b.Spent = 60
 	if _, ok := l.Reserve("k", b, 40); !ok {
 		t.Fatal("the remaining 40 were refused")
