@@ -252,7 +252,7 @@ func (c *Client) newRequest(ctx context.Context, method, url string, k *Key, bod
 // again; a synchronous call answering 5xx may have run the model, so it is
 // reported as it is.
 func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, header http.Header, queued bool) (*http.Response, *Key, error) {
-	tried := make(map[*Key]bool)
+	var tried map[*Key]bool // made when a key fails: most calls need one key
 	var last *Error
 	rounds := 0
 	for attempt := 0; ; attempt++ {
@@ -271,58 +271,95 @@ func (c *Client) postFailover(ctx context.Context, op, url string, body []byte, 
 			}
 			return nil, nil, err
 		}
-		tried[k] = true
-		reqCtx, cancel := ctx, context.CancelFunc(func() {})
-		if queued {
-			reqCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
-		}
-		req, err := c.newRequest(reqCtx, http.MethodPost, url, k, body)
-		if err != nil {
-			cancel()
-			c.opt.Pool.release(k)
-			return nil, nil, &Error{Op: op, Err: err}
-		}
-		for name, values := range header {
-			req.Header[name] = values
-		}
-		if op != OpUpload { // every other call starts work at fal
-			c.setWorkHeaders(ctx, req.Header)
-		}
-		resp, err := c.send(req)
-		if err != nil {
-			cancel()
-			c.opt.Pool.release(k)
-			c.opt.Pool.report(k, 0, 0)
-			switch decideAfterTransportError(err, ctx.Err() != nil) {
-			case giveUpCancelled:
-				return nil, nil, ctx.Err()
-			case giveUp:
-				// The body may have reached fal: a job may exist, so it
-				// must not be sent again.
-				return nil, nil, &Error{Op: op, Err: err}
-			}
-			last = &Error{Op: op, Err: err}
-			c.log.Warn("fal unreachable, trying next key", "op", op, "key", k.ID(), "err", err)
-			continue
-		}
-		action := decideAfterAnswer(resp.StatusCode, queued)
-		if action == accept {
-			resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-			c.opt.Pool.report(k, resp.StatusCode, 0)
+		resp, action, fe := c.tryKey(ctx, op, url, body, header, queued, k)
+		switch action {
+		case accept:
 			return resp, k, nil
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		cancel()
-		c.opt.Pool.release(k)
-		fe := errorFromResponse(op, resp, b)
-		c.opt.Pool.report(k, resp.StatusCode, fe.RetryAfter)
-		if action == giveUp {
+		case giveUpCancelled:
+			return nil, nil, ctx.Err()
+		case giveUp:
 			return nil, nil, fe
 		}
-		c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", resp.StatusCode)
+		c.logNextKey(op, k, fe)
+		if tried == nil {
+			tried = make(map[*Key]bool)
+		}
+		tried[k] = true
 		last = fe
 	}
+}
+
+// tryKey makes the call of postFailover with key k, releasing k unless fal
+// accepts it, and says what postFailover does next. It is apart from the
+// loop over the keys so that the loop's locals (the keys tried, the log
+// calls) are not on the stack under the HTTP round trip, the deepest point
+// of a request waiting on fal: a stack that went past 7 KiB there stays at
+// 16 KiB, not 8, for the whole wait.
+func (c *Client) tryKey(ctx context.Context, op, url string, body []byte, header http.Header, queued bool, k *Key) (*http.Response, failoverAction, *Error) {
+	reqCtx, cancel := ctx, context.CancelFunc(func() {})
+	if queued {
+		reqCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), detachedTimeout)
+	}
+	req, err := c.postRequest(ctx, reqCtx, op, url, k, body, header)
+	if err != nil {
+		cancel()
+		c.opt.Pool.release(k)
+		return nil, giveUp, &Error{Op: op, Err: err}
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		cancel()
+		c.opt.Pool.release(k)
+		c.opt.Pool.report(k, 0, 0)
+		// giveUp: the body may have reached fal, so a job may exist
+		// and the call must not be made again.
+		return nil, decideAfterTransportError(err, ctx.Err() != nil), &Error{Op: op, Err: err}
+	}
+	action := decideAfterAnswer(resp.StatusCode, queued)
+	if action == accept {
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		c.opt.Pool.report(k, resp.StatusCode, 0)
+		return resp, accept, nil
+	}
+	cancel()
+	return nil, action, c.refused(op, k, resp)
+}
+
+// postRequest builds tryKey's request, bound to reqCtx, with header and,
+// unless it uploads, the headers of work at fal, which come from ctx.
+func (c *Client) postRequest(ctx, reqCtx context.Context, op, url string, k *Key, body []byte, header http.Header) (*http.Request, error) {
+	req, err := c.newRequest(reqCtx, http.MethodPost, url, k, body)
+	if err != nil {
+		return nil, err
+	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	if op != OpUpload { // every other call starts work at fal
+		c.setWorkHeaders(ctx, req.Header)
+	}
+	return req, nil
+}
+
+// refused reads fal's refusal of a call made with key k, releases the key
+// and reports the answer to the pool.
+func (c *Client) refused(op string, k *Key, resp *http.Response) *Error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	c.opt.Pool.release(k)
+	fe := errorFromResponse(op, resp, b)
+	c.opt.Pool.report(k, resp.StatusCode, fe.RetryAfter)
+	return fe
+}
+
+// logNextKey logs why postFailover tries another key after key k: fal
+// could not be reached (a failure without a status) or refused the call.
+func (c *Client) logNextKey(op string, k *Key, fe *Error) {
+	if fe.Status == 0 {
+		c.log.Warn("fal unreachable, trying next key", "op", op, "key", k.ID(), "err", fe.Err)
+		return
+	}
+	c.log.Warn("fal refused the call, trying next key", "op", op, "key", k.ID(), "status", fe.Status)
 }
 
 // fleetPause is the shortest wait before asking the fleet's count of a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,7 +83,7 @@ func (c *Client) acceptedJob(endpoint string, resp *http.Response, k *Key, t0 ti
 	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
 	b, err := readAll(OpSubmit, resp.Body, 1<<20)
 	if err == nil {
-		err = json.Unmarshal(b, job)
+		err = decodeJob(b, job)
 	}
 	if err == nil && job.RequestID == "" {
 		err = errors.New("no request_id in fal's answer")
@@ -153,6 +154,13 @@ func (c *Client) Wait(ctx context.Context, j *Job) (*Status, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	return c.pollAfterStream(ctx, j, err)
+}
+
+// pollAfterStream polls the job's status once its stream has ended early
+// (err) or without COMPLETED. It is apart from Wait so that its locals are
+// not on the stack while the stream is followed.
+func (c *Client) pollAfterStream(ctx context.Context, j *Job, err error) (*Status, error) {
 	if err != nil {
 		c.log.Debug("status stream unavailable, polling", "request_id", j.RequestID, "err", err)
 	}
@@ -173,7 +181,7 @@ func (c *Client) followStream(ctx context.Context, j *Job) (*Status, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	return readStatusStream(j, newSSEReaderSize(resp.Body, statusBufferSize, 1<<20), idle, c.opt.StreamIdle)
+	return readStatusStream(j, resp.Body, idle, c.opt.StreamIdle)
 }
 
 // openStatusStream asks fal for the job's status stream. It is apart from
@@ -190,29 +198,35 @@ func (c *Client) openStatusStream(ctx context.Context, j *Job) (*http.Response, 
 		return nil, &Error{Op: OpStatus, Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		defer resp.Body.Close()
-		b, _ := readAll(OpStatus, resp.Body, 64<<10)
-		return nil, errorFromResponse(OpStatus, resp, b)
+		return nil, refusedStream(resp)
 	}
 	return resp, nil
 }
 
+// refusedStream reads fal's answer refusing a status stream.
+func refusedStream(resp *http.Response) *Error {
+	defer resp.Body.Close()
+	b, _ := readAll(OpStatus, resp.Body, 64<<10)
+	return errorFromResponse(OpStatus, resp, b)
+}
+
 // readStatusStream reads status events until COMPLETED, pushing the idle
 // timer back by idleFor at each event (keep-alives included).
-func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
+func readStatusStream(j *Job, body io.Reader, idle *time.Timer, idleFor time.Duration) (*Status, error) {
+	rd := newSSEReaderSize(body, statusBufferSize, 1<<20)
 	var last, st Status // st is decoded into afresh for each event
 	for {
 		ev, err := rd.Next()
 		if err != nil {
-			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("status stream ended early: %w", err)}
+			return &last, statusStreamError("status stream ended early", err)
 		}
 		idle.Reset(idleFor)
 		if ev.Comment || len(ev.Data) == 0 {
 			continue
 		}
 		st = Status{}
-		if err := json.Unmarshal(ev.Data, &st); err != nil {
-			return &last, &Error{Op: OpStatus, Err: fmt.Errorf("malformed status event: %w", err)}
+		if err := decodeStatus(ev.Data, &st); err != nil {
+			return &last, statusStreamError("malformed status event", err)
 		}
 		last = st
 		if st.Status == "IN_PROGRESS" && j.started.IsZero() {
@@ -222,6 +236,12 @@ func readStatusStream(j *Job, rd *SSEReader, idle *time.Timer, idleFor time.Dura
 			return &last, nil
 		}
 	}
+}
+
+// statusStreamError is the error of a status stream that ended without
+// COMPLETED.
+func statusStreamError(what string, err error) *Error {
+	return &Error{Op: OpStatus, Err: fmt.Errorf("%s: %w", what, err)}
 }
 
 // poll asks for the status until COMPLETED, with capped growing intervals.

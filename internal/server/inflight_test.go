@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"testing"
@@ -48,8 +49,69 @@ func TestGoroutinesPerImageJob(t *testing.T) {
 	const jobs, perJob = 20, 3
 	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
 	before, _ := goroutineCounts()
+	stop := startWaitingImageJobs(t, h, jobs)
+	defer stop()
+	proxy, _ := goroutineCounts()
+	if got := float64(proxy-before) / jobs; got > perJob {
+		t.Errorf("%.2f proxy goroutines per image job waiting on fal, want at most %d", got, perJob)
+	}
+	// Each job took one submit and one status stream, no polling.
+	if c := h.fake.Counts(); c.Submits != jobs || c.StatusStreams != jobs || c.Status != 0 {
+		t.Errorf("fal received %d submits, %d status streams and %d status polls for %d jobs", c.Submits, c.StatusStreams, c.Status, jobs)
+	}
+}
+
+// TestWaitingImageJobStack holds the stack of a request waiting on fal at
+// 8 KiB: the runtime doubles a stack when a call goes deeper than it holds
+// and keeps it doubled while more than a quarter is in use, so a request
+// whose deepest point (the submit's HTTP/2 round trip, opening and reading
+// the status stream, decoding a status event) passed about 7.1 KiB held
+// 16 KiB for its whole wait. Now and then the runtime's own work on a
+// request's goroutine (an allocation's slow path, helping the collector)
+// goes deeper, so the test asks it of most requests, not all. The race
+// detector's frames are larger; the figure holds for production builds.
+func TestWaitingImageJobStack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's frames are larger than a production build's")
+	}
+	const jobs, maxStack = 20, 8 << 10
+	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
+	// The connection to fal and the model's schema are there before the
+	// burst, as under load: requests racing to dial take a deeper path.
+	startWaitingImageJobs(t, h, 1)()
+	if start := stackStartingSize(); start > maxStack {
+		t.Skipf("goroutines start with %d-byte stacks here", start)
+	}
+	stop := startWaitingImageJobs(t, h, jobs)
+	defer stop()
+	sizes := goroutineStackSizes(t, "fal.readStatusStream")
+	if len(sizes) < jobs {
+		t.Fatalf("found %d goroutines reading a status stream, want %d", len(sizes), jobs)
+	}
+	small := 0
+	for _, size := range sizes {
+		if size <= maxStack {
+			small++
+		}
+	}
+	t.Logf("stacks of the requests waiting on fal: %v", sizes)
+	if small < len(sizes)*3/4 {
+		t.Errorf("%d of %d requests waiting on fal have a stack of at most %d bytes, want three quarters", small, len(sizes), maxStack)
+	}
+}
+
+// startWaitingImageJobs sends jobs image requests and returns once every
+// one waits on its job's status stream; stop cancels them and waits for
+// their ends.
+func startWaitingImageJobs(t *testing.T, h *harness, jobs int) (stop func()) {
+	t.Helper()
+	streams := h.fake.Counts().StatusStreams
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	stop = func() {
+		cancel()
+		wg.Wait()
+	}
 	for range jobs {
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/images/generations",
@@ -61,22 +123,24 @@ func TestGoroutinesPerImageJob(t *testing.T) {
 			}
 		})
 	}
-	defer wg.Wait()
-	defer cancel()
 	// Every job is waiting once fal has received its status stream and
 	// its handler follows it.
-	proxy, following := goroutineCounts()
-	for deadline := time.Now().Add(30 * time.Second); following < jobs || h.fake.Counts().StatusStreams < jobs; proxy, following = goroutineCounts() {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, following := goroutineCounts()
+		if following >= jobs && h.fake.Counts().StatusStreams >= streams+jobs {
+			return stop
+		}
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatalf("%d of %d requests are following their job's status stream", following, jobs)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	if got := float64(proxy-before) / jobs; got > perJob {
-		t.Errorf("%.2f proxy goroutines per image job waiting on fal, want at most %d", got, perJob)
-	}
-	// Each job took one submit and one status stream, no polling.
-	if c := h.fake.Counts(); c.Submits != jobs || c.StatusStreams != jobs || c.Status != 0 {
-		t.Errorf("fal received %d submits, %d status streams and %d status polls for %d jobs", c.Submits, c.StatusStreams, c.Status, jobs)
-	}
+}
+
+// stackStartingSize is the size the runtime gives a new goroutine's stack,
+// which it sets from the stacks in use at each collection.
+func stackStartingSize() uint64 {
+	s := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }

@@ -42,27 +42,38 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if s.opt.Gate == nil || !strings.HasPrefix(k, store.KeyPrefix) {
-			writeError(w, openai.InvalidAPIKey(false))
-			return
+		if sess := s.virtualKey(w, r, k, sum); sess != nil {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 		}
-		sess, err := s.opt.Gate.Lookup(r.Context(), store.HashOf(sum))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			writeError(w, openai.InvalidAPIKey(false))
-			return
-		case err != nil:
-			s.log.Error("virtual key lookup failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
-			writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "key_store_unavailable",
-				Message: "The key could not be checked: falproxy's database is unavailable. Try again shortly.", RetryAfter: 5 * time.Second})
-			return
-		}
-		if why := teams.Usable(sess.Key, time.Now()); why != "" {
-			writeError(w, keyNotUsable(why))
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)))
 	})
+}
+
+// virtualKey returns the session of a key that is not an operator's while
+// it is a usable virtual key, and otherwise answers the refusal and returns
+// nil. It is apart from authenticate so that its locals are not on the
+// stack under the handler: an image request waiting on fal keeps the stack
+// its deepest point needed.
+func (s *Server) virtualKey(w http.ResponseWriter, r *http.Request, k string, sum [sha256.Size]byte) *teams.Session {
+	if s.opt.Gate == nil || !strings.HasPrefix(k, store.KeyPrefix) {
+		writeError(w, openai.InvalidAPIKey(false))
+		return nil
+	}
+	sess, err := s.opt.Gate.Lookup(r.Context(), store.HashOf(sum))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, openai.InvalidAPIKey(false))
+		return nil
+	case err != nil:
+		s.log.Error("virtual key lookup failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
+		writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "key_store_unavailable",
+			Message: "The key could not be checked: falproxy's database is unavailable. Try again shortly.", RetryAfter: 5 * time.Second})
+		return nil
+	}
+	if why := teams.Usable(sess.Key, time.Now()); why != "" {
+		writeError(w, keyNotUsable(why))
+		return nil
+	}
+	return sess
 }
 
 // keyNotUsable is the 401 for a virtual key that is disabled or expired
