@@ -145,14 +145,27 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		}
 		ri := infoFrom(r.Context())
 		ri.mu.Lock()
-		work := ri.work
+		work, reachedFal := ri.work, len(ri.FalRequestIDs) > 0
 		ri.mu.Unlock()
+		if refusedBeforeFal(m, status, work, reachedFal) {
+			return
+		}
 		actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
 		s.record(r, m.sess, m.job, actual, status, start)
 	})
+}
+
+// refusedBeforeFal tells a request refused before any fal work (an
+// unknown, forbidden or unpriced model, a spent budget, an invalid body):
+// the ledger counts what ran at fal, so such a request writes no row; it
+// is counted on /metrics and in the access log like any other answer. A
+// request admitted to its model may have reached fal, and is written
+// even if it failed.
+func refusedBeforeFal(m *metering, status int, work falWork, reachedFal bool) bool {
+	return !m.admitted && status >= http.StatusBadRequest && work == (falWork{}) && !reachedFal
 }
 
 // metering is what meter and admitModel know of a request: its key, its
