@@ -87,15 +87,25 @@ func keyNotUsable(why string) *openai.Error {
 // the store (see teams.Gate.Recheck), so that a key changed or revoked
 // through any process applies to it at once.
 func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
-	sess, err := s.opt.Gate.Recheck(ctx, m.sess)
-	if err != nil { // deleted meanwhile
-		return openai.InvalidAPIKey(false)
-	}
-	if why := teams.Usable(sess.Key, time.Now()); why != "" {
-		return keyNotUsable(why)
+	sess, e := s.currentSession(ctx, m.sess)
+	if e != nil {
+		return e
 	}
 	m.sess = sess
 	return nil
+}
+
+// currentSession is sess as the store has it now, or the 401 for a key
+// deleted, disabled or expired meanwhile.
+func (s *Server) currentSession(ctx context.Context, sess *teams.Session) (*teams.Session, *openai.Error) {
+	sess, err := s.opt.Gate.Recheck(ctx, sess)
+	if err != nil { // deleted meanwhile
+		return nil, openai.InvalidAPIKey(false)
+	}
+	if why := teams.Usable(sess.Key, time.Now()); why != "" {
+		return nil, keyNotUsable(why)
+	}
+	return sess, nil
 }
 
 // costHeader carries a request's estimated cost in USD: the estimate made
@@ -117,6 +127,11 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
+				// A key revoked elsewhere is told so, not to retry later;
+				// the store is read only for a refused request.
+				if _, gone := s.currentSession(r.Context(), sess); gone != nil {
+					e = gone
+				}
 				askRetry(w.Header(), e)
 				writeError(w, e)
 				return

@@ -49,3 +49,27 @@ func TestRefusalsWriteNoLedgerRow(t *testing.T) {
 		}
 	})
 }
+
+// TestRevokedKeyOverItsLimitIsUnauthorized: a key deleted through another
+// process (the CLI, another replica) while it is over its requests per
+// minute gets 401, not a 429 that would have its client retry.
+func TestRevokedKeyOverItsLimitIsUnauthorized(t *testing.T) {
+	ts := &teamsSetup{url: sqliteURL(t)}
+	h := newHarness(t, withTeams(ts), quick)
+	id, key := h.createKey(map[string]any{"name": "once", "rpm": 1})
+	ctx := context.Background()
+	if status, _, body := h.postAs(ctx, key, "/v1/images/generations", imageBody); status != http.StatusOK {
+		t.Fatalf("first request: %d %s", status, body)
+	}
+	if err := ts.store.DeleteKey(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	status, hdr, body := h.postAs(ctx, key, "/v1/images/generations", imageBody)
+	if e := decodeError(t, body); status != http.StatusUnauthorized || deref(e.Code) != "invalid_api_key" ||
+		hdr.Get("X-Should-Retry") != "false" || hdr.Get("Retry-After") != "" {
+		t.Fatalf("a revoked key over its limit: %d %v %s", status, hdr, body)
+	}
+	if n := len(h.fake.Jobs()); n != 1 {
+		t.Fatalf("fal received %d jobs, want the first request's", n)
+	}
+}
