@@ -285,11 +285,20 @@ func usageTotals(ctx context.Context, args []string, environ func(string) (strin
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tNAME\tREQUESTS\tUNITS\tCOST (USD)\tUNPRICED")
 	for _, t := range totals {
-		g := t.Group
-		if g == "" {
-			g = "total"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%.6f\t%d\n", g, t.Name, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%.6f\t%d\n", groupLabel(*group, t.Group), t.Name, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
 	}
 	return tw.Flush()
+}
+
+// groupLabel names a usage group in the table: "total" when nothing is
+// grouped, and a group without a value (rows that name no model) by what
+// it lacks, so that it is never read as the grand total.
+func groupLabel(groupBy, group string) string {
+	switch {
+	case group != "":
+		return group
+	case groupBy == "":
+		return "total"
+	}
+	return "(no " + groupBy + ")"
 }
