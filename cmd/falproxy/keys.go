@@ -19,8 +19,8 @@ import (
 
 const keysUsage = `usage:
   falproxy keys create --name NAME [settings]   make a key; it is shown this once
-  falproxy keys list                            every key with its limits and spend
-  falproxy keys show ID
+  falproxy keys list [--json]                   every key with its limits and spend
+  falproxy keys show ID                         the key's view as JSON
   falproxy keys update ID [settings]            change only the settings given
   falproxy keys revoke ID                       delete the key; its usage stays
 
@@ -84,6 +84,10 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		fmt.Fprintf(stdout, "key (shown once, keep it now): %s\n", secret)
 		return printKey(ctx, stdout, st, k, now)
 	case "list":
+		asJSON, err := parseJSONFlag("list", args, stderr)
+		if err != nil {
+			return err
+		}
 		all, err := st.Keys(ctx)
 		if err != nil {
 			return err
@@ -91,6 +95,9 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		views, err := teams.Views(ctx, st, all, now)
 		if err != nil {
 			return err
+		}
+		if asJSON { // as GET /admin/keys answers
+			return json.NewEncoder(stdout).Encode(map[string]any{"object": "list", "data": views})
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tPREFIX\tMODELS\tRPM\tCONCURRENT\tBUDGET\tSPENT\tENABLED\tEXPIRES")
@@ -105,6 +112,12 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 			return &exitCode{2, fmt.Errorf("falproxy keys %s: name the key id", action)}
 		}
 		id := args[0]
+		if action != "update" {
+			// show prints JSON anyway; revoke takes no flags.
+			if _, err := parseJSONFlag(action, args[1:], stderr); err != nil {
+				return err
+			}
+		}
 		if action == "revoke" {
 			if err := st.DeleteKey(ctx, id); err != nil {
 				return err
@@ -138,6 +151,21 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 	}
 	fmt.Fprint(stderr, keysUsage)
 	return &exitCode{2, fmt.Errorf("falproxy keys: unknown action %q", action)}
+}
+
+// parseJSONFlag reads the flags of keys list, show and revoke: --json
+// only, and no other arguments.
+func parseJSONFlag(action string, args []string, stderr io.Writer) (bool, error) {
+	fs := flag.NewFlagSet("keys "+action, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var asJSON *bool
+	if action != "revoke" {
+		asJSON = fs.Bool("json", false, "print the key view as the admin API answers it")
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return false, usageError(err, fs.Args())
+	}
+	return asJSON != nil && *asJSON, nil
 }
 
 func usageError(err error, rest []string) error {

@@ -49,3 +49,35 @@ func TestUsageLabelsRowsWithoutAModel(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysListJSON: keys list --json prints the admin API's list of key
+// views; a flag keys list, show or revoke does not take is refused with
+// exit status 2.
+func TestKeysListJSON(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "keys.db")}
+	created := runCLI(t, env, "keys", "create", "--name", "scripted", "--budget", "3")
+	var list struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID        string   `json:"id"`
+			Name      string   `json:"name"`
+			BudgetUSD *float64 `json:"budget_usd"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, env, "keys", "list", "--json")), &list); err != nil || list.Object != "list" ||
+		len(list.Data) != 1 || list.Data[0].Name != "scripted" || list.Data[0].BudgetUSD == nil || *list.Data[0].BudgetUSD != 3 {
+		t.Fatalf("keys list --json: %+v %v", list, err)
+	}
+	id := list.Data[0].ID
+	if !strings.Contains(created, id) || !strings.Contains(runCLI(t, env, "keys", "show", id, "--json"), `"name": "scripted"`) {
+		t.Fatalf("keys show --json does not show key %s", id)
+	}
+	for _, args := range [][]string{{"keys", "list", "--jsno"}, {"keys", "list", "extra"}, {"keys", "show", id, "--table"}, {"keys", "revoke", id, "--json"}} {
+		if _, _, err := runCmd(t, env, args...); exitStatus(err) != 2 {
+			t.Fatalf("%v: %v, want exit status 2", args, err)
+		}
+	}
+	if table := runCLI(t, env, "keys", "list"); !strings.Contains(table, "scripted") {
+		t.Fatalf("the key was revoked by a refused command:\n%s", table)
+	}
+}
