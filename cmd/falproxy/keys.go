@@ -81,6 +81,7 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		warnUnserved(environ, spec, stderr)
 		fmt.Fprintf(stdout, "key (shown once, keep it now): %s\n", secret)
 		return printKey(ctx, stdout, st, k, now)
 	case "list":
@@ -147,10 +148,24 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		warnUnserved(environ, spec, stderr)
 		return printKey(ctx, stdout, st, k, now)
 	}
 	fmt.Fprint(stderr, keysUsage)
 	return &exitCode{2, fmt.Errorf("falproxy keys: unknown action %q", action)}
+}
+
+// warnUnserved prints a warning for each model of spec the configuration
+// here (.env and the environment, as serve reads them) does not serve.
+// Without a configuration that loads, it cannot tell, and says nothing.
+func warnUnserved(environ func(string) (string, bool), spec teams.KeySpec, stderr io.Writer) {
+	cfg, err := loadConfig(environ, nil)
+	if err != nil {
+		return
+	}
+	for _, w := range teams.UnservedModels(spec, cfg.Serves) {
+		fmt.Fprintln(stderr, "falproxy keys: warning:", w)
+	}
 }
 
 // parseJSONFlag reads the flags of keys list, show and revoke: --json

@@ -81,3 +81,16 @@ func TestKeysListJSON(t *testing.T) {
 		t.Fatalf("the key was revoked by a refused command:\n%s", table)
 	}
 }
+
+// TestKeysCreateWarnsOfUnservedModels: the CLI creates a key whose model
+// list names an alias the configuration does not serve, and warns of it.
+func TestKeysCreateWarnsOfUnservedModels(t *testing.T) {
+	_, env := teamsEnv(t, "sqlite://"+filepath.Join(t.TempDir(), "keys.db"))
+	stdout, stderr, err := runCmd(t, env, "keys", "create", "--name", "design-team", "--models", "flux-dev,gpt-4o")
+	if err != nil || !strings.Contains(stdout, store.KeyPrefix) || !strings.Contains(stderr, `"gpt-4o"`) || strings.Contains(stderr, `"flux-dev"`) {
+		t.Fatalf("keys create: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if _, stderr, err := runCmd(t, env, "keys", "create", "--name", "chat", "--models", "flux-dev,openai/gpt-4o"); err != nil || stderr != "" {
+		t.Fatalf("keys create with served models: %v %s", err, stderr)
+	}
+}
