@@ -8,11 +8,14 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/falproxy/falproxy/internal/ciskip"
 	"github.com/falproxy/falproxy/internal/falfake"
 	"github.com/falproxy/falproxy/internal/store"
 )
@@ -132,5 +135,36 @@ func tourDemoModels(t *testing.T, r *running, key string) {
 	text, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("transcription: %d %s", resp.StatusCode, text)
+	}
+}
+
+// TestReadmeEditLines runs the Quick start's edit commands, from both
+// READMEs, against the demo: every file they send exists, and each edit
+// answers an image, not an error.
+func TestReadmeEditLines(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed", "base64", "grep"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			ciskip.Skipf(t, "no %s: %v", tool, err)
+		}
+	}
+	r, vars := startDemo(t, map[string]string{})
+	for _, readme := range []string{"README.md", "README.zh-CN.md"} {
+		text, err := os.ReadFile(filepath.Join("..", "..", readme))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := strings.Index(string(text), "curl -sS http://127.0.0.1:8000/v1/images/generations")
+		end := strings.Index(string(text[max(first, 0):]), "\n```")
+		if first < 0 || end < 0 {
+			t.Fatalf("%s has no Quick start edit lines", readme)
+		}
+		lines := strings.ReplaceAll(string(text[first:first+end]), "http://127.0.0.1:8000", r.base)
+		// Each edit's answer is checked to be an image.
+		lines = strings.ReplaceAll(lines, "=@photo.png\n", "=@photo.png | grep -q '\"data\":\\[{'\n") + " | grep -q '\"data\":\\[{'"
+		cmd := exec.Command("bash", "-ec", "set -o pipefail\n"+lines)
+		cmd.Dir, cmd.Env = t.TempDir(), append(os.Environ(), "KEY="+vars["KEY"])
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s's edit lines: %v\n%s\n%s", readme, err, lines, out)
+		}
 	}
 }
