@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"math"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -118,23 +115,8 @@ func tourDemoModels(t *testing.T, r *running, key string) {
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("speech: %d %s %v", status, speech, err)
 	}
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("model", "whisper-1")
-	fw, _ := mw.CreateFormFile("file", "speech.wav")
-	_, _ = fw.Write([]byte(speech))
-	_ = mw.Close()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/v1/audio/transcriptions", &form)
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	text, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("transcription: %d %s", resp.StatusCode, text)
+	if status, text, err := r.transcribe(ctx, key, []byte(speech)); err != nil || status != http.StatusOK {
+		t.Fatalf("transcription: %d %s %v", status, text, err)
 	}
 }
 

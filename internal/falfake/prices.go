@@ -1,18 +1,15 @@
 package falfake
 
-// ListPrices are plausible list prices, in fal's units, for every endpoint
-// the emulator serves to falproxy's demo: per image or megapixel, per
-// second of video, per 1000 characters of speech, per minute of audio
-// heard, per million tokens for the LLM endpoints. The demo sets them
-// (Options.Prices) so that a virtual key with a hard budget can use every
-// model it offers; tests start from defaultPrices instead, which leave
-// some models unpriced on purpose.
-var ListPrices = map[string]Price{
-	"fal-ai/flux/dev":                            {0.025, "image"},
-	"fal-ai/flux/schnell":                        {0.003, "image"},
-	"fal-ai/fast-sdxl":                           {0.002, "image"},
-	"fal-ai/flux-pro/v1.1-ultra":                 {0.06, "image"},
-	"fal-ai/flux-pro/kontext":                    {0.04, "image"},
+import "maps"
+
+// ListPrices are defaultPrices and plausible list prices, in fal's
+// units, for every other endpoint the emulator serves to falproxy's
+// demo: per image or megapixel, per second of video, per 1000 characters
+// of speech, per minute of audio heard, per million tokens for the LLM
+// endpoints. The demo sets them (Options.Prices) so that a virtual key
+// with a hard budget can use every model it offers; tests start from
+// defaultPrices instead, which leave some models unpriced on purpose.
+var ListPrices = withDefaultPrices(map[string]Price{
 	"fal-ai/flux-pro/v1/fill":                    {0.05, "megapixel"},
 	"fal-ai/gpt-image-1/text-to-image":           {0.04, "image"},
 	"fal-ai/gpt-image-1/edit-image":              {0.04, "image"},
@@ -27,11 +24,18 @@ var ListPrices = map[string]Price{
 	"fal-ai/veo3.1":                              {0.4, "second"},
 	"fal-ai/kling-video/v2.6/pro/text-to-video":  {0.07, "second"},
 	"fal-ai/kling-video/v2.6/pro/image-to-video": {0.07, "second"},
-	"fal-ai/kokoro/american-english":             {0.02, "1000 characters"},
 	"fal-ai/minimax/speech-02-hd":                {0.1, "1000 characters"},
 	"fal-ai/wizper":                              {0.006, "audio minute"},
 	"fal-ai/whisper":                             {0.006, "audio minute"},
 	"openrouter/router":                          {5, "1M tokens"},
 	"fal-ai/any-llm":                             {5, "1M tokens"},
 	openAIApp:                                    {5, "1M tokens"},
+})
+
+// withDefaultPrices is prices with defaultPrices for the endpoints it
+// leaves out.
+func withDefaultPrices(prices map[string]Price) map[string]Price {
+	out := maps.Clone(defaultPrices)
+	maps.Copy(out, prices)
+	return out
 }
