@@ -138,7 +138,7 @@ falproxy check against this emulator, export these in another shell:
   export FAL_H2C=true ALLOW_PRIVATE_MEDIA=true
   go run ./cmd/falproxy models
   go run ./cmd/falproxy check
-  PORT=8001 go run ./cmd/falproxy serve
+  HOST=127.0.0.1 PORT=8001 go run ./cmd/falproxy serve
 
 (The emulator speaks h2c and serves its results from this machine, hence
 FAL_H2C and ALLOW_PRIVATE_MEDIA; add ADMIN_KEY and DATABASE_URL for Teams.)
