@@ -53,6 +53,9 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		GenerationTime: time.Second,
 		TokenDelay:     20 * time.Millisecond,
 		Logger:         slog.New(slog.DiscardHandler),
+		// Every demo model has a price, so that a virtual key with a
+		// budget can use them all.
+		Prices: falfake.ListPrices,
 	})
 	if err != nil {
 		return fmt.Errorf("falproxy demo: start the fal emulator: %w", err)
@@ -71,6 +74,7 @@ func demo(ctx context.Context, environ func(string) (string, bool), stdout, stde
 		"FAL_RUN_URL":        fake.RunURL(),
 		"FAL_OPENAPI_URL":    fake.OpenAPIURL(),
 		"FAL_STORAGE_URL":    fake.StorageURL(),
+		"FAL_API_URL":        fake.APIURL(),
 		"PLAYGROUND_ENABLED": "true",
 
 		// The emulator speaks h2c (fal's hosts speak HTTP/2) and serves
@@ -92,33 +96,34 @@ falproxy demo: serving the built-in fal emulator (no fal key needed)
 Try it, in another shell:
 
   export KEY=%[2]s
-  curl -s %[1]s/v1/images/generations \
+  curl -sS %[1]s/v1/images/generations \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"flux-dev","prompt":"a lighthouse at dawn","size":"1024x768"}'
 
-  curl -s %[1]s/v1/responses \
+  curl -sS %[1]s/v1/responses \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"openai/gpt-4o","input":"Hello"}'
-  curl -s %[1]s/v1/embeddings \
+  curl -sS %[1]s/v1/embeddings \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"text-embedding-3-small","input":"Hello"}'
 
-  curl -s %[1]s/v1/audio/speech -o speech.wav \
+  curl -sSf %[1]s/v1/audio/speech -o speech.wav \
     -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
     -d '{"model":"tts-1","input":"Hello from fal","voice":"alloy"}'
-  curl -s %[1]s/v1/audio/transcriptions \
+  curl -sS %[1]s/v1/audio/transcriptions \
     -H "Authorization: Bearer $KEY" -F model=whisper-1 -F file=@speech.wav
 
-  VIDEO_ID=$(curl -s %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
+  VIDEO_ID=$(curl -sS %[1]s/v1/videos -H "Authorization: Bearer $KEY" \
     -F model=sora-2 -F prompt="a fox in the snow" -F seconds=4 -F size=1280x720 |
     sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
   until curl -s %[1]s/v1/videos/$VIDEO_ID -H "Authorization: Bearer $KEY" |
     grep -Eq '"status":"(completed|failed)"|"error":\{'; do sleep 2; done
-  curl -sf %[1]s/v1/videos/$VIDEO_ID/content -H "Authorization: Bearer $KEY" -o video.mp4
+  curl -sSf %[1]s/v1/videos/$VIDEO_ID/content -H "Authorization: Bearer $KEY" -o video.mp4
 
 Video models: %[9]s (the playground has a video tab).
 
-To try falproxy models or falproxy check against the emulator:
+To run falproxy serve (with Teams, or as replicas), falproxy models or
+falproxy check against this emulator, export these in another shell:
 
   export CUSTOM_ACCESS_KEY=%[2]s AI_KEYS=%[3]s
   export SUPPORTED_MODELS=%[4]s
@@ -129,13 +134,19 @@ To try falproxy models or falproxy check against the emulator:
   export FAL_RUN_URL=%[6]s
   export FAL_OPENAPI_URL=%[7]s
   export FAL_STORAGE_URL=%[8]s
+  export FAL_API_URL=%[13]s
+  export FAL_H2C=true ALLOW_PRIVATE_MEDIA=true
   go run ./cmd/falproxy models
   go run ./cmd/falproxy check
+  HOST=127.0.0.1 PORT=8001 go run ./cmd/falproxy serve
+
+(The emulator speaks h2c and serves its results from this machine, hence
+FAL_H2C and ALLOW_PRIVATE_MEDIA; add ADMIN_KEY and DATABASE_URL for Teams.)
 
 Point any OpenAI client at the base URL with the access key. Ctrl-C stops.
 
 `, base, cfg.AccessKeys[0], falKey, demoModels, fake.QueueURL(), fake.RunURL(), fake.OpenAPIURL(), fake.StorageURL(),
-			videoAliases(cfg), demoVideoModels, demoAudioModels, demoEmbeddingModels)
+			videoAliases(cfg), demoVideoModels, demoAudioModels, demoEmbeddingModels, fake.APIURL())
 	}}
 	return serve(ctx, environ, stdout, stderr, hooks)
 }

@@ -19,8 +19,8 @@ import (
 
 const keysUsage = `usage:
   falproxy keys create --name NAME [settings]   make a key; it is shown this once
-  falproxy keys list                            every key with its limits and spend
-  falproxy keys show ID
+  falproxy keys list [--json]                   every key with its limits and spend
+  falproxy keys show ID                         the key's view as JSON
   falproxy keys update ID [settings]            change only the settings given
   falproxy keys revoke ID                       delete the key; its usage stays
 
@@ -81,9 +81,14 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		warnUnserved(environ, spec, stderr)
 		fmt.Fprintf(stdout, "key (shown once, keep it now): %s\n", secret)
 		return printKey(ctx, stdout, st, k, now)
 	case "list":
+		asJSON, err := parseJSONFlag("list", args, stderr)
+		if err != nil {
+			return err
+		}
 		all, err := st.Keys(ctx)
 		if err != nil {
 			return err
@@ -91,6 +96,9 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		views, err := teams.Views(ctx, st, all, now)
 		if err != nil {
 			return err
+		}
+		if asJSON { // as GET /admin/keys answers
+			return json.NewEncoder(stdout).Encode(map[string]any{"object": "list", "data": views})
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tOWNER\tPREFIX\tMODELS\tRPM\tCONCURRENT\tBUDGET\tSPENT\tENABLED\tEXPIRES")
@@ -105,6 +113,12 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 			return &exitCode{2, fmt.Errorf("falproxy keys %s: name the key id", action)}
 		}
 		id := args[0]
+		if action != "update" {
+			// show prints JSON anyway; revoke takes no flags.
+			if _, err := parseJSONFlag(action, args[1:], stderr); err != nil {
+				return err
+			}
+		}
 		if action == "revoke" {
 			if err := st.DeleteKey(ctx, id); err != nil {
 				return err
@@ -134,10 +148,39 @@ func keys(ctx context.Context, args []string, environ func(string) (string, bool
 		if err != nil {
 			return err
 		}
+		warnUnserved(environ, spec, stderr)
 		return printKey(ctx, stdout, st, k, now)
 	}
 	fmt.Fprint(stderr, keysUsage)
 	return &exitCode{2, fmt.Errorf("falproxy keys: unknown action %q", action)}
+}
+
+// warnUnserved prints a warning for each model of spec the configuration
+// here (.env and the environment, as serve reads them) does not serve.
+// Without a configuration that loads, it cannot tell, and says nothing.
+func warnUnserved(environ func(string) (string, bool), spec teams.KeySpec, stderr io.Writer) {
+	cfg, err := loadConfig(environ, nil)
+	if err != nil {
+		return
+	}
+	for _, w := range teams.UnservedModels(spec, cfg.Serves) {
+		fmt.Fprintln(stderr, "falproxy keys: warning:", w)
+	}
+}
+
+// parseJSONFlag reads the flags of keys list, show and revoke: --json
+// only, and no other arguments.
+func parseJSONFlag(action string, args []string, stderr io.Writer) (bool, error) {
+	fs := flag.NewFlagSet("keys "+action, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var asJSON *bool
+	if action != "revoke" {
+		asJSON = fs.Bool("json", false, "print the key view as the admin API answers it")
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return false, usageError(err, fs.Args())
+	}
+	return asJSON != nil && *asJSON, nil
 }
 
 func usageError(err error, rest []string) error {
@@ -285,11 +328,20 @@ func usageTotals(ctx context.Context, args []string, environ func(string) (strin
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tNAME\tREQUESTS\tUNITS\tCOST (USD)\tUNPRICED")
 	for _, t := range totals {
-		g := t.Group
-		if g == "" {
-			g = "total"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%.6f\t%d\n", g, t.Name, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%g\t%.6f\t%d\n", groupLabel(*group, t.Group), t.Name, t.Requests, t.Units, t.CostUSD, t.UnpricedRequests)
 	}
 	return tw.Flush()
+}
+
+// groupLabel names a usage group in the table: "total" when nothing is
+// grouped, and a group without a value (rows that name no model) by what
+// it lacks, so that it is never read as the grand total.
+func groupLabel(groupBy, group string) string {
+	switch {
+	case group != "":
+		return group
+	case groupBy == "":
+		return "total"
+	}
+	return "(no " + groupBy + ")"
 }

@@ -53,3 +53,15 @@ func knownAliases(lists []aliasList) (map[string]bool, string) {
 	}
 	return known, strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
+
+// Serves tells whether alias is a configured model of any kind.
+func (c *Config) Serves(alias string) bool {
+	for _, list := range c.aliasLists() {
+		for _, e := range list.entries {
+			if e.Alias == alias {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -35,7 +35,19 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 // createdKey is a new key's view with the secret, shown this once.
 type createdKey struct {
 	Secret string `json:"key"`
+	keyAnswer
+}
+
+// keyAnswer is a key's view, with warnings about the settings just sent
+// (see teams.UnservedModels).
+type keyAnswer struct {
 	teams.KeyView
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// serves tells whether this process serves alias as a model.
+func (s *Server) serves(alias string) bool {
+	return s.models.configured(alias) || s.models.anyEndpoint && looksLikeEndpoint(alias)
 }
 
 func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +70,7 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, createdKey{Secret: secret, KeyView: view})
+	writeJSON(w, http.StatusCreated, createdKey{Secret: secret, keyAnswer: keyAnswer{view, teams.UnservedModels(spec, s.serves)}})
 }
 
 func (s *Server) handleListKeys(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +95,7 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flushLedger(r.Context())
-	s.writeKey(w, r, k)
+	s.writeKey(w, r, k, nil)
 }
 
 func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +116,7 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, r, err)
 		return
 	}
-	s.writeKey(w, r, k)
+	s.writeKey(w, r, k, teams.UnservedModels(spec, s.serves))
 }
 
 func (s *Server) handleRevokeKey(w http.ResponseWriter, r *http.Request) {
@@ -176,13 +188,13 @@ func (s *Server) adminKey(w http.ResponseWriter, r *http.Request) (store.Key, bo
 
 // writeKey answers the view of a key; the view after a change does not
 // flush the ledger, which a read of the key's spend does (handleGetKey).
-func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key) {
+func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k store.Key, warnings []string) {
 	view, err := teams.View(r.Context(), s.opt.Gate.Store(), k, time.Now())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, view)
+	writeJSON(w, http.StatusOK, keyAnswer{view, warnings})
 }
 
 // ledgerFlushWait bounds how long an admin read waits for the ledger.

@@ -87,15 +87,25 @@ func keyNotUsable(why string) *openai.Error {
 // the store (see teams.Gate.Recheck), so that a key changed or revoked
 // through any process applies to it at once.
 func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
-	sess, err := s.opt.Gate.Recheck(ctx, m.sess)
-	if err != nil { // deleted meanwhile
-		return openai.InvalidAPIKey(false)
-	}
-	if why := teams.Usable(sess.Key, time.Now()); why != "" {
-		return keyNotUsable(why)
+	sess, e := s.currentSession(ctx, m.sess)
+	if e != nil {
+		return e
 	}
 	m.sess = sess
 	return nil
+}
+
+// currentSession is sess as the store has it now, or the 401 for a key
+// deleted, disabled or expired meanwhile.
+func (s *Server) currentSession(ctx context.Context, sess *teams.Session) (*teams.Session, *openai.Error) {
+	sess, err := s.opt.Gate.Recheck(ctx, sess)
+	if err != nil { // deleted meanwhile
+		return nil, openai.InvalidAPIKey(false)
+	}
+	if why := teams.Usable(sess.Key, time.Now()); why != "" {
+		return nil, keyNotUsable(why)
+	}
+	return sess, nil
 }
 
 // costHeader carries a request's estimated cost in USD: the estimate made
@@ -117,6 +127,11 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		if sess != nil {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
+				// A key revoked elsewhere is told so, not to retry later;
+				// the store is read only for a refused request.
+				if _, gone := s.currentSession(r.Context(), sess); gone != nil {
+					e = gone
+				}
 				askRetry(w.Header(), e)
 				writeError(w, e)
 				return
@@ -145,14 +160,27 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		}
 		ri := infoFrom(r.Context())
 		ri.mu.Lock()
-		work := ri.work
+		work, reachedFal := ri.work, len(ri.FalRequestIDs) > 0
 		ri.mu.Unlock()
+		if refusedBeforeFal(m, status, work, reachedFal) {
+			return
+		}
 		actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
 		if m.hold != nil {
 			g.Settle(m.hold, valueOr(actual.cost, 0))
 		}
 		s.record(r, m.sess, m.job, actual, status, start)
 	})
+}
+
+// refusedBeforeFal tells a request refused before any fal work (an
+// unknown, forbidden or unpriced model, a spent budget, an invalid body):
+// the ledger counts what ran at fal, so such a request writes no row; it
+// is counted on /metrics and in the access log like any other answer. A
+// request admitted to its model may have reached fal, and is written
+// even if it failed.
+func refusedBeforeFal(m *metering, status int, work falWork, reachedFal bool) bool {
+	return !m.admitted && status >= http.StatusBadRequest && work == (falWork{}) && !reachedFal
 }
 
 // metering is what meter and admitModel know of a request: its key, its

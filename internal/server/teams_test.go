@@ -829,8 +829,8 @@ func TestDefaultModelsAreCheckedAndPricedAsRun(t *testing.T) {
 		t.Fatalf("an edit without a model by a key with kontext: %d, estimate %q: %s", status, hdr.Get("X-Falproxy-Cost-Usd"), body)
 	}
 	ts.flush(t)
-	// The refused requests are in the ledger too, at no cost.
-	if got := h.usage("?group_by=model"); len(got) != 2 || got[0].Group != "kontext" || got[0].CostUSD != 0.04 || got[1].CostUSD != 0 {
+	// The refused requests never reached fal: they are not in the ledger.
+	if got := h.usage("?group_by=model"); len(got) != 1 || got[0].Group != "kontext" || got[0].CostUSD != 0.04 {
 		t.Fatalf("ledger %+v, want the kontext edit at $0.04", got)
 	}
 }

@@ -178,9 +178,11 @@ type UsageFilter struct {
 
 // UsageTotal sums a group of ledger rows.
 type UsageTotal struct {
-	// Group is the key id ("operator" for operator keys), the alias or
-	// the day (2026-03-01); Name is the key's name when grouped by key.
-	Group    string  `json:"group,omitempty"`
+	// Group is the key id ("operator" for operator keys), the alias
+	// (empty for rows that name no model) or the day (2026-03-01), and
+	// is always present in JSON; Name is the key's name when grouped by
+	// key.
+	Group    string  `json:"group"`
 	Name     string  `json:"name,omitempty"`
 	Requests int64   `json:"requests"`
 	Units    float64 `json:"units"`
