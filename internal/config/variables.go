@@ -320,7 +320,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envDatabaseURL, Group: GroupOps, Secret: true,
-		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db",
+		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db (postgresql:// too)",
 		Description: "The store of virtual keys and the usage ledger. Empty: `falproxy.db` in the working directory (beside `.env`), used only when `ADMIN_KEY` is set; with neither, falproxy keeps no database. Migrations run at start-up.",
 	},
 	{
