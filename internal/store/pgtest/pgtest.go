@@ -2,7 +2,7 @@
 // server binaries, a cluster initialised in a temporary directory,
 // listening on a free loopback port, run as an unprivileged user when the
 // tests run as root (Postgres refuses root), and removed by Stop, which
-// every package using URL calls from its TestMain.
+// every package using URL calls from its TestMain (Main does it).
 //
 // A test binary killed by a timeout or a signal never calls Stop. Two
 // things keep its cluster from outliving it:
@@ -79,6 +79,14 @@ func URL(t testing.TB) string {
 		t.Fatalf("creating a test database: %v", err)
 	}
 	return running.url(name)
+}
+
+// Main runs the tests and then Stop: the whole TestMain of a package
+// that needs nothing more.
+func Main(m *testing.M) {
+	code := m.Run()
+	Stop()
+	os.Exit(code)
 }
 
 // Stop shuts the shared server down and removes its files; TestMain calls
