@@ -10,18 +10,20 @@ import (
 )
 
 // check validates the configuration (exit 2 with its problem lines, as
-// serve) and reaches the schema of every image endpoint. Problems exit 1
+// serve), reaches the schema of every image endpoint, and reaches the
+// database and Redis serve would use (see checkLinks). Problems exit 1
 // with one line each; warnings are printed and do not fail. Nothing it
 // prints carries a key: errors pass through the configuration's redactor.
 func check(ctx context.Context, args []string, environ func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("falproxy check", flag.ContinueOnError)
-	r, err := inspectCommand(ctx, fs, args, environ, stderr)
+	r, cfg, err := inspectCommand(ctx, fs, args, environ, stderr)
 	if r == nil || err != nil {
 		return err
 	}
 	problems, warnings := judge(r)
 	problems = append(problems, judgeVideos(r)...)
 	problems = append(problems, judgeAudio(r)...)
+	problems = append(problems, checkLinks(ctx, cfg, stdout)...)
 	for _, w := range warnings {
 		fmt.Fprintln(stdout, "warning: "+w)
 	}

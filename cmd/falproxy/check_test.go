@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/falproxy/falproxy/internal/fleet/redistest"
+	"github.com/falproxy/falproxy/internal/store"
+	"github.com/falproxy/falproxy/internal/store/pgtest"
 )
 
 func TestCheck(t *testing.T) {
@@ -54,6 +60,26 @@ func TestCheck(t *testing.T) {
 			vars:    map[string]string{"PORT": "eighty", "AI_KEYS": "dupid:dupsecret,dupid:dupsecret"},
 			status:  2,
 			errText: []string{"config: AI_KEYS ", "config: PORT must be an integer between 1 and 65535"},
+		},
+		{
+			name:    "database unreachable, its password not shown",
+			vars:    map[string]string{"DATABASE_URL": "postgres://falproxy:s3cretdbpassword@127.0.0.1:1/falproxy?sslmode=disable"},
+			status:  1,
+			errText: []string{"database postgres://127.0.0.1:1/falproxy: unreachable: "},
+			hidden:  []string{"s3cretdbpassword"},
+		},
+		{
+			name:    "SQLite file in a missing directory",
+			vars:    map[string]string{"DATABASE_URL": "sqlite:///nonexistent-dir/falproxy.db"},
+			status:  1,
+			errText: []string{"database sqlite:///nonexistent-dir/falproxy.db: unreachable: the directory of the SQLite file is missing"},
+		},
+		{
+			name:    "required Redis unreachable, its password not shown",
+			vars:    map[string]string{"REDIS_URL": "redis://:s3cretredispassword@127.0.0.1:1/0", "REDIS_REQUIRED": "true"},
+			status:  1,
+			errText: []string{"redis redis://127.0.0.1:1/0: unreachable: "},
+			hidden:  []string{"s3cretredispassword"},
 		},
 		{
 			name:    "malformed Redis URL, its password not shown",
@@ -114,4 +140,34 @@ func hasLinePrefix(lines []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestCheckReachesDatabaseAndRedis: with a database and a Redis that
+// answer, check says so, each on a line naming no user or password, and
+// leaves the database unmigrated: serve migrates it.
+func TestCheckReachesDatabaseAndRedis(t *testing.T) {
+	pg := pgtest.URL(t)
+	r := redistest.Start(t)
+	withPassword := strings.Replace(r.URL(), "redis://", "redis://:unused-password@", 1) // the server takes any
+	env := testEnv(t, map[string]string{"DATABASE_URL": pg, "REDIS_URL": withPassword})
+	out, _, err := runCmd(t, env, "check")
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	u, _ := url.Parse(pg)
+	lines := strings.Split(out, "\n")
+	for _, want := range []string{
+		fmt.Sprintf("database postgres://%s%s: reachable, empty or not created yet: serve creates its schema at start", u.Host, u.Path),
+		"redis " + r.URL() + ": reachable",
+	} {
+		if !containsLine(lines, want) {
+			t.Errorf("stdout lacks the line %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "unused-password") {
+		t.Errorf("the output shows Redis's password:\n%s", out)
+	}
+	if have, _, err := store.Probe(context.Background(), pg); err != nil || have != 0 {
+		t.Errorf("after check the database is at version %d (%v), want 0: check must not migrate", have, err)
+	}
 }

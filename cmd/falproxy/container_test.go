@@ -185,6 +185,29 @@ func TestComposeAndIgnore(t *testing.T) {
 	}
 }
 
+// TestDatabaseFilesIgnored: the default SQLite store, falproxy.db in the
+// working directory with its -wal and -shm files, holds hashed keys and the
+// ledger; it must stay out of commits and out of the image's build context.
+func TestDatabaseFilesIgnored(t *testing.T) {
+	for _, list := range []string{".gitignore", ".dockerignore"} {
+		patterns := strings.Split(readRepoFile(t, list), "\n")
+		for _, name := range []string{"falproxy.db", "falproxy.db-wal", "falproxy.db-shm"} {
+			if !ignores(patterns, name) {
+				t.Errorf("%s does not exclude %s", list, name)
+			}
+		}
+	}
+}
+
+// ignores reports whether one of the ignore patterns matches a file at the
+// repository's root.
+func ignores(patterns []string, name string) bool {
+	return slices.ContainsFunc(patterns, func(p string) bool {
+		ok, _ := filepath.Match(strings.TrimPrefix(p, "/"), name)
+		return ok
+	})
+}
+
 // TestHealthcheck checks that `falproxy healthcheck` passes against a
 // running proxy, and fails before it starts and after it stops.
 func TestHealthcheck(t *testing.T) {

@@ -45,7 +45,7 @@ func openStore(ctx context.Context, environ func(string) (string, bool)) (*store
 			" in this directory, as serve does")}
 	}
 	if !config.ValidDatabaseURL(url) {
-		return nil, &exitCode{2, errors.New("falproxy: DATABASE_URL must start with sqlite:// or postgres://")}
+		return nil, &exitCode{2, errors.New("falproxy: DATABASE_URL must start with sqlite://, postgres:// or postgresql://")}
 	}
 	st, err := store.Open(ctx, url)
 	if err != nil {

@@ -51,7 +51,7 @@ commands:
   serve        run the proxy (default); configuration from .env and the environment
   demo         run the proxy against the built-in fal emulator; needs no fal key
   models       show every configured model and how requests map onto it (--json)
-  check        validate the configuration and reach every image model's schema
+  check        validate the configuration and reach every model's schema, the database and Redis
   keys         create, list, show, update and revoke virtual keys (falproxy keys for help)
   usage        usage and cost totals from the ledger (--key, --model, --from, --to, --group-by)
   healthcheck  exit 0 if the proxy on 127.0.0.1:PORT answers /health (for containers)

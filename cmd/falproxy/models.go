@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/falproxy/falproxy/internal/config"
 	"github.com/falproxy/falproxy/internal/falschema"
 	"github.com/falproxy/falproxy/internal/images"
 )
@@ -25,7 +26,7 @@ import (
 func models(ctx context.Context, args []string, environ func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("falproxy models", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	r, err := inspectCommand(ctx, fs, args, environ, stderr)
+	r, _, err := inspectCommand(ctx, fs, args, environ, stderr)
 	if r == nil || err != nil {
 		return err
 	}
@@ -52,18 +53,18 @@ func models(ctx context.Context, args []string, environ func(string) (string, bo
 
 // inspectCommand is the common start of models and check: parse the
 // subcommand's flags, load the configuration as serve does, and inspect
-// every configured model. A nil report with a nil error means help was
+// every configured model, returning the configuration too. A nil report with a nil error means help was
 // printed and there is nothing more to do.
-func inspectCommand(ctx context.Context, fs *flag.FlagSet, args []string, environ func(string) (string, bool), stderr io.Writer) (*report, error) {
+func inspectCommand(ctx context.Context, fs *flag.FlagSet, args []string, environ func(string) (string, bool), stderr io.Writer) (*report, *config.Config, error) {
 	fs.SetOutput(stderr)
 	if help, err := parseFlags(fs, args); help || err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := loadConfig(environ, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return inspect(ctx, cfg), nil
+	return inspect(ctx, cfg), cfg, nil
 }
 
 // parseFlags parses a subcommand's flags and refuses stray arguments;

@@ -83,7 +83,7 @@ type Config struct {
 	APIURL        string // FAL_API_URL, without trailing slash
 	RedisURL      string // REDIS_URL: the Redis the fleet shares; "" = none
 	RedisRequired bool   // REDIS_REQUIRED: refuse rather than fall back
-	Replicas      int    // REPLICAS: smallest fleet size for the fallback share; 0 = as seen
+	Replicas      int    // REPLICAS: smallest fleet size for the fallback share, at least 1
 	FalAdminKey   string // FAL_ADMIN_KEY: the key of fal's pricing API; "" = the AI_KEYS in turn
 	PricesFile    string // PRICES_FILE: path of a JSON prices file; "" = none
 
@@ -159,7 +159,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PricesFile, _ = l.str(envPricesFile)
 	c.RedisURL = l.redisURL(envRedisURL)
 	c.RedisRequired = l.boolean(envRedisRequired)
-	c.Replicas = l.integer(envReplicas, 0, 10_000)
+	c.Replicas = max(l.integer(envReplicas, 0, 10_000), 1) // 0 (or unset) is one replica: the full limit
 
 	separator, _ := l.raw(envPromptSeparator)
 	c.PromptSeparator = unescape(separator)

@@ -68,6 +68,7 @@ func TestLoadDefaults(t *testing.T) {
 		ShutdownGrace:     30 * time.Second,
 		MetricsEnabled:    true,
 		LogFormat:         LogText,
+		Replicas:          1,
 	}
 	for _, id := range []string{
 		"anthropic/claude-3.7-sonnet", "anthropic/claude-3.5-sonnet", "anthropic/claude-3-haiku",
@@ -159,6 +160,7 @@ func TestLoadValues(t *testing.T) {
 		{"redis url", map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"}, func(c *Config) any { return c.RedisURL }, "redis://127.0.0.1:6379/0"},
 		{"redis required", map[string]string{"REDIS_REQUIRED": "true"}, func(c *Config) any { return c.RedisRequired }, true},
 		{"replicas", map[string]string{"REPLICAS": "3"}, func(c *Config) any { return c.Replicas }, 3},
+		{"replicas zero is one", map[string]string{"REPLICAS": "0"}, func(c *Config) any { return c.Replicas }, 1},
 		{"admission wait zero", map[string]string{"ADMISSION_WAIT": "0"}, func(c *Config) any { return c.AdmissionWait }, time.Duration(0)},
 		{"admission wait", map[string]string{"ADMISSION_WAIT": "250ms"}, func(c *Config) any { return c.AdmissionWait }, 250 * time.Millisecond},
 		{"body bytes plain", map[string]string{"MAX_BODY_BYTES": "1048576"}, func(c *Config) any { return c.MaxBodyBytes }, int64(1 << 20)},

@@ -51,7 +51,7 @@ func (l *loader) databaseURL(name string) string {
 		return ""
 	}
 	if !ValidDatabaseURL(s) {
-		l.problem(name, "must start with sqlite:// or postgres://")
+		l.problem(name, "must start with sqlite://, postgres:// or postgresql://")
 		return ""
 	}
 	return s

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,5 +24,19 @@ func TestDatabaseURLIsCheckedAndNeverQuoted(t *testing.T) {
 	_, err := Load(envOf(map[string]string{"DATABASE_URL": "mysql://user:hunter2@db/x"}))
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestDatabaseURLTableNamesEveryScheme: the table lists each scheme
+// DATABASE_URL accepts.
+func TestDatabaseURLTableNamesEveryScheme(t *testing.T) {
+	i := slices.IndexFunc(Variables, func(v Variable) bool { return v.Name == envDatabaseURL })
+	for _, scheme := range []string{"sqlite://", "postgres://", "postgresql://"} {
+		if !ValidDatabaseURL(scheme + "x") {
+			t.Errorf("%s is refused", scheme)
+		}
+		if !strings.Contains(Variables[i].Format, scheme) {
+			t.Errorf("the table's DATABASE_URL values do not name %s: %q", scheme, Variables[i].Format)
+		}
 	}
 }

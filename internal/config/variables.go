@@ -320,7 +320,7 @@ var Variables = []Variable{
 	},
 	{
 		Name: envDatabaseURL, Group: GroupOps, Secret: true,
-		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db",
+		Format:      "empty, sqlite:///path/to/falproxy.db or postgres://user:password@host/db (postgresql:// too)",
 		Description: "The store of virtual keys and the usage ledger. Empty: `falproxy.db` in the working directory (beside `.env`), used only when `ADMIN_KEY` is set; with neither, falproxy keeps no database. Migrations run at start-up.",
 	},
 	{
@@ -343,8 +343,8 @@ var Variables = []Variable{
 		Description: "With `REDIS_URL`: refuse to start, and answer 503 to requests that need shared limits, while Redis is unreachable. False: keep serving with each replica enforcing its share of the limits.",
 	},
 	{
-		Name: envReplicas, Default: "0", Group: GroupOps, Format: "an integer of at least 0, where 0 means only the replicas seen through Redis (1 before any)",
-		Description: "The smallest fleet each replica assumes while Redis is unreachable, to enforce its share (limit ÷ replicas) of every shared limit; more replicas last seen through Redis count instead. Set it to the fewest replicas that run (an autoscaler's minimum), so that a replica that starts while Redis is down takes only its share.",
+		Name: envReplicas, Default: "1", Group: GroupOps, Format: "an integer of at least 1 (0 is read as 1)",
+		Description: "The smallest fleet each replica assumes while Redis is unreachable, to enforce its share (limit ÷ replicas) of every shared limit; more replicas last seen through Redis count instead. The default, 1, gives a replica that never reached Redis the full limit: set it to the fewest replicas that run (an autoscaler's minimum), so that a replica that starts while Redis is down takes only its share.",
 	},
 	{
 		Name: envPlaygroundEnabled, Default: "false", Group: GroupOps, Format: formatBool,

@@ -100,6 +100,7 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
+	routeClientLogs(opt.Logger)
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
 	ro.PoolTimeout = commandTimeout
 	ro.PoolSize, ro.MinIdleConns = poolSize, 4

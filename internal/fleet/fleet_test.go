@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -261,5 +262,38 @@ func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
 	}
 	if n := f.Errors(); n != 3*failuresDown {
 		t.Errorf("%d errors counted, want the %d pool timeouts", n, 3*failuresDown)
+	}
+}
+
+// TestFleetLogsOnlyThroughItsLogger: while Redis is down, the go-redis
+// client's own complaints (failed dials) reach the fleet's logger as
+// debug records in its format, not stderr as plain lines, and the outage
+// is one warning.
+func TestFleetLogsOnlyThroughItsLogger(t *testing.T) {
+	r := redistest.Start(t)
+	r.Stop()
+	var logs strings.Builder
+	var mu sync.Mutex
+	handler := slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	open(t, r.URL(), Options{Logger: slog.New(handler)})
+	text := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+	eventually(t, "the client's failed dial in the fleet's log", func() bool { return strings.Contains(text(), "failed to dial") })
+
+	warnings := 0
+	for line := range strings.Lines(text()) {
+		var record struct{ Level string }
+		if err := json.Unmarshal([]byte(line), &record); err != nil {
+			t.Fatalf("a log line is not JSON: %q", line)
+		}
+		if record.Level == "WARN" {
+			warnings++
+		}
+	}
+	if warnings != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", warnings, text())
 	}
 }

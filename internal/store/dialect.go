@@ -36,7 +36,7 @@ func dialectFor(url string) (dialect, string, error) {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return dialect{driver: "pgx", numbered: true}, url, nil
 	}
-	return dialect{}, "", fmt.Errorf("the database URL must start with sqlite:// or postgres://")
+	return dialect{}, "", fmt.Errorf("the database URL must start with sqlite://, postgres:// or postgresql://")
 }
 
 // configure sets the pool: SQLite takes one writer at a time, so one
