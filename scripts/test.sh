@@ -36,6 +36,9 @@ go test -race -count=1 -timeout 15m ./...
 echo "== reliability under load and faults (no -race: it caps goroutines)"
 go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAIL|PASS)|load:|fault mix'
 
+echo "== allocation budgets and the waiting stack (no -race: its frames and allocations differ)"
+go test -count=1 -run 'Allocations|TestWaitingImageJobStack|TestGoroutinesPerImageJob' ./internal/server
+
 echo "== benchmark smoke run (functional checks only, no timing)"
 go run ./cmd/falbench -quick >/dev/null
 echo "-- every in-process benchmark once (they must still run)"
