@@ -242,7 +242,8 @@ func (l *Limits) writeArgs(w spendWrite) []any {
 // be asked, a hard budget allows this replica its share of what was left:
 // (limit − spent) ÷ replicas, where spent is the store's spend as last
 // read plus what Redis last reported committed beyond it; with
-// REDIS_REQUIRED it is refused. A key without a budget has nothing to
+// REDIS_REQUIRED a hard budget is refused, while anything else (a cost
+// booked after the fact) is counted here and written back later. A key without a budget has nothing to
 // share: only a cost booked to a key this replica already counts (a
 // refund) joins its counts.
 func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool) {
@@ -253,7 +254,11 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		return l.local.Reserve(keyID, b, estimate)
 	}
 	if s == nil {
+		// Spend this replica settled while the key had no budget is
+		// still unstored in its own counts: it joins the new entry, so
+		// that Stored moves it out of u: rather than below zero.
 		s = l.keySpend(keyID)
+		s.unstored = l.local.Unstored(keyID)
 	}
 	if b.Limit >= 0 {
 		if hash, history := l.spendKeys(keyID, b.Period); hash != s.hash {
@@ -294,7 +299,7 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 	} else {
 		l.fallback.Add(1)
 	}
-	if l.f.Required() {
+	if l.f.Required() && check {
 		l.file(s, nil, keyID, estimate, false)
 		return nil, false
 	}
@@ -333,8 +338,11 @@ func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate 
 
 // Settle implements teams.Limits: the estimate leaves this replica's
 // reserved count and the actual cost enters its unstored one, in one
-// write. A second settle does nothing.
+// write. A second settle, or one of no reservation, does nothing.
 func (l *Limits) Settle(r *teams.Reservation, actual int64) {
+	if r == nil {
+		return
+	}
 	l.mu.Lock()
 	h, ok := l.spend.holds[r]
 	var w spendWrite

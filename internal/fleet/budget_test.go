@@ -295,3 +295,50 @@ func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
 		t.Errorf("stored counter %d, want %d", stored, 40*700)
 	}
 }
+
+// TestRequiredBooksACostWithoutRedis: with REDIS_REQUIRED and Redis
+// down, a cost booked after the fact (a late bill, a video's settlement)
+// to a key with a budget is counted here and written back once Redis
+// answers; only a budget check is refused.
+func TestRequiredBooksACostWithoutRedis(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	res, ok := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
+	if !ok {
+		t.Fatal("reservation refused with Redis up")
+	}
+	a.Settle(res, 900)
+	r.Stop()
+	book, ok := a.Reserve("k", teams.Budget{Limit: -1}, 0)
+	if !ok {
+		t.Fatal("a booking was refused")
+	}
+	a.Settle(book, 500)
+	a.Settle(nil, 100) // a refused reservation settles as nothing
+	r.Restart()
+	eventually(t, "the booked cost written back", func() bool { return field(t, r, a, "k", "u:") == 1400 })
+}
+
+// TestBudgetSetWhileSpendIsQueued: spend settled while a key had no
+// budget is still queued for the ledger when the key gets one; once the
+// ledger holds it, this replica's unstored count ends at zero, never
+// below, which would offset every replica's reservations.
+func TestBudgetSetWhileSpendIsQueued(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	res, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
+	a.Settle(res, 5000)
+	budget := teams.Budget{Limit: 10_000, HardStop: true}
+	res2, ok := a.Reserve("k", budget, 1000)
+	if !ok {
+		t.Fatal("reservation refused")
+	}
+	a.Settle(res2, 1000)
+	if got := field(t, r, a, "k", "u:"); got != 6000 {
+		t.Errorf("unstored spend in Redis is %d before the ledger wrote it, want 6000", got)
+	}
+	a.Stored(map[string]int64{"k": 6000})
+	if got := field(t, r, a, "k", "u:"); got != 0 {
+		t.Errorf("unstored spend in Redis is %d once stored, want 0", got)
+	}
+}

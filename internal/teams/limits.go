@@ -135,9 +135,12 @@ func (l *LocalLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservat
 	return &Reservation{keyID: keyID, estimate: estimate}, true
 }
 
-// Settle implements Limits; a second settle of the same reservation does
-// nothing.
+// Settle implements Limits; a second settle of the same reservation, or
+// of none (a refused one), does nothing.
 func (l *LocalLimits) Settle(r *Reservation, actual int64) {
+	if r == nil {
+		return
+	}
 	r.once.Do(func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -145,6 +148,16 @@ func (l *LocalLimits) Settle(r *Reservation, actual int64) {
 		c.reserved -= r.estimate
 		c.unstored += actual
 	})
+}
+
+// Unstored is the key's settled spend the ledger has not written yet.
+func (l *LocalLimits) Unstored(keyID string) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.keys[keyID]; c != nil {
+		return c.unstored
+	}
+	return 0
 }
 
 // Stored implements Limits.
