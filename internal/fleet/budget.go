@@ -246,7 +246,7 @@ func (l *Limits) writeArgs(w spendWrite) []any {
 // booked after the fact) is counted here and written back later. A key without a budget has nothing to
 // share: only a cost booked to a key this replica already counts (a
 // refund) joins its counts.
-func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool) {
+func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool, bool) {
 	l.mu.Lock()
 	s := l.spend.keys[keyID]
 	if b.Limit < 0 && s == nil {
@@ -289,11 +289,11 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 			l.mu.Unlock()
 			if taken == 0 {
 				l.file(s, nil, keyID, estimate, false)
-				return nil, false
+				return nil, false, false
 			}
-			r, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
+			r, _, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
 			l.file(s, r, keyID, estimate, true)
-			return r, true
+			return r, true, false
 		}
 		l.unsync()
 	} else {
@@ -301,7 +301,7 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 	}
 	if l.f.Required() && check {
 		l.file(s, nil, keyID, estimate, false)
-		return nil, false
+		return nil, false, true
 	}
 	local := b
 	if check {
@@ -310,12 +310,12 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		l.mu.Unlock()
 		local = teams.Budget{Limit: spent + max(b.Limit-spent, 0)/int64(l.f.Replicas()), Spent: spent, HardStop: true}
 	}
-	r, ok := l.local.Reserve(keyID, local, estimate)
+	r, ok, _ := l.local.Reserve(keyID, local, estimate)
 	if !ok {
 		r = nil
 	}
 	l.file(s, r, keyID, estimate, false)
-	return r, ok
+	return r, ok, false
 }
 
 // file ends a reservation's way: taken (r not nil), it joins this

@@ -256,9 +256,9 @@ func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *o
 		if e := checkable(m.sess.Key, m.job, m.estimate, m.priced); e != nil {
 			return e
 		}
-		hold, ok := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
+		hold, ok, unavailable := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
 		if !ok {
-			e := s.sharedOr(budgetSpent(m.sess.Key, m.start))
+			e := s.sharedOr(unavailable, budgetSpent(m.sess.Key, m.start))
 			askRetry(m.w.Header(), e)
 			return e
 		}
@@ -289,13 +289,13 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 	if e := s.sharedLimitsDown(); e != nil {
 		return nil, e
 	}
-	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
-		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
+	if wait, ok, unavailable := s.opt.Gate.AllowRequest(sess, now); !ok {
+		return nil, s.sharedOr(unavailable, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)})
 	}
-	release, ok := s.opt.Gate.Acquire(sess)
+	release, ok, unavailable := s.opt.Gate.Acquire(sess)
 	if !ok {
-		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
+		return nil, s.sharedOr(unavailable, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)})
 	}
 	if e := s.sharedLimitsDown(); e != nil { // Redis failed while this request was counted

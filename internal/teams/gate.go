@@ -105,14 +105,15 @@ func New(opt Options) *Gate {
 func (g *Gate) Store() *store.Store { return g.store }
 
 // AllowRequest counts a request of the session's key against its rpm, or
-// reports how long until one more would be allowed.
-func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok bool) {
+// reports how long until one more would be allowed; unavailable: the
+// shared limits could not be asked (see Limits).
+func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok, unavailable bool) {
 	return g.limits.AllowRequest(s.Key.ID, s.Key.RPM, now)
 }
 
 // Acquire takes one of the session key's max_concurrent slots; release
 // gives it back.
-func (g *Gate) Acquire(s *Session) (release func(), ok bool) {
+func (g *Gate) Acquire(s *Session) (release func(), ok, unavailable bool) {
 	return g.limits.Acquire(s.Key.ID, s.Key.MaxConcurrent)
 }
 
@@ -133,7 +134,7 @@ func (g *Gate) book(r store.Row) {
 	if r.KeyID == "" || r.CostMicros == nil {
 		return
 	}
-	res, _ := g.limits.Reserve(r.KeyID, Budget{Limit: -1}, 0)
+	res, _, _ := g.limits.Reserve(r.KeyID, Budget{Limit: -1}, 0)
 	g.limits.Settle(res, *r.CostMicros)
 }
 
@@ -402,7 +403,7 @@ func (g *Gate) refresh(hash string, c *cached) {
 // hard budget cannot cover it. The entry is copied under its lock and the
 // limits asked without it, so that the requests of one key do not queue
 // behind each other's round trips to a shared store.
-func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
+func (g *Gate) Reserve(s *Session, estimate int64) (r *Reservation, ok, unavailable bool) {
 	c := s.entry
 	c.mu.Lock()
 	keyID := c.key.ID

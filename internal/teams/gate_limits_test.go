@@ -18,7 +18,7 @@ type watchedLimits struct {
 	storedCalls []map[string]int64
 }
 
-func (w *watchedLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool) {
+func (w *watchedLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool, bool) {
 	if w.entry != nil {
 		if w.entry.mu.TryLock() {
 			w.entry.mu.Unlock()
@@ -51,7 +51,7 @@ func TestReserveLeavesTheKeyFree(t *testing.T) {
 	st, g, w := watchedGate(t)
 	_, _, sess := hardBudgetKey(t, st, g, 100)
 	w.entry = sess.entry
-	if _, ok := g.Reserve(sess, 10); !ok {
+	if _, ok, _ := g.Reserve(sess, 10); !ok {
 		t.Fatal("reservation refused")
 	}
 	if w.lockedEntry {
