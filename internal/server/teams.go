@@ -98,7 +98,12 @@ func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
 // currentSession is sess as the store has it now, or the 401 for a key
 // deleted, disabled or expired meanwhile.
 func (s *Server) currentSession(ctx context.Context, sess *teams.Session) (*teams.Session, *openai.Error) {
-	sess, err := s.opt.Gate.Recheck(ctx, sess)
+	return usableSession(s.opt.Gate.Recheck(ctx, sess))
+}
+
+// usableSession is the key a recheck read, or the 401 for a key deleted
+// (err), disabled or expired.
+func usableSession(sess *teams.Session, err error) (*teams.Session, *openai.Error) {
 	if err != nil { // deleted meanwhile
 		return nil, openai.InvalidAPIKey(false)
 	}
@@ -128,8 +133,9 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
 				// A key revoked elsewhere is told so, not to retry later;
-				// the store is read only for a refused request.
-				if _, gone := s.currentSession(r.Context(), sess); gone != nil {
+				// the store is read only for a refused request, at most
+				// once per key per teams.CacheTTL.
+				if _, gone := usableSession(s.opt.Gate.RecheckRefused(r.Context(), sess)); gone != nil {
 					e = gone
 				}
 				askRetry(w.Header(), e)

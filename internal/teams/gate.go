@@ -70,6 +70,9 @@ type cached struct {
 	// checksFrom is when version reads are tried again after one failed
 	// or timed out.
 	checksFrom time.Time
+	// refusalCheck is when a refused request last read the key again
+	// (RecheckRefused).
+	refusalCheck time.Time
 }
 
 // versionRead is one read of a key's version, shared by the requests that
@@ -220,6 +223,26 @@ func (g *Gate) Recheck(ctx context.Context, s *Session) (*Session, error) {
 		return s, nil
 	}
 	return g.reload(ctx, s.entry, s, time.Now())
+}
+
+// RecheckRefused is Recheck for a request the key's limits refused, so
+// that a key revoked meanwhile is told so rather than to retry: at most
+// once per key per CacheTTL, so that a client hammering past its limits
+// does not make a steady stream of database reads. Between those reads
+// the session is returned as it is.
+func (g *Gate) RecheckRefused(ctx context.Context, s *Session) (*Session, error) {
+	c := s.entry
+	now := time.Now()
+	c.mu.Lock()
+	recent := now.Sub(c.refusalCheck) < CacheTTL
+	if !recent {
+		c.refusalCheck = now
+	}
+	c.mu.Unlock()
+	if recent {
+		return s, nil
+	}
+	return g.Recheck(ctx, s)
 }
 
 // reload loads the entry c of a key, known as the session known (nil:
