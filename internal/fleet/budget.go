@@ -40,14 +40,15 @@ import (
 //
 // A reservation counts Budget.Spent + stored since the read + every
 // replica's r:, p: and u:, atomically with adding its estimate; the
-// fields of replicas gone from the fleet are dropped first. A read of
-// the store is taken to have happened loadMargin before the replica
-// reports it (Loaded), so that spend stored while the read ran is
-// counted twice for a moment rather than not at all.
+// fields of replicas gone from the fleet are dropped first. A replica
+// reports a read of the store (Loaded) before it runs it, and the mark is
+// taken loadMargin earlier still, so that spend stored while the read
+// ran is counted twice for a moment rather than not at all.
 
 const (
-	// loadMargin bounds how long before Loaded a replica's read of the
-	// store may have started: longer than teams' load timeout (2 s).
+	// loadMargin backdates the mark of a read of the store: teams calls
+	// Loaded before its read, so the margin is only a safety for a caller
+	// that reports a read it began earlier, up to teams' load timeout (2 s).
 	loadMargin = 5 * time.Second
 	// storedHistory is how long past values of the stored counter are
 	// kept: longer than loadMargin, with room for a slow Loaded.
@@ -425,9 +426,8 @@ func (l *Limits) pipeWrites(ctx context.Context, c *redis.Client, writes []spend
 }
 
 // Loaded implements teams.Limits: it notes the stored counter as of
-// loadMargin ago, when the read of the store that just ended had at the
-// latest begun, and answers it as the Mark that Reserve pairs with that
-// read's spend. Without an answer a reservation counts the whole counter,
+// loadMargin ago, before the read of the store about to run begins, and
+// answers it as the Mark that Reserve pairs with that read's spend. Without an answer a reservation counts the whole counter,
 // which over-counts until the next read.
 func (l *Limits) Loaded(keyID string, period time.Time) string {
 	l.local.Loaded(keyID, period)

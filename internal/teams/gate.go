@@ -401,8 +401,17 @@ func (g *Gate) cachedSession(hash string, c *cached, now time.Time) *Session {
 
 // refresh reloads a stale entry; a key deleted meanwhile leaves the
 // cache. A failed refresh keeps the entry as it was, to be tried again by
-// the next request.
+// the next request. It takes c.loading as a reload does, so that the
+// loads of a key never interleave: each one's Limits.Loaded then pairs
+// with the spend it read, in order. A reload under way makes it moot.
 func (g *Gate) refresh(hash string, c *cached) {
+	if !c.loading.TryLock() {
+		c.mu.Lock()
+		c.refreshing = false
+		c.mu.Unlock()
+		return
+	}
+	defer c.loading.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	now := time.Now()
@@ -441,8 +450,16 @@ func (g *Gate) Reserve(s *Session, estimate int64) (r *Reservation, ok, unavaila
 // Settle turns a reservation into the actual cost.
 func (g *Gate) Settle(r *Reservation, actual int64) { g.limits.Settle(r, actual) }
 
-// load reads a key and its period's spend into c. The queries run without
-// c.mu, so that requests using the entry meanwhile do not wait on them.
+// load reads a key and its period's spend into c; c.loading is held. The
+// queries run without c.mu, so that requests using the entry meanwhile do
+// not wait on them.
+//
+// Limits.Loaded runs before the spend is read and without storing held:
+// it may be a round trip to a shared store, and a commit waiting for
+// storing would otherwise hold every other key's load behind it. Spend
+// stored between the two then counts in both the read and the limits
+// until the next load, an over-count on the safe side; Loaded after the
+// read would lose it instead.
 func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) error {
 	k, err := g.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -454,26 +471,20 @@ func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) 
 	if err != nil {
 		return ErrUnavailable
 	}
-	g.storing.RLock()
-	defer g.storing.RUnlock()
 	period := k.PeriodStart(now)
+	mark := g.limits.Loaded(k.ID, period)
+	g.storing.RLock()
 	spent, err := g.store.Spent(ctx, k.ID, period)
+	g.storing.RUnlock()
 	if err != nil {
 		return ErrUnavailable
 	}
-	// A background refresh that read the key before a change may end
-	// after the load that read it since: versions only grow, so the
-	// older read is dropped.
 	c.mu.Lock()
-	stale := c.found && k.UpdatedAt.Before(c.key.UpdatedAt)
-	c.mu.Unlock()
-	if stale {
-		return nil
+	defer c.mu.Unlock()
+	if c.found && k.UpdatedAt.Before(c.key.UpdatedAt) {
+		return nil // versions only grow: a newer read is there already
 	}
-	mark := g.limits.Loaded(k.ID, period)
-	c.mu.Lock()
 	c.key, c.found, c.spent, c.mark, c.period, c.loaded = k, true, spent, mark, period, now
-	c.mu.Unlock()
 	return nil
 }
 

@@ -34,8 +34,9 @@ type Limits interface {
 	// stored spend, once the ledger holds them.
 	Stored(spend map[string]int64)
 	// Loaded marks that the store's spend of a key for the budget period
-	// starting at period was just read: spend stored before counts there,
-	// spend stored after counts here. Its answer goes with that read's
+	// starting at period is about to be read: spend stored before counts
+	// there, spend stored after counts here (spend stored while it reads,
+	// in both, until the next read). Its answer goes with that read's
 	// spend into Budget.Mark.
 	Loaded(keyID string, period time.Time) (mark string)
 }
@@ -177,8 +178,8 @@ func (l *LocalLimits) Stored(spend map[string]int64) {
 	}
 }
 
-// Loaded implements Limits; its counts live in one process, so it has no
-// mark to answer.
+// Loaded implements Limits: spend stored from now on counts here; its
+// counts live in one process, so it has no mark to answer.
 func (l *LocalLimits) Loaded(keyID string, _ time.Time) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
