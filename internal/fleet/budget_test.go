@@ -342,3 +342,19 @@ func TestBudgetSetWhileSpendIsQueued(t *testing.T) {
 		t.Errorf("unstored spend in Redis is %d once stored, want 0", got)
 	}
 }
+
+// TestRequiredUnsyncedBudgetIsUnavailable: with REDIS_REQUIRED, a budget
+// checked while this replica's counts await their write-back (Redis
+// still up) is refused as unavailable, not as spent.
+func TestRequiredUnsyncedBudgetIsUnavailable(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	budget := teams.Budget{Limit: 1 << 40, HardStop: true}
+	if _, ok, unavailable := a.Reserve("k", budget, 1000); !ok || unavailable {
+		t.Fatalf("with Redis up: taken %v, unavailable %v", ok, unavailable)
+	}
+	a.unsync() // as after a write that failed on a busy pool
+	if _, ok, unavailable := a.Reserve("k", budget, 1000); ok || !unavailable || !a.f.Up() {
+		t.Errorf("unsynced: taken %v, unavailable %v, up %v; want a refusal as unavailable with Redis up", ok, unavailable, a.f.Up())
+	}
+}
