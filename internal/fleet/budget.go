@@ -40,14 +40,15 @@ import (
 //
 // A reservation counts Budget.Spent + stored since the read + every
 // replica's r:, p: and u:, atomically with adding its estimate; the
-// fields of replicas gone from the fleet are dropped first. A read of
-// the store is taken to have happened loadMargin before the replica
-// reports it (Loaded), so that spend stored while the read ran is
-// counted twice for a moment rather than not at all.
+// fields of replicas gone from the fleet are dropped first. A replica
+// reports a read of the store (Loaded) before it runs it, and the mark is
+// taken loadMargin earlier still, so that spend stored while the read
+// ran is counted twice for a moment rather than not at all.
 
 const (
-	// loadMargin bounds how long before Loaded a replica's read of the
-	// store may have started: longer than teams' load timeout (2 s).
+	// loadMargin backdates the mark of a read of the store: teams calls
+	// Loaded before its read, so the margin is only a safety for a caller
+	// that reports a read it began earlier, up to teams' load timeout (2 s).
 	loadMargin = 5 * time.Second
 	// storedHistory is how long past values of the stored counter are
 	// kept: longer than loadMargin, with room for a slow Loaded.
@@ -242,10 +243,11 @@ func (l *Limits) writeArgs(w spendWrite) []any {
 // be asked, a hard budget allows this replica its share of what was left:
 // (limit − spent) ÷ replicas, where spent is the store's spend as last
 // read plus what Redis last reported committed beyond it; with
-// REDIS_REQUIRED it is refused. A key without a budget has nothing to
+// REDIS_REQUIRED a hard budget is refused, while anything else (a cost
+// booked after the fact) is counted here and written back later. A key without a budget has nothing to
 // share: only a cost booked to a key this replica already counts (a
 // refund) joins its counts.
-func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool) {
+func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.Reservation, bool, bool) {
 	l.mu.Lock()
 	s := l.spend.keys[keyID]
 	if b.Limit < 0 && s == nil {
@@ -253,7 +255,11 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		return l.local.Reserve(keyID, b, estimate)
 	}
 	if s == nil {
+		// Spend this replica settled while the key had no budget is
+		// still unstored in its own counts: it joins the new entry, so
+		// that Stored moves it out of u: rather than below zero.
 		s = l.keySpend(keyID)
+		s.unstored = l.local.Unstored(keyID)
 	}
 	if b.Limit >= 0 {
 		if hash, history := l.spendKeys(keyID, b.Period); hash != s.hash {
@@ -284,19 +290,19 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 			l.mu.Unlock()
 			if taken == 0 {
 				l.file(s, nil, keyID, estimate, false)
-				return nil, false
+				return nil, false, false
 			}
-			r, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
+			r, _, _ := l.local.Reserve(keyID, teams.Budget{Limit: -1}, estimate)
 			l.file(s, r, keyID, estimate, true)
-			return r, true
+			return r, true, false
 		}
 		l.unsync()
 	} else {
 		l.fallback.Add(1)
 	}
-	if l.f.Required() {
+	if l.f.Required() && check {
 		l.file(s, nil, keyID, estimate, false)
-		return nil, false
+		return nil, false, true
 	}
 	local := b
 	if check {
@@ -305,12 +311,12 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		l.mu.Unlock()
 		local = teams.Budget{Limit: spent + max(b.Limit-spent, 0)/int64(l.f.Replicas()), Spent: spent, HardStop: true}
 	}
-	r, ok := l.local.Reserve(keyID, local, estimate)
+	r, ok, _ := l.local.Reserve(keyID, local, estimate)
 	if !ok {
 		r = nil
 	}
 	l.file(s, r, keyID, estimate, false)
-	return r, ok
+	return r, ok, false
 }
 
 // file ends a reservation's way: taken (r not nil), it joins this
@@ -333,8 +339,11 @@ func (l *Limits) file(s *keySpend, r *teams.Reservation, keyID string, estimate 
 
 // Settle implements teams.Limits: the estimate leaves this replica's
 // reserved count and the actual cost enters its unstored one, in one
-// write. A second settle does nothing.
+// write. A second settle, or one of no reservation, does nothing.
 func (l *Limits) Settle(r *teams.Reservation, actual int64) {
+	if r == nil {
+		return
+	}
 	l.mu.Lock()
 	h, ok := l.spend.holds[r]
 	var w spendWrite
@@ -417,9 +426,8 @@ func (l *Limits) pipeWrites(ctx context.Context, c *redis.Client, writes []spend
 }
 
 // Loaded implements teams.Limits: it notes the stored counter as of
-// loadMargin ago, when the read of the store that just ended had at the
-// latest begun, and answers it as the Mark that Reserve pairs with that
-// read's spend. Without an answer a reservation counts the whole counter,
+// loadMargin ago, before the read of the store about to run begins, and
+// answers it as the Mark that Reserve pairs with that read's spend. Without an answer a reservation counts the whole counter,
 // which over-counts until the next read.
 func (l *Limits) Loaded(keyID string, period time.Time) string {
 	l.local.Loaded(keyID, period)

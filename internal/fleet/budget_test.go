@@ -35,11 +35,11 @@ func TestBudgetWriteBackRacingASettleCountsOnce(t *testing.T) {
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
-	held, ok := a.Reserve("k", budget, 3000) // runs across the race
+	held, ok, _ := a.Reserve("k", budget, 3000) // runs across the race
 	if !ok {
 		t.Fatal("first reservation refused")
 	}
-	res, ok := a.Reserve("k", budget, 1000)
+	res, ok, _ := a.Reserve("k", budget, 1000)
 	if !ok {
 		t.Fatal("second reservation refused")
 	}
@@ -58,10 +58,10 @@ func TestBudgetWriteBackRacingASettleCountsOnce(t *testing.T) {
 	if got := field(t, r, a, "k", "u:"); got != 600 {
 		t.Errorf("A's unstored spend in Redis is %d, want 600", got)
 	}
-	if _, ok := b.Reserve("k", budget, 6401); ok {
+	if _, ok, _ := b.Reserve("k", budget, 6401); ok {
 		t.Error("B took more than the 6400 left")
 	}
-	if _, ok := b.Reserve("k", budget, 6400); !ok {
+	if _, ok, _ := b.Reserve("k", budget, 6400); !ok {
 		t.Error("B was refused the 6400 left")
 	}
 	a.Settle(held, 0)
@@ -74,11 +74,11 @@ func TestBudgetSurvivesARedisThatLostItsData(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
-	res, ok := a.Reserve("k", budget, 1000)
+	res, ok, _ := a.Reserve("k", budget, 1000)
 	if !ok {
 		t.Fatal("reservation refused")
 	}
-	held, ok := a.Reserve("k", budget, 2000)
+	held, ok, _ := a.Reserve("k", budget, 2000)
 	if !ok {
 		t.Fatal("second reservation refused")
 	}
@@ -103,15 +103,15 @@ func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	dead := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
-	res, ok := dead.Reserve("k", budget, 4000)
+	res, ok, _ := dead.Reserve("k", budget, 4000)
 	if !ok {
 		t.Fatal("reservation refused")
 	}
 	dead.Settle(res, 3000) // its ledger row is never written
-	if _, ok := dead.Reserve("k", budget, 2000); !ok {
+	if _, ok, _ := dead.Reserve("k", budget, 2000); !ok {
 		t.Fatal("second reservation refused")
 	}
-	if _, ok := a.Reserve("k", budget, 5001); ok {
+	if _, ok, _ := a.Reserve("k", budget, 5001); ok {
 		t.Fatal("the live replica took more than was left while the other was in the fleet")
 	}
 	// Out of the replica set, as its heartbeat would be after its TTL.
@@ -119,7 +119,7 @@ func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = dead.f.Close()
-	if _, ok := a.Reserve("k", budget, 10_000); !ok {
+	if _, ok, _ := a.Reserve("k", budget, 10_000); !ok {
 		t.Error("the reservations and unwritten spend of a replica gone from the fleet still count")
 	}
 	if n, _ := r.Client().HLen(t.Context(), "falproxy:spend:k:0").Result(); n > 8 {
@@ -128,11 +128,11 @@ func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	daily := teams.Budget{Limit: 10_000, HardStop: true, Period: day}
-	if _, ok := a.Reserve("d", daily, 10_000); !ok {
+	if _, ok, _ := a.Reserve("d", daily, 10_000); !ok {
 		t.Fatal("a day's budget refused")
 	}
 	daily.Period = day.AddDate(0, 0, 1)
-	if _, ok := a.Reserve("d", daily, 10_000); !ok {
+	if _, ok, _ := a.Reserve("d", daily, 10_000); !ok {
 		t.Error("the next day's budget did not start from zero")
 	}
 }
@@ -142,7 +142,7 @@ func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 func TestBudgetHashAlwaysExpires(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	if _, ok := a.Reserve("k", teams.Budget{Limit: 100, Spent: 100, HardStop: true}, 1); ok {
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 100, Spent: 100, HardStop: true}, 1); ok {
 		t.Fatal("a spent budget was reserved")
 	}
 	ttl, err := r.Client().PTTL(t.Context(), "falproxy:spend:k:0").Result()
@@ -159,7 +159,7 @@ func TestReservationPairsSpendWithItsRead(t *testing.T) {
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	old := a.Loaded("k", time.Time{}) // the read that saw nothing spent
-	res, ok := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
+	res, ok, _ := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
 	if !ok {
 		t.Fatal("B's reservation refused")
 	}
@@ -167,7 +167,7 @@ func TestReservationPairsSpendWithItsRead(t *testing.T) {
 	b.Stored(map[string]int64{"k": 6000})
 	forgetHistory(t, r, "k")
 	a.Loaded("k", time.Time{}) // a newer read, whose spend is not in use yet
-	if _, ok := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 0, HardStop: true, Mark: old}, 5000); ok {
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 0, HardStop: true, Mark: old}, 5000); ok {
 		t.Error("A took $0.005 with the spend of a read that lacks B's $0.006")
 	}
 }
@@ -177,7 +177,7 @@ func TestReservationPairsSpendWithItsRead(t *testing.T) {
 func TestKeyWithoutBudgetStaysLocal(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	res, ok := a.Reserve("free", teams.Budget{Limit: -1}, 500)
+	res, ok, _ := a.Reserve("free", teams.Budget{Limit: -1}, 500)
 	if !ok {
 		t.Fatal("a key without a budget was refused")
 	}
@@ -195,7 +195,7 @@ func TestKeyWithoutBudgetStaysLocal(t *testing.T) {
 func TestWriteBackLeavesTheCountsFree(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	res, ok := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
+	res, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
 	if !ok {
 		t.Fatal("reservation refused")
 	}
@@ -230,18 +230,18 @@ func TestRequiredRefusesWithoutRedis(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
-	res, ok := a.Reserve("k", budget, 1000)
+	res, ok, _ := a.Reserve("k", budget, 1000)
 	if !ok {
 		t.Fatal("reservation refused with Redis up")
 	}
 	r.Stop()
-	if _, ok := a.Reserve("k", budget, 1000); ok {
+	if _, ok, _ := a.Reserve("k", budget, 1000); ok {
 		t.Error("a reservation was served on the local share")
 	}
-	if _, ok := a.AllowRequest("k", 10, time.Now()); ok {
+	if _, ok, _ := a.AllowRequest("k", 10, time.Now()); ok {
 		t.Error("a request was counted on the local share of the rate")
 	}
-	if _, ok := a.Acquire("k", 10); ok {
+	if _, ok, _ := a.Acquire("k", 10); ok {
 		t.Error("a concurrency slot was taken on the local share")
 	}
 	a.Settle(res, 800)
@@ -263,7 +263,7 @@ func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
 	for i := range 40 {
 		l := reps[i%2]
 		wg.Go(func() {
-			res, ok := l.Reserve("k", budget, 1000)
+			res, ok, _ := l.Reserve("k", budget, 1000)
 			if !ok {
 				t.Error("reservation refused")
 				return
@@ -293,5 +293,68 @@ func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
 	stored, _ := r.Client().HGet(t.Context(), "falproxy:spend:k:0", "stored").Int64()
 	if stored != 40*700 {
 		t.Errorf("stored counter %d, want %d", stored, 40*700)
+	}
+}
+
+// TestRequiredBooksACostWithoutRedis: with REDIS_REQUIRED and Redis
+// down, a cost booked after the fact (a late bill, a video's settlement)
+// to a key with a budget is counted here and written back once Redis
+// answers; only a budget check is refused.
+func TestRequiredBooksACostWithoutRedis(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	res, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
+	if !ok {
+		t.Fatal("reservation refused with Redis up")
+	}
+	a.Settle(res, 900)
+	r.Stop()
+	book, ok, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
+	if !ok {
+		t.Fatal("a booking was refused")
+	}
+	a.Settle(book, 500)
+	a.Settle(nil, 100) // a refused reservation settles as nothing
+	r.Restart()
+	eventually(t, "the booked cost written back", func() bool { return field(t, r, a, "k", "u:") == 1400 })
+}
+
+// TestBudgetSetWhileSpendIsQueued: spend settled while a key had no
+// budget is still queued for the ledger when the key gets one; once the
+// ledger holds it, this replica's unstored count ends at zero, never
+// below, which would offset every replica's reservations.
+func TestBudgetSetWhileSpendIsQueued(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	res, _, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
+	a.Settle(res, 5000)
+	budget := teams.Budget{Limit: 10_000, HardStop: true}
+	res2, ok, _ := a.Reserve("k", budget, 1000)
+	if !ok {
+		t.Fatal("reservation refused")
+	}
+	a.Settle(res2, 1000)
+	if got := field(t, r, a, "k", "u:"); got != 6000 {
+		t.Errorf("unstored spend in Redis is %d before the ledger wrote it, want 6000", got)
+	}
+	a.Stored(map[string]int64{"k": 6000})
+	if got := field(t, r, a, "k", "u:"); got != 0 {
+		t.Errorf("unstored spend in Redis is %d once stored, want 0", got)
+	}
+}
+
+// TestRequiredUnsyncedBudgetIsUnavailable: with REDIS_REQUIRED, a budget
+// checked while this replica's counts await their write-back (Redis
+// still up) is refused as unavailable, not as spent.
+func TestRequiredUnsyncedBudgetIsUnavailable(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	budget := teams.Budget{Limit: 1 << 40, HardStop: true}
+	if _, ok, unavailable := a.Reserve("k", budget, 1000); !ok || unavailable {
+		t.Fatalf("with Redis up: taken %v, unavailable %v", ok, unavailable)
+	}
+	a.unsync() // as after a write that failed on a busy pool
+	if _, ok, unavailable := a.Reserve("k", budget, 1000); ok || !unavailable || !a.f.Up() {
+		t.Errorf("unsynced: taken %v, unavailable %v, up %v; want a refusal as unavailable with Redis up", ok, unavailable, a.f.Up())
 	}
 }

@@ -165,9 +165,10 @@ func (f *Fleet) Share(limit int) int {
 // do runs one Redis round trip with the fleet's timeout. While Redis is
 // known to be down it returns errUnavailable at once. A failed call falls
 // back alone; failuresDown of them in a row (one with Required) mark
-// Redis down until the heartbeat reaches it again. An error Redis answered (redis.Nil, a
-// script's error) and a pool with no free connection say nothing of
-// whether Redis can be reached.
+// Redis down until the heartbeat reaches it again. An error Redis answered
+// (a script's error, READONLY after a failover) and a pool with no free
+// connection say nothing of whether Redis can be reached: they count as
+// errors, but do not mark it down; redis.Nil is an answer, not an error.
 func (f *Fleet) do(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
 	if !f.up.Load() {
 		return errUnavailable
@@ -177,8 +178,11 @@ func (f *Fleet) do(ctx context.Context, fn func(context.Context, *redis.Client) 
 	err := fn(ctx, f.rdb)
 	var answered redis.Error
 	switch {
-	case err == nil || errors.As(err, &answered):
+	case err == nil || errors.Is(err, redis.Nil):
 		f.failures.Store(0)
+	case errors.As(err, &answered):
+		f.failures.Store(0)
+		f.errors.Add(1)
 	case errors.Is(err, redis.ErrPoolTimeout):
 		f.errors.Add(1)
 	case f.failures.Add(1) >= failuresDown || f.opt.Required:

@@ -260,8 +260,12 @@ func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
 	if !f.Up() {
 		t.Error("a busy pool or a script's error marked Redis unreachable")
 	}
-	if n := f.Errors(); n != 3*failuresDown {
-		t.Errorf("%d errors counted, want the %d pool timeouts", n, 3*failuresDown)
+	if n := f.Errors(); n != 6*failuresDown {
+		t.Errorf("%d errors counted, want the %d pool timeouts and script errors", n, 6*failuresDown)
+	}
+	missing := func(ctx context.Context, c *redis.Client) error { return c.Get(ctx, "falproxy:missing").Err() }
+	if err := f.do(ctx, missing); !errors.Is(err, redis.Nil) || f.Errors() != 6*failuresDown {
+		t.Errorf("a missing key (%v) counted as an error", err)
 	}
 }
 

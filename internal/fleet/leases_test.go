@@ -64,7 +64,7 @@ func TestLeasesWrittenBackAfterAnOutage(t *testing.T) {
 	f := open(t, r.URL(), Options{})
 	l := NewLimits(f, LimitsOptions{})
 	slots := NewKeySlots(f, 0)
-	done, ok := l.Acquire("vk", 3)
+	done, ok, _ := l.Acquire("vk", 3)
 	if !ok {
 		t.Fatal("no virtual key slot")
 	}
@@ -76,7 +76,7 @@ func TestLeasesWrittenBackAfterAnOutage(t *testing.T) {
 	defer release()
 	r.Stop()
 	eventually(t, "Redis marked down", func() bool { return !f.Up() })
-	during, ok := l.Acquire("vk", 3)
+	during, ok, _ := l.Acquire("vk", 3)
 	if !ok {
 		t.Fatal("no slot on the replica's share during the outage")
 	}

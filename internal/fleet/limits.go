@@ -91,9 +91,9 @@ return 0
 // Redis, in one atomic script. A request allowed there also counts in
 // this replica's own minute, so that a fallback to its share starts from
 // what it served.
-func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool) {
+func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool, bool) {
 	if rpm <= 0 {
-		return 0, true
+		return 0, true, false
 	}
 	var wait int64
 	if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
@@ -103,10 +103,10 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 		if wait == 0 {
 			l.local.AllowRequest(keyID, rpm, now) // counts it; the shared minute decided
 		}
-		return time.Duration(wait) * time.Microsecond, wait == 0
+		return time.Duration(wait) * time.Microsecond, wait == 0, false
 	}
 	if l.f.Required() {
-		return time.Second, false
+		return time.Second, false, true
 	}
 	return l.local.AllowRequest(keyID, l.f.Share(rpm), now)
 }
@@ -115,31 +115,31 @@ func (l *Limits) AllowRequest(keyID string, rpm int, now time.Time) (time.Durati
 // taken as fal key slots are (acquireScript).
 // The request also counts in process, so that the fallback share applies
 // to every request running here when Redis goes away.
-func (l *Limits) Acquire(keyID string, max int) (func(), bool) {
+func (l *Limits) Acquire(keyID string, max int) (func(), bool, bool) {
 	if max <= 0 {
-		return func() {}, true
+		return func() {}, true, false
 	}
 	set := l.f.key("leases:" + keyID)
 	release, taken, err := l.leases.acquire(set, max)
 	if err == nil && !taken {
-		return nil, false
+		return nil, false, false
 	}
 	if err != nil && l.f.Required() {
-		return nil, false
+		return nil, false, true
 	}
 	share := 0 // the shared count decided; the request counts here too
 	if err != nil {
 		l.fallback.Add(1)
 		share = l.f.Share(max)
 	}
-	releaseLocal, ok := l.local.Acquire(keyID, share)
+	releaseLocal, ok, _ := l.local.Acquire(keyID, share)
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
 	if release == nil {
 		release = l.leases.hold(set) // counted in Redis once it answers
 	}
-	return func() { releaseLocal(); release() }, true
+	return func() { releaseLocal(); release() }, true, false
 }
 
 // tick runs every third of the lease TTL: it writes back budget counts

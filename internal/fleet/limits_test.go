@@ -28,7 +28,7 @@ func TestSharedRateIsExactAcrossReplicas(t *testing.T) {
 		if i%2 == 1 {
 			l = b
 		}
-		wait, ok := l.AllowRequest("k1", 10, now)
+		wait, ok, _ := l.AllowRequest("k1", 10, now)
 		switch {
 		case ok:
 			allowed++
@@ -39,7 +39,7 @@ func TestSharedRateIsExactAcrossReplicas(t *testing.T) {
 	if allowed != 10 {
 		t.Errorf("two replicas allowed %d of 15 requests at 10 a minute, want exactly 10", allowed)
 	}
-	if _, ok := a.AllowRequest("k2", 10, now); !ok {
+	if _, ok, _ := a.AllowRequest("k2", 10, now); !ok {
 		t.Error("another key was refused: windows are per key")
 	}
 	if n := a.Fallbacks() + b.Fallbacks(); n != 0 {
@@ -51,25 +51,25 @@ func TestSharedLeasesAcrossReplicas(t *testing.T) {
 	r := redistest.Start(t)
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	releaseA, ok := a.Acquire("k", 2)
+	releaseA, ok, _ := a.Acquire("k", 2)
 	if !ok {
 		t.Fatal("first slot refused")
 	}
-	if _, ok := b.Acquire("k", 2); !ok {
+	if _, ok, _ := b.Acquire("k", 2); !ok {
 		t.Fatal("second slot refused")
 	}
-	if _, ok := a.Acquire("k", 2); ok {
+	if _, ok, _ := a.Acquire("k", 2); ok {
 		t.Fatal("a third request took a slot of two")
 	}
-	if _, ok := b.Acquire("k", 2); ok {
+	if _, ok, _ := b.Acquire("k", 2); ok {
 		t.Fatal("a third request took a slot of two on the other replica")
 	}
 	releaseA()
 	releaseA() // a second release frees nothing more
-	if _, ok := b.Acquire("k", 2); !ok {
+	if _, ok, _ := b.Acquire("k", 2); !ok {
 		t.Fatal("a released slot could not be taken by the other replica")
 	}
-	if _, ok := b.Acquire("k", 2); ok {
+	if _, ok, _ := b.Acquire("k", 2); ok {
 		t.Fatal("a double release freed two slots")
 	}
 }
@@ -83,15 +83,15 @@ func TestLeasesOfADeadReplicaExpire(t *testing.T) {
 	live := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
 	dead := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
 	other := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
-	if _, ok := live.Acquire("k", 2); !ok {
+	if _, ok, _ := live.Acquire("k", 2); !ok {
 		t.Fatal("live replica's slot refused")
 	}
-	if _, ok := dead.Acquire("k", 2); !ok {
+	if _, ok, _ := dead.Acquire("k", 2); !ok {
 		t.Fatal("dying replica's slot refused")
 	}
 	killed := time.Now()
 	_ = dead.f.Close() // stops renewing and never releases, as SIGKILL would
-	if _, ok := other.Acquire("k", 2); ok {
+	if _, ok, _ := other.Acquire("k", 2); ok {
 		t.Fatal("a slot was free while both leases were fresh")
 	}
 	var release func()
@@ -99,12 +99,12 @@ func TestLeasesOfADeadReplicaExpire(t *testing.T) {
 	// a loaded machine.
 	within(t, "the dead replica's slot is free", killed, ttl+ttl/3+500*time.Millisecond, func() bool {
 		var ok bool
-		release, ok = other.Acquire("k", 2)
+		release, ok, _ = other.Acquire("k", 2)
 		return ok
 	})
 	release()
 	time.Sleep(3 * ttl) // several TTLs: only renewal keeps the live lease
-	if _, ok := other.Acquire("k", 1); ok {
+	if _, ok, _ := other.Acquire("k", 1); ok {
 		t.Fatal("the live replica's renewed lease expired")
 	}
 }
@@ -132,7 +132,7 @@ func TestBudgetHoldsUnderConcurrencyAcrossReplicas(t *testing.T) {
 		l := reps[i%2]
 		wg.Go(func() {
 			<-start
-			if res, ok := l.Reserve("k", b, 1000); ok {
+			if res, ok, _ := l.Reserve("k", b, 1000); ok {
 				taken.Add(1)
 				holds <- struct {
 					l *Limits
@@ -154,7 +154,7 @@ func TestBudgetHoldsUnderConcurrencyAcrossReplicas(t *testing.T) {
 	}
 	got := 0
 	for i := range 10 {
-		if _, ok := reps[i%2].Reserve("k", b, 1000); ok {
+		if _, ok, _ := reps[i%2].Reserve("k", b, 1000); ok {
 			got++
 		}
 	}
@@ -173,28 +173,28 @@ func TestBudgetCountsSpendStoredAfterAnotherReplicasRead(t *testing.T) {
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	a.Loaded("k", time.Time{}) // A reads the store: nothing spent yet
 	b.Loaded("k", time.Time{})
-	res, ok := b.Reserve("k", budget, 6000)
+	res, ok, _ := b.Reserve("k", budget, 6000)
 	if !ok {
 		t.Fatal("B's reservation refused")
 	}
 	b.Settle(res, 6000)
 	b.Stored(map[string]int64{"k": 6000}) // B's ledger row is written: the store holds it
-	if _, ok := a.Reserve("k", budget, 5000); ok {
+	if _, ok, _ := a.Reserve("k", budget, 5000); ok {
 		t.Fatal("A, with its read of the store from before, took $0.005 of the $0.004 left")
 	}
-	if _, ok := a.Reserve("k", budget, 4000); !ok {
+	if _, ok, _ := a.Reserve("k", budget, 4000); !ok {
 		t.Fatal("A refused the $0.004 that is left")
 	}
 	// A reads the store again, long after: the store now holds B's spend,
 	// which is no longer counted twice.
 	forgetHistory(t, r, "k")
 	mark := a.Loaded("k", time.Time{})
-	if _, ok := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 6000, HardStop: true, Mark: mark}, 1); ok {
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 6000, HardStop: true, Mark: mark}, 1); ok {
 		t.Fatal("a reservation passed a spent budget")
 	}
-	res2, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
+	res2, _, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
 	a.Settle(res2, -4000) // a refund frees what A held
-	if _, ok := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 6000, HardStop: true, Mark: mark}, 4000); !ok {
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 6000, HardStop: true, Mark: mark}, 4000); !ok {
 		t.Fatal("with $0.006 stored and nothing else held, $0.004 was refused")
 	}
 }
@@ -207,7 +207,7 @@ func TestBudgetCountsSpendStoredWhileAReadRan(t *testing.T) {
 	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
 	b.Loaded("k", time.Time{})
-	res, ok := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
+	res, ok, _ := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
 	if !ok {
 		t.Fatal("B's reservation refused")
 	}
@@ -216,7 +216,7 @@ func TestBudgetCountsSpendStoredWhileAReadRan(t *testing.T) {
 	// is written; A's read ends.
 	b.Stored(map[string]int64{"k": 6000})
 	mark := a.Loaded("k", time.Time{})
-	if _, ok := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 0, HardStop: true, Mark: mark}, 5000); ok {
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, Spent: 0, HardStop: true, Mark: mark}, 5000); ok {
 		t.Fatal("A took $0.005 of the $0.004 left: the spend B stored during A's read was not counted")
 	}
 }
@@ -238,35 +238,35 @@ func TestLimitsFallBackToSharesAndReturn(t *testing.T) {
 	a := replicaLimits(t, r.URL(), Options{Replicas: 2}, LimitsOptions{})
 	b := replicaLimits(t, r.URL(), Options{Replicas: 2}, LimitsOptions{})
 	a.Loaded("k", time.Time{})
-	running, ok := a.Acquire("k", 2) // runs across the outage
+	running, ok, _ := a.Acquire("k", 2) // runs across the outage
 	if !ok {
 		t.Fatal("slot refused")
 	}
 	defer running()
 	now := time.Now()
 	for range 3 { // served through Redis before the outage
-		if _, ok := a.AllowRequest("k", 10, now); !ok {
+		if _, ok, _ := a.AllowRequest("k", 10, now); !ok {
 			t.Fatal("request refused with Redis up")
 		}
 	}
 	r.Stop()
 	allowed := 0
 	for range 10 {
-		if _, ok := a.AllowRequest("k", 10, now); ok {
+		if _, ok, _ := a.AllowRequest("k", 10, now); ok {
 			allowed++
 		}
 	}
 	if allowed != 2 {
 		t.Errorf("with Redis down one of 2 replicas that served 3 requests this minute allowed %d more at 10 a minute, want 2 to its share of 5", allowed)
 	}
-	if _, ok := a.Acquire("k", 2); ok {
+	if _, ok, _ := a.Acquire("k", 2); ok {
 		t.Error("with Redis down a replica running 1 request took a second slot beyond its share of 1")
 	}
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
-	if _, ok := a.Reserve("k", budget, 5000); !ok {
+	if _, ok, _ := a.Reserve("k", budget, 5000); !ok {
 		t.Error("with Redis down the replica's half of the budget was refused")
 	}
-	if _, ok := a.Reserve("k", budget, 1); ok {
+	if _, ok, _ := a.Reserve("k", budget, 1); ok {
 		t.Error("with Redis down a replica spent beyond its half of the budget")
 	}
 	if a.Fallbacks() == 0 {
@@ -276,25 +276,25 @@ func TestLimitsFallBackToSharesAndReturn(t *testing.T) {
 	r.Restart()
 	eventually(t, "both replicas up again", func() bool { return a.f.Up() && b.f.Up() })
 	// The request running on A holds its slot again: one of two is free.
-	release, ok := b.Acquire("k", 2)
+	release, ok, _ := b.Acquire("k", 2)
 	if !ok {
 		t.Fatal("no slot free after the return")
 	}
 	defer release()
-	if _, ok := b.Acquire("k", 2); ok {
+	if _, ok, _ := b.Acquire("k", 2); ok {
 		t.Error("after the return the slot of the request still running on A was free")
 	}
 	// A's reservation made during the outage counts for B.
 	eventually(t, "A's reservation written back", func() bool {
-		_, ok := b.Reserve("k", budget, 5001)
+		_, ok, _ := b.Reserve("k", budget, 5001)
 		return !ok
 	})
-	if _, ok := b.Reserve("k", budget, 5000); !ok {
+	if _, ok, _ := b.Reserve("k", budget, 5000); !ok {
 		t.Error("after the return B could not take the half A left")
 	}
 	shared := 0
 	for range 10 {
-		if _, ok := b.AllowRequest("k", 4, time.Now()); ok {
+		if _, ok, _ := b.AllowRequest("k", 4, time.Now()); ok {
 			shared++
 		}
 	}

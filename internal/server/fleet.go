@@ -16,14 +16,25 @@ func (s *Server) sharedLimitsDown() *openai.Error {
 	if f == nil || !f.Required() || f.Up() {
 		return nil
 	}
+	return sharedLimitsUnavailable()
+}
+
+// sharedLimitsUnavailable is the 503 of shared limits that could not be
+// asked.
+func sharedLimitsUnavailable() *openai.Error {
 	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "shared_limits_unavailable", RetryAfter: time.Second,
 		Message: "This API key's limits are shared by every falproxy replica and cannot be checked now. Try again shortly."}
 }
 
 // sharedOr is a limit's refusal e, unless shared limits could not be
-// asked and REDIS_REQUIRED refused rather than fall back: then the 503
-// of sharedLimitsDown, since the limit itself may well allow the request.
-func (s *Server) sharedOr(e *openai.Error) *openai.Error {
+// asked (unavailable, as the limits reported it, or Redis down) and
+// REDIS_REQUIRED refused rather than fall back: then the 503 of
+// sharedLimitsUnavailable, since the limit itself may well allow the
+// request.
+func (s *Server) sharedOr(unavailable bool, e *openai.Error) *openai.Error {
+	if unavailable {
+		return sharedLimitsUnavailable()
+	}
 	if down := s.sharedLimitsDown(); down != nil {
 		return down
 	}

@@ -17,15 +17,15 @@ var benchBudget = teams.Budget{Limit: 1 << 50, HardStop: true}
 // gives back its fal job's KEY_CONCURRENCY slot. false when a call
 // refused, which no benchmark's limits should.
 func limitedRequest(l teams.Limits, slots *fleet.KeySlots) bool {
-	if _, ok := l.AllowRequest("bench", 1<<30, time.Now()); !ok {
+	if _, ok, _ := l.AllowRequest("bench", 1<<30, time.Now()); !ok {
 		return false
 	}
-	release, ok := l.Acquire("bench", 1<<20)
+	release, ok, _ := l.Acquire("bench", 1<<20)
 	if !ok {
 		return false
 	}
 	defer release()
-	res, ok := l.Reserve("bench", benchBudget, 25_000)
+	res, ok, _ := l.Reserve("bench", benchBudget, 25_000)
 	if !ok {
 		return false
 	}

@@ -98,7 +98,12 @@ func (s *Server) recheckKey(ctx context.Context, m *metering) *openai.Error {
 // currentSession is sess as the store has it now, or the 401 for a key
 // deleted, disabled or expired meanwhile.
 func (s *Server) currentSession(ctx context.Context, sess *teams.Session) (*teams.Session, *openai.Error) {
-	sess, err := s.opt.Gate.Recheck(ctx, sess)
+	return usableSession(s.opt.Gate.Recheck(ctx, sess))
+}
+
+// usableSession is the key a recheck read, or the 401 for a key deleted
+// (err), disabled or expired.
+func usableSession(sess *teams.Session, err error) (*teams.Session, *openai.Error) {
 	if err != nil { // deleted meanwhile
 		return nil, openai.InvalidAPIKey(false)
 	}
@@ -128,8 +133,9 @@ func (s *Server) meter(next http.Handler) http.Handler {
 			release, e := s.admitKey(sess, start)
 			if e != nil {
 				// A key revoked elsewhere is told so, not to retry later;
-				// the store is read only for a refused request.
-				if _, gone := s.currentSession(r.Context(), sess); gone != nil {
+				// the store is read only for a refused request, at most
+				// once per key per teams.CacheTTL.
+				if _, gone := usableSession(s.opt.Gate.RecheckRefused(r.Context(), sess)); gone != nil {
 					e = gone
 				}
 				askRetry(w.Header(), e)
@@ -256,9 +262,9 @@ func (s *Server) admitLLM(ctx context.Context, alias, endpoint, model string) *o
 		if e := checkable(m.sess.Key, m.job, m.estimate, m.priced); e != nil {
 			return e
 		}
-		hold, ok := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
+		hold, ok, unavailable := s.opt.Gate.Reserve(m.sess, valueOr(m.estimate.cost, 0))
 		if !ok {
-			e := s.sharedOr(budgetSpent(m.sess.Key, m.start))
+			e := s.sharedOr(unavailable, budgetSpent(m.sess.Key, m.start))
 			askRetry(m.w.Header(), e)
 			return e
 		}
@@ -289,13 +295,13 @@ func (s *Server) admitKey(sess *teams.Session, now time.Time) (release func(), e
 	if e := s.sharedLimitsDown(); e != nil {
 		return nil, e
 	}
-	if wait, ok := s.opt.Gate.AllowRequest(sess, now); !ok {
-		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
+	if wait, ok, unavailable := s.opt.Gate.AllowRequest(sess, now); !ok {
+		return nil, s.sharedOr(unavailable, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: wait,
 			Message: fmt.Sprintf("Rate limit reached: this API key may make %d requests per minute.", k.RPM)})
 	}
-	release, ok := s.opt.Gate.Acquire(sess)
+	release, ok, unavailable := s.opt.Gate.Acquire(sess)
 	if !ok {
-		return nil, s.sharedOr(&openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
+		return nil, s.sharedOr(unavailable, &openai.Error{Status: http.StatusTooManyRequests, Type: "requests", Code: "rate_limit_exceeded", RetryAfter: time.Second,
 			Message: fmt.Sprintf("Rate limit reached: this API key may run %d requests at once.", k.MaxConcurrent)})
 	}
 	if e := s.sharedLimitsDown(); e != nil { // Redis failed while this request was counted

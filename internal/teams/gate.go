@@ -70,6 +70,9 @@ type cached struct {
 	// checksFrom is when version reads are tried again after one failed
 	// or timed out.
 	checksFrom time.Time
+	// refusalCheck is when a refused request last read the key again
+	// (RecheckRefused).
+	refusalCheck time.Time
 }
 
 // versionRead is one read of a key's version, shared by the requests that
@@ -105,14 +108,15 @@ func New(opt Options) *Gate {
 func (g *Gate) Store() *store.Store { return g.store }
 
 // AllowRequest counts a request of the session's key against its rpm, or
-// reports how long until one more would be allowed.
-func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok bool) {
+// reports how long until one more would be allowed; unavailable: the
+// shared limits could not be asked (see Limits).
+func (g *Gate) AllowRequest(s *Session, now time.Time) (retryAfter time.Duration, ok, unavailable bool) {
 	return g.limits.AllowRequest(s.Key.ID, s.Key.RPM, now)
 }
 
 // Acquire takes one of the session key's max_concurrent slots; release
 // gives it back.
-func (g *Gate) Acquire(s *Session) (release func(), ok bool) {
+func (g *Gate) Acquire(s *Session) (release func(), ok, unavailable bool) {
 	return g.limits.Acquire(s.Key.ID, s.Key.MaxConcurrent)
 }
 
@@ -133,7 +137,7 @@ func (g *Gate) book(r store.Row) {
 	if r.KeyID == "" || r.CostMicros == nil {
 		return
 	}
-	res, _ := g.limits.Reserve(r.KeyID, Budget{Limit: -1}, 0)
+	res, _, _ := g.limits.Reserve(r.KeyID, Budget{Limit: -1}, 0)
 	g.limits.Settle(res, *r.CostMicros)
 }
 
@@ -219,6 +223,26 @@ func (g *Gate) Recheck(ctx context.Context, s *Session) (*Session, error) {
 		return s, nil
 	}
 	return g.reload(ctx, s.entry, s, time.Now())
+}
+
+// RecheckRefused is Recheck for a request the key's limits refused, so
+// that a key revoked meanwhile is told so rather than to retry: at most
+// once per key per CacheTTL, so that a client hammering past its limits
+// does not make a steady stream of database reads. Between those reads
+// the session is returned as it is.
+func (g *Gate) RecheckRefused(ctx context.Context, s *Session) (*Session, error) {
+	c := s.entry
+	now := time.Now()
+	c.mu.Lock()
+	recent := now.Sub(c.refusalCheck) < CacheTTL
+	if !recent {
+		c.refusalCheck = now
+	}
+	c.mu.Unlock()
+	if recent {
+		return s, nil
+	}
+	return g.Recheck(ctx, s)
 }
 
 // reload loads the entry c of a key, known as the session known (nil:
@@ -377,8 +401,17 @@ func (g *Gate) cachedSession(hash string, c *cached, now time.Time) *Session {
 
 // refresh reloads a stale entry; a key deleted meanwhile leaves the
 // cache. A failed refresh keeps the entry as it was, to be tried again by
-// the next request.
+// the next request. It takes c.loading as a reload does, so that the
+// loads of a key never interleave: each one's Limits.Loaded then pairs
+// with the spend it read, in order. A reload under way makes it moot.
 func (g *Gate) refresh(hash string, c *cached) {
+	if !c.loading.TryLock() {
+		c.mu.Lock()
+		c.refreshing = false
+		c.mu.Unlock()
+		return
+	}
+	defer c.loading.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	now := time.Now()
@@ -402,7 +435,7 @@ func (g *Gate) refresh(hash string, c *cached) {
 // hard budget cannot cover it. The entry is copied under its lock and the
 // limits asked without it, so that the requests of one key do not queue
 // behind each other's round trips to a shared store.
-func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
+func (g *Gate) Reserve(s *Session, estimate int64) (r *Reservation, ok, unavailable bool) {
 	c := s.entry
 	c.mu.Lock()
 	keyID := c.key.ID
@@ -417,8 +450,16 @@ func (g *Gate) Reserve(s *Session, estimate int64) (*Reservation, bool) {
 // Settle turns a reservation into the actual cost.
 func (g *Gate) Settle(r *Reservation, actual int64) { g.limits.Settle(r, actual) }
 
-// load reads a key and its period's spend into c. The queries run without
-// c.mu, so that requests using the entry meanwhile do not wait on them.
+// load reads a key and its period's spend into c; c.loading is held. The
+// queries run without c.mu, so that requests using the entry meanwhile do
+// not wait on them.
+//
+// Limits.Loaded runs before the spend is read and without storing held:
+// it may be a round trip to a shared store, and a commit waiting for
+// storing would otherwise hold every other key's load behind it. Spend
+// stored between the two then counts in both the read and the limits
+// until the next load, an over-count on the safe side; Loaded after the
+// read would lose it instead.
 func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) error {
 	k, err := g.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -430,26 +471,20 @@ func (g *Gate) load(ctx context.Context, hash string, c *cached, now time.Time) 
 	if err != nil {
 		return ErrUnavailable
 	}
-	g.storing.RLock()
-	defer g.storing.RUnlock()
 	period := k.PeriodStart(now)
+	mark := g.limits.Loaded(k.ID, period)
+	g.storing.RLock()
 	spent, err := g.store.Spent(ctx, k.ID, period)
+	g.storing.RUnlock()
 	if err != nil {
 		return ErrUnavailable
 	}
-	// A background refresh that read the key before a change may end
-	// after the load that read it since: versions only grow, so the
-	// older read is dropped.
 	c.mu.Lock()
-	stale := c.found && k.UpdatedAt.Before(c.key.UpdatedAt)
-	c.mu.Unlock()
-	if stale {
-		return nil
+	defer c.mu.Unlock()
+	if c.found && k.UpdatedAt.Before(c.key.UpdatedAt) {
+		return nil // versions only grow: a newer read is there already
 	}
-	mark := g.limits.Loaded(k.ID, period)
-	c.mu.Lock()
 	c.key, c.found, c.spent, c.mark, c.period, c.loaded = k, true, spent, mark, period, now
-	c.mu.Unlock()
 	return nil
 }
 

@@ -10,15 +10,29 @@ import (
 )
 
 // watchedLimits is LocalLimits noting how the gate calls it: whether a
-// reservation ran with the key's cache entry locked, and each Stored.
+// reservation ran with the key's cache entry locked, each Stored, and
+// each Loaded and whether it ran with the gate's storing held.
 type watchedLimits struct {
 	*LocalLimits
-	entry       *cached
-	lockedEntry bool
-	storedCalls []map[string]int64
+	gate          *Gate
+	entry         *cached
+	lockedEntry   bool
+	storedCalls   []map[string]int64
+	loads         int
+	loadedStoring bool
 }
 
-func (w *watchedLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool) {
+func (w *watchedLimits) Loaded(keyID string, period time.Time) string {
+	w.loads++
+	if w.gate.storing.TryLock() {
+		w.gate.storing.Unlock()
+	} else {
+		w.loadedStoring = true
+	}
+	return w.LocalLimits.Loaded(keyID, period)
+}
+
+func (w *watchedLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool, bool) {
 	if w.entry != nil {
 		if w.entry.mu.TryLock() {
 			w.entry.mu.Unlock()
@@ -40,6 +54,7 @@ func watchedGate(t *testing.T) (*store.Store, *Gate, *watchedLimits) {
 	local.Close(context.Background()) // the store, with the watched limits instead
 	w := &watchedLimits{LocalLimits: NewLocalLimits()}
 	g := New(Options{Store: st, Limits: w})
+	w.gate = g
 	t.Cleanup(func() { g.Close(context.Background()) })
 	return st, g, w
 }
@@ -51,7 +66,7 @@ func TestReserveLeavesTheKeyFree(t *testing.T) {
 	st, g, w := watchedGate(t)
 	_, _, sess := hardBudgetKey(t, st, g, 100)
 	w.entry = sess.entry
-	if _, ok := g.Reserve(sess, 10); !ok {
+	if _, ok, _ := g.Reserve(sess, 10); !ok {
 		t.Fatal("reservation refused")
 	}
 	if w.lockedEntry {
@@ -75,5 +90,51 @@ func TestLedgerBatchStoresOnce(t *testing.T) {
 	want := map[string]int64{k1.ID: 40, k2.ID: 20}
 	if len(w.storedCalls) != 1 || !maps.Equal(w.storedCalls[0], want) {
 		t.Errorf("stored %v, want one call %v", w.storedCalls, want)
+	}
+}
+
+// TestLoadedRunsWithoutStoring: a key's load reports Loaded, which may
+// wait on a shared store, without holding storing, so that a commit
+// waiting for it does not hold every other key's load.
+func TestLoadedRunsWithoutStoring(t *testing.T) {
+	st, g, w := watchedGate(t)
+	hardBudgetKey(t, st, g, 100)
+	if w.loads != 1 || w.loadedStoring {
+		t.Errorf("%d loads, one with storing held: %v; want one without", w.loads, w.loadedStoring)
+	}
+}
+
+// TestKeyLoadsNeverInterleave: a background refresh that finds a load of
+// the key under way leaves it to that load, so that an older read never
+// replaces a newer one (nor its Loaded mark); a read older than the
+// entry is dropped.
+func TestKeyLoadsNeverInterleave(t *testing.T) {
+	st, g, w := watchedGate(t)
+	_, secret, sess := hardBudgetKey(t, st, g, 100)
+	c := sess.entry
+	c.loading.Lock()
+	c.mu.Lock()
+	c.refreshing = true
+	c.mu.Unlock()
+	g.refresh(store.HashKey(secret), c)
+	c.loading.Unlock()
+	c.mu.Lock()
+	refreshing := c.refreshing
+	c.mu.Unlock()
+	if w.loads != 1 || refreshing {
+		t.Errorf("a refresh during a load loaded too (%d loads) or stayed under way (%v)", w.loads, refreshing)
+	}
+
+	newer := sess.Key.UpdatedAt.Add(time.Hour)
+	c.mu.Lock()
+	c.key.UpdatedAt, c.spent = newer, 42
+	c.mu.Unlock()
+	if err := g.load(context.Background(), store.HashKey(secret), c, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.key.UpdatedAt.Equal(newer) || c.spent != 42 {
+		t.Errorf("an older read replaced the entry: version %v, spent %d", c.key.UpdatedAt, c.spent)
 	}
 }

@@ -16,12 +16,17 @@ import (
 type Limits interface {
 	// AllowRequest counts a request against rpm per sliding minute, or
 	// reports how long until one more would be allowed.
-	AllowRequest(keyID string, rpm int, now time.Time) (retryAfter time.Duration, ok bool)
+	//
+	// AllowRequest, Acquire and Reserve report unavailable with a refusal
+	// that is not the limit's own: a shared store that could not be asked
+	// and must not be replaced by a local share. The request may well be
+	// within its limits, and can be tried again shortly.
+	AllowRequest(keyID string, rpm int, now time.Time) (retryAfter time.Duration, ok, unavailable bool)
 	// Acquire takes one of max concurrent slots (0: no limit).
-	Acquire(keyID string, max int) (release func(), ok bool)
+	Acquire(keyID string, max int) (release func(), ok, unavailable bool)
 	// Reserve holds estimate micro-dollars of b; false when the hard
 	// budget cannot cover it.
-	Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool)
+	Reserve(keyID string, b Budget, estimate int64) (r *Reservation, ok, unavailable bool)
 	// Settle replaces a reservation with the actual cost, spent but not
 	// yet in the store.
 	Settle(r *Reservation, actual int64)
@@ -29,8 +34,9 @@ type Limits interface {
 	// stored spend, once the ledger holds them.
 	Stored(spend map[string]int64)
 	// Loaded marks that the store's spend of a key for the budget period
-	// starting at period was just read: spend stored before counts there,
-	// spend stored after counts here. Its answer goes with that read's
+	// starting at period is about to be read: spend stored before counts
+	// there, spend stored after counts here (spend stored while it reads,
+	// in both, until the next read). Its answer goes with that read's
 	// spend into Budget.Mark.
 	Loaded(keyID string, period time.Time) (mark string)
 }
@@ -81,10 +87,11 @@ func (l *LocalLimits) counters(keyID string) *keyCounters {
 	return c
 }
 
-// AllowRequest implements Limits with a sliding window of request times.
-func (l *LocalLimits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool) {
+// AllowRequest implements Limits with a sliding window of request times;
+// like every LocalLimits refusal, it is the limit's own.
+func (l *LocalLimits) AllowRequest(keyID string, rpm int, now time.Time) (time.Duration, bool, bool) {
 	if rpm <= 0 {
-		return 0, true
+		return 0, true, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -95,19 +102,19 @@ func (l *LocalLimits) AllowRequest(keyID string, rpm int, now time.Time) (time.D
 	}
 	c.recent = c.recent[cut:]
 	if len(c.recent) >= rpm {
-		return c.recent[len(c.recent)-rpm].Add(time.Minute).Sub(now), false
+		return c.recent[len(c.recent)-rpm].Add(time.Minute).Sub(now), false, false
 	}
 	c.recent = append(c.recent, now)
-	return 0, true
+	return 0, true, false
 }
 
 // Acquire implements Limits.
-func (l *LocalLimits) Acquire(keyID string, max int) (func(), bool) {
+func (l *LocalLimits) Acquire(keyID string, max int) (func(), bool, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.counters(keyID)
 	if max > 0 && c.inflight >= max {
-		return nil, false
+		return nil, false, false
 	}
 	c.inflight++
 	var once sync.Once
@@ -117,27 +124,30 @@ func (l *LocalLimits) Acquire(keyID string, max int) (func(), bool) {
 			c.inflight--
 			l.mu.Unlock()
 		})
-	}, true
+	}, true, false
 }
 
 // Reserve implements Limits.
-func (l *LocalLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool) {
+func (l *LocalLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c := l.counters(keyID)
 	if b.Limit >= 0 && b.HardStop {
 		committed := b.Spent + c.storedSinceLoad + c.unstored + c.reserved
 		if committed+estimate > b.Limit || (estimate == 0 && committed >= b.Limit) {
-			return nil, false
+			return nil, false, false
 		}
 	}
 	c.reserved += estimate
-	return &Reservation{keyID: keyID, estimate: estimate}, true
+	return &Reservation{keyID: keyID, estimate: estimate}, true, false
 }
 
-// Settle implements Limits; a second settle of the same reservation does
-// nothing.
+// Settle implements Limits; a second settle of the same reservation, or
+// of none (a refused one), does nothing.
 func (l *LocalLimits) Settle(r *Reservation, actual int64) {
+	if r == nil {
+		return
+	}
 	r.once.Do(func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -145,6 +155,16 @@ func (l *LocalLimits) Settle(r *Reservation, actual int64) {
 		c.reserved -= r.estimate
 		c.unstored += actual
 	})
+}
+
+// Unstored is the key's settled spend the ledger has not written yet.
+func (l *LocalLimits) Unstored(keyID string) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c := l.keys[keyID]; c != nil {
+		return c.unstored
+	}
+	return 0
 }
 
 // Stored implements Limits.
@@ -158,8 +178,8 @@ func (l *LocalLimits) Stored(spend map[string]int64) {
 	}
 }
 
-// Loaded implements Limits; its counts live in one process, so it has no
-// mark to answer.
+// Loaded implements Limits: spend stored from now on counts here; its
+// counts live in one process, so it has no mark to answer.
 func (l *LocalLimits) Loaded(keyID string, _ time.Time) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

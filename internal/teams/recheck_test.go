@@ -94,3 +94,21 @@ func TestAnOlderReadOfAKeyDoesNotReplaceANewerOne(t *testing.T) {
 		t.Fatalf("the cached key is of %v, want the newer %v", c.key.UpdatedAt, newer.UpdatedAt)
 	}
 }
+
+// TestRefusedRequestsReadTheKeyOncePerCacheTTL: the requests of a key
+// refused by its limits read the key's version once per CacheTTL, not
+// once each.
+func TestRefusedRequestsReadTheKeyOncePerCacheTTL(t *testing.T) {
+	st, g := sqliteGate(t)
+	defer g.Close(context.Background())
+	_, _, sess := hardBudgetKey(t, st, g, 100)
+	reads := countVersionReads(g, "")
+	for range 5 {
+		if s, err := g.RecheckRefused(context.Background(), sess); err != nil || s.Key.ID != sess.Key.ID {
+			t.Fatalf("recheck of a refused request: %v, %v", s, err)
+		}
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("five refused requests read the key's version %d times, want once", n)
+	}
+}

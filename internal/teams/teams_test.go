@@ -36,15 +36,15 @@ func TestRequestsPerMinuteSlide(t *testing.T) {
 	l := NewLocalLimits()
 	start := time.Unix(1_000_000, 0)
 	for i := range 3 {
-		if _, ok := l.AllowRequest("k", 3, start.Add(time.Duration(i)*10*time.Second)); !ok {
+		if _, ok, _ := l.AllowRequest("k", 3, start.Add(time.Duration(i)*10*time.Second)); !ok {
 			t.Fatalf("request %d refused", i)
 		}
 	}
-	wait, ok := l.AllowRequest("k", 3, start.Add(30*time.Second))
+	wait, ok, _ := l.AllowRequest("k", 3, start.Add(30*time.Second))
 	if ok || wait != 30*time.Second {
 		t.Fatalf("fourth request: ok %v, wait %v (the first leaves the window 30 s later)", ok, wait)
 	}
-	if _, ok := l.AllowRequest("k", 3, start.Add(60*time.Second)); !ok {
+	if _, ok, _ := l.AllowRequest("k", 3, start.Add(60*time.Second)); !ok {
 		t.Fatal("a minute after the first request, one more is allowed")
 	}
 }
@@ -54,25 +54,25 @@ func TestRequestsPerMinuteSlide(t *testing.T) {
 func TestSpendIsCountedOnce(t *testing.T) {
 	l := NewLocalLimits()
 	b := Budget{Limit: 100, HardStop: true}
-	r, ok := l.Reserve("k", b, 60)
+	r, ok, _ := l.Reserve("k", b, 60)
 	if !ok {
 		t.Fatal("first reservation refused")
 	}
-	if _, ok := l.Reserve("k", b, 60); ok {
+	if _, ok, _ := l.Reserve("k", b, 60); ok {
 		t.Fatal("a reservation past the budget was granted")
 	}
 	l.Settle(r, 60)
 	l.Settle(r, 60) // a second settle changes nothing
-	if _, ok := l.Reserve("k", b, 50); ok {
+	if _, ok, _ := l.Reserve("k", b, 50); ok {
 		t.Fatal("settled but unstored spend was not counted")
 	}
 	l.Stored(map[string]int64{"k": 60}) // the ledger wrote it; the store's sum is not reloaded yet
-	if _, ok := l.Reserve("k", b, 50); ok {
+	if _, ok, _ := l.Reserve("k", b, 50); ok {
 		t.Fatal("spend stored after the last load was not counted")
 	}
 	l.Loaded("k", time.Time{}) // reloaded: the store's sum now holds it
 	b.Spent = 60
-	if _, ok := l.Reserve("k", b, 40); !ok {
+	if _, ok, _ := l.Reserve("k", b, 40); !ok {
 		t.Fatal("the remaining 40 were refused")
 	}
 }
@@ -86,7 +86,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 	st, g := sqliteGate(t)
 	defer g.Close(ctx)
 	k, secret, sess := hardBudgetKey(t, st, g, 100)
-	r, ok := g.Reserve(sess, 60)
+	r, ok, _ := g.Reserve(sess, 60)
 	if !ok {
 		t.Fatal("the first 60 were refused")
 	}
@@ -123,7 +123,7 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 		t.Fatalf("%d rows left", left)
 	}
 	sess = <-reloaded
-	if _, ok := g.Reserve(sess, 40); !ok {
+	if _, ok, _ := g.Reserve(sess, 40); !ok {
 		t.Fatal("the remaining 40 of the budget were refused: the 60 spent counted twice")
 	}
 }
@@ -250,7 +250,7 @@ func TestRepeatedRefundFreesTheBudgetOnce(t *testing.T) {
 		defer g.Close(ctx)
 		cost, refund := int64(400_000), int64(-400_000)
 		k, _, sess := hardBudgetKey(t, st, g, 500_000)
-		r, ok := g.Reserve(sess, cost)
+		r, ok, _ := g.Reserve(sess, cost)
 		if !ok {
 			t.Fatal("the first reservation was refused")
 		}
@@ -262,10 +262,10 @@ func TestRepeatedRefundFreesTheBudgetOnce(t *testing.T) {
 				t.Fatalf("%d rows not written", left)
 			}
 		}
-		if _, ok := g.Reserve(sess, cost); !ok {
+		if _, ok, _ := g.Reserve(sess, cost); !ok {
 			t.Fatal("the refund did not free the budget")
 		}
-		if _, ok := g.Reserve(sess, cost); ok {
+		if _, ok, _ := g.Reserve(sess, cost); ok {
 			t.Fatal("the refund freed the budget more than once")
 		}
 	})
