@@ -42,6 +42,11 @@ type logBuffer struct {
 	w       io.Writer
 	mu      sync.Mutex
 	pending []byte
+	// writing is held while a batch is written, after mu is let go, so
+	// that lines logged meanwhile wait for no write system call; it keeps
+	// the batches in order. spare is the buffer of the last batch written.
+	writing sync.Mutex
+	spare   []byte
 	timer   *time.Timer
 	// closed: the final flush is done; a line logged after it (by a
 	// goroutine still ending) is written at once, as nothing would flush
@@ -52,12 +57,12 @@ type logBuffer struct {
 // Write takes one or more whole lines, as slog's handlers write them.
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.pending = append(b.pending, p...)
 	if b.closed || len(b.pending) >= logBufferSize {
-		b.writeLocked()
+		b.writeUnlocking()
 		return len(p), nil
 	}
+	defer b.mu.Unlock()
 	if b.timer == nil {
 		b.timer = time.AfterFunc(logFlushEvery, b.flush)
 	} else if len(b.pending) == len(p) {
@@ -69,8 +74,7 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 // flush writes what is pending.
 func (b *logBuffer) flush() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.writeLocked()
+	b.writeUnlocking()
 }
 
 // close is the final flush: it writes what is pending and makes every
@@ -78,6 +82,8 @@ func (b *logBuffer) flush() {
 func (b *logBuffer) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.writing.Lock() // after a batch still being written
+	defer b.writing.Unlock()
 	b.writeLocked()
 	b.closed = true
 	if b.timer != nil {
@@ -93,4 +99,19 @@ func (b *logBuffer) writeLocked() {
 	// are dropped, as slog drops them on a failed write.
 	_, _ = b.w.Write(b.pending)
 	b.pending = b.pending[:0]
+}
+
+// writeUnlocking writes what is pending, called with mu held, which it
+// lets go before the write so that other lines are gathered meanwhile
+// (locks are taken mu first, then writing).
+func (b *logBuffer) writeUnlocking() {
+	b.writing.Lock()
+	defer b.writing.Unlock()
+	batch := b.pending
+	b.pending = b.spare[:0]
+	b.mu.Unlock()
+	if len(batch) > 0 {
+		_, _ = b.w.Write(batch) // dropped on failure, as in writeLocked
+	}
+	b.spare = batch
 }

@@ -180,3 +180,50 @@ func createLogFile(t *testing.T) *os.File {
 	t.Cleanup(func() { _ = f.Close() })
 	return f
 }
+
+// heldWriter holds every write until released, telling when one began.
+type heldWriter struct {
+	began, release chan struct{}
+	mu             sync.Mutex
+	out            bytes.Buffer
+}
+
+func (h *heldWriter) Write(p []byte) (int, error) {
+	select {
+	case h.began <- struct{}{}:
+	default:
+	}
+	<-h.release
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.out.Write(p)
+}
+
+// TestLogLinesGatherWhileABatchIsWritten: while a full batch is being
+// written, the requests logging meanwhile are not held up by the write
+// system call; their lines are gathered and follow the batch in order.
+func TestLogLinesGatherWhileABatchIsWritten(t *testing.T) {
+	w := &heldWriter{began: make(chan struct{}, 1), release: make(chan struct{})}
+	b := &logBuffer{w: w}
+	full := append(bytes.Repeat([]byte("x"), logBufferSize-1), '\n')
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = b.Write(full)
+	}()
+	<-w.began
+	if !b.mu.TryLock() {
+		close(w.release)
+		<-done
+		t.Fatal("a line logged while a batch is written waits for the write")
+	}
+	b.mu.Unlock()
+	next := []byte("time=now level=INFO msg=request status=200\n")
+	_, _ = b.Write(next)
+	close(w.release)
+	<-done
+	b.close()
+	if want := string(full) + string(next); w.out.String() != want {
+		t.Errorf("the log holds %d bytes, want the %d written, in order", w.out.Len(), len(want))
+	}
+}

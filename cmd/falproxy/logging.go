@@ -38,12 +38,27 @@ func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.changes(r) {
+		// Most lines hold no secret (every access log line): they go on
+		// as they are, not copied attribute by attribute.
+		return h.next.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
 		return true
 	})
 	return h.next.Handle(ctx, out)
+}
+
+// changes reports whether redacting would change any attribute of r.
+func (h *redactingHandler) changes(r slog.Record) bool {
+	changed := false
+	r.Attrs(func(a slog.Attr) bool {
+		changed = !a.Equal(h.attr(a))
+		return !changed
+	})
+	return changed
 }
 
 func (h *redactingHandler) attr(a slog.Attr) slog.Attr {

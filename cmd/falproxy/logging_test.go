@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
 )
@@ -62,4 +66,26 @@ func TestShortAccessKeyExitsWithStatus2(t *testing.T) {
 		t.Errorf("error %q, want it to start with %q", err, want)
 	}
 	assertNoSecrets(t, env, err.Error()+stderr)
+}
+
+// TestLogLineWithoutSecretsIsNotCopied: an access log line holding no key
+// (the line of every request) reaches the text handler as it was logged,
+// not copied attribute by attribute into a record of its own, which
+// allocates once a line has more attributes than a record holds inline.
+func TestLogLineWithoutSecretsIsNotCopied(t *testing.T) {
+	cfg, err := config.Load(func(name string) string {
+		return map[string]string{"CUSTOM_ACCESS_KEY": "sk-log-test-0123456789", "AI_KEYS": "keyid:secret-0123456789"}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newLogger(io.Discard, cfg).Handler()
+	line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	line.AddAttrs(slog.String("request_id", "req_0123456789abcdef01234567"), slog.String("method", "POST"),
+		slog.String("path", "/v1/images/generations"), slog.Int("status", 200), slog.Float64("duration_ms", 12.5),
+		slog.String("model", "flux"), slog.String("fal_request_id", "0123-4567"))
+	allocs := testing.AllocsPerRun(100, func() { _ = h.Handle(context.Background(), line) })
+	if allocs > 0 {
+		t.Errorf("logging a line without a secret allocates %.1f times in the redaction", allocs)
+	}
 }

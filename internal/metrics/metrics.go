@@ -6,7 +6,6 @@ package metrics
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +28,7 @@ type Metrics struct {
 	cancels  *prometheus.CounterVec
 	retries  prometheus.Counter
 	cost     *prometheus.CounterVec
+	series   requestSeries
 }
 
 // New registers every falproxy metric, plus the Go runtime and process
@@ -92,8 +92,9 @@ func (m *Metrics) Request(route, model string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(route, model, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	s := m.series.of(m, seriesKey{route: route, model: model, status: status})
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
 }
 
 // Phase implements fal.Observer.
