@@ -64,9 +64,9 @@ func (s *Server) virtualKey(w http.ResponseWriter, r *http.Request, k string, su
 		writeError(w, openai.InvalidAPIKey(false))
 		return nil
 	case err != nil:
-		s.log.Error("virtual key lookup failed", "request_id", infoFrom(r.Context()).ID, "error", err.Error())
-		writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "key_store_unavailable",
-			Message: "The key could not be checked: falproxy's database is unavailable. Try again shortly.", RetryAfter: 5 * time.Second})
+		e := s.databaseFailed(r.Context(), "a virtual key lookup", err)
+		e.Code, e.Message = "key_store_unavailable", "The key could not be checked: falproxy's database is unavailable. Try again shortly."
+		writeError(w, e)
 		return nil
 	}
 	if why := teams.Usable(sess.Key, time.Now()); why != "" {
