@@ -1,15 +1,14 @@
 package falfake
 
-import "maps"
-
-// ListPrices are defaultPrices and plausible list prices, in fal's
-// units, for every other endpoint the emulator serves to falproxy's
+// ListPrices are plausible list prices, in fal's units, for every
+// endpoint the emulator serves to falproxy's
 // demo: per image or megapixel, per second of video, per 1000 characters
 // of speech, per minute of audio heard, per million tokens for the LLM
 // endpoints. The demo sets them (Options.Prices) so that a virtual key
-// with a hard budget can use every model it offers; tests start from
-// defaultPrices instead, which leave some models unpriced on purpose.
-var ListPrices = withDefaultPrices(map[string]Price{
+// with a hard budget can use every model it offers; the emulator's own
+// prices (defaultPrices) answer for the endpoints left out. Tests start
+// from defaultPrices alone, which leave some models unpriced on purpose.
+var ListPrices = map[string]Price{
 	"fal-ai/flux-pro/v1/fill":                    {0.05, "megapixel"},
 	"fal-ai/gpt-image-1/text-to-image":           {0.04, "image"},
 	"fal-ai/gpt-image-1/edit-image":              {0.04, "image"},
@@ -30,12 +29,4 @@ var ListPrices = withDefaultPrices(map[string]Price{
 	"openrouter/router":                          {5, "1M tokens"},
 	"fal-ai/any-llm":                             {5, "1M tokens"},
 	openAIApp:                                    {5, "1M tokens"},
-})
-
-// withDefaultPrices is prices with defaultPrices for the endpoints it
-// leaves out.
-func withDefaultPrices(prices map[string]Price) map[string]Price {
-	out := maps.Clone(defaultPrices)
-	maps.Copy(out, prices)
-	return out
 }
