@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/freeport"
 )
 
 // buildFalproxy compiles ./cmd/falproxy of the module falbench runs in
@@ -49,7 +50,7 @@ type proxyProc struct {
 // which holds no .env file, and returns without waiting for it to listen.
 // Its log goes to a file in dir.
 func startProxy(bin, dir, name string, env map[string]string) (*proxyProc, error) {
-	port, err := freePort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +85,6 @@ func envList(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // pid is the child's process id.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/falproxy/falproxy/internal/freeport"
 )
 
 // relayCommand is the hidden subcommand that runs a plain TCP relay: a
@@ -65,7 +67,7 @@ func startChild(ctx context.Context, command string, args ...string) (*childProc
 	if err != nil {
 		return nil, fmt.Errorf("find falbench's own binary: %w", err)
 	}
-	port, err := freePort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,6 @@ package redistest
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/falproxy/falproxy/internal/ciskip"
+	"github.com/falproxy/falproxy/internal/freeport"
 )
 
 // Server is one running redis-server.
@@ -36,7 +35,7 @@ func Start(t testing.TB) *Server {
 		ciskip.Skipf(t, "redis-server is not installed (apt-get install redis-server)")
 		return nil
 	}
-	port, err := freePort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,13 +88,4 @@ func (s *Server) Client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
 	s.t.Cleanup(func() { _ = c.Close() })
 	return c
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

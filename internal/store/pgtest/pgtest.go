@@ -23,7 +23,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -38,6 +37,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
 	"github.com/falproxy/falproxy/internal/ciskip"
+	"github.com/falproxy/falproxy/internal/freeport"
 )
 
 // cluster is the one server the test binary shares.
@@ -137,7 +137,7 @@ func (c *cluster) init(owner int) error {
 		}
 	}
 	var err error
-	if c.port, err = freePort(); err != nil {
+	if c.port, err = freeport.Loopback(); err != nil {
 		return err
 	}
 	return c.run("initdb", "-D", c.data(), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
@@ -247,13 +247,4 @@ func findBin() string {
 func version(binDir string) int {
 	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return v
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
