@@ -38,6 +38,7 @@ go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAI
 
 echo "== allocation budgets and the waiting stack (no -race: its frames and allocations differ)"
 go test -count=1 -run 'Allocations|TestWaitingImageJobStack|TestGoroutinesPerImageJob' ./internal/server
+go test -count=1 -run 'TestLogLineWithoutSecretsIsNotCopied' ./cmd/falproxy
 
 echo "== benchmark smoke run (functional checks only, no timing)"
 go run ./cmd/falbench -quick >/dev/null
