@@ -21,9 +21,13 @@ const (
 	// fixedCommand serves one file's bytes as JSON at every path, as a
 	// bare net/http handler would serve GET /v1/models.
 	fixedCommand = "fixed"
-	// reverseProxyCommand is a bare httputil.ReverseProxy to an upstream,
-	// the least a chat passthrough can do.
+	// reverseProxyCommand is a bare httputil.ReverseProxy to an upstream
+	// over h2c, the least a chat passthrough can do.
 	reverseProxyCommand = "reverse-proxy"
+	// cdnProxyCommand is a bare httputil.ReverseProxy to a CDN over
+	// HTTP/1.1, as falproxy downloads a video's file: the least any Go
+	// server passing the bytes on can do.
+	cdnProxyCommand = "cdn-proxy"
 )
 
 // serveFixed answers every request with the bytes of file as JSON.
@@ -41,15 +45,15 @@ func serveFixed(listen, file string) error {
 }
 
 // serveReverseProxy forwards every request to upstream with
-// httputil.ReverseProxy over HTTP/2 with prior knowledge, as falproxy
-// speaks to the emulator.
-func serveReverseProxy(listen, upstream string) error {
+// httputil.ReverseProxy through transport: HTTP/2 with prior knowledge to
+// the emulator, as falproxy speaks to it, or HTTP/1.1 to a CDN.
+func serveReverseProxy(listen, upstream string, transport http.RoundTripper) error {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return fmt.Errorf("reverse proxy: %w", err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.Transport = newUpstreamClient(64).Transport
+	rp.Transport = transport
 	// wrk cuts its connections off when its time is up; the requests it
 	// abandons are no news.
 	rp.ErrorLog = log.New(io.Discard, "", 0)

@@ -51,7 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case fixedCommand:
 			return serveFixed(args[1], args[2])
 		case reverseProxyCommand:
-			return serveReverseProxy(args[1], args[2])
+			return serveReverseProxy(args[1], args[2], newUpstreamClient(64).Transport)
+		case cdnProxyCommand:
+			return serveReverseProxy(args[1], args[2], newHTTPClient(64).Transport)
 		}
 	}
 	cfg, err := parseFlags(args, stderr)
