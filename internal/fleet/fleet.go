@@ -92,23 +92,14 @@ var errUnavailable = errors.New("redis is unreachable")
 // answer is an error only with Required; otherwise the fleet starts with
 // local limits and switches to shared ones when Redis answers.
 func Open(ctx context.Context, opt Options) (*Fleet, error) {
-	ro, err := redis.ParseURL(opt.URL)
-	if err != nil {
-		// The parser's message quotes the URL, password included.
-		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	routeClientLogs(opt.Logger)
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
-	ro.PoolTimeout = commandTimeout
+	ro, err := clientOptions(opt.URL, opt.Logger)
+	if err != nil {
+		return nil, err
+	}
 	ro.PoolSize, ro.MinIdleConns = poolSize, 4
-	// A retried command doubles the wait of a request when Redis is down;
-	// the heartbeat finds out when it is back.
-	ro.MaxRetries = -1
-	ro.DialerRetries = 1 // the same for a connection: one attempt
-	ro.ContextTimeoutEnabled = true
 	f := &Fleet{rdb: redis.NewClient(ro), opt: opt, id: replicaID(), addr: ro.Addr, log: opt.Logger,
 		stop: make(chan struct{})}
 	if _, err := f.beat(ctx); err != nil {
@@ -122,6 +113,44 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	}
 	f.spawn(f.heartbeat)
 	return f, nil
+}
+
+// Ping asks the Redis at url for one answer, through a client set up
+// as Open sets up the fleet's, so that it sees what a replica starting
+// now would see. log receives the client's own log lines (nil drops
+// them); like Open, it takes over go-redis's one logger of the process.
+func Ping(ctx context.Context, url string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ro, err := clientOptions(url, log)
+	if err != nil {
+		return err
+	}
+	c := redis.NewClient(ro)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	return c.Ping(ctx).Err()
+}
+
+// clientOptions parses a REDIS_URL into a client's options with the
+// fleet's timeouts and retries, and routes the client's logs to log.
+func clientOptions(url string, log *slog.Logger) (*redis.Options, error) {
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		// The parser's message quotes the URL, password included.
+		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
+	}
+	routeClientLogs(log)
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
+	ro.PoolTimeout = commandTimeout
+	// A retried command doubles the wait of a request when Redis is down;
+	// the heartbeat finds out when it is back.
+	ro.MaxRetries = -1
+	ro.DialerRetries = 1 // the same for a connection: one attempt
+	ro.ContextTimeoutEnabled = true
+	return ro, nil
 }
 
 func replicaID() string {

@@ -217,6 +217,24 @@ func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
 	}
 }
 
+// TestPing: Ping answers whether Redis does, and its error for a
+// malformed URL does not quote it.
+func TestPing(t *testing.T) {
+	r := redistest.Start(t)
+	ctx := context.Background()
+	if err := Ping(ctx, r.URL(), nil); err != nil {
+		t.Fatalf("Ping of a running Redis: %v", err)
+	}
+	r.Stop()
+	if err := Ping(ctx, r.URL(), nil); err == nil {
+		t.Error("Ping of a stopped Redis succeeded")
+	}
+	err := Ping(ctx, "redis://user:s3cretpw@host:badport/0", nil)
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
+		t.Errorf("Ping of a malformed URL = %v, want an error that does not quote it", err)
+	}
+}
+
 // TestFleetReplicasIsAFloor: REPLICAS is the fewest replicas assumed; a
 // replica that has seen more through Redis divides by those.
 func TestFleetReplicasIsAFloor(t *testing.T) {
