@@ -57,6 +57,11 @@ type Options struct {
 	// through Redis count instead. 0 assumes none but this one before a
 	// heartbeat has counted the fleet.
 	Replicas int
+	// LeaseTTL is how long a concurrency slot (a virtual key's or a fal
+	// key's) stays taken after the replica holding it stopped renewing
+	// it (default DefaultLeaseTTL): a replica killed mid-request frees
+	// its slots within it. Live leases are renewed every third of it.
+	LeaseTTL time.Duration
 	Logger   *slog.Logger
 }
 
@@ -74,6 +79,9 @@ type Fleet struct {
 	failures atomic.Int32  // request calls failed in a row
 	errors   atomic.Uint64 // failed calls, for the metrics
 	epoch    string        // Redis's data generation at the last heartbeat; heartbeat only
+	// leases are the concurrency slots this replica holds, virtual keys'
+	// and fal keys' alike, renewed together in one call per period.
+	leases *leaseSet
 
 	mu        sync.Mutex
 	downSince time.Time
@@ -88,9 +96,10 @@ type Fleet struct {
 // be unreachable, so that a request does not wait for a timeout.
 var errUnavailable = errors.New("redis is unreachable")
 
-// Open connects to Redis and starts the heartbeat. A Redis that does not
-// answer is an error only with Required; otherwise the fleet starts with
-// local limits and switches to shared ones when Redis answers.
+// Open connects to Redis and starts the heartbeat and the renewal of the
+// replica's leases (see leaseSet). A Redis that does not answer is an
+// error only with Required; otherwise the fleet starts with local limits
+// and switches to shared ones when Redis answers.
 func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -111,6 +120,7 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	} else {
 		f.up.Store(true)
 	}
+	f.leases = newLeaseSet(f, opt.LeaseTTL)
 	f.spawn(f.heartbeat)
 	return f, nil
 }

@@ -134,7 +134,7 @@ func TestFleetRequiredRefusesToStart(t *testing.T) {
 func TestFleetNoticesRedisLostItsData(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{})
-	slots := NewKeySlots(f, 0)
+	slots := NewKeySlots(f)
 	release, ok := tryAcquire(t, slots, 5)
 	if !ok {
 		t.Fatal("no slot")
@@ -173,7 +173,7 @@ func TestFleetCloseLogsNoOutage(t *testing.T) {
 	var logs strings.Builder
 	var mu sync.Mutex
 	f := open(t, r.URL(), Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
-	slots := NewKeySlots(f, 0)
+	slots := NewKeySlots(f)
 	release, ok := tryAcquire(t, slots, 1)
 	if !ok {
 		t.Fatal("no slot")
