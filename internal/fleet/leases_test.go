@@ -59,6 +59,24 @@ func TestLeaseReleasedDuringWriteBackStaysFree(t *testing.T) {
 	}
 }
 
+// holdEachKind takes, through f, a slot of the virtual key "vk" and one
+// of the fal key tagged "k1", each of max, held until the test ends.
+func holdEachKind(t *testing.T, f *Fleet, max int) (*Limits, *KeySlots) {
+	t.Helper()
+	l, slots := NewLimits(f), NewKeySlots(f)
+	done, ok, _ := l.Acquire("vk", max)
+	if !ok {
+		t.Fatal("no virtual key slot")
+	}
+	t.Cleanup(done)
+	release, ok := tryAcquire(t, slots, max)
+	if !ok {
+		t.Fatal("no fal key slot")
+	}
+	t.Cleanup(release)
+	return l, slots
+}
+
 // TestLeasesWrittenBackAfterAnOutage: the leases of requests running
 // across an outage (virtual keys' and fal keys' alike, and virtual keys'
 // admitted on the replica's share during it) are in Redis again when it
@@ -66,18 +84,7 @@ func TestLeaseReleasedDuringWriteBackStaysFree(t *testing.T) {
 func TestLeasesWrittenBackAfterAnOutage(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{})
-	l := NewLimits(f)
-	slots := NewKeySlots(f)
-	done, ok, _ := l.Acquire("vk", 3)
-	if !ok {
-		t.Fatal("no virtual key slot")
-	}
-	defer done()
-	release, ok := tryAcquire(t, slots, 3)
-	if !ok {
-		t.Fatal("no fal key slot")
-	}
-	defer release()
+	l, slots := holdEachKind(t, f, 3)
 	r.Stop()
 	eventually(t, "Redis marked down", func() bool { return !f.Up() })
 	during, ok, _ := l.Acquire("vk", 3)
@@ -162,17 +169,7 @@ func renewedSets(cmd redis.Cmder) ([]string, bool) {
 func TestOneLoopRenewsEveryKindOfLease(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{LeaseTTL: 600 * time.Millisecond})
-	l, slots := NewLimits(f), NewKeySlots(f)
-	done, ok, _ := l.Acquire("vk", 1)
-	if !ok {
-		t.Fatal("no virtual key slot")
-	}
-	defer done()
-	release, ok := tryAcquire(t, slots, 1)
-	if !ok {
-		t.Fatal("no fal key slot")
-	}
-	defer release()
+	holdEachKind(t, f, 1)
 	ctx := context.Background()
 	rdb := r.Client()
 	want := []string{"falproxy:keyslots:k1", "falproxy:leases:vk"}

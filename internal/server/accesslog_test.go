@@ -32,16 +32,7 @@ func TestAccessLogNamesEveryFalJob(t *testing.T) {
 	if len(jobs) != 2 {
 		t.Fatalf("fal ran %d jobs, want 2", len(jobs))
 	}
-	var line string
-	eventually(t, "the access log line", func() bool {
-		for l := range strings.Lines(h.logText()) {
-			if strings.Contains(l, "msg=request ") && strings.Contains(l, "request_id=split-request ") {
-				line = l
-				return true
-			}
-		}
-		return false
-	})
+	line := accessLogLine(t, h, "split-request")
 	first, ok := attrValue(line, "fal_request_id")
 	if !ok || !slices.Contains(jobs, first) {
 		t.Fatalf("fal_request_id %q is not one of fal's jobs %v: %s", first, jobs, line)
@@ -92,16 +83,7 @@ func TestAccessLogShowsAStreamLeftMidwayAs499(t *testing.T) {
 	if n := len(h.falCalls(falfake.OpLLMStream)); n != 1 {
 		t.Fatalf("fal received %d streams, want 1", n)
 	}
-	var line string
-	eventually(t, "the access log line", func() bool {
-		for l := range strings.Lines(h.logText()) {
-			if strings.Contains(l, "msg=request ") && strings.Contains(l, "request_id=left-stream ") {
-				line = l
-				return true
-			}
-		}
-		return false
-	})
+	line := accessLogLine(t, h, "left-stream")
 	if status, _ := attrValue(line, "status"); status != "499" {
 		t.Errorf("access log status %q, want 499: %s", status, line)
 	}
@@ -109,6 +91,23 @@ func TestAccessLogShowsAStreamLeftMidwayAs499(t *testing.T) {
 	if want := `falproxy_requests_total{model="gpt-4o",route="POST /v1/chat/completions",status="499"} 1`; !strings.Contains(metrics, want) {
 		t.Errorf("metrics lack %s", want)
 	}
+}
+
+// accessLogLine waits for the access log line of the request with the
+// given id and returns it.
+func accessLogLine(t *testing.T, h *harness, requestID string) string {
+	t.Helper()
+	var line string
+	eventually(t, "the access log line", func() bool {
+		for l := range strings.Lines(h.logText()) {
+			if strings.Contains(l, "msg=request ") && strings.Contains(l, "request_id="+requestID+" ") {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	return line
 }
 
 // attrValue is the value of key in a text log line, unquoted.
