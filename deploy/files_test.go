@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/shutdown"
 )
 
 // fleetVariables are the variables of the state that replicas share
@@ -20,14 +21,6 @@ import (
 // are allowed here by name so that these tests hold both before and after
 // config.Variables lists them.
 var fleetVariables = []string{"REDIS_URL", "REDIS_REQUIRED", "REPLICAS"}
-
-// shutdownTail is how long falproxy may still run once SHUTDOWN_GRACE is
-// over (cmd/falproxy): up to 15 s to answer the requests it then cancels,
-// cancelDrain, 30 s, to confirm the cancels of their fal jobs, and
-// ledgerDrain, 15 s, to write the last usage ledger rows. A container must
-// be given SHUTDOWN_GRACE plus this before it is killed. A test in
-// cmd/falproxy checks it against those constants.
-const shutdownTail = 60 * time.Second
 
 // readRepoFile reads a file given by its path from the module root.
 func readRepoFile(t *testing.T, path string) []byte {
@@ -134,7 +127,7 @@ func mustLoadConfig(t *testing.T, where string, env map[string]string) *config.C
 // their fal jobs.
 func checkStopTime(t *testing.T, where string, stop, shutdownGrace time.Duration) {
 	t.Helper()
-	if need := shutdownGrace + shutdownTail; stop <= need {
-		t.Errorf("%s: %v before the kill, want more than SHUTDOWN_GRACE %v + %v", where, stop, shutdownGrace, shutdownTail)
+	if need := shutdownGrace + shutdown.Tail; stop <= need {
+		t.Errorf("%s: %v before the kill, want more than SHUTDOWN_GRACE %v + %v", where, stop, shutdownGrace, shutdown.Tail)
 	}
 }

@@ -8,15 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/logging"
-
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/store"
 )
 
-// linkTimeout bounds each of check's attempts to reach the database and
-// Redis, so that an address that swallows packets fails check soon.
+// linkTimeout bounds check's attempt to reach the database, so that an
+// address that swallows packets fails check soon. Redis is given the
+// fleet's own timeouts (see fleet.Ping).
 const linkTimeout = 5 * time.Second
 
 // checkLinks reaches the database serve would open (DATABASE_URL, or the
@@ -62,24 +61,11 @@ func checkDatabase(ctx context.Context, u string) (string, error) {
 	return fmt.Sprintf("database %s: reachable, schema version %d", describeURL(u), have), nil
 }
 
-// checkRedis pings the Redis of REDIS_URL. A failure is a problem even
-// without REDIS_REQUIRED: replicas would then each enforce only their
-// share of every limit.
+// checkRedis pings the Redis of REDIS_URL as serve's fleet would reach
+// it. A failure is a problem even without REDIS_REQUIRED: replicas would
+// then each enforce only their share of every limit.
 func checkRedis(ctx context.Context, u string, required bool) (string, error) {
-	opt, err := redis.ParseURL(u)
-	if err != nil {
-		return "", fmt.Errorf("not a valid Redis URL")
-	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = linkTimeout, linkTimeout, linkTimeout
-	opt.MaxRetries, opt.DialerRetries = -1, 1
-	// The client would also print its failed dial to stderr, unstructured;
-	// the error below says the same.
-	redis.SetLogger(&logging.VoidLogger{})
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, linkTimeout)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
+	if err := fleet.Ping(ctx, u, nil); err != nil {
 		if required {
 			return "", fmt.Errorf("%w (REDIS_REQUIRED is true: serve will refuse to start)", err)
 		}

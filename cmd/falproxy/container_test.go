@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/shutdown"
 )
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -122,11 +123,6 @@ func TestDockerfileInvariants(t *testing.T) {
 	}
 }
 
-// shutdownTail is how long serve may still run once SHUTDOWN_GRACE is
-// over: the cancelled requests answer, the cancels at fal are confirmed
-// and the last ledger rows are written.
-const shutdownTail = cancelledAnswers + cancelDrain + ledgerDrain
-
 // TestComposeAndIgnore checks the hardening compose.yaml promises of the
 // single falproxy service, on its own fields rather than anywhere in the
 // file, where the fleet's replicas repeat most of them, and that .env
@@ -176,8 +172,8 @@ func TestComposeAndIgnore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stop, err := time.ParseDuration(s.StopGracePeriod); err != nil || stop <= grace+shutdownTail {
-		t.Errorf("the falproxy service's stop_grace_period %q, want more than SHUTDOWN_GRACE %v + %v", s.StopGracePeriod, grace, shutdownTail)
+	if stop, err := time.ParseDuration(s.StopGracePeriod); err != nil || stop <= grace+shutdown.Tail {
+		t.Errorf("the falproxy service's stop_grace_period %q, want more than SHUTDOWN_GRACE %v + %v", s.StopGracePeriod, grace, shutdown.Tail)
 	}
 	ignored := strings.Split(readRepoFile(t, ".dockerignore"), "\n")
 	if !containsLine(ignored, ".env") || !containsLine(ignored, ".git") {
@@ -244,15 +240,12 @@ func defaultOf(t *testing.T, name string) string {
 	return ""
 }
 
-// TestShutdownTailOfTheDeployments: the deployment files' lint in deploy/
-// gives a container SHUTDOWN_GRACE plus its shutdownTail, which must be
-// what serve may take after the grace.
+// TestShutdownTailOfTheDeployments: the deployment files' checks give a
+// container SHUTDOWN_GRACE plus shutdown.Tail, which must be what serve
+// may take after the grace: the cancelled requests answer, the cancels
+// at fal are confirmed and the last ledger rows are written.
 func TestShutdownTailOfTheDeployments(t *testing.T) {
-	m := regexp.MustCompile(`(?m)^const shutdownTail = (\d+) \* time\.Second$`).FindStringSubmatch(readRepoFile(t, "deploy/files_test.go"))
-	if m == nil {
-		t.Fatal("deploy/files_test.go declares no shutdownTail in whole seconds")
-	}
-	if secs, _ := strconv.Atoi(m[1]); time.Duration(secs)*time.Second != shutdownTail {
-		t.Errorf("deploy/files_test.go's shutdownTail is %s s, want %v", m[1], shutdownTail)
+	if serve := cancelledAnswers + cancelDrain + ledgerDrain; serve != shutdown.Tail {
+		t.Errorf("serve may take %v after SHUTDOWN_GRACE, but shutdown.Tail is %v", serve, shutdown.Tail)
 	}
 }

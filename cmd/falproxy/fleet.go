@@ -36,7 +36,7 @@ func newPool(cfg *config.Config, fl *fleet.Fleet) *fal.Pool {
 	health := fleet.NewKeyHealth(fl)
 	opt.Shared = health
 	if cfg.KeyConcurrency > 0 {
-		opt.Slots = fleet.NewKeySlots(fl, 0)
+		opt.Slots = fleet.NewKeySlots(fl)
 	}
 	pool := fal.NewPool(cfg.FalKeys, opt)
 	health.Follow(pool)

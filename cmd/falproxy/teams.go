@@ -56,7 +56,7 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger, fl *fl
 	t := &teamsParts{store: st, admin: cfg.AdminKey}
 	opt := teams.Options{Store: st, Logger: log}
 	if fl != nil {
-		t.limits = fleet.NewLimits(fl, fleet.LimitsOptions{})
+		t.limits = fleet.NewLimits(fl)
 		opt.Limits = t.limits
 	}
 	t.gate = teams.New(opt)

@@ -32,8 +32,8 @@ func field(t *testing.T, r *redistest.Server, l *Limits, keyID, kind string) int
 // estimate freed twice nor the cost counted twice.
 func TestBudgetWriteBackRacingASettleCountsOnce(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	held, ok, _ := a.Reserve("k", budget, 3000) // runs across the race
 	if !ok {
@@ -72,7 +72,7 @@ func TestBudgetWriteBackRacingASettleCountsOnce(t *testing.T) {
 // never a negative reservation that would offset other replicas'.
 func TestBudgetSurvivesARedisThatLostItsData(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	res, ok, _ := a.Reserve("k", budget, 1000)
 	if !ok {
@@ -100,8 +100,8 @@ func TestBudgetSurvivesARedisThatLostItsData(t *testing.T) {
 // reservation, and a new budget period starts from zero.
 func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	dead := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	dead := replicaLimits(t, r.URL(), Options{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	res, ok, _ := dead.Reserve("k", budget, 4000)
 	if !ok {
@@ -141,7 +141,7 @@ func TestBudgetOfAGoneReplicaIsDropped(t *testing.T) {
 // not know yet leaves no hash without a TTL.
 func TestBudgetHashAlwaysExpires(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
 	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 100, Spent: 100, HardStop: true}, 1); ok {
 		t.Fatal("a spent budget was reserved")
 	}
@@ -156,8 +156,8 @@ func TestBudgetHashAlwaysExpires(t *testing.T) {
 // though a newer read has been noted since.
 func TestReservationPairsSpendWithItsRead(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	old := a.Loaded("k", time.Time{}) // the read that saw nothing spent
 	res, ok, _ := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
 	if !ok {
@@ -176,7 +176,7 @@ func TestReservationPairsSpendWithItsRead(t *testing.T) {
 // make no budget calls to Redis.
 func TestKeyWithoutBudgetStaysLocal(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
 	res, ok, _ := a.Reserve("free", teams.Budget{Limit: -1}, 500)
 	if !ok {
 		t.Fatal("a key without a budget was refused")
@@ -194,7 +194,7 @@ func TestKeyWithoutBudgetStaysLocal(t *testing.T) {
 // this replica holds nothing of is forgotten.
 func TestWriteBackLeavesTheCountsFree(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
 	res, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
 	if !ok {
 		t.Fatal("reservation refused")
@@ -228,7 +228,7 @@ func TestWriteBackLeavesTheCountsFree(t *testing.T) {
 // request served before still has its cost written back.
 func TestRequiredRefusesWithoutRedis(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{Required: true})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	res, ok, _ := a.Reserve("k", budget, 1000)
 	if !ok {
@@ -255,8 +255,8 @@ func TestRequiredRefusesWithoutRedis(t *testing.T) {
 func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
 	r := redistest.Start(t)
 	reps := []*Limits{
-		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
-		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
+		replicaLimits(t, r.URL(), Options{}),
+		replicaLimits(t, r.URL(), Options{}),
 	}
 	budget := teams.Budget{Limit: 1 << 40, HardStop: true}
 	var wg sync.WaitGroup
@@ -302,7 +302,7 @@ func TestBudgetCountsEndAtZeroUnderChurn(t *testing.T) {
 // answers; only a budget check is refused.
 func TestRequiredBooksACostWithoutRedis(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{Required: true})
 	res, ok, _ := a.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 1000)
 	if !ok {
 		t.Fatal("reservation refused with Redis up")
@@ -325,7 +325,7 @@ func TestRequiredBooksACostWithoutRedis(t *testing.T) {
 // below, which would offset every replica's reservations.
 func TestBudgetSetWhileSpendIsQueued(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
 	res, _, _ := a.Reserve("k", teams.Budget{Limit: -1}, 0)
 	a.Settle(res, 5000)
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
@@ -348,7 +348,7 @@ func TestBudgetSetWhileSpendIsQueued(t *testing.T) {
 // still up) is refused as unavailable, not as spent.
 func TestRequiredUnsyncedBudgetIsUnavailable(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{Required: true}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{Required: true})
 	budget := teams.Budget{Limit: 1 << 40, HardStop: true}
 	if _, ok, unavailable := a.Reserve("k", budget, 1000); !ok || unavailable {
 		t.Fatalf("with Redis up: taken %v, unavailable %v", ok, unavailable)

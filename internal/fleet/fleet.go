@@ -57,6 +57,11 @@ type Options struct {
 	// through Redis count instead. 0 assumes none but this one before a
 	// heartbeat has counted the fleet.
 	Replicas int
+	// LeaseTTL is how long a concurrency slot (a virtual key's or a fal
+	// key's) stays taken after the replica holding it stopped renewing
+	// it (default DefaultLeaseTTL): a replica killed mid-request frees
+	// its slots within it. Live leases are renewed every third of it.
+	LeaseTTL time.Duration
 	Logger   *slog.Logger
 }
 
@@ -74,6 +79,9 @@ type Fleet struct {
 	failures atomic.Int32  // request calls failed in a row
 	errors   atomic.Uint64 // failed calls, for the metrics
 	epoch    string        // Redis's data generation at the last heartbeat; heartbeat only
+	// leases are the concurrency slots this replica holds, virtual keys'
+	// and fal keys' alike, renewed together in one call per period.
+	leases *leaseSet
 
 	mu        sync.Mutex
 	downSince time.Time
@@ -88,27 +96,19 @@ type Fleet struct {
 // be unreachable, so that a request does not wait for a timeout.
 var errUnavailable = errors.New("redis is unreachable")
 
-// Open connects to Redis and starts the heartbeat. A Redis that does not
-// answer is an error only with Required; otherwise the fleet starts with
-// local limits and switches to shared ones when Redis answers.
+// Open connects to Redis and starts the heartbeat and the renewal of the
+// replica's leases (see leaseSet). A Redis that does not answer is an
+// error only with Required; otherwise the fleet starts with local limits
+// and switches to shared ones when Redis answers.
 func Open(ctx context.Context, opt Options) (*Fleet, error) {
-	ro, err := redis.ParseURL(opt.URL)
-	if err != nil {
-		// The parser's message quotes the URL, password included.
-		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	routeClientLogs(opt.Logger)
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
-	ro.PoolTimeout = commandTimeout
+	ro, err := clientOptions(opt.URL, opt.Logger)
+	if err != nil {
+		return nil, err
+	}
 	ro.PoolSize, ro.MinIdleConns = poolSize, 4
-	// A retried command doubles the wait of a request when Redis is down;
-	// the heartbeat finds out when it is back.
-	ro.MaxRetries = -1
-	ro.DialerRetries = 1 // the same for a connection: one attempt
-	ro.ContextTimeoutEnabled = true
 	f := &Fleet{rdb: redis.NewClient(ro), opt: opt, id: replicaID(), addr: ro.Addr, log: opt.Logger,
 		stop: make(chan struct{})}
 	if _, err := f.beat(ctx); err != nil {
@@ -120,8 +120,47 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	} else {
 		f.up.Store(true)
 	}
+	f.leases = newLeaseSet(f, opt.LeaseTTL)
 	f.spawn(f.heartbeat)
 	return f, nil
+}
+
+// Ping asks the Redis at url for one answer, through a client set up
+// as Open sets up the fleet's, so that it sees what a replica starting
+// now would see. log receives the client's own log lines (nil drops
+// them); like Open, it takes over go-redis's one logger of the process.
+func Ping(ctx context.Context, url string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ro, err := clientOptions(url, log)
+	if err != nil {
+		return err
+	}
+	c := redis.NewClient(ro)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	return c.Ping(ctx).Err()
+}
+
+// clientOptions parses a REDIS_URL into a client's options with the
+// fleet's timeouts and retries, and routes the client's logs to log.
+func clientOptions(url string, log *slog.Logger) (*redis.Options, error) {
+	ro, err := redis.ParseURL(url)
+	if err != nil {
+		// The parser's message quotes the URL, password included.
+		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
+	}
+	routeClientLogs(log)
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
+	ro.PoolTimeout = commandTimeout
+	// A retried command doubles the wait of a request when Redis is down;
+	// the heartbeat finds out when it is back.
+	ro.MaxRetries = -1
+	ro.DialerRetries = 1 // the same for a connection: one attempt
+	ro.ContextTimeoutEnabled = true
+	return ro, nil
 }
 
 func replicaID() string {

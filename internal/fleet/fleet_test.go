@@ -134,7 +134,7 @@ func TestFleetRequiredRefusesToStart(t *testing.T) {
 func TestFleetNoticesRedisLostItsData(t *testing.T) {
 	r := redistest.Start(t)
 	f := open(t, r.URL(), Options{})
-	slots := NewKeySlots(f, 0)
+	slots := NewKeySlots(f)
 	release, ok := tryAcquire(t, slots, 5)
 	if !ok {
 		t.Fatal("no slot")
@@ -173,7 +173,7 @@ func TestFleetCloseLogsNoOutage(t *testing.T) {
 	var logs strings.Builder
 	var mu sync.Mutex
 	f := open(t, r.URL(), Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
-	slots := NewKeySlots(f, 0)
+	slots := NewKeySlots(f)
 	release, ok := tryAcquire(t, slots, 1)
 	if !ok {
 		t.Fatal("no slot")
@@ -214,6 +214,24 @@ func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
 		t.Errorf("the error quotes the URL: %v", err)
+	}
+}
+
+// TestPing: Ping answers whether Redis does, and its error for a
+// malformed URL does not quote it.
+func TestPing(t *testing.T) {
+	r := redistest.Start(t)
+	ctx := context.Background()
+	if err := Ping(ctx, r.URL(), nil); err != nil {
+		t.Fatalf("Ping of a running Redis: %v", err)
+	}
+	r.Stop()
+	if err := Ping(ctx, r.URL(), nil); err == nil {
+		t.Error("Ping of a stopped Redis succeeded")
+	}
+	err := Ping(ctx, "redis://user:s3cretpw@host:badport/0", nil)
+	if err == nil || strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
+		t.Errorf("Ping of a malformed URL = %v, want an error that does not quote it", err)
 	}
 }
 

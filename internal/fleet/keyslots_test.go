@@ -22,8 +22,8 @@ func tryAcquire(t *testing.T, s *KeySlots, max int) (func(), bool) {
 
 func TestKeySlotsCountAcrossReplicas(t *testing.T) {
 	r := redistest.Start(t)
-	a := NewKeySlots(open(t, r.URL(), Options{}), 0)
-	b := NewKeySlots(open(t, r.URL(), Options{}), 0)
+	a := NewKeySlots(open(t, r.URL(), Options{}))
+	b := NewKeySlots(open(t, r.URL(), Options{}))
 
 	releaseA, okA := tryAcquire(t, a, 2)
 	_, okB := tryAcquire(t, b, 2)
@@ -44,10 +44,10 @@ func TestKeySlotsCountAcrossReplicas(t *testing.T) {
 
 func TestKeySlotsOfADeadReplicaExpire(t *testing.T) {
 	r := redistest.Start(t)
-	holder := open(t, r.URL(), Options{})
 	const ttl = 600 * time.Millisecond
-	dying := NewKeySlots(holder, ttl)
-	other := NewKeySlots(open(t, r.URL(), Options{}), ttl)
+	holder := open(t, r.URL(), Options{LeaseTTL: ttl})
+	dying := NewKeySlots(holder)
+	other := NewKeySlots(open(t, r.URL(), Options{LeaseTTL: ttl}))
 	if _, ok := tryAcquire(t, dying, 1); !ok {
 		t.Fatal("no slot at first")
 	}
@@ -74,7 +74,7 @@ func TestKeySlotsOfADeadReplicaExpire(t *testing.T) {
 
 func TestKeySlotsOutageFallsBackToShare(t *testing.T) {
 	r := redistest.Start(t)
-	s := NewKeySlots(open(t, r.URL(), Options{Replicas: 3}), 0)
+	s := NewKeySlots(open(t, r.URL(), Options{Replicas: 3}))
 	running, ok := tryAcquire(t, s, 2) // runs across the outage
 	if !ok {
 		t.Fatal("no slot with Redis up")

@@ -58,7 +58,8 @@ end
 return #KEYS
 `)
 
-// leaseSet is this replica's live leases, whichever sets they are in.
+// leaseSet is this replica's live leases, whichever sets they are in:
+// the fleet holds one, so that one loop renews them all in one call.
 type leaseSet struct {
 	f   *Fleet
 	ttl time.Duration

@@ -12,15 +12,6 @@ import (
 	"github.com/falproxy/falproxy/internal/teams"
 )
 
-// LimitsOptions configure Limits.
-type LimitsOptions struct {
-	// LeaseTTL is how long a virtual key's concurrency slot stays taken
-	// without its replica renewing it, as fal key slots (default
-	// DefaultLeaseTTL): a replica killed mid-request frees its slots
-	// within it. Live leases are renewed every third of it.
-	LeaseTTL time.Duration
-}
-
 // Limits implements teams.Limits in the fleet's Redis, so that a virtual
 // key's request rate, concurrency and budget hold across every replica.
 // While Redis is unreachable each limit falls back to this replica's
@@ -30,9 +21,8 @@ type LimitsOptions struct {
 type Limits struct {
 	f        *Fleet
 	local    *teams.LocalLimits // the fallback, and this replica's own counts
-	leases   *leaseSet
-	seq      atomic.Uint64 // makes request ids unique
-	fallback atomic.Uint64 // limit calls made locally because Redis failed
+	seq      atomic.Uint64      // makes request ids unique
+	fallback atomic.Uint64      // limit calls made locally because Redis failed
 
 	mu    sync.Mutex
 	spend spendState // budget bookkeeping, guarded by mu
@@ -41,12 +31,12 @@ type Limits struct {
 	beforeSend func()
 }
 
-// NewLimits returns limits shared through f, whose leases are renewed
-// until f closes.
-func NewLimits(f *Fleet, opt LimitsOptions) *Limits {
-	l := &Limits{f: f, local: teams.NewLocalLimits(), leases: newLeaseSet(f, opt.LeaseTTL), spend: newSpendState()}
+// NewLimits returns limits shared through f, whose leases f renews (with
+// its fal keys' slots) until it closes.
+func NewLimits(f *Fleet) *Limits {
+	l := &Limits{f: f, local: teams.NewLocalLimits(), spend: newSpendState()}
 	f.OnUp(l.resume)
-	f.spawn(func() { f.every(l.leases.ttl/3, l.tick) })
+	f.spawn(func() { f.every(f.leases.ttl/3, l.tick) })
 	return l
 }
 
@@ -120,7 +110,7 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool, bool) {
 		return func() {}, true, false
 	}
 	set := l.f.key("leases:" + keyID)
-	release, taken, err := l.leases.acquire(set, max)
+	release, taken, err := l.f.leases.acquire(set, max)
 	if err == nil && !taken {
 		return nil, false, false
 	}
@@ -137,7 +127,7 @@ func (l *Limits) Acquire(keyID string, max int) (func(), bool, bool) {
 		return nil, false, false
 	}
 	if release == nil {
-		release = l.leases.hold(set) // counted in Redis once it answers
+		release = l.f.leases.hold(set) // counted in Redis once it answers
 	}
 	return func() { releaseLocal(); release() }, true, false
 }
@@ -152,7 +142,7 @@ func (l *Limits) tick() {
 
 // resume runs when Redis answers again after an outage or a loss of its
 // data: this replica's budget counts are written back, before shared
-// limits apply (the leases write themselves back, see leaseSet).
+// limits apply (the fleet writes the leases back, see leaseSet).
 func (l *Limits) resume(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()

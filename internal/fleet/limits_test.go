@@ -12,15 +12,15 @@ import (
 
 // replicaLimits is one replica's shared limits on the Redis at url: its
 // own fleet link, as a separate process would have.
-func replicaLimits(t *testing.T, url string, fopt Options, lopt LimitsOptions) *Limits {
+func replicaLimits(t *testing.T, url string, opt Options) *Limits {
 	t.Helper()
-	return NewLimits(open(t, url, fopt), lopt)
+	return NewLimits(open(t, url, opt))
 }
 
 func TestSharedRateIsExactAcrossReplicas(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	now := time.Now()
 	allowed := 0
 	for i := range 15 {
@@ -49,8 +49,8 @@ func TestSharedRateIsExactAcrossReplicas(t *testing.T) {
 
 func TestSharedLeasesAcrossReplicas(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	releaseA, ok, _ := a.Acquire("k", 2)
 	if !ok {
 		t.Fatal("first slot refused")
@@ -80,9 +80,9 @@ func TestSharedLeasesAcrossReplicas(t *testing.T) {
 func TestLeasesOfADeadReplicaExpire(t *testing.T) {
 	r := redistest.Start(t)
 	const ttl = 600 * time.Millisecond
-	live := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
-	dead := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
-	other := replicaLimits(t, r.URL(), Options{}, LimitsOptions{LeaseTTL: ttl})
+	live := replicaLimits(t, r.URL(), Options{LeaseTTL: ttl})
+	dead := replicaLimits(t, r.URL(), Options{LeaseTTL: ttl})
+	other := replicaLimits(t, r.URL(), Options{LeaseTTL: ttl})
 	if _, ok, _ := live.Acquire("k", 2); !ok {
 		t.Fatal("live replica's slot refused")
 	}
@@ -114,8 +114,8 @@ func TestLeasesOfADeadReplicaExpire(t *testing.T) {
 func TestBudgetHoldsUnderConcurrencyAcrossReplicas(t *testing.T) {
 	r := redistest.Start(t)
 	reps := []*Limits{
-		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
-		replicaLimits(t, r.URL(), Options{}, LimitsOptions{}),
+		replicaLimits(t, r.URL(), Options{}),
+		replicaLimits(t, r.URL(), Options{}),
 	}
 	for _, l := range reps {
 		l.Loaded("k", time.Time{})
@@ -168,8 +168,8 @@ func TestBudgetHoldsUnderConcurrencyAcrossReplicas(t *testing.T) {
 // B's spend, now out of Redis's unstored counts, until A reads again.
 func TestBudgetCountsSpendStoredAfterAnotherReplicasRead(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	budget := teams.Budget{Limit: 10_000, HardStop: true}
 	a.Loaded("k", time.Time{}) // A reads the store: nothing spent yet
 	b.Loaded("k", time.Time{})
@@ -204,8 +204,8 @@ func TestBudgetCountsSpendStoredAfterAnotherReplicasRead(t *testing.T) {
 // read after B's write; A counts it all the same.
 func TestBudgetCountsSpendStoredWhileAReadRan(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{})
+	b := replicaLimits(t, r.URL(), Options{})
 	b.Loaded("k", time.Time{})
 	res, ok, _ := b.Reserve("k", teams.Budget{Limit: 10_000, HardStop: true}, 6000)
 	if !ok {
@@ -235,8 +235,8 @@ func forgetHistory(t *testing.T, r *redistest.Server, keyID string) {
 // apply again, with the requests still running counted.
 func TestLimitsFallBackToSharesAndReturn(t *testing.T) {
 	r := redistest.Start(t)
-	a := replicaLimits(t, r.URL(), Options{Replicas: 2}, LimitsOptions{})
-	b := replicaLimits(t, r.URL(), Options{Replicas: 2}, LimitsOptions{})
+	a := replicaLimits(t, r.URL(), Options{Replicas: 2})
+	b := replicaLimits(t, r.URL(), Options{Replicas: 2})
 	a.Loaded("k", time.Time{})
 	running, ok, _ := a.Acquire("k", 2) // runs across the outage
 	if !ok {

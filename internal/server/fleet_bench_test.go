@@ -49,9 +49,9 @@ func sharedBench(b *testing.B) (*fleet.Limits, *fleet.KeySlots) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = f.Close() })
-	shared := fleet.NewLimits(f, fleet.LimitsOptions{})
+	shared := fleet.NewLimits(f)
 	shared.Loaded("bench", time.Time{})
-	return shared, fleet.NewKeySlots(f, 0)
+	return shared, fleet.NewKeySlots(f)
 }
 
 // BenchmarkSharedLimitsOverhead measures what sharing a virtual key's

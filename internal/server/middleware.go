@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/metrics"
@@ -46,6 +47,10 @@ type requestInfo struct {
 	tenant tenant
 	// recorder is the access log's, allocated with the info.
 	recorder statusRecorder
+	// cutShort: the answer had begun (a stream) when the request's
+	// context ended; the client left, the request timed out or the
+	// server is shutting down (see cutShort).
+	cutShort atomic.Bool
 }
 
 func (ri *requestInfo) set(model, falID string) {
@@ -144,6 +149,23 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // would hide a failed flush from streaming handlers.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// answeredStatus is the status the access log, the metrics and the
+// ledger give a request whose handler wrote written (0 for nothing): 499
+// when the client is not getting the whole answer, because none had
+// begun when its context ended or because its stream was cut short,
+// although the status line said 200; otherwise what the client got.
+func answeredStatus(ctx context.Context, written int) int {
+	switch {
+	case written == 0 && ctx.Err() != nil:
+		return 499
+	case written == 0:
+		return http.StatusOK // net/http answers 200 for a handler that wrote nothing
+	case infoFrom(ctx).cutShort.Load():
+		return 499
+	}
+	return written
+}
+
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
@@ -165,9 +187,7 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 // the runtime start every new goroutine with a larger stack).
 func logRequest(log *slog.Logger, m *metrics.Metrics, r *http.Request, status int, start time.Time) {
 	ri := infoFrom(r.Context())
-	if status == 0 && r.Context().Err() != nil {
-		status = 499 // client went away before any answer
-	}
+	status = answeredStatus(r.Context(), status)
 	// The attributes live in an array on the stack: slog.Attr
 	// values need no boxing, so the line costs no allocation of
 	// its own before the handler's.

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/openai"
@@ -155,15 +154,7 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), meteringKey{}, m)))
 		finished = true
 
-		status := rec.status
-		switch {
-		case status == 0 && r.Context().Err() != nil:
-			status = 499 // the client left before any answer
-		case status == 0:
-			status = http.StatusOK // net/http answers 200 for a handler that wrote nothing
-		case m.cutShort.Load():
-			status = 499 // the answer had begun, but the client is not getting all of it
-		}
+		status := answeredStatus(r.Context(), rec.status)
 		ri := infoFrom(r.Context())
 		ri.mu.Lock()
 		work, reachedFal := ri.work, len(ri.FalRequestIDs) > 0
@@ -202,19 +193,13 @@ type metering struct {
 	priced   bool
 	estimate charge
 	hold     *teams.Reservation
-	// cutShort: the answer had begun (a stream) when the request's
-	// context ended; the client left, the request timed out or the
-	// server is shutting down (see cutShort).
-	cutShort atomic.Bool
 }
 
 // cutShort notes that the answer of the request of ctx, already begun,
-// ended because ctx did: the request is settled as one the client left,
-// by what fal completed, never by its estimate.
+// ended because ctx did: the request is logged and settled as one the
+// client left (status 499), by what fal completed, never by its estimate.
 func cutShort(ctx context.Context) {
-	if m, _ := ctx.Value(meteringKey{}).(*metering); m != nil {
-		m.cutShort.Store(true)
-	}
+	infoFrom(ctx).cutShort.Store(true)
 }
 
 type meteringKey struct{}

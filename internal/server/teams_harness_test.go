@@ -46,7 +46,7 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	}
 	gopt := teams.Options{Store: st}
 	if ts.fleet != nil {
-		gopt.Limits, opt.Fleet = fleet.NewLimits(ts.fleet, fleet.LimitsOptions{}), ts.fleet
+		gopt.Limits, opt.Fleet = fleet.NewLimits(ts.fleet), ts.fleet
 	}
 	ts.gate, ts.store = teams.New(gopt), st
 	opt.Gate, opt.AdminKey = ts.gate, adminKey
