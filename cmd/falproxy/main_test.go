@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -15,6 +16,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	keyVersionTimeout = 10 * time.Second
 	if os.Getenv(childEnv) == "1" {
 		main() // a replica started by a fleet test (see fleet_harness_test.go)
 		os.Exit(0)

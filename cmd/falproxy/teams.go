@@ -20,6 +20,12 @@ import (
 // be written.
 const ledgerDrain = 15 * time.Second
 
+// keyVersionTimeout is how long a request that could spend waits for its
+// key's version; 0: the gate's default. Only the tests change it, so
+// that a change they make applies to their next request on a machine
+// slowed by other tests as well.
+var keyVersionTimeout time.Duration
+
 // teamsParts are the store, gate and prices serve runs with when virtual
 // keys are in play; the zero value (no store) changes nothing.
 type teamsParts struct {
@@ -54,7 +60,7 @@ func openTeams(ctx context.Context, cfg *config.Config, log *slog.Logger, fl *fl
 		}
 	}
 	t := &teamsParts{store: st, admin: cfg.AdminKey}
-	opt := teams.Options{Store: st, Logger: log}
+	opt := teams.Options{Store: st, Logger: log, VersionTimeout: keyVersionTimeout}
 	if fl != nil {
 		t.limits = fleet.NewLimits(fl)
 		opt.Limits = t.limits

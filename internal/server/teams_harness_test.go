@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -36,6 +37,10 @@ type teamsSetup struct {
 	prices map[string]pricing.Price
 	// fleet, when set, shares the keys' limits through its Redis.
 	fleet *fleet.Fleet
+	// versionTimeout is how long a request waits for its key's version
+	// (0: 10 s, so that a key's change applies to the next request however
+	// slow the loaded machine makes the store's answer).
+	versionTimeout time.Duration
 }
 
 func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, opt *server.Options) {
@@ -44,7 +49,7 @@ func (ts *teamsSetup) wire(t *testing.T, fake *falfake.Fake, hc *http.Client, op
 	if err != nil {
 		t.Fatal(err)
 	}
-	gopt := teams.Options{Store: st}
+	gopt := teams.Options{Store: st, VersionTimeout: cmp.Or(ts.versionTimeout, 10*time.Second)}
 	if ts.fleet != nil {
 		gopt.Limits, opt.Fleet = fleet.NewLimits(ts.fleet), ts.fleet
 	}

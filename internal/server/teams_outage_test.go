@@ -98,7 +98,7 @@ func (p *stallingProxy) close() {
 // hanging.
 func TestStalledDatabaseHoldsNoCachedKey(t *testing.T) {
 	proxy, dbURL := newStallingProxy(t, pgtest.URL(t))
-	ts := &teamsSetup{url: dbURL}
+	ts := &teamsSetup{url: dbURL, versionTimeout: teams.DefaultVersionTimeout}
 	h, cachedKey, coldKey := cachedAndColdKeys(t, ts)
 	ctx := context.Background()
 	time.Sleep(teams.CacheTTL) // the cached entry is stale from here on

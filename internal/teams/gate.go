@@ -37,7 +37,9 @@ type Gate struct {
 	// insertRows writes ledger rows: the store's, or a test's wrapper.
 	insertRows func(context.Context, []store.Row) ([]bool, error)
 	// keyVersion reads a key's version: the store's, or a test's wrapper.
-	keyVersion func(ctx context.Context, id string) (time.Time, error)
+	// versionTimeout bounds it (see Options.VersionTimeout).
+	keyVersion     func(ctx context.Context, id string) (time.Time, error)
+	versionTimeout time.Duration
 
 	// storing is held for writing from before ledger rows are committed
 	// until their spend is moved to stored, and for reading while a key's
@@ -80,6 +82,9 @@ type Options struct {
 	Store  *store.Store
 	Limits Limits // default: LocalLimits
 	Logger *slog.Logger
+	// VersionTimeout bounds how long a request that could spend waits
+	// for its key's version (see Recheck); 0: DefaultVersionTimeout.
+	VersionTimeout time.Duration
 }
 
 // New returns a gate on the store and starts its ledger writer.
@@ -90,7 +95,10 @@ func New(opt Options) *Gate {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows, keyVersion: opt.Store.KeyVersion,
+	if opt.VersionTimeout <= 0 {
+		opt.VersionTimeout = DefaultVersionTimeout
+	}
+	g := &Gate{versionTimeout: opt.VersionTimeout, store: opt.Store, limits: opt.Limits, insertRows: opt.Store.InsertRows, keyVersion: opt.Store.KeyVersion,
 		cache: make(map[string]*cached), pending: make(map[string]*cached), unknown: make(map[string]time.Time)}
 	g.ledger = newLedger(opt.Logger, g.commit)
 	return g

@@ -80,12 +80,12 @@ func (g *Gate) reload(ctx context.Context, c *cached, known *Session, now time.T
 	return &Session{Key: c.key, entry: c}, nil
 }
 
-// versionTimeout bounds the read that tells whether a cached key is
-// current, near the store's normal latency; past it, or when the store
-// fails, the cached key is used and the key's version is not read again
-// for CacheTTL, so that a database that does not answer slows a request
-// of a known key once only.
-const versionTimeout = 50 * time.Millisecond
+// DefaultVersionTimeout bounds the read that tells whether a cached key
+// is current, near the store's normal latency; past it, or when the
+// store fails, the cached key is used and the key's version is not read
+// again for CacheTTL, so that a database that does not answer slows a
+// request of a known key once only.
+const DefaultVersionTimeout = 50 * time.Millisecond
 
 // current reports whether the session's key is as the store has it now,
 // or the store cannot tell. Requests of one key share one read.
@@ -118,9 +118,10 @@ func (g *Gate) current(ctx context.Context, s *Session) bool {
 }
 
 // readVersion reads the version of the key id for the requests waiting
-// on r, under versionTimeout whichever of them gave up meanwhile.
+// on r, under the gate's version timeout whichever of them gave up
+// meanwhile.
 func (g *Gate) readVersion(c *cached, id string, r *versionRead) {
-	ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), g.versionTimeout)
 	defer cancel()
 	r.version, r.err = g.keyVersion(ctx, id)
 	c.mu.Lock()
