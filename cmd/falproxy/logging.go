@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/falproxy/falproxy/internal/config"
 )
@@ -18,19 +19,40 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	if _, ok := w.(*logBuffer); !ok {
+		// Lines come from slog's handler and from the direct format: one
+		// lock keeps them whole. A logBuffer has a lock of its own.
+		w = &lockedWriter{w: w}
+	}
+	direct := &lineFormat{json: cfg.LogFormat == config.LogJSON, w: w}
 	var h slog.Handler
-	if cfg.LogFormat == config.LogJSON {
+	if direct.json {
 		h = slog.NewJSONHandler(w, opts)
 	} else {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(&redactingHandler{next: h, redact: cfg.Redact})
+	return slog.New(&redactingHandler{next: h, redact: cfg.Redact, direct: direct})
 }
 
 // redactingHandler rewrites every string-valued attribute and error.
 type redactingHandler struct {
 	next   slog.Handler
 	redact func(string) string
+	// direct formats the flat lines of the root logger, which has no
+	// attributes or groups of its own; nil in the loggers made from it.
+	direct *lineFormat
+}
+
+// lockedWriter lets one line be written at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -38,6 +60,11 @@ func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.direct != nil {
+		if done, err := h.direct.write(r, h.redact); done {
+			return err
+		}
+	}
 	if !h.changes(r) {
 		// Most lines hold no secret (every access log line): they go on
 		// as they are, not copied attribute by attribute.
