@@ -160,7 +160,7 @@ func textNeedsQuoting(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c != '\\' && (c == ' ' || c == '=' || !jsonSafe(c)) {
+			if !textBare[c] {
 				return true
 			}
 			i++
@@ -174,6 +174,14 @@ func textNeedsQuoting(s string) bool {
 	}
 	return false
 }
+
+// textBare holds the ASCII characters that leave a text value bare.
+var textBare = func() (bare [utf8.RuneSelf]bool) {
+	for c := range bare {
+		bare[c] = c == '\\' || c != ' ' && c != '=' && jsonSafe(byte(c))
+	}
+	return bare
+}()
 
 // jsonSafe reports whether an ASCII byte stands for itself in a JSON
 // string: all but the control characters, '"' and '\'.
