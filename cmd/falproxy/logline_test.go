@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"math"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +20,11 @@ import (
 func unchanged(s string) string { return s }
 
 // slogLine is r as slog's own handler writes it, text or JSON.
-func slogLine(t testing.TB, r slog.Record, json bool) string {
+func slogLine(t testing.TB, r slog.Record, asJSON bool) string {
 	t.Helper()
 	var buf bytes.Buffer
 	var h slog.Handler = slog.NewTextHandler(&buf, nil)
-	if json {
+	if asJSON {
 		h = slog.NewJSONHandler(&buf, nil)
 	}
 	if err := h.Handle(context.Background(), r); err != nil {
@@ -30,8 +34,8 @@ func slogLine(t testing.TB, r slog.Record, json bool) string {
 }
 
 // directLine is r in the direct format, and whether it took r.
-func directLine(r slog.Record, json bool) (string, bool) {
-	f := &lineFormat{json: json}
+func directLine(r slog.Record, asJSON bool) (string, bool) {
+	f := &lineFormat{json: asJSON}
 	b, ok := f.appendRecord(nil, r, unchanged)
 	return string(b), ok
 }
@@ -40,13 +44,13 @@ func directLine(r slog.Record, json bool) (string, bool) {
 // slog writes, in both formats.
 func assertSameLine(t testing.TB, r slog.Record) {
 	t.Helper()
-	for _, json := range []bool{false, true} {
-		got, ok := directLine(r, json)
+	for _, asJSON := range []bool{false, true} {
+		got, ok := directLine(r, asJSON)
 		if !ok {
-			t.Fatalf("json=%v: the direct format refused a flat line", json)
+			t.Fatalf("json=%v: the direct format refused a flat line", asJSON)
 		}
-		if want := slogLine(t, r, json); got != want {
-			t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", json, got, want)
+		if want := slogLine(t, r, asJSON); got != want {
+			t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
 		}
 	}
 }
@@ -91,9 +95,9 @@ func TestDirectLineMatchesSlog(t *testing.T) {
 func TestDirectLineLeavesOtherLinesToSlog(t *testing.T) {
 	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
-		name string
-		json bool
-		attr slog.Attr
+		name   string
+		asJSON bool
+		attr   slog.Attr
 	}{
 		{"a group", false, slog.Group("g", slog.String("a", "b"))},
 		{"an error", false, slog.Any("err", context.Canceled)},
@@ -107,7 +111,7 @@ func TestDirectLineLeavesOtherLinesToSlog(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := slog.NewRecord(at, slog.LevelInfo, "m", 0)
 			r.AddAttrs(c.attr)
-			if _, ok := directLine(r, c.json); ok {
+			if _, ok := directLine(r, c.asJSON); ok {
 				t.Error("the direct format took the line")
 			}
 		})
@@ -160,16 +164,16 @@ func FuzzDirectLineMatchesSlog(f *testing.F) {
 		if key != "" {
 			r.AddAttrs(slog.String(key, path))
 		}
-		for _, json := range []bool{false, true} {
-			got, ok := directLine(r, json)
+		for _, asJSON := range []bool{false, true} {
+			got, ok := directLine(r, asJSON)
 			if !ok {
-				if !json {
+				if !asJSON {
 					t.Fatalf("the text format refused a flat line")
 				}
 				continue // NaN, infinities: slog's JSON handler writes an error for them
 			}
-			if want := slogLine(t, r, json); got != want {
-				t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", json, got, want)
+			if want := slogLine(t, r, asJSON); got != want {
+				t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
 			}
 		}
 	})
@@ -185,4 +189,101 @@ func loadLogConfig(t *testing.T, accessKey, format string) *config.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// TestServedAccessLinesMatchSlog runs falproxy, asks it for paths and with
+// request ids that need quoting and escaping, and checks each access log
+// line against the line slog's handler writes for the same request (its
+// time and duration read back from the line); a path holding the access
+// key comes out redacted.
+func TestServedAccessLinesMatchSlog(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			env := testEnv(t, map[string]string{"LOG_FORMAT": format})
+			accessKey, _, _ := strings.Cut(env["CUSTOM_ACCESS_KEY"], ",")
+			r := startRun(t, []string{"serve"}, env)
+			requests := []struct{ id, path, wantPath string }{
+				{"req-plain", "/v1/models", "/v1/models"},
+				{`q"uote=d\back`, "/v1/models/caf%C3%A9%20%22x%22=y%E2%80%A8z", "/v1/models/café \"x\"=y\u2028z"},
+				{"req-key", "/v1/models/" + accessKey, "/v1/models/[redacted]"},
+			}
+			statuses := make([]int, len(requests))
+			for i, q := range requests {
+				req, _ := http.NewRequest(http.MethodGet, r.base+q.path, nil)
+				req.Header.Set("Authorization", "Bearer "+accessKey)
+				req.Header.Set("X-Request-Id", q.id)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				statuses[i] = resp.StatusCode
+				if got := resp.Header.Get("X-Request-Id"); got != q.id {
+					t.Errorf("request id %q echoed as %q", q.id, got)
+				}
+			}
+			if err := r.shutdown(t); err != nil {
+				t.Fatal(err)
+			}
+			out := r.stderr.String()
+			if strings.Contains(out, accessKey) {
+				t.Errorf("the access key reached the log:\n%s", out)
+			}
+			for i, q := range requests {
+				line := accessLine(t, out, q.id, format == "json")
+				at, ms := lineTimeAndDuration(t, line, format == "json")
+				rec := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+				rec.AddAttrs(slog.String("request_id", q.id), slog.String("method", "GET"), slog.String("path", q.wantPath),
+					slog.Int("status", statuses[i]), slog.Float64("duration_ms", ms))
+				if want := slogLine(t, rec, format == "json"); line != want {
+					t.Errorf("access line\n%q\nslog writes\n%q", line, want)
+				}
+			}
+		})
+	}
+}
+
+// accessLine is the access log line in out of the request with id, with
+// its newline.
+func accessLine(t *testing.T, out, id string, asJSON bool) string {
+	t.Helper()
+	quoted := string((&lineFormat{json: asJSON}).appendString(nil, id))
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, "request_id") && strings.Contains(line, quoted) {
+			return line
+		}
+	}
+	t.Fatalf("no access line for request %q in\n%s", id, out)
+	return ""
+}
+
+// lineTimeAndDuration reads the time and duration_ms of an access line.
+func lineTimeAndDuration(t *testing.T, line string, asJSON bool) (time.Time, float64) {
+	t.Helper()
+	if asJSON {
+		var fields struct {
+			Time       time.Time `json:"time"`
+			DurationMS float64   `json:"duration_ms"`
+		}
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Fatalf("access line %q: %v", line, err)
+		}
+		return fields.Time, fields.DurationMS
+	}
+	at, errTime := time.Parse(time.RFC3339Nano, textField(line, "time"))
+	ms, errMS := strconv.ParseFloat(textField(line, "duration_ms"), 64)
+	if errTime != nil || errMS != nil {
+		t.Fatalf("access line %q: %v", line, cmp.Or(errTime, errMS))
+	}
+	return at, ms
+}
+
+// textField is the bare value of key in a text line.
+func textField(line, key string) string {
+	for f := range strings.FieldsSeq(line) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
