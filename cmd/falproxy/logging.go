@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 
 	"github.com/falproxy/falproxy/internal/config"
 )
@@ -20,9 +19,9 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if _, ok := w.(*logBuffer); !ok {
-		// Lines come from slog's handler and from the direct format: one
-		// lock keeps them whole. A logBuffer has a lock of its own.
-		w = &lockedWriter{w: w}
+		// Lines come from slog's handler and from the direct format: a
+		// logBuffer keeps them whole, writing each at once here.
+		w = &logBuffer{w: w, closed: true}
 	}
 	direct := &lineFormat{json: cfg.LogFormat == config.LogJSON, w: w}
 	var h slog.Handler
@@ -41,18 +40,6 @@ type redactingHandler struct {
 	// direct formats the flat lines of the root logger, which has no
 	// attributes or groups of its own; nil in the loggers made from it.
 	direct *lineFormat
-}
-
-// lockedWriter lets one line be written at a time.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
