@@ -48,9 +48,10 @@ type logBuffer struct {
 	writing sync.Mutex
 	spare   []byte
 	timer   *time.Timer
-	// closed: the final flush is done; a line logged after it (by a
-	// goroutine still ending) is written at once, as nothing would flush
-	// it later.
+	// closed: every line is written at once. Either the final flush is
+	// done, and a line logged after it (by a goroutine still ending)
+	// has nothing to flush it later, or the buffer only keeps whole the
+	// lines of several writers on a w that is not buffered (newLogger).
 	closed bool
 }
 

@@ -18,19 +18,28 @@ func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	if _, ok := w.(*logBuffer); !ok {
+		// Lines come from slog's handler and from the direct format: a
+		// logBuffer keeps them whole, writing each at once here.
+		w = &logBuffer{w: w, closed: true}
+	}
+	direct := &lineFormat{json: cfg.LogFormat == config.LogJSON, w: w}
 	var h slog.Handler
-	if cfg.LogFormat == config.LogJSON {
+	if direct.json {
 		h = slog.NewJSONHandler(w, opts)
 	} else {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(&redactingHandler{next: h, redact: cfg.Redact})
+	return slog.New(&redactingHandler{next: h, redact: cfg.Redact, direct: direct})
 }
 
 // redactingHandler rewrites every string-valued attribute and error.
 type redactingHandler struct {
 	next   slog.Handler
 	redact func(string) string
+	// direct formats the flat lines of the root logger, which has no
+	// attributes or groups of its own; nil in the loggers made from it.
+	direct *lineFormat
 }
 
 func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -38,6 +47,11 @@ func (h *redactingHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.direct != nil {
+		if done, err := h.direct.write(r, h.redact); done {
+			return err
+		}
+	}
 	if !h.changes(r) {
 		// Most lines hold no secret (every access log line): they go on
 		// as they are, not copied attribute by attribute.

@@ -69,9 +69,10 @@ func TestShortAccessKeyExitsWithStatus2(t *testing.T) {
 }
 
 // TestLogLineWithoutSecretsIsNotCopied: an access log line holding no key
-// (the line of every request) reaches the text handler as it was logged,
-// not copied attribute by attribute into a record of its own, which
-// allocates once a line has more attributes than a record holds inline.
+// (the line of every request) is written as it was logged, not copied
+// attribute by attribute into a record of its own, which allocates once a
+// line has more attributes than a record holds inline; formatting it
+// allocates nothing either.
 func TestLogLineWithoutSecretsIsNotCopied(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates where a production build does not; the test script runs this test without -race")

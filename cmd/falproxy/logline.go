@@ -1,0 +1,254 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A flat line, one whose attributes are all strings, numbers, booleans or
+// durations (every access log line), is formatted here instead of by
+// slog's handler, into exactly the bytes that handler writes: slog builds
+// a line through a general walk over values, groups and options, and on
+// the busiest routes that walk was most of what falproxy added to
+// net/http's own work. Any other line goes to slog's handler. The tests
+// compare both on random lines.
+
+// lineFormat formats flat lines for the root logger, as text or as JSON.
+type lineFormat struct {
+	json bool
+	w    io.Writer // shared with slog's handler, and safe for concurrent writes
+}
+
+// lineBuffers holds the buffers lines are formatted in.
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// write formats r and writes it, unless r is not flat or a string of it
+// would be redacted (changed by hide); then it reports false and writes
+// nothing.
+func (f *lineFormat) write(r slog.Record, hide func(string) string) (bool, error) {
+	bp := lineBuffers.Get().(*[]byte)
+	defer lineBuffers.Put(bp)
+	b, ok := f.appendRecord((*bp)[:0], r, hide)
+	*bp = b[:0]
+	if !ok {
+		return false, nil
+	}
+	_, err := f.w.Write(b)
+	return true, err
+}
+
+// appendRecord appends r as slog's handler formats it, with the same
+// built-in attributes (time, level, msg) and no options; ok is false for a
+// record that is not flat or holds a string hide would change.
+func (f *lineFormat) appendRecord(b []byte, r slog.Record, hide func(string) string) (_ []byte, ok bool) {
+	ok = true
+	if f.json {
+		b = append(b, '{')
+	}
+	sep := false
+	if !r.Time.IsZero() {
+		b, ok = f.appendTime(f.appendKey(b, slog.TimeKey, &sep), r.Time.Round(0))
+	}
+	b = f.appendString(f.appendKey(b, slog.LevelKey, &sep), r.Level.String())
+	b = f.appendString(f.appendKey(b, slog.MessageKey, &sep), r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		if !ok || a.Key == "" {
+			ok = false
+			return false
+		}
+		b = f.appendKey(b, a.Key, &sep)
+		b, ok = f.appendValue(b, a.Value, hide)
+		return ok
+	})
+	if f.json {
+		b = append(b, '}')
+	}
+	return append(b, '\n'), ok
+}
+
+// appendKey appends the separator before an attribute, if any, and key.
+func (f *lineFormat) appendKey(b []byte, key string, sep *bool) []byte {
+	if *sep {
+		if f.json {
+			b = append(b, ',')
+		} else {
+			b = append(b, ' ')
+		}
+	}
+	*sep = true
+	b = f.appendString(b, key)
+	if f.json {
+		return append(b, ':')
+	}
+	return append(b, '=')
+}
+
+// appendValue appends a flat value; ok is false for any other, and for a
+// string hide would change.
+func (f *lineFormat) appendValue(b []byte, v slog.Value, hide func(string) string) (_ []byte, ok bool) {
+	switch v.Kind() {
+	case slog.KindString:
+		s := v.String()
+		if hide(s) != s {
+			return b, false
+		}
+		return f.appendString(b, s), true
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10), true
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10), true
+	case slog.KindFloat64:
+		if f.json {
+			return appendJSONFloat(b, v.Float64())
+		}
+		return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64), true
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool()), true
+	case slog.KindDuration:
+		if f.json {
+			return strconv.AppendInt(b, int64(v.Duration()), 10), true
+		}
+		return append(b, v.Duration().String()...), true
+	}
+	return b, false
+}
+
+// appendString appends s as a key or a string value.
+func (f *lineFormat) appendString(b []byte, s string) []byte {
+	if f.json {
+		b = append(b, '"')
+		return append(appendJSONEscaped(b, s), '"')
+	}
+	if textNeedsQuoting(s) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+// appendTime appends the line's time: RFC 3339 in milliseconds in text,
+// in nanoseconds in JSON, whose handler refuses a year outside 0–9999
+// (ok false).
+func (f *lineFormat) appendTime(b []byte, t time.Time) (_ []byte, ok bool) {
+	if !f.json {
+		// As slog: RFC3339Nano is fast but drops trailing zeros, so a
+		// tenth of a millisecond is added and the fourth digit dropped.
+		const prefix = len("2006-01-02T15:04:05.000")
+		n := len(b)
+		b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
+		return append(b[:n+prefix], b[n+prefix+1:]...), true
+	}
+	if y := t.Year(); y < 0 || y >= 10000 {
+		return b, false
+	}
+	b = append(b, '"')
+	return append(t.AppendFormat(b, time.RFC3339Nano), '"'), true
+}
+
+// textNeedsQuoting is slog's rule for the text format: an empty string,
+// a space, '=', a character JSON escapes (but not a backslash), and a
+// rune that is invalid, a space or not printable are quoted.
+func textNeedsQuoting(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !textBare[c] {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// textBare holds the ASCII characters that leave a text value bare.
+var textBare = func() (bare [utf8.RuneSelf]bool) {
+	for c := range bare {
+		bare[c] = c == '\\' || c != ' ' && c != '=' && jsonSafe(byte(c))
+	}
+	return bare
+}()
+
+// jsonSafe reports whether an ASCII byte stands for itself in a JSON
+// string: all but the control characters, '"' and '\'.
+func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
+
+// appendJSONEscaped appends s escaped as slog's JSON handler escapes it:
+// as encoding/json without HTML escaping, with invalid UTF-8 as U+FFFD.
+func appendJSONEscaped(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if jsonSafe(c) {
+				continue
+			}
+			b = append(b, s[start:i-1]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	return append(b, s[start:]...)
+}
+
+// appendJSONFloat appends f as encoding/json encodes a float64, as slog's
+// JSON handler does; ok is false for NaN and the infinities, which it
+// cannot encode.
+func appendJSONFloat(b []byte, f float64) (_ []byte, ok bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// encoding/json writes e-7, not e-07.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/falproxy/falproxy/internal/config"
+)
+
+// unchanged is a redaction that finds no secret.
+func unchanged(s string) string { return s }
+
+// slogLine is r as slog's own handler writes it, text or JSON.
+func slogLine(t testing.TB, r slog.Record, asJSON bool) string {
+	t.Helper()
+	var buf bytes.Buffer
+	var h slog.Handler = slog.NewTextHandler(&buf, nil)
+	if asJSON {
+		h = slog.NewJSONHandler(&buf, nil)
+	}
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// directLine is r in the direct format, and whether it took r.
+func directLine(r slog.Record, asJSON bool) (string, bool) {
+	f := &lineFormat{json: asJSON}
+	b, ok := f.appendRecord(nil, r, unchanged)
+	return string(b), ok
+}
+
+// assertSameLine fails unless the direct format takes r and writes what
+// slog writes, in both formats.
+func assertSameLine(t testing.TB, r slog.Record) {
+	t.Helper()
+	for _, asJSON := range []bool{false, true} {
+		got, ok := directLine(r, asJSON)
+		if !ok {
+			t.Fatalf("json=%v: the direct format refused a flat line", asJSON)
+		}
+		if want := slogLine(t, r, asJSON); got != want {
+			t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
+		}
+	}
+}
+
+func TestDirectLineMatchesSlog(t *testing.T) {
+	at := time.Date(2026, 12, 1, 19, 24, 55, 719_000_000, time.UTC)
+	cases := []struct {
+		name  string
+		time  time.Time
+		level slog.Level
+		msg   string
+		attrs []slog.Attr
+	}{
+		{"access line", at, slog.LevelInfo, "request", []slog.Attr{
+			slog.String("request_id", "req_44a6ac42ba56e360899cb2f0"), slog.String("method", "GET"),
+			slog.String("path", "/v1/models"), slog.Int("status", 200), slog.Float64("duration_ms", 0.123)}},
+		{"quotes, spaces, equals, backslashes", at, slog.LevelWarn, "a message", []slog.Attr{
+			slog.String("path", `/v1/models/a "b"=c\d`), slog.String("empty", ""), slog.String("back", `a\b`),
+			slog.String("key with space", "v"), slog.String("k=v", "x")}},
+		{"unicode and control characters", at.In(time.FixedZone("", 5*3600+1800)), slog.LevelDebug, "é", []slog.Attr{
+			slog.String("ua", "Mozilla/5.0 (Linux) café ☕"), slog.String("ctl", "a\x00b\x1fc\x7f\td\ne\rf"),
+			slog.String("bad", "\xff\xfe"), slog.String("sep", "a\u2028b\u2029c\u00a0d"), slog.String("html", "<a>&</a>")}},
+		{"numbers", time.Time{}, slog.LevelError + 2, "n", []slog.Attr{
+			slog.Int64("neg", math.MinInt64), slog.Uint64("big", math.MaxUint64), slog.Bool("ok", true),
+			slog.Float64("tiny", 1e-7), slog.Float64("huge", 1e21), slog.Float64("third", 1.0/3), slog.Float64("zero", 0),
+			slog.Float64("negzero", math.Copysign(0, -1)), slog.Float64("ms", 12.5), slog.Float64("exp", 1.5e-300),
+			slog.Duration("wait", 1500*time.Millisecond), slog.Duration("none", 0)}},
+		{"times around the millisecond", time.Date(2026, 1, 2, 3, 4, 5, 999_999_999, time.UTC), slog.LevelInfo, "t", nil},
+		{"a time with a monotonic reading", time.Now(), slog.LevelInfo, "now", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := slog.NewRecord(c.time, c.level, c.msg, 0)
+			r.AddAttrs(c.attrs...)
+			assertSameLine(t, r)
+		})
+	}
+}
+
+// TestDirectLineLeavesOtherLinesToSlog: a line the direct format does not
+// write as slog does goes to slog's handler.
+func TestDirectLineLeavesOtherLinesToSlog(t *testing.T) {
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name   string
+		asJSON bool
+		attr   slog.Attr
+	}{
+		{"a group", false, slog.Group("g", slog.String("a", "b"))},
+		{"an error", false, slog.Any("err", context.Canceled)},
+		{"a list", false, slog.Any("ids", []string{"a", "b"})},
+		{"a time value", false, slog.Time("at", at)},
+		{"an empty key", false, slog.String("", "v")},
+		{"NaN in JSON", true, slog.Float64("x", math.NaN())},
+		{"an infinity in JSON", true, slog.Float64("x", math.Inf(1))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := slog.NewRecord(at, slog.LevelInfo, "m", 0)
+			r.AddAttrs(c.attr)
+			if _, ok := directLine(r, c.asJSON); ok {
+				t.Error("the direct format took the line")
+			}
+		})
+	}
+	far := slog.NewRecord(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), slog.LevelInfo, "m", 0)
+	if _, ok := directLine(far, true); ok {
+		t.Error("the direct format took a year slog's JSON handler refuses")
+	}
+}
+
+// TestLoggerWritesFlatLinesAsSlog: through the logger, a flat line comes
+// out as slog writes it, and one holding a key still comes out redacted.
+func TestLoggerWritesFlatLinesAsSlog(t *testing.T) {
+	const accessKey = "sk-log-test-0123456789"
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			cfg := loadLogConfig(t, accessKey, format)
+			var buf bytes.Buffer
+			h := newLogger(&buf, cfg).Handler()
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			r.AddAttrs(slog.String("path", `/v1/models/"x" y`), slog.Int("status", 404))
+			if err := h.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			if want := slogLine(t, r, format == "json"); buf.String() != want {
+				t.Errorf("the logger wrote\n%q\nslog writes\n%q", buf.String(), want)
+			}
+			buf.Reset()
+			secret := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			secret.AddAttrs(slog.String("path", "/v1/models/"+accessKey), slog.Int("status", 404))
+			_ = h.Handle(context.Background(), secret)
+			if strings.Contains(buf.String(), accessKey) || !strings.Contains(buf.String(), "/v1/models/[redacted]") {
+				t.Errorf("a line with a key was not redacted:\n%s", buf.String())
+			}
+		})
+	}
+}
+
+// FuzzDirectLineMatchesSlog compares the direct format with slog's
+// handlers on random paths, user agents, keys and numbers.
+func FuzzDirectLineMatchesSlog(f *testing.F) {
+	f.Add("/v1/models", "curl/8.5.0", "status", int64(200), 0.25, int64(1796153095_123456789), true, "request")
+	f.Add(`/a "b"=c`, "Mozilla/5.0 (X11; Linux x86_64) ☕", "k y", int64(-1), 1e-9, int64(0), false, "")
+	f.Add("\x00\xff\u2028", "\t\n\r\\", "=", int64(math.MaxInt64), 1e300, int64(math.MinInt64), true, "é ")
+	f.Fuzz(func(t *testing.T, path, agent, key string, n int64, x float64, nanos int64, flag bool, msg string) {
+		at := time.Unix(0, nanos).In(time.FixedZone("", int(n%50400)))
+		r := slog.NewRecord(at, slog.Level(n%13), msg, 0)
+		r.AddAttrs(slog.String("path", path), slog.String("user_agent", agent), slog.Int64("n", n),
+			slog.Float64("x", x), slog.Bool("flag", flag), slog.Duration("d", time.Duration(n)), slog.Uint64("u", uint64(n)))
+		if key != "" {
+			r.AddAttrs(slog.String(key, path))
+		}
+		for _, asJSON := range []bool{false, true} {
+			got, ok := directLine(r, asJSON)
+			if !ok {
+				if !asJSON {
+					t.Fatalf("the text format refused a flat line")
+				}
+				continue // NaN, infinities: slog's JSON handler writes an error for them
+			}
+			if want := slogLine(t, r, asJSON); got != want {
+				t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
+			}
+		}
+	})
+}
+
+// loadLogConfig is a configuration with accessKey and the log format.
+func loadLogConfig(t *testing.T, accessKey, format string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(name string) string {
+		return map[string]string{"CUSTOM_ACCESS_KEY": accessKey, "AI_KEYS": "keyid:secret-0123456789", "LOG_FORMAT": format}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestServedAccessLinesMatchSlog runs falproxy, asks it for paths and with
+// request ids that need quoting and escaping, and checks each access log
+// line against the line slog's handler writes for the same request (its
+// time and duration read back from the line); a path holding the access
+// key comes out redacted.
+func TestServedAccessLinesMatchSlog(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			env := testEnv(t, map[string]string{"LOG_FORMAT": format})
+			accessKey, _, _ := strings.Cut(env["CUSTOM_ACCESS_KEY"], ",")
+			r := startRun(t, []string{"serve"}, env)
+			requests := []struct{ id, path, wantPath string }{
+				{"req-plain", "/v1/models", "/v1/models"},
+				{`q"uote=d\back`, "/v1/models/caf%C3%A9%20%22x%22=y%E2%80%A8z", "/v1/models/café \"x\"=y\u2028z"},
+				{"req-key", "/v1/models/" + accessKey, "/v1/models/[redacted]"},
+			}
+			statuses := make([]int, len(requests))
+			for i, q := range requests {
+				req, _ := http.NewRequest(http.MethodGet, r.base+q.path, nil)
+				req.Header.Set("Authorization", "Bearer "+accessKey)
+				req.Header.Set("X-Request-Id", q.id)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				statuses[i] = resp.StatusCode
+				if got := resp.Header.Get("X-Request-Id"); got != q.id {
+					t.Errorf("request id %q echoed as %q", q.id, got)
+				}
+			}
+			if err := r.shutdown(t); err != nil {
+				t.Fatal(err)
+			}
+			out := r.stderr.String()
+			if strings.Contains(out, accessKey) {
+				t.Errorf("the access key reached the log:\n%s", out)
+			}
+			for i, q := range requests {
+				line := accessLine(t, out, q.id, format == "json")
+				at, ms := lineTimeAndDuration(t, line, format == "json")
+				rec := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+				rec.AddAttrs(slog.String("request_id", q.id), slog.String("method", "GET"), slog.String("path", q.wantPath),
+					slog.Int("status", statuses[i]), slog.Float64("duration_ms", ms))
+				if want := slogLine(t, rec, format == "json"); line != want {
+					t.Errorf("access line\n%q\nslog writes\n%q", line, want)
+				}
+			}
+		})
+	}
+}
+
+// accessLine is the access log line in out of the request with id, with
+// its newline.
+func accessLine(t *testing.T, out, id string, asJSON bool) string {
+	t.Helper()
+	quoted := string((&lineFormat{json: asJSON}).appendString(nil, id))
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, "request_id") && strings.Contains(line, quoted) {
+			return line
+		}
+	}
+	t.Fatalf("no access line for request %q in\n%s", id, out)
+	return ""
+}
+
+// lineTimeAndDuration reads the time and duration_ms of an access line.
+func lineTimeAndDuration(t *testing.T, line string, asJSON bool) (time.Time, float64) {
+	t.Helper()
+	if asJSON {
+		var fields struct {
+			Time       time.Time `json:"time"`
+			DurationMS float64   `json:"duration_ms"`
+		}
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Fatalf("access line %q: %v", line, err)
+		}
+		return fields.Time, fields.DurationMS
+	}
+	at, errTime := time.Parse(time.RFC3339Nano, textField(line, "time"))
+	ms, errMS := strconv.ParseFloat(textField(line, "duration_ms"), 64)
+	if errTime != nil || errMS != nil {
+		t.Fatalf("access line %q: %v", line, cmp.Or(errTime, errMS))
+	}
+	return at, ms
+}
+
+// textField is the bare value of key in a text line.
+func textField(line, key string) string {
+	for f := range strings.FieldsSeq(line) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
