@@ -2,8 +2,11 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -163,4 +166,62 @@ func stackStartingSize() uint64 {
 	s := []metrics.Sample{{Name: "/gc/stack/starting-size:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// TestCompletedImageJobStack holds the stack of a request at 8 KiB through
+// its end: reading fal's result (encoding/json's reflection, the deepest
+// work of a request) used to double it to 16 KiB as the job completed,
+// and the connection's goroutine keeps its stack while it waits for the
+// client's next request. Collection is off meanwhile, since a collection
+// would shrink the stacks it finds mostly unused and hide a doubling.
+func TestCompletedImageJobStack(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's frames are larger than a production build's")
+	}
+	const requests, maxStack = 20, 8 << 10
+	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = 20 * time.Millisecond })
+	// A connection per request, each kept open once its answer is read.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: requests}}
+	defer client.CloseIdleConnections()
+	generate := func() {
+		req, _ := http.NewRequest(http.MethodPost, h.url+"/v1/images/generations",
+			strings.NewReader(`{"model":"flux-dev","prompt":"a lighthouse"}`))
+		req.Header.Set("Authorization", "Bearer "+accessKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		var answer struct{ Data []struct{ URL string } }
+		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil || resp.StatusCode != http.StatusOK || len(answer.Data) != 1 || answer.Data[0].URL == "" {
+			t.Errorf("answered %d with %+v (%v), want one image's URL", resp.StatusCode, answer, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+	}
+	generate() // the connection to fal and the model's schema, as under load
+	if start := stackStartingSize(); start > maxStack {
+		t.Skipf("goroutines start with %d-byte stacks here", start)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	var wg sync.WaitGroup
+	for range requests {
+		wg.Go(generate)
+	}
+	wg.Wait()
+	if c := h.fake.Counts(); c.Submits != requests+1 || c.StatusStreams != requests+1 || c.Results != requests+1 {
+		t.Errorf("fal received %d submits, %d status streams and %d result reads for %d requests", c.Submits, c.StatusStreams, c.Results, requests+1)
+	}
+	sizes := goroutineStackSizes(t, "net/http.(*conn).serve")
+	small := 0
+	for _, size := range sizes {
+		if size <= maxStack {
+			small++
+		}
+	}
+	t.Logf("stacks of the connections whose requests are answered: %v", sizes)
+	if len(sizes) < requests || small < len(sizes)*3/4 {
+		t.Errorf("%d of %d connections whose requests are answered have a stack of at most %d bytes, want three quarters of at least %d", small, len(sizes), maxStack, requests)
+	}
 }
