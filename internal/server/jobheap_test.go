@@ -11,9 +11,9 @@ import (
 // keeps through falproxy's own code (allocated under its frames, net/http's
 // client calls from them included; the emulator's share and net/http's
 // server connection excluded): a thousand jobs in flight hold a thousand
-// times as much. Measured 7.0 to 7.3 KiB (7.7 to 8.0 KiB before the
-// request body was read into a buffer of its length and a status stream
-// stopped keeping a copy of its last event). The race detector's
+// times as much. Measured 7,040 to 7,400 bytes (7,900 to 8,240 before
+// the request body was read into a buffer of its length and a status
+// stream stopped keeping a copy of its last event). The race detector's
 // allocations differ; the figure holds for production builds.
 func TestWaitingImageJobHeap(t *testing.T) {
 	if raceEnabled {
