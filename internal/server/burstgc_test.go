@@ -7,7 +7,7 @@ import (
 )
 
 // TestBurstCollectsOften checks that the collector runs more often while a
-// burst of image jobs is in flight (GOGC 20, so that the burst's garbage
+// burst of image jobs is in flight (GOGC 10, so that the burst's garbage
 // adds little to its peak) and at the process's own setting again once
 // the burst is over.
 func TestBurstCollectsOften(t *testing.T) {
@@ -17,8 +17,8 @@ func TestBurstCollectsOften(t *testing.T) {
 	stop := startWaitingImageJobs(t, h, accessKey, jobs)
 	during := gcPercent()
 	stop()
-	if during != 20 {
-		t.Errorf("GOGC is %d with %d image jobs waiting on fal, want 20 (%d before)", during, jobs, before)
+	if during != 10 {
+		t.Errorf("GOGC is %d with %d image jobs waiting on fal, want 10 (%d before)", during, jobs, before)
 	}
 	if c := h.fake.Counts(); c.Submits != jobs || c.StatusStreams != jobs {
 		t.Errorf("fal received %d submits and %d status streams for %d jobs", c.Submits, c.StatusStreams, jobs)
