@@ -51,22 +51,33 @@ const statusBufferSize = 512
 // Next returns the next event. At the end of the stream it returns io.EOF;
 // an event not closed by a blank line before EOF is still returned, as the
 // data it carries was sent in full.
+//
+// An event's only data line is returned where it was read, not copied,
+// when the line that ends the event is in the read buffer already (fal
+// writes an event at once), so that a stream of such events (a status
+// stream, held by every image job in flight) keeps no data buffer.
 func (s *SSEReader) Next() (Event, error) {
 	s.data = s.data[:0]
 	var ev Event
+	var only []byte // the event's one data line so far, in place
 	hasData := false
 	for {
+		if only != nil && !s.nextLineBuffered() {
+			// Reading on could move the line in the read buffer.
+			s.data = append(s.data, only...)
+			only = nil
+		}
 		line, err := s.readLine()
 		if err != nil {
 			if err == io.EOF && (hasData || ev.Name != "") {
-				ev.Data = s.data
+				ev.Data = s.eventData(only)
 				return ev, nil
 			}
 			return Event{}, err
 		}
 		if len(line) == 0 {
 			if hasData || ev.Name != "" {
-				ev.Data = s.data
+				ev.Data = s.eventData(only)
 				return ev, nil
 			}
 			continue
@@ -86,15 +97,35 @@ func (s *SSEReader) Next() (Event, error) {
 		}
 		switch string(field) {
 		case "data":
-			if hasData {
-				s.data = append(s.data, '\n')
+			switch {
+			case !hasData && value != nil:
+				only = value
+			case !hasData:
+			default:
+				s.data = append(append(append(s.data, only...), '\n'), value...)
+				only = nil
 			}
-			s.data = append(s.data, value...)
 			hasData = true
 		case "event":
 			ev.Name = string(value)
 		}
 	}
+}
+
+// eventData is the data of the event read: its one data line in place,
+// or the lines gathered in s.data.
+func (s *SSEReader) eventData(only []byte) []byte {
+	if only != nil {
+		return only
+	}
+	return s.data
+}
+
+// nextLineBuffered reports whether the end of the next line is in the
+// read buffer already, so that reading the line moves nothing there.
+func (s *SSEReader) nextLineBuffered() bool {
+	b, _ := s.r.Peek(s.r.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
 }
 
 // readLine returns one line without its terminator (\n or \r\n), valid

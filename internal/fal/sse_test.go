@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func readEvents(t *testing.T, in string, maxLine int) ([]Event, error) {
@@ -96,13 +97,18 @@ func FuzzSSEReader(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		rd := NewSSEReader(strings.NewReader(in), 256)
-		// A small buffer reads the same events, lines in pieces.
+		// A small buffer reads the same events, lines in pieces, and so
+		// does a stream that arrives a byte at a time, whose events'
+		// ends are never in the buffer with their data.
 		small := newSSEReaderSize(strings.NewReader(in), 16, 256)
+		trickled := NewSSEReader(iotest.OneByteReader(strings.NewReader(in)), 256)
 		for i := 0; i < len(in)+2; i++ {
 			ev, err := rd.Next()
-			sev, serr := small.Next()
-			if (err == nil) != (serr == nil) || ev.Name != sev.Name || string(ev.Data) != string(sev.Data) || ev.Comment != sev.Comment {
-				t.Fatalf("with a 16-byte buffer: %+v, %v; want %+v, %v", sev, serr, ev, err)
+			for name, other := range map[string]*SSEReader{"a 16-byte buffer": small, "a byte at a time": trickled} {
+				oev, oerr := other.Next()
+				if (err == nil) != (oerr == nil) || ev.Name != oev.Name || string(ev.Data) != string(oev.Data) || ev.Comment != oev.Comment {
+					t.Fatalf("with %s: %+v, %v; want %+v, %v", name, oev, oerr, ev, err)
+				}
 			}
 			if err != nil {
 				return
@@ -113,4 +119,21 @@ func FuzzSSEReader(f *testing.F) {
 		}
 		t.Fatalf("reader did not reach the end of %q", in)
 	})
+}
+
+// TestSSEReaderKeepsNoDataBuffer: events of one data line that arrive
+// whole (as fal writes its status events) are returned in place, so a
+// status stream waiting for its next event holds no copy of the last.
+func TestSSEReaderKeepsNoDataBuffer(t *testing.T) {
+	in := `data: {"status":"IN_QUEUE","queue_position":3}` + "\n\n" + `data: {"status":"IN_PROGRESS"}` + "\n\n"
+	rd := newSSEReaderSize(strings.NewReader(in), statusBufferSize, 1<<20)
+	for _, want := range []string{`{"status":"IN_QUEUE","queue_position":3}`, `{"status":"IN_PROGRESS"}`} {
+		ev, err := rd.Next()
+		if err != nil || string(ev.Data) != want {
+			t.Fatalf("read %q, %v; want %q", ev.Data, err, want)
+		}
+		if cap(rd.data) != 0 {
+			t.Errorf("the reader keeps a %d-byte data buffer after an event of one line", cap(rd.data))
+		}
+	}
 }

@@ -79,15 +79,17 @@ func TestFixedAnswerAllocations(t *testing.T) {
 // TestImageRequestAllocations holds the allocations of a whole image
 // request (url answer): the proxy's work with the emulator's share
 // (answering submit, status stream and result over loopback HTTP) in the
-// same count, since both run in this process. Measured: 696 (706 before
+// same count, since both run in this process. Measured: 698 (695 before
+// fal's result was read on a goroutine of its own, 3 allocations that
+// keep the request's stack at 8 KiB; 706 before
 // status events and submit answers were decoded without reflection; 744
 // before fal calls shared their header values, went to the transport
 // without http.Client's copy of their headers, and a submit answer naming
-// every URL stopped building the default ones), and 745 under the race
+// every URL stopped building the default ones), and 747 under the race
 // detector.
 func TestImageRequestAllocations(t *testing.T) {
 	const runs = 50
-	budget := 698.0
+	budget := 700.0
 	if raceEnabled {
 		budget = 755
 	}

@@ -22,7 +22,7 @@ func (s *Server) bufferBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(s.opt.BodyReadTimeout))
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes))
+		body, err := readAllSized(http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes), r.ContentLength, s.opt.MaxBodyBytes)
 		if err != nil {
 			// The deadline stays: net/http would otherwise wait for the
 			// rest of the body before answering, for as long as the client
@@ -38,6 +38,32 @@ func (s *Server) bufferBody(next http.Handler) http.Handler {
 		r.Body = &bufferedBody{Reader: bytes.NewReader(body), bytes: body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readAllSized is io.ReadAll for a body that announces its length (size,
+// -1 when unknown) and may be at most max bytes long: such a body is read
+// into one buffer of its length, with a byte to spare to see its end,
+// where io.ReadAll starts at 512 bytes and grows by copies. The body is
+// kept for the whole request, which for an image waits on fal for
+// seconds, a thousand at a time under load.
+func readAllSized(r io.Reader, size, max int64) ([]byte, error) {
+	if size < 0 || size >= max {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // longer than announced: let append grow it
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // bufferedBody is a request body bufferBody has read whole; readBody hands

@@ -192,7 +192,7 @@ func (s *Server) runJob(ctx context.Context, endpoint string, input map[string]a
 // images, and reports what fal bills for it. It is apart from runJob so
 // that its locals are not on the stack of a request waiting on fal.
 func (s *Server) jobImages(ctx context.Context, endpoint string, body []byte, asked int) (*images.Output, error) {
-	out, err := images.ParseOutput(body)
+	out, err := parseOutput(body)
 	made := imagesMade(out, asked)
 	report(ctx, func(w *falWork) { w.images += made })
 	if err != nil {

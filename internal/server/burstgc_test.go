@@ -1,0 +1,45 @@
+package server_test
+
+import (
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+// TestBurstCollectsOften checks that the collector runs more often while a
+// burst of image jobs is in flight (GOGC 10, so that the burst's garbage
+// adds little to its peak) and at the process's own setting again once
+// the burst is over.
+func TestBurstCollectsOften(t *testing.T) {
+	const jobs = 64 // a burst: see burstSize
+	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
+	before := gcPercent()
+	stop := startWaitingImageJobs(t, h, accessKey, jobs)
+	during := gcPercent()
+	stop()
+	if during != 10 {
+		t.Errorf("GOGC is %d with %d image jobs waiting on fal, want 10 (%d before)", during, jobs, before)
+	}
+	if c := h.fake.Counts(); c.Submits != jobs || c.StatusStreams != jobs {
+		t.Errorf("fal received %d submits and %d status streams for %d jobs", c.Submits, c.StatusStreams, jobs)
+	}
+	// The clients left: their jobs are cancelled at fal, and their
+	// requests end.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, following := goroutineCounts()
+		if following == 0 && h.fake.Counts().Cancels >= jobs && gcPercent() == before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the burst: %d requests still follow a status stream, fal received %d cancels, GOGC is %d (%d before)",
+				following, h.fake.Counts().Cancels, gcPercent(), before)
+		}
+	}
+}
+
+// gcPercent is the process's GOGC.
+func gcPercent() int64 {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}
