@@ -1,7 +1,12 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"runtime/metrics"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -42,4 +47,36 @@ func gcPercent() int64 {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
 	return int64(s[0].Value.Uint64())
+}
+
+// TestStreamsInFlightLeaveCollectionAlone: many chat streams at once are
+// not a burst of jobs waiting on fal; they keep allocating as they run,
+// so the collector keeps the process's own setting.
+func TestStreamsInFlightLeaveCollectionAlone(t *testing.T) {
+	const streams = 80
+	h := newHarness(t, func(s *setup) { s.fake.TokenDelay = time.Hour })
+	before := gcPercent()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for range streams {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/chat/completions",
+				strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"a lighthouse"}]}`))
+			req.Header.Set("Authorization", "Bearer "+accessKey)
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := h.client.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	for deadline := time.Now().Add(30 * time.Second); h.fake.Counts().Streams < streams; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("fal received %d of %d streams", h.fake.Counts().Streams, streams)
+		}
+	}
+	if during := gcPercent(); during != before {
+		t.Errorf("GOGC is %d with %d chat streams in flight, want the process's %d", during, streams, before)
+	}
 }

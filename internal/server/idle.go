@@ -16,19 +16,23 @@ import (
 // clients have had time to close their connections), one collection that
 // also hands freed pages back brings RSS down at once.
 //
-// During a burst it also collects more often (burstGCPercent): a burst's
-// requests allocate most of what they hold as they start and finish, and
-// with the default GOGC the garbage of a thousand of them piles up on top
-// of their live heap and stacks before a collection, raising the peak the
-// host sees by 10 MiB and more (at a thousand jobs, GOGC 10 peaked 3 to
-// 11 MiB below GOGC 20 in runs side by side). Requests waiting on fal
-// allocate little, so the extra collections fall on the submits and the
-// answers.
+// During a burst of queued fal jobs it also collects more often
+// (burstGCPercent): a job's request allocates most of what it holds as it
+// submits and answers, and with the default GOGC the garbage of a
+// thousand of them piles up on top of their live heap and stacks before a
+// collection, raising the peak the host sees by 10 MiB and more (at a
+// thousand jobs, GOGC 10 peaked 3 to 11 MiB below GOGC 20 in runs side by
+// side). A job waiting on fal allocates nothing, so the extra collections
+// fall on the submits and the answers. Only jobs count: requests that
+// keep allocating while they run (streams, passthrough chats, downloads)
+// would pay for collections that free little, so many of them at once
+// leave GOGC alone.
 type idleRelease struct {
 	mu       sync.Mutex
 	inflight int
 	peak     int       // most requests in flight since the last release
 	last     time.Time // last release
+	jobs     int       // queued fal jobs running (see jobStarted)
 	// gcPercent is the GOGC in force before the burst, restored when it
 	// ends; 0 while no burst's setting is in force.
 	gcPercent int
@@ -42,8 +46,8 @@ const (
 	releaseEvery = 30 * time.Second
 	// releaseDelay is how long the server must stay idle before a release.
 	releaseDelay = 2 * time.Second
-	// burstGCPercent is the GOGC while burstSize requests or more are in
-	// flight, and until fewer than half as many are.
+	// burstGCPercent is the GOGC while burstSize queued fal jobs or more
+	// run, and until fewer than half as many do.
 	burstGCPercent = 10
 )
 
@@ -53,8 +57,26 @@ func (r *idleRelease) begin() {
 	r.mu.Lock()
 	r.inflight++
 	r.peak = max(r.peak, r.inflight)
-	if r.inflight == burstSize && r.gcPercent == 0 {
+	r.mu.Unlock()
+}
+
+// jobStarted counts a queued fal job from its submit to its answer.
+func (r *idleRelease) jobStarted() {
+	r.mu.Lock()
+	r.jobs++
+	if r.jobs == burstSize && r.gcPercent == 0 {
 		r.collectOften()
+	}
+	r.mu.Unlock()
+}
+
+// jobEnded is the end of a job jobStarted counted.
+func (r *idleRelease) jobEnded() {
+	r.mu.Lock()
+	r.jobs--
+	if r.jobs == burstSize/2-1 && r.gcPercent != 0 {
+		debug.SetGCPercent(r.gcPercent)
+		r.gcPercent = 0
 	}
 	r.mu.Unlock()
 }
@@ -62,10 +84,6 @@ func (r *idleRelease) begin() {
 func (r *idleRelease) end() {
 	r.mu.Lock()
 	r.inflight--
-	if r.inflight == burstSize/2-1 && r.gcPercent != 0 {
-		debug.SetGCPercent(r.gcPercent)
-		r.gcPercent = 0
-	}
 	release := r.inflight == 0 && r.peak >= burstSize && time.Since(r.last) >= releaseEvery
 	r.mu.Unlock()
 	if release {
