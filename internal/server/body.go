@@ -45,9 +45,12 @@ func (s *Server) bufferBody(next http.Handler) http.Handler {
 // into one buffer of its length, with a byte to spare to see its end,
 // where io.ReadAll starts at 512 bytes and grows by copies. The body is
 // kept for the whole request, which for an image waits on fal for
-// seconds, a thousand at a time under load.
+// seconds, a thousand at a time under load. Only a small body is sized
+// in advance (up to presizedBody): a length is a client's word, and a
+// large one announced by a client that then sends nothing must not cost
+// its size at once.
 func readAllSized(r io.Reader, size, max int64) ([]byte, error) {
-	if size < 0 || size >= max {
+	if size < 0 || size >= max || size > presizedBody {
 		return io.ReadAll(r)
 	}
 	b := make([]byte, 0, size+1)
@@ -65,6 +68,10 @@ func readAllSized(r io.Reader, size, max int64) ([]byte, error) {
 		}
 	}
 }
+
+// presizedBody is the largest announced length readAllSized allocates
+// before the bytes arrive: more than any chat or image request's JSON.
+const presizedBody = 64 << 10
 
 // bufferedBody is a request body bufferBody has read whole; readBody hands
 // its bytes over as they are instead of copying them again.

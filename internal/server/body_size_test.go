@@ -26,6 +26,9 @@ func TestReadAllSizedFitsTheBody(t *testing.T) {
 		{"unknown", -1, max, strings.NewReader(body)},
 		{"longer than announced", 10, max, strings.NewReader(body)},
 		{"announced over the bound", max, max, strings.NewReader(body)},
+		// A client's word for a large body buys no buffer of that size
+		// before its bytes come.
+		{"announced large, sent short", presizedBody + 1, 512, strings.NewReader(body)},
 	} {
 		b, err := readAllSized(c.reading, c.size, max)
 		if err != nil || string(b) != body {
