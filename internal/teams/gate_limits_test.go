@@ -20,6 +20,9 @@ type watchedLimits struct {
 	storedCalls   []map[string]int64
 	loads         int
 	loadedStoring bool
+	// whileLoading runs right after Loaded, as a request of the key
+	// would while the store's spend is being read.
+	whileLoading func()
 }
 
 func (w *watchedLimits) Loaded(keyID string, period time.Time) string {
@@ -29,7 +32,11 @@ func (w *watchedLimits) Loaded(keyID string, period time.Time) string {
 	} else {
 		w.loadedStoring = true
 	}
-	return w.LocalLimits.Loaded(keyID, period)
+	mark := w.LocalLimits.Loaded(keyID, period)
+	if w.whileLoading != nil {
+		w.whileLoading()
+	}
+	return mark
 }
 
 func (w *watchedLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservation, bool, bool) {
@@ -136,5 +143,49 @@ func TestKeyLoadsNeverInterleave(t *testing.T) {
 	defer c.mu.Unlock()
 	if !c.key.UpdatedAt.Equal(newer) || c.spent != 42 {
 		t.Errorf("an older read replaced the entry: version %v, spent %d", c.key.UpdatedAt, c.spent)
+	}
+}
+
+// TestSpendStaysCountedWhileTheKeyReloads: a request that reserves while
+// its key is read again counts the spend it knows with that spend's own
+// mark, so that the spend stored since the earlier read still counts once
+// the new read has begun and until its sum replaces the old one.
+func TestSpendStaysCountedWhileTheKeyReloads(t *testing.T) {
+	ctx := context.Background()
+	st, g, w := watchedGate(t)
+	k, _, sess := hardBudgetKey(t, st, g, 100)
+	r, ok, _ := g.Reserve(sess, 60)
+	if !ok {
+		t.Fatal("the first 60 were refused")
+	}
+	cost := int64(60)
+	g.Settle(r, cost)
+	g.Record(store.Row{Time: time.Now(), KeyID: k.ID, KeyName: k.Name, Alias: "a", CostMicros: &cost, Status: 200})
+	if left := g.Flush(ctx); left != 0 {
+		t.Fatalf("%d rows left", left)
+	}
+	admitted := false
+	w.whileLoading = func() {
+		w.whileLoading = nil
+		_, admitted, _ = g.Reserve(sess, 50)
+	}
+	if _, err := st.ModifyKey(ctx, k.ID, func(k *store.Key) error { k.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	again, err := g.Recheck(ctx, sess)
+	if err != nil || again.Key.Name != "renamed" {
+		t.Fatalf("recheck: %v, name %q; want the key read again", err, again.Key.Name)
+	}
+	if w.whileLoading != nil {
+		t.Fatal("the key was not read again")
+	}
+	if admitted {
+		t.Error("50 more were granted on a budget of 100 with 60 spent: the spend stored before the new read was dropped")
+	}
+	if _, ok, _ := g.Reserve(again, 50); ok {
+		t.Error("after the new read, 50 more were granted on a budget of 100 with 60 spent")
+	}
+	if _, ok, _ := g.Reserve(again, 40); !ok {
+		t.Error("after the new read, the remaining 40 were refused")
 	}
 }

@@ -5,6 +5,7 @@
 package teams
 
 import (
+	"strconv"
 	"sync"
 	"time"
 )
@@ -71,8 +72,14 @@ type keyCounters struct {
 	inflight int
 	reserved int64 // estimates of requests not yet settled
 	unstored int64 // settled spend the ledger has not written yet
-	// storedSinceLoad is spend written after the store's sum was read.
-	storedSinceLoad int64
+	// stored is all the spend the ledger has written. Loaded's mark is its
+	// value when a read of the store's sum began, so that each reservation
+	// counts what was stored since the very read its Budget.Spent came
+	// from, even while a newer read is under way.
+	stored int64
+	// storedAtLoad is stored at the last Loaded, for a budget without a
+	// mark of this process (one a shared store answered, or none).
+	storedAtLoad int64
 }
 
 // NewLocalLimits returns empty in-process limits.
@@ -133,7 +140,7 @@ func (l *LocalLimits) Reserve(keyID string, b Budget, estimate int64) (*Reservat
 	defer l.mu.Unlock()
 	c := l.counters(keyID)
 	if b.Limit >= 0 && b.HardStop {
-		committed := b.Spent + c.storedSinceLoad + c.unstored + c.reserved
+		committed := b.Spent + c.storedSince(b.Mark) + c.unstored + c.reserved
 		if committed+estimate > b.Limit || (estimate == 0 && committed >= b.Limit) {
 			return nil, false, false
 		}
@@ -174,15 +181,25 @@ func (l *LocalLimits) Stored(spend map[string]int64) {
 	for keyID, micros := range spend {
 		c := l.counters(keyID)
 		c.unstored -= micros
-		c.storedSinceLoad += micros
+		c.stored += micros
 	}
 }
 
-// Loaded implements Limits: spend stored from now on counts here; its
-// counts live in one process, so it has no mark to answer.
+// Loaded implements Limits: its mark is the spend stored so far, so that
+// spend stored from now on counts beside the read's sum.
 func (l *LocalLimits) Loaded(keyID string, _ time.Time) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.counters(keyID).storedSinceLoad = 0
-	return ""
+	c := l.counters(keyID)
+	c.storedAtLoad = c.stored
+	return strconv.FormatInt(c.stored, 10)
+}
+
+// storedSince is the spend stored since the read that answered mark, or
+// since the last Loaded for a mark Loaded did not answer; l.mu is held.
+func (c *keyCounters) storedSince(mark string) int64 {
+	if at, err := strconv.ParseInt(mark, 10, 64); err == nil {
+		return c.stored - at
+	}
+	return c.stored - c.storedAtLoad
 }
