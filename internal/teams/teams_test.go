@@ -112,7 +112,11 @@ func TestSpendLoadedWhileRowsCommitCountsOnce(t *testing.T) {
 			g.storing.RUnlock()
 			reload()
 		} else {
-			go reload()
+			go func() { // once the commit has moved the spend to stored
+				g.storing.RLock()
+				g.storing.RUnlock()
+				reload()
+			}()
 		}
 		return inserted, nil
 	}
