@@ -172,6 +172,14 @@ func answeredStatus(ctx context.Context, written int) int {
 	return written
 }
 
+// cutShort notes that the answer of the request of ctx, already begun,
+// ended because ctx did: the request is logged and settled as one the
+// client left (status 499), charged for the fal work that completed
+// (see settled), however much of the answer the client got.
+func cutShort(ctx context.Context) {
+	infoFrom(ctx).cutShort.Store(true)
+}
+
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
