@@ -280,9 +280,13 @@ func withCORS(origins []string) middleware {
 			h := w.Header()
 			if anyOrigin {
 				h["Access-Control-Allow-Origin"] = allowAny
-			} else if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(origins, origin) {
-				h.Set("Access-Control-Allow-Origin", origin)
+			} else if origin := r.Header.Get("Origin"); origin != "" {
+				// An unlisted origin's answer, without the header, must
+				// not be served by a cache to a listed origin either.
 				h.Add("Vary", "Origin")
+				if slices.Contains(origins, origin) {
+					h.Set("Access-Control-Allow-Origin", origin)
+				}
 			}
 			h["Access-Control-Expose-Headers"] = expose
 			if r.Method == http.MethodOptions {
