@@ -13,9 +13,8 @@ import (
 	"github.com/falproxy/falproxy/internal/store"
 )
 
-// linkTimeout bounds check's attempt to reach the database, so that an
-// address that swallows packets fails check soon. Redis is given the
-// fleet's own timeouts (see fleet.Ping).
+// linkTimeout bounds check's attempt to reach the database and Redis, so
+// that an address that swallows packets fails check soon.
 const linkTimeout = 5 * time.Second
 
 // checkLinks reaches the database serve would open (DATABASE_URL, or the
@@ -65,7 +64,7 @@ func checkDatabase(ctx context.Context, u string) (string, error) {
 // it. A failure is a problem even without REDIS_REQUIRED: replicas would
 // then each enforce only their share of every limit.
 func checkRedis(ctx context.Context, u string, required bool) (string, error) {
-	if err := fleet.Ping(ctx, u, nil); err != nil {
+	if err := fleet.Ping(ctx, u, linkTimeout); err != nil {
 		if required {
 			return "", fmt.Errorf("%w (REDIS_REQUIRED is true: serve will refuse to start)", err)
 		}

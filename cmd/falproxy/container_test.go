@@ -239,13 +239,3 @@ func defaultOf(t *testing.T, name string) string {
 	t.Fatalf("no variable %s", name)
 	return ""
 }
-
-// TestShutdownTailOfTheDeployments: the deployment files' checks give a
-// container SHUTDOWN_GRACE plus shutdown.Tail, which must be what serve
-// may take after the grace: the cancelled requests answer, the cancels
-// at fal are confirmed and the last ledger rows are written.
-func TestShutdownTailOfTheDeployments(t *testing.T) {
-	if serve := cancelledAnswers + cancelDrain + ledgerDrain; serve != shutdown.Tail {
-		t.Errorf("serve may take %v after SHUTDOWN_GRACE, but shutdown.Tail is %v", serve, shutdown.Tail)
-	}
-}

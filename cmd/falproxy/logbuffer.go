@@ -99,7 +99,7 @@ func (b *logBuffer) writeLocked() {
 	// A failed write to the log has nowhere to be reported; the lines
 	// are dropped, as slog drops them on a failed write.
 	_, _ = b.w.Write(b.pending)
-	b.pending = b.pending[:0]
+	b.pending = keepable(b.pending)[:0]
 }
 
 // writeUnlocking writes what is pending, called with mu held, which it
@@ -114,5 +114,16 @@ func (b *logBuffer) writeUnlocking() {
 	if len(batch) > 0 {
 		_, _ = b.w.Write(batch) // dropped on failure, as in writeLocked
 	}
-	b.spare = batch
+	b.spare = keepable(batch)
+}
+
+// keepable is buf if it is small enough to keep for the next batch, else
+// nil: a burst of long lines must not pin its buffer for good. A batch
+// fills to logBufferSize plus its last line, and append grows a buffer by
+// a quarter at this size, so an ordinary batch stays under twice that.
+func keepable(buf []byte) []byte {
+	if cap(buf) > 2*logBufferSize {
+		return nil
+	}
+	return buf
 }

@@ -227,3 +227,26 @@ func TestLogLinesGatherWhileABatchIsWritten(t *testing.T) {
 		t.Errorf("the log holds %d bytes, want the %d written, in order", w.out.Len(), len(want))
 	}
 }
+
+// TestLogBufferDropsAGrownBuffer: after a line far longer than a batch,
+// the buffer kept for the next batch is back to an ordinary size, while
+// an ordinary full batch keeps its buffer.
+func TestLogBufferDropsAGrownBuffer(t *testing.T) {
+	b := &logBuffer{w: io.Discard}
+	line := []byte("time=now level=INFO msg=request status=200\n")
+	for len(b.spare) == 0 {
+		_, _ = b.Write(line)
+	}
+	if cap(b.spare) == 0 {
+		t.Fatal("an ordinary full batch did not keep its buffer")
+	}
+	_, _ = b.Write(append(bytes.Repeat([]byte("x"), 16*logBufferSize), '\n'))
+	if cap(b.spare) > 2*logBufferSize || cap(b.pending) > 2*logBufferSize {
+		t.Errorf("after a long line the buffers hold %d and %d bytes", cap(b.spare), cap(b.pending))
+	}
+	b.close()
+	_, _ = b.Write(append(bytes.Repeat([]byte("x"), 16*logBufferSize), '\n'))
+	if cap(b.pending) > 2*logBufferSize {
+		t.Errorf("after a long line written at once the buffer holds %d bytes", cap(b.pending))
+	}
+}

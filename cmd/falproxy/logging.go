@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/falproxy/falproxy/internal/config"
 )
@@ -12,6 +13,8 @@ import (
 // and every attribute value (where error texts, headers, URLs and payloads
 // go) scrubbed of configured keys, so a key can never reach the log even by
 // mistake. Messages are the program's own fixed words and stay as written.
+// A line the writer fails to take is dropped, as slog's handlers drop it:
+// the log has nowhere to report its own failure.
 func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
 	level := slog.LevelInfo
 	if cfg.Debug {
@@ -53,8 +56,9 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	if !h.changes(r) {
-		// Most lines hold no secret (every access log line): they go on
-		// as they are, not copied attribute by attribute.
+		// Most lines the direct format leaves to slog still hold no
+		// secret: they go on as they are, not copied attribute by
+		// attribute.
 		return h.next.Handle(ctx, r)
 	}
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
@@ -69,10 +73,25 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 func (h *redactingHandler) changes(r slog.Record) bool {
 	changed := false
 	r.Attrs(func(a slog.Attr) bool {
-		changed = !a.Equal(h.attr(a))
+		if list, ok := stringList(a.Value); ok {
+			// Equal would compare the slices themselves, and panic.
+			changed = slices.ContainsFunc(list, func(s string) bool { return h.redact(s) != s })
+		} else {
+			changed = !a.Equal(h.attr(a))
+		}
 		return !changed
 	})
 	return changed
+}
+
+// stringList is v's list of strings, if it holds one. Any is asked of
+// KindAny values only: it boxes every other kind, which allocates.
+func stringList(v slog.Value) ([]string, bool) {
+	if v = v.Resolve(); v.Kind() != slog.KindAny {
+		return nil, false
+	}
+	list, ok := v.Any().([]string)
+	return list, ok
 }
 
 func (h *redactingHandler) attr(a slog.Attr) slog.Attr {
@@ -88,8 +107,16 @@ func (h *redactingHandler) attr(a slog.Attr) slog.Attr {
 		}
 		return slog.Group(a.Key, out...)
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, h.redact(err.Error()))
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, h.redact(x.Error()))
+		case []string:
+			// A list (fal_request_ids) stays a list: an array in JSON.
+			out := make([]string, len(x))
+			for i, s := range x {
+				out[i] = h.redact(s)
+			}
+			return slog.Any(a.Key, out)
 		}
 		return slog.String(a.Key, h.redact(v.String()))
 	}

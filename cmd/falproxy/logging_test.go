@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +71,11 @@ func TestShortAccessKeyExitsWithStatus2(t *testing.T) {
 }
 
 // TestLogLineWithoutSecretsIsNotCopied: an access log line holding no key
-// (the line of every request) is written as it was logged, not copied
-// attribute by attribute into a record of its own, which allocates once a
-// line has more attributes than a record holds inline; formatting it
-// allocates nothing either.
+// (the line of every request) takes the direct format and allocates
+// nothing; a line the direct format leaves to slog (here one with a time
+// value) and that holds no key either is handed on as it was logged, not
+// copied attribute by attribute into a record of its own, which allocates
+// once a line has more attributes than a record holds inline.
 func TestLogLineWithoutSecretsIsNotCopied(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates where a production build does not; the test script runs this test without -race")
@@ -84,12 +87,63 @@ func TestLogLineWithoutSecretsIsNotCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newLogger(io.Discard, cfg).Handler()
-	line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-	line.AddAttrs(slog.String("request_id", "req_0123456789abcdef01234567"), slog.String("method", "POST"),
+	attrs := []slog.Attr{slog.String("request_id", "req_0123456789abcdef01234567"), slog.String("method", "POST"),
 		slog.String("path", "/v1/images/generations"), slog.Int("status", 200), slog.Float64("duration_ms", 12.5),
-		slog.String("model", "flux"), slog.String("fal_request_id", "0123-4567"))
-	allocs := testing.AllocsPerRun(100, func() { _ = h.Handle(context.Background(), line) })
-	if allocs > 0 {
-		t.Errorf("logging a line without a secret allocates %.1f times in the redaction", allocs)
+		slog.String("model", "flux"), slog.String("fal_request_id", "0123-4567")}
+	t.Run("direct format", func(t *testing.T) {
+		line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		line.AddAttrs(attrs...)
+		if _, ok := directLine(line, false); !ok {
+			t.Fatal("the direct format refused the access line")
+		}
+		if allocs := testing.AllocsPerRun(100, func() { _ = h.Handle(context.Background(), line) }); allocs > 0 {
+			t.Errorf("logging an access line allocates %.1f times", allocs)
+		}
+	})
+	t.Run("slog's handler", func(t *testing.T) {
+		line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		line.AddAttrs(attrs...)
+		line.AddAttrs(slog.Time("queued_at", time.Now()))
+		if _, ok := directLine(line, false); ok {
+			t.Fatal("the direct format took a line with a time value")
+		}
+		plain := slog.NewTextHandler(io.Discard, nil)
+		own := testing.AllocsPerRun(100, func() { _ = plain.Handle(context.Background(), line) })
+		if allocs := testing.AllocsPerRun(100, func() { _ = h.Handle(context.Background(), line) }); allocs > own {
+			t.Errorf("logging a line without a secret allocates %.1f times, slog's handler alone %.1f", allocs, own)
+		}
+	})
+}
+
+// TestLogListsStayLists: a list of strings (fal_request_ids) is an array
+// in JSON and slog's [a b] in text, redacted element by element.
+func TestLogListsStayLists(t *testing.T) {
+	const accessKey = "sk-log-test-0123456789"
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := newLogger(&buf, loadLogConfig(t, accessKey, format))
+			log.Info("request", "fal_request_ids", []string{"id-1", "id-2"})
+			log.Info("request", "fal_request_ids", []string{"id-3", accessKey})
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("want 2 lines, got\n%s", buf.String())
+			}
+			want := [][]string{{"id-1", "id-2"}, {"id-3", "[redacted]"}}
+			for i, line := range lines {
+				if format == "text" {
+					if w := `fal_request_ids="[` + strings.Join(want[i], " ") + `]"`; !strings.Contains(line, w) {
+						t.Errorf("line %q, want it to hold %s", line, w)
+					}
+					continue
+				}
+				var got struct {
+					IDs []string `json:"fal_request_ids"`
+				}
+				if err := json.Unmarshal([]byte(line), &got); err != nil || !slices.Equal(got.IDs, want[i]) {
+					t.Errorf("line %s: fal_request_ids %q (%v), want the array %q", line, got.IDs, err, want[i])
+				}
+			}
+		})
 	}
 }

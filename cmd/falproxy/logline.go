@@ -28,14 +28,20 @@ type lineFormat struct {
 // lineBuffers holds the buffers lines are formatted in.
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// maxPooledLine is the largest buffer lineBuffers keeps, as slog keeps
+// its own: one huge line must not pin its memory for every later one.
+const maxPooledLine = 16 << 10
+
 // write formats r and writes it, unless r is not flat or a string of it
 // would be redacted (changed by hide); then it reports false and writes
 // nothing.
 func (f *lineFormat) write(r slog.Record, hide func(string) string) (bool, error) {
 	bp := lineBuffers.Get().(*[]byte)
-	defer lineBuffers.Put(bp)
 	b, ok := f.appendRecord((*bp)[:0], r, hide)
-	*bp = b[:0]
+	if cap(b) <= maxPooledLine {
+		*bp = b[:0]
+		defer lineBuffers.Put(bp)
+	}
 	if !ok {
 		return false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -130,11 +131,16 @@ func TestLoggerWritesFlatLinesAsSlog(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			cfg := loadLogConfig(t, accessKey, format)
 			var buf bytes.Buffer
-			h := newLogger(&buf, cfg).Handler()
+			h := newLogger(&buf, cfg).Handler().(*redactingHandler)
+			viaSlog := &countingHandler{Handler: h.next}
+			h.next = viaSlog
 			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 			r.AddAttrs(slog.String("path", `/v1/models/"x" y`), slog.Int("status", 404))
 			if err := h.Handle(context.Background(), r); err != nil {
 				t.Fatal(err)
+			}
+			if viaSlog.lines != 0 {
+				t.Error("the flat line went to slog's handler, not to the direct format")
 			}
 			if want := slogLine(t, r, format == "json"); buf.String() != want {
 				t.Errorf("the logger wrote\n%q\nslog writes\n%q", buf.String(), want)
@@ -146,8 +152,40 @@ func TestLoggerWritesFlatLinesAsSlog(t *testing.T) {
 			if strings.Contains(buf.String(), accessKey) || !strings.Contains(buf.String(), "/v1/models/[redacted]") {
 				t.Errorf("a line with a key was not redacted:\n%s", buf.String())
 			}
+			if viaSlog.lines != 1 {
+				t.Errorf("the line with a key went %d times to slog's handler, want once", viaSlog.lines)
+			}
 		})
 	}
+}
+
+// TestLongLineBufferIsNotPooled: the buffer of a line longer than
+// maxPooledLine is not kept for the next lines.
+func TestLongLineBufferIsNotPooled(t *testing.T) {
+	f := &lineFormat{w: io.Discard}
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("path", strings.Repeat("x", 4*maxPooledLine)))
+	for range 10 {
+		if ok, err := f.write(r, unchanged); !ok || err != nil {
+			t.Fatalf("the direct format refused a long flat line (%v)", err)
+		}
+		bp := lineBuffers.Get().(*[]byte)
+		if cap(*bp) > maxPooledLine {
+			t.Fatalf("the pool holds a buffer of %d bytes", cap(*bp))
+		}
+		lineBuffers.Put(bp)
+	}
+}
+
+// countingHandler counts the lines handed to it.
+type countingHandler struct {
+	slog.Handler
+	lines int
+}
+
+func (c *countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	c.lines++
+	return c.Handler.Handle(ctx, r)
 }
 
 // FuzzDirectLineMatchesSlog compares the direct format with slog's
@@ -238,6 +276,9 @@ func TestServedAccessLinesMatchSlog(t *testing.T) {
 				if want := slogLine(t, rec, format == "json"); line != want {
 					t.Errorf("access line\n%q\nslog writes\n%q", line, want)
 				}
+				if _, ok := directLine(rec, format == "json"); !ok {
+					t.Errorf("the direct format refuses the access line of %s: slog's handler wrote it", q.path)
+				}
 			}
 		})
 	}
@@ -286,4 +327,31 @@ func textField(line, key string) string {
 		}
 	}
 	return ""
+}
+
+// benchLine is an access log line as the server logs one.
+func benchLine() slog.Record {
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("request_id", "req_44a6ac42ba56e360899cb2f0"), slog.String("method", "GET"),
+		slog.String("path", "/v1/models"), slog.Int("status", 200), slog.Float64("duration_ms", 0.123))
+	return r
+}
+
+// BenchmarkDirectLine formats and writes an access line in the direct
+// format, as text; BenchmarkSlogLine is the same line through slog's
+// text handler.
+func BenchmarkDirectLine(b *testing.B) {
+	f, r := &lineFormat{w: io.Discard}, benchLine()
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = f.write(r, unchanged)
+	}
+}
+
+func BenchmarkSlogLine(b *testing.B) {
+	h, r := slog.NewTextHandler(io.Discard, nil), benchLine()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.Handle(context.Background(), r)
+	}
 }

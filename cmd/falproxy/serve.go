@@ -17,19 +17,12 @@ import (
 	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/shutdown"
 )
 
 // warmDeadline bounds the schema warm-up, which runs beside serving so that
 // a slow or unreachable fal never delays start-up.
 const warmDeadline = 10 * time.Second
-
-// cancelDrain bounds how long shutdown waits for the cancels of abandoned
-// fal jobs to be confirmed.
-const cancelDrain = 30 * time.Second
-
-// cancelledAnswers bounds how long shutdown waits, once SHUTDOWN_GRACE is
-// over, for the requests it cancels to answer their clients.
-const cancelledAnswers = 15 * time.Second
 
 // keyRecheckEvery is how often quarantined fal keys are probed.
 const keyRecheckEvery = time.Minute
@@ -147,7 +140,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 		// and give those cancel calls and the answers a moment to go out.
 		log.Warn("grace period over, cancelling in-flight requests")
 		cancelBase(server.ErrShuttingDown)
-		finalCtx, cancelFinal := context.WithTimeout(context.Background(), cancelledAnswers)
+		finalCtx, cancelFinal := context.WithTimeout(context.Background(), shutdown.CancelledAnswers)
 		defer cancelFinal()
 		if err := srv.Shutdown(finalCtx); err != nil {
 			_ = srv.Close()
@@ -155,7 +148,7 @@ func serve(ctx context.Context, environ func(string) (string, bool), stdout, std
 	}
 	// Cancels of abandoned jobs are retried in the background; give them
 	// a bounded time to settle, since a job left running is billed.
-	drainCtx, stopDrain := context.WithTimeout(context.Background(), cancelDrain)
+	drainCtx, stopDrain := context.WithTimeout(context.Background(), shutdown.CancelDrain)
 	defer stopDrain()
 	if err := app.fal.Close(drainCtx); err != nil {
 		log.Warn("stopped before every abandoned fal job was cancelled", "err", err)

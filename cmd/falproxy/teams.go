@@ -12,13 +12,10 @@ import (
 	"github.com/falproxy/falproxy/internal/fleet"
 	"github.com/falproxy/falproxy/internal/pricing"
 	"github.com/falproxy/falproxy/internal/server"
+	"github.com/falproxy/falproxy/internal/shutdown"
 	"github.com/falproxy/falproxy/internal/store"
 	"github.com/falproxy/falproxy/internal/teams"
 )
-
-// ledgerDrain bounds how long shutdown waits for the last ledger rows to
-// be written.
-const ledgerDrain = 15 * time.Second
 
 // keyVersionTimeout is how long a request that could spend waits for its
 // key's version; 0: the gate's default. Only the tests change it, so
@@ -90,7 +87,7 @@ func (t *teamsParts) close(log *slog.Logger) {
 	if t.gate == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ledgerDrain)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdown.LedgerDrain)
 	defer cancel()
 	if lost := t.gate.Close(ctx); lost > 0 {
 		log.Error("usage ledger rows could not be written before shutdown", "rows", lost)

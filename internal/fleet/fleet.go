@@ -125,21 +125,20 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	return f, nil
 }
 
-// Ping asks the Redis at url for one answer, through a client set up
-// as Open sets up the fleet's, so that it sees what a replica starting
-// now would see. log receives the client's own log lines (nil drops
-// them); like Open, it takes over go-redis's one logger of the process.
-func Ping(ctx context.Context, url string, log *slog.Logger) error {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	ro, err := clientOptions(url, log)
+// Ping asks the Redis at url for one answer within timeout, through a
+// client set up as Open sets up the fleet's but for its timeouts: a check
+// may wait longer than a request would for a Redis that is far or slow.
+// The client's own log lines are dropped; like Open, Ping takes over
+// go-redis's one logger of the process.
+func Ping(ctx context.Context, url string, timeout time.Duration) error {
+	ro, err := clientOptions(url, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = timeout, timeout, timeout, timeout
 	c := redis.NewClient(ro)
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return c.Ping(ctx).Err()
 }

@@ -221,19 +221,22 @@ func TestFleetMalformedURLKeepsItsPassword(t *testing.T) {
 	}
 }
 
-// TestPing: Ping answers whether Redis does, and its error for a
-// malformed URL does not quote it.
+// TestPing: Ping answers whether Redis does within its timeout, and its
+// error for a malformed URL does not quote it.
 func TestPing(t *testing.T) {
 	r := redistest.Start(t)
 	ctx := context.Background()
-	if err := Ping(ctx, r.URL(), nil); err != nil {
+	if err := Ping(ctx, r.URL(), 5*time.Second); err != nil {
 		t.Fatalf("Ping of a running Redis: %v", err)
 	}
+	if err := Ping(ctx, r.URL(), time.Nanosecond); err == nil {
+		t.Error("Ping with a timeout already over succeeded")
+	}
 	r.Stop()
-	if err := Ping(ctx, r.URL(), nil); err == nil {
+	if err := Ping(ctx, r.URL(), 5*time.Second); err == nil {
 		t.Error("Ping of a stopped Redis succeeded")
 	}
-	err := Ping(ctx, "redis://user:s3cretpw@host:badport/0", nil)
+	err := Ping(ctx, "redis://user:s3cretpw@host:badport/0", 5*time.Second)
 	if err == nil || strings.Contains(err.Error(), "s3cretpw") || strings.Contains(err.Error(), "badport") {
 		t.Errorf("Ping of a malformed URL = %v, want an error that does not quote it", err)
 	}

@@ -128,10 +128,15 @@ func (s *Server) writeAudio(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	w.WriteHeader(http.StatusOK)
 	fw := flushWriter{w: w, rc: http.NewResponseController(w)}
-	if _, err := fw.Write(head); err != nil {
-		return
+	_, err = fw.Write(head)
+	if err == nil {
+		_, err = io.Copy(fw, dl.Body)
 	}
-	if _, err := io.Copy(fw, dl.Body); err != nil && r.Context().Err() == nil {
+	switch {
+	case err == nil:
+	case r.Context().Err() != nil:
+		cutShort(r.Context())
+	default:
 		s.log.Warn("streaming fal's audio broke off", "request_id", infoFrom(ctx).ID, "err", s.opt.Redact(err.Error()))
 	}
 }

@@ -172,6 +172,14 @@ func answeredStatus(ctx context.Context, written int) int {
 	return written
 }
 
+// cutShort notes that the answer of the request of ctx, already begun,
+// ended because ctx did: the request is logged and settled as one the
+// client left (status 499), charged for the fal work that completed
+// (see settled), however much of the answer the client got.
+func cutShort(ctx context.Context) {
+	infoFrom(ctx).cutShort.Store(true)
+}
+
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	return func(next http.Handler) http.Handler {
@@ -272,9 +280,13 @@ func withCORS(origins []string) middleware {
 			h := w.Header()
 			if anyOrigin {
 				h["Access-Control-Allow-Origin"] = allowAny
-			} else if origin := r.Header.Get("Origin"); origin != "" && slices.Contains(origins, origin) {
-				h.Set("Access-Control-Allow-Origin", origin)
+			} else if origin := r.Header.Get("Origin"); origin != "" {
+				// An unlisted origin's answer, without the header, must
+				// not be served by a cache to a listed origin either.
 				h.Add("Vary", "Origin")
+				if slices.Contains(origins, origin) {
+					h.Set("Access-Control-Allow-Origin", origin)
+				}
 			}
 			h["Access-Control-Expose-Headers"] = expose
 			if r.Method == http.MethodOptions {

@@ -195,13 +195,6 @@ type metering struct {
 	hold     *teams.Reservation
 }
 
-// cutShort notes that the answer of the request of ctx, already begun,
-// ended because ctx did: the request is logged and settled as one the
-// client left (status 499), by what fal completed, never by its estimate.
-func cutShort(ctx context.Context) {
-	infoFrom(ctx).cutShort.Store(true)
-}
-
 type meteringKey struct{}
 
 // admitModel is called by a handler once it has resolved the model alias

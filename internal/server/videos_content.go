@@ -63,7 +63,10 @@ func (s *Server) handleVideoContent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(resp.StatusCode)
-	if r.Method != http.MethodHead {
-		_, _ = io.Copy(w, resp.Body)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil && r.Context().Err() != nil {
+		cutShort(r.Context())
 	}
 }

@@ -1,13 +1,23 @@
-// Package shutdown declares how long falproxy may take to stop, for the
-// checks of its deployment files (compose.yaml, deploy/) and of serve's
-// own bounds, which both import it rather than repeat the number.
+// Package shutdown declares how long falproxy may take to stop once
+// SHUTDOWN_GRACE is over: serve waits by these bounds, and the checks of
+// its deployment files (compose.yaml, deploy/) give a container their sum.
 package shutdown
 
 import "time"
 
-// Tail is how long serve may still run once SHUTDOWN_GRACE is over: up to
-// 15 s to answer the requests it then cancels, 30 s to confirm the
-// cancels of their fal jobs, and 15 s to write the last usage ledger
-// rows. A container must be given SHUTDOWN_GRACE plus Tail before it is
-// killed. A test in cmd/falproxy checks it against serve's bounds.
-const Tail = 60 * time.Second
+// The bounds serve waits by after SHUTDOWN_GRACE, one after the other.
+const (
+	// CancelledAnswers bounds the wait for the requests serve cancels
+	// when the grace is over to answer their clients.
+	CancelledAnswers = 15 * time.Second
+	// CancelDrain bounds the wait for the cancels of abandoned fal jobs
+	// to be confirmed: a job left running is billed.
+	CancelDrain = 30 * time.Second
+	// LedgerDrain bounds the wait for the last usage ledger rows to be
+	// written.
+	LedgerDrain = 15 * time.Second
+)
+
+// Tail is how long serve may still run once SHUTDOWN_GRACE is over. A
+// container must be given SHUTDOWN_GRACE plus Tail before it is killed.
+const Tail = CancelledAnswers + CancelDrain + LedgerDrain
