@@ -253,9 +253,11 @@ func TestLedgerMatchesTheEmulatorsBill(t *testing.T) {
 		if status, _, body := h.postAs(ctx, key, "/v1/audio/speech", speech); status != http.StatusOK {
 			t.Fatalf("speech: %d %.200s", status, body)
 		}
-		// A cancelled job: the client leaves while fal runs it.
+		// A cancelled job: the client leaves while fal runs it, ten times
+		// the generation time here, so that a loaded machine does not let
+		// it finish first.
 		h.fake.Reset()
-		cancel, done := h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"flux-dev","prompt":"left"}`)
+		cancel, done := h.postInBackgroundAs(key, "/v1/images/generations", `{"model":"flux-dev","prompt":"[slow] left"}`)
 		eventually(t, "fal to receive the job", func() bool { return len(h.fake.Jobs()) == 1 })
 		cancel()
 		<-done
