@@ -387,3 +387,46 @@ func TestStoreCached(t *testing.T) {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
 }
+
+// TestStoreGeneration: the generation moves when a fetch stores
+// capabilities (the first fetch, a refresh) and stays while what Cached
+// answers stays: on hits, Cached itself, and a failed refresh that keeps
+// the old capabilities.
+func TestStoreGeneration(t *testing.T) {
+	srv := newSchemaServer(t)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	s := newTestStore(srv, clock, nil)
+	ctx := context.Background()
+	const ep = "test/presets"
+	start := s.Generation()
+	if _, err := s.Get(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	fetched := s.Generation()
+	if fetched == start {
+		t.Fatal("the first fetch left the generation unchanged")
+	}
+	if _, err := s.Get(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	s.Cached(ep)
+	if s.Generation() != fetched {
+		t.Error("a cache hit changed the generation")
+	}
+	srv.set(func(s *schemaServer) { s.status = http.StatusBadGateway })
+	clock.Advance(2 * time.Hour)
+	if _, err := s.Get(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if s.Generation() != fetched {
+		t.Error("a failed refresh, which keeps the capabilities, changed the generation")
+	}
+	srv.set(func(s *schemaServer) { s.status = 0 })
+	clock.Advance(time.Hour)
+	if _, err := s.Get(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if s.Generation() == fetched {
+		t.Error("a refresh that stored capabilities left the generation unchanged")
+	}
+}
