@@ -130,6 +130,8 @@ type Store struct {
 
 	hits, misses, stale, fetches, fetchFailures, refreshes, refreshFailures atomic.Int64
 	failureHits, throttled                                                  atomic.Int64
+	// generation counts the fetched capabilities stored (see Generation).
+	generation atomic.Uint64
 }
 
 // failure is a remembered failed first fetch.
@@ -276,6 +278,7 @@ func (s *Store) refresh(ctx context.Context, endpoint string) (*Capabilities, er
 	}
 	delete(s.failures, endpoint)
 	s.entries[endpoint] = &entry{caps: caps, expires: now.Add(s.opt.TTL)}
+	s.generation.Add(1)
 	return caps, nil
 }
 
@@ -361,6 +364,13 @@ func (s *Store) Cached(endpoint string) (*Capabilities, bool) {
 	}
 	return nil, false
 }
+
+// Generation changes whenever a fetch stores capabilities, after they are
+// stored: while it stays the same, Cached answers for every endpoint what
+// it answered before. A reader that derives something from Cached (a list
+// of models) reads Generation first, and needs to look again only once it
+// has changed, instead of locking the store for every endpoint.
+func (s *Store) Generation() uint64 { return s.generation.Load() }
 
 // Warm fetches every endpoint concurrently and returns when all are done
 // or ctx ends, whichever is first; fetches still running then finish in

@@ -387,3 +387,43 @@ func TestStoreCached(t *testing.T) {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
 }
+
+// TestStoreGeneration: the generation moves when a fetch stores
+// capabilities (the first fetch, a refresh) and stays while what Cached
+// answers stays: on hits, Cached itself, and a failed refresh that keeps
+// the old capabilities.
+func TestStoreGeneration(t *testing.T) {
+	const ep = "test/presets"
+	srv := newSchemaServer(t)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	s := newTestStore(srv, clock, nil)
+	get := func() {
+		t.Helper()
+		if _, err := s.Get(context.Background(), ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := s.Generation()
+	get()
+	fetched := s.Generation()
+	if fetched == start {
+		t.Fatal("the first fetch left the generation unchanged")
+	}
+	get()
+	s.Cached(ep)
+	if s.Generation() != fetched {
+		t.Error("a cache hit changed the generation")
+	}
+	srv.set(func(s *schemaServer) { s.status = http.StatusBadGateway })
+	clock.Advance(2 * time.Hour)
+	get()
+	if s.Generation() != fetched {
+		t.Error("a failed refresh, which keeps the capabilities, changed the generation")
+	}
+	srv.set(func(s *schemaServer) { s.status = 0 })
+	clock.Advance(time.Hour)
+	get()
+	if s.Generation() == fetched {
+		t.Error("a refresh that stored capabilities left the generation unchanged")
+	}
+}

@@ -148,36 +148,46 @@ func (s *Server) listModelsFor(w http.ResponseWriter, sess *teams.Session) {
 // keys, encoded once and again only when a model's kind has changed since
 // (an image model found to be an edit model once its schema arrived): the
 // list is the most frequent request of clients that poll, and its answer
-// rarely changes.
+// rarely changes. The kinds come from the schema store's cache, so they
+// are looked at again only once the store's generation has moved.
 func (s *Server) modelListing() *fixedAnswer {
-	if l := s.models.listing.Load(); l != nil && s.kindsAre(l.kinds) {
-		return &l.answer
+	gen := s.schemaGeneration()
+	old := s.models.listing.Load()
+	if old != nil && old.generation == gen {
+		return &old.answer
 	}
-	l := &listing{kinds: make([]registry.Kind, len(s.models.entries))}
-	data := make([]listedModel, len(s.models.entries))
+	l := &listing{kinds: make([]registry.Kind, len(s.models.entries)), generation: gen}
 	for i, e := range s.models.entries {
 		l.kinds[i] = s.kindOf(e)
-		data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{l.kinds[i]}}
 	}
-	l.answer = newFixedAnswer(modelList{Object: "list", Data: data})
+	if old != nil && slices.Equal(old.kinds, l.kinds) {
+		l.answer = old.answer
+	} else {
+		data := make([]listedModel, len(s.models.entries))
+		for i := range s.models.entries {
+			data[i] = listedModel{Model: s.models.list[i], Fal: modelKind{l.kinds[i]}}
+		}
+		l.answer = newFixedAnswer(modelList{Object: "list", Data: data})
+	}
 	s.models.listing.Store(l)
 	return &l.answer
 }
 
-// listing is an encoded GET /v1/models and the kinds it was encoded with.
+// listing is an encoded GET /v1/models, the kinds it was encoded with and
+// the schema store's generation they were read at.
 type listing struct {
-	kinds  []registry.Kind
-	answer fixedAnswer
+	kinds      []registry.Kind
+	generation uint64
+	answer     fixedAnswer
 }
 
-// kindsAre reports whether the models' kinds are still kinds.
-func (s *Server) kindsAre(kinds []registry.Kind) bool {
-	for i, e := range s.models.entries {
-		if s.kindOf(e) != kinds[i] {
-			return false
-		}
+// schemaGeneration is the schema store's generation, read before the
+// kinds it covers (see falschema.Store.Generation); 0 without a store.
+func (s *Server) schemaGeneration() uint64 {
+	if s.opt.Schemas == nil {
+		return 0
 	}
-	return true
+	return s.opt.Schemas.Generation()
 }
 
 // kindOf is an entry's kind as far as it is known without asking fal: an

@@ -5,6 +5,7 @@ import "net/http"
 // routes is the whole API surface of falproxy, in one place.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	exact := &exactRoutes{mux: mux}
 	auth := func(h http.HandlerFunc) http.Handler { return s.authenticate(h) }
 	// work marks routes that run fal jobs: authenticated, their body read
 	// whole, admitted to a MAX_INFLIGHT slot, then held to the key's
@@ -13,11 +14,11 @@ func (s *Server) routes() http.Handler {
 	// key nothing.
 	work := func(h http.HandlerFunc) http.Handler { return s.authenticate(s.bufferBody(s.limit(s.meter(h)))) }
 
-	mux.HandleFunc("GET /health", s.handleHealth)
+	exact.handleGET("/health", http.HandlerFunc(s.handleHealth))
 	if s.opt.Metrics != nil && !s.opt.MetricsElsewhere {
 		mux.Handle("GET /metrics", metricsEndpoint(s.opt.Metrics, s.opt.MetricsKey))
 	}
-	mux.Handle("GET /v1/models", auth(s.handleListModels))
+	exact.handleGET("/v1/models", auth(s.handleListModels))
 	mux.Handle("GET /v1/models/{model...}", auth(s.handleGetModel))
 	mux.Handle("POST /v1/images/generations", work(s.handleImageGeneration))
 	mux.Handle("POST /v1/images/edits", work(s.handleImageEdit))
@@ -48,7 +49,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.HandleFunc("/", handleNotFound)
 
-	return chain(mux,
+	return chain(exact,
 		withRequestID,
 		withAccessLog(s.log, s.opt.Metrics),
 		withRecovery(s.log),

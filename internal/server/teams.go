@@ -35,7 +35,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, openai.InvalidAPIKey(true))
 			return
 		}
-		sum := sha256.Sum256([]byte(k))
+		sum := hashKey(k)
 		infoFrom(r.Context()).tenant = sum
 		if s.keys.hold(sum) {
 			next.ServeHTTP(w, r)
