@@ -14,7 +14,8 @@ import (
 // TestBurstCollectsOften checks that the collector runs more often while a
 // burst of image jobs is in flight (GOGC 10, so that the burst's garbage
 // adds little to its peak) and at the process's own setting again once
-// the burst is over.
+// the burst is over. A process already run with GOGC at 10 or below, or
+// off, keeps its setting through the burst.
 func TestBurstCollectsOften(t *testing.T) {
 	const jobs = 64 // a burst: see burstSize
 	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
@@ -22,8 +23,12 @@ func TestBurstCollectsOften(t *testing.T) {
 	stop := startWaitingImageJobs(t, h, accessKey, jobs)
 	during := gcPercent()
 	stop()
-	if during != 10 {
-		t.Errorf("GOGC is %d with %d image jobs waiting on fal, want 10 (%d before)", during, jobs, before)
+	want := int64(10)
+	if before <= want { // GOGC=off reads as -1
+		want = before
+	}
+	if during != want {
+		t.Errorf("GOGC is %d with %d image jobs waiting on fal, want %d (%d before)", during, jobs, want, before)
 	}
 	if c := h.fake.Counts(); c.Submits != jobs || c.StatusStreams != jobs {
 		t.Errorf("fal received %d submits and %d status streams for %d jobs", c.Submits, c.StatusStreams, jobs)
@@ -53,7 +58,7 @@ func gcPercent() int64 {
 // not a burst of jobs waiting on fal; they keep allocating as they run,
 // so the collector keeps the process's own setting.
 func TestStreamsInFlightLeaveCollectionAlone(t *testing.T) {
-	const streams = 80
+	const streams = 65 // just past a burst (see burstSize)
 	h := newHarness(t, func(s *setup) { s.fake.TokenDelay = time.Hour })
 	before := gcPercent()
 	ctx, cancel := context.WithCancel(context.Background())
