@@ -85,3 +85,36 @@ func TestStreamsInFlightLeaveCollectionAlone(t *testing.T) {
 		t.Errorf("GOGC is %d with %d chat streams in flight, want the process's %d", during, streams, before)
 	}
 }
+
+// TestBurstIsCountedAcrossServers: GOGC is the process's, so jobs count
+// towards a burst whichever server of the process runs them, and one
+// server's jobs ending does not end a burst the other's still make.
+func TestBurstIsCountedAcrossServers(t *testing.T) {
+	const half = 32 // each server's share of a burst (see burstSize)
+	first := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
+	second := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
+	before := gcPercent()
+	if before <= 10 {
+		t.Skipf("the process runs with GOGC %d, which a burst leaves alone", before)
+	}
+	stopFirst := startWaitingImageJobs(t, first, accessKey, half)
+	stopSecond := startWaitingImageJobs(t, second, accessKey, half)
+	defer stopSecond()
+	if during := gcPercent(); during != 10 {
+		t.Errorf("GOGC is %d with %d image jobs waiting on each of two servers, want 10 (%d before)", during, half, before)
+	}
+	// The first server's clients leave: each request ends, and is logged,
+	// after its job has stopped counting.
+	stopFirst()
+	eventually(t, "the first server's requests end", func() bool {
+		return strings.Count(first.logText(), "path=/v1/images/generations") == half
+	})
+	if c := first.fake.Counts(); c.Submits != half || c.StatusStreams != half {
+		t.Errorf("the first server's fal received %d submits and %d status streams for %d jobs", c.Submits, c.StatusStreams, half)
+	}
+	if during := gcPercent(); during != 10 {
+		t.Errorf("GOGC is %d with %d image jobs still waiting on the second server, want 10 until fewer than %d wait", during, half, half)
+	}
+	stopSecond()
+	eventually(t, "GOGC is restored after the burst", func() bool { return gcPercent() == before })
+}
