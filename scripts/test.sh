@@ -36,8 +36,8 @@ go test -race -count=1 -timeout 15m ./...
 echo "== reliability under load and faults (no -race: it caps goroutines)"
 go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAIL|PASS)|load:|fault mix'
 
-echo "== allocation budgets and the waiting stack (no -race: its frames and allocations differ)"
-go test -count=1 -run 'Allocations|TestWaitingImageJobStack|TestGoroutinesPerImageJob' ./internal/server
+echo "== allocation budgets, stacks and the waiting heap (no -race: its frames and allocations differ)"
+go test -count=1 -run '^(Test[A-Za-z]*Allocations|TestGoroutinesPerImageJob|TestWaitingImageJobStack|TestWaitingImageJobStackWithVirtualKey|TestCompletedImageJobStack|TestWaitingImageJobHeap)$' ./internal/server
 go test -count=1 -run 'TestLogLineWithoutSecretsIsNotCopied' ./cmd/falproxy
 
 echo "== benchmark smoke run (functional checks only, no timing)"

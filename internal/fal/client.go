@@ -431,7 +431,10 @@ func readAll(op string, body io.Reader, max int64) ([]byte, error) {
 
 // readResponse reads a whole body like readAll, into one buffer of the
 // announced size when fal sent a Content-Length: a result carrying an image
-// as base64 is then held once, not in a chain of growing copies.
+// as base64 is then held once, not in a chain of growing copies. The
+// server's readAllSized does the same for request bodies, but caps what a
+// client's announced length may allocate before its bytes arrive; fal's
+// length is trusted up to max.
 //
 // Every call returns a fresh buffer that the Client never touches again:
 // callers own it. images.ParseOutput relies on this rule, sharing the

@@ -95,10 +95,12 @@ func TestFixedAnswerAllocations(t *testing.T) {
 // before fal calls shared their header values, went to the transport
 // without http.Client's copy of their headers, and a submit answer naming
 // every URL stopped building the default ones), and 747 under the race
-// detector.
+// detector. The budget leaves about 1% over the figure: the count moves
+// by a few from run to run (the HTTP/2 client's buffers, what a
+// collection frees from sync.Pools between runs).
 func TestImageRequestAllocations(t *testing.T) {
 	const runs = 50
-	budget := 700.0
+	budget := 705.0
 	if raceEnabled {
 		budget = 755
 	}

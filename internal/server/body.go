@@ -48,7 +48,9 @@ func (s *Server) bufferBody(next http.Handler) http.Handler {
 // seconds, a thousand at a time under load. Only a small body is sized
 // in advance (up to presizedBody): a length is a client's word, and a
 // large one announced by a client that then sends nothing must not cost
-// its size at once.
+// its size at once. fal.readResponse sizes fal's answers the same way but
+// trusts their length whole (fal is the proxy's own upstream, and a
+// result carries images of megabytes), so the two stay apart.
 func readAllSized(r io.Reader, size, max int64) ([]byte, error) {
 	if size < 0 || size >= max || size > presizedBody {
 		return io.ReadAll(r)

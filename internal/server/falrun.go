@@ -28,9 +28,8 @@ func (s *Server) runEncoded(ctx context.Context, endpoint string, input []byte, 
 // runBilled is runEncoded that also tells whether fal bills the job: it
 // completed, even when its result could not be read afterwards.
 func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte, measure resultMeasure) (body []byte, billed bool, err error) {
-	idle := s.admission.idle
-	idle.jobStarted()
-	defer idle.jobEnded()
+	queuedJobs.started()
+	defer queuedJobs.ended()
 	res, err := s.opt.Fal.Run(s.chargeLate(ctx, measure), endpoint, input)
 	ri := infoFrom(ctx)
 	if res != nil {

@@ -129,16 +129,8 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		start := time.Now()
 		sess := sessionFrom(r.Context())
 		if sess != nil {
-			release, e := s.admitKey(sess, start)
-			if e != nil {
-				// A key revoked elsewhere is told so, not to retry later;
-				// the store is read only for a refused request, at most
-				// once per key per teams.CacheTTL.
-				if _, gone := usableSession(s.opt.Gate.RecheckRefused(r.Context(), sess)); gone != nil {
-					e = gone
-				}
-				askRetry(w.Header(), e)
-				writeError(w, e)
+			release := s.admitOrRefuse(w, r, sess, start)
+			if release == nil {
 				return
 			}
 			defer release()
@@ -153,21 +145,47 @@ func (s *Server) meter(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), meteringKey{}, m)))
 		finished = true
-
-		status := answeredStatus(r.Context(), rec.status)
-		ri := infoFrom(r.Context())
-		ri.mu.Lock()
-		work, reachedFal := ri.work, len(ri.FalRequestIDs) > 0
-		ri.mu.Unlock()
-		if refusedBeforeFal(m, status, work, reachedFal) {
-			return
-		}
-		actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
-		if m.hold != nil {
-			g.Settle(m.hold, valueOr(actual.cost, 0))
-		}
-		s.record(r, m.sess, m.job, actual, status, start)
+		s.settleMetered(r, m, rec.status)
 	})
+}
+
+// admitOrRefuse applies the key's rate and concurrency to a request and
+// returns the release of its concurrency slot, or answers the refusal
+// and returns nil. It and settleMetered are apart from meter so that
+// their locals are not on the stack under the handler: an image request
+// waiting on fal keeps the stack its deepest point needed.
+func (s *Server) admitOrRefuse(w http.ResponseWriter, r *http.Request, sess *teams.Session, start time.Time) (release func()) {
+	release, e := s.admitKey(sess, start)
+	if e == nil {
+		return release
+	}
+	// A key revoked elsewhere is told so, not to retry later; the store
+	// is read only for a refused request, at most once per key per
+	// teams.CacheTTL.
+	if _, gone := usableSession(s.opt.Gate.RecheckRefused(r.Context(), sess)); gone != nil {
+		e = gone
+	}
+	askRetry(w.Header(), e)
+	writeError(w, e)
+	return nil
+}
+
+// settleMetered settles a metered request's reservation at what it
+// spent and writes it to the ledger, once its handler answered status.
+func (s *Server) settleMetered(r *http.Request, m *metering, recorded int) {
+	status := answeredStatus(r.Context(), recorded)
+	ri := infoFrom(r.Context())
+	ri.mu.Lock()
+	work, reachedFal := ri.work, len(ri.FalRequestIDs) > 0
+	ri.mu.Unlock()
+	if refusedBeforeFal(m, status, work, reachedFal) {
+		return
+	}
+	actual := settled(m.job, m.estimate, m.price, m.priced, status, work)
+	if m.hold != nil {
+		s.opt.Gate.Settle(m.hold, valueOr(actual.cost, 0))
+	}
+	s.record(r, m.sess, m.job, actual, status, m.start)
 }
 
 // refusedBeforeFal tells a request refused before any fal work (an
