@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,4 +118,33 @@ func TestStalledDatabaseHoldsNoCachedKey(t *testing.T) {
 	if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
 		t.Fatalf("fal received %d jobs, want the cached key's three", n)
 	}
+}
+
+// TestDatabaseDownRefusesUncheckableKeysOnly: with the database gone, a
+// virtual key the process has not cached gets 503 with retry advice; a
+// cached one and the operator keys keep working.
+func TestDatabaseDownRefusesUncheckableKeysOnly(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h, cachedKey, coldKey := cachedAndColdKeys(t, ts)
+		ctx := context.Background()
+		ts.storeGone = true
+		_ = ts.store.Close()
+
+		status, hdr, body := h.postAs(ctx, coldKey, "/v1/images/generations", imageBody)
+		e := decodeError(t, body)
+		if status != http.StatusServiceUnavailable || deref(e.Code) != "key_store_unavailable" || hdr.Get("Retry-After") == "" ||
+			strings.Contains(e.Message, "sql") {
+			t.Fatalf("uncached key with the database down: %d %+v %v", status, e, hdr)
+		}
+		if status, _, body := h.post(ctx, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("operator key with the database down: %d %s", status, body)
+		}
+		if status, _, body := h.postAs(ctx, cachedKey, "/v1/images/generations", imageBody); status != http.StatusOK {
+			t.Fatalf("cached key with the database down: %d %s", status, body)
+		}
+		if n := h.falSubmits("fal-ai/flux/dev"); n != 3 {
+			t.Fatalf("fal received %d jobs, want the cached key's two and the operator's", n)
+		}
+	})
 }
