@@ -13,8 +13,8 @@ import (
 	"github.com/falproxy/falproxy/internal/store"
 )
 
-// linkTimeout bounds check's attempt to reach the database and Redis, so
-// that an address that swallows packets fails check soon.
+// linkTimeout bounds each of check's attempts to reach the database and
+// Redis, so that an address that swallows packets fails check soon.
 const linkTimeout = 5 * time.Second
 
 // checkLinks reaches the database serve would open (DATABASE_URL, or the

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 )
 
 // queuedJobs counts the queued fal jobs of every server in the process
@@ -34,8 +35,10 @@ const burstGCPercent = 10
 var operatorGOGC = os.Getenv("GOGC") != ""
 
 type jobBurst struct {
-	mu   sync.Mutex
-	jobs int // queued fal jobs running
+	jobs atomic.Int64 // queued fal jobs running
+	// mu orders the two transitions; a job that changes neither takes
+	// no lock.
+	mu sync.Mutex
 	// gcPercent is the GOGC in force before the burst, restored when it
 	// ends; 0 while no burst's setting is in force.
 	gcPercent int
@@ -43,9 +46,11 @@ type jobBurst struct {
 
 // started counts a queued fal job from its submit to its answer.
 func (b *jobBurst) started() {
+	if b.jobs.Add(1) != burstSize {
+		return
+	}
 	b.mu.Lock()
-	b.jobs++
-	if b.jobs == burstSize && b.gcPercent == 0 {
+	if b.jobs.Load() >= burstSize && b.gcPercent == 0 {
 		b.collectOften()
 	}
 	b.mu.Unlock()
@@ -53,9 +58,11 @@ func (b *jobBurst) started() {
 
 // ended is the end of a job started counted.
 func (b *jobBurst) ended() {
+	if b.jobs.Add(-1) != burstSize/2-1 {
+		return
+	}
 	b.mu.Lock()
-	b.jobs--
-	if b.jobs == burstSize/2-1 && b.gcPercent != 0 {
+	if b.jobs.Load() < burstSize/2 && b.gcPercent != 0 {
 		debug.SetGCPercent(b.gcPercent)
 		b.gcPercent = 0
 	}

