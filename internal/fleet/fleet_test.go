@@ -301,15 +301,8 @@ func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
 func TestFleetLogsOnlyThroughItsLogger(t *testing.T) {
 	r := redistest.Start(t)
 	r.Stop()
-	var logs strings.Builder
-	var mu sync.Mutex
-	handler := slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
-	open(t, r.URL(), Options{Logger: slog.New(handler)})
-	text := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.String()
-	}
+	log, text := debugLog()
+	open(t, r.URL(), Options{Logger: log})
 	eventually(t, "the client's failed dial in the fleet's log", func() bool { return strings.Contains(text(), "failed to dial") })
 
 	warnings := 0
@@ -325,4 +318,32 @@ func TestFleetLogsOnlyThroughItsLogger(t *testing.T) {
 	if warnings != 1 {
 		t.Errorf("%d warnings, want 1:\n%s", warnings, text())
 	}
+}
+
+// debugLog is a JSON logger of every level and what it has written so far.
+func debugLog() (*slog.Logger, func() string) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	handler := slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	return slog.New(handler), func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+}
+
+// TestPingLeavesTheFleetsLogs: a check of a Redis (as the checks of the
+// process's links make) leaves go-redis's logger to the fleet: the
+// client's complaints still reach the fleet's logger afterwards.
+func TestPingLeavesTheFleetsLogs(t *testing.T) {
+	r := redistest.Start(t)
+	r.Stop()
+	log, text := debugLog()
+	open(t, r.URL(), Options{Logger: log})
+	eventually(t, "the client's failed dial in the fleet's log", func() bool { return strings.Contains(text(), "failed to dial") })
+	if err := Ping(context.Background(), r.URL(), time.Second); err == nil {
+		t.Fatal("Ping of a stopped Redis succeeded")
+	}
+	before := len(text())
+	eventually(t, "a failed dial in the fleet's log after Ping", func() bool { return strings.Contains(text()[before:], "failed to dial") })
 }
