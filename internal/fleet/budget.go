@@ -170,7 +170,7 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 	if synced {
 		var res []any
 		if l.shared(func(ctx context.Context, c *redis.Client) (err error) {
-			base, epoch, _ := strings.Cut(b.Mark, " ")
+			base, epoch, _ := splitMark(b.Mark)
 			res, err = reserveScript.Run(ctx, c, []string{hash, history, l.f.key("replicas")}, l.id(), spendIdle.Milliseconds(),
 				l.f.id, gen, flag(check), b.Limit, b.Spent, estimate, base, epoch).Slice()
 			return err
@@ -201,7 +201,8 @@ func (l *Limits) Reserve(keyID string, b teams.Budget, estimate int64) (*teams.R
 		l.mu.Lock()
 		spent := b.Spent + s.beyond
 		l.mu.Unlock()
-		local = teams.Budget{Limit: spent + max(b.Limit-spent, 0)/int64(l.f.Replicas()), Spent: spent, HardStop: true}
+		_, _, localMark := splitMark(b.Mark)
+		local = teams.Budget{Limit: spent + max(b.Limit-spent, 0)/int64(l.f.Replicas()), Spent: spent, HardStop: true, Mark: localMark}
 	}
 	r, ok, _ := l.local.Reserve(keyID, local, estimate)
 	if !ok {
@@ -283,21 +284,33 @@ func (l *Limits) Stored(spend map[string]int64) {
 // Loaded implements teams.Limits: it notes the stored counter as of
 // loadMargin ago, before the read of the store about to run begins, and
 // answers it as the Mark that Reserve pairs with that read's spend. Without an answer a reservation counts the whole counter,
-// which over-counts until the next read.
+// which over-counts until the next read. The mark also carries this
+// replica's own mark of the read, for the fallback: with it a reservation
+// made while Redis is away counts the spend stored since its own read,
+// even after a newer read has begun.
 func (l *Limits) Loaded(keyID string, period time.Time) string {
-	l.local.Loaded(keyID, period)
+	localMark := l.local.Loaded(keyID, period)
 	hash, history := l.spendKeys(keyID, period)
 	var res []any
 	ok := l.shared(func(ctx context.Context, c *redis.Client) (err error) {
 		res, err = loadedScript.Run(ctx, c, []string{hash, history}, loadMargin.Microseconds(), l.id(), spendIdle.Milliseconds()).Slice()
 		return err
 	})
-	if !ok || len(res) != 2 {
-		return ""
+	var base, epoch string
+	if ok && len(res) == 2 {
+		base, _ = res[0].(string)
+		epoch, _ = res[1].(string)
 	}
-	base, _ := res[0].(string)
-	epoch, _ := res[1].(string)
-	return base + " " + epoch
+	return strings.Join([]string{base, epoch, localMark}, " ")
+}
+
+// splitMark parts a mark of Loaded into the stored counter and epoch of
+// the Redis hash (both empty when Redis did not answer) and the mark of
+// this replica's own counts.
+func splitMark(mark string) (base, epoch, localMark string) {
+	parts := strings.SplitN(mark, " ", 3)
+	parts = append(parts, "", "", "")
+	return parts[0], parts[1], parts[2]
 }
 
 func flag(b bool) string {

@@ -172,6 +172,34 @@ func TestReservationPairsSpendWithItsRead(t *testing.T) {
 	}
 }
 
+// TestFallbackPairsSpendWithItsRead: with Redis away, a reservation made
+// with the spend of an older read of the store still counts what was
+// stored after that read, though a newer read has begun; once the newer
+// read's spend is in use, the stored spend counts once.
+func TestFallbackPairsSpendWithItsRead(t *testing.T) {
+	r := redistest.Start(t)
+	a := replicaLimits(t, r.URL(), Options{})
+	r.Stop()
+	old := a.Loaded("k", time.Time{}) // the read that saw nothing spent
+	res, ok, _ := a.Reserve("k", teams.Budget{Limit: 100, HardStop: true, Mark: old}, 60)
+	if !ok {
+		t.Fatal("the first 60 were refused")
+	}
+	a.Settle(res, 60)
+	a.Stored(map[string]int64{"k": 60})
+	mark := a.Loaded("k", time.Time{}) // a newer read, whose spend is not in use yet
+	if _, ok, _ := a.Reserve("k", teams.Budget{Limit: 100, HardStop: true, Mark: old}, 50); ok {
+		t.Error("50 more were granted on a budget of 100 with 60 spent: the spend stored before the new read was dropped")
+	}
+	renewed := teams.Budget{Limit: 100, Spent: 60, HardStop: true, Mark: mark}
+	if _, ok, _ := a.Reserve("k", renewed, 50); ok {
+		t.Error("after the new read, 50 more were granted on a budget of 100 with 60 spent")
+	}
+	if _, ok, _ := a.Reserve("k", renewed, 40); !ok {
+		t.Error("after the new read, the remaining 40 were refused")
+	}
+}
+
 // TestKeyWithoutBudgetStaysLocal: the requests of a key without a budget
 // make no budget calls to Redis.
 func TestKeyWithoutBudgetStaysLocal(t *testing.T) {

@@ -104,10 +104,11 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	ro, err := clientOptions(opt.URL, opt.Logger)
+	ro, err := clientOptions(opt.URL)
 	if err != nil {
 		return nil, err
 	}
+	routeClientLogs(opt.Logger)
 	ro.PoolSize, ro.MinIdleConns = poolSize, 4
 	f := &Fleet{rdb: redis.NewClient(ro), opt: opt, id: replicaID(), addr: ro.Addr, log: opt.Logger,
 		stop: make(chan struct{})}
@@ -128,10 +129,11 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 // Ping asks the Redis at url for one answer within timeout, through a
 // client set up as Open sets up the fleet's but for its timeouts: a check
 // may wait longer than a request would for a Redis that is far or slow.
-// The client's own log lines are dropped; like Open, Ping takes over
-// go-redis's one logger of the process.
+// Ping leaves go-redis's one logger of the process as it is, routed by a
+// fleet Open made or go-redis's own (which logs only failures): go-redis
+// has no logger per client, and taking it over would silence the fleet's.
 func Ping(ctx context.Context, url string, timeout time.Duration) error {
-	ro, err := clientOptions(url, slog.New(slog.DiscardHandler))
+	ro, err := clientOptions(url)
 	if err != nil {
 		return err
 	}
@@ -144,14 +146,13 @@ func Ping(ctx context.Context, url string, timeout time.Duration) error {
 }
 
 // clientOptions parses a REDIS_URL into a client's options with the
-// fleet's timeouts and retries, and routes the client's logs to log.
-func clientOptions(url string, log *slog.Logger) (*redis.Options, error) {
+// fleet's timeouts and retries.
+func clientOptions(url string) (*redis.Options, error) {
 	ro, err := redis.ParseURL(url)
 	if err != nil {
 		// The parser's message quotes the URL, password included.
 		return nil, errors.New("REDIS_URL is not a valid redis://, rediss:// or unix:// URL")
 	}
-	routeClientLogs(log)
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = commandTimeout, commandTimeout, commandTimeout
 	ro.PoolTimeout = commandTimeout
 	// A retried command doubles the wait of a request when Redis is down;

@@ -299,18 +299,7 @@ func TestFleetFailuresThatSayNothingOfRedis(t *testing.T) {
 // debug records in its format, not stderr as plain lines, and the outage
 // is one warning.
 func TestFleetLogsOnlyThroughItsLogger(t *testing.T) {
-	r := redistest.Start(t)
-	r.Stop()
-	var logs strings.Builder
-	var mu sync.Mutex
-	handler := slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
-	open(t, r.URL(), Options{Logger: slog.New(handler)})
-	text := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.String()
-	}
-	eventually(t, "the client's failed dial in the fleet's log", func() bool { return strings.Contains(text(), "failed to dial") })
+	_, text := fleetLoggingWithoutRedis(t)
 
 	warnings := 0
 	for line := range strings.Lines(text()) {
@@ -325,4 +314,36 @@ func TestFleetLogsOnlyThroughItsLogger(t *testing.T) {
 	if warnings != 1 {
 		t.Errorf("%d warnings, want 1:\n%s", warnings, text())
 	}
+}
+
+// fleetLoggingWithoutRedis opens a fleet on a stopped Redis with a JSON
+// logger of every level, and waits for the client's first failed dial in
+// it; text is what the logger has written so far.
+func fleetLoggingWithoutRedis(t *testing.T) (r *redistest.Server, text func() string) {
+	t.Helper()
+	r = redistest.Start(t)
+	r.Stop()
+	var logs strings.Builder
+	var mu sync.Mutex
+	handler := slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	open(t, r.URL(), Options{Logger: slog.New(handler)})
+	text = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	}
+	eventually(t, "the client's failed dial in the fleet's log", func() bool { return strings.Contains(text(), "failed to dial") })
+	return r, text
+}
+
+// TestPingLeavesTheFleetsLogs: a check of a Redis (as the checks of the
+// process's links make) leaves go-redis's logger to the fleet: the
+// client's complaints still reach the fleet's logger afterwards.
+func TestPingLeavesTheFleetsLogs(t *testing.T) {
+	r, text := fleetLoggingWithoutRedis(t)
+	if err := Ping(context.Background(), r.URL(), time.Second); err == nil {
+		t.Fatal("Ping of a stopped Redis succeeded")
+	}
+	before := len(text())
+	eventually(t, "a failed dial in the fleet's log after Ping", func() bool { return strings.Contains(text()[before:], "failed to dial") })
 }
