@@ -129,15 +129,16 @@ func Open(ctx context.Context, opt Options) (*Fleet, error) {
 // Ping asks the Redis at url for one answer within timeout, through a
 // client set up as Open sets up the fleet's but for its timeouts: a check
 // may wait longer than a request would for a Redis that is far or slow.
-// Ping leaves go-redis's one logger of the process as it is, routed by a
-// fleet Open made or go-redis's own (which logs only failures): go-redis
-// has no logger per client, and taking it over would silence the fleet's.
+// go-redis has one logger per process: Ping leaves it to a fleet Open
+// made, whose lines it routes, and otherwise drops the client's lines, so
+// that a check reports a failure once, in its own words.
 func Ping(ctx context.Context, url string, timeout time.Duration) error {
 	ro, err := clientOptions(url)
 	if err != nil {
 		return err
 	}
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = timeout, timeout, timeout, timeout
+	quietClientLogs()
 	c := redis.NewClient(ro)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -346,4 +347,36 @@ func TestPingLeavesTheFleetsLogs(t *testing.T) {
 	}
 	before := len(text())
 	eventually(t, "a failed dial in the fleet's log after Ping", func() bool { return strings.Contains(text()[before:], "failed to dial") })
+}
+
+// printfLines records go-redis's log lines, as its default logger would
+// print them to stderr.
+type printfLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *printfLines) Printf(_ context.Context, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lines = append(p.lines, fmt.Sprintf(format, args...))
+}
+
+// TestPingAloneDropsTheClientsLogs: a process with no fleet (falproxy
+// check) reports a failed ping in its own words, without go-redis's own
+// lines on stderr.
+func TestPingAloneDropsTheClientsLogs(t *testing.T) {
+	defer fleetLogs.Store(fleetLogs.Load())
+	fleetLogs.Store(false)
+	stderr := &printfLines{}
+	redis.SetLogger(stderr)
+	defer redis.SetLogger(clientLog{slog.New(slog.DiscardHandler)})
+	if err := Ping(context.Background(), "redis://127.0.0.1:1/0", time.Second); err == nil {
+		t.Fatal("Ping of a closed port succeeded")
+	}
+	stderr.mu.Lock()
+	defer stderr.mu.Unlock()
+	if len(stderr.lines) != 0 {
+		t.Errorf("go-redis logged %q", stderr.lines)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,7 +17,20 @@ import (
 // go-redis has one logger per process, and so does falproxy: its one fleet
 // sets it.
 func routeClientLogs(log *slog.Logger) {
+	fleetLogs.Store(true)
 	redis.SetLogger(clientLog{log})
+}
+
+// fleetLogs: a fleet has routed the client's logs in this process.
+var fleetLogs atomic.Bool
+
+// quietClientLogs drops the client's log lines, unless a fleet routes
+// them: a process that only pings Redis (falproxy check) reports the
+// failure itself, and go-redis's own lines would come on top, unformatted.
+func quietClientLogs() {
+	if !fleetLogs.Load() {
+		redis.SetLogger(clientLog{slog.New(slog.DiscardHandler)})
+	}
 }
 
 // clientLog adapts a slog.Logger to go-redis's logging interface.
