@@ -81,7 +81,7 @@ func (c *Client) Submit(ctx context.Context, endpoint string, input []byte) (*Jo
 func (c *Client) acceptedJob(endpoint string, resp *http.Response, k *Key, t0 time.Time) (*Job, error) {
 	defer resp.Body.Close()
 	job := &Job{Endpoint: endpoint, key: k, pool: c.opt.Pool}
-	b, err := readAll(OpSubmit, resp.Body, 1<<20)
+	b, err := readResponse(OpSubmit, resp, 1<<20)
 	if err == nil {
 		err = decodeJob(b, job)
 	}

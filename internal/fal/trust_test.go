@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,9 +83,22 @@ func TestFollowable(t *testing.T) {
 		"https://evilfal.run/x":                               false,
 		"https://user:pw@queue.fal.run/x":                     false,
 		"/relative/path":                                      false,
+		"http://127.0.0.1:9000.evil.example/x":                false,
+		"http://127.0.0.1:9000@evil.example/x":                false,
+		"http://127.0.0.1:90000/x":                            false,
+		"http://127.0.0.1:9000/x%zz":                          false,
+		"http://127.0.0.1:9000/x\x00":                         false,
+		"http://127.0.0.1:9000/q/requests/a-1_b.c~d?logs=0&x": true,
 	} {
 		if got := c.followable(raw); got != want {
 			t.Errorf("followable(%q) = %v, want %v", raw, got, want)
+		}
+	}
+	// What onOrigin takes without parsing, url.Parse takes on the same host.
+	for _, raw := range []string{"http://127.0.0.1:9000/queue/fal-ai/flux/requests/1/status", "http://127.0.0.1:9000/a?b=c&d=-._~"} {
+		u, err := url.Parse(raw)
+		if !c.onOrigin(raw) || err != nil || u.Host != "127.0.0.1:9000" || u.User != nil {
+			t.Errorf("onOrigin(%q) = %v; url.Parse: %v, %v", raw, c.onOrigin(raw), u, err)
 		}
 	}
 }

@@ -63,8 +63,7 @@ func PrepareEdit(req *openai.ImageGenerationRequest, images int, mask bool, caps
 func (p *PreparedEdit) Build(urls []string) *Plan {
 	out := p.plan
 	in := p.caps.ImageInput
-	out.params = maps.Clone(p.plan.params)
-	out.params[in.Field] = "image"
+	out.params = map[string]string{in.Field: "image"}
 	if p.mask {
 		out.params[in.MaskField] = "mask"
 	}

@@ -31,7 +31,7 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("%dx%d does not round-trip: %d %d %v", w, h, w2, h2, err)
 		}
 		for _, spec := range specs {
-			fields, _ := mapSize(w, h, spec)
+			fields, _ := sizeFields(w, h, spec)
 			if spec.Kind == falschema.SizeWidthHeight {
 				fw, fh := fields["width"].(int), fields["height"].(int)
 				if fw < spec.MinW || fw > spec.MaxW || fh < spec.MinH || fh > spec.MaxH || fw%spec.Multiple != 0 || fh%spec.Multiple != 0 {

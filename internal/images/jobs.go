@@ -24,7 +24,10 @@ func splitJobs(b *builder, n int, seed *int64) (jobs []map[string]any, sizes []i
 	jobs = make([]map[string]any, len(sizes))
 	done := 0
 	for i, k := range sizes {
-		in := b.clone()
+		in := b.in
+		if i < len(sizes)-1 {
+			in = b.clone() // the last job takes the collected input itself
+		}
 		if withCount {
 			in["num_images"] = k
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/falproxy/falproxy/internal/openai"
 )
 
 // ErrNoImage is returned by ParseOutput when fal's output holds no image.
@@ -55,9 +57,19 @@ func ParseOutput(raw []byte) (*Output, error) {
 		return nil, ErrNoImage
 	}
 	out.Seed = parseSeed(o.Seed)
-	_ = json.Unmarshal(o.Prompt, &out.Prompt) // a non-string prompt is ignored
-	_ = json.Unmarshal(o.RevisedPrompt, &out.RevisedPrompt)
+	out.Prompt = outputString(o.Prompt) // a non-string prompt is ignored
+	out.RevisedPrompt = outputString(o.RevisedPrompt)
 	return out, nil
+}
+
+// outputString is the value of raw when it is a JSON string, else "".
+func outputString(raw json.RawMessage) string {
+	if s, ok := openai.PlainString(raw); ok {
+		return s
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
 }
 
 // imageList decodes an array of images, a single image, or null; images
@@ -120,9 +132,9 @@ func (it *listItem) UnmarshalJSON(b []byte) error {
 // as non-integral or absurd numbers are ignored.
 func decodeImage(b json.RawMessage) (Image, error) {
 	if len(b) > 0 && b[0] == '"' {
-		var u string
-		err := json.Unmarshal(b, &u)
-		return Image{URL: u}, err
+		var u inputString
+		err := u.UnmarshalJSON(b)
+		return Image{URL: string(u)}, err
 	}
 	var f struct {
 		URL         inputString `json:"url"`
@@ -155,6 +167,10 @@ func (s *inputString) UnmarshalJSON(b []byte) error {
 			*s = inputString(unsafe.String(&body[0], len(body)))
 			return nil
 		}
+	}
+	if v, ok := openai.PlainString(b); ok {
+		*s = inputString(v)
+		return nil
 	}
 	var v string
 	err := json.Unmarshal(b, &v)

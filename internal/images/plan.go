@@ -40,8 +40,11 @@ type Plan struct {
 	// Size is the "WxH" actually requested, to echo in the response; empty
 	// when the model was sent no pixel size (auto, default, aspect ratio).
 	Size string
-	// params names, for each fal input the plan filled in from an OpenAI
-	// field, that field (see Param).
+	// native lists the fal fields the client set in the model's own terms,
+	// which Param names as they are.
+	native []string
+	// params names the request field of a fal input that Param cannot
+	// tell from the input's name (an edit's image and mask fields).
 	params map[string]string
 }
 
@@ -53,6 +56,14 @@ type Plan struct {
 func (p *Plan) Param(falField string) string {
 	if name, ok := p.params[falField]; ok {
 		return name
+	}
+	if len(p.Inputs) == 0 || slices.Contains(p.native, falField) {
+		return falField
+	}
+	if _, ok := p.Inputs[0][falField]; ok { // every job has the same fields
+		if name := plannedFrom(falField); name != "" {
+			return name
+		}
 	}
 	return falField
 }
@@ -131,12 +142,6 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 		size = "" // the client chose the size in the model's own terms
 	}
 	inputs, sizes := splitJobs(b, n, req.Seed)
-	params := map[string]string{}
-	for field := range inputs[0] { // every job has the same fields
-		if name := plannedFrom(field); name != "" && !slices.Contains(native, field) {
-			params[field] = name
-		}
-	}
 	return &Plan{
 		Inputs:    inputs,
 		JobImages: sizes,
@@ -144,7 +149,7 @@ func plan(req *openai.ImageGenerationRequest, caps *falschema.Capabilities, opt 
 		B64:       b64,
 		SyncMode:  b.in["sync_mode"] == true,
 		Size:      size,
-		params:    params,
+		native:    native,
 	}, nil
 }
 

@@ -125,7 +125,7 @@ func TestPlanGeneration(t *testing.T) {
 				t.Fatal(e)
 			}
 			checkImageCounts(t, got)
-			got.JobImages, got.N, got.params = nil, 0, nil // checked on their own
+			got.JobImages, got.N, got.params, got.native = nil, 0, nil, nil // checked on their own
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("plan:\n got %+v\nwant %+v", *got, tt.want)
 			}

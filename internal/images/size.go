@@ -66,11 +66,7 @@ func applySize(b *builder, size string) (string, *openai.Error) {
 		}
 		return "", nil
 	}
-	fields, echo := mapSize(w, h, spec)
-	for k, v := range fields {
-		b.set(k, v)
-	}
-	return echo, nil
+	return mapSize(w, h, spec, b.set), nil
 }
 
 // autoField is the field that takes the value "auto", if any.
@@ -94,8 +90,9 @@ var knownPresets = map[string][2]int{
 	"landscape_16_9": {1024, 576},
 }
 
-// mapSize maps a w×h request onto a size family. It returns the fields to
-// send and the "WxH" they stand for ("" when unknown, as for an aspect
+// mapSize maps a w×h request onto a size family. It hands the fields to
+// send to set (the plan's builder, with no map of their own in between)
+// and returns the "WxH" they stand for ("" when unknown, as for an aspect
 // ratio). The rules:
 //   - image_size: the preset with exactly these pixels, else an equal "WxH"
 //     value, else the {width, height} object (fitted to the bounds), else
@@ -111,28 +108,29 @@ var knownPresets = map[string][2]int{
 // Fitting never fails: a size outside the bounds is scaled (keeping its
 // aspect ratio) into them, or clamped side by side when no scale fits both,
 // then rounded to the nearest allowed multiple.
-func mapSize(w, h int, s falschema.SizeSpec) (map[string]any, string) {
-	out := map[string]any{}
-	echo := ""
+func mapSize(w, h int, s falschema.SizeSpec, set func(field string, v any)) (echo string) {
 	switch s.Kind {
 	case falschema.SizeImageSize, falschema.SizePixels:
 		if v, e := sizeValue(w, h, s); v != nil {
-			out[s.Field], echo = v, e
+			set(s.Field, v)
+			echo = e
 		}
 	case falschema.SizeWidthHeight:
 		fw, fh := fit(w, h, s)
-		out["width"], out["height"], echo = fw, fh, pixels(fw, fh)
+		set("width", fw)
+		set("height", fh)
+		echo = pixels(fw, fh)
 	case falschema.SizeAspectRatio:
 		if r := aspectValue(w, h, s); r != "" {
-			out[s.Field] = r
+			set(s.Field, r)
 		}
 	}
 	if r := s.Resolution; r != nil {
 		if t := NearestTier(max(w, h), r.Values, LongSide); t != "" {
-			out[r.Field] = t
+			set(r.Field, t)
 		}
 	}
-	return out, echo
+	return echo
 }
 
 // sizeValue picks the value of an image_size-like field.

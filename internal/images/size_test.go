@@ -77,6 +77,13 @@ var (
 
 func obj(w, h int) map[string]any { return map[string]any{"width": w, "height": h} }
 
+// sizeFields collects the fields mapSize sets.
+func sizeFields(w, h int, spec falschema.SizeSpec) (map[string]any, string) {
+	fields := map[string]any{}
+	echo := mapSize(w, h, spec, func(field string, v any) { fields[field] = v })
+	return fields, echo
+}
+
 // TestMapSize lists, per size family, hand-computed mappings.
 func TestMapSize(t *testing.T) {
 	tests := []struct {
@@ -139,7 +146,7 @@ func TestMapSize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, echo := mapSize(tt.w, tt.h, tt.spec)
+			got, echo := sizeFields(tt.w, tt.h, tt.spec)
 			if !reflect.DeepEqual(got, tt.want) || echo != tt.echo {
 				t.Errorf("mapSize(%dx%d) = %v %q, want %v %q", tt.w, tt.h, got, echo, tt.want, tt.echo)
 			}

@@ -38,6 +38,12 @@ func field(fields map[string]json.RawMessage, name string, dst any, want string)
 	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil
 	}
+	if p, ok := dst.(*string); ok {
+		if s, ok := PlainString(raw); ok {
+			*p = s
+			return nil
+		}
+	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		return InvalidRequest(name, "invalid_type", "Invalid type for '%s': expected %s.", name, want)
 	}
@@ -79,9 +85,11 @@ type fieldSpec struct {
 }
 
 // generationFields lists the fields every image request shares, bound to
-// req. JSON and multipart bodies are both decoded from this one list.
-func generationFields(req *ImageGenerationRequest) []fieldSpec {
-	return []fieldSpec{
+// req. JSON and multipart bodies are both decoded from this one list. It
+// is an array, not a slice, so that it stays on the caller's stack rather
+// than being made on the heap for every request.
+func generationFields(req *ImageGenerationRequest) [14]fieldSpec {
+	return [...]fieldSpec{
 		{"prompt", &req.Prompt, "a string"},
 		{"model", &req.Model, "a string"},
 		{"n", &req.N, "an integer"},

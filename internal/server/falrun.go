@@ -1,9 +1,6 @@
 package server
 
-import (
-	"context"
-	"encoding/json"
-)
+import "context"
 
 // runFal runs one fal job on input and returns its output, logging the
 // input in debug mode, recording fal's request id for the access log and
@@ -48,7 +45,7 @@ func (s *Server) runBilled(ctx context.Context, endpoint string, input []byte, m
 // falInput encodes the input of a fal job on endpoint, and logs it in
 // debug mode, shortened and without credentials.
 func (s *Server) falInput(ctx context.Context, endpoint string, input map[string]any) ([]byte, error) {
-	b, err := json.Marshal(input)
+	b, err := encodeInput(input)
 	if err != nil {
 		return nil, err
 	}
