@@ -18,8 +18,11 @@ import (
 // it holds as it submits and answers, and with the default GOGC the
 // garbage of a thousand of them piles up on top of their live heap and
 // stacks before a collection, raising the peak the host sees by 10 MiB
-// and more (at a thousand jobs, GOGC 10 peaked 3 to 11 MiB below GOGC 20
-// in runs side by side). A job waiting on fal allocates nothing, so the
+// and more. GOGC 15 is where both limits held in runs on two cores: at
+// a thousand jobs the peak came to +43 to +47 MiB (+46 to +50 at GOGC
+// 25), and a burst of 500 images added 37 to 44 ms at its 99th
+// percentile (51 to 62 ms at GOGC 10, 24 to 32 at 25, 12 to 30 without
+// the burst's setting). A job waiting on fal allocates nothing, so the
 // extra collections fall on the submits and the answers. Only jobs count:
 // requests that keep allocating while they run (streams, passthrough
 // chats, downloads) would pay for collections that free little, so many
@@ -28,7 +31,7 @@ var queuedJobs jobBurst
 
 // burstGCPercent is the GOGC while burstSize queued fal jobs or more run
 // in the process, and until fewer than half as many do.
-const burstGCPercent = 10
+const burstGCPercent = 15
 
 // operatorGOGC: the process was started with GOGC set, a choice the
 // burst's setting leaves alone.
@@ -71,7 +74,7 @@ func (b *jobBurst) ended() {
 
 // collectOften sets burstGCPercent for a burst, unless the operator set
 // GOGC (the collections cost a burst's slowest requests some CPU, about
-// 20 to 30 ms at the 99th percentile of 500 images at once on two cores:
+// about 20 ms at the 99th percentile of 500 images at once on two cores:
 // GOGC=100 keeps that time for more memory) or it is lower already or
 // turns collection off; b.mu is held.
 func (b *jobBurst) collectOften() {
