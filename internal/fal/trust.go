@@ -64,11 +64,21 @@ func (c *Client) followable(raw string) bool {
 // a url.URL. Anything else (other case, a port, escapes) is parsed.
 func (c *Client) onOrigin(raw string) bool {
 	for _, o := range c.origins {
+		if !plainOrigin(o) {
+			continue // written as url.Parse decodes it: only parsing can tell
+		}
 		if len(raw) > len(o) && raw[len(o)] == '/' && raw[:len(o)] == o {
 			return strings.IndexFunc(raw[len(o):], notPlainURLRune) < 0
 		}
 	}
 	return false
+}
+
+// plainOrigin reports whether a configured origin reads in a URL as it is
+// stored: it has a scheme and its host needs no escape (an IPv6 zone is
+// stored decoded, "%en0" for "%25en0").
+func plainOrigin(o string) bool {
+	return !strings.HasPrefix(o, "://") && !strings.Contains(o, "%")
 }
 
 // notPlainURLRune reports a rune outside what onOrigin takes unparsed.

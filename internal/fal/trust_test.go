@@ -103,6 +103,21 @@ func TestFollowable(t *testing.T) {
 	}
 }
 
+// TestOnOriginTakesOnlyWhatParses: an origin stored as url.Parse decodes
+// it (an IPv6 zone) or without a scheme is left to parsing, which refuses
+// such a URL written as stored.
+func TestOnOriginTakesOnlyWhatParses(t *testing.T) {
+	c := New(Options{QueueURL: "http://[fe80::1%25en0]:9000/queue", RunURL: "//gw.example.com/fal"})
+	for _, raw := range []string{"http://[fe80::1%en0]:9000/x", "://gw.example.com/x"} {
+		if c.onOrigin(raw) || c.followable(raw) {
+			t.Errorf("%q taken: onOrigin %v, followable %v", raw, c.onOrigin(raw), c.followable(raw))
+		}
+	}
+	if raw := "http://[fe80::1%25en0]:9000/queue/x"; !c.followable(raw) {
+		t.Errorf("followable(%q) = false on the configured upstream", raw)
+	}
+}
+
 func TestUploadable(t *testing.T) {
 	c := New(Options{QueueURL: "https://queue.fal.run", StorageURL: "https://rest.fal.ai"})
 	for raw, want := range map[string]bool{
