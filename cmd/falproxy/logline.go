@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/jsonstr"
 )
 
 // A flat line, one whose attributes are all strings, numbers, booleans or
@@ -129,7 +131,7 @@ func (f *lineFormat) appendValue(b []byte, v slog.Value, hide func(string) strin
 func (f *lineFormat) appendString(b []byte, s string) []byte {
 	if f.json {
 		b = append(b, '"')
-		return append(appendJSONEscaped(b, s), '"')
+		return append(jsonstr.Slog.AppendEscaped(b, s), '"')
 	}
 	if textNeedsQuoting(s) {
 		return strconv.AppendQuote(b, s)
@@ -192,50 +194,6 @@ var textBare = func() (bare [utf8.RuneSelf]bool) {
 // jsonSafe reports whether an ASCII byte stands for itself in a JSON
 // string: all but the control characters, '"' and '\'.
 func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
-
-// appendJSONEscaped appends s escaped as slog's JSON handler escapes it:
-// as encoding/json without HTML escaping, with invalid UTF-8 as U+FFFD.
-func appendJSONEscaped(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			i++
-			if jsonSafe(c) {
-				continue
-			}
-			b = append(b, s[start:i-1]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(b, s[start:]...)
-}
 
 // appendJSONFloat appends f as encoding/json encodes a float64, as slog's
 // JSON handler does; ok is false for NaN and the infinities, which it

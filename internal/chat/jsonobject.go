@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/falproxy/falproxy/internal/jsonstr"
 )
 
 // appendObject appends fields as json.Marshal encodes a
@@ -25,7 +27,7 @@ func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = jsonstr.Marshal.Append(dst, k)
 		dst = append(dst, ':')
 		dst = appendValid(dst, fields[k])
 	}

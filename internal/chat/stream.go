@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/falproxy/falproxy/internal/jsonstr"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -74,14 +75,14 @@ func (s *Stream) Chunk(content, reasoning string) []byte {
 	b = append(b, '{')
 	if content != "" {
 		b = append(b, `"content":`...)
-		b = appendJSONString(b, content)
+		b = jsonstr.Marshal.Append(b, content)
 	}
 	if reasoning != "" {
 		if content != "" {
 			b = append(b, ',')
 		}
 		b = append(b, `"reasoning_content":`...)
-		b = appendJSONString(b, reasoning)
+		b = jsonstr.Marshal.Append(b, reasoning)
 	}
 	b = append(b, '}')
 	s.buf = append(b, s.tail...)

@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/falproxy/falproxy/internal/jsonstr"
 )
 
 // encodeInput is json.Marshal of a fal input, byte for byte, without the
 // reflection json.Marshal spends on a map: a sorted copy of its keys and a
 // copy of each value, about ten allocations for an image job's input.
-// Strings that need no escaping, booleans, ints and nested objects are
-// written directly; any other value is left to json.Marshal.
+// Strings, booleans, ints and nested objects are written directly; any
+// other value is left to json.Marshal.
 func encodeInput(input map[string]any) ([]byte, error) {
 	return appendValue(make([]byte, 0, inputSizeHint(input)), input)
 }
@@ -62,11 +64,7 @@ func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		if plainJSON(v) {
-			dst = append(dst, '"')
-			dst = append(dst, v...)
-			return append(dst, '"'), nil
-		}
+		return jsonstr.Marshal.Append(dst, v), nil
 	case bool:
 		return strconv.AppendBool(dst, v), nil
 	case int:
@@ -80,17 +78,4 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
-}
-
-// plainJSON reports that json.Marshal writes s as it is between quotes:
-// printable ASCII without the characters it escapes (", \ and, being
-// HTML-safe, <, > and &).
-func plainJSON(s string) bool {
-	for i := range len(s) {
-		switch c := s[i]; {
-		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
 }
