@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,23 +15,44 @@ import (
 type blobServer struct {
 	srv *http.Server
 	url string
+	// pace, when above zero, is the rate in bytes per second at which
+	// the body is written, as a CDN across the internet delivers it;
+	// zero writes it as fast as loopback takes it.
+	pace atomic.Int64
 }
+
+// pacedChunk is how much a paced blob writes between its pauses.
+const pacedChunk = 256 << 10
 
 func startBlob(body []byte, contentType string) (*blobServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start the CDN: %w", err)
 	}
-	srv := &http.Server{
+	b := &blobServer{url: "http://" + ln.Addr().String()}
+	b.srv = &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", contentType)
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			_, _ = w.Write(body)
+			rate := b.pace.Load()
+			if rate <= 0 {
+				_, _ = w.Write(body)
+				return
+			}
+			start := time.Now()
+			for sent := 0; sent < len(body); {
+				n := min(pacedChunk, len(body)-sent)
+				if _, err := w.Write(body[sent : sent+n]); err != nil {
+					return
+				}
+				sent += n
+				time.Sleep(time.Until(start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))))
+			}
 		}),
 	}
-	go func() { _ = srv.Serve(ln) }()
-	return &blobServer{srv: srv, url: "http://" + ln.Addr().String()}, nil
+	go func() { _ = b.srv.Serve(ln) }()
+	return b, nil
 }
 
 func (b *blobServer) close() { _ = b.srv.Close() }
