@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ var passthroughAnswers = []struct{ name, in string }{
 func TestPassthroughAnswerGolden(t *testing.T) {
 	got := map[string]string{}
 	for _, a := range passthroughAnswers {
-		out, err := PassthroughAnswer([]byte(a.in), "gpt-4o", 10)
+		out, _, err := PassthroughAnswer([]byte(a.in), "gpt-4o", 10)
 		if err != nil {
 			out = []byte("refused")
 		}
@@ -221,10 +222,83 @@ func FuzzPassthroughAnswer(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, promptChars int) {
 		promptChars &= 0xffff
-		got, err := PassthroughAnswer(body, "gpt-4o", promptChars)
+		got, _, err := PassthroughAnswer(body, "gpt-4o", promptChars)
 		want, wantErr := referenceAnswer(body, "gpt-4o", promptChars)
 		if (err != nil) != (wantErr != nil) || !bytes.Equal(got, want) {
 			t.Fatalf("answer %q:\ngot  %s (%v)\nwant %s (%v)", body, got, err, want, wantErr)
+		}
+	})
+}
+
+// referenceEvent is PassthroughStream.Event written with encoding/json
+// alone.
+func referenceEvent(p *PassthroughStream, data []byte) []byte {
+	var c map[string]json.RawMessage
+	if json.Unmarshal(data, &c) != nil || c == nil {
+		return data
+	}
+	chars, err := referenceRelabel(c, p.model, "delta")
+	if err != nil {
+		return data
+	}
+	p.chars += chars
+	if p.id == "" {
+		_ = json.Unmarshal(c["id"], &p.id)
+		_ = json.Unmarshal(c["created"], &p.created)
+	}
+	if raw, ok := c["usage"]; ok && !bytes.Equal(raw, []byte("null")) {
+		var u *FalUsage
+		if (json.Unmarshal(raw, &u) != nil || u == nil || u.TotalTokens <= 0) && p.includeUsage {
+			c["usage"], _ = json.Marshal(EstimateUsage(p.promptChars, p.chars))
+		}
+		p.usageSent = true
+	}
+	out, _ := json.Marshal(c)
+	return out
+}
+
+// answerUsage is what a reader of an answer's usage might decode: counts
+// of either spelling and a cost.
+type answerUsage struct {
+	Usage *struct {
+		TotalTokens  int     `json:"total_tokens"`
+		PromptTokens int     `json:"prompt_tokens"`
+		InputTokens  float64 `json:"input_tokens"`
+		Cost         float64 `json:"cost"`
+	} `json:"usage"`
+}
+
+// FuzzPassthroughStream holds the rewrite of stream chunks to
+// referenceEvent, and the usage members PassthroughAnswer returns to what
+// encoding/json reads as the answer's usage.
+func FuzzPassthroughStream(f *testing.F) {
+	for _, a := range passthroughAnswers {
+		f.Add([]byte(a.in), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, includeUsage bool) {
+		p, ref := NewPassthroughStream("gpt-4o", includeUsage, 7), NewPassthroughStream("gpt-4o", includeUsage, 7)
+		for range 2 {
+			if got, want := p.Event(data), referenceEvent(ref, data); !bytes.Equal(got, want) {
+				t.Fatalf("chunk %q:\ngot  %s\nwant %s", data, got, want)
+			}
+		}
+		if got, want := p.End(), ref.End(); !bytes.Equal(got, want) {
+			t.Fatalf("after chunk %q, end:\ngot  %s\nwant %s", data, got, want)
+		}
+		answer, usage, err := PassthroughAnswer(data, "gpt-4o", 7)
+		if err != nil {
+			return
+		}
+		var whole, parts answerUsage
+		wholeErr := json.Unmarshal(answer, &whole)
+		var partsErr error
+		for _, u := range usage {
+			if partsErr = json.Unmarshal(u, &parts.Usage); partsErr != nil {
+				break
+			}
+		}
+		if (wholeErr != nil) != (partsErr != nil) || wholeErr == nil && !reflect.DeepEqual(whole, parts) {
+			t.Fatalf("answer %s, usage members %q: read as %+v (%v), whole as %+v (%v)", answer, usage, parts.Usage, partsErr, whole.Usage, wholeErr)
 		}
 	})
 }

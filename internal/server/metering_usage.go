@@ -50,19 +50,47 @@ func reportAnswerUsage(ctx context.Context, answer []byte) {
 		return
 	}
 	var a struct {
-		Usage *struct {
-			TotalTokens      int     `json:"total_tokens"`
-			PromptTokens     int     `json:"prompt_tokens"`
-			CompletionTokens int     `json:"completion_tokens"`
-			InputTokens      int     `json:"input_tokens"`
-			OutputTokens     int     `json:"output_tokens"`
-			Cost             float64 `json:"cost"`
-		} `json:"usage"`
+		Usage *answerUsage `json:"usage"`
 	}
-	if json.Unmarshal(answer, &a) != nil || a.Usage == nil {
+	if json.Unmarshal(answer, &a) != nil {
 		return
 	}
-	u := a.Usage
+	a.Usage.report(ctx)
+}
+
+// reportUsageMembers is reportAnswerUsage for an answer whose "usage"
+// members are known (see chat.PassthroughAnswer): it decodes them, in
+// order, as json.Unmarshal would decode them in the whole answer, and not
+// the rest of the answer.
+func reportUsageMembers(ctx context.Context, answer []byte, usage []json.RawMessage) {
+	if !mayCarryUsage(answer) {
+		return
+	}
+	var u *answerUsage
+	for _, m := range usage {
+		if json.Unmarshal(m, &u) != nil {
+			return
+		}
+	}
+	u.report(ctx)
+}
+
+// answerUsage is the "usage" object of an answer or a stream chunk.
+type answerUsage struct {
+	TotalTokens      int     `json:"total_tokens"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	InputTokens      int     `json:"input_tokens"`
+	OutputTokens     int     `json:"output_tokens"`
+	Cost             float64 `json:"cost"`
+}
+
+// report notes the tokens of u, nil when the answer has no usage: its
+// total, or the sum of its parts, and the cost in USD.
+func (u *answerUsage) report(ctx context.Context) {
+	if u == nil {
+		return
+	}
 	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens),
 		u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
 }
