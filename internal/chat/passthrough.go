@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/falproxy/falproxy/internal/jsonscan"
 	"github.com/falproxy/falproxy/internal/jsonstr"
 	"github.com/falproxy/falproxy/internal/openai"
 )
@@ -240,7 +241,7 @@ func (r *rewrite) appendChoices(dst []byte, choices []byte) ([]byte, error) {
 	}
 	dst = append(dst, '[')
 	n := 0
-	ok, err := eachElement(choices, func(choice []byte) error {
+	ok, err := jsonscan.EachElement(choices, func(choice []byte) error {
 		if n++; n > 1 {
 			dst = append(dst, ',')
 		}
@@ -317,7 +318,7 @@ func readPlainUsage(raw []byte) (u FalUsage, ok bool) {
 	var counts [len(usageNames) - 1]float64 // as usageCounts orders them
 	var read [len(counts)]bool
 	var cost float64
-	ok, err := eachMember(raw, func(name, value []byte) error {
+	ok, err := jsonscan.EachMember(raw, func(name, value []byte) error {
 		i := usageMember(name)
 		switch {
 		case i == notPlain:

@@ -1,0 +1,116 @@
+// Package jsonscan reads the members of a JSON object, or the elements of
+// an array, in a document that json.Valid (or json.Unmarshal) accepted,
+// without scanning it again: the values yielded are the document's own
+// bytes. The chat passthrough rewrites fal's answers with it, and the
+// chat request's top-level fields are read with it after json.Unmarshal
+// checked the body.
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// EachMember calls yield with the name, decoded, and the value of each
+// member of v, valid JSON, in the order written (as json.Unmarshal reads
+// them: names decoded, values as v has them), until yield fails. ok is
+// false when v is not an object.
+func EachMember(v []byte, yield func(name, value []byte) error) (ok bool, err error) {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '{' {
+		return false, nil
+	}
+	i = skipSpace(v, i+1)
+	for i < len(v) && v[i] != '}' {
+		end := skipValue(v, i)
+		name, err := memberName(v[i:end])
+		if err != nil {
+			return false, nil
+		}
+		i = skipSpace(v, end)
+		i = skipSpace(v, i+1) // the colon
+		end = skipValue(v, i)
+		if err := yield(name, v[i:end:end]); err != nil {
+			return true, err
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return true, nil
+}
+
+// EachElement calls yield with each element of v, a valid JSON array, as
+// json.Unmarshal into a []json.RawMessage would have them, until yield
+// fails. ok is false when v is not an array.
+func EachElement(v []byte, yield func(elem []byte) error) (ok bool, err error) {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '[' {
+		return false, nil
+	}
+	i = skipSpace(v, i+1)
+	for i < len(v) && v[i] != ']' {
+		end := skipValue(v, i)
+		if err := yield(v[i:end:end]); err != nil {
+			return true, err
+		}
+		i = skipSpace(v, end)
+		if i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	return true, nil
+}
+
+// memberName decodes a member name; only one with escapes, or that is not
+// valid UTF-8, needs decoding.
+func memberName(quoted []byte) ([]byte, error) {
+	if len(quoted) >= 2 && !bytes.ContainsRune(quoted, '\\') && utf8.Valid(quoted) {
+		return quoted[1 : len(quoted)-1], nil
+	}
+	var name string
+	err := json.Unmarshal(quoted, &name)
+	return []byte(name), err
+}
+
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at i.
+func skipValue(v []byte, i int) int {
+	depth := 0
+	for ; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '"':
+			for i++; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+			if depth < 0 { // the end of the enclosing value
+				return i
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
