@@ -10,31 +10,6 @@ import (
 	"github.com/falproxy/falproxy/internal/jsonstr"
 )
 
-// appendObject appends fields as json.Marshal encodes a
-// map[string]json.RawMessage, byte for byte: keys sorted and escaped as
-// encoding/json escapes them, each value compacted and HTML-escaped. The
-// bodies forwarded to fal's OpenAI-compatible routes are written so;
-// json.Marshal would re-validate each value with its scanner, although the
-// values are valid JSON already (json.Unmarshal checked them, or
-// json.Marshal made them).
-func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = jsonstr.Marshal.Append(dst, k)
-		dst = append(dst, ':')
-		dst = appendValid(dst, fields[k])
-	}
-	return append(dst, '}')
-}
-
 // appendValid appends the valid JSON value v as json.Marshal encodes a
 // json.RawMessage: as it is when it is compact and holds nothing
 // encoding/json escapes for HTML (<, >, &, U+2028, U+2029), which is the

@@ -3,48 +3,44 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
-// TestAppendObjectMatchesMarshal checks appendObject and appendMembers
-// against json.Marshal on values that take each path: plain, with white
-// space, with what encoding/json escapes for HTML, with escapes inside
-// strings, and keys that need escaping.
-func TestAppendObjectMatchesMarshal(t *testing.T) {
+// TestAppendMembersMatchesMarshal checks objectMembers and appendMembers
+// against json.Marshal of the map json.Unmarshal makes, on values that
+// take each path: plain, with white space, with what encoding/json
+// escapes for HTML, with escapes inside strings, and names that need
+// escaping.
+func TestAppendMembersMatchesMarshal(t *testing.T) {
 	values := []string{
 		`"plain"`, `1.5e3`, `true`, `null`, `{"b":1,"a":[1,2]}`,
 		` { "spaced" : [ 1 , 2 ] } `, "\"tab\\tinside\"", `"quote \" then space"`, `"a\\" `,
 		`"<b>&amp;</b>"`, "\"line\u2028sep\u2029\"", `{"k":"x > y"}`, `"é 你好 😀"`, `"back\\\\"`,
 	}
-	keys := []string{"model", "b", "a", "<key>", "ü", "quote\"d", ""}
-	fields := map[string]json.RawMessage{}
+	names := []string{"model", "b", "a", "<key>", "ü", "quote\\\"d", "", "tab\\t", "\\u2028"}
+	doc := []byte("{")
 	for i, v := range values {
-		one := map[string]json.RawMessage{"v": json.RawMessage(v)}
-		want, err := json.Marshal(one)
-		if err != nil {
-			t.Fatalf("%s: %v", v, err)
-		}
-		if got := appendObject(nil, one); string(got) != string(want) {
-			t.Errorf("value %s: got %s, want %s", v, got, want)
-		}
-		fields[keys[i%len(keys)]+string(rune('a'+i))] = json.RawMessage(v)
+		doc = fmt.Appendf(doc, `"%s%c":%s,`, names[i%len(names)], 'a'+i, v)
 	}
-	for _, k := range keys {
-		fields[k] = json.RawMessage(`"x"`)
+	for _, n := range names {
+		doc = fmt.Appendf(doc, `"%s":"x",`, n)
+	}
+	doc = append(doc[:len(doc)-1], '}')
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		t.Fatalf("%s: %v", doc, err)
 	}
 	want, err := json.Marshal(fields)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := appendObject(nil, fields); string(got) != string(want) {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-	ms, ok := objectMembers(nil, want)
+	ms, ok := objectMembers(nil, doc)
 	if !ok {
-		t.Fatalf("%s is not an object", want)
+		t.Fatalf("%s is not an object", doc)
 	}
 	if got, _ := appendMembers(nil, ms, appendMemberValue); string(got) != string(want) {
-		t.Errorf("members: got  %s\nwant %s", got, want)
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 

@@ -62,14 +62,42 @@ func SplitFields(fields map[string]json.RawMessage, allowed func(name string) bo
 // turns reasoning on here as on the other backends. dropped lists the
 // fields left out, sorted.
 func PassthroughBody(fields map[string]json.RawMessage, falModel string) (body []byte, dropped []string, err error) {
-	out, dropped := SplitFields(fields, func(name string) bool { return passthroughFields[name] })
-	if out["model"], err = json.Marshal(falModel); err != nil {
-		return nil, nil, err
+	names := make([]string, 0, len(fields)+2)
+	size := len(falModel) + len(`{"model":"","reasoning_effort":"medium"}`)
+	for name, v := range fields {
+		switch {
+		case !passthroughFields[name]:
+			dropped = append(dropped, name)
+		case name != "model":
+			names = append(names, name)
+			size += len(name) + len(v) + len(`"":,`)
+		}
 	}
-	if _, set := out["reasoning_effort"]; !set && bytes.Equal(bytes.TrimSpace(fields["reasoning"]), []byte("true")) {
-		out["reasoning_effort"] = json.RawMessage(`"medium"`)
+	_, effortSet := fields["reasoning_effort"]
+	medium := !effortSet && bytes.Equal(bytes.TrimSpace(fields["reasoning"]), []byte("true"))
+	if names = append(names, "model"); medium {
+		names = append(names, "reasoning_effort")
 	}
-	return appendObject(nil, out), dropped, nil
+	slices.Sort(names)
+	slices.Sort(dropped)
+	// Written as json.Marshal writes a map[string]json.RawMessage: names
+	// sorted, values compacted and HTML-escaped.
+	body = append(make([]byte, 0, size), '{')
+	for i, name := range names {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(jsonstr.Marshal.Append(body, name), ':')
+		switch {
+		case name == "model":
+			body = jsonstr.Marshal.Append(body, falModel)
+		case name == "reasoning_effort" && medium:
+			body = append(body, `"medium"`...)
+		default:
+			body = appendValid(body, fields[name])
+		}
+	}
+	return append(body, '}'), dropped, nil
 }
 
 // PassthroughAnswer rewrites fal's whole OpenAI-compatible answer for the

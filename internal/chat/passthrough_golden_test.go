@@ -302,3 +302,27 @@ func FuzzPassthroughStream(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPassthroughBody holds the forwarded body to what encoding/json
+// writes of the forwarded fields, and the fields left out to theirs.
+func FuzzPassthroughBody(f *testing.F) {
+	for _, r := range passthroughRequests {
+		f.Add([]byte(r.in), "org/<model>")
+	}
+	f.Fuzz(func(t *testing.T, request []byte, falModel string) {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(request, &fields) != nil {
+			return
+		}
+		body, dropped, err := PassthroughBody(fields, falModel)
+		out, wantDropped := SplitFields(fields, func(name string) bool { return passthroughFields[name] })
+		out["model"], _ = json.Marshal(falModel)
+		if _, set := out["reasoning_effort"]; !set && bytes.Equal(bytes.TrimSpace(fields["reasoning"]), []byte("true")) {
+			out["reasoning_effort"] = json.RawMessage(`"medium"`)
+		}
+		want, _ := json.Marshal(out)
+		if err != nil || !bytes.Equal(body, want) || !slices.Equal(dropped, wantDropped) {
+			t.Fatalf("%q:\ngot  %s %q (%v)\nwant %s %q", request, body, dropped, err, want, wantDropped)
+		}
+	})
+}
