@@ -346,13 +346,8 @@ func readPlainUsage(raw []byte) (u FalUsage, ok bool) {
 	var counts [len(usageNames) - 1]float64 // as usageCounts orders them
 	var read [len(counts)]bool
 	var cost float64
-	ok, err := jsonscan.EachMember(raw, func(name, value []byte) error {
-		i := usageMember(name)
+	ok, err := jsonscan.EachField(raw, usageNames[:], func(i int, value []byte) error {
 		switch {
-		case i == notPlain:
-			return errNotPlain
-		case i < 0:
-			return nil
 		case isNull(value):
 			if i < len(read) {
 				read[i] = false
@@ -392,26 +387,6 @@ var errNotPlain = errors.New("not a plain usage object")
 // usageNames are the names usageCounts reads, in the order of its counts,
 // then "cost".
 var usageNames = [...]string{"prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens", "cost"}
-
-// notPlain is usageMember's answer for a name that is not ASCII, which
-// encoding/json might match with one of usageNames by Unicode folding.
-const notPlain = -2
-
-// usageMember returns the index in usageNames of the name encoding/json
-// matches with name (regardless of case), or -1.
-func usageMember(name []byte) int {
-	for _, c := range name {
-		if c >= utf8.RuneSelf {
-			return notPlain
-		}
-	}
-	for i, n := range usageNames {
-		if bytes.EqualFold(name, []byte(n)) {
-			return i
-		}
-	}
-	return -1
-}
 
 // stringChars counts the characters of a JSON string; 0 for anything else.
 // Only a string with escapes is decoded: utf8.RuneCount counts each byte

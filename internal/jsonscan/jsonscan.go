@@ -9,6 +9,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"unicode/utf8"
 )
 
@@ -113,4 +114,30 @@ func skipValue(v []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// ErrUnicodeName stops EachField at a member name that is not ASCII.
+var ErrUnicodeName = errors.New("jsonscan: a member name that is not ASCII")
+
+// EachField calls yield with i and the value of each member of v, valid
+// JSON, whose name encoding/json matches with names[i] when it decodes v
+// into a struct with fields so named: regardless of ASCII case. Members
+// come in order, the others are passed over. It stops with
+// ErrUnicodeName at a name that is not ASCII, which encoding/json might
+// match by Unicode folding ("ſ" is an "s" to it): the caller leaves such
+// a value to encoding/json. ok is false when v is not an object.
+func EachField(v []byte, names []string, yield func(i int, value []byte) error) (ok bool, err error) {
+	return EachMember(v, func(name, value []byte) error {
+		for _, c := range name {
+			if c >= utf8.RuneSelf {
+				return ErrUnicodeName
+			}
+		}
+		for i, n := range names {
+			if bytes.EqualFold(name, []byte(n)) {
+				return yield(i, value)
+			}
+		}
+		return nil
+	})
 }

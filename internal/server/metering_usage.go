@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"strconv"
 
 	"github.com/falproxy/falproxy/internal/chat"
+	"github.com/falproxy/falproxy/internal/jsonscan"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -59,20 +61,42 @@ func reportAnswerUsage(ctx context.Context, answer []byte) {
 }
 
 // reportUsageMembers is reportAnswerUsage for an answer whose "usage"
-// members are known (see chat.PassthroughAnswer): it decodes them, in
-// order, as json.Unmarshal would decode them in the whole answer, and not
-// the rest of the answer.
+// members are known (see chat.PassthroughAnswer): it reads them, not the
+// rest of the answer.
 func reportUsageMembers(ctx context.Context, answer []byte, usage []json.RawMessage) {
 	if !mayCarryUsage(answer) {
 		return
 	}
-	var u *answerUsage
+	if u, ok := readUsageMembers(usage); ok {
+		u.report(ctx)
+	}
+}
+
+// readUsageMembers reads the members an answer has for its usage as
+// json.Unmarshal would read them in the whole answer, in order: an object
+// read into the usage so far (a new one after null), null clearing it.
+// It is nil when the answer has none, and ok false when json.Unmarshal
+// would fail. Objects of plain names and numbers, as fal writes them, are
+// read without encoding/json's reflection.
+func readUsageMembers(usage []json.RawMessage) (_ *answerUsage, ok bool) {
+	var u answerUsage
+	present := false
 	for _, m := range usage {
-		if json.Unmarshal(m, &u) != nil {
-			return
+		if bytes.Equal(bytes.TrimSpace(m), []byte("null")) {
+			present = false
+			continue
+		}
+		if !present {
+			u, present = answerUsage{}, true
+		}
+		if !u.readPlain(m) && json.Unmarshal(m, &u) != nil {
+			return nil, false
 		}
 	}
-	u.report(ctx)
+	if !present {
+		return nil, true
+	}
+	return &u, true
 }
 
 // answerUsage is the "usage" object of an answer or a stream chunk.
@@ -130,4 +154,35 @@ func report(ctx context.Context, note func(*falWork)) {
 	ri.mu.Lock()
 	defer ri.mu.Unlock()
 	note(&ri.work)
+}
+
+// answerUsageNames are the names of answerUsage's members: its counts, in
+// order, then "cost".
+var answerUsageNames = []string{"total_tokens", "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens", "cost"}
+
+// readPlain reads the usage object raw into u as json.Unmarshal would,
+// when its names are ASCII and its counts integers (its cost a number), or
+// null, which leaves a number as it is; false, u unchanged, for any other
+// value.
+func (u *answerUsage) readPlain(raw []byte) bool {
+	v := *u
+	counts := [...]*int{&v.TotalTokens, &v.PromptTokens, &v.CompletionTokens, &v.InputTokens, &v.OutputTokens}
+	ok, err := jsonscan.EachField(raw, answerUsageNames, func(i int, value []byte) error {
+		if string(value) == "null" {
+			return nil
+		}
+		if i == len(counts) {
+			f, err := strconv.ParseFloat(string(value), 64)
+			v.Cost = f
+			return err
+		}
+		n, err := strconv.ParseInt(string(value), 10, 64)
+		*counts[i] = int(n)
+		return err
+	})
+	if !ok || err != nil {
+		return false
+	}
+	*u = v
+	return true
 }

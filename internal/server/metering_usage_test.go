@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 // TestMayCarryUsage: the chunks of a stream asked with include_usage carry
 // "usage":null until the last; only a usage object is worth decoding.
@@ -20,4 +24,34 @@ func TestMayCarryUsage(t *testing.T) {
 			t.Errorf("mayCarryUsage(%s) = %v, want %v", tc.chunk, got, tc.want)
 		}
 	}
+}
+
+// FuzzReadUsageMembers holds readUsageMembers to json.Unmarshal of an
+// answer with the same members for its usage, in the same order.
+func FuzzReadUsageMembers(f *testing.F) {
+	for _, s := range [][2]string{
+		{`{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21,"cost":0.000123,"prompt_tokens_details":{"cached_tokens":0}}`, `null`},
+		{`null`, `{"input_tokens":3,"output_tokens":4}`},
+		{`{"total_tokens":4}`, `{"cost":1e-6,"TOTAL_TOKENS":null}`},
+		{`{"total_tokens":1.5}`, `{}`},
+		{`{"total_tokens":"5"}`, `null`},
+		{`{"\u0074otal_tokens":5}`, `[]`},
+		{`{"cost":"free"}`, `{"prompt_tokens":-2}`},
+	} {
+		f.Add([]byte(s[0]), []byte(s[1]))
+	}
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		if !json.Valid(first) || !json.Valid(second) {
+			return
+		}
+		answer := append(append(append(append([]byte(`{"usage":`), first...), `,"Usage":`...), second...), '}')
+		var whole struct {
+			Usage *answerUsage `json:"usage"`
+		}
+		wholeErr := json.Unmarshal(answer, &whole)
+		got, ok := readUsageMembers([]json.RawMessage{first, second})
+		if ok != (wholeErr == nil) || ok && !reflect.DeepEqual(got, whole.Usage) {
+			t.Fatalf("%s: read %+v (%v), json.Unmarshal %+v (%v)", answer, got, ok, whole.Usage, wholeErr)
+		}
+	})
 }
