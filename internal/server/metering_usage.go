@@ -46,18 +46,36 @@ func usdToMicros(usd float64) int64 { return max(int64(math.Round(usd*1e6)), 0) 
 // embeddings): its total, or the sum of its parts, and the cost in USD
 // OpenRouter adds to it. Chunks without usage, or with `"usage":null` as
 // every chunk of a stream asked with include_usage has, are passed over
-// without being decoded.
+// without being read.
 func reportAnswerUsage(ctx context.Context, answer []byte) {
 	if !mayCarryUsage(answer) {
 		return
 	}
-	var a struct {
-		Usage *answerUsage `json:"usage"`
+	if u, ok := readAnswerUsage(answer); ok {
+		u.report(ctx)
 	}
-	if json.Unmarshal(answer, &a) != nil {
-		return
+}
+
+// readAnswerUsage reads the usage of an answer or a chunk as json.Unmarshal
+// reads it into a struct with a "usage" field, from the members whose
+// names it matches (regardless of case), without decoding the rest. ok is
+// false when the answer has none, when json.Unmarshal would fail, and
+// when the answer is not an object.
+func readAnswerUsage(answer []byte) (_ answerUsage, ok bool) {
+	if !json.Valid(answer) {
+		return answerUsage{}, false
 	}
-	a.Usage.report(ctx)
+	var members [1]json.RawMessage
+	usage := members[:0]
+	if isObject, _ := jsonscan.EachMember(answer, func(name, value []byte) error {
+		if bytes.EqualFold(name, []byte("usage")) {
+			usage = append(usage, value)
+		}
+		return nil
+	}); !isObject {
+		return answerUsage{}, false
+	}
+	return readUsageMembers(usage)
 }
 
 // reportUsageMembers is reportAnswerUsage for an answer whose "usage"
@@ -74,11 +92,11 @@ func reportUsageMembers(ctx context.Context, answer []byte, usage []json.RawMess
 
 // readUsageMembers reads the members an answer has for its usage as
 // json.Unmarshal would read them in the whole answer, in order: an object
-// read into the usage so far (a new one after null), null clearing it.
-// It is nil when the answer has none, and ok false when json.Unmarshal
-// would fail. Objects of plain names and numbers, as fal writes them, are
-// read without encoding/json's reflection.
-func readUsageMembers(usage []json.RawMessage) (_ *answerUsage, ok bool) {
+// read into the usage so far (a new one after null), null clearing it. ok
+// is false when the answer has none left, and when json.Unmarshal would
+// fail. Objects of plain names and numbers, as fal writes them, are read
+// without encoding/json's reflection.
+func readUsageMembers(usage []json.RawMessage) (_ answerUsage, ok bool) {
 	var u answerUsage
 	present := false
 	for _, m := range usage {
@@ -89,14 +107,11 @@ func readUsageMembers(usage []json.RawMessage) (_ *answerUsage, ok bool) {
 		if !present {
 			u, present = answerUsage{}, true
 		}
-		if !u.readPlain(m) && json.Unmarshal(m, &u) != nil {
-			return nil, false
+		if !u.readPlain(m) && u.decode(m) != nil {
+			return answerUsage{}, false
 		}
 	}
-	if !present {
-		return nil, true
-	}
-	return &u, true
+	return u, present
 }
 
 // answerUsage is the "usage" object of an answer or a stream chunk.
@@ -109,12 +124,9 @@ type answerUsage struct {
 	Cost             float64 `json:"cost"`
 }
 
-// report notes the tokens of u, nil when the answer has no usage: its
-// total, or the sum of its parts, and the cost in USD.
+// report notes the tokens of u: its total, or the sum of its parts, and
+// the cost in USD.
 func (u *answerUsage) report(ctx context.Context) {
-	if u == nil {
-		return
-	}
 	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens),
 		u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
 }
@@ -154,6 +166,15 @@ func report(ctx context.Context, note func(*falWork)) {
 	ri.mu.Lock()
 	defer ri.mu.Unlock()
 	note(&ri.work)
+}
+
+// decode reads the usage object raw into u with encoding/json, into a copy
+// of u that alone goes to the heap.
+func (u *answerUsage) decode(raw []byte) error {
+	v := *u
+	err := json.Unmarshal(raw, &v)
+	*u = v
+	return err
 }
 
 // answerUsageNames are the names of answerUsage's members: its counts, in
