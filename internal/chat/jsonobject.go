@@ -72,10 +72,10 @@ type member struct {
 // is not an object (null included).
 func objectMembers(buf []member, v []byte) (ms []member, ok bool) {
 	ms = buf[:0]
-	if ok, _ = jsonscan.EachMember(v, func(name, value []byte) error {
+	if ok, err := jsonscan.EachMember(v, func(name, value []byte) error {
 		ms = append(ms, member{name: name, value: value})
 		return nil
-	}); !ok {
+	}); !ok || err != nil {
 		return ms, false
 	}
 	sortMembers(ms)

@@ -18,43 +18,40 @@ import (
 // them: names decoded, values as v has them), until yield fails. ok is
 // false when v is not an object.
 func EachMember(v []byte, yield func(name, value []byte) error) (ok bool, err error) {
-	i := skipSpace(v, 0)
-	if i >= len(v) || v[i] != '{' {
-		return false, nil
-	}
-	i = skipSpace(v, i+1)
-	for i < len(v) && v[i] != '}' {
+	return eachItem(v, '{', '}', func(i int) (int, error) {
 		end := skipValue(v, i)
 		name, err := memberName(v[i:end])
 		if err != nil {
-			return false, nil
+			return end, err
 		}
-		i = skipSpace(v, end)
-		i = skipSpace(v, i+1) // the colon
+		i = skipSpace(v, skipSpace(v, end)+1) // past the colon
 		end = skipValue(v, i)
-		if err := yield(name, v[i:end:end]); err != nil {
-			return true, err
-		}
-		i = skipSpace(v, end)
-		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
-		}
-	}
-	return true, nil
+		return end, yield(name, v[i:end:end])
+	})
 }
 
 // EachElement calls yield with each element of v, a valid JSON array, as
 // json.Unmarshal into a []json.RawMessage would have them, until yield
 // fails. ok is false when v is not an array.
 func EachElement(v []byte, yield func(elem []byte) error) (ok bool, err error) {
+	return eachItem(v, '[', ']', func(i int) (int, error) {
+		end := skipValue(v, i)
+		return end, yield(v[i:end:end])
+	})
+}
+
+// eachItem calls item with the start of each member or element of v, an
+// object or array between the brackets open and close, until it fails;
+// item returns where what it read ends.
+func eachItem(v []byte, open, close byte, item func(start int) (end int, err error)) (ok bool, err error) {
 	i := skipSpace(v, 0)
-	if i >= len(v) || v[i] != '[' {
+	if i >= len(v) || v[i] != open {
 		return false, nil
 	}
 	i = skipSpace(v, i+1)
-	for i < len(v) && v[i] != ']' {
-		end := skipValue(v, i)
-		if err := yield(v[i:end:end]); err != nil {
+	for i < len(v) && v[i] != close {
+		end, err := item(i)
+		if err != nil {
 			return true, err
 		}
 		i = skipSpace(v, end)

@@ -44,10 +44,10 @@ func checkedFields(body []byte, req *ChatRequest) map[string]json.RawMessage {
 		return nil
 	}
 	fields := map[string]json.RawMessage{}
-	if ok, _ := jsonscan.EachMember(body, func(name, value []byte) error {
+	if ok, err := jsonscan.EachMember(body, func(name, value []byte) error {
 		fields[string(name)] = value
 		return nil
-	}); !ok {
+	}); !ok || err != nil {
 		return nil
 	}
 	return fields

@@ -67,12 +67,12 @@ func readAnswerUsage(answer []byte) (_ answerUsage, ok bool) {
 	}
 	var members [1]json.RawMessage
 	usage := members[:0]
-	if isObject, _ := jsonscan.EachMember(answer, func(name, value []byte) error {
+	if isObject, err := jsonscan.EachMember(answer, func(name, value []byte) error {
 		if bytes.EqualFold(name, []byte("usage")) {
 			usage = append(usage, value)
 		}
 		return nil
-	}); !isObject {
+	}); !isObject || err != nil {
 		return answerUsage{}, false
 	}
 	return readUsageMembers(usage)
