@@ -77,7 +77,8 @@ func TestMembersMatchUnmarshal(t *testing.T) {
 // members of each object on the stack and reads fal's usage without
 // encoding/json, so that only the answer's buffer (and, for an answer, the
 // list of its usage members) is allocated. Measured: 2 and 1 (59 and 38
-// when each object was a map).
+// when each object was a map), under the race detector now and then one
+// more.
 func TestPassthroughRewriteAllocations(t *testing.T) {
 	answer := testing.AllocsPerRun(50, func() {
 		if _, _, err := PassthroughAnswer(passthroughAnswer, "gpt-4o", 20); err != nil {
@@ -89,7 +90,11 @@ func TestPassthroughRewriteAllocations(t *testing.T) {
 	p := NewPassthroughStream("gpt-4o", true, 100)
 	event := testing.AllocsPerRun(50, func() { p.Event(chunk) })
 	t.Logf("allocations: %.0f for an answer, %.0f for a chunk", answer, event)
-	if answer > 2 || event > 1 {
-		t.Errorf("allocations: %.0f for an answer (budget 2), %.0f for a chunk (budget 1)", answer, event)
+	budget := [2]float64{2, 1}
+	if raceEnabled {
+		budget = [2]float64{3, 2}
+	}
+	if answer > budget[0] || event > budget[1] {
+		t.Errorf("allocations: %.0f for an answer (budget %.0f), %.0f for a chunk (budget %.0f)", answer, budget[0], event, budget[1])
 	}
 }

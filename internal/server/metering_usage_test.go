@@ -79,7 +79,7 @@ func FuzzReadAnswerUsage(f *testing.F) {
 
 // TestReadAnswerUsageAllocations: a stream's usage chunk, and a whole
 // answer, have their usage read without an allocation (json.Unmarshal of
-// the chunk allocates 7 times).
+// the chunk allocates 7 times); under the race detector now and then one.
 func TestReadAnswerUsageAllocations(t *testing.T) {
 	chunk := []byte(`{"id":"gen-1","object":"chat.completion.chunk","created":1700000000,"model":"openai/gpt-4o","choices":[],` +
 		`"usage":{"prompt_tokens":12,"completion_tokens":9,"total_tokens":21,"cost":0.000123,"prompt_tokens_details":{"cached_tokens":0}}}`)
@@ -92,7 +92,11 @@ func TestReadAnswerUsageAllocations(t *testing.T) {
 	if got.TotalTokens != 21 || got.Cost != 0.000123 {
 		t.Fatalf("read %+v", got)
 	}
-	if n > 0 {
-		t.Errorf("reading the usage of a chunk allocates %.0f times", n)
+	budget := 0.0
+	if raceDetector {
+		budget = 1
+	}
+	if n > budget {
+		t.Errorf("reading the usage of a chunk allocates %.0f times, budget %.0f", n, budget)
 	}
 }
