@@ -91,7 +91,7 @@ func BenchmarkPassthroughAnswer(b *testing.B) {
 	body := passthroughAnswer
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := PassthroughAnswer(body, "gpt-4o", 20); err != nil {
+		if _, _, err := PassthroughAnswer(body, "gpt-4o", 20); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -66,18 +66,28 @@ type FalUsage struct {
 // output_tokens, and total_tokens (their sum when absent). Counts written
 // as JSON floats are accepted and truncated.
 func (u *FalUsage) UnmarshalJSON(b []byte) error {
-	var w struct {
-		PromptTokens     *float64 `json:"prompt_tokens"`
-		InputTokens      *float64 `json:"input_tokens"`
-		CompletionTokens *float64 `json:"completion_tokens"`
-		OutputTokens     *float64 `json:"output_tokens"`
-		TotalTokens      *float64 `json:"total_tokens"`
-		Cost             float64  `json:"cost"`
-	}
+	var w usageCounts
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*u = FalUsage{
+	*u = w.usage()
+	return nil
+}
+
+// usageCounts are the members of a usage object that FalUsage reads, as
+// encoding/json decodes them (nil when absent or null).
+type usageCounts struct {
+	PromptTokens     *float64 `json:"prompt_tokens"`
+	InputTokens      *float64 `json:"input_tokens"`
+	CompletionTokens *float64 `json:"completion_tokens"`
+	OutputTokens     *float64 `json:"output_tokens"`
+	TotalTokens      *float64 `json:"total_tokens"`
+	Cost             float64  `json:"cost"`
+}
+
+// usage is the FalUsage of the counts.
+func (w *usageCounts) usage() FalUsage {
+	u := FalUsage{
 		PromptTokens:     firstCount(w.PromptTokens, w.InputTokens),
 		CompletionTokens: firstCount(w.CompletionTokens, w.OutputTokens),
 		Cost:             w.Cost,
@@ -86,7 +96,7 @@ func (u *FalUsage) UnmarshalJSON(b []byte) error {
 	if w.TotalTokens != nil {
 		u.TotalTokens = int(*w.TotalTokens)
 	}
-	return nil
+	return u
 }
 
 // firstCount returns the first present count, or 0.

@@ -6,53 +6,9 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/falproxy/falproxy/internal/jsonscan"
 	"github.com/falproxy/falproxy/internal/jsonstr"
 )
-
-// appendObject appends fields as json.Marshal encodes a
-// map[string]json.RawMessage, byte for byte: keys sorted and escaped as
-// encoding/json escapes them, each value compacted and HTML-escaped. The
-// passthrough rewrites every answer and stream chunk of fal through such
-// maps; json.Marshal re-validates each value with its scanner, which cost
-// more than the rest of the rewrite, although the values are valid JSON
-// already (json.Unmarshal checked them, or json.Marshal made them).
-func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = jsonstr.Marshal.Append(dst, k)
-		dst = append(dst, ':')
-		dst = appendValid(dst, fields[k])
-	}
-	return append(dst, '}')
-}
-
-// appendArray appends objects as json.Marshal encodes a slice of
-// map[string]json.RawMessage.
-func appendArray(dst []byte, objects []map[string]json.RawMessage) []byte {
-	if objects == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, o := range objects {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if o == nil {
-			dst = append(dst, "null"...)
-			continue
-		}
-		dst = appendObject(dst, o)
-	}
-	return append(dst, ']')
-}
 
 // appendValid appends the valid JSON value v as json.Marshal encodes a
 // json.RawMessage: as it is when it is compact and holds nothing
@@ -101,111 +57,87 @@ func plainJSON(v []byte) bool {
 	return true
 }
 
-// splitObject returns the members of v, a value of a JSON document that
+// member is one member of a JSON object: its name, decoded, and its value
+// as the document has it.
+type member struct {
+	name, value []byte
+}
+
+// objectMembers returns the members of v, a value of a JSON document that
 // json.Valid accepted, as json.Unmarshal into a map[string]json.RawMessage
-// would (the last of duplicate keys wins; null is a nil map), without
-// scanning v again: the values are v's own bytes. ok is false when v is
-// not an object or null.
-func splitObject(v []byte) (fields map[string]json.RawMessage, ok bool) {
-	i := skipSpace(v, 0)
-	if isNullAt(v, i) {
-		return nil, true
+// keeps them, in the order json.Marshal writes that map: sorted by name,
+// and of duplicate names only the last. It appends them to buf[:0], so
+// that a caller can keep them on its stack, and reads v once: names and
+// values are v's own bytes unless a name has escapes. ok is false when v
+// is not an object (null included).
+func objectMembers(buf []member, v []byte) (ms []member, ok bool) {
+	ms = buf[:0]
+	if ok, err := jsonscan.EachMember(v, func(name, value []byte) error {
+		ms = append(ms, member{name: name, value: value})
+		return nil
+	}); !ok || err != nil {
+		return ms, false
 	}
-	if i >= len(v) || v[i] != '{' {
-		return nil, false
-	}
-	fields = map[string]json.RawMessage{}
-	i = skipSpace(v, i+1)
-	for i < len(v) && v[i] != '}' {
-		end := skipValue(v, i)
-		key, err := objectKey(v[i:end])
-		if err != nil {
-			return nil, false
-		}
-		i = skipSpace(v, end)
-		i = skipSpace(v, i+1) // the colon
-		end = skipValue(v, i)
-		fields[key] = v[i:end:end]
-		i = skipSpace(v, end)
-		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+	sortMembers(ms)
+	last := ms[:0]
+	for i, m := range ms {
+		if i+1 == len(ms) || !bytes.Equal(m.name, ms[i+1].name) {
+			last = append(last, m)
 		}
 	}
-	return fields, true
+	return last, true
 }
 
-// splitArray returns the elements of v, valid JSON as for splitObject, as
-// json.Unmarshal into a []json.RawMessage would; ok is false when v is
-// not an array or null.
-func splitArray(v []byte) (elems []json.RawMessage, ok bool) {
-	i := skipSpace(v, 0)
-	if isNullAt(v, i) {
-		return nil, true
+// sortMembers sorts ms by name, keeping the document order of equal names.
+func sortMembers(ms []member) {
+	slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(a.name, b.name) })
+}
+
+// findMember returns the index of the member called name in ms, sorted.
+func findMember(ms []member, name string) (int, bool) {
+	return slices.BinarySearchFunc(ms, name, func(m member, name string) int { return bytes.Compare(m.name, []byte(name)) })
+}
+
+// withMember returns ms with a member called name, added with no value
+// where it sorts when ms has none: the caller writes its value.
+func withMember(ms []member, name string) []member {
+	i, found := findMember(ms, name)
+	if found {
+		return ms
 	}
-	if i >= len(v) || v[i] != '[' {
-		return nil, false
-	}
-	elems = []json.RawMessage{}
-	i = skipSpace(v, i+1)
-	for i < len(v) && v[i] != ']' {
-		end := skipValue(v, i)
-		elems = append(elems, v[i:end:end])
-		i = skipSpace(v, end)
-		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
+	return slices.Insert(ms, i, member{name: []byte(name)})
+}
+
+// appendMembers appends ms as json.Marshal writes the map they came from,
+// each value written by value.
+func appendMembers(dst []byte, ms []member, value func(dst []byte, m member) ([]byte, error)) ([]byte, error) {
+	dst = append(dst, '{')
+	var err error
+	for i, m := range ms {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(appendName(dst, m.name), ':')
+		if dst, err = value(dst, m); err != nil {
+			return dst, err
 		}
 	}
-	return elems, true
+	return append(dst, '}'), nil
 }
 
-// objectKey decodes a member name; only one with escapes needs decoding.
-func objectKey(quoted []byte) (string, error) {
-	if len(quoted) >= 2 && !bytes.ContainsRune(quoted, '\\') && utf8.Valid(quoted) {
-		return string(quoted[1 : len(quoted)-1]), nil
-	}
-	var key string
-	err := json.Unmarshal(quoted, &key)
-	return key, err
+// appendMemberValue writes a member's value as json.Marshal writes a
+// json.RawMessage; the value of appendMembers that changes nothing.
+func appendMemberValue(dst []byte, m member) ([]byte, error) {
+	return appendValid(dst, m.value), nil
 }
 
-func isNullAt(v []byte, i int) bool { return bytes.HasPrefix(v[i:], []byte("null")) }
-
-func skipSpace(v []byte, i int) int {
-	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the valid JSON value that starts at i.
-func skipValue(v []byte, i int) int {
-	depth := 0
-	for ; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '"':
-			for i++; i < len(v) && v[i] != '"'; i++ {
-				if v[i] == '\\' {
-					i++
-				}
-			}
-			if depth == 0 {
-				return i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-			if depth < 0 { // the end of the enclosing value
-				return i
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return i
-			}
+// appendName appends a member name as json.Marshal writes a map key: as
+// it is, quoted, when nothing in it is escaped.
+func appendName(dst, name []byte) []byte {
+	for _, c := range name {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return jsonstr.Marshal.Append(dst, string(name))
 		}
 	}
-	return i
+	return append(append(append(dst, '"'), name...), '"')
 }

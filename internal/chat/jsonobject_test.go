@@ -3,82 +3,69 @@ package chat
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
-// TestAppendObjectMatchesMarshal checks appendObject and appendArray
-// against json.Marshal on values that take each path: plain, with white
-// space, with what encoding/json escapes for HTML, with escapes inside
-// strings, and keys that need escaping.
-func TestAppendObjectMatchesMarshal(t *testing.T) {
+// TestAppendMembersMatchesMarshal checks objectMembers and appendMembers
+// against json.Marshal of the map json.Unmarshal makes, on values that
+// take each path: plain, with white space, with what encoding/json
+// escapes for HTML, with escapes inside strings, and names that need
+// escaping.
+func TestAppendMembersMatchesMarshal(t *testing.T) {
 	values := []string{
 		`"plain"`, `1.5e3`, `true`, `null`, `{"b":1,"a":[1,2]}`,
 		` { "spaced" : [ 1 , 2 ] } `, "\"tab\\tinside\"", `"quote \" then space"`, `"a\\" `,
 		`"<b>&amp;</b>"`, "\"line\u2028sep\u2029\"", `{"k":"x > y"}`, `"é 你好 😀"`, `"back\\\\"`,
 	}
-	keys := []string{"model", "b", "a", "<key>", "ü", "quote\"d", ""}
-	fields := map[string]json.RawMessage{}
+	names := []string{"model", "b", "a", "<key>", "ü", "quote\\\"d", "", "tab\\t", "\\u2028"}
+	doc := []byte("{")
 	for i, v := range values {
-		one := map[string]json.RawMessage{"v": json.RawMessage(v)}
-		want, err := json.Marshal(one)
-		if err != nil {
-			t.Fatalf("%s: %v", v, err)
-		}
-		if got := appendObject(nil, one); string(got) != string(want) {
-			t.Errorf("value %s: got %s, want %s", v, got, want)
-		}
-		fields[keys[i%len(keys)]+string(rune('a'+i))] = json.RawMessage(v)
+		doc = fmt.Appendf(doc, `"%s%c":%s,`, names[i%len(names)], 'a'+i, v)
 	}
-	for _, k := range keys {
-		fields[k] = json.RawMessage(`"x"`)
+	for _, n := range names {
+		doc = fmt.Appendf(doc, `"%s":"x",`, n)
 	}
-	list := []map[string]json.RawMessage{fields, nil, {}}
-	want, err := json.Marshal(list)
+	doc = append(doc[:len(doc)-1], '}')
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		t.Fatalf("%s: %v", doc, err)
+	}
+	want, err := json.Marshal(fields)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := appendArray(nil, list); string(got) != string(want) {
-		t.Errorf("got  %s\nwant %s", got, want)
+	ms, ok := objectMembers(nil, doc)
+	if !ok {
+		t.Fatalf("%s is not an object", doc)
 	}
-	if got := appendArray(nil, nil); string(got) != "null" {
-		t.Errorf("a nil list: got %s", got)
+	if got, _ := appendMembers(nil, ms, appendMemberValue); string(got) != string(want) {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
-// TestSplitMatchesUnmarshal checks splitObject and splitArray against
+// TestMembersMatchUnmarshal checks objectMembers against
 // json.Unmarshal on valid documents of every shape they meet.
-func TestSplitMatchesUnmarshal(t *testing.T) {
+func TestMembersMatchUnmarshal(t *testing.T) {
 	objects := []string{
 		`{}`, ` { } `, `null`, `{"a":1,"b":"two","c":[1,{"d":null}],"e":{"f":"}"},"g":true}`,
 		"{ \"sp\" :\n [ 1 , 2 ] ,\t\"x\" : \"a\\\"b\" }", `{"dup":1,"dup":2}`, `{"esc\u00e9\"k":"v","\\":0}`,
-		`{"n":-1.5e+3,"s":"[{,:}]","z":false}`, `[1]`, `"str"`, `3`,
+		`{"n":-1.5e+3,"s":"[{,:}]","z":false}`, `{"b":1,"a":2,"b":3,"c":4,"a":5}`, "{\"bad\xff\":1}", `[1]`, `"str"`, `3`,
 	}
 	for _, doc := range objects {
 		var want map[string]json.RawMessage
 		wantErr := json.Unmarshal([]byte(doc), &want)
-		got, ok := splitObject([]byte(doc))
-		if ok != (wantErr == nil) || len(got) != len(want) || (got == nil) != (want == nil) {
-			t.Errorf("object %s: got %v %v, want %v %v", doc, got, ok, want, wantErr)
+		got, ok := objectMembers(nil, []byte(doc))
+		if ok != (wantErr == nil && want != nil) || len(got) != len(want) {
+			t.Errorf("object %s: got %q %v, want %v %v", doc, got, ok, want, wantErr)
 			continue
 		}
-		for k, v := range want {
-			if !bytes.Equal(bytes.TrimSpace(got[k]), v) {
-				t.Errorf("object %s, key %q: got %s, want %s", doc, k, got[k], v)
+		for i, m := range got {
+			if i > 0 && bytes.Compare(got[i-1].name, m.name) >= 0 {
+				t.Errorf("object %s: %q before %q", doc, got[i-1].name, m.name)
 			}
-		}
-	}
-	arrays := []string{`[]`, ` [ ] `, `null`, `[1, "a" ,{"b":[2]}, null ,[[]]]`, `{}`, `"s"`}
-	for _, doc := range arrays {
-		var want []json.RawMessage
-		wantErr := json.Unmarshal([]byte(doc), &want)
-		got, ok := splitArray([]byte(doc))
-		if ok != (wantErr == nil) || len(got) != len(want) || (got == nil) != (want == nil) {
-			t.Errorf("array %s: got %q %v, want %q %v", doc, got, ok, want, wantErr)
-			continue
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Errorf("array %s, element %d: got %s, want %s", doc, i, got[i], want[i])
+			if v, ok := want[string(m.name)]; !ok || !bytes.Equal(m.value, v) {
+				t.Errorf("object %s, key %q: got %s, want %s", doc, m.name, m.value, v)
 			}
 		}
 	}
@@ -86,10 +73,15 @@ func TestSplitMatchesUnmarshal(t *testing.T) {
 
 // TestPassthroughRewriteAllocations holds the rewrite of a whole answer
 // and of a stream chunk to their allocation budgets: the rewrite reads
-// fal's answer once instead of decoding each level again.
+// fal's answer once instead of decoding each level again, keeps the
+// members of each object on the stack and reads fal's usage without
+// encoding/json, so that only the answer's buffer (and, for an answer, the
+// list of its usage members) is allocated. Measured: 2 and 1 (59 and 38
+// when each object was a map), under the race detector now and then one
+// more.
 func TestPassthroughRewriteAllocations(t *testing.T) {
 	answer := testing.AllocsPerRun(50, func() {
-		if _, err := PassthroughAnswer(passthroughAnswer, "gpt-4o", 20); err != nil {
+		if _, _, err := PassthroughAnswer(passthroughAnswer, "gpt-4o", 20); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -98,7 +90,11 @@ func TestPassthroughRewriteAllocations(t *testing.T) {
 	p := NewPassthroughStream("gpt-4o", true, 100)
 	event := testing.AllocsPerRun(50, func() { p.Event(chunk) })
 	t.Logf("allocations: %.0f for an answer, %.0f for a chunk", answer, event)
-	if answer > 70 || event > 45 {
-		t.Errorf("allocations: %.0f for an answer (budget 70), %.0f for a chunk (budget 45)", answer, event)
+	budget := [2]float64{2, 1}
+	if raceEnabled {
+		budget = [2]float64{3, 2}
+	}
+	if answer > budget[0] || event > budget[1] {
+		t.Errorf("allocations: %.0f for an answer (budget %.0f), %.0f for a chunk (budget %.0f)", answer, budget[0], event, budget[1])
 	}
 }

@@ -103,6 +103,10 @@ func (c *TextOrParts[P]) UnmarshalJSON(b []byte) error {
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		*c = TextOrParts[P]{}
+		if s, ok := PlainString(b); ok { // most content: no decoder needed
+			c.Text = s
+			return nil
+		}
 		return json.Unmarshal(b, &c.Text)
 	case len(b) > 0 && b[0] == '[':
 		*c = TextOrParts[P]{IsParts: true}

@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"testing"
 )
 
@@ -91,6 +92,36 @@ func FuzzDecodeRequests(f *testing.F) {
 		}
 		if _, e := DecodeChat(body); e != nil && (e.Status != http.StatusBadRequest || e.Message == "") {
 			t.Fatalf("chat decode: %+v", e)
+		}
+	})
+}
+
+// FuzzDecodeChatOnce holds DecodeChat, which reads a body json.Unmarshal
+// took without checking it again, to decoding it as DecodeObject and
+// json.Unmarshal do, one after the other: the same request and fields, or
+// the same error.
+func FuzzDecodeChatOnce(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":0.5,"x":{"y":[1,"<z>"]}}`,
+		" { \"model\" : \"m\" ,\n\"messages\" : [ { \"content\" : \"a\\u00e9\" } ] , \"model\" : \"n\" } ",
+		`{"model":"m","messages":[{"content":5}]}`, `{"model":"m","messages":[],"n":9}`, `{"model":"m"} {}`,
+		`null`, `[1]`, `{"model":"m","messages":[{}],"max_tokens":1e2}`, `{"\u006dodel":"m","messages":[{}]}`, `{"model":"m","messages":[{}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := DecodeChat(body)
+		want := &ChatRequest{}
+		fields, wantErr := decodeChatFields(body, want)
+		if wantErr == nil {
+			want.Fields = fields
+			wantErr = checkChat(want)
+		}
+		if wantErr != nil {
+			want = nil
+		}
+		if !reflect.DeepEqual(gotErr, wantErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\ngot  %+v %+v\nwant %+v %+v", body, got, gotErr, want, wantErr)
 		}
 	})
 }

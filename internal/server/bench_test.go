@@ -176,6 +176,22 @@ func BenchmarkChatStream(b *testing.B) {
 	}
 }
 
+// BenchmarkChatPassthrough measures one non-streaming chat completion on
+// the passthrough backend: the request's OpenAI fields forwarded to fal's
+// OpenAI-compatible route, and fal's answer rewritten for the client.
+func BenchmarkChatPassthrough(b *testing.B) {
+	h, _ := benchServer(b, falfake.Options{}, func(o *server.Options) { o.ChatBackend = chat.Passthrough })
+	body := `{"model":"gpt-4o","temperature":0.7,"max_tokens":256,"messages":[{"role":"system","content":"You are a helpful assistant."},` +
+		`{"role":"user","content":"Tell me about lighthouses on rocky coasts and how their keepers kept the lamps burning through long winter nights"}]}`
+	serve(b, h, http.MethodPost, "/v1/chat/completions", body)
+	b.ReportAllocs()
+	for b.Loop() {
+		if w := serve(b, h, http.MethodPost, "/v1/chat/completions", body); w.n == 0 {
+			b.Fatal("empty answer")
+		}
+	}
+}
+
 // BenchmarkResponsesStream measures relaying the same streamed answer as
 // BenchmarkChatStream through the Responses bridge on the same backend;
 // the difference between the two, over the events sent, is what

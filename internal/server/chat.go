@@ -185,11 +185,11 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 		if b == nil {
 			return e
 		}
-		answer, err := chat.PassthroughAnswer(b, req.Model, promptChars)
+		answer, usage, err := chat.PassthroughAnswer(b, req.Model, promptChars)
 		if err != nil {
 			return malformedAnswer()
 		}
-		reportAnswerUsage(ctx, answer)
+		reportUsageMembers(ctx, answer, usage)
 		sink.whole(answer)
 		return nil
 	}

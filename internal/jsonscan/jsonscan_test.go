@@ -1,0 +1,73 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// TestEachMemberMatchesDecoder checks EachMember against json.Decoder's
+// tokens on valid documents: the names decoded, the values as written, in
+// order, duplicates included.
+func TestEachMemberMatchesDecoder(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, ` { } `, `{"a":1,"b":"two","c":[1,{"d":null}],"e":{"f":"}"},"g":true}`,
+		"{ \"sp\" :\n [ 1 , 2 ] ,\t\"x\" : \"a\\\"b\" }", `{"dup":1,"dup":2}`, `{"esc\u00e9\"k":"v","\\":0}`,
+		"{\"bad\xff\":1}",
+	} {
+		var want []string
+		dec := json.NewDecoder(bytes.NewReader([]byte(doc)))
+		_, _ = dec.Token()
+		for dec.More() {
+			name, _ := dec.Token()
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, name.(string)+"="+string(v))
+		}
+		var got []string
+		ok, err := EachMember([]byte(doc), func(name, value []byte) error {
+			got = append(got, string(name)+"="+string(value))
+			return nil
+		})
+		if !ok || err != nil || len(got) != len(want) {
+			t.Errorf("%s: got %q %v %v, want %q", doc, got, ok, err, want)
+			continue
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s, member %d: got %s, want %s", doc, i, got[i], want[i])
+			}
+		}
+	}
+	for _, doc := range []string{`[]`, `null`, `"s"`, `3`} {
+		if ok, _ := EachMember([]byte(doc), func(_, _ []byte) error { return nil }); ok {
+			t.Errorf("%s read as an object", doc)
+		}
+	}
+}
+
+// TestEachElementMatchesUnmarshal checks EachElement against
+// json.Unmarshal into a []json.RawMessage.
+func TestEachElementMatchesUnmarshal(t *testing.T) {
+	arrays := []string{`[]`, ` [ ] `, `[1, "a" ,{"b":[2]}, null ,[[]]]`, `{}`, `"s"`, `null`}
+	for _, doc := range arrays {
+		var want []json.RawMessage
+		wantErr := json.Unmarshal([]byte(doc), &want)
+		var got []json.RawMessage
+		ok, _ := EachElement([]byte(doc), func(e []byte) error {
+			got = append(got, e)
+			return nil
+		})
+		if ok != (wantErr == nil && want != nil) || len(got) != len(want) {
+			t.Errorf("array %s: got %q %v, want %q %v", doc, got, ok, want, wantErr)
+			continue
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("array %s, element %d: got %s, want %s", doc, i, got[i], want[i])
+			}
+		}
+	}
+}
