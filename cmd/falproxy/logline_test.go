@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // unchanged is a redaction that finds no secret.
@@ -218,7 +220,7 @@ func FuzzDirectLineMatchesSlog(f *testing.F) {
 }
 
 // loadLogConfig is a configuration with accessKey and the log format.
-func loadLogConfig(t *testing.T, accessKey, format string) *config.Config {
+func loadLogConfig(t testing.TB, accessKey, format string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CUSTOM_ACCESS_KEY": accessKey, "AI_KEYS": "keyid:secret-0123456789", "LOG_FORMAT": format}[name]
@@ -354,4 +356,51 @@ func BenchmarkSlogLine(b *testing.B) {
 	for b.Loop() {
 		_ = h.Handle(context.Background(), r)
 	}
+}
+
+// BenchmarkServedModels serves GET /v1/models with the access key through
+// falproxy's handler and its own logger, gathering lines as it does for a
+// file or a pipe, so that it shows the cost of the access line in the
+// request (internal/server's BenchmarkListModels discards the log).
+func BenchmarkServedModels(b *testing.B) {
+	const accessKey = "sk-bench-0123456789abcdef"
+	for _, format := range []string{"text", "json"} {
+		b.Run(format, func(b *testing.B) {
+			out := &logBuffer{w: io.Discard}
+			b.Cleanup(out.close)
+			h := server.New(server.Options{AccessKeys: []string{accessKey},
+				Logger: newLogger(out, loadLogConfig(b, accessKey, format))})
+			req := httptest.NewRequest(http.MethodGet, "/v1/models", nil)
+			req.Header.Set("Authorization", "Bearer "+accessKey)
+			w := &discardAnswer{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				w.status = 0
+				h.ServeHTTP(w, req)
+				if w.status != http.StatusOK {
+					b.Fatalf("GET /v1/models answered %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// discardAnswer is a ResponseWriter that keeps only the status.
+type discardAnswer struct {
+	header http.Header
+	status int
+}
+
+func (d *discardAnswer) Header() http.Header { return d.header }
+
+func (d *discardAnswer) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+
+func (d *discardAnswer) Write(p []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return len(p), nil
 }
