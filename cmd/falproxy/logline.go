@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/falproxy/falproxy/internal/jsonstr"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // A flat line, one whose attributes are all strings, numbers, booleans or
@@ -40,44 +41,85 @@ const maxPooledLine = 16 << 10
 func (f *lineFormat) write(r slog.Record, hide func(string) string) (bool, error) {
 	bp := lineBuffers.Get().(*[]byte)
 	b, ok := f.appendRecord((*bp)[:0], r, hide)
+	return f.finish(bp, b, ok)
+}
+
+// writeAccess is write for an access line, which it formats as write
+// formats l.Record(), without building the record.
+func (f *lineFormat) writeAccess(l server.AccessLine, hide func(string) string) (bool, error) {
+	bp := lineBuffers.Get().(*[]byte)
+	var attrs [8]slog.Attr
+	b, ok := f.appendHead((*bp)[:0], l.Time, l.Level, server.AccessMessage)
+	for _, a := range l.Attrs(&attrs) {
+		if !ok {
+			break
+		}
+		b, ok = f.appendAttr(b, a, hide)
+	}
+	return f.finish(bp, f.appendEnd(b), ok)
+}
+
+// finish writes the line b, formatted in the pooled buffer bp, if ok,
+// and gives the buffer back to the pool.
+func (f *lineFormat) finish(bp *[]byte, b []byte, ok bool) (bool, error) {
+	var err error
+	if ok {
+		_, err = f.w.Write(b)
+	}
 	if cap(b) <= maxPooledLine {
 		*bp = b[:0]
-		defer lineBuffers.Put(bp)
+		lineBuffers.Put(bp)
 	}
-	if !ok {
-		return false, nil
-	}
-	_, err := f.w.Write(b)
-	return true, err
+	return ok, err
 }
 
 // appendRecord appends r as slog's handler formats it, with the same
 // built-in attributes (time, level, msg) and no options; ok is false for a
 // record that is not flat or holds a string hide would change.
 func (f *lineFormat) appendRecord(b []byte, r slog.Record, hide func(string) string) (_ []byte, ok bool) {
-	ok = true
+	b, ok = f.appendHead(b, r.Time, r.Level, r.Message)
+	if ok {
+		r.Attrs(func(a slog.Attr) bool {
+			b, ok = f.appendAttr(b, a, hide)
+			return ok
+		})
+	}
+	return f.appendEnd(b), ok
+}
+
+// appendHead begins a line with its built-in attributes; ok is false for
+// a time the format cannot write.
+func (f *lineFormat) appendHead(b []byte, t time.Time, level slog.Level, msg string) (_ []byte, ok bool) {
 	if f.json {
 		b = append(b, '{')
 	}
 	sep := false
-	if !r.Time.IsZero() {
-		b, ok = f.appendTime(f.appendKey(b, slog.TimeKey, &sep), r.Time.Round(0))
-	}
-	b = f.appendString(f.appendKey(b, slog.LevelKey, &sep), r.Level.String())
-	b = f.appendString(f.appendKey(b, slog.MessageKey, &sep), r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		if !ok || a.Key == "" {
-			ok = false
-			return false
+	if !t.IsZero() {
+		if b, ok = f.appendTime(f.appendKey(b, slog.TimeKey, &sep), t.Round(0)); !ok {
+			return b, false
 		}
-		b = f.appendKey(b, a.Key, &sep)
-		b, ok = f.appendValue(b, a.Value, hide)
-		return ok
-	})
+	}
+	b = f.appendString(f.appendKey(b, slog.LevelKey, &sep), level.String())
+	return f.appendString(f.appendKey(b, slog.MessageKey, &sep), msg), true
+}
+
+// appendAttr appends a, which follows the built-in attributes; ok is false
+// for an empty key, a value that is not flat and a string hide would
+// change.
+func (f *lineFormat) appendAttr(b []byte, a slog.Attr, hide func(string) string) (_ []byte, ok bool) {
+	if a.Key == "" {
+		return b, false
+	}
+	sep := true
+	return f.appendValue(f.appendKey(b, a.Key, &sep), a.Value, hide)
+}
+
+// appendEnd ends a line.
+func (f *lineFormat) appendEnd(b []byte) []byte {
 	if f.json {
 		b = append(b, '}')
 	}
-	return append(b, '\n'), ok
+	return append(b, '\n')
 }
 
 // appendKey appends the separator before an attribute, if any, and key.

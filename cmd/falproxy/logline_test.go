@@ -93,6 +93,66 @@ func TestDirectLineMatchesSlog(t *testing.T) {
 	}
 }
 
+// TestAccessLinesMatchSlog: the root logger writes the server's access
+// lines without a record, as slog writes their records; it leaves to
+// Handle, having written nothing, a line with several fal ids (a list)
+// and one holding a key, which Handle redacts.
+func TestAccessLinesMatchSlog(t *testing.T) {
+	const accessKey = "sk-log-test-0123456789"
+	at := time.Date(2026, 12, 1, 19, 24, 55, 719_000_000, time.Local)
+	plain := server.AccessLine{Time: at, RequestID: "req_44a6ac42ba56e360899cb2f0", Method: "GET", Path: "/v1/models",
+		Status: 200, Elapsed: 123 * time.Microsecond}
+	with := func(change func(*server.AccessLine)) server.AccessLine {
+		l := plain
+		change(&l)
+		return l
+	}
+	cases := []struct {
+		name   string
+		line   server.AccessLine
+		direct bool
+	}{
+		{"plain", plain, true},
+		{"model and fal job", with(func(l *server.AccessLine) {
+			l.Method, l.Path, l.Model, l.FalRequestIDs = "POST", "/v1/images/generations", "flux-dev", []string{"0a1b-fal"}
+		}), true},
+		{"quoted", with(func(l *server.AccessLine) {
+			l.RequestID, l.Path, l.Status, l.Level = `q"uote=d\back`, "/v1/models/café \"x\"=y\u2028z", 404, slog.LevelDebug
+		}), true},
+		{"several fal jobs", with(func(l *server.AccessLine) { l.FalRequestIDs = []string{"job-1", "job-2"} }), false},
+		{"a key", with(func(l *server.AccessLine) { l.Path = "/v1/models/" + accessKey }), false},
+	}
+	for _, format := range []string{"text", "json"} {
+		for _, c := range cases {
+			t.Run(format+"/"+c.name, func(t *testing.T) {
+				var buf bytes.Buffer
+				h := newLogger(&buf, loadLogConfig(t, accessKey, format)).Handler().(*redactingHandler)
+				done, err := h.WriteAccessLine(c.line)
+				if err != nil || done != c.direct {
+					t.Fatalf("WriteAccessLine = %v, %v; want %v", done, err, c.direct)
+				}
+				if !done {
+					if buf.Len() != 0 {
+						t.Fatalf("WriteAccessLine declined the line but wrote %q", buf.String())
+					}
+					if err := h.Handle(context.Background(), c.line.Record()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want := slogLine(t, c.line.Record(), format == "json")
+				want = strings.ReplaceAll(want, accessKey, "[redacted]")
+				if buf.String() != want {
+					t.Errorf("the logger wrote\n%q\nslog writes\n%q", buf.String(), want)
+				}
+			})
+		}
+	}
+	child := newLogger(io.Discard, loadLogConfig(t, accessKey, "text")).With("component", "x").Handler()
+	if done, _ := child.(*redactingHandler).WriteAccessLine(plain); done {
+		t.Error("a logger with attributes of its own wrote an access line without them")
+	}
+}
+
 // TestDirectLineLeavesOtherLinesToSlog: a line the direct format does not
 // write as slog does goes to slog's handler.
 func TestDirectLineLeavesOtherLinesToSlog(t *testing.T) {
@@ -216,7 +276,44 @@ func FuzzDirectLineMatchesSlog(f *testing.F) {
 				t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
 			}
 		}
+		// Access lines, and times later in the same location, which
+		// the stamp of the first time may hold.
+		l := server.AccessLine{Time: at, Level: slog.Level(n % 13), RequestID: agent, Method: msg, Path: path,
+			Status: int(n), Elapsed: time.Duration(n), Model: key}
+		if flag {
+			l.FalRequestIDs = []string{path, agent}[:1+n&1]
+		}
+		for _, asJSON := range []bool{false, true} {
+			f := &lineFormat{json: asJSON}
+			for _, step := range []time.Duration{0, time.Duration(uint64(nanos) % uint64(2*time.Minute)), time.Duration(x)} {
+				l.Time = at.Add(step)
+				assertSameAccessLine(t, f, l)
+			}
+		}
 	})
+}
+
+// assertSameAccessLine fails unless f writes l as slog writes l.Record(),
+// or, for a year slog's JSON handler refuses, leaves it to slog.
+func assertSameAccessLine(t *testing.T, f *lineFormat, l server.AccessLine) {
+	t.Helper()
+	var buf bytes.Buffer
+	f.w = &buf
+	done, err := f.writeAccess(l, unchanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !done {
+		// slog writes a list of fal ids, and the JSON handler refuses
+		// a year outside 0–9999.
+		if y := l.Time.Year(); len(l.FalRequestIDs) < 2 && (!f.json || y >= 0 && y < 10000) {
+			t.Fatalf("json=%v: the direct format refused the access line %+v", f.json, l)
+		}
+		return
+	}
+	if want := slogLine(t, l.Record(), f.json); buf.String() != want {
+		t.Fatalf("json=%v: the direct format wrote the access line\n%q\nslog writes\n%q", f.json, buf.String(), want)
+	}
 }
 
 // loadLogConfig is a configuration with accessKey and the log format.
