@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,8 @@ import (
 type lineFormat struct {
 	json bool
 	w    io.Writer // shared with slog's handler, and safe for concurrent writes
+	// minute is the stamp of the last line's time (see appendTime).
+	minute atomic.Pointer[minuteStamp]
 }
 
 // lineBuffers holds the buffers lines are formatted in.
@@ -183,21 +186,30 @@ func (f *lineFormat) appendString(b []byte, s string) []byte {
 
 // appendTime appends the line's time: RFC 3339 in milliseconds in text,
 // in nanoseconds in JSON, whose handler refuses a year outside 0–9999
-// (ok false).
+// (ok false). The minute's part comes from the stamp of the last line
+// when it holds, as it does for every line of a minute.
 func (f *lineFormat) appendTime(b []byte, t time.Time) (_ []byte, ok bool) {
-	if !f.json {
-		// As slog: RFC3339Nano is fast but drops trailing zeros, so a
-		// tenth of a millisecond is added and the fourth digit dropped.
-		const prefix = len("2006-01-02T15:04:05.000")
-		n := len(b)
-		b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
-		return append(b[:n+prefix], b[n+prefix+1:]...), true
+	m := f.minute.Load()
+	if !m.holds(t.Location(), t.Unix()) {
+		if m = stampOf(t); m != nil {
+			f.minute.Store(m)
+		}
 	}
-	if y := t.Year(); y < 0 || y >= 10000 {
-		return b, false
+	if f.json {
+		if m == nil {
+			return b, false
+		}
+		return append(m.appendStamped(append(b, '"'), t, false), '"'), true
 	}
-	b = append(b, '"')
-	return append(t.AppendFormat(b, time.RFC3339Nano), '"'), true
+	if m != nil {
+		return m.appendStamped(b, t, true), true
+	}
+	// As slog: RFC3339Nano is fast but drops trailing zeros, so a
+	// tenth of a millisecond is added and the fourth digit dropped.
+	const prefix = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefix], b[n+prefix+1:]...), true
 }
 
 // textNeedsQuoting is slog's rule for the text format: an empty string,
