@@ -91,19 +91,20 @@ func (f *lineFormat) appendRecord(b []byte, r slog.Record, hide func(string) str
 }
 
 // appendHead begins a line with its built-in attributes; ok is false for
-// a time the format cannot write.
+// a time the format cannot write. Their keys and the level's names need
+// neither quotes in text nor escapes in JSON, and are written as they are.
 func (f *lineFormat) appendHead(b []byte, t time.Time, level slog.Level, msg string) (_ []byte, ok bool) {
 	if f.json {
 		b = append(b, '{')
 	}
-	sep := false
 	if !t.IsZero() {
-		if b, ok = f.appendTime(f.appendKey(b, slog.TimeKey, &sep), t.Round(0)); !ok {
+		if b, ok = f.appendTime(f.appendName(b, slog.TimeKey), t.Round(0)); !ok {
 			return b, false
 		}
+		b = f.appendSeparator(b)
 	}
-	b = f.appendString(f.appendKey(b, slog.LevelKey, &sep), level.String())
-	return f.appendString(f.appendKey(b, slog.MessageKey, &sep), msg), true
+	b = f.appendBare(f.appendName(b, slog.LevelKey), level.String())
+	return f.appendString(f.appendName(f.appendSeparator(b), slog.MessageKey), msg), true
 }
 
 // appendAttr appends a, which follows the built-in attributes; ok is false
@@ -113,8 +114,7 @@ func (f *lineFormat) appendAttr(b []byte, a slog.Attr, hide func(string) string)
 	if a.Key == "" {
 		return b, false
 	}
-	sep := true
-	return f.appendValue(f.appendKey(b, a.Key, &sep), a.Value, hide)
+	return f.appendValue(f.appendKey(b, a.Key), a.Value, hide)
 }
 
 // appendEnd ends a line.
@@ -125,17 +125,34 @@ func (f *lineFormat) appendEnd(b []byte) []byte {
 	return append(b, '\n')
 }
 
-// appendKey appends the separator before an attribute, if any, and key.
-func (f *lineFormat) appendKey(b []byte, key string, sep *bool) []byte {
-	if *sep {
-		if f.json {
-			b = append(b, ',')
-		} else {
-			b = append(b, ' ')
-		}
+// appendKey appends the separator before an attribute and its key.
+func (f *lineFormat) appendKey(b []byte, key string) []byte {
+	return f.appendEquals(f.appendString(f.appendSeparator(b), key))
+}
+
+// appendName appends a key that needs neither quotes nor escapes.
+func (f *lineFormat) appendName(b []byte, key string) []byte {
+	return f.appendEquals(f.appendBare(b, key))
+}
+
+// appendBare appends a string that needs neither quotes nor escapes.
+func (f *lineFormat) appendBare(b []byte, s string) []byte {
+	if f.json {
+		return append(append(append(b, '"'), s...), '"')
 	}
-	*sep = true
-	b = f.appendString(b, key)
+	return append(b, s...)
+}
+
+// appendSeparator appends what separates two attributes.
+func (f *lineFormat) appendSeparator(b []byte) []byte {
+	if f.json {
+		return append(b, ',')
+	}
+	return append(b, ' ')
+}
+
+// appendEquals appends what separates a key from its value.
+func (f *lineFormat) appendEquals(b []byte) []byte {
 	if f.json {
 		return append(b, ':')
 	}
@@ -219,14 +236,20 @@ func textNeedsQuoting(s string) bool {
 	if s == "" {
 		return true
 	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !textBare[c] {
-				return true
-			}
+	// Eight bytes at a time while they are bare ASCII, as in most
+	// values, then byte by byte.
+	i := 0
+	for ; len(s)-i >= 8 && bareWord(s[i:i+8]); i += 8 {
+	}
+	for {
+		for i < len(s) && textBare[s[i]] {
 			i++
-			continue
+		}
+		if i == len(s) {
+			return false
+		}
+		if s[i] < utf8.RuneSelf {
+			return true
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
@@ -234,12 +257,27 @@ func textNeedsQuoting(s string) bool {
 		}
 		i += size
 	}
-	return false
 }
 
-// textBare holds the ASCII characters that leave a text value bare.
-var textBare = func() (bare [utf8.RuneSelf]bool) {
-	for c := range bare {
+// bareWord reports whether the eight bytes of w are all bare ASCII (see
+// textBare): none is under '!' or over DEL, '"' or '='. Each test sets
+// a byte's high bit where it finds one, with the tricks of "Bit Twiddling
+// Hacks" (hasless, haszero), exact for whether any byte has it.
+func bareWord(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	_ = w[7] // one bounds check, and the bytes are loaded as one word
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	below := (x - '!'*ones) &^ x
+	quote := x ^ '"'*ones
+	equals := x ^ '='*ones
+	return (x|below|(quote-ones)&^quote|(equals-ones)&^equals)&highs == 0
+}
+
+// textBare holds the ASCII characters that leave a text value bare; a
+// byte of a longer UTF-8 sequence is not in it.
+var textBare = func() (bare [256]bool) {
+	for c := range utf8.RuneSelf {
 		bare[c] = c == '\\' || c != ' ' && c != '=' && jsonSafe(byte(c))
 	}
 	return bare

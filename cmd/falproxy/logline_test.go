@@ -217,6 +217,25 @@ func TestAccessLinesMatchSlog(t *testing.T) {
 	}
 }
 
+// TestTextQuotingMatchesSlog: a value is quoted in text exactly when slog
+// quotes it, whatever byte stands wherever in it, inside the words of
+// eight bytes the check takes at once and after them.
+func TestTextQuotingMatchesSlog(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrs")
+	for c := range 256 {
+		for pos := range base {
+			v := bytes.Clone(base)
+			v[pos] = byte(c)
+			r := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+			r.AddAttrs(slog.String("v", string(v)))
+			quoted := strings.Contains(slogLine(t, r, false), `v="`)
+			if textNeedsQuoting(string(v)) != quoted {
+				t.Fatalf("%q: quoted %v, slog quotes it: %v", v, !quoted, quoted)
+			}
+		}
+	}
+}
+
 // TestDirectLineLeavesOtherLinesToSlog: a line the direct format does not
 // write as slog does goes to slog's handler.
 func TestDirectLineLeavesOtherLinesToSlog(t *testing.T) {
