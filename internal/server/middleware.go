@@ -78,7 +78,7 @@ func infoFrom(ctx context.Context) *requestInfo {
 // echoes it back, and records it for logs and upstream calls.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
+		id := headerValue(r.Header, "X-Request-Id")
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
@@ -89,6 +89,16 @@ func withRequestID(next http.Handler) http.Handler {
 		w.Header()["X-Request-Id"] = ri.header[:]
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// headerValue is h.Get(key) for a key in canonical form: Get puts its
+// key in that form first, which on every request costs as much as the
+// rest of reading the header.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // infoContext is a request's context carrying its info: one allocation
@@ -339,7 +349,7 @@ func (a accessKeys) hold(h [sha256.Size]byte) bool {
 
 // bearer extracts the key from "Bearer k", "Key k" or a bare key.
 func bearer(r *http.Request) string {
-	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	v := strings.TrimSpace(headerValue(r.Header, "Authorization"))
 	for _, scheme := range []string{"Bearer ", "Key "} {
 		if len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
 			return strings.TrimSpace(v[len(scheme):])
