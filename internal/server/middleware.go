@@ -190,6 +190,13 @@ func cutShort(ctx context.Context) {
 	infoFrom(ctx).cutShort.Store(true)
 }
 
+// clockBase is the time requests start from: a request's start is the
+// monotonic time since it, which reads one clock where time.Now reads
+// two (the wall clock too, which only the line's time at the end needs).
+// (In a testing/synctest bubble, whose clock is not the process's, the
+// durations would be wrong.)
+var clockBase = time.Now()
+
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	// A handler that writes access lines itself is asked once, not on
@@ -197,7 +204,7 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 	direct, _ := log.Handler().(AccessLineWriter)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
+			start := time.Since(clockBase)
 			rec := &infoFrom(r.Context()).recorder
 			*rec = statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
@@ -212,13 +219,13 @@ func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
 // the line is written: a request waiting seconds on fal sits below
 // withAccessLog, and a deep stack while it waits stays grown (and makes
 // the runtime start every new goroutine with a larger stack).
-func logRequest(log *slog.Logger, direct AccessLineWriter, m *metrics.Metrics, r *http.Request, status int, start time.Time) {
+func logRequest(log *slog.Logger, direct AccessLineWriter, m *metrics.Metrics, r *http.Request, status int, start time.Duration) {
 	ri := infoFrom(r.Context())
 	// One reading of the clock serves the duration, the metrics and the
 	// line's time.
 	now := time.Now()
 	line := AccessLine{Time: now, RequestID: ri.ID, Method: r.Method, Path: r.URL.Path,
-		Status: answeredStatus(r.Context(), status), Elapsed: now.Sub(start)}
+		Status: answeredStatus(r.Context(), status), Elapsed: now.Sub(clockBase) - start}
 	ri.mu.Lock()
 	line.Model = ri.Model
 	line.FalRequestIDs = ri.FalRequestIDs
