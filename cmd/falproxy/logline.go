@@ -48,7 +48,9 @@ func (f *lineFormat) write(r slog.Record, hide func(string) string) (bool, error
 }
 
 // writeAccess is write for an access line, which it formats as write
-// formats l.Record(), without building the record.
+// formats l.Record(), without building the record. The line's keys are
+// the server's own words, which need neither quotes nor escapes, and
+// are written as they are.
 func (f *lineFormat) writeAccess(l server.AccessLine, hide func(string) string) (bool, error) {
 	bp := lineBuffers.Get().(*[]byte)
 	var attrs [8]slog.Attr
@@ -57,7 +59,7 @@ func (f *lineFormat) writeAccess(l server.AccessLine, hide func(string) string) 
 		if !ok {
 			break
 		}
-		b, ok = f.appendAttr(b, a, hide)
+		b, ok = f.appendValue(f.appendName(f.appendSeparator(b), a.Key), a.Value, hide)
 	}
 	return f.finish(bp, f.appendEnd(b), ok)
 }

@@ -211,6 +211,14 @@ func TestAccessLinesMatchSlog(t *testing.T) {
 			})
 		}
 	}
+	// The direct format writes the keys as they are.
+	all := with(func(l *server.AccessLine) { l.Model, l.FalRequestIDs = "m", []string{"a", "b"} })
+	var attrs [8]slog.Attr
+	for _, a := range all.Attrs(&attrs) {
+		if textNeedsQuoting(a.Key) || strconv.Quote(a.Key) != `"`+a.Key+`"` {
+			t.Errorf("the access line's key %q needs quotes or escapes", a.Key)
+		}
+	}
 	child := newLogger(io.Discard, loadLogConfig(t, accessKey, "text")).With("component", "x").Handler()
 	if done, _ := child.(*redactingHandler).WriteAccessLine(plain); done {
 		t.Error("a logger with attributes of its own wrote an access line without them")
