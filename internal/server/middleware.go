@@ -68,6 +68,9 @@ func (ri *requestInfo) set(model, falID string) {
 type infoKey struct{}
 
 func infoFrom(ctx context.Context) *requestInfo {
+	if c, ok := ctx.(*infoContext); ok { // the request's own, as on most routes
+		return &c.info
+	}
 	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
 		return ri
 	}
