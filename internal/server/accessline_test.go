@@ -60,15 +60,14 @@ func TestAccessLineGoesToALineWriter(t *testing.T) {
 	}
 	for _, q := range requests {
 		req, _ := http.NewRequest(http.MethodGet, proxy.URL+q.path, nil)
-		req.Header.Set("Authorization", "Bearer "+accessKey)
-		req.Header.Set("X-Request-Id", q.id)
-		resp, err := http.DefaultClient.Do(req)
+		req.Header = http.Header{"Authorization": {"Bearer " + accessKey}, "X-Request-Id": {q.id}}
+		resp, err := proxy.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != q.status || resp.Header.Get("X-Request-Id") != q.id {
-			t.Fatalf("GET %s answered %d with request id %q", q.path, resp.StatusCode, resp.Header.Get("X-Request-Id"))
+		if got := resp.Header.Get("X-Request-Id"); resp.StatusCode != q.status || got != q.id {
+			t.Fatalf("GET %s answered %d with request id %q", q.path, resp.StatusCode, got)
 		}
 	}
 	proxy.Close() // every request has ended, and its line is written
