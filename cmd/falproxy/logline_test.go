@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -547,16 +548,17 @@ func BenchmarkSlogLine(b *testing.B) {
 }
 
 // BenchmarkServedModels serves GET /v1/models with the access key through
-// falproxy's handler and its own logger, gathering lines as it does for a
-// file or a pipe, so that it shows the cost of the access line in the
-// request (internal/server's BenchmarkListModels discards the log).
+// falproxy's handler, its own logger, gathering lines as it does for a
+// file or a pipe, and its metrics, so that it shows the cost of the
+// access line and the metrics in the request (internal/server's
+// BenchmarkListModels has neither).
 func BenchmarkServedModels(b *testing.B) {
 	const accessKey = "sk-bench-0123456789abcdef"
 	for _, format := range []string{"text", "json"} {
 		b.Run(format, func(b *testing.B) {
 			out := &logBuffer{w: io.Discard}
 			b.Cleanup(out.close)
-			h := server.New(server.Options{AccessKeys: []string{accessKey},
+			h := server.New(server.Options{AccessKeys: []string{accessKey}, Metrics: metrics.New(nil, nil),
 				Logger: newLogger(out, loadLogConfig(b, accessKey, format))})
 			req := httptest.NewRequest(http.MethodGet, "/v1/models", nil)
 			req.Header.Set("Authorization", "Bearer "+accessKey)
