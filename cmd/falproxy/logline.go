@@ -176,6 +176,9 @@ func (f *lineFormat) appendValue(b []byte, v slog.Value, hide func(string) strin
 	case slog.KindUint64:
 		return strconv.AppendUint(b, v.Uint64(), 10), true
 	case slog.KindFloat64:
+		if b, ok := appendThousandths(b, v.Float64()); ok {
+			return b, true
+		}
 		if f.json {
 			return appendJSONFloat(b, v.Float64())
 		}
@@ -288,6 +291,32 @@ var textBare = func() (bare [256]bool) {
 // jsonSafe reports whether an ASCII byte stands for itself in a JSON
 // string: all but the control characters, '"' and '\'.
 func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
+
+// appendThousandths appends f as strconv's shortest formats ('g' in
+// text, 'f' in JSON) write it, if f is the float64 nearest a whole number
+// of thousandths from 0.001 to under a million, as a duration in
+// milliseconds measured in microseconds is (duration_ms); ok is false for
+// any other. Such a number has at most nine significant digits, and no
+// shorter decimal is as near its float64, so the shortest format writes
+// its own digits, without an exponent in this range, which integers
+// write much faster.
+func appendThousandths(b []byte, f float64) (_ []byte, ok bool) {
+	n := math.Round(f * 1000)
+	if n < 1 || n >= 1e9 || n/1000 != f {
+		return b, false
+	}
+	u := uint64(n)
+	b = strconv.AppendUint(b, u/1000, 10)
+	if frac := int(u % 1000); frac != 0 {
+		digits := 3
+		for frac%10 == 0 {
+			frac /= 10
+			digits--
+		}
+		b = appendDigits(append(b, '.'), frac, digits)
+	}
+	return b, true
+}
 
 // appendJSONFloat appends f as encoding/json encodes a float64, as slog's
 // JSON handler does; ok is false for NaN and the infinities, which it
