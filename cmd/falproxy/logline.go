@@ -294,7 +294,7 @@ func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 
 // appendThousandths appends f as strconv's shortest formats ('g' in
 // text, 'f' in JSON) write it, if f is the float64 nearest a whole number
-// of thousandths from 0.001 to under a million, as a duration in
+// of thousandths from 0 to under a million, as a duration in
 // milliseconds measured in microseconds is (duration_ms); ok is false for
 // any other. Such a number has at most nine significant digits, and no
 // shorter decimal is as near its float64, so the shortest format writes
@@ -302,7 +302,7 @@ func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 // write much faster.
 func appendThousandths(b []byte, f float64) (_ []byte, ok bool) {
 	n := math.Round(f * 1000)
-	if n < 1 || n >= 1e9 || n/1000 != f {
+	if n < 0 || n >= 1e9 || n/1000 != f || math.Signbit(f) { // -0 is written "-0"
 		return b, false
 	}
 	u := uint64(n)
