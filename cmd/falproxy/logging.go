@@ -70,6 +70,9 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, out)
 }
 
+// The server writes its access lines through the root logger's handler.
+var _ server.AccessLineWriter = (*redactingHandler)(nil)
+
 // WriteAccessLine writes the server's access lines in the direct format,
 // as Handle would write l.Record(), without the record; a line holding
 // a secret, or from a logger made from the root one, is left to Handle.
