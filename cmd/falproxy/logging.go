@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // newLogger builds the process logger: text or JSON, debug when DEBUG_MODE,
@@ -67,6 +68,19 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	return h.next.Handle(ctx, out)
+}
+
+// The server writes its access lines through the root logger's handler.
+var _ server.AccessLineWriter = (*redactingHandler)(nil)
+
+// WriteAccessLine writes the server's access lines in the direct format,
+// as Handle would write l.Record(), without the record; a line holding
+// a secret, or from a logger made from the root one, is left to Handle.
+func (h *redactingHandler) WriteAccessLine(l server.AccessLine) (bool, error) {
+	if h.direct == nil {
+		return false, nil
+	}
+	return h.direct.writeAccess(l, h.redact)
 }
 
 // changes reports whether redacting would change any attribute of r.

@@ -8,13 +8,17 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
+	"github.com/falproxy/falproxy/internal/metrics"
+	"github.com/falproxy/falproxy/internal/server"
 )
 
 // unchanged is a redaction that finds no secret.
@@ -88,6 +92,182 @@ func TestDirectLineMatchesSlog(t *testing.T) {
 			r.AddAttrs(c.attrs...)
 			assertSameLine(t, r)
 		})
+	}
+}
+
+// TestLineTimesMatchSlog: times formatted from the stamp of an earlier
+// line come out as slog writes them, across minutes, changes of a zone's
+// offset (whole hours, half hours, offsets with seconds changed within
+// a minute), changes of location from line to line,
+// and the ends of the years the formats write in four digits.
+func TestLineTimesMatchSlog(t *testing.T) {
+	load := func(name string) *time.Location {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Skipf("no time zone data: %v", err)
+		}
+		return loc
+	}
+	spans := []struct {
+		name string
+		at   time.Time // the middle of the span
+	}{
+		{"UTC", time.Date(2026, 12, 1, 19, 24, 59, 999_500_000, time.UTC)},
+		{"local", time.Date(2026, 12, 1, 19, 24, 59, 0, time.Local)},
+		{"a summer time begins", time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC).In(load("America/New_York"))},
+		{"a summer time ends", time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC).In(load("America/New_York"))},
+		{"half an hour", time.Date(2026, 4, 4, 15, 0, 0, 0, time.UTC).In(load("Australia/Lord_Howe"))},
+		// Offsets with seconds, changed within a minute of the old
+		// offset (Bissau) and of the new one (Abidjan).
+		{"an old minute cut short", time.Date(1912, 1, 1, 1, 0, 0, 0, time.UTC).In(load("Africa/Bissau"))},
+		{"a new minute begun late", time.Date(1912, 1, 1, 0, 16, 8, 0, time.UTC).In(load("Africa/Abidjan"))},
+		{"a fixed offset with seconds", time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(44*60+30)))},
+		{"year 0", time.Date(0, 1, 1, 0, 0, 30, 0, time.UTC)},
+		{"year 9999 ends", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"before year 0", time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC)},
+	}
+	for _, span := range spans {
+		t.Run(span.name, func(t *testing.T) {
+			for _, asJSON := range []bool{false, true} {
+				f := &lineFormat{json: asJSON}
+				// Forth and back (a stamp must not hold for an earlier
+				// offset either), in steps of an odd length, so that
+				// the nanoseconds gain and lose trailing zeros.
+				for i := range 260 {
+					d := time.Duration(i%130-65) * (2*time.Second + 300_070_001)
+					if i >= 130 {
+						d = -d
+					}
+					at := span.at.Add(d)
+					if i%7 == 3 {
+						at = at.UTC()
+					}
+					r := slog.NewRecord(at, slog.LevelInfo, "request", 0)
+					if y := r.Time.Year(); asJSON && (y < 0 || y >= 10000) {
+						if _, ok := f.appendRecord(nil, r, unchanged); ok {
+							t.Fatalf("the JSON format took the year %d", y)
+						}
+						continue
+					}
+					got, ok := f.appendRecord(nil, r, unchanged)
+					if want := slogLine(t, r, asJSON); !ok || string(got) != want {
+						t.Fatalf("json=%v: the direct format wrote\n%q (%v)\nslog writes\n%q", asJSON, got, ok, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestAccessLinesMatchSlog: the root logger writes the server's access
+// lines without a record, as slog writes their records; it leaves to
+// Handle, having written nothing, a line with several fal ids (a list)
+// and one holding a key, which Handle redacts.
+func TestAccessLinesMatchSlog(t *testing.T) {
+	const accessKey = "sk-log-test-0123456789"
+	at := time.Date(2026, 12, 1, 19, 24, 55, 719_000_000, time.Local)
+	plain := server.AccessLine{Time: at, RequestID: "req_44a6ac42ba56e360899cb2f0", Method: "GET", Path: "/v1/models",
+		Status: 200, Elapsed: 123 * time.Microsecond}
+	with := func(change func(*server.AccessLine)) server.AccessLine {
+		l := plain
+		change(&l)
+		return l
+	}
+	cases := []struct {
+		name   string
+		line   server.AccessLine
+		direct bool
+	}{
+		{"plain", plain, true},
+		{"model and fal job", with(func(l *server.AccessLine) {
+			l.Method, l.Path, l.Model, l.FalRequestIDs = "POST", "/v1/images/generations", "flux-dev", []string{"0a1b-fal"}
+		}), true},
+		{"quoted", with(func(l *server.AccessLine) {
+			l.RequestID, l.Path, l.Status, l.Level = `q"uote=d\back`, "/v1/models/café \"x\"=y\u2028z", 404, slog.LevelDebug
+		}), true},
+		{"several fal jobs", with(func(l *server.AccessLine) { l.FalRequestIDs = []string{"job-1", "job-2"} }), false},
+		{"a key", with(func(l *server.AccessLine) { l.Path = "/v1/models/" + accessKey }), false},
+	}
+	for _, format := range []string{"text", "json"} {
+		for _, c := range cases {
+			t.Run(format+"/"+c.name, func(t *testing.T) {
+				var buf bytes.Buffer
+				h := newLogger(&buf, loadLogConfig(t, accessKey, format)).Handler().(*redactingHandler)
+				done, err := h.WriteAccessLine(c.line)
+				if err != nil || done != c.direct {
+					t.Fatalf("WriteAccessLine = %v, %v; want %v", done, err, c.direct)
+				}
+				if !done {
+					if buf.Len() != 0 {
+						t.Fatalf("WriteAccessLine declined the line but wrote %q", buf.String())
+					}
+					if err := h.Handle(context.Background(), c.line.Record()); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want := slogLine(t, c.line.Record(), format == "json")
+				want = strings.ReplaceAll(want, accessKey, "[redacted]")
+				if buf.String() != want {
+					t.Errorf("the logger wrote\n%q\nslog writes\n%q", buf.String(), want)
+				}
+			})
+		}
+	}
+	// The direct format writes the keys as they are.
+	all := with(func(l *server.AccessLine) { l.Model, l.FalRequestIDs = "m", []string{"a", "b"} })
+	var attrs [8]slog.Attr
+	for _, a := range all.Attrs(&attrs) {
+		if textNeedsQuoting(a.Key) || strconv.Quote(a.Key) != `"`+a.Key+`"` {
+			t.Errorf("the access line's key %q needs quotes or escapes", a.Key)
+		}
+	}
+	child := newLogger(io.Discard, loadLogConfig(t, accessKey, "text")).With("component", "x").Handler()
+	if done, _ := child.(*redactingHandler).WriteAccessLine(plain); done {
+		t.Error("a logger with attributes of its own wrote an access line without them")
+	}
+}
+
+// TestTextQuotingMatchesSlog: a value is quoted in text exactly when slog
+// quotes it, whatever byte stands wherever in it, inside the words of
+// eight bytes the check takes at once and after them.
+func TestTextQuotingMatchesSlog(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrs")
+	for c := range 256 {
+		for pos := range base {
+			v := bytes.Clone(base)
+			v[pos] = byte(c)
+			r := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+			r.AddAttrs(slog.String("v", string(v)))
+			quoted := strings.Contains(slogLine(t, r, false), `v="`)
+			if textNeedsQuoting(string(v)) != quoted {
+				t.Fatalf("%q: quoted %v, slog quotes it: %v", v, !quoted, quoted)
+			}
+		}
+	}
+}
+
+// TestThousandthsMatchStrconv: a whole number of thousandths, as the
+// access line's duration_ms, is written as strconv writes it in both
+// formats; any other number is left to strconv.
+func TestThousandthsMatchStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	thousandths := []uint64{0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1010, 1100, 123456, 999_999_999}
+	for range 100_000 {
+		thousandths = append(thousandths, rng.Uint64N(1_000_000_000))
+	}
+	for _, n := range thousandths {
+		f := float64(n) / 1000
+		got, ok := appendThousandths(nil, f)
+		text := strconv.FormatFloat(f, 'g', -1, 64)
+		asJSON, _ := appendJSONFloat(nil, f)
+		if !ok || string(got) != text || string(got) != string(asJSON) {
+			t.Fatalf("%d thousandths written %q (%v), strconv writes %q in text and %q in JSON", n, got, ok, text, asJSON)
+		}
+	}
+	for _, f := range []float64{math.Copysign(0, -1), -0.001, 0.0001, 0.0015, 1.0 / 3, 1e6, 1e6 + 0.001, math.NaN(), math.Inf(1)} {
+		if got, ok := appendThousandths(nil, f); ok {
+			t.Errorf("%v written %q, not left to strconv", f, got)
+		}
 	}
 }
 
@@ -214,11 +394,48 @@ func FuzzDirectLineMatchesSlog(f *testing.F) {
 				t.Fatalf("json=%v: the direct format wrote\n%q\nslog writes\n%q", asJSON, got, want)
 			}
 		}
+		// Access lines, and times later in the same location, which
+		// the stamp of the first time may hold.
+		l := server.AccessLine{Time: at, Level: slog.Level(n % 13), RequestID: agent, Method: msg, Path: path,
+			Status: int(n), Elapsed: time.Duration(n), Model: key}
+		if flag {
+			l.FalRequestIDs = []string{path, agent}[:1+n&1]
+		}
+		for _, asJSON := range []bool{false, true} {
+			f := &lineFormat{json: asJSON}
+			for _, step := range []time.Duration{0, time.Duration(uint64(nanos) % uint64(2*time.Minute)), time.Duration(x)} {
+				l.Time = at.Add(step)
+				assertSameAccessLine(t, f, l)
+			}
+		}
 	})
 }
 
+// assertSameAccessLine fails unless f writes l as slog writes l.Record(),
+// or, for a year slog's JSON handler refuses, leaves it to slog.
+func assertSameAccessLine(t *testing.T, f *lineFormat, l server.AccessLine) {
+	t.Helper()
+	var buf bytes.Buffer
+	f.w = &buf
+	done, err := f.writeAccess(l, unchanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !done {
+		// slog writes a list of fal ids, and the JSON handler refuses
+		// a year outside 0–9999.
+		if y := l.Time.Year(); len(l.FalRequestIDs) < 2 && (!f.json || y >= 0 && y < 10000) {
+			t.Fatalf("json=%v: the direct format refused the access line %+v", f.json, l)
+		}
+		return
+	}
+	if want := slogLine(t, l.Record(), f.json); buf.String() != want {
+		t.Fatalf("json=%v: the direct format wrote the access line\n%q\nslog writes\n%q", f.json, buf.String(), want)
+	}
+}
+
 // loadLogConfig is a configuration with accessKey and the log format.
-func loadLogConfig(t *testing.T, accessKey, format string) *config.Config {
+func loadLogConfig(t testing.TB, accessKey, format string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(name string) string {
 		return map[string]string{"CUSTOM_ACCESS_KEY": accessKey, "AI_KEYS": "keyid:secret-0123456789", "LOG_FORMAT": format}[name]
@@ -354,4 +571,52 @@ func BenchmarkSlogLine(b *testing.B) {
 	for b.Loop() {
 		_ = h.Handle(context.Background(), r)
 	}
+}
+
+// BenchmarkServedModels serves GET /v1/models with the access key through
+// falproxy's handler, its own logger, gathering lines as it does for a
+// file or a pipe, and its metrics, so that it shows the cost of the
+// access line and the metrics in the request (internal/server's
+// BenchmarkListModels has neither).
+func BenchmarkServedModels(b *testing.B) {
+	const accessKey = "sk-bench-0123456789abcdef"
+	for _, format := range []string{"text", "json"} {
+		b.Run(format, func(b *testing.B) {
+			out := &logBuffer{w: io.Discard}
+			b.Cleanup(out.close)
+			h := server.New(server.Options{AccessKeys: []string{accessKey}, Metrics: metrics.New(nil, nil),
+				Logger: newLogger(out, loadLogConfig(b, accessKey, format))})
+			req := httptest.NewRequest(http.MethodGet, "/v1/models", nil)
+			req.Header.Set("Authorization", "Bearer "+accessKey)
+			w := &discardAnswer{header: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.header)
+				w.status = 0
+				h.ServeHTTP(w, req)
+				if w.status != http.StatusOK {
+					b.Fatalf("GET /v1/models answered %d", w.status)
+				}
+			}
+		})
+	}
+}
+
+// discardAnswer is a ResponseWriter that keeps only the status.
+type discardAnswer struct {
+	header http.Header
+	status int
+}
+
+func (d *discardAnswer) Header() http.Header { return d.header }
+
+func (d *discardAnswer) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+
+func (d *discardAnswer) Write(p []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return len(p), nil
 }

@@ -28,6 +28,9 @@ func TestRedact(t *testing.T) {
 		// Nor do escaped separators shield one.
 		{`"a\nclient-one-0123456789"`, `"a\n[redacted]"`},
 		{"?auth=Bearer%20client-one-0123456789&x=1", "?auth=Bearer%20[redacted]&x=1"},
+		// The shortest secret alone, and a value shorter than it.
+		{"short:abc", "[redacted]"},
+		{"short:ab", "short:ab"},
 	}
 	for _, tt := range tests {
 		if got := c.Redact(tt.in); got != tt.want {

@@ -68,6 +68,9 @@ func (ri *requestInfo) set(model, falID string) {
 type infoKey struct{}
 
 func infoFrom(ctx context.Context) *requestInfo {
+	if c, ok := ctx.(*infoContext); ok { // the request's own, as on most routes
+		return &c.info
+	}
 	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
 		return ri
 	}
@@ -78,7 +81,7 @@ func infoFrom(ctx context.Context) *requestInfo {
 // echoes it back, and records it for logs and upstream calls.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
+		id := headerValue(r.Header, "X-Request-Id")
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
@@ -87,15 +90,38 @@ func withRequestID(next http.Handler) http.Handler {
 		ri.ID = id
 		ri.header[0] = id
 		w.Header()["X-Request-Id"] = ri.header[:]
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, ctx.carriedBy(r))
 	})
 }
 
-// infoContext is a request's context carrying its info: one allocation
-// where context.WithValue and the info would be two, on every request.
+// headerValue is h.Get(key) for a key in canonical form: Get puts its
+// key in that form first, which on every request costs as much as the
+// rest of reading the header.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// infoContext is a request's context carrying its info, and the request
+// carrying the context: one allocation where context.WithValue, the info
+// and Request.WithContext would be three, on every request.
 type infoContext struct {
 	context.Context
-	info requestInfo
+	info    requestInfo
+	request http.Request
+}
+
+// carriedBy is r with the context c, allocated with c. WithContext's
+// copy, inlined here, stays on the stack, in this function's frame: not
+// in withRequestID's, which stays on the stack while a request waits on
+// fal (see logRequest).
+//
+//go:noinline
+func (c *infoContext) carriedBy(r *http.Request) *http.Request {
+	c.request = *r.WithContext(c)
+	return &c.request
 }
 
 func (c *infoContext) Value(key any) any {
@@ -180,71 +206,70 @@ func cutShort(ctx context.Context) {
 	infoFrom(ctx).cutShort.Store(true)
 }
 
+// clockBase is the time requests start from: a request's start is the
+// monotonic time since it, which reads one clock where time.Now reads
+// two (the wall clock too, which only the line's time at the end needs).
+// (In a testing/synctest bubble, whose clock is not the process's, the
+// durations would be wrong.)
+var clockBase = time.Now()
+
 // withAccessLog writes one line per request and records its metrics.
 func withAccessLog(log *slog.Logger, m *metrics.Metrics) middleware {
+	// A handler that writes access lines itself is asked once, not on
+	// every request.
+	direct, _ := log.Handler().(AccessLineWriter)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
+			start := time.Since(clockBase)
 			rec := &infoFrom(r.Context()).recorder
 			*rec = statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			logRequest(log, m, r, rec.status, start)
+			logRequest(log, direct, m, r, rec.status, start)
 		})
 	}
 }
 
 // logRequest writes the access log line of r and records its metrics. It
 // is a function of its own, not part of withAccessLog's closure, so that
-// its large frame (the attributes and the record) is on the stack only
-// while the line is written: a request waiting seconds on fal sits below
+// its large frame (the line and its record) is on the stack only while
+// the line is written: a request waiting seconds on fal sits below
 // withAccessLog, and a deep stack while it waits stays grown (and makes
 // the runtime start every new goroutine with a larger stack).
-func logRequest(log *slog.Logger, m *metrics.Metrics, r *http.Request, status int, start time.Time) {
+func logRequest(log *slog.Logger, direct AccessLineWriter, m *metrics.Metrics, r *http.Request, status int, start time.Duration) {
 	ri := infoFrom(r.Context())
-	status = answeredStatus(r.Context(), status)
-	// The attributes live in an array on the stack: slog.Attr
-	// values need no boxing, so the line costs no allocation of
-	// its own before the handler's.
-	var list [8]slog.Attr
 	// One reading of the clock serves the duration, the metrics and the
 	// line's time.
 	now := time.Now()
-	elapsed := now.Sub(start)
-	attrs := append(list[:0], slog.String("request_id", ri.ID), slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.Int("status", status),
-		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+	line := AccessLine{Time: now, RequestID: ri.ID, Method: r.Method, Path: r.URL.Path,
+		Status: answeredStatus(r.Context(), status), Elapsed: now.Sub(clockBase) - start}
 	ri.mu.Lock()
-	if ri.Model != "" {
-		attrs = append(attrs, slog.String("model", ri.Model))
+	line.Model = ri.Model
+	line.FalRequestIDs = ri.FalRequestIDs
+	if len(line.FalRequestIDs) > 1 {
+		// Handlers may add ids while the line is written; the first
+		// id alone is never changed.
+		line.FalRequestIDs = slices.Clone(line.FalRequestIDs)
 	}
-	// fal_request_id is one id, as its name says, to search fal's
-	// dashboard with; a request that ran several jobs lists them
-	// all in fal_request_ids.
-	if len(ri.FalRequestIDs) > 0 {
-		attrs = append(attrs, slog.String("fal_request_id", ri.FalRequestIDs[0]))
-	}
-	if len(ri.FalRequestIDs) > 1 {
-		attrs = append(attrs, slog.Any("fal_request_ids", slices.Clone(ri.FalRequestIDs)))
-	}
-	model := ri.Model
 	ri.mu.Unlock()
 	route := r.Pattern
 	if route == "" || route == "/" {
 		route = "other"
 	}
-	m.Request(route, model, status, elapsed)
-	level := slog.LevelInfo
+	m.Request(route, line.Model, line.Status, line.Elapsed)
 	if r.URL.Path == "/health" || r.URL.Path == "/metrics" {
-		level = slog.LevelDebug
+		line.Level = slog.LevelDebug
 	}
-	if !log.Enabled(r.Context(), level) {
+	if !log.Enabled(r.Context(), line.Level) {
 		return
+	}
+	if direct != nil {
+		if done, _ := direct.WriteAccessLine(line); done {
+			return
+		}
 	}
 	// The record goes to the handler directly: Logger would walk
 	// the stack for a source position the line never shows.
-	line := slog.NewRecord(now, level, "request", 0)
-	line.AddAttrs(attrs...)
-	_ = log.Handler().Handle(r.Context(), line)
+	_ = log.Handler().Handle(r.Context(), line.Record())
 }
 
 // withRecovery turns a panic into a 500 instead of a dropped connection.
@@ -347,7 +372,7 @@ func (a accessKeys) hold(h [sha256.Size]byte) bool {
 
 // bearer extracts the key from "Bearer k", "Key k" or a bare key.
 func bearer(r *http.Request) string {
-	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	v := strings.TrimSpace(headerValue(r.Header, "Authorization"))
 	for _, scheme := range []string{"Bearer ", "Key "} {
 		if len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme) {
 			return strings.TrimSpace(v[len(scheme):])
