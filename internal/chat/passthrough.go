@@ -157,6 +157,7 @@ type PassthroughStream struct {
 	promptChars  int
 	chars        int  // characters of content and reasoning sent
 	usageSent    bool // a chunk carried real or estimated usage
+	usageSeen    bool // a chunk carried fal's usage, with tokens
 	id           string
 	created      int64
 }
@@ -179,7 +180,8 @@ func (p *PassthroughStream) Event(data []byte) []byte {
 	r := rewrite{model: p.model, key: "delta", promptChars: p.promptChars, sent: p.chars}
 	u, hasUsage := findMember(top, "usage")
 	hasUsage = hasUsage && !isNull(top[u].value)
-	r.estimate = hasUsage && p.includeUsage && !reportsUsage(top[u].value)
+	reported := hasUsage && reportsUsage(top[u].value)
+	r.estimate = hasUsage && p.includeUsage && !reported
 	out, err := r.appendDocument(data, top)
 	if err != nil {
 		return data
@@ -194,7 +196,19 @@ func (p *PassthroughStream) Event(data []byte) []byte {
 		}
 	}
 	p.usageSent = p.usageSent || hasUsage
+	p.usageSeen = p.usageSeen || reported
 	return out
+}
+
+// Streamed is the estimated usage of the stream so far, the prompt and
+// the content and reasoning sent, for a stream the client left before
+// its end: fal bills what the model wrote until then. It is nil once a
+// chunk carried fal's usage, which stands.
+func (p *PassthroughStream) Streamed() *openai.Usage {
+	if p.usageSeen {
+		return nil
+	}
+	return EstimateUsage(p.promptChars, p.chars)
 }
 
 // End returns the last chunk of the stream, sent before [DONE]: an

@@ -53,7 +53,7 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 	r := composeReply(req.Model, last, "", reasoning, maxTokens)
 	r.promptTokens = chatPromptTokens(req.Messages)
 	ch := chatRun{id: "chatcmpl-" + randomID(24), created: time.Now().Unix(), model: req.Model, reply: r,
-		noUsage: strings.Contains(last, triggerNoUsage)}
+		noUsage: strings.Contains(last, triggerNoUsage), stall: strings.Contains(last, triggerStall)}
 	if ft, ok := f.faults.takeJob(OpChat, c.key, c.endpoint); ok {
 		ch.failure = jobFailure(ft)
 	} else if strings.Contains(last, triggerFail) {
@@ -178,6 +178,7 @@ type chatRun struct {
 	reply    reply
 	failure  *openai.Error // the run fails with this, mid-stream if streaming
 	noUsage  bool          // answer without usage
+	stall    bool          // the stream stops after its first content chunk
 	toolCall *toolCall     // the answer calls this tool instead of writing text
 }
 
@@ -280,6 +281,10 @@ func (ch chatRun) stream(w http.ResponseWriter, c *call, delay time.Duration, in
 			return
 		}
 		if !send(ch.chunk(chatDelta{Delta: openai.Delta{Content: new(p)}}, nil)) {
+			return
+		}
+		if ch.stall {
+			<-c.r.Context().Done()
 			return
 		}
 	}

@@ -12,6 +12,10 @@ const (
 	triggerFail = "[fail]" // runner_disconnected (503)
 	triggerNSFW = "[nsfw]" // content_policy_violation (422)
 	triggerSlow = "[slow]" // generation takes ten times longer
+	// triggerStall stops an OpenAI-compatible stream (chat or responses)
+	// after its first text delta, the connection held open until the
+	// client leaves, as a model that stalls mid-answer.
+	triggerStall = "[stall]"
 )
 
 // slowFactor is how much longer a "[slow]" prompt takes.

@@ -108,6 +108,10 @@ func (f *Fake) responses(w http.ResponseWriter, c *call) {
 		if !pace.next(c.r.Context()) || s.event(ev["type"].(string), mustJSON(ev)) != nil {
 			return
 		}
+		if ev["type"] == "response.output_text.delta" && strings.Contains(a.userText, triggerStall) {
+			<-c.r.Context().Done()
+			return
+		}
 	}
 }
 

@@ -158,6 +158,15 @@ type PassthroughStream struct {
 	keep        Response                   // the final response, when keepable
 	kept        bool
 	final       bool // a final event (completed, incomplete, failed) was relayed
+	chars       int  // characters of the text deltas relayed (see deltaEvents)
+}
+
+// deltaEvents are the events whose "delta" is text the model wrote:
+// message text, a refusal, reasoning, reasoning summaries and function
+// call arguments.
+var deltaEvents = []string{
+	"response.output_text.delta", "response.refusal.delta", "response.reasoning_text.delta",
+	"response.reasoning_summary_text.delta", "response.function_call_arguments.delta",
 }
 
 // NewPassthroughStream starts rewriting one stream for model, the name the
@@ -182,6 +191,11 @@ func (p *PassthroughStream) Event(data []byte) Event {
 	if name == "error" {
 		return p.Fail(openai.EventError(data))
 	}
+	if slices.Contains(deltaEvents, name) {
+		var delta string
+		_ = json.Unmarshal(ev["delta"], &delta)
+		p.chars += utf8.RuneCountInString(delta)
+	}
 	final := name == "response.completed" || name == "response.incomplete" || name == "response.failed"
 	var resp map[string]json.RawMessage
 	if json.Unmarshal(ev["response"], &resp) == nil && resp != nil && relabel(resp, p.model, p.promptChars, final) == nil {
@@ -203,6 +217,14 @@ func (p *PassthroughStream) Event(data []byte) Event {
 // Final returns the response of a stream that completed (or stopped at
 // the token limit), for the store.
 func (p *PassthroughStream) Final() (Response, bool) { return p.keep, p.kept }
+
+// Streamed is the estimated usage of the stream so far, the prompt and
+// the text of the deltas relayed, for a stream the client left before
+// its final event: fal bills what the model wrote until then.
+func (p *PassthroughStream) Streamed() Usage {
+	u := chat.EstimateUsage(p.promptChars, p.chars)
+	return Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+}
 
 // Ended reports whether the stream's final event was relayed.
 func (p *PassthroughStream) Ended() bool { return p.final }

@@ -86,6 +86,26 @@ func TestPassthroughStreamCountsRelayed(t *testing.T) {
 	}
 }
 
+// TestPassthroughStreamStreamed estimates the usage of a stream left
+// midway from the prompt and the text of every kind of delta relayed.
+func TestPassthroughStreamStreamed(t *testing.T) {
+	p := NewPassthroughStream("alias", 9)
+	for _, ev := range []string{
+		`{"type":"response.created","response":{"id":"resp_1","model":"x","status":"in_progress","output":[]}}`,
+		`{"type":"response.reasoning_summary_text.delta","delta":"ab"}`,
+		`{"type":"response.reasoning_text.delta","delta":"cd"}`,
+		`{"type":"response.output_text.delta","delta":"é"}`,
+		`{"type":"response.refusal.delta","delta":"f"}`,
+		`{"type":"response.function_call_arguments.delta","delta":"{}"}`,
+		`{"type":"response.output_text.done","text":"not counted"}`,
+	} {
+		p.Event([]byte(ev))
+	}
+	if u := p.Streamed(); u != (Usage{InputTokens: 3, OutputTokens: 2, TotalTokens: 5}) {
+		t.Errorf("streamed %+v, want 3 input and 2 output tokens", u)
+	}
+}
+
 // TestRelabel relays every response fal sends, under the client's model
 // name, with usage estimated when fal reports none; it is kept only when
 // it has an id, finished, and reads as a Response.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/falproxy/falproxy/internal/chat"
 	"github.com/falproxy/falproxy/internal/openai"
 )
 
@@ -78,6 +80,22 @@ type chatChunk struct {
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *chatUsage `json:"usage"`
+}
+
+// Streamed is the estimated usage of the stream so far, the prompt of
+// promptChars characters and the text of every output item (message,
+// reasoning, function arguments), for a stream the client left before its
+// end: fal bills what the model wrote until then. It is nil once a chunk
+// carried usage with tokens, which stands.
+func (s *Stream) Streamed(promptChars int) *openai.Usage {
+	if s.usage != nil && s.usage.TotalTokens > 0 {
+		return nil
+	}
+	n := 0
+	for _, it := range s.order {
+		n += utf8.RuneCountInString(it.text.String())
+	}
+	return chat.EstimateUsage(promptChars, n)
 }
 
 // Start returns response.created and response.in_progress.

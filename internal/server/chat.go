@@ -214,6 +214,9 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 	if failed := out.close(ctx, err, func() error { return sink.end("", nil) }); failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
 	}
+	if err != nil && ctx.Err() != nil { // cut short: fal bills what the model wrote so far
+		reportFalUsage(ctx, sink.streamed(), nil)
+	}
 	return nil
 }
 

@@ -28,6 +28,10 @@ type chatSink interface {
 	// and its usage ("" and nil on the passthrough, whose chunks carry
 	// them).
 	end(finishReason string, usage *openai.Usage) error
+	// streamed is the estimated usage of the passthrough's stream so
+	// far, the prompt and the text sent, for a stream the client left:
+	// nil once a chunk carried fal's usage, or before a stream started.
+	streamed() *openai.Usage
 }
 
 // streamStart is what a sink needs to begin a stream.
@@ -71,4 +75,11 @@ func (c *chatWriter) end(finishReason string, usage *openai.Usage) error {
 		return c.out.data(c.ps.End())
 	}
 	return c.out.data(c.st.Finish(finishReason, usage))
+}
+
+func (c *chatWriter) streamed() *openai.Usage {
+	if c.ps == nil {
+		return nil
+	}
+	return c.ps.Streamed()
 }

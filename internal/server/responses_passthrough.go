@@ -74,9 +74,13 @@ func (s *Server) responsesPassthrough(w http.ResponseWriter, r *http.Request, re
 	if failed := out.close(ctx, err, nil); failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
 	}
-	if final, ok := ps.Final(); ok {
-		if u := final.Usage; u != nil {
-			reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, usdToMicros(u.Cost))
-		}
+	final, ok := ps.Final()
+	switch {
+	case ok && final.Usage != nil:
+		u := final.Usage
+		reportTokens(ctx, max(u.TotalTokens, u.InputTokens+u.OutputTokens), u.OutputTokens, usdToMicros(u.Cost))
+	case err != nil && ctx.Err() != nil: // cut short: fal bills what the model wrote so far
+		u := ps.Streamed()
+		reportTokens(ctx, u.TotalTokens, u.OutputTokens, 0)
 	}
 }

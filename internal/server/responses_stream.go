@@ -21,6 +21,9 @@ type responsesWriter struct {
 	answered *responses.Response // the whole response written, if any
 	// keep, when set, stores a finished response before it is sent.
 	keep func(responses.Response)
+
+	// promptChars is the prompt's characters, for a usage estimate.
+	promptChars int
 }
 
 func (rw *responsesWriter) whole(completion []byte) {
@@ -35,7 +38,7 @@ func (rw *responsesWriter) whole(completion []byte) {
 }
 
 func (rw *responsesWriter) start(ss streamStart) (*sseWriter, error) {
-	rw.st = responses.NewStream(rw.req, rw.created, rw.tools)
+	rw.st, rw.promptChars = responses.NewStream(rw.req, rw.created, rw.tools), ss.promptChars
 	rw.out = startSSE(rw.w, responsesEnd, ss.keepAlive)
 	rw.out.failEvent = func(e *openai.Error) (string, []byte) {
 		ev, _ := rw.st.Fail(e) // none, once the stream has ended
@@ -56,6 +59,13 @@ func (rw *responsesWriter) end(finishReason string, usage *openai.Usage) error {
 		rw.store(resp)
 	}
 	return rw.send(evs)
+}
+
+func (rw *responsesWriter) streamed() *openai.Usage {
+	if rw.st == nil {
+		return nil
+	}
+	return rw.st.Streamed(rw.promptChars)
 }
 
 // store hands a finished response to keep, if there is one.

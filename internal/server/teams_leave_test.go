@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"strconv"
@@ -164,31 +165,8 @@ func TestStreamsLeftMidwayAreNotChargedTheirEstimate(t *testing.T) {
 			s.fake.TokenDelay = time.Hour // the stream stops after its first event
 		})
 		_, key := h.createKey(map[string]any{"name": "leaver"})
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+"/v1/chat/completions", strings.NewReader(
-			`{"model":"gpt-4o","max_tokens":100000,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := h.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		estimate, _ := strconv.ParseFloat(resp.Header.Get("X-Falproxy-Cost-Usd"), 64)
-		rd := bufio.NewReader(resp.Body)
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				t.Fatalf("the stream ended before a delta: %v", err)
-			}
-			if strings.HasPrefix(line, "data: ") && strings.Contains(line, `"content"`) {
-				break
-			}
-		}
-		cancel()
-		resp.Body.Close()
-		eventually(t, "falproxy to end the request", func() bool {
-			return strings.Contains(h.logText(), "path=/v1/chat/completions status=")
-		})
+		estimate, _ := leaveAfterFirstDelta(t, h, key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":100000,"stream":true,"messages":[{"role":"user","content":"Hello there"}]}`, chatContentDelta)
 		if n := len(h.falCalls(falfake.OpLLMStream)); n != 1 {
 			t.Fatalf("fal received %d streams, want 1", n)
 		}
@@ -197,4 +175,59 @@ func TestStreamsLeftMidwayAreNotChargedTheirEstimate(t *testing.T) {
 			t.Fatalf("the ledger charges $%v (%+v) for a stream left after its first delta; its estimate was $%v", cost, total, estimate)
 		}
 	})
+}
+
+// leaveAfterFirstDelta sends the stream request body to path with key,
+// reads its events until delta finds text in one, then leaves, and waits
+// for falproxy to end the request. It returns the request's estimated
+// cost (x-falproxy-cost-usd) and the text of that first delta.
+func leaveAfterFirstDelta(t *testing.T, h *harness, key, path, body string, delta func(data []byte) string) (estimate float64, text string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	estimate, _ = strconv.ParseFloat(resp.Header.Get("X-Falproxy-Cost-Usd"), 64)
+	rd := bufio.NewReader(resp.Body)
+	for text == "" {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended before a delta: %v", err)
+		}
+		if data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: "); ok {
+			text = delta([]byte(data))
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	eventually(t, "falproxy to end the request", func() bool {
+		return strings.Contains(h.logText(), "path="+path+" status=")
+	})
+	return estimate, text
+}
+
+// chatContentDelta is the content text of a chat chunk, if any.
+func chatContentDelta(data []byte) string {
+	var chunk struct {
+		Choices []struct {
+			Delta struct{ Content string }
+		}
+	}
+	if json.Unmarshal(data, &chunk) != nil || len(chunk.Choices) == 0 {
+		return ""
+	}
+	return chunk.Choices[0].Delta.Content
+}
+
+// responsesTextDelta is the text of a Responses output_text delta event.
+func responsesTextDelta(data []byte) string {
+	var ev struct{ Type, Delta string }
+	if json.Unmarshal(data, &ev) != nil || ev.Type != "response.output_text.delta" {
+		return ""
+	}
+	return ev.Delta
 }
