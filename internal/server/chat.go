@@ -189,7 +189,7 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 		if err != nil {
 			return malformedAnswer()
 		}
-		reportUsageMembers(ctx, answer, usage)
+		reportUsageMembers(ctx, usage)
 		sink.whole(answer)
 		return nil
 	}

@@ -81,10 +81,7 @@ func readAnswerUsage(answer []byte) (_ answerUsage, ok bool) {
 // reportUsageMembers is reportAnswerUsage for an answer whose "usage"
 // members are known (see chat.PassthroughAnswer): it reads them, not the
 // rest of the answer.
-func reportUsageMembers(ctx context.Context, answer []byte, usage []json.RawMessage) {
-	if !mayCarryUsage(answer) {
-		return
-	}
+func reportUsageMembers(ctx context.Context, usage []json.RawMessage) {
 	if u, ok := readUsageMembers(usage); ok {
 		u.report(ctx)
 	}
@@ -133,15 +130,21 @@ func (u *answerUsage) report(ctx context.Context) {
 
 // mayCarryUsage reports whether answer may hold a usage object: it has a
 // "usage" key whose value is not null. Inside a JSON string a quote is
-// escaped, so the bytes "usage" followed by a colon are a key.
+// escaped, so the bytes "usage" followed by a colon are a key. Every such
+// key is looked at: one nested deeper (a message's "usage":null) may come
+// before the answer's own.
 func mayCarryUsage(answer []byte) bool {
-	i := bytes.Index(answer, []byte(`"usage"`))
-	if i < 0 {
-		return false
+	for {
+		i := bytes.Index(answer, []byte(`"usage"`))
+		if i < 0 {
+			return false
+		}
+		answer = answer[i+len(`"usage"`):]
+		rest, ok := bytes.CutPrefix(bytes.TrimLeft(answer, " \t\r\n"), []byte(":"))
+		if !ok || !bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte("null")) {
+			return true
+		}
 	}
-	rest := bytes.TrimLeft(answer[i+len(`"usage"`):], " \t\r\n")
-	rest, ok := bytes.CutPrefix(rest, []byte(":"))
-	return !ok || !bytes.HasPrefix(bytes.TrimLeft(rest, " \t\r\n"), []byte("null"))
 }
 
 // reportTokens notes the tokens an answer used, those of them the model

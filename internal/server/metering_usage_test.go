@@ -18,6 +18,8 @@ func TestMayCarryUsage(t *testing.T) {
 		{`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`, true},
 		{`{"choices":[{"delta":{"content":"the \"usage\": null"}}],"usage":{"total_tokens":7}}`, true},
 		{`{"choices":[{"delta":{"content":"usage"}}]}`, true}, // a value, not a key: decoded, and found empty
+		{`{"choices":[{"message":{"usage":null}}],"usage":{"total_tokens":5}}`, true},
+		{`{"choices":[{"message":{"usage":null}}],"usage":null}`, false},
 	} {
 		if got := mayCarryUsage([]byte(tc.chunk)); got != tc.want {
 			t.Errorf("mayCarryUsage(%s) = %v, want %v", tc.chunk, got, tc.want)

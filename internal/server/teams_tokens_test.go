@@ -147,3 +147,33 @@ func openDatabase(t *testing.T, url string) *sql.DB {
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
+
+// TestUsageAfterANestedNullUsageIsCharged: fal's answer carries its usage
+// after a choice whose message holds "usage":null (keys sorted, "choices"
+// comes first). The ledger charges the answer's own usage, not the
+// request's estimate.
+func TestUsageAfterANestedNullUsageIsCharged(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url, prices: map[string]pricing.Price{
+			"openrouter/router/openai/v1#openai/gpt-4o": {Unit: "token", InputUnitPrice: 0.01, OutputUnitPrice: 0.1},
+		}}
+		h := newHarness(t, withTeams(ts), withBackend(chat.Passthrough.String()))
+		h.fake.Inject(falfake.Fault{Op: falfake.OpChat, Status: http.StatusOK, Body: `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"openai/gpt-4o",` +
+			`"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi","usage":null}}],` +
+			`"usage":{"prompt_tokens":30,"completion_tokens":7,"total_tokens":37}}`})
+		_, key := h.createKey(map[string]any{"name": "nested"})
+		status, _, body := h.postAs(context.Background(), key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":5000,"messages":[{"role":"user","content":"Hello there"}]}`)
+		if status != http.StatusOK || !strings.Contains(string(body), `"total_tokens":37`) {
+			t.Fatalf("%d %s", status, body)
+		}
+		if calls := h.falCalls(falfake.OpChat); len(calls) != 1 {
+			t.Fatalf("fal received %d calls, want 1", len(calls))
+		}
+		ts.flush(t)
+		want := 30*0.01 + 7*0.1
+		if got := h.usage(""); len(got) != 1 || math.Abs(got[0].CostUSD-want) > 1e-9 {
+			t.Fatalf("ledger %+v, want fal's 30 input and 7 output tokens: $%v", got, want)
+		}
+	})
+}
