@@ -72,7 +72,7 @@ var passthroughAnswers = []struct{ name, in string }{
 }
 
 // TestPassthroughAnswerGolden holds the rewrite of fal's answers to the
-// bytes recorded in testdata/passthrough_answers.json: every byte the
+// bytes recorded in testdata/passthrough_answers.txt: every byte the
 // client receives stays as it was when the file was written.
 func TestPassthroughAnswerGolden(t *testing.T) {
 	got := map[string]string{}
@@ -106,7 +106,7 @@ var passthroughRequests = []struct{ name, in string }{
 }
 
 // TestPassthroughBodyGolden holds the body forwarded to fal, and the
-// fields left out, to the bytes in testdata/passthrough_bodies.json.
+// fields left out, to the bytes in testdata/passthrough_bodies.txt.
 func TestPassthroughBodyGolden(t *testing.T) {
 	got := map[string]string{}
 	for _, r := range passthroughRequests {

@@ -24,8 +24,15 @@ func EachMember(v []byte, yield func(name, value []byte) error) (ok bool, err er
 		if err != nil {
 			return end, err
 		}
-		i = skipSpace(v, skipSpace(v, end)+1) // past the colon
+		i = skipSpace(v, end)
+		if i >= len(v) || v[i] != ':' {
+			return i, ErrInvalid
+		}
+		i = skipSpace(v, i+1)
 		end = skipValue(v, i)
+		if end <= i {
+			return i, ErrInvalid
+		}
 		return end, yield(name, v[i:end:end])
 	})
 }
@@ -36,6 +43,9 @@ func EachMember(v []byte, yield func(name, value []byte) error) (ok bool, err er
 func EachElement(v []byte, yield func(elem []byte) error) (ok bool, err error) {
 	return eachItem(v, '[', ']', func(i int) (int, error) {
 		end := skipValue(v, i)
+		if end <= i {
+			return i, ErrInvalid
+		}
 		return end, yield(v[i:end:end])
 	})
 }
@@ -112,6 +122,10 @@ func skipValue(v []byte, i int) int {
 	}
 	return i
 }
+
+// ErrInvalid stops a walk at what is not valid JSON, which the callers
+// check first: the walk ends rather than yield what it cannot read.
+var ErrInvalid = errors.New("jsonscan: not valid JSON")
 
 // ErrUnicodeName stops EachField at a member name that is not ASCII.
 var ErrUnicodeName = errors.New("jsonscan: a member name that is not ASCII")

@@ -71,3 +71,27 @@ func TestEachElementMatchesUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidJSONEndsTheWalk: the walks are for documents already
+// checked, but one that is not valid JSON ends them with an error, never
+// in an endless walk or with an empty value.
+func TestInvalidJSONEndsTheWalk(t *testing.T) {
+	for _, doc := range []string{`[:]`, `[,]`, `[}`, `{"a" 1}`, `{"a":}`, `{"a":,"b":1}`, `{:}`} {
+		n := 0
+		each := func(value []byte) error {
+			if n++; len(value) == 0 || n > 10 {
+				t.Fatalf("%s: yielded %q (element %d)", doc, value, n)
+			}
+			return nil
+		}
+		var err error
+		if doc[0] == '[' {
+			_, err = EachElement([]byte(doc), each)
+		} else {
+			_, err = EachMember([]byte(doc), func(_, value []byte) error { return each(value) })
+		}
+		if err == nil {
+			t.Errorf("%s: walked without an error", doc)
+		}
+	}
+}
