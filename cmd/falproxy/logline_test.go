@@ -10,14 +10,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/falproxy/falproxy/internal/config"
-	"github.com/falproxy/falproxy/internal/metrics"
 	"github.com/falproxy/falproxy/internal/server"
 )
 
@@ -91,70 +89,6 @@ func TestDirectLineMatchesSlog(t *testing.T) {
 			r := slog.NewRecord(c.time, c.level, c.msg, 0)
 			r.AddAttrs(c.attrs...)
 			assertSameLine(t, r)
-		})
-	}
-}
-
-// TestLineTimesMatchSlog: times formatted from the stamp of an earlier
-// line come out as slog writes them, across minutes, changes of a zone's
-// offset (whole hours, half hours, offsets with seconds changed within
-// a minute), changes of location from line to line,
-// and the ends of the years the formats write in four digits.
-func TestLineTimesMatchSlog(t *testing.T) {
-	load := func(name string) *time.Location {
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			t.Skipf("no time zone data: %v", err)
-		}
-		return loc
-	}
-	spans := []struct {
-		name string
-		at   time.Time // the middle of the span
-	}{
-		{"UTC", time.Date(2026, 12, 1, 19, 24, 59, 999_500_000, time.UTC)},
-		{"local", time.Date(2026, 12, 1, 19, 24, 59, 0, time.Local)},
-		{"a summer time begins", time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC).In(load("America/New_York"))},
-		{"a summer time ends", time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC).In(load("America/New_York"))},
-		{"half an hour", time.Date(2026, 4, 4, 15, 0, 0, 0, time.UTC).In(load("Australia/Lord_Howe"))},
-		// Offsets with seconds, changed within a minute of the old
-		// offset (Bissau) and of the new one (Abidjan).
-		{"an old minute cut short", time.Date(1912, 1, 1, 1, 0, 0, 0, time.UTC).In(load("Africa/Bissau"))},
-		{"a new minute begun late", time.Date(1912, 1, 1, 0, 16, 8, 0, time.UTC).In(load("Africa/Abidjan"))},
-		{"a fixed offset with seconds", time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(44*60+30)))},
-		{"year 0", time.Date(0, 1, 1, 0, 0, 30, 0, time.UTC)},
-		{"year 9999 ends", time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
-		{"before year 0", time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC)},
-	}
-	for _, span := range spans {
-		t.Run(span.name, func(t *testing.T) {
-			for _, asJSON := range []bool{false, true} {
-				f := &lineFormat{json: asJSON}
-				// Forth and back (a stamp must not hold for an earlier
-				// offset either), in steps of an odd length, so that
-				// the nanoseconds gain and lose trailing zeros.
-				for i := range 260 {
-					d := time.Duration(i%130-65) * (2*time.Second + 300_070_001)
-					if i >= 130 {
-						d = -d
-					}
-					at := span.at.Add(d)
-					if i%7 == 3 {
-						at = at.UTC()
-					}
-					r := slog.NewRecord(at, slog.LevelInfo, "request", 0)
-					if y := r.Time.Year(); asJSON && (y < 0 || y >= 10000) {
-						if _, ok := f.appendRecord(nil, r, unchanged); ok {
-							t.Fatalf("the JSON format took the year %d", y)
-						}
-						continue
-					}
-					got, ok := f.appendRecord(nil, r, unchanged)
-					if want := slogLine(t, r, asJSON); !ok || string(got) != want {
-						t.Fatalf("json=%v: the direct format wrote\n%q (%v)\nslog writes\n%q", asJSON, got, ok, want)
-					}
-				}
-			}
 		})
 	}
 }
@@ -544,79 +478,4 @@ func textField(line, key string) string {
 		}
 	}
 	return ""
-}
-
-// benchLine is an access log line as the server logs one.
-func benchLine() slog.Record {
-	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-	r.AddAttrs(slog.String("request_id", "req_44a6ac42ba56e360899cb2f0"), slog.String("method", "GET"),
-		slog.String("path", "/v1/models"), slog.Int("status", 200), slog.Float64("duration_ms", 0.123))
-	return r
-}
-
-// BenchmarkDirectLine formats and writes an access line in the direct
-// format, as text; BenchmarkSlogLine is the same line through slog's
-// text handler.
-func BenchmarkDirectLine(b *testing.B) {
-	f, r := &lineFormat{w: io.Discard}, benchLine()
-	b.ReportAllocs()
-	for b.Loop() {
-		_, _ = f.write(r, unchanged)
-	}
-}
-
-func BenchmarkSlogLine(b *testing.B) {
-	h, r := slog.NewTextHandler(io.Discard, nil), benchLine()
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = h.Handle(context.Background(), r)
-	}
-}
-
-// BenchmarkServedModels serves GET /v1/models with the access key through
-// falproxy's handler, its own logger, gathering lines as it does for a
-// file or a pipe, and its metrics, so that it shows the cost of the
-// access line and the metrics in the request (internal/server's
-// BenchmarkListModels has neither).
-func BenchmarkServedModels(b *testing.B) {
-	const accessKey = "sk-bench-0123456789abcdef"
-	for _, format := range []string{"text", "json"} {
-		b.Run(format, func(b *testing.B) {
-			out := &logBuffer{w: io.Discard}
-			b.Cleanup(out.close)
-			h := server.New(server.Options{AccessKeys: []string{accessKey}, Metrics: metrics.New(nil, nil),
-				Logger: newLogger(out, loadLogConfig(b, accessKey, format))})
-			req := httptest.NewRequest(http.MethodGet, "/v1/models", nil)
-			req.Header.Set("Authorization", "Bearer "+accessKey)
-			w := &discardAnswer{header: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.header)
-				w.status = 0
-				h.ServeHTTP(w, req)
-				if w.status != http.StatusOK {
-					b.Fatalf("GET /v1/models answered %d", w.status)
-				}
-			}
-		})
-	}
-}
-
-// discardAnswer is a ResponseWriter that keeps only the status.
-type discardAnswer struct {
-	header http.Header
-	status int
-}
-
-func (d *discardAnswer) Header() http.Header { return d.header }
-
-func (d *discardAnswer) WriteHeader(code int) {
-	if d.status == 0 {
-		d.status = code
-	}
-}
-
-func (d *discardAnswer) Write(p []byte) (int, error) {
-	d.WriteHeader(http.StatusOK)
-	return len(p), nil
 }
