@@ -53,7 +53,8 @@ func (f *Fake) chat(w http.ResponseWriter, c *call) {
 	r := composeReply(req.Model, last, "", reasoning, maxTokens)
 	r.promptTokens = chatPromptTokens(req.Messages)
 	ch := chatRun{id: "chatcmpl-" + randomID(24), created: time.Now().Unix(), model: req.Model, reply: r,
-		noUsage: strings.Contains(last, triggerNoUsage), stall: strings.Contains(last, triggerStall)}
+		noUsage: strings.Contains(last, triggerNoUsage), stall: strings.Contains(last, triggerStall),
+		stallAtEnd: strings.Contains(last, triggerStallAtEnd)}
 	if ft, ok := f.faults.takeJob(OpChat, c.key, c.endpoint); ok {
 		ch.failure = jobFailure(ft)
 	} else if strings.Contains(last, triggerFail) {
@@ -172,14 +173,16 @@ func jobFailure(ft Fault) *openai.Error {
 
 // chatRun is one chat answer; id and created stay the same on every chunk.
 type chatRun struct {
-	id       string
-	created  int64
-	model    string
-	reply    reply
-	failure  *openai.Error // the run fails with this, mid-stream if streaming
-	noUsage  bool          // answer without usage
-	stall    bool          // the stream stops after its first content chunk
-	toolCall *toolCall     // the answer calls this tool instead of writing text
+	id      string
+	created int64
+	model   string
+	reply   reply
+	failure *openai.Error // the run fails with this, mid-stream if streaming
+	noUsage bool          // answer without usage
+	stall   bool          // the stream stops after its first content chunk
+	// stallAtEnd: the stream stops before [DONE]
+	stallAtEnd bool
+	toolCall   *toolCall // the answer calls this tool instead of writing text
 }
 
 // chatCompletion, chatChoice, chatChunk, chunkChoice, chatMessage and
@@ -297,6 +300,10 @@ func (ch chatRun) stream(w http.ResponseWriter, c *call, delay time.Duration, in
 		if !send(u) {
 			return
 		}
+	}
+	if ch.stallAtEnd {
+		<-c.r.Context().Done()
+		return
 	}
 	_ = s.data([]byte("[DONE]"))
 }

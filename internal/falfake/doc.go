@@ -13,8 +13,10 @@
 // Tests use it to assert both what a client sees and what fal received
 // (Received, Jobs, Counts), and to inject faults (Inject). Prompts can also
 // trigger failures without any setup: "[fail]" makes a job fail with
-// runner_disconnected, "[nsfw]" makes it fail with a content-policy 422 and
-// "[slow]" makes generation take ten times longer.
+// runner_disconnected, "[nsfw]" makes it fail with a content-policy 422,
+// "[slow]" makes generation take ten times longer, and "[stall]" and
+// "[stall-at-end]" hold an OpenAI-compatible stream open after its first
+// text delta, or before its [DONE], until the client leaves.
 //
 // The package keeps no global mutable state: every Fake is independent, and
 // Close ends all of its goroutines.

@@ -16,6 +16,9 @@ const (
 	// after its first text delta, the connection held open until the
 	// client leaves, as a model that stalls mid-answer.
 	triggerStall = "[stall]"
+	// triggerStallAtEnd holds a chat stream after its last chunk (its
+	// usage, when asked for), before [DONE], until the client leaves.
+	triggerStallAtEnd = "[stall-at-end]"
 )
 
 // slowFactor is how much longer a "[slow]" prompt takes.

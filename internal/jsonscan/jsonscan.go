@@ -90,8 +90,13 @@ func skipSpace(v []byte, i int) int {
 	return i
 }
 
-// skipValue returns the end of the valid JSON value that starts at i.
+// skipValue returns the end of the valid JSON value that starts at i; in
+// what is not valid JSON (a string left open), no further than v's end.
 func skipValue(v []byte, i int) int {
+	return min(skipValueUnbounded(v, i), len(v))
+}
+
+func skipValueUnbounded(v []byte, i int) int {
 	depth := 0
 	for ; i < len(v); i++ {
 		switch c := v[i]; c {

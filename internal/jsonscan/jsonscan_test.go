@@ -76,7 +76,7 @@ func TestEachElementMatchesUnmarshal(t *testing.T) {
 // checked, but one that is not valid JSON ends them with an error, never
 // in an endless walk or with an empty value.
 func TestInvalidJSONEndsTheWalk(t *testing.T) {
-	for _, doc := range []string{`[:]`, `[,]`, `[}`, `{"a" 1}`, `{"a":}`, `{"a":,"b":1}`, `{:}`} {
+	for _, doc := range []string{`[:]`, `[,]`, `[}`, `{"a" 1}`, `{"a":}`, `{"a":,"b":1}`, `{:}`, `{"a`} {
 		n := 0
 		each := func(value []byte) error {
 			if n++; len(value) == 0 || n > 10 {
@@ -92,6 +92,24 @@ func TestInvalidJSONEndsTheWalk(t *testing.T) {
 		}
 		if err == nil {
 			t.Errorf("%s: walked without an error", doc)
+		}
+	}
+}
+
+// TestUnclosedStringEndsTheWalk: a string left open at the end of what is
+// not valid JSON is read to the end, never past it.
+func TestUnclosedStringEndsTheWalk(t *testing.T) {
+	for _, doc := range []string{`["ab`, `["a\`, `{"a":"b`, `{"a":"b\`} {
+		each := func(value []byte) error {
+			if !bytes.HasSuffix([]byte(doc), value) {
+				t.Errorf("%s: yielded %q, not the document's end", doc, value)
+			}
+			return nil
+		}
+		if doc[0] == '[' {
+			_, _ = EachElement([]byte(doc), each)
+		} else {
+			_, _ = EachMember([]byte(doc), func(_, value []byte) error { return each(value) })
 		}
 	}
 }

@@ -199,6 +199,7 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 	if err != nil {
 		return nil
 	}
+	measured := false // tokens of fal's usage were charged
 	err = s.relay(ctx, out, resp.Events(maxUpstreamLine), func(data []byte) (bool, error) {
 		switch {
 		case string(data) == "[DONE]":
@@ -208,13 +209,13 @@ func (s *Server) chatPassthrough(ctx context.Context, req *openai.ChatRequest, f
 			// would pass the failure off as a normal end.
 			return true, out.failWith(data)
 		}
-		reportAnswerUsage(ctx, data)
+		measured = reportAnswerUsage(ctx, data) || measured
 		return false, sink.raw(data)
 	})
 	if failed := out.close(ctx, err, func() error { return sink.end("", nil) }); failed != nil {
 		s.logUpstream(ctx, failed, streamFailure())
 	}
-	if err != nil && ctx.Err() != nil { // cut short: fal bills what the model wrote so far
+	if err != nil && ctx.Err() != nil && !measured { // cut short: fal bills what the model wrote so far
 		reportFalUsage(ctx, sink.streamed(), nil)
 	}
 	return nil

@@ -46,14 +46,17 @@ func usdToMicros(usd float64) int64 { return max(int64(math.Round(usd*1e6)), 0) 
 // embeddings): its total, or the sum of its parts, and the cost in USD
 // OpenRouter adds to it. Chunks without usage, or with `"usage":null` as
 // every chunk of a stream asked with include_usage has, are passed over
-// without being read.
-func reportAnswerUsage(ctx context.Context, answer []byte) {
+// without being read. It reports whether it charged tokens.
+func reportAnswerUsage(ctx context.Context, answer []byte) (measured bool) {
 	if !mayCarryUsage(answer) {
-		return
+		return false
 	}
-	if u, ok := readAnswerUsage(answer); ok {
-		u.report(ctx)
+	u, ok := readAnswerUsage(answer)
+	if !ok {
+		return false
 	}
+	u.report(ctx)
+	return u.tokens() > 0
 }
 
 // readAnswerUsage reads the usage of an answer or a chunk as json.Unmarshal
@@ -124,8 +127,12 @@ type answerUsage struct {
 // report notes the tokens of u: its total, or the sum of its parts, and
 // the cost in USD.
 func (u *answerUsage) report(ctx context.Context) {
-	reportTokens(ctx, max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens),
-		u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
+	reportTokens(ctx, u.tokens(), u.CompletionTokens+u.OutputTokens, usdToMicros(u.Cost))
+}
+
+// tokens is u's total, or the sum of its parts when that is more.
+func (u *answerUsage) tokens() int {
+	return max(u.TotalTokens, u.PromptTokens+u.CompletionTokens+u.InputTokens+u.OutputTokens)
 }
 
 // mayCarryUsage reports whether answer may hold a usage object: it has a

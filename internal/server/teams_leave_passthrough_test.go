@@ -58,3 +58,33 @@ func TestPassthroughStreamsLeftMidwayAreChargedWhatWasStreamed(t *testing.T) {
 		})
 	}
 }
+
+// TestPassthroughStreamLeftAfterItsUsageIsChargedThatUsage: the client of
+// a chat stream asked with include_usage leaves after fal's usage chunk,
+// before [DONE] ("[stall-at-end]"). The ledger charges fal's usage, to
+// the micro-dollar of fal's bill, not an estimate of what was streamed.
+func TestPassthroughStreamLeftAfterItsUsageIsChargedThatUsage(t *testing.T) {
+	eachStore(t, func(t *testing.T, url string) {
+		ts := &teamsSetup{url: url}
+		h := newHarness(t, withTeams(ts), withBackend(chat.Passthrough.String()), func(s *setup) {
+			s.fake.Prices = map[string]falfake.Price{chat.Passthrough.String(): {UnitPrice: 5, Unit: "1M tokens"}}
+		})
+		_, key := h.createKey(map[string]any{"name": "leaver"})
+		leaveAfterFirstDelta(t, h, key, "/v1/chat/completions",
+			`{"model":"gpt-4o","max_tokens":100000,"stream":true,"stream_options":{"include_usage":true},`+
+				`"messages":[{"role":"user","content":"Tell me a story [stall-at-end]"}]}`,
+			func(data []byte) string {
+				if strings.Contains(string(data), `"usage":{`) {
+					return "usage"
+				}
+				return ""
+			})
+		if n := len(h.falCalls(falfake.OpChat)); n != 1 {
+			t.Fatalf("fal received %d chat calls, want one", n)
+		}
+		cost, total := ledgerCost(t, h, ts)
+		if bill := h.fake.BillUSD(); bill <= 0 || math.Abs(cost-bill) > 1e-9 {
+			t.Fatalf("the ledger charges $%v (%+v), fal billed $%v", cost, total, bill)
+		}
+	})
+}
