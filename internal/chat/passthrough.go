@@ -157,7 +157,6 @@ type PassthroughStream struct {
 	promptChars  int
 	chars        int  // characters of content and reasoning sent
 	usageSent    bool // a chunk carried real or estimated usage
-	usageSeen    bool // a chunk carried fal's usage, with tokens
 	id           string
 	created      int64
 }
@@ -196,18 +195,13 @@ func (p *PassthroughStream) Event(data []byte) []byte {
 		}
 	}
 	p.usageSent = p.usageSent || hasUsage
-	p.usageSeen = p.usageSeen || reported
 	return out
 }
 
 // Streamed is the estimated usage of the stream so far, the prompt and
 // the content and reasoning sent, for a stream the client left before
-// its end: fal bills what the model wrote until then. It is nil once a
-// chunk carried fal's usage, which stands.
+// fal's usage was charged: fal bills what the model wrote until then.
 func (p *PassthroughStream) Streamed() *openai.Usage {
-	if p.usageSeen {
-		return nil
-	}
 	return EstimateUsage(p.promptChars, p.chars)
 }
 

@@ -85,12 +85,9 @@ type chatChunk struct {
 // Streamed is the estimated usage of the stream so far, the prompt of
 // promptChars characters and the text of every output item (message,
 // reasoning, function arguments), for a stream the client left before its
-// end: fal bills what the model wrote until then. It is nil once a chunk
-// carried usage with tokens, which stands.
+// end before fal's usage was charged: fal bills what the model wrote
+// until then.
 func (s *Stream) Streamed(promptChars int) *openai.Usage {
-	if s.usage != nil && s.usage.TotalTokens > 0 {
-		return nil
-	}
 	n := 0
 	for _, it := range s.order {
 		n += utf8.RuneCountInString(it.text.String())

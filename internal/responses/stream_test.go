@@ -151,8 +151,7 @@ func TestStreamFinalResponse(t *testing.T) {
 }
 
 // TestStreamStreamed estimates the usage of a stream left midway from
-// the prompt and the text of every item so far, until a chunk carries
-// usage, which stands.
+// the prompt and the text of every item so far.
 func TestStreamStreamed(t *testing.T) {
 	s := NewStream(&Request{Model: "m"}, 1, NativeTools)
 	s.Start()
@@ -162,10 +161,6 @@ func TestStreamStreamed(t *testing.T) {
 	}
 	if u := s.Streamed(9); u == nil || *u != (openai.Usage{PromptTokens: 3, CompletionTokens: 2, TotalTokens: 5}) {
 		t.Errorf("streamed %+v, want 3 prompt and 2 completion tokens", u)
-	}
-	s.Chunk([]byte(`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`))
-	if u := s.Streamed(9); u != nil {
-		t.Errorf("streamed %+v after the chunks' usage", u)
 	}
 }
 

@@ -29,8 +29,8 @@ type chatSink interface {
 	// them).
 	end(finishReason string, usage *openai.Usage) error
 	// streamed is the estimated usage of the passthrough's stream so
-	// far, the prompt and the text sent, for a stream the client left:
-	// nil once a chunk carried fal's usage, or before a stream started.
+	// far, the prompt and the text sent, for a stream the client left
+	// before fal's usage was charged; nil before a stream started.
 	streamed() *openai.Usage
 }
 
