@@ -39,6 +39,7 @@ go test -count=1 -run 'Reliability' -v ./internal/server | grep -E '^(---|ok|FAI
 echo "== allocation budgets, stacks and the waiting heap (no -race: its frames and allocations differ)"
 go test -count=1 -run '^(Test[A-Za-z]*Allocations|TestGoroutinesPerImageJob|TestWaitingImageJobStack|TestWaitingImageJobStackWithVirtualKey|TestCompletedImageJobStack|TestWaitingImageJobHeap)$' ./internal/server
 go test -count=1 -run 'TestLogLineWithoutSecretsIsNotCopied' ./cmd/falproxy
+go test -count=1 -run '^TestPassthroughRewriteAllocations$' ./internal/chat
 
 echo "== benchmark smoke run (functional checks only, no timing)"
 go run ./cmd/falbench -quick >/dev/null

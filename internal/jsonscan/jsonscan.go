@@ -26,12 +26,12 @@ func EachMember(v []byte, yield func(name, value []byte) error) (ok bool, err er
 		}
 		i = skipSpace(v, end)
 		if i >= len(v) || v[i] != ':' {
-			return i, ErrInvalid
+			return i, errInvalid
 		}
 		i = skipSpace(v, i+1)
 		end = skipValue(v, i)
 		if end <= i {
-			return i, ErrInvalid
+			return i, errInvalid
 		}
 		return end, yield(name, v[i:end:end])
 	})
@@ -44,7 +44,7 @@ func EachElement(v []byte, yield func(elem []byte) error) (ok bool, err error) {
 	return eachItem(v, '[', ']', func(i int) (int, error) {
 		end := skipValue(v, i)
 		if end <= i {
-			return i, ErrInvalid
+			return i, errInvalid
 		}
 		return end, yield(v[i:end:end])
 	})
@@ -128,25 +128,25 @@ func skipValueUnbounded(v []byte, i int) int {
 	return i
 }
 
-// ErrInvalid stops a walk at what is not valid JSON, which the callers
+// errInvalid stops a walk at what is not valid JSON, which the callers
 // check first: the walk ends rather than yield what it cannot read.
-var ErrInvalid = errors.New("jsonscan: not valid JSON")
+var errInvalid = errors.New("jsonscan: not valid JSON")
 
-// ErrUnicodeName stops EachField at a member name that is not ASCII.
-var ErrUnicodeName = errors.New("jsonscan: a member name that is not ASCII")
+// errUnicodeName stops EachField at a member name that is not ASCII.
+var errUnicodeName = errors.New("jsonscan: a member name that is not ASCII")
 
 // EachField calls yield with i and the value of each member of v, valid
 // JSON, whose name encoding/json matches with names[i] when it decodes v
 // into a struct with fields so named: regardless of ASCII case. Members
 // come in order, the others are passed over. It stops with
-// ErrUnicodeName at a name that is not ASCII, which encoding/json might
+// errUnicodeName at a name that is not ASCII, which encoding/json might
 // match by Unicode folding ("ſ" is an "s" to it): the caller leaves such
 // a value to encoding/json. ok is false when v is not an object.
 func EachField(v []byte, names []string, yield func(i int, value []byte) error) (ok bool, err error) {
 	return EachMember(v, func(name, value []byte) error {
 		for _, c := range name {
 			if c >= utf8.RuneSelf {
-				return ErrUnicodeName
+				return errUnicodeName
 			}
 		}
 		for i, n := range names {
